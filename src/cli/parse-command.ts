@@ -1,0 +1,75 @@
+/**
+ * `heroku-otel-drain parse [FILE|-] [--resource key=value]...`: reads a capture in any shape and
+ * writes OTLP/JSON lines to stdout, as the Collector's file exporter does: each line one
+ * ExportLogsServiceRequest or ExportMetricsServiceRequest.
+ */
+import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import { interpretLine } from '../heroku/classify.ts';
+import { readCapture, type CaptureStats } from '../heroku/input.ts';
+import { logsRequest, metricsRequest, type InstrumentationScope } from '../translate/otlp-json.ts';
+import { drainResource, resourceFromEnv } from '../translate/resource.ts';
+import { newTelemetryBatch, type Attributes } from '../translate/telemetry.ts';
+import { translateEvent } from '../translate/translate.ts';
+
+/** Records per output line: big enough to amortise the envelope, small enough to stream. */
+const RECORDS_PER_REQUEST = 1000;
+
+export interface ParseOptions {
+  /** A path, or `-` for standard input. */
+  input: string;
+  resource: Record<string, string>;
+}
+
+export interface Output {
+  write(chunk: string): boolean | Promise<void>;
+}
+
+async function readInput(input: string, stdin: NodeJS.ReadableStream): Promise<Buffer> {
+  let buf: Buffer;
+  if (input === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    buf = Buffer.concat(chunks);
+  } else {
+    buf = await readFile(input);
+  }
+  // gzip captures (`heroku logs ... | gzip`) are read as they are.
+  if (buf.length > 2 && buf[0] === 0x1f && buf[1] === 0x8b) buf = gunzipSync(buf);
+  return buf;
+}
+
+/** Thrown for input that cannot be read at all; the CLI prints its message and exits 2. */
+export class InputError extends Error {}
+
+export async function runParse(
+  options: ParseOptions,
+  scope: InstrumentationScope,
+  out: (chunk: string) => Promise<void>,
+  stdin: NodeJS.ReadableStream = process.stdin,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CaptureStats> {
+  let buf: Buffer;
+  try {
+    buf = await readInput(options.input, stdin);
+  } catch (err) {
+    const reason = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
+    throw new InputError(`cannot read ${options.input === '-' ? 'standard input' : options.input}: ${reason}`);
+  }
+  const resource: Attributes = drainResource({ ...resourceFromEnv(env), ...options.resource });
+  const observed = Date.now() * 1000;
+  let batch = newTelemetryBatch();
+  const pending: string[] = [];
+  const flush = (): void => {
+    if (batch.logs.length > 0) pending.push(JSON.stringify(logsRequest(resource, scope, batch.logs)) + '\n');
+    if (batch.metrics.length > 0) pending.push(JSON.stringify(metricsRequest(resource, scope, batch.metrics)) + '\n');
+    batch = newTelemetryBatch();
+  };
+  const stats = readCapture(buf, (line, frameStatus) => {
+    translateEvent(line, interpretLine(line), observed, batch, frameStatus);
+    if (batch.logs.length >= RECORDS_PER_REQUEST) flush();
+  });
+  flush();
+  for (const chunk of pending) await out(chunk);
+  return stats;
+}

@@ -1,0 +1,186 @@
+/**
+ * RFC 5424 headers as Heroku writes them.
+ *
+ * Logplex HTTPS drains omit the STRUCTURED-DATA field entirely
+ * (`<PRI>1 TIMESTAMP host APP PROCID - TEXT`), syslog drains include it
+ * (`<PRI>1 TIMESTAMP d.<uuid> APP PROCID - - TEXT`). Text such as Postgres's `[DATABASE] ...`
+ * looks like structured data, so the caller says which form to expect, or `auto` decides by the
+ * HOSTNAME: Logplex always writes the literal `host`.
+ */
+import { parseTimestampMicros } from './time.ts';
+import type { HerokuLine } from './line.ts';
+
+/** Whether the STRUCTURED-DATA field is present: `auto` decides from the HOSTNAME. */
+export type StructuredDataMode = 'auto' | 'absent' | 'present';
+
+/** Index of the next space at or after `from`, or `end`. */
+function nextSpace(s: string, from: number, end: number): number {
+  let i = from;
+  while (i < end && s.charCodeAt(i) !== 32) i++;
+  return i;
+}
+
+/**
+ * End of an RFC 5424 STRUCTURED-DATA run starting at `i` (which holds `[`), or -1 when the text
+ * there is not well-formed structured data. Quoted values may contain `\"`, `\\` and `\]`.
+ */
+function structuredDataEnd(s: string, i: number, end: number): number {
+  while (i < end && s.charCodeAt(i) === 91 /* [ */) {
+    i++;
+    const idStart = i;
+    // SD-NAME: printable ASCII except '=', ' ', ']', '"'.
+    while (i < end) {
+      const c = s.charCodeAt(i);
+      if (c <= 32 || c > 126 || c === 61 || c === 93 || c === 34) break;
+      i++;
+    }
+    if (i === idStart) return -1;
+    while (i < end && s.charCodeAt(i) === 32) {
+      i++;
+      const nameStart = i;
+      while (i < end) {
+        const c = s.charCodeAt(i);
+        if (c <= 32 || c > 126 || c === 61 || c === 93 || c === 34) break;
+        i++;
+      }
+      if (i === nameStart || s.charCodeAt(i) !== 61 || s.charCodeAt(i + 1) !== 34) return -1;
+      i += 2;
+      while (i < end) {
+        const c = s.charCodeAt(i);
+        if (c === 92 /* \ */) {
+          i += 2;
+          continue;
+        }
+        if (c === 34) break;
+        i++;
+      }
+      if (i >= end) return -1;
+      i++; // closing quote
+    }
+    if (s.charCodeAt(i) !== 93 /* ] */) return -1;
+    i++;
+  }
+  return i;
+}
+
+/**
+ * Parses `<PRI>VERSION TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD] TEXT` from `line`.
+ * `shape` is the transport's (`logplex` for HTTPS drains); left out, the HOSTNAME decides.
+ * Returns null when the header is not RFC 5424 (the caller keeps such a line raw).
+ * The timestamp may be `-` (NILVALUE); an unparsable one leaves `timeUnixMicros` NaN.
+ */
+export function parseSyslogLine(
+  line: string,
+  shape?: 'logplex' | 'syslog',
+  sd: StructuredDataMode = 'auto',
+): HerokuLine | null {
+  const end = line.length;
+  if (end < 8 || line.charCodeAt(0) !== 60 /* < */) return null;
+  let i = 1;
+  let pri = 0;
+  while (i < end && i < 5) {
+    const d = line.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) break;
+    pri = pri * 10 + d;
+    i++;
+  }
+  if (i === 1 || line.charCodeAt(i) !== 62 /* > */ || pri > 191) return null;
+  i++;
+  // VERSION: one to three digits, then a space. RFC 3164 lines have none and stay raw.
+  const versionStart = i;
+  while (i < end && i - versionStart < 3) {
+    const d = line.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) break;
+    i++;
+  }
+  if (i === versionStart || line.charCodeAt(i) !== 32) return null;
+  i++;
+  const tsStart = i;
+  const tsEnd = nextSpace(line, i, end);
+  if (tsEnd >= end) return null;
+  const hostStart = tsEnd + 1;
+  const hostEnd = nextSpace(line, hostStart, end);
+  if (hostEnd >= end) return null;
+  const appStart = hostEnd + 1;
+  const appEnd = nextSpace(line, appStart, end);
+  if (appEnd >= end) return null;
+  const procStart = appEnd + 1;
+  const procEnd = nextSpace(line, procStart, end);
+  const msgIdStart = procEnd + 1;
+  // A message may end right after MSGID (an empty message): tolerate a missing trailing space.
+  const msgIdEnd = msgIdStart < end ? nextSpace(line, msgIdStart, end) : end;
+  if (procEnd >= end || msgIdEnd === msgIdStart) return null;
+
+  const timestamp = line.slice(tsStart, tsEnd);
+  const hostname = line.slice(hostStart, hostEnd);
+  let textStart = msgIdEnd + 1;
+  let structuredData = '';
+  const expectSd = sd === 'present' || (sd === 'auto' && hostname !== 'host');
+  if (expectSd && textStart < end) {
+    const c = line.charCodeAt(textStart);
+    if (c === 45 /* - */ && (textStart + 1 === end || line.charCodeAt(textStart + 1) === 32)) {
+      textStart += 2;
+    } else if (c === 91 /* [ */) {
+      const sdEnd = structuredDataEnd(line, textStart, end);
+      if (sdEnd > 0 && (sdEnd === end || line.charCodeAt(sdEnd) === 32)) {
+        structuredData = line.slice(textStart, sdEnd);
+        textStart = sdEnd + 1;
+      }
+    }
+  }
+  const msgId = msgIdEnd - msgIdStart === 1 && line.charCodeAt(msgIdStart) === 45 ? '' : line.slice(msgIdStart, msgIdEnd);
+  return {
+    // Unless the transport says, Logplex's literal `host` tells an HTTPS drain frame.
+    shape: shape ?? (hostname === 'host' ? 'logplex' : 'syslog'),
+    facility: pri >> 3,
+    severity: pri & 7,
+    timestamp: timestamp === '-' ? '' : timestamp,
+    timeUnixMicros: parseTimestampMicros(timestamp),
+    hostname: hostname === '-' ? '' : hostname,
+    appName: line.slice(appStart, appEnd),
+    procId: line.slice(procStart, procEnd),
+    msgId,
+    structuredData,
+    text: textStart < end ? line.slice(textStart) : '',
+    original: line,
+  };
+}
+
+/**
+ * Parses a `heroku logs` line: `TIMESTAMP SOURCE[PROCID]: TEXT`
+ * (`2024-05-01T12:00:00.123456+00:00 heroku[router]: at=info ...`). Returns null otherwise.
+ */
+export function parseHerokuLogsLine(line: string): HerokuLine | null {
+  const end = line.length;
+  const tsEnd = nextSpace(line, 0, end);
+  if (tsEnd < 20 || tsEnd >= end) return null;
+  const timeUnixMicros = parseTimestampMicros(line, 0, tsEnd);
+  if (Number.isNaN(timeUnixMicros)) return null;
+  const srcStart = tsEnd + 1;
+  let i = srcStart;
+  while (i < end) {
+    const c = line.charCodeAt(i);
+    if (c === 91 /* [ */ || c === 32) break;
+    i++;
+  }
+  if (i === srcStart || line.charCodeAt(i) !== 91) return null;
+  const srcEnd = i;
+  const procStart = i + 1;
+  const procEnd = line.indexOf(']', procStart);
+  if (procEnd < 0 || line.charCodeAt(procEnd + 1) !== 58 /* : */) return null;
+  const textStart = line.charCodeAt(procEnd + 2) === 32 ? procEnd + 3 : procEnd + 2;
+  return {
+    shape: 'heroku-logs',
+    facility: -1,
+    severity: -1,
+    timestamp: line.slice(0, tsEnd),
+    timeUnixMicros,
+    hostname: '',
+    appName: line.slice(srcStart, srcEnd),
+    procId: line.slice(procStart, procEnd),
+    msgId: '',
+    structuredData: '',
+    text: textStart < end ? line.slice(textStart) : '',
+    original: line,
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * OTLP/JSON encoding (the protobuf JSON mapping OTLP specifies: lowerCamelCase fields, 64-bit
+ * integers as decimal strings, trace and span ids as hex) of our log records and metric points,
+ * as `ExportLogsServiceRequest` and `ExportMetricsServiceRequest` objects.
+ */
+import { microsToNanoString } from '../heroku/time.ts';
+import type { AttributeValue, Attributes, LogRecordData, MetricPointData } from './telemetry.ts';
+
+export interface InstrumentationScope {
+  name: string;
+  version: string;
+}
+
+type AnyValue =
+  | { stringValue: string }
+  | { intValue: string }
+  | { doubleValue: number }
+  | { boolValue: boolean }
+  | { arrayValue: { values: AnyValue[] } };
+
+export interface KeyValue {
+  key: string;
+  value: AnyValue;
+}
+
+export function anyValue(v: AttributeValue): AnyValue {
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'number') return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v };
+  if (typeof v === 'boolean') return { boolValue: v };
+  return { arrayValue: { values: v.map((s) => ({ stringValue: s })) } };
+}
+
+export function keyValues(attributes: Attributes): KeyValue[] {
+  const out: KeyValue[] = [];
+  for (const key in attributes) out.push({ key, value: anyValue(attributes[key]!) });
+  return out;
+}
+
+function logRecord(r: LogRecordData): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (r.timeUnixMicros !== 0) out.timeUnixNano = microsToNanoString(r.timeUnixMicros);
+  out.observedTimeUnixNano = microsToNanoString(r.observedUnixMicros);
+  if (r.severityNumber !== 0) out.severityNumber = r.severityNumber;
+  if (r.severityText !== '') out.severityText = r.severityText;
+  out.body = { stringValue: r.body };
+  out.attributes = keyValues(r.attributes);
+  if (r.eventName !== '') out.eventName = r.eventName;
+  if (r.traceId !== undefined && r.spanId !== undefined) {
+    out.traceId = r.traceId;
+    out.spanId = r.spanId;
+    out.flags = r.traceFlags;
+  }
+  return out;
+}
+
+export function logsRequest(resource: Attributes, scope: InstrumentationScope, records: readonly LogRecordData[]): object {
+  return {
+    resourceLogs: [
+      {
+        resource: { attributes: keyValues(resource) },
+        scopeLogs: [{ scope, logRecords: records.map(logRecord) }],
+      },
+    ],
+  };
+}
+
+/** Index of the bucket a value falls in: bucket i holds (bounds[i-1], bounds[i]]. */
+export function bucketIndex(bounds: readonly number[], value: number): number {
+  let i = 0;
+  while (i < bounds.length && value > bounds[i]!) i++;
+  return i;
+}
+
+function dataPoint(p: MetricPointData): Record<string, unknown> {
+  const time = microsToNanoString(p.timeUnixMicros);
+  const attributes = keyValues(p.attributes);
+  if (p.type === 'gauge') return { attributes, timeUnixNano: time, asDouble: p.value };
+  if (p.type === 'sum') return { attributes, startTimeUnixNano: time, timeUnixNano: time, asDouble: p.value };
+  const bounds = p.bounds ?? [];
+  const counts = new Array<string>(bounds.length + 1).fill('0');
+  counts[bucketIndex(bounds, p.value)] = '1';
+  return {
+    attributes,
+    startTimeUnixNano: time,
+    timeUnixNano: time,
+    count: '1',
+    sum: p.value,
+    min: p.value,
+    max: p.value,
+    bucketCounts: counts,
+    explicitBounds: bounds,
+  };
+}
+
+/** Delta temporality: each point is one line's own observation. */
+const AGGREGATION_TEMPORALITY_DELTA = 1;
+
+export function metricsRequest(resource: Attributes, scope: InstrumentationScope, points: readonly MetricPointData[]): object {
+  // One Metric per name, type and unit, its points in input order.
+  const metrics = new Map<string, { name: string; unit: string; type: MetricPointData['type']; dataPoints: object[] }>();
+  for (const p of points) {
+    const key = `${p.name}\u0000${p.type}\u0000${p.unit}`;
+    let m = metrics.get(key);
+    if (m === undefined) {
+      m = { name: p.name, unit: p.unit, type: p.type, dataPoints: [] };
+      metrics.set(key, m);
+    }
+    m.dataPoints.push(dataPoint(p));
+  }
+  const encoded = [...metrics.values()].map((m) => {
+    const base = { name: m.name, unit: m.unit };
+    if (m.type === 'gauge') return { ...base, gauge: { dataPoints: m.dataPoints } };
+    if (m.type === 'sum') {
+      return { ...base, sum: { dataPoints: m.dataPoints, aggregationTemporality: AGGREGATION_TEMPORALITY_DELTA, isMonotonic: true } };
+    }
+    return { ...base, histogram: { dataPoints: m.dataPoints, aggregationTemporality: AGGREGATION_TEMPORALITY_DELTA } };
+  });
+  return {
+    resourceMetrics: [{ resource: { attributes: keyValues(resource) }, scopeMetrics: [{ scope, metrics: encoded }] }],
+  };
+}

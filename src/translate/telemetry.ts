@@ -1,0 +1,52 @@
+/**
+ * The OpenTelemetry data a Heroku line turns into, as plain objects: what the exporters and the
+ * SDK bridge consume, and what `parse` encodes as OTLP/JSON. Times are microseconds since the
+ * epoch (exact in a JS number, and Heroku's finest precision); 0 means "not known".
+ */
+
+export type AttributeValue = string | number | boolean | string[];
+export type Attributes = Record<string, AttributeValue>;
+
+export interface LogRecordData {
+  /** When the line says it happened; 0 when the line had no usable timestamp. */
+  timeUnixMicros: number;
+  /** When we received it. */
+  observedUnixMicros: number;
+  /** OpenTelemetry SeverityNumber (1-24), 0 when unknown. */
+  severityNumber: number;
+  severityText: string;
+  body: string;
+  eventName: string;
+  attributes: Attributes;
+  /** Lower-case hex, or undefined. */
+  traceId: string | undefined;
+  spanId: string | undefined;
+  traceFlags: number;
+}
+
+export type MetricPointType = 'gauge' | 'sum' | 'histogram';
+
+/**
+ * One observation. Gauges carry the sampled value; sums a delta (l2met counts, dropped messages);
+ * histograms a single measurement that the exporter aggregates with `bounds`.
+ */
+export interface MetricPointData {
+  name: string;
+  unit: string;
+  type: MetricPointType;
+  value: number;
+  timeUnixMicros: number;
+  attributes: Attributes;
+  /** Explicit bucket bounds, for histograms. */
+  bounds: readonly number[] | undefined;
+}
+
+/** Where translation appends its output: one log record per line, any number of metric points. */
+export interface TelemetryBatch {
+  logs: LogRecordData[];
+  metrics: MetricPointData[];
+}
+
+export function newTelemetryBatch(): TelemetryBatch {
+  return { logs: [], metrics: [] };
+}

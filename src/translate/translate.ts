@@ -1,0 +1,535 @@
+/**
+ * Typed Heroku events to OpenTelemetry: one log record per line, plus metric points for samples,
+ * router timings and l2met measurements. Pure: no I/O, no clock (the caller passes the observed
+ * time), so the same line always gives the same output.
+ */
+import { createHash } from 'node:crypto';
+import * as A from '../semconv/attributes.ts';
+import * as E from '../semconv/events.ts';
+import * as M from '../semconv/metrics.ts';
+import { ERROR_CODE_DESCRIPTIONS } from '../heroku/codes.ts';
+import type {
+  AddonSampleEvent,
+  ApiEvent,
+  AppLogEvent,
+  HerokuEvent,
+  PlatformEvent,
+  PostgresLogEvent,
+  RouterEvent,
+  RuntimeSampleEvent,
+  Sample,
+} from '../heroku/events.ts';
+import type { HerokuLine } from '../heroku/line.ts';
+import type { FrameStatus } from '../heroku/octet-frames.ts';
+import {
+  SEVERITY_ERROR,
+  SEVERITY_INFO,
+  SEVERITY_UNSPECIFIED,
+  SEVERITY_WARN,
+  severityFromName,
+  severityFromSyslog,
+  type Severity,
+} from './severity.ts';
+import type { Attributes, LogRecordData, MetricPointData, TelemetryBatch } from './telemetry.ts';
+import { toBaseUnit } from './units.ts';
+
+/** The semantic conventions' advised buckets for `http.server.request.duration`, in seconds. */
+export const HTTP_DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+/** The SDK's default histogram buckets, for l2met measures in units other than seconds. */
+export const DEFAULT_BUCKETS: readonly number[] = [0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000];
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
+
+// ---------------------------------------------------------------------------------------------
+// Drain tokens: a syslog drain's HOSTNAME is its token, which authenticates it. Never emit it.
+
+const fingerprints = new Map<string, string>();
+
+/** `d.` followed by a UUID: a Heroku drain token. */
+export function isDrainToken(hostname: string): boolean {
+  return hostname.length === 38 && hostname.charCodeAt(0) === 100 && hostname.charCodeAt(1) === 46 && hostname.charCodeAt(10) === 45;
+}
+
+/** First 16 hex digits of the token's SHA-256: tells drains apart without revealing the token. */
+export function drainFingerprint(token: string): string {
+  let fp = fingerprints.get(token);
+  if (fp === undefined) {
+    fp = createHash('sha256').update(token).digest('hex').slice(0, 16);
+    if (fingerprints.size >= 10_000) fingerprints.clear();
+    fingerprints.set(token, fp);
+  }
+  return fp;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function processType(name: string): string {
+  const dot = name.indexOf('.');
+  return dot < 0 ? name : name.slice(0, dot);
+}
+
+/**
+ * Attributes every record gets from its envelope. `process` is the process the line is about:
+ * the PROCID unless the line names another (a router line's serving dyno, a sample's `source=`).
+ */
+function envelopeAttributes(
+  line: HerokuLine,
+  kind: string,
+  eventName: string,
+  frameStatus: FrameStatus | undefined,
+  process: string | null = line.procId || null,
+): Attributes {
+  const attrs: Attributes = {
+    [A.ATTR_EVENT_NAME]: eventName,
+    [A.ATTR_HEROKU_LOG_KIND]: kind,
+    [A.ATTR_HEROKU_LOG_SHAPE]: line.shape,
+  };
+  if (line.facility >= 0) {
+    attrs[A.ATTR_HEROKU_SYSLOG_FACILITY] = line.facility;
+    attrs[A.ATTR_HEROKU_SYSLOG_SEVERITY] = line.severity;
+  }
+  if (line.appName !== '') attrs[A.ATTR_HEROKU_SYSLOG_APP_NAME] = line.appName;
+  if (line.procId !== '') attrs[A.ATTR_HEROKU_SYSLOG_PROC_ID] = line.procId;
+  if (process !== null) {
+    attrs[A.ATTR_HEROKU_PROCESS_NAME] = process;
+    attrs[A.ATTR_HEROKU_PROCESS_TYPE] = processType(process);
+  }
+  if (line.msgId !== '') attrs[A.ATTR_HEROKU_SYSLOG_MSG_ID] = line.msgId;
+  if (line.structuredData !== '') attrs[A.ATTR_HEROKU_SYSLOG_STRUCTURED_DATA] = line.structuredData;
+  const host = line.hostname;
+  if (host !== '' && host !== 'host') {
+    if (isDrainToken(host)) attrs[A.ATTR_HEROKU_DRAIN_FINGERPRINT] = drainFingerprint(host);
+    else attrs[A.ATTR_HEROKU_SYSLOG_HOSTNAME] = host;
+  }
+  if (frameStatus !== undefined && frameStatus !== 'ok') attrs[A.ATTR_HEROKU_LOG_FRAME_STATUS] = frameStatus;
+  if (line.shape === 'raw') attrs[A.ATTR_HEROKU_LOG_PARSE_ERROR] = 'no syslog or heroku logs header';
+  return attrs;
+}
+
+function record(
+  line: HerokuLine,
+  observedUnixMicros: number,
+  severity: Severity,
+  body: string,
+  eventName: string,
+  attributes: Attributes,
+): LogRecordData {
+  const t = line.timeUnixMicros;
+  return {
+    timeUnixMicros: t === t ? t : 0,
+    observedUnixMicros,
+    severityNumber: severity.number,
+    severityText: severity.text,
+    body,
+    eventName,
+    attributes,
+    traceId: undefined,
+    spanId: undefined,
+    traceFlags: 0,
+  };
+}
+
+function point(
+  name: string,
+  unit: string,
+  type: MetricPointData['type'],
+  value: number,
+  timeUnixMicros: number,
+  attributes: Attributes,
+  bounds: readonly number[] | undefined,
+): MetricPointData {
+  return { name, unit, type, value, timeUnixMicros, attributes, bounds };
+}
+
+/** The line's time for metric points, the observed time when the line had none. */
+function pointTime(line: HerokuLine, observedUnixMicros: number): number {
+  const t = line.timeUnixMicros;
+  return t === t ? t : observedUnixMicros;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Router
+
+function normaliseScheme(ev: RouterEvent): string | undefined {
+  const p = ev.protocol;
+  if (p === 'https' || p === 'http') return p;
+  const tls = ev.extra?.tls;
+  if (tls === 'true') return 'https';
+  if (tls === 'false') return 'http';
+  if (ev.tlsVersion !== undefined && ev.tlsVersion !== 'unknown') return 'https';
+  return undefined;
+}
+
+/** `http1.1`, `HTTP/1.1`, `http/2`, `h2` to an HTTP version; undefined for `http`/`https`. */
+export function httpVersion(protocol: string | undefined): string | undefined {
+  if (protocol === undefined || protocol === 'http' || protocol === 'https') return undefined;
+  const lower = protocol.toLowerCase();
+  if (lower === 'h2' || lower === 'h2c') return '2';
+  if (lower === 'h3') return '3';
+  if (!lower.startsWith('http')) return undefined;
+  let v = lower.slice(4);
+  if (v.startsWith('/')) v = v.slice(1);
+  if (v === '2.0') v = '2';
+  if (v === '3.0') v = '3';
+  return /^\d(\.\d)?$/.test(v) ? v : undefined;
+}
+
+/** `TLSv1.3` to name `tls`, version `1.3`; `SSLv3` to `ssl`, `3`. */
+export function tlsProtocol(version: string | undefined): [string, string] | undefined {
+  if (version === undefined) return undefined;
+  const m = /^(tls|ssl)v?(\d+(?:\.\d+)?)$/i.exec(version);
+  return m ? [m[1]!.toLowerCase(), m[2]!] : undefined;
+}
+
+function translateRouter(line: HerokuLine, ev: RouterEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined): void {
+  const attrs = envelopeAttributes(line, 'router', E.EVENT_HEROKU_ROUTER_REQUEST, frame, ev.dyno ?? null);
+  let method: string | undefined;
+  if (ev.method !== undefined) {
+    method = KNOWN_METHODS.has(ev.method) ? ev.method : '_OTHER';
+    attrs[A.ATTR_HTTP_REQUEST_METHOD] = method;
+    if (method === '_OTHER') attrs[A.ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = ev.method;
+  }
+  if (ev.path !== undefined) attrs[A.ATTR_URL_PATH] = ev.path;
+  if (ev.query !== undefined) attrs[A.ATTR_URL_QUERY] = ev.query;
+  const scheme = normaliseScheme(ev);
+  if (scheme !== undefined) attrs[A.ATTR_URL_SCHEME] = scheme;
+  if (ev.host !== undefined) attrs[A.ATTR_SERVER_ADDRESS] = ev.host;
+  if (ev.fwd.length > 0) {
+    attrs[A.ATTR_CLIENT_ADDRESS] = ev.fwd[0]!;
+    attrs[A.ATTR_HEROKU_ROUTER_FWD] = ev.fwd;
+  }
+  const status = ev.status;
+  if (status === status) attrs[A.ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
+  if (ev.bytes === ev.bytes) attrs[A.ATTR_HTTP_RESPONSE_BODY_SIZE] = ev.bytes;
+  if (ev.code !== undefined) {
+    attrs[A.ATTR_ERROR_TYPE] = ev.code;
+    attrs[A.ATTR_HEROKU_ERROR_CODE] = ev.code;
+    const desc = ev.desc ?? ERROR_CODE_DESCRIPTIONS[ev.code];
+    if (desc !== undefined) attrs[A.ATTR_HEROKU_ERROR_DESCRIPTION] = desc;
+  } else if (ev.desc !== undefined) {
+    attrs[A.ATTR_HEROKU_ERROR_DESCRIPTION] = ev.desc;
+  }
+  if (ev.requestId !== undefined) attrs[A.ATTR_HEROKU_ROUTER_REQUEST_ID] = ev.requestId;
+  if (ev.connectMs === ev.connectMs) attrs[A.ATTR_HEROKU_ROUTER_CONNECT_MS] = ev.connectMs;
+  if (ev.serviceMs === ev.serviceMs) attrs[A.ATTR_HEROKU_ROUTER_SERVICE_MS] = ev.serviceMs;
+  if (ev.sock !== undefined) attrs[A.ATTR_HEROKU_ROUTER_SOCK] = ev.sock;
+  if (ev.protocol !== undefined) {
+    attrs[A.ATTR_HEROKU_ROUTER_PROTOCOL] = ev.protocol;
+    const version = httpVersion(ev.protocol);
+    if (version !== undefined) {
+      attrs[A.ATTR_NETWORK_PROTOCOL_NAME] = 'http';
+      attrs[A.ATTR_NETWORK_PROTOCOL_VERSION] = version;
+    }
+  }
+  const tls = tlsProtocol(ev.tlsVersion);
+  if (tls !== undefined) {
+    attrs[A.ATTR_TLS_PROTOCOL_NAME] = tls[0];
+    attrs[A.ATTR_TLS_PROTOCOL_VERSION] = tls[1];
+  }
+  if (ev.extra !== undefined) {
+    for (const key in ev.extra) {
+      const name = A.ATTR_HEROKU_ROUTER_PREFIX + key;
+      if (!(name in attrs)) attrs[name] = ev.extra[key]!;
+    }
+  }
+  const severity = ev.at === 'error' ? SEVERITY_ERROR : ev.at === 'info' ? SEVERITY_INFO : (severityFromName(ev.at) ?? SEVERITY_INFO);
+  out.logs.push(record(line, observed, severity, line.text, E.EVENT_HEROKU_ROUTER_REQUEST, attrs));
+
+  // The request's duration as the router saw it. Lines with neither timing (H10, H14: no dyno
+  // answered) have no duration to record; their log record still counts them.
+  const connect = ev.connectMs;
+  const service = ev.serviceMs;
+  if (connect === connect || service === service) {
+    const seconds = ((connect === connect ? connect : 0) + (service === service ? service : 0)) / 1000;
+    const mAttrs: Attributes = {};
+    if (method !== undefined) mAttrs[A.ATTR_HTTP_REQUEST_METHOD] = method;
+    if (status === status) mAttrs[A.ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
+    if (scheme !== undefined) mAttrs[A.ATTR_URL_SCHEME] = scheme;
+    if (ev.code !== undefined) mAttrs[A.ATTR_ERROR_TYPE] = ev.code;
+    if (ev.host !== undefined) mAttrs[A.ATTR_SERVER_ADDRESS] = ev.host;
+    if (ev.dyno !== undefined) mAttrs[A.ATTR_HEROKU_PROCESS_NAME] = ev.dyno;
+    out.metrics.push(
+      point(M.METRIC_HTTP_SERVER_REQUEST_DURATION, 's', 'histogram', seconds, pointTime(line, observed), mAttrs, HTTP_DURATION_BUCKETS),
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Samples
+
+/** `memory-total` to `memory_total`: the metric-name form of a sample key. */
+function sampleMetricKey(key: string): string {
+  return key.indexOf('-') < 0 ? key : key.replace(/-/g, '_');
+}
+
+/** Appends one gauge per sample and the value (base units) as a `heroku.sample.<key>` attribute. */
+function emitSamples(
+  samples: Sample[],
+  prefix: string,
+  attrs: Attributes,
+  metricAttrs: Attributes,
+  time: number,
+  out: TelemetryBatch,
+): void {
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i]!;
+    const key = sampleMetricKey(s.key);
+    const name = prefix + key;
+    const registered = M.METRIC_UNITS[name];
+    const base = toBaseUnit(s.unit, registered ?? '1');
+    // Bytes are whole: `470.22MB` is a rounded figure, its fraction of a byte means nothing.
+    const value = base.factor === 1 ? s.value : base.unit === 'By' ? Math.round(s.value * base.factor) : s.value * base.factor;
+    attrs[A.ATTR_HEROKU_SAMPLE_PREFIX + key] = value;
+    out.metrics.push(point(name, base.unit, 'gauge', value, time, metricAttrs, undefined));
+  }
+}
+
+function translateRuntime(line: HerokuLine, ev: RuntimeSampleEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined): void {
+  const process = ev.source ?? (line.procId || null);
+  const attrs = envelopeAttributes(line, 'runtime', E.EVENT_HEROKU_RUNTIME_SAMPLE, frame, process);
+  if (ev.dynoId !== undefined) attrs[A.ATTR_HEROKU_DYNO_ID] = ev.dynoId;
+  // The metric series is the process (`web.1`), never the dyno id, which changes at each restart.
+  const mAttrs: Attributes = {};
+  if (process !== null) {
+    mAttrs[A.ATTR_HEROKU_PROCESS_NAME] = process;
+    mAttrs[A.ATTR_HEROKU_PROCESS_TYPE] = processType(process);
+  }
+  emitSamples(ev.samples, 'heroku.dyno.', attrs, mAttrs, pointTime(line, observed), out);
+  out.logs.push(record(line, observed, SEVERITY_INFO, line.text, E.EVENT_HEROKU_RUNTIME_SAMPLE, attrs));
+}
+
+/** `heroku-postgres` to `postgres`: the scope in add-on metric names. */
+function addonScope(service: string): string {
+  const s = service.startsWith('heroku-') ? service.slice(7) : service;
+  return s.replace(/[^A-Za-z0-9_]+/g, '_');
+}
+
+function translateAddonSample(line: HerokuLine, ev: AddonSampleEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined): void {
+  const attrs = envelopeAttributes(line, 'addon', E.EVENT_HEROKU_ADDON_SAMPLE, frame);
+  attrs[A.ATTR_HEROKU_ADDON_SERVICE] = ev.service;
+  const mAttrs: Attributes = {};
+  if (ev.addon !== undefined) {
+    attrs[A.ATTR_HEROKU_ADDON_NAME] = ev.addon;
+    mAttrs[A.ATTR_HEROKU_ADDON_NAME] = ev.addon;
+  }
+  if (ev.source !== undefined) {
+    attrs[A.ATTR_HEROKU_SOURCE] = ev.source;
+    mAttrs[A.ATTR_HEROKU_SOURCE] = ev.source;
+  }
+  if (ev.extra !== undefined) {
+    for (const key in ev.extra) attrs[A.ATTR_HEROKU_ADDON_PREFIX + key] = ev.extra[key]!;
+  }
+  emitSamples(ev.samples, `heroku.${addonScope(ev.service)}.`, attrs, mAttrs, pointTime(line, observed), out);
+  out.logs.push(record(line, observed, SEVERITY_INFO, line.text, E.EVENT_HEROKU_ADDON_SAMPLE, attrs));
+}
+
+function translatePostgresLog(line: HerokuLine, ev: PostgresLogEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined): void {
+  const attrs = envelopeAttributes(line, 'addon', E.EVENT_HEROKU_ADDON_LOG, frame);
+  attrs[A.ATTR_HEROKU_ADDON_SERVICE] = 'heroku-postgres';
+  attrs[A.ATTR_DB_SYSTEM_NAME] = 'postgresql';
+  if (ev.source !== undefined) attrs[A.ATTR_HEROKU_SOURCE] = ev.source;
+  if (ev.lineId !== undefined) attrs[A.ATTR_HEROKU_POSTGRES_LINE_ID] = ev.lineId;
+  if (ev.level !== undefined) attrs[A.ATTR_HEROKU_POSTGRES_LEVEL] = ev.level;
+  if (ev.sqlErrorCode !== undefined) attrs[A.ATTR_DB_RESPONSE_STATUS_CODE] = ev.sqlErrorCode;
+  const severity = ev.level !== undefined ? (severityFromName(ev.level) ?? SEVERITY_INFO) : lineSeverity(line, SEVERITY_INFO);
+  if (severity.number >= SEVERITY_ERROR.number && ev.sqlErrorCode !== undefined) attrs[A.ATTR_ERROR_TYPE] = ev.sqlErrorCode;
+  if (ev.fields !== undefined) {
+    for (const key in ev.fields) {
+      if (key === 'database') attrs[A.ATTR_DB_NAMESPACE] = ev.fields[key]!;
+      else attrs[A.ATTR_HEROKU_POSTGRES_PREFIX + key] = ev.fields[key]!;
+    }
+  }
+  out.logs.push(record(line, observed, severity, ev.level !== undefined ? ev.message : line.text, E.EVENT_HEROKU_ADDON_LOG, attrs));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Platform and API
+
+const PLATFORM_EVENT_NAMES: Readonly<Record<PlatformEvent['type'], string>> = {
+  state_change: E.EVENT_HEROKU_DYNO_STATE_CHANGE,
+  process_exit: E.EVENT_HEROKU_DYNO_EXIT,
+  process_start: E.EVENT_HEROKU_DYNO_START,
+  process_stop: E.EVENT_HEROKU_DYNO_STOP,
+  restart: E.EVENT_HEROKU_DYNO_RESTART,
+  idle: E.EVENT_HEROKU_DYNO_IDLE,
+  unidle: E.EVENT_HEROKU_DYNO_UNIDLE,
+  memory: E.EVENT_HEROKU_DYNO_MEMORY,
+  error: E.EVENT_HEROKU_PLATFORM_ERROR,
+  other: E.EVENT_HEROKU_PLATFORM_EVENT,
+};
+
+/** L-codes that mean logs were lost; L11 and L15 only affect `heroku logs --tail`. */
+const LOG_LOSS_CODES = new Set(['L10', 'L12', 'L13', 'L14']);
+
+function platformSeverity(ev: PlatformEvent): Severity {
+  switch (ev.type) {
+    case 'error':
+      return ev.code === 'L11' || ev.code === 'L15' ? SEVERITY_WARN : SEVERITY_ERROR;
+    case 'state_change':
+      return ev.toState === 'crashed' ? SEVERITY_ERROR : SEVERITY_INFO;
+    case 'process_exit':
+      // 0 is a clean exit and 143 (128 + SIGTERM) the normal answer to a restart's SIGTERM.
+      return ev.exitStatus === 0 || ev.exitStatus === 143 || ev.exitStatus !== ev.exitStatus ? SEVERITY_INFO : SEVERITY_WARN;
+    case 'process_stop':
+      return ev.signal === 'SIGKILL' ? SEVERITY_WARN : SEVERITY_INFO;
+    case 'memory':
+      return ev.memoryPercent > 100 ? SEVERITY_WARN : SEVERITY_INFO;
+    default:
+      return SEVERITY_INFO;
+  }
+}
+
+function translatePlatform(line: HerokuLine, ev: PlatformEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined): void {
+  const isLogplex = ev.code !== undefined && ev.code.charCodeAt(0) === 76; /* L */
+  const eventName = isLogplex ? E.EVENT_HEROKU_LOGPLEX_ERROR : PLATFORM_EVENT_NAMES[ev.type];
+  const attrs = envelopeAttributes(line, 'platform', eventName, frame);
+  if (ev.code !== undefined) {
+    attrs[A.ATTR_ERROR_TYPE] = ev.code;
+    attrs[A.ATTR_HEROKU_ERROR_CODE] = ev.code;
+    const desc = ev.desc ?? ERROR_CODE_DESCRIPTIONS[ev.code];
+    if (desc !== undefined) attrs[A.ATTR_HEROKU_ERROR_DESCRIPTION] = desc;
+  }
+  if (ev.detail !== undefined) attrs[A.ATTR_HEROKU_ERROR_DETAIL] = ev.detail;
+  if (ev.toState !== undefined) attrs[A.ATTR_HEROKU_DYNO_STATE] = ev.toState;
+  if (ev.fromState !== undefined) attrs[A.ATTR_HEROKU_DYNO_STATE_PREVIOUS] = ev.fromState;
+  if (ev.exitStatus === ev.exitStatus) attrs[A.ATTR_PROCESS_EXIT_CODE] = ev.exitStatus;
+  if (ev.command !== undefined) attrs[A.ATTR_PROCESS_COMMAND_LINE] = ev.command;
+  if (ev.user !== undefined) attrs[A.ATTR_HEROKU_USER] = ev.user;
+  if (ev.signal !== undefined) attrs[A.ATTR_HEROKU_PROCESS_SIGNAL] = ev.signal;
+  if (ev.memoryBytes === ev.memoryBytes) attrs[A.ATTR_HEROKU_DYNO_MEMORY_USAGE] = Math.round(ev.memoryBytes);
+  if (ev.memoryPercent === ev.memoryPercent) attrs[A.ATTR_HEROKU_DYNO_MEMORY_QUOTA_PERCENT] = ev.memoryPercent;
+  if (ev.droppedMessages === ev.droppedMessages) {
+    attrs[A.ATTR_HEROKU_LOGPLEX_DROPPED_MESSAGES] = ev.droppedMessages;
+    if (ev.code !== undefined && LOG_LOSS_CODES.has(ev.code)) {
+      const mAttrs: Attributes = { [A.ATTR_HEROKU_ERROR_CODE]: ev.code };
+      if (line.procId !== '') mAttrs[A.ATTR_HEROKU_PROCESS_NAME] = line.procId;
+      out.metrics.push(
+        point(M.METRIC_HEROKU_LOGPLEX_DROPPED_MESSAGES, '{message}', 'sum', ev.droppedMessages, pointTime(line, observed), mAttrs, undefined),
+      );
+    }
+  }
+  out.logs.push(record(line, observed, platformSeverity(ev), line.text, eventName, attrs));
+}
+
+const API_EVENT_NAMES: Readonly<Record<ApiEvent['type'], string>> = {
+  release: E.EVENT_HEROKU_API_RELEASE,
+  deploy: E.EVENT_HEROKU_API_DEPLOY,
+  rollback: E.EVENT_HEROKU_API_ROLLBACK,
+  config_change: E.EVENT_HEROKU_API_CONFIG_CHANGE,
+  scale: E.EVENT_HEROKU_API_SCALE,
+  addon_change: E.EVENT_HEROKU_API_ADDON_CHANGE,
+  command: E.EVENT_HEROKU_API_COMMAND,
+  maintenance: E.EVENT_HEROKU_API_MAINTENANCE,
+  build: E.EVENT_HEROKU_API_BUILD,
+  other: E.EVENT_HEROKU_API_EVENT,
+};
+
+function translateApi(line: HerokuLine, ev: ApiEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined): void {
+  const eventName = API_EVENT_NAMES[ev.type];
+  const attrs = envelopeAttributes(line, 'api', eventName, frame);
+  if (ev.action !== undefined) attrs[A.ATTR_HEROKU_API_ACTION] = ev.action;
+  if (ev.user !== undefined) attrs[A.ATTR_HEROKU_USER] = ev.user;
+  if (ev.release !== undefined) attrs[A.ATTR_HEROKU_RELEASE_VERSION] = ev.release;
+  if (ev.commit !== undefined) attrs[A.ATTR_HEROKU_RELEASE_COMMIT] = ev.commit;
+  if (ev.command !== undefined) attrs[A.ATTR_PROCESS_COMMAND_LINE] = ev.command;
+  if (ev.configVars !== undefined) attrs[A.ATTR_HEROKU_CONFIG_VARS] = ev.configVars;
+  if (ev.formation !== undefined) attrs[A.ATTR_HEROKU_FORMATION] = ev.formation;
+  if (ev.addon !== undefined) attrs[A.ATTR_HEROKU_ADDON_NAME] = ev.addon;
+  const severity = ev.type === 'build' && ev.action === 'failed' ? SEVERITY_WARN : SEVERITY_INFO;
+  out.logs.push(record(line, observed, severity, line.text, eventName, attrs));
+}
+
+// ---------------------------------------------------------------------------------------------
+// App output
+
+/** The PRI's severity when the line has one, else `fallback`. */
+function lineSeverity(line: HerokuLine, fallback: Severity): Severity {
+  return line.severity >= 0 ? severityFromSyslog(line.severity) : fallback;
+}
+
+function translateApp(line: HerokuLine, ev: AppLogEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined): void {
+  const isAddon = line.procId.startsWith('heroku-');
+  const kind = isAddon ? 'addon' : 'app';
+  const eventName = isAddon ? E.EVENT_HEROKU_ADDON_LOG : E.EVENT_HEROKU_APP_LOG;
+  // The app's own fields first, so that ours, set after, win on a clash.
+  const fields = ev.fields;
+  let attrs: Attributes;
+  if (fields !== undefined) {
+    attrs = {};
+    for (const key in fields) attrs[key] = fields[key]!;
+    Object.assign(attrs, envelopeAttributes(line, kind, eventName, frame));
+  } else {
+    attrs = envelopeAttributes(line, kind, eventName, frame);
+  }
+  if (isAddon) attrs[A.ATTR_HEROKU_ADDON_SERVICE] = line.procId;
+  if (line.shape !== 'raw') attrs[A.ATTR_HEROKU_LOG_FORMAT] = ev.format;
+  if (ev.error !== undefined) attrs[A.ATTR_EXCEPTION_MESSAGE] = ev.error;
+  if (ev.source !== undefined) attrs[A.ATTR_HEROKU_SOURCE] = ev.source;
+
+  let severity: Severity;
+  if (ev.level !== undefined) {
+    severity = severityFromName(ev.level) ?? lineSeverity(line, SEVERITY_INFO);
+  } else if (line.shape === 'raw') {
+    severity = SEVERITY_UNSPECIFIED;
+  } else {
+    severity = lineSeverity(line, SEVERITY_INFO);
+  }
+  const rec = record(line, observed, severity, line.shape === 'raw' ? line.original : ev.message, eventName, attrs);
+  if (ev.traceId !== undefined && ev.spanId !== undefined) {
+    rec.traceId = ev.traceId;
+    rec.spanId = ev.spanId;
+    rec.traceFlags = ev.traceFlags;
+  }
+  out.logs.push(rec);
+
+  const measurements = ev.measurements;
+  if (measurements === undefined) return;
+  const mAttrs: Attributes = {};
+  if (line.procId !== '') mAttrs[A.ATTR_HEROKU_PROCESS_NAME] = line.procId;
+  if (ev.source !== undefined) mAttrs[A.ATTR_HEROKU_SOURCE] = ev.source;
+  const time = pointTime(line, observed);
+  for (const m of measurements) {
+    if (m.type === 'unique') {
+      attrs[A.ATTR_HEROKU_L2MET_UNIQUE_PREFIX + m.name] = m.raw;
+      continue;
+    }
+    if (m.value !== m.value) continue; // not a number: the record keeps the text
+    const base = toBaseUnit(m.unit);
+    const value = base.factor === 1 ? m.value : m.value * base.factor;
+    if (m.type === 'count') out.metrics.push(point(m.name, base.unit, 'sum', value, time, mAttrs, undefined));
+    else if (m.type === 'measure')
+      out.metrics.push(point(m.name, base.unit, 'histogram', value, time, mAttrs, base.unit === 's' ? HTTP_DURATION_BUCKETS : DEFAULT_BUCKETS));
+    else out.metrics.push(point(m.name, base.unit, 'gauge', value, time, mAttrs, undefined));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Appends the line's log record (exactly one) and its metric points to `out`.
+ * `frameStatus` is the octet framing's verdict, when the line came in a frame.
+ */
+export function translateEvent(
+  line: HerokuLine,
+  event: HerokuEvent,
+  observedUnixMicros: number,
+  out: TelemetryBatch,
+  frameStatus?: FrameStatus,
+): void {
+  switch (event.kind) {
+    case 'router':
+      return translateRouter(line, event, observedUnixMicros, out, frameStatus);
+    case 'runtime':
+      return translateRuntime(line, event, observedUnixMicros, out, frameStatus);
+    case 'addon':
+      return event.type === 'sample'
+        ? translateAddonSample(line, event, observedUnixMicros, out, frameStatus)
+        : translatePostgresLog(line, event, observedUnixMicros, out, frameStatus);
+    case 'platform':
+      return translatePlatform(line, event, observedUnixMicros, out, frameStatus);
+    case 'api':
+      return translateApi(line, event, observedUnixMicros, out, frameStatus);
+    case 'app':
+      return translateApp(line, event, observedUnixMicros, out, frameStatus);
+  }
+}

@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const BIN = new URL('../bin/heroku-otel-drain.js', import.meta.url).pathname;
+const CAPTURE = new URL('../examples/captures/mixed.logplex', import.meta.url).pathname;
+
+async function parse(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, 'parse', ...args], { maxBuffer: 64 * 1024 * 1024 });
+    return { stdout, stderr, code: 0 };
+  } catch (err) {
+    const e = err as { stdout: string; stderr: string; code: number };
+    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+  }
+}
+
+describe('heroku-otel-drain parse', () => {
+  it('writes one log record per frame of the shipped capture, with the resource given', async () => {
+    const { stdout, code } = await parse([CAPTURE, '--resource', 'service.name=shop-web']);
+    expect(code).toBe(0);
+    const requests = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const records = requests.flatMap((r) => r.resourceLogs ?? []).flatMap((rl: any) => rl.scopeLogs[0].logRecords);
+    expect(records).toHaveLength(19);
+    const resource = requests[0].resourceLogs[0].resource.attributes;
+    expect(resource).toContainEqual({ key: 'service.name', value: { stringValue: 'shop-web' } });
+    expect(resource).toContainEqual({ key: 'cloud.provider', value: { stringValue: 'heroku' } });
+  });
+
+  it('answers a missing file with a one-line error and exit code 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hod-'));
+    const { stdout, stderr, code } = await parse([join(dir, 'nope.log')]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain('nope.log');
+  });
+
+  it('reads standard input when given -', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hod-'));
+    const file = join(dir, 'in.log');
+    writeFileSync(file, '2024-05-01T12:00:00.123456+00:00 app[web.1]: hello\n');
+    const { stdout, code } = await new Promise<{ stdout: string; code: number }>((resolve) => {
+      const child = execFile(process.execPath, [BIN, 'parse', '-'], (err, out) => resolve({ stdout: out, code: err ? 1 : 0 }));
+      child.stdin!.end('2024-05-01T12:00:00.123456+00:00 app[web.1]: hello\n');
+    });
+    expect(code).toBe(0);
+    const record = JSON.parse(stdout).resourceLogs[0].scopeLogs[0].logRecords[0];
+    expect(record.body).toEqual({ stringValue: 'hello' });
+    expect(record.timeUnixNano).toBe('1714564800123456000');
+  });
+});
