@@ -79,7 +79,8 @@ export class OctetFrameReader {
     const msgStart = this._hdrMsgStart;
     const length = this._hdrLength;
     const expectedEnd = msgStart + length;
-    if (expectedEnd === end || (expectedEnd < end && this._boundaryAt(expectedEnd))) {
+    // A length that ends right after a newline, or before another confirmed header, is right.
+    if (expectedEnd === end || (expectedEnd < end && (buf[expectedEnd - 1] === 10 || this._boundaryAt(expectedEnd)))) {
       this._setFrame(msgStart, expectedEnd, length, 'ok');
       this._pos = expectedEnd;
       return true;
@@ -140,46 +141,55 @@ export class OctetFrameReader {
     const end = this._end;
     while (p < end && isSpaceOrNewline(buf[p]!)) p++;
     if (p >= end) return true;
-    return this._confirmedHeaderAt(p);
+    return this._confirmedHeaderAt(p, true);
   }
 
-  /** A header at `p` whose declared frame ends where a frame may end. */
-  private _confirmedHeaderAt(p: number): boolean {
+  /**
+   * A header at `p` whose declared frame ends where a frame may end. `mayBeTruncated` accepts a
+   * last frame that runs past the end, for a header found exactly where a length pointed.
+   */
+  private _confirmedHeaderAt(p: number, mayBeTruncated = false): boolean {
     if (!this._headerAt(p)) return false;
     const buf = this._buf;
     const end = this._end;
     let q = this._hdrMsgStart + this._hdrLength;
     if (q === end) return true;
-    if (q > end) return false;
+    // A last frame cut short is still a frame, unless these digits may be the tail of a longer
+    // run (a length read one byte too late), where only a full check is proof.
+    if (q > end) return mayBeTruncated && !(p > 0 && isDigit(buf[p - 1]!));
     while (q < end && isSpaceOrNewline(buf[q]!)) q++;
     if (q >= end) return true;
-    return this._headerAt(q);
+    // The next frame starts at q, or at q - 1 when this one's length also counts a missing newline.
+    return this._headerAt(q) || (isDigit(buf[q - 1]!) && this._headerAt(q - 1));
   }
 
   /**
-   * The nearest position after `from` where a confirmed frame header starts, or the end of the
-   * buffer. Looks for ` <PRI>` preceded by digits, then tries the longest digit run first, so
-   * a message ending in digits without its newline (`bytes=0` + `83 <40>1`) still splits right.
-   * When no candidate is confirmed, the first plausible one whose digits follow a line break or
-   * space is taken, and failing that the end.
+   * The nearest position after `from` where a frame header starts, or the end of the buffer.
+   * Looks for ` <PRI>` preceded by digits, then tries each suffix of the digit run, longest first,
+   * so a message ending in digits without its newline (`bytes=0` + `83 <40>1`) still splits
+   * right. A candidate is taken when its own length checks out; failing that, when it is the last
+   * frame and its length overruns the end by a missing line terminator at most; failing that,
+   * when its digits follow a line break or space.
    */
   private _findHeader(from: number): number {
     const buf = this._buf;
     const end = this._end;
-    let fallback = -1;
     for (let i = from + 2; i + 2 < end; i++) {
       if (buf[i] !== LT || buf[i - 1] !== SP || !isDigit(buf[i - 2]!)) continue;
       let runStart = i - 2;
       while (runStart > from && isDigit(buf[runStart - 1]!) && i - 1 - runStart < MAX_LENGTH_DIGITS) runStart--;
+      let lastFrame = -1;
+      let afterSpace = -1;
       for (let k = runStart; k < i - 1; k++) {
-        if (buf[k] === 48) continue;
+        if (buf[k] === 48 || !this._headerAt(k)) continue;
         if (this._confirmedHeaderAt(k)) return k;
-        if (fallback < 0 && (k === from || k === runStart) && this._headerAt(k) && (k === 0 || isSpaceOrNewline(buf[k - 1]!))) {
-          fallback = k;
-        }
+        const overrun = this._hdrMsgStart + this._hdrLength - end;
+        if (lastFrame < 0 && overrun > 0 && overrun <= 2) lastFrame = k;
+        if (afterSpace < 0 && k === runStart && isSpaceOrNewline(buf[k - 1]!)) afterSpace = k;
       }
-      if (fallback >= 0) return fallback;
+      if (lastFrame >= 0) return lastFrame;
+      if (afterSpace >= 0) return afterSpace;
     }
-    return fallback >= 0 ? fallback : end;
+    return end;
   }
 }

@@ -24,7 +24,7 @@ function nextSpace(s: string, from: number, end: number): number {
  * End of an RFC 5424 STRUCTURED-DATA run starting at `i` (which holds `[`), or -1 when the text
  * there is not well-formed structured data. Quoted values may contain `\"`, `\\` and `\]`.
  */
-function structuredDataEnd(s: string, i: number, end: number): number {
+function structuredDataEnd(s: string, i: number, end: number, requireParams: boolean): number {
   while (i < end && s.charCodeAt(i) === 91 /* [ */) {
     i++;
     const idStart = i;
@@ -35,6 +35,7 @@ function structuredDataEnd(s: string, i: number, end: number): number {
       i++;
     }
     if (i === idStart) return -1;
+    if (requireParams && s.charCodeAt(i) !== 32) return -1;
     while (i < end && s.charCodeAt(i) === 32) {
       i++;
       const nameStart = i;
@@ -121,7 +122,9 @@ export function parseSyslogLine(
     if (c === 45 /* - */ && (textStart + 1 === end || line.charCodeAt(textStart + 1) === 32)) {
       textStart += 2;
     } else if (c === 91 /* [ */) {
-      const sdEnd = structuredDataEnd(line, textStart, end);
+      // Guessing, only `[id key="value"]` counts as structured data: Postgres's `[DATABASE] [9-1]`
+      // text would otherwise lose its start.
+      const sdEnd = structuredDataEnd(line, textStart, end, sd === 'auto');
       if (sdEnd > 0 && (sdEnd === end || line.charCodeAt(sdEnd) === 32)) {
         structuredData = line.slice(textStart, sdEnd);
         textStart = sdEnd + 1;

@@ -1,0 +1,140 @@
+/**
+ * Properties over generated input: nothing makes the parsers throw, and every line gets exactly
+ * one log record.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { interpretLine } from '../src/heroku/classify.ts';
+import { parseAnyLine, readCapture } from '../src/heroku/input.ts';
+import { rawLine, type HerokuLine } from '../src/heroku/line.ts';
+import { OctetFrameReader } from '../src/heroku/octet-frames.ts';
+import { parseRouterLine } from '../src/heroku/router.ts';
+import { newTelemetryBatch } from '../src/translate/telemetry.ts';
+import { translateEvent } from '../src/translate/translate.ts';
+
+const RUNS = { numRuns: Number(process.env.PROPERTY_RUNS ?? 400) };
+
+function translateAll(buf: Buffer): { lines: number; records: number } {
+  const batch = newTelemetryBatch();
+  const stats = readCapture(buf, (line, status) => translateEvent(line, interpretLine(line), 1, batch, status));
+  return { lines: stats.lines, records: batch.logs.length };
+}
+
+/** Text that starts like each kind of Heroku line, then anything. */
+const lineTexts = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 300 }),
+  fc.tuple(
+    fc.constantFrom('at=info ', 'at=error code=H12 ', 'source=web.1 sample#', 'Error R14 (', 'Error L10 (', 'State changed from ', 'Process running mem=', 'Release v', 'Set ', 'Scaled to ', 'Starting process with command `', '{"level":', '[DATABASE] [9-1] sql_error_code = ', 'count#', 'measure#x=', ''),
+    fc.string({ unit: 'binary', maxLength: 200 }),
+  ).map(([a, b]) => a + b),
+);
+const appNames = fc.constantFrom('heroku', 'app', 'other', '');
+const procIds = fc.constantFrom('router', 'web.1', 'api', 'heroku-postgres', 'heroku-redis', 'postgres.1234', 'logplex', 'log-shuttle', 'run.12', 'scheduler.9', '');
+
+describe('properties', () => {
+  it('readCapture never throws on arbitrary bytes, and gives one record per line it reads', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 2000 }), (bytes) => {
+        const { lines, records } = translateAll(Buffer.from(bytes));
+        expect(records).toBe(lines);
+      }),
+      RUNS,
+    );
+  });
+
+  it('gives exactly one record per non-blank line of line-oriented input', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: 'grapheme', maxLength: 120 }), { maxLength: 30 }), (texts) => {
+        // Each text is one line: no newlines inside, and not starting like an octet frame.
+        const lines = texts.map((t) => 'x' + t.replace(/[\r\n]/g, ' '));
+        const { lines: read, records } = translateAll(Buffer.from(lines.join('\n')));
+        expect(read).toBe(lines.length);
+        expect(records).toBe(lines.length);
+      }),
+      RUNS,
+    );
+  });
+
+  it('interprets and translates any text under any envelope without throwing, one record each', () => {
+    fc.assert(
+      fc.property(appNames, procIds, lineTexts, (appName, procId, text) => {
+        const line: HerokuLine = { ...rawLine(text), shape: 'logplex', appName, procId, facility: 1, severity: 6, timeUnixMicros: 1 };
+        const batch = newTelemetryBatch();
+        translateEvent(line, interpretLine(line), 1, batch);
+        expect(batch.logs).toHaveLength(1);
+        for (const p of batch.metrics) expect(Number.isFinite(p.value)).toBe(true);
+      }),
+      RUNS,
+    );
+  });
+
+  it('parses any line in any envelope shape without throwing', () => {
+    const prefixes = fc.constantFrom('<158>1 2024-05-01T12:00:00+00:00 host heroku router - ', '<190>1 - d.x app web.1 - - ', '2024-05-01T12:00:00Z app[web.1]: ', '12 <1>', '<999>', '');
+    fc.assert(
+      fc.property(prefixes, lineTexts, (prefix, text) => {
+        const line = parseAnyLine(prefix + text);
+        expect(line.original).toBe(prefix + text);
+      }),
+      RUNS,
+    );
+  });
+
+  it('splits correctly framed messages back exactly, whatever their text', () => {
+    const message = fc
+      .string({ unit: 'grapheme', minLength: 1, maxLength: 200 })
+      .map((t) => `<190>1 2024-05-01T12:00:00+00:00 host app web.1 - ${t.replace(/\n/g, ' ').trim() || 'x'}`);
+    fc.assert(
+      fc.property(fc.array(message, { minLength: 1, maxLength: 20 }), (messages) => {
+        const body = Buffer.from(messages.map((m) => `${Buffer.byteLength(m) + 1} ${m}\n`).join(''));
+        const reader = new OctetFrameReader(body);
+        const got: string[] = [];
+        while (reader.next()) {
+          expect(reader.status).toBe('ok');
+          got.push(body.toString('utf8', reader.msgStart, reader.msgEnd));
+        }
+        expect(got).toEqual(messages);
+      }),
+      RUNS,
+    );
+  });
+
+  it('recovers every message when lengths are off by one either way (a newline missing or not counted)', () => {
+    const text = fc.stringMatching(/^[a-zA-Z =",.:/_-]{1,80}$/).map((t) => t.trim() || 'x');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(text, fc.constantFrom('ok', 'no-newline', 'newline-not-counted')), { minLength: 1, maxLength: 15 }), (items) => {
+        const messages = items.map(([t], i) => `<190>1 2024-05-01T12:00:0${i % 10}+00:00 host app web.1 - ${t}`);
+        const body = items
+          .map(([, kind], i) => {
+            const m = messages[i]!;
+            const n = Buffer.byteLength(m);
+            if (kind === 'no-newline') return `${n + 1} ${m}`;
+            if (kind === 'newline-not-counted') return `${n} ${m}\n`;
+            return `${n + 1} ${m}\n`;
+          })
+          .join('');
+        const buf = Buffer.from(body);
+        const reader = new OctetFrameReader(buf);
+        const got: string[] = [];
+        while (reader.next()) got.push(buf.toString('utf8', reader.msgStart, reader.msgEnd));
+        expect(got).toEqual(messages);
+      }),
+      RUNS,
+    );
+  });
+
+  it('reads back any quoted router path, with spaces, quotes escaped and =', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 80 }), (p) => {
+        const path = '/' + p.replace(/[\r\n]/g, '');
+        const quoted = path.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+        const ev = parseRouterLine(`at=info method=GET path="${quoted}" host=a.example.com status=200`);
+        const [expectedPath, ...rest] = path.split('?');
+        expect(ev.path).toBe(expectedPath);
+        expect(ev.query).toBe(rest.length ? rest.join('?') : undefined);
+        expect(ev.status).toBe(200);
+        expect(ev.host).toBe('a.example.com');
+      }),
+      RUNS,
+    );
+  });
+});
