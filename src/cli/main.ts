@@ -63,7 +63,13 @@ async function parseCommand(args: string[]): Promise<number> {
     return 2;
   }
   try {
-    await runParse({ input: parsed.positionals[0] ?? '-', resource }, { name: pkg.name, version: pkg.version }, writeStdout);
+    const stats = await runParse({ input: parsed.positionals[0] ?? '-', resource }, { name: pkg.name, version: pkg.version }, writeStdout);
+    if (stats.frameProblems > 0) {
+      process.stderr.write(
+        `heroku-otel-drain parse: ${stats.frameProblems} of ${stats.lines} frames had a wrong octet count or no frame header; ` +
+          'all were kept (see heroku.log.frame_status)\n',
+      );
+    }
     return 0;
   } catch (err) {
     if (err instanceof InputError) {

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { interpretLine } from '../heroku/classify.ts';
-import { readCapture, type CaptureStats } from '../heroku/input.ts';
+import { CaptureReader, type CaptureStats } from '../heroku/input.ts';
 import { logsRequest, metricsRequest, type InstrumentationScope } from '../translate/otlp-json.ts';
 import { drainResource, resourceFromEnv } from '../translate/resource.ts';
 import { newTelemetryBatch, type Attributes } from '../translate/telemetry.ts';
@@ -58,18 +58,19 @@ export async function runParse(
   }
   const resource: Attributes = drainResource({ ...resourceFromEnv(env), ...options.resource });
   const observed = Date.now() * 1000;
-  let batch = newTelemetryBatch();
-  const pending: string[] = [];
-  const flush = (): void => {
-    if (batch.logs.length > 0) pending.push(JSON.stringify(logsRequest(resource, scope, batch.logs)) + '\n');
-    if (batch.metrics.length > 0) pending.push(JSON.stringify(metricsRequest(resource, scope, batch.metrics)) + '\n');
-    batch = newTelemetryBatch();
-  };
-  const stats = readCapture(buf, (line, frameStatus) => {
-    translateEvent(line, interpretLine(line), observed, batch, frameStatus);
-    if (batch.logs.length >= RECORDS_PER_REQUEST) flush();
-  });
-  flush();
-  for (const chunk of pending) await out(chunk);
+  const reader = new CaptureReader(buf);
+  // Output goes out every RECORDS_PER_REQUEST lines, so memory holds one batch, not the whole
+  // translation.
+  for (;;) {
+    const batch = newTelemetryBatch();
+    for (let line = reader.next(); line !== null; line = reader.next()) {
+      translateEvent(line, interpretLine(line), observed, batch, reader.frameStatus);
+      if (batch.logs.length >= RECORDS_PER_REQUEST) break;
+    }
+    if (batch.logs.length === 0) break;
+    await out(JSON.stringify(logsRequest(resource, scope, batch.logs)) + '\n');
+    if (batch.metrics.length > 0) await out(JSON.stringify(metricsRequest(resource, scope, batch.metrics)) + '\n');
+  }
+  const stats = reader.stats;
   return stats;
 }

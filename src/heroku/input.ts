@@ -21,6 +21,10 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+function isSpaceOrNewline(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+
 /** Whether `buf` at `i` starts an octet-counted frame: digits, a space, `<`. */
 export function startsWithOctetFrame(buf: Uint8Array, i: number, end = buf.length): boolean {
   const start = i;
@@ -46,51 +50,84 @@ export function parseAnyLine(text: string): HerokuLine {
   return rawLine(text);
 }
 
-function isBlank(buf: Uint8Array, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const c = buf[i]!;
-    if (c !== 32 && c !== 9 && c !== 13 && c !== 10) return false;
-  }
-  return true;
-}
+/**
+ * Pulls lines out of a capture held in memory, one `next()` at a time, so that a caller can
+ * pause between lines (to write output, say). The shape is decided once, from the first bytes.
+ */
+export class CaptureReader {
+  /** The octet framing's verdict on the current line, undefined for line-oriented input. */
+  frameStatus: FrameStatus | undefined = undefined;
+  readonly stats: CaptureStats = { lines: 0, frameProblems: 0 };
 
-/** Newline-delimited lines of `buf[start, end)`, `\r\n` tolerated, blank lines skipped. */
-function readLines(buf: Buffer, start: number, end: number, onLine: LineCallback, status: FrameStatus | undefined, stats: CaptureStats): void {
-  let lineStart = start;
-  while (lineStart < end) {
-    let nl = buf.indexOf(10, lineStart);
-    if (nl < 0 || nl > end) nl = end;
-    let lineEnd = nl;
-    if (lineEnd > lineStart && buf[lineEnd - 1] === 13) lineEnd--;
-    if (!isBlank(buf, lineStart, lineEnd)) {
-      stats.lines++;
-      onLine(parseAnyLine(buf.toString('utf8', lineStart, lineEnd)), status);
+  private _buf: Buffer;
+  private _frames: OctetFrameReader | undefined;
+  // The line-oriented run being read: the whole input, or an unframed run between frames.
+  private _linePos = 0;
+  private _lineEnd = 0;
+
+  constructor(buf: Buffer) {
+    this._buf = buf;
+    let first = 0;
+    while (first < buf.length && isSpaceOrNewline(buf[first]!)) first++;
+    if (startsWithOctetFrame(buf, first)) {
+      this._frames = new OctetFrameReader(buf, first);
+    } else {
+      this._linePos = first;
+      this._lineEnd = buf.length;
     }
-    lineStart = nl + 1;
+  }
+
+  /** The next line, or null at the end of the capture. */
+  next(): HerokuLine | null {
+    const line = this._nextInRun();
+    if (line !== null) return line;
+    const frames = this._frames;
+    if (frames === undefined) return null;
+    while (frames.next()) {
+      const status = frames.status;
+      if (status !== 'ok') this.stats.frameProblems++;
+      if (status === 'unframed') {
+        // Stray text between frames: each of its lines is kept, in whatever shape it has.
+        this._linePos = frames.msgStart;
+        this._lineEnd = frames.msgEnd;
+        this.frameStatus = status;
+        const first = this._nextInRun();
+        if (first !== null) return first;
+        continue;
+      }
+      this.stats.lines++;
+      this.frameStatus = status;
+      const text = this._buf.toString('utf8', frames.msgStart, frames.msgEnd);
+      return parseSyslogLine(text) ?? rawLine(text);
+    }
+    return null;
+  }
+
+  /** The next non-blank line of the current line-oriented run, `\r\n` tolerated. */
+  private _nextInRun(): HerokuLine | null {
+    const buf = this._buf;
+    const end = this._lineEnd;
+    while (this._linePos < end) {
+      const start = this._linePos;
+      let nl = buf.indexOf(10, start);
+      if (nl < 0 || nl > end) nl = end;
+      this._linePos = nl + 1;
+      let stop = nl;
+      if (stop > start && buf[stop - 1] === 13) stop--;
+      let i = start;
+      while (i < stop && isSpaceOrNewline(buf[i]!)) i++;
+      if (i === stop) continue;
+      this.stats.lines++;
+      if (this._frames === undefined) this.frameStatus = undefined;
+      return parseAnyLine(buf.toString('utf8', start, stop));
+    }
+    return null;
   }
 }
 
 /** Reads every line of a capture held in memory. */
 export function readCapture(buf: Buffer, onLine: LineCallback): CaptureStats {
-  const stats: CaptureStats = { lines: 0, frameProblems: 0 };
-  let first = 0;
-  while (first < buf.length && (buf[first] === 32 || buf[first] === 10 || buf[first] === 13 || buf[first] === 9)) first++;
-  if (!startsWithOctetFrame(buf, first)) {
-    readLines(buf, first, buf.length, onLine, undefined, stats);
-    return stats;
-  }
-  const reader = new OctetFrameReader(buf, first);
-  while (reader.next()) {
-    const status = reader.status;
-    if (status !== 'ok') stats.frameProblems++;
-    if (status === 'unframed') {
-      // Stray text between frames: each of its lines is kept, in whatever shape it has.
-      readLines(buf, reader.msgStart, reader.msgEnd, onLine, status, stats);
-      continue;
-    }
-    stats.lines++;
-    const text = buf.toString('utf8', reader.msgStart, reader.msgEnd);
-    onLine(parseSyslogLine(text) ?? rawLine(text), status);
-  }
-  return stats;
+  const reader = new CaptureReader(buf);
+  for (let line = reader.next(); line !== null; line = reader.next()) onLine(line, reader.frameStatus);
+  return reader.stats;
 }
