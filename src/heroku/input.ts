@@ -32,11 +32,21 @@ export function startsWithOctetFrame(buf: Uint8Array, i: number, end = buf.lengt
   return i > start && buf[i] === 32 && buf[i + 1] === 60;
 }
 
+// CSI sequences such as `\x1b[36m`.
+const ANSI_ESCAPES = /\x1b\[[0-9;?]*[A-Za-z]/g;
+
+function stripAnsi(text: string): string {
+  return text.replace(ANSI_ESCAPES, '');
+}
+
 /**
  * One line of text, any shape. A line that is itself an octet-counted frame (a capture with one
  * frame per line) loses its length prefix, which a line does not need.
  */
 export function parseAnyLine(text: string): HerokuLine {
+  // `heroku logs` colours its output on a terminal; a capture made with `script` or copied from
+  // a terminal keeps the escapes. They are presentation, not data.
+  if (text.charCodeAt(0) === 27 /* ESC */) text = stripAnsi(text);
   const c = text.charCodeAt(0);
   if (c === 60 /* < */) return parseSyslogLine(text) ?? rawLine(text);
   if (isDigit(c)) {

@@ -156,3 +156,10 @@ describe('input shapes', () => {
     expect(read('\n \r\n')).toEqual([]);
   });
 });
+
+describe('terminal captures', () => {
+  it('reads `heroku logs` output that kept its colours', () => {
+    const line = parseAnyLine('\x1b[36m2024-05-01T12:00:00.123456+00:00 app[web.1]:\x1b[0m hello');
+    expect(line).toMatchObject({ shape: 'heroku-logs', appName: 'app', procId: 'web.1', text: 'hello' });
+  });
+});
