@@ -1,0 +1,44 @@
+/**
+ * `parse+map`: classify+parse, then translateEvent into OpenTelemetry log records and metric
+ * points. One TelemetryBatch per body, emptied before the next body as an exporter would after
+ * handing it off; the observed time is taken once per body, as a receiver does per request.
+ */
+import { readCapture } from '../src/heroku/input.ts';
+import { interpretLine } from '../src/heroku/classify.ts';
+import type { HerokuLine } from '../src/heroku/line.ts';
+import type { FrameStatus } from '../src/heroku/octet-frames.ts';
+import { translateEvent } from '../src/translate/translate.ts';
+import { newTelemetryBatch, type TelemetryBatch } from '../src/translate/telemetry.ts';
+import type { Body } from './mix.ts';
+import type { Scenario } from './harness.ts';
+
+const batch: TelemetryBatch = newTelemetryBatch();
+let observed = 0;
+
+function onLine(line: HerokuLine, frameStatus: FrameStatus | undefined): void {
+  translateEvent(line, interpretLine(line), observed, batch, frameStatus);
+}
+
+export function parseMap(bodies: readonly Body[], lines: number): Scenario {
+  return {
+    name: 'parse+map',
+    what: 'classify+parse, then translateEvent to OTel log records and metric points',
+    items: lines,
+    pass: () => {
+      let logs = 0;
+      let metrics = 0;
+      let acc = 0;
+      for (let i = 0; i < bodies.length; i++) {
+        observed = Date.now() * 1000;
+        batch.logs.length = 0;
+        batch.metrics.length = 0;
+        readCapture(bodies[i]!.buf, onLine);
+        logs += batch.logs.length;
+        metrics += batch.metrics.length;
+        acc += batch.logs[batch.logs.length - 1]!.severityNumber;
+      }
+      if (logs !== lines) throw new Error(`parse+map made ${logs} log records, expected ${lines}`);
+      return acc + metrics;
+    },
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * `npm run bench`: parse-and-map throughput on a realistic Logplex mix, ours next to the obvious
+ * way, in one process and one run. Prints a table, then one JSON line per scenario.
+ *
+ * Environment: BENCH_LINES (lines in the mix, default 100000), BENCH_RUNS (timed runs per
+ * scenario, default 7), BENCH_WARMUP (untimed passes, default 2), BENCH_FILTER (a regular
+ * expression: only scenarios whose name matches, e.g. `^parse\+map$` for profiling),
+ * BENCH_SEED (default 42), BENCH_CHECK (1 or 0: compare ours and naive output before timing; on
+ * by default unless BENCH_FILTER is set), BENCH_PROFILE (a file: CPU profile of the timed runs,
+ * written as .cpuprofile, its top functions by self time printed; see bench/profile.ts).
+ */
+import os from 'node:os';
+import { generateMix, mixCounts, toLogplexBodies } from './mix.ts';
+import { measure, jsonLine, table, sink, type Result, type Scenario } from './harness.ts';
+import { classifyParse } from './classify-parse.ts';
+import { parseMap } from './parse-map.ts';
+import { naiveClassifyParse, naiveParseMap } from './naive.ts';
+import { MICRO_BASELINES, microInputs, microScenarios } from './micro.ts';
+import { checkFairness } from './fairness.ts';
+import { formatHot, hotFunctions, startProfile, stopProfile } from './profile.ts';
+import { readFileSync } from 'node:fs';
+
+function envInt(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n <= 0) {
+    console.error(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const LINES = envInt('BENCH_LINES', 100_000);
+const RUNS = envInt('BENCH_RUNS', 7);
+const WARMUP = envInt('BENCH_WARMUP', 2);
+const SEED = envInt('BENCH_SEED', 42);
+const FILTER = process.env.BENCH_FILTER ? new RegExp(process.env.BENCH_FILTER) : undefined;
+const CHECK = (process.env.BENCH_CHECK ?? (FILTER ? '0' : '1')) !== '0';
+const PROFILE = process.env.BENCH_PROFILE || undefined;
+const MICRO_LIMIT = Math.min(LINES, 20_000);
+
+const TARGETS: Readonly<Record<string, number>> = { 'classify+parse': 1_500_000, 'parse+map': 400_000 };
+const BASELINES: Readonly<Record<string, string>> = {
+  'classify+parse': 'naive classify+parse',
+  'parse+map': 'naive parse+map',
+  ...MICRO_BASELINES,
+};
+
+const cpus = os.cpus();
+console.log(`node ${process.version} (V8 ${process.versions.v8}) on ${process.platform}/${process.arch}`);
+console.log(`cpu: ${cpus[0]?.model.trim() ?? 'unknown'} x${cpus.length}`);
+
+/**
+ * A yardstick for comparing machines: a plain charCodeAt scan of a router line, in ns per char.
+ * Figures from a machine where this is twice as slow are worth about half as much.
+ */
+function calibrate(): number {
+  const text = 'at=info method=GET path="/products/42" host=www.example.org request_id=07d09040-2c80-42d7-b570-0893a34bd834 fwd="140.221.120.64" dyno=web.3 connect=0ms service=153ms status=301 bytes=164965 protocol=https';
+  let spaces = 0;
+  let best = Infinity;
+  for (let round = 0; round < 5; round++) {
+    const start = process.hrtime.bigint();
+    for (let k = 0; k < 200_000; k++) for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 32) spaces++;
+    best = Math.min(best, Number(process.hrtime.bigint() - start) / (200_000 * text.length));
+  }
+  return spaces > 0 ? best : NaN;
+}
+console.log(`machine yardstick: plain charCodeAt scan ${calibrate().toFixed(2)} ns/char (best of 5)`);
+
+const t0 = performance.now();
+const mix = generateMix(LINES, SEED);
+const bodies = toLogplexBodies(mix);
+const bytes = bodies.reduce((n, b) => n + b.buf.length, 0);
+const c = mixCounts(mix);
+const pct = (n: number): string => `${((100 * n) / LINES).toFixed(1)}%`;
+console.log(
+  `mix: ${LINES.toLocaleString('en-US')} lines (seed ${SEED}): router ${pct(c.router)}, app ${pct(c.app)}, runtime ${pct(c.runtime)}, other ${pct(c.other)}; ` +
+    `${bodies.length} Logplex bodies, ${(bytes / bodies.length / 1000).toFixed(0)} KB and ${Math.round(LINES / bodies.length)} lines each, ${Math.round(bytes / LINES)} B/line`,
+);
+console.log(`method: ${WARMUP} warm-up passes, then median of ${RUNS} timed runs (process.hrtime.bigint); micro inputs ${MICRO_LIMIT.toLocaleString('en-US')} items, repeated to >= 50 ms per run`);
+
+// The comparison is only fair if the naive version does the same work: check before timing.
+if (CHECK) {
+  const fair = checkFairness(bodies);
+  console.log(
+    `same output check: ours ${fair.logs} records / ${fair.metrics} points / ${fair.attributes} attributes, ` +
+      `naive ${fair.naiveLogs} / ${fair.naiveMetrics} / ${fair.naiveAttributes}; ${fair.differing === 0 ? 'identical' : `${fair.differing} differ`}`,
+  );
+  for (const e of fair.examples) console.log(e);
+}
+console.log(`(setup ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+
+const scenarios: Scenario[] = [
+  classifyParse(bodies, LINES),
+  parseMap(bodies, LINES),
+  naiveClassifyParse(bodies, LINES),
+  naiveParseMap(bodies, LINES),
+  ...microScenarios(microInputs(mix, bodies, MICRO_LIMIT)),
+];
+
+const results: Result[] = [];
+if (PROFILE) await startProfile();
+for (const s of scenarios) {
+  if (FILTER && !FILTER.test(s.name)) continue;
+  const started = performance.now();
+  const r = measure(s, RUNS, WARMUP);
+  results.push(r);
+  console.log(`  ${s.name}: ${Math.round(r.median).toLocaleString('en-US')} lines/s (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+}
+if (PROFILE) await stopProfile(PROFILE);
+for (const r of results) {
+  const base = results.find((b) => b.name === BASELINES[r.name]);
+  if (base) {
+    r.vsBaseline = r.median / base.median;
+    r.baseline = base.name;
+  }
+}
+
+console.log('');
+console.log(table(results, TARGETS));
+console.log('');
+for (const r of results) console.log(jsonLine(r));
+if (PROFILE) {
+  console.log(`\nCPU profile of the timed runs: ${PROFILE}; top functions by self time:`);
+  console.log(formatHot(hotFunctions(JSON.parse(readFileSync(PROFILE, 'utf8'))), 15));
+}
+if (Number.isNaN(sink)) console.log('sink', sink);
