@@ -57,6 +57,12 @@ export function parseApiLine(text: string): ApiEvent {
     return ev;
   }
   if (head === 'Initial release') return apiEvent('release', 'create', user);
+  if (verb === 'running' && rest.startsWith('release v')) {
+    // `Running release v5 commands`: the release phase of v5, not a new release.
+    const ev = apiEvent('other', verb, user);
+    ev.release = rest.slice(8).split(' ', 1)[0];
+    return ev;
+  }
   if (verb.startsWith('@ref:')) {
     // `@ref:postgresql-flexible-35202 completed provisioning, setting DATABASE_URL.`
     const ev = apiEvent('addon_change', rest.includes('provisioning') ? 'provision' : rest.split(' ', 1)[0], user);

@@ -151,7 +151,15 @@ function parseLogfmt(text: string): AppLogEvent {
   const sc = scanner.reset(text);
   let message: string | undefined;
   while (sc.next()) {
-    if (!sc.hasValue || sc.keyEnd === sc.keyStart) continue;
+    if (sc.keyEnd === sc.keyStart) continue;
+    if (!sc.hasValue) {
+      // l2met lets a bare `count#hits` stand for `count#hits=1`; other bare words are prose,
+      // kept in the message.
+      if (sc.keyEnd - sc.keyStart > 6 && text.startsWith('count#', sc.keyStart)) {
+        (ev.measurements ??= []).push({ type: 'count', name: text.slice(sc.keyStart + 6, sc.keyEnd), value: 1, unit: '', raw: '' });
+      }
+      continue;
+    }
     const key = sc.key();
     const hash = key.indexOf('#');
     if (hash > 0) {
@@ -236,10 +244,32 @@ export function plainTextLevel(text: string): string | undefined {
     }
     i++;
   }
-  if (i === start) return undefined;
+  if (i === start) {
+    // `Error: connect ECONNREFUSED` (Node's uncaught exceptions), `Warning: ...`: a title-case
+    // level word counts only with its colon, so prose that starts with `Error` does not.
+    return titleCaseLevel(text);
+  }
   const next = text.charCodeAt(i);
-  if (!(i === text.length || next === 32 || next === 58 || next === 93 || next === 124)) return undefined;
+  if (!(i === text.length || next === 32 || next === 58 || next === 93 || next === 124)) return titleCaseLevel(text);
   return PLAIN_LEVELS[text.slice(start, i).toUpperCase()];
+}
+
+/** `Error:` (Node's uncaught exceptions), `Warning:`...: one look at the first letter, then one compare. */
+function titleCaseLevel(text: string): string | undefined {
+  switch (text.charCodeAt(0)) {
+    case 69 /* E */:
+      return text.startsWith('Error:') ? 'error' : undefined;
+    case 87 /* W */:
+      return text.startsWith('Warning:') || text.startsWith('Warn:') ? 'warn' : undefined;
+    case 70 /* F */:
+      return text.startsWith('Fatal:') ? 'fatal' : undefined;
+    case 73 /* I */:
+      return text.startsWith('Info:') ? 'info' : undefined;
+    case 68 /* D */:
+      return text.startsWith('Debug:') ? 'debug' : undefined;
+    default:
+      return undefined;
+  }
 }
 
 export function parseAppLine(text: string): AppLogEvent {

@@ -3,10 +3,11 @@
  * second, so each line is looked at once by exactly one parser.
  */
 import { parseApiLine } from './api.ts';
+import { isErrorCodeAt } from './codes.ts';
 import { parseAppLine } from './app.ts';
 import { parsePlatformLine } from './platform.ts';
 import { parsePostgresLogLine } from './postgres.ts';
-import { looksLikeRouterLine, parseRouterLine } from './router.ts';
+import { looksLikeLegacyRouterLine, looksLikeRouterLine, parseLegacyRouterLine, parseRouterLine } from './router.ts';
 import { hasSamples, parseAddonSamples, parseRuntimeSamples } from './samples.ts';
 import type { HerokuEvent } from './events.ts';
 import type { HerokuLine } from './line.ts';
@@ -14,6 +15,15 @@ import type { HerokuLine } from './line.ts';
 /** `postgres.1234` or `postgres`: Postgres's own log. */
 function isPostgresProcess(procId: string): boolean {
   return procId.startsWith('postgres') && (procId.length === 8 || procId.charCodeAt(8) === 46);
+}
+
+/** `Error R13 (`, `Starting process with command`: Heroku's own words in an `app` line. */
+function isPlatformTextInApp(text: string): boolean {
+  const c = text.charCodeAt(0);
+  if (c === 69 /* E */) {
+    return text.startsWith('Error R') && isErrorCodeAt(text, 6) && text.charCodeAt(9) === 32 && text.charCodeAt(10) === 40;
+  }
+  return c === 83 /* S */ && text.startsWith('Starting process with command');
 }
 
 /** Parses one line's text into the typed event its envelope and text call for. Never throws. */
@@ -27,10 +37,19 @@ export function interpretLine(line: HerokuLine): HerokuEvent {
     if (procId === 'logplex' || procId === 'log-shuttle') return parsePlatformLine(text);
   }
   if (appName === 'heroku') {
-    if (procId === 'router' && looksLikeRouterLine(text)) return parseRouterLine(text);
+    if (procId === 'router') {
+      if (looksLikeRouterLine(text)) return parseRouterLine(text);
+      if (looksLikeLegacyRouterLine(text)) return parseLegacyRouterLine(text);
+    }
     if (text.startsWith('source=') && hasSamples(text)) return parseRuntimeSamples(text);
     return parsePlatformLine(text);
   }
-  if (appName === 'app' && isPostgresProcess(procId)) return parsePostgresLogLine(text);
+  if (appName === 'app') {
+    if (isPostgresProcess(procId)) return parsePostgresLogLine(text);
+    // Dev Center shows some platform lines under `app`: `app[run.3]: Error R13 (Attach error)`,
+    // `app[web.1]: Starting process with command: ...`. Only those exact shapes, so app output
+    // that merely mentions an error stays app output.
+    if (isPlatformTextInApp(text)) return parsePlatformLine(text);
+  }
   return parseAppLine(text);
 }

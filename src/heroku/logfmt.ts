@@ -3,8 +3,10 @@
  * the caller asks for a key or value string.
  *
  * Heroku's router, runtime metrics and add-on metrics lines are logfmt, as is much app output.
- * Values end at a space unless quoted; quoted values may hold spaces, `=` and `\"` escapes.
+ * Values end at whitespace unless quoted; quoted values may hold spaces, `=` and `\"` escapes.
  * A key with nothing after `=` (`dyno= connect=`) has an empty value.
+ * Any control character counts as whitespace (one comparison, `c <= 32`): a CRLF line's `\r` or a
+ * tab must not end up inside the last value.
  */
 export class LogfmtScanner {
   text = '';
@@ -33,7 +35,7 @@ export class LogfmtScanner {
     const s = this.text;
     const end = this._end;
     let i = this._pos;
-    while (i < end && s.charCodeAt(i) === 32) i++;
+    while (i < end && s.charCodeAt(i) <= 32) i++;
     if (i >= end) {
       this._pos = end;
       return false;
@@ -41,7 +43,7 @@ export class LogfmtScanner {
     this.keyStart = i;
     while (i < end) {
       const c = s.charCodeAt(i);
-      if (c === 61 /* = */ || c === 32) break;
+      if (c === 61 /* = */ || c <= 32) break;
       i++;
     }
     this.keyEnd = i;
@@ -73,8 +75,10 @@ export class LogfmtScanner {
       return true;
     }
     this.valueStart = i;
-    while (i < end && s.charCodeAt(i) !== 32) i++;
-    this.valueEnd = i;
+    while (i < end && s.charCodeAt(i) > 32) i++;
+    // Dev Center's own router example has `host=myapp.herokuapp.com"`: a quote that closes nothing
+    // is a typo, not part of the value.
+    this.valueEnd = i > this.valueStart + 1 && s.charCodeAt(i - 1) === 34 ? i - 1 : i;
     this._pos = i;
     return true;
   }

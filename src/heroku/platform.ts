@@ -26,8 +26,9 @@ function platformEvent(type: PlatformEventType): PlatformEvent {
 }
 
 const STATE_CHANGED = 'State changed from ';
-const EXITED = 'Process exited with status ';
-const STARTING = 'Starting process with command ';
+const EXITED = 'Process exited';
+const EXITED_WITH = 'Process exited with status ';
+const STARTING = 'Starting process with command';
 const RUNNING_MEM = 'Process running mem=';
 
 /** Splits `` `cmd` by user x `` (backquotes optional) into command and user. */
@@ -117,13 +118,17 @@ export function parsePlatformLine(text: string): PlatformEvent {
     return ev;
   }
   if (text.startsWith(EXITED)) {
+    // Dev Center's oldest examples write a bare `Process exited`: an exit with no status known.
     const ev = platformEvent('process_exit');
-    ev.exitStatus = Number.parseInt(text.slice(EXITED.length), 10);
+    if (text.startsWith(EXITED_WITH)) ev.exitStatus = Number.parseInt(text.slice(EXITED_WITH.length), 10);
     return ev;
   }
   if (text.startsWith(STARTING)) {
+    // `with command `x``, and `with command: `x`` in the 2010-era docs.
     const ev = platformEvent('process_start');
-    const { command, user } = splitCommandAndUser(text.slice(STARTING.length));
+    let at = STARTING.length;
+    if (text.charCodeAt(at) === 58 /* : */) at++;
+    const { command, user } = splitCommandAndUser(text.slice(at));
     ev.command = command;
     ev.user = user;
     return ev;
@@ -133,6 +138,12 @@ export function parsePlatformLine(text: string): PlatformEvent {
     const ev = platformEvent('process_stop');
     const w = text.lastIndexOf(' with ');
     if (w >= 0) ev.signal = text.slice(w + 6).trim().replace(/\.$/, '');
+    return ev;
+  }
+  if (text.includes('Sending SIGHUP')) {
+    // `Client connection closed. Sending SIGHUP to all processes`: a one-off losing its terminal.
+    const ev = platformEvent('process_stop');
+    ev.signal = 'SIGHUP';
     return ev;
   }
   if (text.startsWith(RUNNING_MEM)) {

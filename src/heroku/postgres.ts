@@ -16,8 +16,10 @@ function bracketEnd(s: string, i: number): number {
   return close < 0 ? -1 : close + 1;
 }
 
+/** Skips spaces and tabs: continuation lines indent with either (`[12-2] \tSELECT`). */
 function skipSpaces(s: string, i: number): number {
-  while (s.charCodeAt(i) === 32) i++;
+  let c = s.charCodeAt(i);
+  while (c === 32 || c === 9) c = s.charCodeAt(++i);
   return i;
 }
 
@@ -43,7 +45,9 @@ export function parsePostgresLogLine(text: string): PostgresLogEvent {
     else break;
     i = skipSpaces(text, b);
   }
-  // Prefix pairs until `LEVEL:`.
+  // Prefix pairs until `LEVEL:`, only when the line opens with `sql_error_code`: a continuation
+  // line (`[7-2]    status = 'active',`) is SQL, and `status = 'active'` in it is not a field.
+  const pairs = text.startsWith('sql_error_code', i);
   const n = text.length;
   while (i < n) {
     let j = i;
@@ -58,6 +62,7 @@ export function parsePostgresLogLine(text: string): PostgresLogEvent {
       ev.message = text.slice(skipSpaces(text, j + 1));
       return ev;
     }
+    if (!pairs) break;
     let k = skipSpaces(text, j);
     if (text.charCodeAt(k) !== 61 || j === i) break; // not `key=`: the rest is the message
     k = skipSpaces(text, k + 1);

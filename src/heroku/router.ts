@@ -9,15 +9,19 @@ import type { RouterEvent } from './events.ts';
 
 const scanner = new LogfmtScanner();
 
-/** Splits `fwd` (X-Forwarded-For) into addresses: comma and/or space separated, brackets dropped. */
+/**
+ * Splits `fwd` (X-Forwarded-For) into addresses: comma and/or whitespace separated, brackets and
+ * ports dropped. Quotes and backslashes separate too: no address holds one, and captures copied
+ * out of source code carry `fwd=\"1.2.3.4\"`.
+ */
 export function splitForwarded(value: string): string[] {
   const out: string[] = [];
   let start = -1;
   for (let i = 0; i <= value.length; i++) {
     const c = i < value.length ? value.charCodeAt(i) : 44;
-    if (c === 44 /* , */ || c === 32 || c === 9) {
+    if (c === 44 /* , */ || c <= 32 || c === 34 /* " */ || c === 92 /* \ */) {
       if (start >= 0) {
-        out.push(stripBrackets(value.slice(start, i)));
+        out.push(bareAddress(value.slice(start, i)));
         start = -1;
       }
     } else if (start < 0) {
@@ -27,11 +31,19 @@ export function splitForwarded(value: string): string[] {
   return out;
 }
 
-/** `[2001:db8::1]` and `[2001:db8::1]:443` become `2001:db8::1`. */
-function stripBrackets(address: string): string {
-  if (address.charCodeAt(0) !== 91) return address;
-  const close = address.indexOf(']');
-  return close > 0 ? address.slice(1, close) : address.slice(1);
+/**
+ * `[2001:db8::1]` and `[2001:db8::1]:443` become `2001:db8::1`, `203.0.113.9:51234` becomes
+ * `203.0.113.9`: `client.address` is an address, never a port. A bare IPv6 address has several
+ * colons and is kept whole.
+ */
+function bareAddress(address: string): string {
+  if (address.charCodeAt(0) === 91 /* [ */) {
+    const close = address.indexOf(']');
+    return close > 0 ? address.slice(1, close) : address.slice(1);
+  }
+  const colon = address.indexOf(':');
+  if (colon > 0 && address.indexOf(':', colon + 1) < 0) return address.slice(0, colon);
+  return address;
 }
 
 /** Whether a text looks like a router line: logfmt starting with `at=`. */
@@ -39,8 +51,8 @@ export function looksLikeRouterLine(text: string): boolean {
   return text.startsWith('at=');
 }
 
-export function parseRouterLine(text: string): RouterEvent {
-  const ev: RouterEvent = {
+function newRouterEvent(): RouterEvent {
+  return {
     kind: 'router',
     at: '',
     code: undefined,
@@ -61,7 +73,15 @@ export function parseRouterLine(text: string): RouterEvent {
     sock: undefined,
     extra: undefined,
   };
-  const sc = scanner.reset(text);
+}
+
+export function parseRouterLine(text: string): RouterEvent {
+  return readRouterPairs(newRouterEvent(), text, 0);
+}
+
+/** Reads the logfmt pairs of `text` from `start` into `ev`. */
+function readRouterPairs(ev: RouterEvent, text: string, start: number): RouterEvent {
+  const sc = scanner.reset(text, start);
   while (sc.next()) {
     const keyLength = sc.keyEnd - sc.keyStart;
     const empty = sc.valueEnd === sc.valueStart;
@@ -162,5 +182,57 @@ export function parseRouterLine(text: string): RouterEvent {
     if (keyLength === 0) continue;
     (ev.extra ??= {})[sc.key()] = sc.value();
   }
+  return ev;
+}
+
+/** Whether a text is a router error in the pre-2012 shape: `Error H10 (App crashed) -> GET ...`. */
+export function looksLikeLegacyRouterLine(text: string): boolean {
+  return text.startsWith('Error H') && text.indexOf(' -> ') > 0;
+}
+
+/**
+ * The pre-2012 router error shape that Dev Center's "errors" page still shows:
+ * `Error H10 (App crashed) -> GET crasher.heroku.com/ dyno=none queue=0 wait=0ms service=0ms bytes=0`.
+ * Method, host and path come as words rather than pairs; the pairs after them read as usual.
+ * Rare, so written for clarity rather than speed.
+ */
+export function parseLegacyRouterLine(text: string): RouterEvent {
+  const ev = newRouterEvent();
+  ev.at = 'error';
+  ev.code = text.slice(6, 9);
+  const arrow = text.indexOf(' -> ');
+  const open = text.indexOf('(');
+  const close = open > 0 ? text.lastIndexOf(')', arrow) : -1;
+  if (open > 0 && close > open) ev.desc = text.slice(open + 1, close);
+  let i = arrow + 4;
+  const words: string[] = [];
+  // Up to two words before the first pair: the method, then host and path run together.
+  while (words.length < 2) {
+    while (text.charCodeAt(i) === 32) i++;
+    let j = i;
+    while (j < text.length && text.charCodeAt(j) !== 32) j++;
+    const word = text.slice(i, j);
+    // A pair (`dyno=none`) ends the words; a URL may hold `=` in its query, after the `/`.
+    const eq = word.indexOf('=');
+    const slash = word.indexOf('/');
+    if (word === '' || (eq >= 0 && (slash < 0 || eq < slash))) break;
+    words.push(word);
+    i = j;
+  }
+  if (words[0] !== undefined) ev.method = words[0];
+  const url = words[1];
+  if (url !== undefined) {
+    const slash = url.indexOf('/');
+    ev.host = slash < 0 ? url : url.slice(0, slash) || undefined;
+    if (slash >= 0) {
+      const full = url.slice(slash);
+      const q = full.indexOf('?');
+      ev.path = q < 0 ? full : full.slice(0, q);
+      if (q >= 0) ev.query = full.slice(q + 1);
+    }
+  }
+  readRouterPairs(ev, text, i);
+  // `dyno=none`: no dyno was reached.
+  if (ev.dyno === 'none') ev.dyno = undefined;
   return ev;
 }

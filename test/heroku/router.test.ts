@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { looksLikeLegacyRouterLine, parseLegacyRouterLine, parseRouterLine, splitForwarded } from '../../src/heroku/router.ts';
+
+describe('splitForwarded', () => {
+  it.each([
+    ['', []],
+    ['203.0.113.9', ['203.0.113.9']],
+    ['185.244.159.14,141.101.104.98', ['185.244.159.14', '141.101.104.98']],
+    ['203.0.113.9, 198.51.100.2 ,10.0.0.1', ['203.0.113.9', '198.51.100.2', '10.0.0.1']],
+    ['203.0.113.9 198.51.100.2', ['203.0.113.9', '198.51.100.2']],
+    ['2001:db8::7', ['2001:db8::7']],
+    ['::1', ['::1']],
+    ['[2001:db8::1]:443', ['2001:db8::1']],
+    ['[2001:db8::1]', ['2001:db8::1']],
+    ['[2001:db8::1', ['2001:db8::1']],
+    ['203.0.113.9:51234', ['203.0.113.9']],
+    ['::ffff:203.0.113.9', ['::ffff:203.0.113.9']],
+    ['\\"108.21.18.132\\"', ['108.21.18.132']],
+    ['"1.2.3.4"', ['1.2.3.4']],
+    [',,', []],
+    ['unknown, 10.0.0.1', ['unknown', '10.0.0.1']],
+  ] as const)('%j', (value, expected) => {
+    expect(splitForwarded(value)).toEqual(expected);
+  });
+});
+
+describe('parseRouterLine', () => {
+  it('keeps fields at their defaults when the line has none of them', () => {
+    expect(parseRouterLine('at=info')).toEqual({
+      kind: 'router',
+      at: 'info',
+      code: undefined,
+      desc: undefined,
+      method: undefined,
+      path: undefined,
+      query: undefined,
+      host: undefined,
+      requestId: undefined,
+      fwd: [],
+      dyno: undefined,
+      connectMs: NaN,
+      serviceMs: NaN,
+      status: NaN,
+      bytes: NaN,
+      protocol: undefined,
+      tlsVersion: undefined,
+      sock: undefined,
+      extra: undefined,
+    });
+  });
+
+  it('does not share the fwd array between lines', () => {
+    const a = parseRouterLine('at=info');
+    const b = parseRouterLine('at=info');
+    a.fwd.push('x');
+    expect(b.fwd).toEqual([]);
+  });
+
+  it('keeps unknown keys, including empty and bare ones, as written', () => {
+    expect(parseRouterLine('at=info new_key="a b" empty= flag').extra).toEqual({ new_key: 'a b', empty: '', flag: '' });
+  });
+
+  it('treats empty known values as absent', () => {
+    const ev = parseRouterLine('at=error code= desc= method= path= host= request_id= fwd= dyno= protocol= tls_version= sock=');
+    expect(ev).toMatchObject({ code: undefined, desc: undefined, method: undefined, path: undefined, host: undefined, requestId: undefined, fwd: [], dyno: undefined, protocol: undefined, tlsVersion: undefined, sock: undefined, extra: undefined });
+  });
+
+  it('splits the query at the first ?', () => {
+    expect(parseRouterLine('at=info path="/a?b?c=d"')).toMatchObject({ path: '/a', query: 'b?c=d' });
+    expect(parseRouterLine('at=info path="?x=1"')).toMatchObject({ path: '', query: 'x=1' });
+  });
+
+  it('reads a CRLF-terminated line without the CR', () => {
+    expect(parseRouterLine('at=info bytes=12 protocol=https\r')).toMatchObject({ bytes: 12, protocol: 'https', extra: undefined });
+  });
+
+  it('reads a line truncated in the middle of a quoted path', () => {
+    expect(parseRouterLine('at=info method=GET path="/a b')).toMatchObject({ method: 'GET', path: '/a b', host: undefined });
+  });
+});
+
+describe('legacy router errors (pre-2012)', () => {
+  it('recognises only the `Error Hnn (...) -> ...` shape', () => {
+    expect(looksLikeLegacyRouterLine('Error H10 (App crashed) -> GET x.com/ dyno=none')).toBe(true);
+    expect(looksLikeLegacyRouterLine('Error H10 (App crashed)')).toBe(false);
+    expect(looksLikeLegacyRouterLine('at=error code=H10')).toBe(false);
+  });
+
+  it('reads method, host, path and query, then the pairs', () => {
+    expect(parseLegacyRouterLine('Error H12 (Request timeout) -> POST shop.heroku.com/pay?x=1 dyno=web.2 queue=0 wait=0ms service=30000ms status=503 bytes=0')).toMatchObject({
+      at: 'error',
+      code: 'H12',
+      desc: 'Request timeout',
+      method: 'POST',
+      host: 'shop.heroku.com',
+      path: '/pay',
+      query: 'x=1',
+      dyno: 'web.2',
+      serviceMs: 30000,
+      status: 503,
+      bytes: 0,
+      extra: { queue: '0', wait: '0ms' },
+    });
+  });
+
+  it('tolerates a line with nothing after the arrow', () => {
+    expect(parseLegacyRouterLine('Error H99 (Platform error) -> ')).toMatchObject({ code: 'H99', desc: 'Platform error', method: undefined, host: undefined });
+  });
+});
