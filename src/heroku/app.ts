@@ -15,6 +15,8 @@ function appEvent(format: AppLogEvent['format'], message: string): AppLogEvent {
     level: undefined,
     message,
     error: undefined,
+    errorType: undefined,
+    errorStack: undefined,
     traceId: undefined,
     spanId: undefined,
     traceFlags: 0,
@@ -62,16 +64,18 @@ function numericLevel(n: number): string {
   return 'trace';
 }
 
-function errorText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object') {
+/** A JSON error, a string or an object like pino's `{type, message, stack}`, into the event. */
+function applyError(ev: AppLogEvent, value: unknown): void {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
     const o = value as Record<string, unknown>;
-    const message = typeof o.message === 'string' ? o.message : undefined;
-    const type = typeof o.type === 'string' ? o.type : typeof o.name === 'string' ? o.name : undefined;
-    if (typeof o.stack === 'string') return o.stack;
-    if (message) return type ? `${type}: ${message}` : message;
+    if (typeof o.message === 'string') ev.error = o.message;
+    if (typeof o.type === 'string') ev.errorType = o.type;
+    else if (typeof o.name === 'string') ev.errorType = o.name;
+    if (typeof o.stack === 'string') ev.errorStack = o.stack;
+    if (ev.error === undefined && ev.errorStack === undefined) ev.error = JSON.stringify(value);
+    return;
   }
-  return JSON.stringify(value);
+  ev.error = typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function fieldValue(value: unknown): string | number | boolean {
@@ -99,8 +103,8 @@ function parseJson(text: string): AppLogEvent | null {
       message = value;
       continue;
     }
-    if (ERROR_KEYS.has(key) && ev.error === undefined) {
-      ev.error = errorText(value);
+    if (ERROR_KEYS.has(key) && ev.error === undefined && ev.errorStack === undefined) {
+      applyError(ev, value);
       continue;
     }
     if (TRACE_ID_KEYS.has(key) && typeof value === 'string' && isHex(value, 32)) {

@@ -182,8 +182,12 @@ export interface AppLogEvent {
   level: string | undefined;
   /** The message: JSON `message`/`msg`, logfmt `msg`, or the whole text. */
   message: string;
-  /** JSON `error`/`err` as text. */
+  /** JSON `error`/`err` as text: the message of an error object. */
   error: string | undefined;
+  /** The error object's `type` or `name`. */
+  errorType: string | undefined;
+  /** The error object's `stack`. */
+  errorStack: string | undefined;
   traceId: string | undefined;
   spanId: string | undefined;
   traceFlags: number;

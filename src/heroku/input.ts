@@ -47,6 +47,7 @@ export function parseAnyLine(text: string): HerokuLine {
   // `heroku logs` colours its output on a terminal; a capture made with `script` or copied from
   // a terminal keeps the escapes. They are presentation, not data.
   if (text.charCodeAt(0) === 27 /* ESC */) text = stripAnsi(text);
+  if (text.charCodeAt(text.length - 1) === 13 /* \r */) text = text.slice(0, -1);
   const c = text.charCodeAt(0);
   if (c === 60 /* < */) return parseSyslogLine(text) ?? rawLine(text);
   if (isDigit(c)) {

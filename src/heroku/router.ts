@@ -46,9 +46,12 @@ function bareAddress(address: string): string {
   return address;
 }
 
-/** Whether a text looks like a router line: logfmt starting with `at=`. */
+/**
+ * Whether a text looks like a router line: logfmt with an `at=` key, first as a rule, but client
+ * errors (H27, H28) lead with `sock=client at=warning`.
+ */
 export function looksLikeRouterLine(text: string): boolean {
-  return text.startsWith('at=');
+  return text.startsWith('at=') || text.includes(' at=');
 }
 
 function newRouterEvent(): RouterEvent {

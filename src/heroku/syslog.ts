@@ -151,7 +151,9 @@ export function parseSyslogLine(
 
 /**
  * Parses a `heroku logs` line: `TIMESTAMP SOURCE[PROCID]: TEXT`
- * (`2024-05-01T12:00:00.123456+00:00 heroku[router]: at=info ...`). Returns null otherwise.
+ * (`2024-05-01T12:00:00.123456+00:00 heroku[router]: at=info ...`), and the two renderings of
+ * drain messages that Dev Center shows: `TIMESTAMP d.<token> app[web.1] TEXT` and, without PRI,
+ * `TIMESTAMP d.<token> heroku logplex - - TEXT`. Returns null otherwise.
  */
 export function parseHerokuLogsLine(line: string): HerokuLine | null {
   const end = line.length;
@@ -159,7 +161,29 @@ export function parseHerokuLogsLine(line: string): HerokuLine | null {
   if (tsEnd < 20 || tsEnd >= end) return null;
   const timeUnixMicros = parseTimestampMicros(line, 0, tsEnd);
   if (Number.isNaN(timeUnixMicros)) return null;
-  const srcStart = tsEnd + 1;
+  let parsed = parseSourceAndText(line, tsEnd + 1, '');
+  if (parsed === null) {
+    // A HOSTNAME first: the drain renderings.
+    const hostEnd = nextSpace(line, tsEnd + 1, end);
+    if (hostEnd >= end) return null;
+    parsed =
+      parseSourceAndText(line, hostEnd + 1, line.slice(tsEnd + 1, hostEnd)) ??
+      parseSyslogLine(`<0>1 - ${line.slice(tsEnd + 1)}`, 'syslog');
+    if (parsed === null) return null;
+    // No PRI was written: none is made up.
+    parsed.facility = -1;
+    parsed.severity = -1;
+  }
+  parsed.timestamp = line.slice(0, tsEnd);
+  parsed.timeUnixMicros = timeUnixMicros;
+  parsed.original = line;
+  return parsed;
+}
+
+/** `SOURCE[PROCID]: TEXT` from `start` (the colon optional after a HOSTNAME), or null. */
+function parseSourceAndText(line: string, start: number, hostname: string): HerokuLine | null {
+  const end = line.length;
+  const srcStart = start;
   let i = srcStart;
   while (i < end) {
     const c = line.charCodeAt(i);
@@ -170,15 +194,20 @@ export function parseHerokuLogsLine(line: string): HerokuLine | null {
   const srcEnd = i;
   const procStart = i + 1;
   const procEnd = line.indexOf(']', procStart);
-  if (procEnd < 0 || line.charCodeAt(procEnd + 1) !== 58 /* : */) return null;
-  const textStart = line.charCodeAt(procEnd + 2) === 32 ? procEnd + 3 : procEnd + 2;
+  if (procEnd < 0) return null;
+  const colon = line.charCodeAt(procEnd + 1) === 58; /* : */
+  // `heroku logs` writes `source[proc]: `; the drain rendering drops the colon.
+  if (!colon && hostname === '') return null;
+  const after = colon ? procEnd + 2 : procEnd + 1;
+  if (after < end && line.charCodeAt(after) !== 32) return null;
+  const textStart = after + 1;
   return {
     shape: 'heroku-logs',
     facility: -1,
     severity: -1,
-    timestamp: line.slice(0, tsEnd),
-    timeUnixMicros,
-    hostname: '',
+    timestamp: '',
+    timeUnixMicros: NaN,
+    hostname,
     appName: line.slice(srcStart, srcEnd),
     procId: line.slice(procStart, procEnd),
     msgId: '',

@@ -45,8 +45,12 @@ export const ATTR_CLOUD_PROVIDER = 'cloud.provider';
 export const ATTR_SERVICE_NAME = 'service.name';
 /** The commit a deploy names (`Deploy 1a2b3c4`). */
 export const ATTR_HEROKU_RELEASE_COMMIT = 'heroku.release.commit';
-/** The error's message (JSON `error`/`err`/`exception`, with its stack when it has one). */
+/** The error's message (JSON or logfmt `error`/`err`/`exception`). */
 export const ATTR_EXCEPTION_MESSAGE = 'exception.message';
+/** The error's type or name, when the JSON error is an object. */
+export const ATTR_EXCEPTION_TYPE = 'exception.type';
+/** The error's stack, when the JSON error is an object with one. */
+export const ATTR_EXCEPTION_STACKTRACE = 'exception.stacktrace';
 /** The coarse kind of the line, as alert rules and dashboards group them. */
 export const ATTR_HEROKU_LOG_KIND = 'heroku.log.kind';
 /** A router access or error line. */
@@ -133,6 +137,8 @@ export const ATTR_HEROKU_ROUTER_SERVICE_MS = 'heroku.router.service_ms';
 export const ATTR_HEROKU_ROUTER_FWD = 'heroku.router.fwd';
 /** Which side closed the connection on H18-style errors (`sock=`). */
 export const ATTR_HEROKU_ROUTER_SOCK = 'heroku.router.sock';
+/** The router's `tls_version=` as written (`unknown` included); `tls.protocol.*` when it names a version. */
+export const ATTR_HEROKU_ROUTER_TLS_VERSION = 'heroku.router.tls_version';
 /** The router's `protocol=` as written. */
 export const ATTR_HEROKU_ROUTER_PROTOCOL = 'heroku.router.protocol';
 /** A router key this version does not know, kept as written (`heroku.router.<key>`). Template: the key follows this prefix. */

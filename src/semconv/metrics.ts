@@ -93,6 +93,22 @@ export const METRIC_HEROKU_REDIS_MEMORY_REDIS = 'heroku.redis.memory_redis';
 export const METRIC_HEROKU_REDIS_HIT_RATE = 'heroku.redis.hit_rate';
 /** Heroku Redis: Keys evicted. Instrument: gauge; unit: `{key}`. */
 export const METRIC_HEROKU_REDIS_EVICTED_KEYS = 'heroku.redis.evicted_keys';
+/** Heroku Postgres connection pooling (pgbouncer): Client connections linked to a server connection. Instrument: gauge; unit: `{connection}`. */
+export const METRIC_HEROKU_PGBOUNCER_CLIENT_ACTIVE = 'heroku.pgbouncer.client_active';
+/** Heroku Postgres connection pooling (pgbouncer): Client connections waiting for a server connection. Instrument: gauge; unit: `{connection}`. */
+export const METRIC_HEROKU_PGBOUNCER_CLIENT_WAITING = 'heroku.pgbouncer.client_waiting';
+/** Heroku Postgres connection pooling (pgbouncer): Server connections linked to a client. Instrument: gauge; unit: `{connection}`. */
+export const METRIC_HEROKU_PGBOUNCER_SERVER_ACTIVE = 'heroku.pgbouncer.server_active';
+/** Heroku Postgres connection pooling (pgbouncer): Server connections idle and ready. Instrument: gauge; unit: `{connection}`. */
+export const METRIC_HEROKU_PGBOUNCER_SERVER_IDLE = 'heroku.pgbouncer.server_idle';
+/** Heroku Postgres connection pooling (pgbouncer): Age of the oldest waiting client, as pgbouncer reports it. Instrument: gauge; unit: `s`. */
+export const METRIC_HEROKU_PGBOUNCER_MAX_WAIT = 'heroku.pgbouncer.max_wait';
+/** Heroku Postgres connection pooling (pgbouncer): Average query duration, in microseconds as pgbouncer reports it. Instrument: gauge; unit: `us`. */
+export const METRIC_HEROKU_PGBOUNCER_AVG_QUERY = 'heroku.pgbouncer.avg_query';
+/** Heroku Postgres connection pooling (pgbouncer): Average bytes received from clients per second. Instrument: gauge; unit: `By/s`. */
+export const METRIC_HEROKU_PGBOUNCER_AVG_RECV = 'heroku.pgbouncer.avg_recv';
+/** Heroku Postgres connection pooling (pgbouncer): Average bytes sent to clients per second. Instrument: gauge; unit: `By/s`. */
+export const METRIC_HEROKU_PGBOUNCER_AVG_SENT = 'heroku.pgbouncer.avg_sent';
 /** Messages Heroku dropped before delivery (L10-L13 lines), as delta sums. Instrument: counter; unit: `{message}`. */
 export const METRIC_HEROKU_LOGPLEX_DROPPED_MESSAGES = 'heroku.logplex.dropped_messages';
 /** The unit of every metric the registry names, by metric name. */
@@ -144,5 +160,13 @@ export const METRIC_UNITS: Readonly<Record<string, string>> = {
   'heroku.redis.memory_redis': 'By',
   'heroku.redis.hit_rate': '1',
   'heroku.redis.evicted_keys': '{key}',
+  'heroku.pgbouncer.client_active': '{connection}',
+  'heroku.pgbouncer.client_waiting': '{connection}',
+  'heroku.pgbouncer.server_active': '{connection}',
+  'heroku.pgbouncer.server_idle': '{connection}',
+  'heroku.pgbouncer.max_wait': 's',
+  'heroku.pgbouncer.avg_query': 'us',
+  'heroku.pgbouncer.avg_recv': 'By/s',
+  'heroku.pgbouncer.avg_sent': 'By/s',
   'heroku.logplex.dropped_messages': '{message}',
 };

@@ -45,9 +45,18 @@ const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT'
 
 const fingerprints = new Map<string, string>();
 
-/** `d.` followed by a UUID: a Heroku drain token. */
+/**
+ * `d.` followed by letters, digits and dashes (a UUID in practice): a Heroku drain token. Broader
+ * than a UUID on purpose: emitting a token in clear is worse than fingerprinting an odd hostname.
+ */
 export function isDrainToken(hostname: string): boolean {
-  return hostname.length === 38 && hostname.charCodeAt(0) === 100 && hostname.charCodeAt(1) === 46 && hostname.charCodeAt(10) === 45;
+  if (hostname.length < 3 || hostname.charCodeAt(0) !== 100 /* d */ || hostname.charCodeAt(1) !== 46 /* . */) return false;
+  for (let i = 2; i < hostname.length; i++) {
+    const c = hostname.charCodeAt(i);
+    const ok = (c >= 48 && c <= 57) || (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 45;
+    if (!ok) return false;
+  }
+  return true;
 }
 
 /** First 16 hex digits of the token's SHA-256: tells drains apart without revealing the token. */
@@ -221,6 +230,7 @@ function translateRouter(line: HerokuLine, ev: RouterEvent, observed: number, ou
       attrs[A.ATTR_NETWORK_PROTOCOL_VERSION] = version;
     }
   }
+  if (ev.tlsVersion !== undefined) attrs[A.ATTR_HEROKU_ROUTER_TLS_VERSION] = ev.tlsVersion;
   const tls = tlsProtocol(ev.tlsVersion);
   if (tls !== undefined) {
     attrs[A.ATTR_TLS_PROTOCOL_NAME] = tls[0];
@@ -464,6 +474,8 @@ function translateApp(line: HerokuLine, ev: AppLogEvent, observed: number, out: 
   if (isAddon) attrs[A.ATTR_HEROKU_ADDON_SERVICE] = line.procId;
   if (line.shape !== 'raw') attrs[A.ATTR_HEROKU_LOG_FORMAT] = ev.format;
   if (ev.error !== undefined) attrs[A.ATTR_EXCEPTION_MESSAGE] = ev.error;
+  if (ev.errorType !== undefined) attrs[A.ATTR_EXCEPTION_TYPE] = ev.errorType;
+  if (ev.errorStack !== undefined) attrs[A.ATTR_EXCEPTION_STACKTRACE] = ev.errorStack;
   if (ev.source !== undefined) attrs[A.ATTR_HEROKU_SOURCE] = ev.source;
 
   let severity: Severity;

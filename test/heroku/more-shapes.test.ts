@@ -1,0 +1,79 @@
+/** Shapes found after the case table was written: each asserted end to end, line to record. */
+import { describe, expect, it } from 'vitest';
+import { interpretLine } from '../../src/heroku/classify.ts';
+import { parseAnyLine } from '../../src/heroku/input.ts';
+import { newTelemetryBatch } from '../../src/translate/telemetry.ts';
+import { translateEvent } from '../../src/translate/translate.ts';
+
+function recordOf(text: string) {
+  const line = parseAnyLine(text);
+  const batch = newTelemetryBatch();
+  translateEvent(line, interpretLine(line), 1, batch);
+  expect(batch.logs).toHaveLength(1);
+  return { line, record: batch.logs[0]!, metrics: batch.metrics };
+}
+
+describe('more shapes', () => {
+  it('reads a router client error whose first key is sock=, not at=', () => {
+    const { record } = recordOf(
+      '2024-05-01T12:00:00.000000+00:00 heroku[router]: sock=client at=warning code=H27 desc="Client Request Interrupted" method=POST path="/upload" host=shop.example.com request_id=r1 fwd="203.0.113.9" dyno=web.1 connect=0ms service=2005ms status=499 bytes=0 protocol=https',
+    );
+    expect(record.eventName).toBe('heroku.router.request');
+    expect(record.severityText).toBe('WARN');
+    expect(record.attributes).toMatchObject({
+      'error.type': 'H27',
+      'heroku.router.sock': 'client',
+      'http.request.method': 'POST',
+      'http.response.status_code': 499,
+      'client.address': '203.0.113.9',
+    });
+  });
+
+  it('keeps tls_version as written when it names no version (Router 2.0 writes `unknown`)', () => {
+    const { record } = recordOf(
+      '2025-09-16T02:42:41.772115+00:00 heroku[router]: at=info method=GET path="/" host=a.herokuapp.com request_id=x fwd="31.125.50.224" dyno=web.1 connect=0ms service=793ms status=304 bytes=0 protocol=http1.1 tls=true tls_version=unknown',
+    );
+    expect(record.attributes).toMatchObject({
+      'heroku.router.tls_version': 'unknown',
+      'url.scheme': 'https',
+      'network.protocol.name': 'http',
+      'network.protocol.version': '1.1',
+      'heroku.router.tls': 'true',
+    });
+    expect(record.attributes['tls.protocol.version']).toBeUndefined();
+  });
+
+  it('reads the PRI-less syslog drain rendering of an L10 line from Dev Center', () => {
+    const { line, record, metrics } = recordOf(
+      '2013-04-17T19:04:46+00:00 d.1234-drain-identifier-567 heroku logplex - - Error L10 (output buffer overflow): 500 messages dropped since 2013-04-17T19:04:46+00:00.',
+    );
+    expect(line).toMatchObject({ appName: 'heroku', procId: 'logplex', facility: -1, timestamp: '2013-04-17T19:04:46+00:00' });
+    expect(record.eventName).toBe('heroku.logplex.error');
+    expect(record.attributes).toMatchObject({ 'error.type': 'L10', 'heroku.logplex.dropped_messages': 500 });
+    expect(record.attributes['heroku.drain.fingerprint']).toMatch(/^[0-9a-f]{16}$/);
+    expect(JSON.stringify(record)).not.toContain('d.1234-drain-identifier-567');
+    expect(metrics.map((m) => [m.name, m.value])).toEqual([['heroku.logplex.dropped_messages', 500]]);
+  });
+
+  it('reads the readable drain rendering `TIMESTAMP d.<token> app[web.1] text`, never emitting the token', () => {
+    const token = 'd.9173ea1f-6f14-4976-9cf0-7cd0dafdcdbc';
+    const { record } = recordOf(`2013-01-01T01:01:01.000000+00:00 ${token} app[web.1] Your message here.`);
+    expect(record.body).toBe('Your message here.');
+    expect(record.attributes).toMatchObject({ 'heroku.process.name': 'web.1', 'heroku.syslog.app_name': 'app' });
+    expect(record.attributes['heroku.drain.fingerprint']).toMatch(/^[0-9a-f]{16}$/);
+    expect(JSON.stringify(record)).not.toContain(token);
+  });
+
+  it('splits a JSON error object into message, type and stack', () => {
+    const { record } = recordOf('2024-05-01T12:00:00Z app[web.1]: {"level":"error","msg":"failed","err":{"type":"TypeError","message":"x is undefined","stack":"TypeError: x is undefined\\n    at f (a.js:1:1)"}}');
+    expect(record.attributes).toMatchObject({
+      'exception.message': 'x is undefined',
+      'exception.type': 'TypeError',
+      'exception.stacktrace': 'TypeError: x is undefined\n    at f (a.js:1:1)',
+    });
+  });
+
+  it('drops a trailing carriage return from a single line', () => {
+    expect(recordOf('2024-05-01T12:00:00Z app[web.1]: windows line\r').record.body).toBe('windows line');
+  });
+});
