@@ -38,7 +38,8 @@ export function interpretLine(line: HerokuLine): HerokuEvent {
   }
   if (appName === 'heroku') {
     if (procId === 'router') {
-      if (looksLikeRouterLine(text)) return parseRouterLine(text);
+      // The whole decoded message is a flat string, faster to scan than the text sliced from it.
+      if (looksLikeRouterLine(text)) return parseRouterLine(line.original, line.original.length - text.length);
       if (looksLikeLegacyRouterLine(text)) return parseLegacyRouterLine(text);
     }
     if (text.startsWith('source=') && hasSamples(text)) return parseRuntimeSamples(text);

@@ -103,7 +103,8 @@ export class LogfmtScanner {
   }
 }
 
-function unescapeQuoted(raw: string): string {
+/** Decodes a quoted logfmt value's backslash escapes (`\"`, `\\`, `\n`, `\t`). */
+export function unescapeQuoted(raw: string): string {
   let out = '';
   for (let i = 0; i < raw.length; i++) {
     const c = raw[i];

@@ -13,11 +13,10 @@ import type { HerokuLine } from './line.ts';
 /** Whether the STRUCTURED-DATA field is present: `auto` decides from the HOSTNAME. */
 export type StructuredDataMode = 'auto' | 'absent' | 'present';
 
-/** Index of the next space at or after `from`, or `end`. */
+/** Index of the next space at or after `from`, or `end`. indexOf runs natively. */
 function nextSpace(s: string, from: number, end: number): number {
-  let i = from;
-  while (i < end && s.charCodeAt(i) !== 32) i++;
-  return i;
+  const i = s.indexOf(' ', from);
+  return i < 0 || i > end ? end : i;
 }
 
 /**
@@ -138,7 +137,7 @@ export function parseSyslogLine(
     facility: pri >> 3,
     severity: pri & 7,
     timestamp: timestamp === '-' ? '' : timestamp,
-    timeUnixMicros: parseTimestampMicros(timestamp),
+    timeUnixMicros: parseTimestampMicros(line, tsStart, tsEnd),
     hostname: hostname === '-' ? '' : hostname,
     appName: line.slice(appStart, appEnd),
     procId: line.slice(procStart, procEnd),
