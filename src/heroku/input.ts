@@ -25,6 +25,14 @@ function isSpaceOrNewline(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
 }
 
+/**
+ * `buf.toString('utf8', start, end)` without its argument handling: Buffer's own utf8Slice, a
+ * measurable share of the per-line cost. Invalid sequences become U+FFFD either way.
+ */
+function decodeUtf8(buf: Buffer, start: number, end: number): string {
+  return (buf as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(start, end);
+}
+
 /** Whether `buf` at `i` starts an octet-counted frame: digits, a space, `<`. */
 export function startsWithOctetFrame(buf: Uint8Array, i: number, end = buf.length): boolean {
   const start = i;
@@ -108,7 +116,7 @@ export class CaptureReader {
       }
       this.stats.lines++;
       this.frameStatus = status;
-      const text = this._buf.toString('utf8', frames.msgStart, frames.msgEnd);
+      const text = decodeUtf8(this._buf, frames.msgStart, frames.msgEnd);
       return parseSyslogLine(text) ?? rawLine(text);
     }
     return null;
@@ -130,7 +138,7 @@ export class CaptureReader {
       if (i === stop) continue;
       this.stats.lines++;
       if (this._frames === undefined) this.frameStatus = undefined;
-      return parseAnyLine(buf.toString('utf8', start, stop));
+      return parseAnyLine(decodeUtf8(buf, start, stop));
     }
     return null;
   }

@@ -14,17 +14,22 @@ import type { RouterEvent } from './events.ts';
  * out of source code carry `fwd=\"1.2.3.4\"`.
  */
 export function splitForwarded(value: string): string[] {
+  return splitForwardedRange(value, 0, value.length);
+}
+
+/** splitForwarded over `text[start, end)`, so the router reader needs no slice of the value. */
+function splitForwardedRange(text: string, start: number, end: number): string[] {
   const out: string[] = [];
-  let start = -1;
-  for (let i = 0; i <= value.length; i++) {
-    const c = i < value.length ? value.charCodeAt(i) : 44;
+  let from = -1;
+  for (let i = start; i <= end; i++) {
+    const c = i < end ? text.charCodeAt(i) : 44;
     if (c === 44 /* , */ || c <= 32 || c === 34 /* " */ || c === 92 /* \ */) {
-      if (start >= 0) {
-        out.push(bareAddress(value.slice(start, i)));
-        start = -1;
+      if (from >= 0) {
+        out.push(bareAddress(text.slice(from, i)));
+        from = -1;
       }
-    } else if (start < 0) {
-      start = i;
+    } else if (from < 0) {
+      from = i;
     }
   }
   return out;
@@ -174,13 +179,17 @@ function readRouterPairs(ev: RouterEvent, text: string, start: number): RouterEv
       case 112 /* p */:
         if (isKey(text, keyStart, keyEnd, 'path')) {
           if (!empty) {
-            const full = sliceValue(text, valueStart, valueEnd, escaped);
-            const q = full.indexOf('?');
-            if (q < 0) {
-              ev.path = full;
+            // The query is kept apart: `url.path` never carries it.
+            let q = escaped ? -1 : text.indexOf('?', valueStart);
+            if (q >= valueEnd) q = -1;
+            if (q >= 0) {
+              ev.path = text.slice(valueStart, q);
+              ev.query = text.slice(q + 1, valueEnd);
             } else {
-              ev.path = full.slice(0, q);
-              ev.query = full.slice(q + 1);
+              const full = sliceValue(text, valueStart, valueEnd, escaped);
+              const fq = escaped ? full.indexOf('?') : -1;
+              ev.path = fq < 0 ? full : full.slice(0, fq);
+              if (fq >= 0) ev.query = full.slice(fq + 1);
             }
           }
           continue;
@@ -204,7 +213,7 @@ function readRouterPairs(ev: RouterEvent, text: string, start: number): RouterEv
         break;
       case 102 /* f */:
         if (isKey(text, keyStart, keyEnd, 'fwd')) {
-          if (!empty) ev.fwd = splitForwarded(sliceValue(text, valueStart, valueEnd, escaped));
+          if (!empty) ev.fwd = splitForwardedRange(text, valueStart, valueEnd);
           continue;
         }
         break;

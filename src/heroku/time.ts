@@ -28,6 +28,14 @@ function twoDigits(s: string, i: number): number {
 let lastPrefix = '';
 let lastPrefixSeconds = 0;
 
+/** Whether `s` at `start` begins with the remembered prefix; compared from the seconds backwards. */
+function samePrefix(s: string, start: number): boolean {
+  const prefix = lastPrefix;
+  if (prefix.length !== 19) return false;
+  for (let i = 18; i >= 0; i--) if (s.charCodeAt(start + i) !== prefix.charCodeAt(i)) return false;
+  return true;
+}
+
 /**
  * Parses `YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)` between `start` and `end` of `s`.
  * Accepts a space or lower-case `t` for `T` and `z` for `Z`, any number of fraction digits
@@ -36,7 +44,7 @@ let lastPrefixSeconds = 0;
  */
 export function parseTimestampMicros(s: string, start = 0, end = s.length): number {
   if (end - start < 20) return NaN;
-  if (lastPrefix !== '' && s.startsWith(lastPrefix, start)) return finishTimestamp(s, start + 19, end, lastPrefixSeconds);
+  if (samePrefix(s, start)) return finishTimestamp(s, start + 19, end, lastPrefixSeconds);
   const y1 = twoDigits(s, start);
   const y2 = twoDigits(s, start + 2);
   if (y1 < 0 || y2 < 0 || s.charCodeAt(start + 4) !== 45 /* - */ || s.charCodeAt(start + 7) !== 45) return NaN;
