@@ -9,8 +9,10 @@ import { parseAnyLine, readCapture } from '../src/heroku/input.ts';
 import { rawLine, type HerokuLine } from '../src/heroku/line.ts';
 import { OctetFrameReader } from '../src/heroku/octet-frames.ts';
 import { parseRouterLine } from '../src/heroku/router.ts';
+import { logsRequest, metricsRequest } from '../src/translate/otlp-json.ts';
 import { newTelemetryBatch } from '../src/translate/telemetry.ts';
 import { translateEvent } from '../src/translate/translate.ts';
+import { decodeLogsRequest, decodeMetricsRequest, withoutEmptyArrays } from './support/otlp.ts';
 
 const RUNS = { numRuns: Number(process.env.PROPERTY_RUNS ?? 400) };
 
@@ -39,6 +41,31 @@ describe('properties', () => {
         expect(records).toBe(lines);
       }),
       RUNS,
+    );
+  });
+
+  it('writes valid OTLP for any input: the JSON survives a protobuf round trip unchanged', () => {
+    const scope = { name: 'heroku-otel-drain', version: 'test' };
+    const numbers = fc.constantFrom('1e999', '-0', '99999999999999999999999', '0.1', 'NaN', '');
+    const structured = fc
+      .tuple(numbers, lineTexts)
+      .map(([n, t]) => [
+        `<158>1 2024-05-01T12:00:00Z host heroku router - at=info status=${n} bytes=${n} connect=${n}ms service=1ms ${t}`,
+        `<45>1 2024-05-01T12:00:00Z host heroku web.1 - source=web.1 sample#memory_rss=${n}MB sample#load_avg_1m=${n}`,
+        `<190>1 2024-05-01T12:00:00Z host app web.1 - {"level":"warn","n":${n || 0},"big":1e300,"arr":[1,{"a":null}]}`,
+        `<190>1 2024-05-01T12:00:00Z host app web.1 - count#c=${n} measure#m=${n}ms sample#s=${n}`,
+        t,
+      ].join('\n'));
+    fc.assert(
+      fc.property(fc.oneof(structured, fc.uint8Array({ maxLength: 600 }).map((b) => Buffer.from(b).toString('latin1'))), (input) => {
+        const batch = newTelemetryBatch();
+        readCapture(Buffer.from(input), (line, status) => translateEvent(line, interpretLine(line), 1, batch, status));
+        const logs = JSON.parse(JSON.stringify(logsRequest({ 'service.name': 'x' }, scope, batch.logs)));
+        expect(decodeLogsRequest(logs)).toEqual(withoutEmptyArrays(logs));
+        const metrics = JSON.parse(JSON.stringify(metricsRequest({}, scope, batch.metrics)));
+        expect(decodeMetricsRequest(metrics)).toEqual(withoutEmptyArrays(metrics));
+      }),
+      { numRuns: Math.min(RUNS.numRuns, 300) },
     );
   });
 

@@ -25,7 +25,11 @@ export interface KeyValue {
 
 export function anyValue(v: AttributeValue): AnyValue {
   if (typeof v === 'string') return { stringValue: v };
-  if (typeof v === 'number') return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v };
+  if (typeof v === 'number') {
+    // int64 only where it is exact; JSON has no Infinity or NaN (an app's `1e999` parses to one).
+    if (Number.isSafeInteger(v)) return { intValue: String(v) };
+    return Number.isFinite(v) ? { doubleValue: v } : { stringValue: String(v) };
+  }
   if (typeof v === 'boolean') return { boolValue: v };
   return { arrayValue: { values: v.map((s) => ({ stringValue: s })) } };
 }

@@ -214,8 +214,8 @@ function translateRouter(line: HerokuLine, ev: RouterEvent, observed: number, ou
     attrs['heroku.router.fwd'] = ev.fwd;
   }
   const status = ev.status;
-  if (status === status) attrs['http.response.status_code'] = status;
-  if (ev.bytes === ev.bytes) attrs['http.response.body.size'] = ev.bytes;
+  if (Number.isFinite(status)) attrs['http.response.status_code'] = status;
+  if (Number.isFinite(ev.bytes)) attrs['http.response.body.size'] = ev.bytes;
   if (ev.code !== undefined) {
     attrs['error.type'] = ev.code;
     attrs['heroku.error.code'] = ev.code;
@@ -225,8 +225,8 @@ function translateRouter(line: HerokuLine, ev: RouterEvent, observed: number, ou
     attrs['heroku.error.description'] = ev.desc;
   }
   if (ev.requestId !== undefined) attrs['heroku.router.request_id'] = ev.requestId;
-  if (ev.connectMs === ev.connectMs) attrs['heroku.router.connect_ms'] = ev.connectMs;
-  if (ev.serviceMs === ev.serviceMs) attrs['heroku.router.service_ms'] = ev.serviceMs;
+  if (Number.isFinite(ev.connectMs)) attrs['heroku.router.connect_ms'] = ev.connectMs;
+  if (Number.isFinite(ev.serviceMs)) attrs['heroku.router.service_ms'] = ev.serviceMs;
   if (ev.sock !== undefined) attrs['heroku.router.sock'] = ev.sock;
   if (ev.protocol !== undefined) {
     attrs['heroku.router.protocol'] = ev.protocol;
@@ -255,11 +255,11 @@ function translateRouter(line: HerokuLine, ev: RouterEvent, observed: number, ou
   // answered) have no duration to record; their log record still counts them.
   const connect = ev.connectMs;
   const service = ev.serviceMs;
-  if (connect === connect || service === service) {
-    const seconds = ((connect === connect ? connect : 0) + (service === service ? service : 0)) / 1000;
+  if (Number.isFinite(connect) || Number.isFinite(service)) {
+    const seconds = ((Number.isFinite(connect) ? connect : 0) + (Number.isFinite(service) ? service : 0)) / 1000;
     const mAttrs: Attributes = {};
     if (method !== undefined) mAttrs['http.request.method'] = method;
-    if (status === status) mAttrs['http.response.status_code'] = status;
+    if (Number.isFinite(status)) mAttrs['http.response.status_code'] = status;
     if (scheme !== undefined) mAttrs['url.scheme'] = scheme;
     if (ev.code !== undefined) mAttrs['error.type'] = ev.code;
     if (ev.host !== undefined) mAttrs['server.address'] = ev.host;
@@ -289,6 +289,8 @@ function emitSamples(
 ): void {
   for (let i = 0; i < samples.length; i++) {
     const s = samples[i]!;
+    // `1e999` is a number to the parser but nothing a backend can store: the body keeps it.
+    if (!Number.isFinite(s.value)) continue;
     const key = sampleMetricKey(s.key);
     const name = prefix + key;
     const registered = M.METRIC_UNITS[name];
@@ -408,13 +410,13 @@ function translatePlatform(line: HerokuLine, ev: PlatformEvent, observed: number
   if (ev.detail !== undefined) attrs['heroku.error.detail'] = ev.detail;
   if (ev.toState !== undefined) attrs['heroku.dyno.state'] = ev.toState;
   if (ev.fromState !== undefined) attrs['heroku.dyno.state.previous'] = ev.fromState;
-  if (ev.exitStatus === ev.exitStatus) attrs['process.exit.code'] = ev.exitStatus;
+  if (Number.isFinite(ev.exitStatus)) attrs['process.exit.code'] = ev.exitStatus;
   if (ev.command !== undefined) attrs['process.command_line'] = ev.command;
   if (ev.user !== undefined) attrs['heroku.user'] = ev.user;
   if (ev.signal !== undefined) attrs['heroku.process.signal'] = ev.signal;
-  if (ev.memoryBytes === ev.memoryBytes) attrs['heroku.dyno.memory.usage'] = Math.round(ev.memoryBytes);
-  if (ev.memoryPercent === ev.memoryPercent) attrs['heroku.dyno.memory.quota_percent'] = ev.memoryPercent;
-  if (ev.droppedMessages === ev.droppedMessages) {
+  if (Number.isFinite(ev.memoryBytes)) attrs['heroku.dyno.memory.usage'] = Math.round(ev.memoryBytes);
+  if (Number.isFinite(ev.memoryPercent)) attrs['heroku.dyno.memory.quota_percent'] = ev.memoryPercent;
+  if (Number.isFinite(ev.droppedMessages)) {
     attrs['heroku.logplex.dropped_messages'] = ev.droppedMessages;
     if (ev.code !== undefined && LOG_LOSS_CODES.has(ev.code)) {
       const mAttrs: Attributes = { 'heroku.error.code': ev.code };
@@ -511,7 +513,7 @@ function translateApp(line: HerokuLine, ev: AppLogEvent, observed: number, out: 
       attrs[A.ATTR_HEROKU_L2MET_UNIQUE_PREFIX + m.name] = m.raw;
       continue;
     }
-    if (m.value !== m.value) continue; // not a number: the record keeps the text
+    if (!Number.isFinite(m.value)) continue; // not a number: the record keeps the text
     const base = toBaseUnit(m.unit);
     const value = base.factor === 1 ? m.value : m.value * base.factor;
     if (m.type === 'count') out.metrics.push(point(m.name, base.unit, 'sum', value, time, mAttrs, undefined));
