@@ -83,6 +83,11 @@ async function parseCommand(args: string[]): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `parse ... | head`: the reader going away is no error of ours.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const [command, ...rest] = argv;
   switch (command) {
     case 'parse':

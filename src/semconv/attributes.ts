@@ -15,6 +15,8 @@ export const ATTR_URL_QUERY = 'url.query';
 export const ATTR_URL_SCHEME = 'url.scheme';
 /** The host the client asked for (the router's `host=`). */
 export const ATTR_SERVER_ADDRESS = 'server.address';
+/** The port in the router's `host=`, when it names one (CONNECT requests). */
+export const ATTR_SERVER_PORT = 'server.port';
 /** The client's address, the first address in the router's `fwd=`. */
 export const ATTR_CLIENT_ADDRESS = 'client.address';
 /** Application protocol, when the router names an HTTP version. */

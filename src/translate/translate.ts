@@ -175,6 +175,38 @@ function normaliseScheme(ev: RouterEvent): string | undefined {
   return undefined;
 }
 
+/** `example.com:443` to `example.com` (a CONNECT request's authority); IPv6 in brackets too. */
+export function hostOnly(host: string): string {
+  const colon = host.lastIndexOf(':');
+  if (colon < 0) return host;
+  if (host.charCodeAt(0) === 91 /* [ */) {
+    const close = host.indexOf(']');
+    return close > 0 ? host.slice(1, close) : host;
+  }
+  // More than one colon and no brackets: a bare IPv6 address, no port.
+  return host.indexOf(':') === colon ? host.slice(0, colon) : host;
+}
+
+/** An absolute-form request target (`http://a.example/x`, sent to proxies) to its path. */
+function pathOnly(path: string): string {
+  if (path.charCodeAt(0) === 47 /* / */) return path;
+  const scheme = path.indexOf('://');
+  if (scheme < 0) return path;
+  const slash = path.indexOf('/', scheme + 3);
+  return slash < 0 ? '/' : path.slice(slash);
+}
+
+/** Digits, hex letters, dots and colons only: an IPv4 or IPv6 address, not `unknown`. */
+function looksLikeAddress(s: string): boolean {
+  let sawDigitOrColon = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || c === 58) sawDigitOrColon = true;
+    else if (!(c === 46 || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) return false;
+  }
+  return sawDigitOrColon;
+}
+
 /** `http1.1`, `HTTP/1.1`, `http/2`, `h2` to an HTTP version; undefined for `http`/`https`. */
 export function httpVersion(protocol: string | undefined): string | undefined {
   if (protocol === undefined || protocol === 'http' || protocol === 'https') return undefined;
@@ -204,13 +236,21 @@ function translateRouter(line: HerokuLine, ev: RouterEvent, observed: number, ou
     attrs['http.request.method'] = method;
     if (method === '_OTHER') attrs['http.request.method_original'] = ev.method;
   }
-  if (ev.path !== undefined) attrs['url.path'] = ev.path;
+  if (ev.path !== undefined) attrs['url.path'] = pathOnly(ev.path);
   if (ev.query !== undefined) attrs['url.query'] = ev.query;
   const scheme = normaliseScheme(ev);
   if (scheme !== undefined) attrs['url.scheme'] = scheme;
-  if (ev.host !== undefined) attrs['server.address'] = ev.host;
+  const host = ev.host === undefined ? undefined : hostOnly(ev.host);
+  if (host !== undefined) {
+    attrs['server.address'] = host;
+    if (host.length !== ev.host!.length) {
+      const port = Number(ev.host!.slice(ev.host!.lastIndexOf(':') + 1));
+      if (Number.isInteger(port) && port > 0 && port < 65536) attrs['server.port'] = port;
+    }
+  }
   if (ev.fwd.length > 0) {
-    attrs['client.address'] = ev.fwd[0]!;
+    // `fwd="unknown"` and the like are no address: kept in heroku.router.fwd only.
+    if (looksLikeAddress(ev.fwd[0]!)) attrs['client.address'] = ev.fwd[0]!;
     attrs['heroku.router.fwd'] = ev.fwd;
   }
   const status = ev.status;
@@ -251,18 +291,19 @@ function translateRouter(line: HerokuLine, ev: RouterEvent, observed: number, ou
   const severity = ev.at === 'error' ? SEVERITY_ERROR : ev.at === 'info' ? SEVERITY_INFO : (severityFromName(ev.at) ?? SEVERITY_INFO);
   out.logs.push(record(line, observed, severity, line.text, E.EVENT_HEROKU_ROUTER_REQUEST, attrs));
 
-  // The request's duration as the router saw it. Lines with neither timing (H10, H14: no dyno
-  // answered) have no duration to record; their log record still counts them.
+  // The request's duration as the router saw it. Every request counts, so that request and 5xx
+  // rates built from the histogram include outages: lines where no dyno answered (H10, H14,
+  // `connect= service=`) took no measurable time on a dyno and count as 0 s.
   const connect = ev.connectMs;
   const service = ev.serviceMs;
-  if (Number.isFinite(connect) || Number.isFinite(service)) {
+  if (ev.method !== undefined || Number.isFinite(status)) {
     const seconds = ((Number.isFinite(connect) ? connect : 0) + (Number.isFinite(service) ? service : 0)) / 1000;
     const mAttrs: Attributes = {};
     if (method !== undefined) mAttrs['http.request.method'] = method;
     if (Number.isFinite(status)) mAttrs['http.response.status_code'] = status;
     if (scheme !== undefined) mAttrs['url.scheme'] = scheme;
     if (ev.code !== undefined) mAttrs['error.type'] = ev.code;
-    if (ev.host !== undefined) mAttrs['server.address'] = ev.host;
+    if (host !== undefined) mAttrs['server.address'] = host;
     if (ev.dyno !== undefined) mAttrs['heroku.process.name'] = ev.dyno;
     out.metrics.push(
       point(M.METRIC_HTTP_SERVER_REQUEST_DURATION, 's', 'histogram', seconds, pointTime(line, observed), mAttrs, HTTP_DURATION_BUCKETS),
@@ -294,12 +335,23 @@ function emitSamples(
     const key = sampleMetricKey(s.key);
     const name = prefix + key;
     const registered = M.METRIC_UNITS[name];
-    const base = toBaseUnit(s.unit, registered ?? '1');
+    const base = toBaseUnit(s.unit, registered ?? unitFromKey(key));
     // Bytes are whole: `470.22MB` is a rounded figure, its fraction of a byte means nothing.
     const value = base.factor === 1 ? s.value : base.unit === 'By' ? Math.round(s.value * base.factor) : s.value * base.factor;
     attrs[A.ATTR_HEROKU_SAMPLE_PREFIX + key] = value;
     out.metrics.push(point(name, base.unit, 'gauge', value, time, metricAttrs, undefined));
   }
+}
+
+/**
+ * The unit of a sample key that no registry entry names and whose value has no unit suffix,
+ * guessed from Heroku's naming: `max-connections`, `max-iops`, `maxmemory`, `*-percentage-used`.
+ */
+export function unitFromKey(key: string): string {
+  if (key.endsWith('connections')) return '{connection}';
+  if (key.endsWith('iops')) return '{operation}/s';
+  if (key.includes('memory') || key.includes('disk') || key.endsWith('bytes') || key.endsWith('_size')) return 'By';
+  return '1';
 }
 
 function translateRuntime(line: HerokuLine, ev: RuntimeSampleEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined): void {
@@ -460,9 +512,16 @@ function translateApi(line: HerokuLine, ev: ApiEvent, observed: number, out: Tel
 // ---------------------------------------------------------------------------------------------
 // App output
 
-/** The PRI's severity when the line has one, else `fallback`. */
+/**
+ * The PRI's severity when the line has one, else `fallback`. Heroku's own PRIs say little (its
+ * documentation shows `<40>`, emergency, on a state change): from `app` or `heroku` envelopes an
+ * emergency, alert or critical PRI reads as `fallback` rather than paging someone.
+ */
 function lineSeverity(line: HerokuLine, fallback: Severity): Severity {
-  return line.severity >= 0 ? severityFromSyslog(line.severity) : fallback;
+  const s = line.severity;
+  if (s < 0) return fallback;
+  if (s <= 2 && (line.appName === 'app' || line.appName === 'heroku')) return fallback;
+  return severityFromSyslog(s);
 }
 
 function translateApp(line: HerokuLine, ev: AppLogEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined): void {

@@ -252,6 +252,8 @@ const routerCases: HerokuLineCase[] = [
     expect: {
       event: { kind: 'router', code: 'H10', dyno: undefined, connectMs: NaN, serviceMs: NaN, bytes: NaN, status: 503, extra: undefined },
       eventName: 'heroku.router.request',
+      // Every request counts in the histogram; no dyno answered, so it took 0 s on one.
+      metrics: [routerMetric(0, {"http.request.method":"GET","http.response.status_code":503,"url.scheme":"https","error.type":"H10","server.address":"scraper-papersdrop.herokuapp.com"})],
       severityText: 'ERROR',
       body: 'at=error code=H10 desc="App crashed" method=GET path="/" host=scraper-papersdrop.herokuapp.com request_id=f189ac84-cfd8-4bec-9226-741250314389 fwd="157.51.25.187" dyno= connect= service= status=503 bytes= protocol=https',
       attributes: {
@@ -267,7 +269,7 @@ const routerCases: HerokuLineCase[] = [
         'heroku.error.description': 'App crashed',
         'heroku.router.request_id': 'f189ac84-cfd8-4bec-9226-741250314389',
       },
-      // No dyno answered: no process, no size, no timings, and so no duration point.
+      // No dyno answered: no process, no size, no timings.
       absent: ['heroku.process.name', 'heroku.process.type', 'http.response.body.size', 'heroku.router.connect_ms', 'heroku.router.service_ms', 'heroku.router.dyno', 'heroku.router.bytes'],
     },
   },
@@ -277,6 +279,8 @@ const routerCases: HerokuLineCase[] = [
     expect: {
       event: { kind: 'router', code: 'H10', fwd: ['17.17.17.17'], requestId: undefined, protocol: undefined, bytes: NaN },
       eventName: 'heroku.router.request',
+      // Every request counts in the histogram; no dyno answered, so it took 0 s on one.
+      metrics: [routerMetric(0, {"http.request.method":"GET","http.response.status_code":503,"error.type":"H10","server.address":"myapp.herokuapp.com"})],
       severityText: 'ERROR',
       body: 'at=error code=H10 desc="App crashed" method=GET path="/" host=myapp.herokuapp.com fwd=17.17.17.17 dyno= connect= service= status=503 bytes=',
       attributes: { 'client.address': '17.17.17.17', 'http.response.status_code': 503, 'error.type': 'H10', 'server.address': 'myapp.herokuapp.com' },
@@ -303,6 +307,8 @@ const routerCases: HerokuLineCase[] = [
     expect: {
       event: { code: 'H14', desc: 'No web processes running' },
       eventName: 'heroku.router.request',
+      // Every request counts in the histogram; no dyno answered, so it took 0 s on one.
+      metrics: [routerMetric(0, {"http.request.method":"GET","http.response.status_code":503,"error.type":"H14","server.address":"myapp.herokuapp.com"})],
       severityText: 'ERROR',
       body: 'at=error code=H14 desc="No web processes running" method=GET path="/" host=myapp.herokuapp.com fwd=17.17.17.17 dyno= connect= service= status=503 bytes=',
       attributes: { 'error.type': 'H14', 'heroku.error.description': 'No web processes running' },
@@ -314,6 +320,8 @@ const routerCases: HerokuLineCase[] = [
     expect: {
       event: { at: 'info', code: 'H16', status: 301 },
       eventName: 'heroku.router.request',
+      // Every request counts in the histogram; no dyno answered, so it took 0 s on one.
+      metrics: [routerMetric(0, {"http.request.method":"GET","http.response.status_code":301,"error.type":"H16","server.address":"myapp.herokuapp.com"})],
       severityText: 'INFO',
       body: 'at=info code=H16 desc="herokuapp redirect" method=GET path="/" host=myapp.herokuapp.com fwd=17.17.17.17 dyno= connect= service= status=301 bytes=',
       attributes: { 'error.type': 'H16', 'heroku.error.code': 'H16', 'heroku.error.description': 'herokuapp redirect', 'http.response.status_code': 301 },
@@ -352,6 +360,8 @@ const routerCases: HerokuLineCase[] = [
     expect: {
       event: { at: 'info', code: 'H80' },
       eventName: 'heroku.router.request',
+      // Every request counts in the histogram; no dyno answered, so it took 0 s on one.
+      metrics: [routerMetric(0, {"http.request.method":"GET","http.response.status_code":503,"error.type":"H80","server.address":"myapp.herokuapp.com"})],
       severityText: 'INFO',
       body: 'at=info code=H80 desc="Maintenance mode" method=GET path="/" host=myapp.herokuapp.com fwd=17.17.17.17 dyno= connect= service= status=503 bytes=',
       attributes: { 'error.type': 'H80', 'heroku.error.description': 'Maintenance mode', 'http.response.status_code': 503 },
@@ -363,6 +373,8 @@ const routerCases: HerokuLineCase[] = [
     expect: {
       event: { at: 'info', code: 'H81', desc: 'Blank app', requestId: 'b85e7bc9-d86a-4e23-aec5-9b410ba732dc' },
       eventName: 'heroku.router.request',
+      // Every request counts in the histogram; no dyno answered, so it took 0 s on one.
+      metrics: [routerMetric(0, {"http.request.method":"GET","http.response.status_code":502,"error.type":"H81","server.address":"user-agent-service.herokuapp.com"})],
       severityText: 'INFO',
       body: 'at=info code=H81 desc="Blank app" method=GET path="/" host=user-agent-service.herokuapp.com request_id=b85e7bc9-d86a-4e23-aec5-9b410ba732dc fwd="54.87.115.122" dyno= connect= service= status=502 bytes=',
       attributes: { 'error.type': 'H81', 'heroku.error.description': 'Blank app', 'http.response.status_code': 502, 'client.address': '54.87.115.122' },
@@ -388,6 +400,8 @@ const routerCases: HerokuLineCase[] = [
     expect: {
       event: { code: 'H26', extra: { cause: 'unsupported expect header value' } },
       eventName: 'heroku.router.request',
+      // Every request counts in the histogram; no dyno answered, so it took 0 s on one.
+      metrics: [routerMetric(0, {"http.request.method":"GET","http.response.status_code":417,"error.type":"H26","server.address":"myapp.herokuapp.com"})],
       severityText: 'ERROR',
       body: 'at=error code=H26 desc="Request Error" cause="unsupported expect header value" method=GET path="/" host=myapp.herokuapp.com request_id=3f336f1a-9be3-4791-afe3-596a1f2a481f fwd="17.17.17.17" dyno= connect= service= status=417 bytes=',
       attributes: { 'heroku.router.cause': 'unsupported expect header value', 'http.response.status_code': 417, 'error.type': 'H26' },

@@ -77,3 +77,48 @@ describe('more shapes', () => {
     expect(recordOf('2024-05-01T12:00:00Z app[web.1]: windows line\r').record.body).toBe('windows line');
   });
 });
+
+describe('review findings', () => {
+  it('counts router errors where no dyno answered in the duration histogram, at 0 s', () => {
+    const { metrics } = recordOf(
+      '2022-04-12T15:27:32.877398+00:00 heroku[router]: at=error code=H10 desc="App crashed" method=GET path="/" host=x.herokuapp.com request_id=r fwd="157.51.25.187" dyno= connect= service= status=503 bytes= protocol=https',
+    );
+    expect(metrics).toHaveLength(1);
+    expect(metrics[0]).toMatchObject({ name: 'http.server.request.duration', value: 0, attributes: { 'http.response.status_code': 503, 'error.type': 'H10' } });
+  });
+
+  it('splits a CONNECT authority into server.address and server.port', () => {
+    const { record, metrics } = recordOf('2024-05-01T12:00:00Z heroku[router]: at=info method=CONNECT path="example.com:443" host=example.com:443 fwd="1.2.3.4" dyno=web.1 connect=1ms service=2ms status=200 bytes=0');
+    expect(record.attributes).toMatchObject({ 'server.address': 'example.com', 'server.port': 443 });
+    expect(metrics[0]!.attributes['server.address']).toBe('example.com');
+  });
+
+  it('keeps only the path of an absolute-form request target', () => {
+    const { record } = recordOf('2024-05-01T12:00:00Z heroku[router]: at=info method=GET path="http://evil.example.com/proxy?x=1" host=a.example.com fwd="1.2.3.4" dyno=web.1 connect=1ms service=2ms status=200 bytes=0');
+    expect(record.attributes).toMatchObject({ 'url.path': '/proxy', 'url.query': 'x=1' });
+  });
+
+  it('does not call `unknown` a client address', () => {
+    const { record } = recordOf('2024-05-01T12:00:00Z heroku[router]: at=info method=GET path="/" host=a.example.com fwd="unknown" dyno=web.1 connect=1ms service=2ms status=200 bytes=0');
+    expect(record.attributes['client.address']).toBeUndefined();
+    expect(record.attributes['heroku.router.fwd']).toEqual(['unknown']);
+  });
+
+  it("does not page anyone for the emergency PRI of Heroku's documentation example", () => {
+    const m = '<40>1 2024-05-01T12:00:00.000000+00:00 host app web.3 - hello';
+    const { record } = recordOf(`${m.length + 1} ${m}`);
+    expect(record.severityText).toBe('INFO');
+    // A generic syslog sender's emergency stays one.
+    expect(recordOf('<40>1 2024-05-01T12:00:00Z myhost cron 42 - - disk on fire').record.severityText).toBe('EMERGENCY');
+  });
+
+  it('gives units to add-on keys no list names, from their words', () => {
+    const { metrics } = recordOf('2026-01-01T00:00:00Z app[heroku-redis]: source=REDIS addon=redis-x-1 sample#max-connections=18 sample#max-iops=3000 sample#maxmemory=1048576 sample#brand-new=3');
+    expect(metrics.map((m) => [m.name, m.unit])).toEqual([
+      ['heroku.redis.max_connections', '{connection}'],
+      ['heroku.redis.max_iops', '{operation}/s'],
+      ['heroku.redis.maxmemory', 'By'],
+      ['heroku.redis.brand_new', '1'],
+    ]);
+  });
+});
