@@ -26,11 +26,72 @@ function appEvent(format: AppLogEvent['format'], message: string): AppLogEvent {
   };
 }
 
-const LEVEL_KEYS = new Set(['level', 'lvl', 'severity', 'loglevel', 'log_level', 'levelname', 'log.level', 'severity_text']);
-const MESSAGE_KEYS = new Set(['message', 'msg']);
-const ERROR_KEYS = new Set(['error', 'err', 'exception']);
-const TRACE_ID_KEYS = new Set(['trace_id', 'traceId', 'traceid', 'trace.id']);
-const SPAN_ID_KEYS = new Set(['span_id', 'spanId', 'spanid', 'span.id']);
+// Field names of the JSON loggers apps use: pino, bunyan, winston, zap, logrus, slog, structlog,
+// python-json-logger, Serilog (CLEF), .NET's JSON console, Datadog, GCP, ECS, OpenTelemetry.
+const LEVEL_KEYS = new Set(['level', 'lvl', 'severity', 'loglevel', 'log_level', 'levelname', 'log.level', 'severity_text', '@l', 'LogLevel', 'Level']);
+/** Keys that name a level only when their value is a level word (`status` is often an HTTP code). */
+const MAYBE_LEVEL_KEYS = new Set(['status']);
+const MESSAGE_KEYS = new Set(['message', 'msg', '@m', 'Message']);
+/** Keys that hold the message when no MESSAGE_KEYS key does: structlog's `event`, CLEF's template. */
+const FALLBACK_MESSAGE_KEYS = new Set(['event', '@mt', 'MessageTemplate']);
+const ERROR_KEYS = new Set(['error', 'err', 'exception', 'Exception']);
+const STACK_KEYS = new Set(['stack', 'stacktrace', 'stack_trace', 'exc_info', '@x']);
+const TRACE_ID_KEYS = new Set(['trace_id', 'traceId', 'traceid', 'trace.id', 'otelTraceID', 'TraceId']);
+const SPAN_ID_KEYS = new Set(['span_id', 'spanId', 'spanid', 'span.id', 'otelSpanID', 'SpanId', 'logging.googleapis.com/spanId']);
+const TRACE_FLAGS_KEYS = new Set(['trace_flags', 'traceFlags', 'otelTraceSampled']);
+
+const LEVEL_WORDS: Readonly<Record<string, string>> = {
+  trace: 'trace',
+  trce: 'trace',
+  verbose: 'trace',
+  debug: 'debug',
+  dbug: 'debug',
+  info: 'info',
+  information: 'info',
+  informational: 'info',
+  notice: 'notice',
+  warn: 'warn',
+  warning: 'warn',
+  error: 'error',
+  eror: 'error',
+  err: 'error',
+  critical: 'critical',
+  crit: 'critical',
+  dpanic: 'critical',
+  alert: 'fatal',
+  fatal: 'fatal',
+  panic: 'fatal',
+  emerg: 'fatal',
+  emergency: 'fatal',
+};
+
+// CSI sequences, as winston's colorize leaves in `"level":"\u001b[31merror\u001b[39m"`.
+const ANSI_ESCAPES = /\x1b\[[0-9;]*m/g;
+
+/**
+ * A level as loggers write it to one of our level words: any case, log15's four letters
+ * (`eror`, `dbug`), slog's offsets (`DEBUG-4`, `INFO+2`), colour escapes. Undefined if no level.
+ */
+export function normaliseLevel(raw: string): string | undefined {
+  let s = raw.toLowerCase();
+  let level = LEVEL_WORDS[s];
+  if (level !== undefined) return level;
+  if (s.charCodeAt(0) === 27) s = s.replace(ANSI_ESCAPES, '');
+  const offset = s.search(/[+-]\d+$/);
+  if (offset > 0) s = s.slice(0, offset);
+  level = LEVEL_WORDS[s.trim()];
+  return level;
+}
+
+/** Datadog's decimal 64-bit ids to hex: a trace id padded to 128 bits, as OpenTelemetry writes it. */
+function decimalIdToHex(value: unknown, hexLength: 16 | 32): string | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  const s = String(value);
+  if (!/^\d{1,20}$/.test(s)) return undefined;
+  const n = BigInt(s);
+  if (n === 0n || n >= 1n << 64n) return undefined;
+  return n.toString(16).padStart(hexLength, '0');
+}
 
 function isHex(s: string, length: number): boolean {
   if (s.length !== length) return false;
@@ -83,6 +144,36 @@ function fieldValue(value: unknown): string | number | boolean {
   return JSON.stringify(value) ?? String(value);
 }
 
+/** A trace id in any of the forms loggers write: 32 hex, GCP's `projects/p/traces/<hex>`. */
+function traceIdOf(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (isHex(value, 32)) return value.toLowerCase();
+  const slash = value.lastIndexOf('/traces/');
+  if (slash >= 0 && isHex(value.slice(slash + 8), 32)) return value.slice(slash + 8).toLowerCase();
+  return undefined;
+}
+
+/** Trace context nested in an object: Datadog's `dd: {trace_id, span_id}`, ECS's `trace: {id}`. */
+function applyNestedTrace(ev: AppLogEvent, key: string, value: Record<string, unknown>): boolean {
+  if (key === 'dd') {
+    const traceId = decimalIdToHex(value.trace_id, 32);
+    const spanId = decimalIdToHex(value.span_id, 16);
+    if (traceId === undefined || spanId === undefined) return false;
+    ev.traceId = traceId;
+    ev.spanId = spanId;
+    return true;
+  }
+  if (key === 'trace' && traceIdOf(value.id) !== undefined && Object.keys(value).length === 1) {
+    ev.traceId = traceIdOf(value.id);
+    return true;
+  }
+  if (key === 'span' && typeof value.id === 'string' && isHex(value.id, 16) && Object.keys(value).length === 1) {
+    ev.spanId = value.id.toLowerCase();
+    return true;
+  }
+  return false;
+}
+
 function parseJson(text: string): AppLogEvent | null {
   let obj: unknown;
   try {
@@ -93,34 +184,66 @@ function parseJson(text: string): AppLogEvent | null {
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return null;
   const ev = appEvent('json', text);
   let message: string | undefined;
+  let fallbackMessage: string | undefined;
+  let fallbackKey = '';
   for (const [key, value] of Object.entries(obj as Record<string, unknown>)) {
     if (value === null || value === undefined) continue;
-    if (LEVEL_KEYS.has(key) && ev.level === undefined && (typeof value === 'string' || typeof value === 'number')) {
-      ev.level = typeof value === 'number' ? numericLevel(value) : value.toLowerCase();
+    if (ev.level === undefined && LEVEL_KEYS.has(key) && (typeof value === 'string' || typeof value === 'number')) {
+      ev.level = typeof value === 'number' ? numericLevel(value) : (normaliseLevel(value) ?? value.toLowerCase());
+      continue;
+    }
+    if (ev.level === undefined && MAYBE_LEVEL_KEYS.has(key) && typeof value === 'string' && normaliseLevel(value) !== undefined) {
+      ev.level = normaliseLevel(value);
       continue;
     }
     if (MESSAGE_KEYS.has(key) && message === undefined && typeof value === 'string') {
       message = value;
       continue;
     }
+    if (FALLBACK_MESSAGE_KEYS.has(key) && fallbackMessage === undefined && typeof value === 'string') {
+      fallbackMessage = value;
+      fallbackKey = key;
+      // Kept as a field too until we know no `message` comes after it.
+    }
     if (ERROR_KEYS.has(key) && ev.error === undefined && ev.errorStack === undefined) {
       applyError(ev, value);
       continue;
     }
-    if (TRACE_ID_KEYS.has(key) && typeof value === 'string' && isHex(value, 32)) {
-      ev.traceId = value.toLowerCase();
+    if (STACK_KEYS.has(key) && ev.errorStack === undefined && typeof value === 'string') {
+      ev.errorStack = value;
+      continue;
+    }
+    if (TRACE_ID_KEYS.has(key) && traceIdOf(value) !== undefined) {
+      ev.traceId = traceIdOf(value);
       continue;
     }
     if (SPAN_ID_KEYS.has(key) && typeof value === 'string' && isHex(value, 16)) {
       ev.spanId = value.toLowerCase();
       continue;
     }
-    if ((key === 'trace_flags' || key === 'traceFlags') && (typeof value === 'number' || typeof value === 'string')) {
-      ev.traceFlags = Number(value) & 0xff || 0;
+    if (key === 'logging.googleapis.com/trace' && traceIdOf(value) !== undefined) {
+      ev.traceId = traceIdOf(value);
+      continue;
+    }
+    if (key === 'dd.trace_id' && decimalIdToHex(value, 32) !== undefined) {
+      ev.traceId = decimalIdToHex(value, 32);
+      continue;
+    }
+    if (key === 'dd.span_id' && decimalIdToHex(value, 16) !== undefined) {
+      ev.spanId = decimalIdToHex(value, 16);
+      continue;
+    }
+    if (TRACE_FLAGS_KEYS.has(key) && (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean')) {
+      ev.traceFlags = value === true || value === 'true' ? 1 : Number(value) & 0xff || 0;
       continue;
     }
     if (key === 'traceparent' && typeof value === 'string' && applyTraceparent(ev, value)) continue;
+    if (typeof value === 'object' && !Array.isArray(value) && applyNestedTrace(ev, key, value as Record<string, unknown>)) continue;
     (ev.fields ??= {})[key] = fieldValue(value);
+  }
+  if (message === undefined && fallbackMessage !== undefined) {
+    message = fallbackMessage;
+    delete ev.fields![fallbackKey];
   }
   if (message !== undefined) ev.message = message;
   if (ev.spanId !== undefined && ev.traceId === undefined) ev.spanId = undefined;
@@ -186,13 +309,17 @@ function parseLogfmt(text: string): AppLogEvent {
     }
     const value = sc.value();
     if (ev.level === undefined && (LEVEL_KEYS.has(key) || key === 'at')) {
-      ev.level = value.toLowerCase();
+      ev.level = normaliseLevel(value) ?? value.toLowerCase();
     } else if (message === undefined && MESSAGE_KEYS.has(key)) {
       message = value;
     } else if (ev.error === undefined && ERROR_KEYS.has(key)) {
       ev.error = value;
     } else if (TRACE_ID_KEYS.has(key) && isHex(value, 32)) {
       ev.traceId = value.toLowerCase();
+    } else if (key === 'dd.trace_id' && decimalIdToHex(value, 32) !== undefined) {
+      ev.traceId = decimalIdToHex(value, 32);
+    } else if (key === 'dd.span_id' && decimalIdToHex(value, 16) !== undefined) {
+      ev.spanId = decimalIdToHex(value, 16);
     } else if (SPAN_ID_KEYS.has(key) && isHex(value, 16)) {
       ev.spanId = value.toLowerCase();
     } else if (key === 'source' && ev.source === undefined) {
@@ -226,36 +353,50 @@ const PLAIN_LEVELS: Readonly<Record<string, string>> = {
 const RUBY_LOGGER_LEVELS: Readonly<Record<string, string>> = { D: 'debug', I: 'info', W: 'warn', E: 'error', F: 'fatal' };
 
 /**
- * The level a plain line states up front: `ERROR ...`, `[warn] ...`, `ERROR:root:...` (Python),
- * `E, [2024-...] ERROR -- :` (Ruby's Logger). Only the first word is looked at, upper-case.
+ * The level a plain line states: `ERROR ...`, `[warn] ...`, `ERROR:root:...` (Python),
+ * `E, [2024-...] ERROR -- :` (Ruby's Logger), and a level word after a timestamp or pid, as
+ * gunicorn (`[2024-05-01 12:00:00 +0000] [4] [CRITICAL]`), Sidekiq (`... pid=4 tid=x WARN: ...`),
+ * Spring Boot and nginx (`... [error] 12#0: ...`) write them. Only the first eight words are read,
+ * and a word counts when it is a level in upper case, or in brackets in any case, so prose that
+ * mentions an error further on is not taken for one.
  */
 export function plainTextLevel(text: string): string | undefined {
   if (text.length > 3 && text.charCodeAt(1) === 44 && text.charCodeAt(2) === 32 && text.charCodeAt(3) === 91) {
     const level = RUBY_LOGGER_LEVELS[text[0]!];
     if (level) return level;
   }
+  const titled = titleCaseLevel(text);
+  if (titled !== undefined) return titled;
+  const limit = Math.min(text.length, 160);
   let i = 0;
-  if (text.charCodeAt(0) === 91 /* [ */) i = 1;
-  const start = i;
-  while (i < text.length && i - start < 10) {
-    const c = text.charCodeAt(i);
-    if (c < 65 || c > 90) {
-      if (c >= 97 && c <= 122 && start === 1) {
-        i++; // `[warn]`: lower-case is fine inside brackets
-        continue;
-      }
-      break;
+  for (let word = 0; word < 8 && i < limit; word++) {
+    while (i < limit && text.charCodeAt(i) === 32) i++;
+    let start = i;
+    while (i < limit && text.charCodeAt(i) !== 32) i++;
+    let end = i;
+    const bracketed = text.charCodeAt(start) === 91 /* [ */ || text.charCodeAt(start) === 40; /* ( */
+    if (bracketed) start++;
+    // Trailing punctuation: `WARN:`, `[error]`, `INFO|`, `ERROR:root:...` (up to the first colon).
+    let stop = start;
+    while (stop < end && isLetter(text.charCodeAt(stop))) stop++;
+    const after = stop < end ? text.charCodeAt(stop) : 32;
+    if (stop - start < 3 || stop - start > 9 || !(after === 32 || after === 58 || after === 93 || after === 41 || after === 124 || after === 44)) {
+      // Letters then something else (`pid=4`, `12:00:00`, `---`): a prefix, read on.
+      if (!bracketed && stop === end && stop > start) return undefined;
+      continue;
     }
-    i++;
+    const w = text.slice(start, stop);
+    const upper = w === w.toUpperCase();
+    const level = upper || bracketed ? PLAIN_LEVELS[w.toUpperCase()] : undefined;
+    if (level !== undefined) return level;
+    // A plain word that is no level starts the prose: what follows is the message.
+    if (!bracketed && stop === end) return undefined;
   }
-  if (i === start) {
-    // `Error: connect ECONNREFUSED` (Node's uncaught exceptions), `Warning: ...`: a title-case
-    // level word counts only with its colon, so prose that starts with `Error` does not.
-    return titleCaseLevel(text);
-  }
-  const next = text.charCodeAt(i);
-  if (!(i === text.length || next === 32 || next === 58 || next === 93 || next === 124)) return titleCaseLevel(text);
-  return PLAIN_LEVELS[text.slice(start, i).toUpperCase()];
+  return undefined;
+}
+
+function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
 /** `Error:` (Node's uncaught exceptions), `Warning:`...: one look at the first letter, then one compare. */
@@ -271,6 +412,9 @@ function titleCaseLevel(text: string): string | undefined {
       return text.startsWith('Info:') ? 'info' : undefined;
     case 68 /* D */:
       return text.startsWith('Debug:') ? 'debug' : undefined;
+    case 112 /* p */:
+      // Go's unrecovered panic.
+      return text.startsWith('panic: ') ? 'fatal' : undefined;
     default:
       return undefined;
   }
@@ -281,6 +425,13 @@ export function parseAppLine(text: string): AppLogEvent {
   if (first === 123 /* { */ && text.charCodeAt(text.length - 1) === 125) {
     const ev = parseJson(text);
     if (ev) return ev;
+  } else if (first <= 32 || text.charCodeAt(text.length - 1) <= 32) {
+    // `  {"level":...}  `: indentation or trailing blanks around a JSON object.
+    const trimmed = text.trim();
+    if (trimmed.charCodeAt(0) === 123 && trimmed.charCodeAt(trimmed.length - 1) === 125) {
+      const ev = parseJson(trimmed);
+      if (ev) return ev;
+    }
   }
   if (startsWithPair(text)) return parseLogfmt(text);
   const ev = appEvent('plain', text);

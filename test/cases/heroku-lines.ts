@@ -1807,7 +1807,7 @@ const appCases: HerokuLineCase[] = [
   appCase(
     'JSON with severity (GCP style), traceparent and a nested object',
     `{"severity":"WARNING","message":"slow","traceparent":"00-${TRACE}-${SPAN}-01","nested":{"a":1}}`,
-    { format: 'json', level: 'warning', traceId: TRACE, spanId: SPAN, traceFlags: 1, fields: { nested: '{"a":1}' } },
+    { format: 'json', level: 'warn', traceId: TRACE, spanId: SPAN, traceFlags: 1, fields: { nested: '{"a":1}' } },
     'WARN',
     'slow',
     { nested: '{"a":1}' },
