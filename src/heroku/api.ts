@@ -52,7 +52,8 @@ export function parseApiLine(text: string): ApiEvent {
   const rest = space < 0 ? '' : head.slice(space + 1).trim();
 
   if (verb === 'release' && /^v\d+/.test(rest)) {
-    const ev = apiEvent('release', 'create', user);
+    // `Release v42 created`, and the release phase's `Release v43 command failed`.
+    const ev = apiEvent('release', rest.includes(' failed') ? 'failed' : 'create', user);
     ev.release = rest.split(' ', 1)[0];
     return ev;
   }

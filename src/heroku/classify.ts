@@ -17,13 +17,17 @@ function isPostgresProcess(procId: string): boolean {
   return procId.startsWith('postgres') && (procId.length === 8 || procId.charCodeAt(8) === 46);
 }
 
-/** `Error R13 (`, `Starting process with command`: Heroku's own words in an `app` line. */
+/**
+ * `Error R13 (`, `Starting process with command`, `State changed from`, `Process exited with
+ * status`: Heroku's own words in an `app` line (Dev Center's older examples show them so).
+ */
 function isPlatformTextInApp(text: string): boolean {
   const c = text.charCodeAt(0);
   if (c === 69 /* E */) {
     return text.startsWith('Error R') && isErrorCodeAt(text, 6) && text.charCodeAt(9) === 32 && text.charCodeAt(10) === 40;
   }
-  return c === 83 /* S */ && text.startsWith('Starting process with command');
+  if (c === 83 /* S */) return text.startsWith('Starting process with command') || text.startsWith('State changed from ');
+  return c === 80 /* P */ && text.startsWith('Process exited with status');
 }
 
 /** Parses one line's text into the typed event its envelope and text call for. Never throws. */

@@ -13,6 +13,11 @@ import type { HerokuLine } from './line.ts';
 /** Whether the STRUCTURED-DATA field is present: `auto` decides from the HOSTNAME. */
 export type StructuredDataMode = 'auto' | 'absent' | 'present';
 
+/** Whether Heroku, not the app's code, wrote the line: the platform, the API, add-ons, Postgres. */
+function isHerokuWritten(appName: string, procId: string): boolean {
+  return appName === 'heroku' || procId === 'api' || procId.startsWith('heroku-') || procId.startsWith('postgres');
+}
+
 /** Index of the next space at or after `from`, or `end`. indexOf runs natively. */
 function nextSpace(s: string, from: number, end: number): number {
   const i = s.indexOf(' ', from);
@@ -131,6 +136,23 @@ export function parseSyslogLine(
     }
   }
   const msgId = msgIdEnd - msgIdStart === 1 && line.charCodeAt(msgIdStart) === 45 ? '' : line.slice(msgIdStart, msgIdEnd);
+  let appName = line.slice(appStart, appEnd);
+  let procId = line.slice(procStart, procEnd);
+  let host = hostname === '-' ? '' : hostname;
+  // Logplex's labs-era HTTPS drains wrote `heroku web.3 d.<token>` in HOSTNAME, APP-NAME and PROCID:
+  // put each where today's order has it, so the token is recognised (and never emitted).
+  if (procId.length > 2 && procId.charCodeAt(0) === 100 && procId.charCodeAt(1) === 46 && procId.indexOf('-') > 0 && appName.indexOf('.') > 0) {
+    const token = procId;
+    procId = appName;
+    appName = host;
+    host = token;
+  }
+  // Some Logplex versions write a NILVALUE for STRUCTURED-DATA on HTTPS drains too (`- -`). For
+  // what Heroku itself writes (router, platform, API, add-ons) a text starting with `- ` is that;
+  // a dyno's own output may well start so, and keeps it.
+  if (!expectSd && textStart + 1 < end && line.charCodeAt(textStart) === 45 && line.charCodeAt(textStart + 1) === 32 && isHerokuWritten(appName, procId)) {
+    textStart += 2;
+  }
   return {
     // Unless the transport says, Logplex's literal `host` tells an HTTPS drain frame.
     shape: shape ?? (hostname === 'host' ? 'logplex' : 'syslog'),
@@ -138,9 +160,9 @@ export function parseSyslogLine(
     severity: pri & 7,
     timestamp: timestamp === '-' ? '' : timestamp,
     timeUnixMicros: parseTimestampMicros(line, tsStart, tsEnd),
-    hostname: hostname === '-' ? '' : hostname,
-    appName: line.slice(appStart, appEnd),
-    procId: line.slice(procStart, procEnd),
+    hostname: host,
+    appName,
+    procId,
     msgId,
     structuredData,
     text: textStart < end ? line.slice(textStart) : '',

@@ -402,14 +402,21 @@ function translatePostgresLog(line: HerokuLine, ev: PostgresLogEvent, observed: 
   if (ev.level !== undefined) attrs['heroku.postgres.level'] = ev.level;
   if (ev.sqlErrorCode !== undefined) attrs['db.response.status_code'] = ev.sqlErrorCode;
   const severity = ev.level !== undefined ? (severityFromName(ev.level) ?? SEVERITY_INFO) : lineSeverity(line, SEVERITY_INFO);
-  if (severity.number >= SEVERITY_ERROR.number && ev.sqlErrorCode !== undefined) attrs['error.type'] = ev.sqlErrorCode;
+  // SQLSTATE classes 00 (success), 01 (warning) and 02 (no data) are no errors; the DETAIL and
+  // STATEMENT parts of an error carry its code too, so they group with it.
+  const code = ev.sqlErrorCode;
+  if (code !== undefined && code.length === 5 && !(code.startsWith('00') || code.startsWith('01') || code.startsWith('02'))) {
+    attrs['error.type'] = code;
+  }
   if (ev.fields !== undefined) {
     for (const key in ev.fields) {
       if (key === 'database') attrs['db.namespace'] = ev.fields[key]!;
       else attrs[A.ATTR_HEROKU_POSTGRES_PREFIX + key] = ev.fields[key]!;
     }
   }
-  out.logs.push(record(line, observed, severity, ev.level !== undefined ? ev.message : line.text, E.EVENT_HEROKU_ADDON_LOG, attrs));
+  // The body is Postgres's message: the `[DATABASE] [9-1] sql_error_code = ... LEVEL:` prefix is
+  // in the attributes.
+  out.logs.push(record(line, observed, severity, ev.message, E.EVENT_HEROKU_ADDON_LOG, attrs));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -505,7 +512,8 @@ function translateApi(line: HerokuLine, ev: ApiEvent, observed: number, out: Tel
   if (ev.configVars !== undefined) attrs['heroku.config.vars'] = ev.configVars;
   if (ev.formation !== undefined) attrs['heroku.formation'] = ev.formation;
   if (ev.addon !== undefined) attrs['heroku.addon.name'] = ev.addon;
-  const severity = ev.type === 'build' && ev.action === 'failed' ? SEVERITY_WARN : SEVERITY_INFO;
+  // A failed build or release phase: the deploy did not happen, the running release is unharmed.
+  const severity = (ev.type === 'build' || ev.type === 'release') && ev.action === 'failed' ? SEVERITY_WARN : SEVERITY_INFO;
   out.logs.push(record(line, observed, severity, line.text, eventName, attrs));
 }
 

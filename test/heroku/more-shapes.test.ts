@@ -122,3 +122,46 @@ describe('review findings', () => {
     ]);
   });
 });
+
+describe('review findings, second round', () => {
+  it("reads the labs-era HTTPS drain order (HOSTNAME heroku, APP web.3, PROCID token), never emitting the token", () => {
+    const token = 'd.73ea7440-270a-435a-a0ea-adf50b4e5f5a';
+    const m = `<40>1 2012-11-30T06:45:29+00:00 heroku web.3 ${token} - State changed from starting to up`;
+    const { record } = recordOf(`${Buffer.byteLength(m) + 1} ${m}`);
+    expect(record.eventName).toBe('heroku.dyno.state_change');
+    expect(record.severityText).toBe('INFO');
+    expect(record.attributes).toMatchObject({ 'heroku.process.name': 'web.3', 'heroku.dyno.state': 'up' });
+    expect(JSON.stringify(record)).not.toContain(token);
+  });
+
+  it('reads platform words under app, as older Dev Center examples show them', () => {
+    expect(recordOf('2010-09-16T15:13:46-07:00 app[web.1]: State changed from starting to up').record.eventName).toBe('heroku.dyno.state_change');
+    expect(recordOf('2010-09-16T15:13:46-07:00 app[web.1]: Process exited with status 1').record.eventName).toBe('heroku.dyno.exit');
+  });
+
+  it('reports a failed release phase as a failed release', () => {
+    const { record } = recordOf('2024-05-01T12:00:00Z app[api]: Release v43 command failed by user dev@example.com');
+    expect(record.eventName).toBe('heroku.api.release');
+    expect(record.severityText).toBe('WARN');
+    expect(record.attributes).toMatchObject({ 'heroku.api.action': 'failed', 'heroku.release.version': 'v43', 'heroku.user': 'dev@example.com' });
+  });
+
+  it("groups a Postgres error's DETAIL part with it by error.type, and strips the prefix from the body", () => {
+    const { record } = recordOf(
+      '<132>1 2022-08-11T02:47:50+00:00 host app postgres.3796759 - [GREEN] [11-2]  sql_error_code = 23505 time_ms = "2022-08-11 02:47:50.521 UTC" pid="275326" DETAIL:  Key (user_id)=(345769) already exists.',
+    );
+    expect(record.body).toBe('Key (user_id)=(345769) already exists.');
+    expect(record.attributes).toMatchObject({ 'error.type': '23505', 'db.response.status_code': '23505', 'heroku.postgres.level': 'DETAIL' });
+    const ok = recordOf('<134>1 2022-08-11T02:47:50+00:00 host app postgres.1 - [GREEN] [12-1]  sql_error_code = 00000 LOG:  checkpoint starting: time').record;
+    expect(ok.attributes['error.type']).toBeUndefined();
+  });
+});
+
+describe('HTTPS frames with a NILVALUE STRUCTURED-DATA', () => {
+  it('drops the `- ` Heroku wrote, and keeps one a dyno printed', () => {
+    const sample = recordOf('<45>1 2024-05-01T12:00:00Z host heroku web.1 - - source=web.1 dyno=heroku.1.x sample#memory_rss=10.00MB');
+    expect(sample.record.eventName).toBe('heroku.runtime.sample');
+    expect(sample.metrics.map((m) => m.name)).toEqual(['heroku.dyno.memory_rss']);
+    expect(recordOf('<190>1 2024-05-01T12:00:00Z host app web.1 - - item one').record.body).toBe('- item one');
+  });
+});
