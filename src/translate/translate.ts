@@ -84,7 +84,7 @@ function processType(name: string): string {
 }
 
 /**
- * Attributes every record gets from its envelope. `process` is the process the line is about:
+ * Attributes every record gets from its envelope. `processName` is the process the line is about:
  * the PROCID unless the line names another (a router line's serving dyno, a sample's `source=`).
  */
 function envelopeAttributes(
@@ -92,7 +92,7 @@ function envelopeAttributes(
   kind: string,
   eventName: string,
   frameStatus: FrameStatus | undefined,
-  process: string | null = line.procId || null,
+  processName: string | null = line.procId || null,
 ): Attributes {
   const attrs: Attributes = {
     'event.name': eventName,
@@ -105,9 +105,9 @@ function envelopeAttributes(
   }
   if (line.appName !== '') attrs['heroku.syslog.app_name'] = line.appName;
   if (line.procId !== '') attrs['heroku.syslog.proc_id'] = line.procId;
-  if (process !== null) {
-    attrs['heroku.process.name'] = process;
-    attrs['heroku.process.type'] = processType(process);
+  if (processName !== null) {
+    attrs['heroku.process.name'] = processName;
+    attrs['heroku.process.type'] = processType(processName);
   }
   if (line.msgId !== '') attrs['heroku.syslog.msg_id'] = line.msgId;
   if (line.structuredData !== '') attrs['heroku.syslog.structured_data'] = line.structuredData;
@@ -355,14 +355,14 @@ export function unitFromKey(key: string): string {
 }
 
 function translateRuntime(line: HerokuLine, ev: RuntimeSampleEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined): void {
-  const process = ev.source ?? (line.procId || null);
-  const attrs = envelopeAttributes(line, 'runtime', E.EVENT_HEROKU_RUNTIME_SAMPLE, frame, process);
+  const processName = ev.source ?? (line.procId || null);
+  const attrs = envelopeAttributes(line, 'runtime', E.EVENT_HEROKU_RUNTIME_SAMPLE, frame, processName);
   if (ev.dynoId !== undefined) attrs['heroku.dyno.id'] = ev.dynoId;
   // The metric series is the process (`web.1`), never the dyno id, which changes at each restart.
   const mAttrs: Attributes = {};
-  if (process !== null) {
-    mAttrs['heroku.process.name'] = process;
-    mAttrs['heroku.process.type'] = processType(process);
+  if (processName !== null) {
+    mAttrs['heroku.process.name'] = processName;
+    mAttrs['heroku.process.type'] = processType(processName);
   }
   emitSamples(ev.samples, 'heroku.dyno.', attrs, mAttrs, pointTime(line, observed), out);
   out.logs.push(record(line, observed, SEVERITY_INFO, line.text, E.EVENT_HEROKU_RUNTIME_SAMPLE, attrs));
