@@ -54,3 +54,28 @@ describe('heroku-otel-drain parse', () => {
     expect(record.timeUnixNano).toBe('1714564800123456000');
   });
 });
+
+describe('the shipped example captures', () => {
+  it.each([
+    ['mixed.logplex', 19],
+    ['heroku-logs.txt', 24],
+    ['syslog-drain.log', 12],
+  ])('%s parses to valid OTLP, one record per line, tokens never in clear', async (name, lines) => {
+    const { decodeLogsRequest, decodeMetricsRequest, withoutEmptyArrays } = await import('./support/otlp.ts');
+    const { stdout, stderr, code } = await parse([new URL(`../examples/captures/${name}`, import.meta.url).pathname]);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    let records = 0;
+    for (const line of stdout.trim().split('\n')) {
+      const request = JSON.parse(line);
+      if (request.resourceLogs) {
+        expect(decodeLogsRequest(request)).toEqual(withoutEmptyArrays(request));
+        records += request.resourceLogs[0].scopeLogs[0].logRecords.length;
+      } else {
+        expect(decodeMetricsRequest(request)).toEqual(withoutEmptyArrays(request));
+      }
+    }
+    expect(records).toBe(lines);
+    expect(stdout).not.toContain('d.9a1c2b3d-1111-4222-8333-444455556666');
+  });
+});
