@@ -6,8 +6,10 @@
  * It extracts the same fields and emits the same records, attributes and metric points as
  * `src/` (run.ts checks this before timing), so the ratio compares ways of working, not amounts of
  * work. Shared lookup tables (severities, units, error codes, semconv names) are reused as is: they
- * are data, not method.
+ * are data, not method. Everything else (which keys mean what, which words are levels, how a host,
+ * a path or an address is cut) is written again here with regexes, `split` and `includes`.
  */
+import { createHash } from 'node:crypto';
 import * as A from '../src/semconv/attributes.ts';
 import * as E from '../src/semconv/events.ts';
 import * as M from '../src/semconv/metrics.ts';
@@ -15,13 +17,14 @@ import { ERROR_CODE_DESCRIPTIONS } from '../src/heroku/codes.ts';
 import {
   SEVERITY_ERROR,
   SEVERITY_INFO,
+  SEVERITY_UNSPECIFIED,
   SEVERITY_WARN,
   severityFromName,
   severityFromSyslog,
   type Severity,
 } from '../src/translate/severity.ts';
 import { toBaseUnit } from '../src/translate/units.ts';
-import type { Attributes, LogRecordData, MetricPointData, TelemetryBatch } from '../src/translate/telemetry.ts';
+import type { Attributes, LogRecordData, TelemetryBatch } from '../src/translate/telemetry.ts';
 import { HTTP_DURATION_BUCKETS, DEFAULT_BUCKETS } from '../src/translate/translate.ts';
 import type { Body } from './mix.ts';
 import type { Scenario } from './harness.ts';
@@ -30,6 +33,7 @@ import type { Scenario } from './harness.ts';
 // Framing and header
 
 export interface NaiveLine {
+  shape: 'logplex' | 'syslog' | 'raw';
   facility: number;
   severity: number;
   timestamp: string;
@@ -38,12 +42,17 @@ export interface NaiveLine {
   appName: string;
   procId: string;
   msgId: string;
+  structuredData: string;
   text: string;
   original: string;
 }
 
-const FRAME_RE = /^(\d+) (<\d+>.*)$/;
-const HEADER_RE = /^<(\d+)>(\d+) (\S+) (\S+) (\S+) (\S+) (\S+)(?: (.*))?$/;
+const FRAME_RE = /^(\d+) (<\d+>[^]*)$/;
+const HEADER_RE = /^<(\d{1,3})>(\d{1,3}) (\S+) (\S+) (\S+) (\S+) (\S+)(?: ([^]*))?$/;
+/** A syslog drain's NILVALUE STRUCTURED-DATA, `- ` before the text. */
+const NIL_SD_RE = /^-(?: ([^]*))?$/;
+/** `[id key="value" ...]...` then a space or the end: a syslog drain's STRUCTURED-DATA. */
+const SD_RE = /^((?:\[[\x21\x23-\x3c\x3e-\x5c\x5e-\x7e]+(?: [\x21\x23-\x3c\x3e-\x5c\x5e-\x7e]+="(?:[^"\\]|\\[^])*")+\])+)(?: ([^]*))?$/;
 
 /** The frames of a body: decode it all, split on newlines, drop the blank ones. */
 export function naiveFrames(body: Buffer): string[] {
@@ -68,16 +77,39 @@ export function naiveHeader(frame: string): NaiveLine | null {
   const m = HEADER_RE.exec(msg);
   if (!m) return null;
   const pri = parseInt(m[1]!, 10);
+  if (pri > 191) return null;
+  let hostname = m[4]!;
+  let appName = m[5]!;
+  let procId = m[6]!;
+  const shape = hostname === 'host' ? 'logplex' : 'syslog';
+  let text = m[8] ?? '';
+  let structuredData = '';
+  if (shape === 'syslog') {
+    const nil = NIL_SD_RE.exec(text);
+    const sd = nil ? null : SD_RE.exec(text);
+    if (nil) text = nil[1] ?? '';
+    else if (sd) {
+      structuredData = sd[1]!;
+      text = sd[2] ?? '';
+    }
+  }
+  if (hostname === '-') hostname = '';
+  // The labs-era HTTPS drains' order: `heroku web.3 d.<token>` in HOSTNAME, APP-NAME, PROCID.
+  if (/^d\..*-/.test(procId) && /^.+\./.test(appName)) [hostname, appName, procId] = [procId, hostname, appName];
+  // A NILVALUE STRUCTURED-DATA on an HTTPS frame of what Heroku writes.
+  if (shape === 'logplex' && /^- /.test(text) && (appName === 'heroku' || /^(?:api$|heroku-|postgres)/.test(procId))) text = text.slice(2);
   return {
+    shape,
     facility: pri >> 3,
     severity: pri & 7,
-    timestamp: m[3]!,
+    timestamp: m[3] === '-' ? '' : m[3]!,
     timeUnixMicros: naiveTimestamp(m[3]!),
-    hostname: m[4]!,
-    appName: m[5]!,
-    procId: m[6]!,
+    hostname,
+    appName,
+    procId,
     msgId: m[7] === '-' ? '' : m[7]!,
-    text: m[8] ?? '',
+    structuredData,
+    text,
     original: msg,
   };
 }
@@ -87,17 +119,36 @@ export function naiveHeader(frame: string): NaiveLine | null {
 
 const ROUTER_KEYS = ['at', 'code', 'desc', 'method', 'path', 'host', 'request_id', 'fwd', 'dyno', 'connect', 'service', 'status', 'bytes', 'protocol', 'tls_version', 'sock'];
 const ROUTER_RE: Record<string, RegExp> = {};
-for (const k of ROUTER_KEYS) ROUTER_RE[k] = new RegExp(`(?:^| )${k}=(?:"([^"]*)"|(\\S*))`);
+for (const k of ROUTER_KEYS) ROUTER_RE[k] = new RegExp(`(?:^|[\\x00-\\x20])${k}=(?:"((?:[^"\\\\]+|\\\\[^])*)"?|([^ ]*))`);
+/** Any logfmt pair or bare word: `key=value`, `key="quoted \" value"`, `bare`. */
+const PAIR_RE = /([^\x00-\x20=]+)(?:=(?:"((?:[^"\\]+|\\[^])*)"?|([^ ]*)))?/g;
 
-function field(key: string, text: string): string | undefined {
+/** A quoted value's backslash escapes. */
+function unescapeValue(raw: string): string {
+  return raw.replace(/\\([^])/g, (_, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c));
+}
+
+/** An unquoted value without a line end's control characters or a quote that closes nothing. */
+function cleanValue(raw: string): string {
+  return /["\x00-\x1f]$/.test(raw) ? raw.replace(/[\x00-\x1f]+$/, '').replace(/^([^]+)"$/, '$1') : raw;
+}
+
+function pairValue(quoted: string | undefined, bare: string | undefined, raw = false): string {
+  if (quoted !== undefined) return raw ? quoted : unescapeValue(quoted);
+  return cleanValue(bare ?? '');
+}
+
+function field(key: string, text: string, raw = false): string | undefined {
   const m = ROUTER_RE[key]!.exec(text);
   if (!m) return undefined;
-  const v = m[1] ?? m[2]!;
+  const v = pairValue(m[1], m[2], raw);
   return v === '' ? undefined : v;
 }
 
+/** A router number: leading digits, a fraction if one follows, the unit after them ignored. */
 function num(v: string | undefined): number {
-  return v === undefined ? NaN : parseFloat(v);
+  const m = v === undefined ? null : /^\d+(?:\.\d*(?:[eE][-+]?\d+)?)?/.exec(v);
+  return m ? Number(m[0]) : NaN;
 }
 
 export interface NaiveRouter {
@@ -122,6 +173,13 @@ export interface NaiveRouter {
   extra?: Record<string, string>;
 }
 
+/** `[2001:db8::1]:443` to `2001:db8::1`, `203.0.113.9:51234` to `203.0.113.9`. */
+function naiveBareAddress(a: string): string {
+  const v6 = /^\[([^\]]*)/.exec(a);
+  if (v6) return v6[1]!;
+  return a.replace(/^([^:]+):[^:]*$/, '$1');
+}
+
 export function naiveRouter(text: string): NaiveRouter {
   const full = field('path', text);
   let path: string | undefined;
@@ -131,7 +189,7 @@ export function naiveRouter(text: string): NaiveRouter {
     path = parts[0];
     if (parts.length > 1) query = parts.slice(1).join('?');
   }
-  const fwd = field('fwd', text);
+  const fwd = field('fwd', text, true);
   const ev: NaiveRouter = {
     kind: 'router',
     at: field('at', text) ?? '',
@@ -144,9 +202,9 @@ export function naiveRouter(text: string): NaiveRouter {
     requestId: field('request_id', text),
     fwd: fwd
       ? fwd
-          .split(/[\s,]+/)
+          .split(/[\x00-\x20,"\\]+/)
           .filter((a) => a !== '')
-          .map((a) => a.replace(/^\[([^\]]*)\].*$/, '$1'))
+          .map(naiveBareAddress)
       : [],
     dyno: field('dyno', text),
     connectMs: num(field('connect', text)),
@@ -157,9 +215,37 @@ export function naiveRouter(text: string): NaiveRouter {
     tlsVersion: field('tls_version', text),
     sock: field('sock', text),
   };
-  for (const m of text.matchAll(/([^\s=]+)=(?:"([^"]*)"|(\S*))/g)) {
-    if (!ROUTER_KEYS.includes(m[1]!)) (ev.extra ??= {})[m[1]!] = m[2] ?? m[3]!;
+  for (const m of text.matchAll(PAIR_RE)) {
+    const bare = m[2] === undefined && m[3] === undefined;
+    if (bare) (ev.extra ??= {})[m[1]!] = '';
+    else if (!ROUTER_KEYS.includes(m[1]!)) (ev.extra ??= {})[m[1]!] = pairValue(m[2], m[3]);
   }
+  return ev;
+}
+
+/** The pre-2012 shape: `Error H10 (App crashed) -> GET crasher.heroku.com/ dyno=none ...`. */
+export function naiveLegacyRouter(text: string): NaiveRouter {
+  const [head, ...tail] = text.split(' -> ');
+  let rest = tail.join(' -> ');
+  const words: string[] = [];
+  while (words.length < 2) {
+    const w = /^ *([^ ]*)/.exec(rest)!;
+    if (w[1] === '' || /^[^/]*=/.test(w[1]!)) break;
+    words.push(w[1]!);
+    rest = rest.slice(w[0].length);
+  }
+  const ev = naiveRouter(rest);
+  if (!/(?:^|[\x00-\x20])at=/.test(rest)) ev.at = 'error';
+  ev.code ??= text.slice(6, 9);
+  ev.desc ??= /\((.*)\)/.exec(head!)?.[1];
+  ev.method ??= words[0];
+  const url = words[1] === undefined ? null : /^([^/]*)(?:(\/[^?]*)(?:\?(.*))?)?$/.exec(words[1]);
+  if (url) {
+    ev.host ??= url[1] || undefined;
+    ev.path ??= url[2];
+    ev.query ??= url[3];
+  }
+  if (ev.dyno === 'none') ev.dyno = undefined;
   return ev;
 }
 
@@ -182,23 +268,29 @@ export interface NaiveSamples {
   extra?: Record<string, string>;
 }
 
+const NUMBER = '[-+]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][-+]?\\d+)?';
+const SAMPLE_RE = new RegExp(`(?:^|\\s)sample#([^\\s=]+)=(${NUMBER})(\\S*)`, 'g');
+const NUMBER_PREFIX_RE = new RegExp(`^(${NUMBER})([^]*)$`);
+
 function naiveSamples(kind: 'runtime' | 'addon', text: string, service?: string): NaiveSamples {
   const ev: NaiveSamples = {
     kind,
     service,
-    source: /(?:^| )source=(\S+)/.exec(text)?.[1],
-    dyno: /(?:^| )dyno=(\S+)/.exec(text)?.[1],
-    addon: /(?:^| )addon=(\S+)/.exec(text)?.[1],
-    samples: [...text.matchAll(/sample#([^\s=]+)=([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)(\S*)/g)].map((m) => ({
+    source: /(?:^|\s)source=(\S+)/.exec(text)?.[1],
+    dyno: /(?:^|\s)dyno=(\S+)/.exec(text)?.[1],
+    addon: /(?:^|\s)addon=(\S+)/.exec(text)?.[1],
+    samples: [...text.matchAll(SAMPLE_RE)].map((m) => ({
       key: m[1]!,
       value: parseFloat(m[2]!),
       unit: m[3]!,
     })),
   };
-  for (const m of text.matchAll(/([^\s=]+)=(\S*)/g)) {
+  for (const m of text.matchAll(PAIR_RE)) {
     const k = m[1]!;
-    if (k.startsWith('sample#') || k === 'source' || k === 'addon' || (k === 'dyno' && kind === 'runtime')) continue;
-    (ev.extra ??= {})[k] = m[2]!;
+    const v = pairValue(m[2], m[3]);
+    if (/^sample#./.test(k) && NUMBER_PREFIX_RE.test(v)) continue;
+    if (k === 'source' || k === 'addon' || (k === 'dyno' && kind === 'runtime')) continue;
+    (ev.extra ??= {})[k] = v;
   }
   return ev;
 }
@@ -212,6 +304,8 @@ export interface NaiveApp {
   level?: string;
   message: string;
   error?: string;
+  errorType?: string;
+  errorStack?: string;
   traceId?: string;
   spanId?: string;
   traceFlags: number;
@@ -220,15 +314,77 @@ export interface NaiveApp {
   source?: string;
 }
 
-const LEVEL_KEYS = ['level', 'lvl', 'severity', 'loglevel', 'log_level', 'levelname', 'log.level', 'severity_text'];
+const LEVEL_KEYS = ['level', 'lvl', 'severity', 'loglevel', 'log_level', 'levelname', 'log.level', 'severity_text', '@l', 'LogLevel', 'Level'];
+const MESSAGE_KEYS = ['message', 'msg', '@m', 'Message'];
+const FALLBACK_MESSAGE_KEYS = ['event', '@mt', 'MessageTemplate'];
+const ERROR_KEYS = ['error', 'err', 'exception', 'Exception'];
+const STACK_KEYS = ['stack', 'stacktrace', 'stack_trace', 'exc_info', '@x'];
+const TRACE_ID_KEYS = ['trace_id', 'traceId', 'traceid', 'trace.id', 'otelTraceID', 'TraceId'];
+const SPAN_ID_KEYS = ['span_id', 'spanId', 'spanid', 'span.id', 'otelSpanID', 'SpanId', 'logging.googleapis.com/spanId'];
+const TRACE_FLAGS_KEYS = ['trace_flags', 'traceFlags', 'otelTraceSampled'];
 const NUMERIC_LEVELS: [number, string][] = [
   [60, 'fatal'],
   [50, 'error'],
   [40, 'warn'],
   [30, 'info'],
   [20, 'debug'],
-  [0, 'trace'],
 ];
+const LEVEL_WORDS: Record<string, string> = {
+  trace: 'trace',
+  trce: 'trace',
+  verbose: 'trace',
+  debug: 'debug',
+  dbug: 'debug',
+  info: 'info',
+  information: 'info',
+  informational: 'info',
+  notice: 'notice',
+  warn: 'warn',
+  warning: 'warn',
+  error: 'error',
+  eror: 'error',
+  err: 'error',
+  critical: 'critical',
+  crit: 'critical',
+  dpanic: 'critical',
+  alert: 'fatal',
+  fatal: 'fatal',
+  panic: 'fatal',
+  emerg: 'fatal',
+  emergency: 'fatal',
+};
+
+/** A level as loggers write it (any case, colour escapes, slog's `INFO+2`) to a level word. */
+function naiveLevel(raw: string): string | undefined {
+  const lower = raw.toLowerCase();
+  if (LEVEL_WORDS[lower] !== undefined) return LEVEL_WORDS[lower];
+  const bare = lower
+    .replace(/^\x1b[^]*/, (s) => s.replace(/\x1b\[[0-9;]*m/g, ''))
+    .replace(/(?<=.)[+-]\d+$/, '')
+    .trim();
+  return LEVEL_WORDS[bare];
+}
+
+const HEX32_RE = /^(?!0+$)[0-9a-f]{32}$/i;
+const HEX16_RE = /^(?!0+$)[0-9a-f]{16}$/i;
+
+/** 32 hex digits, or GCP's `projects/p/traces/<hex>`. */
+function naiveTraceId(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = /^(?:.*\/traces\/)?((?!0+$)[0-9a-f]{32})$/i.exec(value);
+  return m ? m[1]!.toLowerCase() : undefined;
+}
+
+function naiveSpanId(value: unknown): string | undefined {
+  return typeof value === 'string' && HEX16_RE.test(value) ? value.toLowerCase() : undefined;
+}
+
+/** Datadog's decimal 64-bit ids, to hex. */
+function naiveDecimalId(value: unknown, length: number): string | undefined {
+  if ((typeof value !== 'string' && typeof value !== 'number') || !/^\d{1,20}$/.test(String(value))) return undefined;
+  const n = BigInt(String(value));
+  return n === 0n || n >= 1n << 64n ? undefined : n.toString(16).padStart(length, '0');
+}
 
 function naiveJson(text: string): NaiveApp | null {
   let obj: Record<string, unknown>;
@@ -240,29 +396,89 @@ function naiveJson(text: string): NaiveApp | null {
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return null;
   const ev: NaiveApp = { kind: 'app', format: 'json', message: text, traceFlags: 0 };
   let message: string | undefined;
+  let fallback: [string, string] | undefined;
   for (const [key, value] of Object.entries(obj)) {
     if (value === null || value === undefined) continue;
-    if (LEVEL_KEYS.includes(key) && ev.level === undefined && (typeof value === 'string' || typeof value === 'number')) {
-      ev.level = typeof value === 'number' ? NUMERIC_LEVELS.find(([n]) => value >= n)![1] : value.toLowerCase();
-    } else if ((key === 'message' || key === 'msg') && message === undefined && typeof value === 'string') {
-      message = value;
-    } else if (['error', 'err', 'exception'].includes(key) && ev.error === undefined) {
-      const o = value as Record<string, unknown>;
-      ev.error =
-        typeof value === 'string'
-          ? value
-          : typeof o.stack === 'string'
-            ? o.stack
-            : typeof o.message === 'string'
-              ? (typeof o.type === 'string' ? `${o.type}: ` : typeof o.name === 'string' ? `${o.name}: ` : '') + o.message
-              : JSON.stringify(value);
-    } else if (/^trace[_.]?id$/i.test(key) && typeof value === 'string' && /^(?!0+$)[0-9a-f]{32}$/i.test(value)) {
-      ev.traceId = value.toLowerCase();
-    } else if (/^span[_.]?id$/i.test(key) && typeof value === 'string' && /^(?!0+$)[0-9a-f]{16}$/i.test(value)) {
-      ev.spanId = value.toLowerCase();
-    } else {
-      (ev.fields ??= {})[key] = typeof value === 'object' ? JSON.stringify(value) : (value as string | number | boolean);
+    if (ev.level === undefined && LEVEL_KEYS.includes(key) && (typeof value === 'string' || typeof value === 'number')) {
+      ev.level = typeof value === 'number' ? (NUMERIC_LEVELS.find(([n]) => value >= n)?.[1] ?? 'trace') : (naiveLevel(value) ?? value.toLowerCase());
+      continue;
     }
+    if (ev.level === undefined && key === 'status' && typeof value === 'string' && naiveLevel(value) !== undefined) {
+      ev.level = naiveLevel(value);
+      continue;
+    }
+    if (MESSAGE_KEYS.includes(key) && message === undefined && typeof value === 'string') {
+      message = value;
+      continue;
+    }
+    if (FALLBACK_MESSAGE_KEYS.includes(key) && fallback === undefined && typeof value === 'string') fallback = [key, value];
+    if (ERROR_KEYS.includes(key) && ev.error === undefined && ev.errorStack === undefined) {
+      if (typeof value === 'object' && !Array.isArray(value)) {
+        const o = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+        if (typeof o.message === 'string') ev.error = o.message;
+        ev.errorType = typeof o.type === 'string' ? o.type : typeof o.name === 'string' ? o.name : undefined;
+        if (typeof o.stack === 'string') ev.errorStack = o.stack;
+        if (ev.error === undefined && ev.errorStack === undefined) ev.error = JSON.stringify(value);
+      } else {
+        ev.error = typeof value === 'string' ? value : JSON.stringify(value);
+      }
+      continue;
+    }
+    if (STACK_KEYS.includes(key) && ev.errorStack === undefined && typeof value === 'string') {
+      ev.errorStack = value;
+      continue;
+    }
+    if ((TRACE_ID_KEYS.includes(key) || key === 'logging.googleapis.com/trace') && naiveTraceId(value) !== undefined) {
+      ev.traceId = naiveTraceId(value);
+      continue;
+    }
+    if (SPAN_ID_KEYS.includes(key) && naiveSpanId(value) !== undefined) {
+      ev.spanId = naiveSpanId(value);
+      continue;
+    }
+    if (key === 'dd.trace_id' && naiveDecimalId(value, 32) !== undefined) {
+      ev.traceId = naiveDecimalId(value, 32);
+      continue;
+    }
+    if (key === 'dd.span_id' && naiveDecimalId(value, 16) !== undefined) {
+      ev.spanId = naiveDecimalId(value, 16);
+      continue;
+    }
+    if (TRACE_FLAGS_KEYS.includes(key) && ['number', 'string', 'boolean'].includes(typeof value)) {
+      ev.traceFlags = value === true || value === 'true' ? 1 : Number(value) & 0xff || 0;
+      continue;
+    }
+    if (key === 'traceparent' && typeof value === 'string') {
+      const p = value.split('-');
+      if (p.length >= 4 && HEX32_RE.test(p[1]!) && HEX16_RE.test(p[2]!)) {
+        ev.traceId = p[1]!.toLowerCase();
+        ev.spanId = p[2]!.toLowerCase();
+        ev.traceFlags = parseInt(p[3]!, 16) & 0xff || 0;
+        continue;
+      }
+    }
+    if (typeof value === 'object' && !Array.isArray(value)) {
+      const o = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+      const only = Object.keys(o).length === 1;
+      if (key === 'dd' && naiveDecimalId(o.trace_id, 32) !== undefined && naiveDecimalId(o.span_id, 16) !== undefined) {
+        ev.traceId = naiveDecimalId(o.trace_id, 32);
+        ev.spanId = naiveDecimalId(o.span_id, 16);
+        continue;
+      }
+      if (key === 'trace' && only && naiveTraceId(o.id) !== undefined) {
+        ev.traceId = naiveTraceId(o.id);
+        continue;
+      }
+      if (key === 'span' && only && naiveSpanId(o.id) !== undefined) {
+        ev.spanId = naiveSpanId(o.id);
+        continue;
+      }
+    }
+    (ev.fields ??= {})[key] = typeof value === 'object' ? JSON.stringify(value) : (value as string | number | boolean);
+  }
+  if (message === undefined && fallback !== undefined) {
+    message = fallback[1];
+    delete ev.fields![fallback[0]];
   }
   if (message !== undefined) ev.message = message;
   if (ev.traceId === undefined || ev.spanId === undefined) ev.traceId = ev.spanId = undefined;
@@ -272,26 +488,40 @@ function naiveJson(text: string): NaiveApp | null {
 function naiveLogfmt(text: string): NaiveApp {
   const ev: NaiveApp = { kind: 'app', format: 'logfmt', message: text, traceFlags: 0 };
   let message: string | undefined;
-  for (const m of text.matchAll(/([^\s=]+)=(?:"([^"]*)"|(\S*))/g)) {
+  for (const m of text.matchAll(PAIR_RE)) {
     const key = m[1]!;
-    const value = m[2] ?? m[3]!;
+    if (m[2] === undefined && m[3] === undefined) {
+      // A bare `count#hits` is `count#hits=1`; other bare words are prose.
+      const c = /^count#(.+)$/.exec(key);
+      if (c) (ev.measurements ??= []).push({ type: 'count', name: c[1]!, value: 1, unit: '', raw: '' });
+      continue;
+    }
+    const value = pairValue(m[2], m[3]);
     const l2 = /^(count|measure|sample|unique)#(.+)$/.exec(key);
     if (l2) {
-      const n = /^([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)(.*)$/.exec(value);
+      const n = NUMBER_PREFIX_RE.exec(value);
       const type = l2[1]!;
       (ev.measurements ??= []).push({
         type,
         name: l2[2]!,
-        value: type === 'unique' ? NaN : n ? parseFloat(n[1]!) : type === 'count' && value === '' ? 1 : NaN,
+        value: type === 'unique' ? NaN : n ? Number(n[1]!) : type === 'count' && value === '' ? 1 : NaN,
         unit: type === 'unique' ? '' : n ? n[2]! : value,
         raw: value,
       });
     } else if (ev.level === undefined && (LEVEL_KEYS.includes(key) || key === 'at')) {
-      ev.level = value.toLowerCase();
-    } else if (message === undefined && (key === 'msg' || key === 'message')) {
+      ev.level = naiveLevel(value) ?? value.toLowerCase();
+    } else if (message === undefined && MESSAGE_KEYS.includes(key)) {
       message = value;
-    } else if (ev.error === undefined && ['error', 'err', 'exception'].includes(key)) {
+    } else if (ev.error === undefined && ERROR_KEYS.includes(key)) {
       ev.error = value;
+    } else if (TRACE_ID_KEYS.includes(key) && HEX32_RE.test(value)) {
+      ev.traceId = value.toLowerCase();
+    } else if (key === 'dd.trace_id' && naiveDecimalId(value, 32) !== undefined) {
+      ev.traceId = naiveDecimalId(value, 32);
+    } else if (key === 'dd.span_id' && naiveDecimalId(value, 16) !== undefined) {
+      ev.spanId = naiveDecimalId(value, 16);
+    } else if (SPAN_ID_KEYS.includes(key) && HEX16_RE.test(value)) {
+      ev.spanId = value.toLowerCase();
     } else if (key === 'source' && ev.source === undefined) {
       ev.source = value;
     } else {
@@ -300,6 +530,7 @@ function naiveLogfmt(text: string): NaiveApp {
   }
   if (ev.measurements) ev.format = 'l2met';
   if (message !== undefined) ev.message = message;
+  if (ev.traceId === undefined || ev.spanId === undefined) ev.traceId = ev.spanId = undefined;
   return ev;
 }
 
@@ -316,20 +547,49 @@ const PLAIN_LEVELS: Record<string, string> = {
   CRIT: 'critical',
   FATAL: 'fatal',
   PANIC: 'fatal',
+  EMERGENCY: 'fatal',
+  ALERT: 'fatal',
 };
+const TITLE_LEVELS: Record<string, string> = { 'Error:': 'error', 'Warning:': 'warn', 'Warn:': 'warn', 'Fatal:': 'fatal', 'Info:': 'info', 'Debug:': 'debug', 'panic: ': 'fatal' };
+
+/**
+ * The level a plain line states: Ruby's Logger, `Error:`, or an upper-case (or bracketed) level
+ * word among the first eight words, before the prose starts.
+ */
+function naivePlainLevel(text: string): string | undefined {
+  const ruby = /^([DIWEF]), \[/.exec(text);
+  if (ruby) return { D: 'debug', I: 'info', W: 'warn', E: 'error', F: 'fatal' }[ruby[1]!];
+  const titled = /^(?:Error:|Warning:|Warn:|Fatal:|Info:|Debug:|panic: )/.exec(text);
+  if (titled) return TITLE_LEVELS[titled[0]];
+  const words = text
+    .slice(0, 160)
+    .split(/ +/)
+    .filter((w) => w !== '')
+    .slice(0, 8);
+  for (const word of words) {
+    const [, bracket, letters, rest] = /^([[(]?)([A-Za-z]*)([^]*)$/.exec(word)!;
+    const bracketed = bracket !== '';
+    if (letters!.length < 3 || letters!.length > 9 || !/^(?:$|[:\])|,])/.test(rest!)) {
+      // Letters then something else (`pid=4`, `12:00:00`): a prefix, read on.
+      if (!bracketed && rest === '' && letters !== '') return undefined;
+      continue;
+    }
+    const level = letters === letters!.toUpperCase() || bracketed ? PLAIN_LEVELS[letters!.toUpperCase()] : undefined;
+    if (level !== undefined) return level;
+    // A plain word that is no level starts the prose.
+    if (!bracketed && rest === '') return undefined;
+  }
+  return undefined;
+}
 
 export function naiveApp(text: string): NaiveApp {
-  if (/^\{.*\}$/.test(text)) {
-    const ev = naiveJson(text);
+  const trimmed = text.trim();
+  if (/^\{[^]*\}$/.test(trimmed)) {
+    const ev = naiveJson(trimmed);
     if (ev) return ev;
   }
   if (/^[\w.\-#/]+=/.test(text)) return naiveLogfmt(text);
-  const ev: NaiveApp = { kind: 'app', format: 'plain', message: text, traceFlags: 0 };
-  const ruby = /^([DIWEF]), \[/.exec(text);
-  const word = /^(?:\[([A-Za-z]{1,10})\]|([A-Z]{1,10})(?=$|[ :|]))/.exec(text);
-  if (ruby) ev.level = { D: 'debug', I: 'info', W: 'warn', E: 'error', F: 'fatal' }[ruby[1]!];
-  else if (word) ev.level = PLAIN_LEVELS[(word[1] ?? word[2]!).toUpperCase()];
-  return ev;
+  return { kind: 'app', format: 'plain', message: text, traceFlags: 0, level: naivePlainLevel(text) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -352,31 +612,38 @@ export interface NaivePlatform {
   droppedMessages?: number;
 }
 
-const UNIT_BYTES: Record<string, number> = { '': 1, B: 1, K: 1024, KB: 1024, M: 1048576, MB: 1048576, G: 1073741824, GB: 1073741824 };
+const UNIT_BYTES: Record<string, number> = { '': 1, B: 1, BYTES: 1, K: 1024, KB: 1024, M: 1048576, MB: 1048576, G: 1073741824, GB: 1073741824 };
 
 function commandAndUser(rest: string): { command: string; user?: string } {
-  const m = /^(.*?)(?: by user (.*))?$/.exec(rest)!;
-  return { command: m[1]!.trim().replace(/^`(.*)`$/, '$1'), user: m[2]?.trim() || undefined };
+  const m = /^(.*) by user (.*)$/.exec(rest);
+  return { command: (m ? m[1]! : rest).trim().replace(/^`(.*)`$/, '$1'), user: m?.[2]!.trim() || undefined };
 }
 
 export function naivePlatform(text: string): NaivePlatform {
-  let m = /^(?:Error )?([RHL]\d\d)(?: \(([^)]*)\))?(?:\s*(?:->|:|-)?\s*(.*))?$/.exec(text);
+  let m = /^(?:Error )?([RHL]\d\d)(?=$| |:) *(?:\(([^)]*)\))?(?:\s*(?:->|:|-)?\s*(.*))?$/.exec(text);
   if (m) {
-    const ev: NaivePlatform = { kind: 'platform', type: 'error', code: m[1], desc: m[2], detail: m[3] || undefined };
-    const d = /(\d+) messages? (?:dropped|lost)|dropped (\d+) messages?/.exec(m[3] ?? '');
+    const detail = m[3]?.trim();
+    const ev: NaivePlatform = { kind: 'platform', type: 'error', code: m[1], desc: m[2], detail: detail || undefined };
+    const d = /(\d+) messages? (?:dropped|lost)|dropped (\d+) messages?/.exec(detail ?? '');
     if (m[1]!.startsWith('L') && d) ev.droppedMessages = Number(d[1] ?? d[2]);
     return ev;
   }
   if ((m = /^State changed from (.*?)(?: to (.*))?$/.exec(text))) return { kind: 'platform', type: 'state_change', fromState: m[1]!.trim(), toState: m[2]?.trim() };
-  if ((m = /^Process exited with status (\d+)/.exec(text))) return { kind: 'platform', type: 'process_exit', exitStatus: parseInt(m[1]!, 10) };
-  if ((m = /^Starting process with command (.*)$/.exec(text))) return { kind: 'platform', type: 'process_start', ...commandAndUser(m[1]!) };
-  if ((m = /^Stopping .* with (\S+?)\.?$/.exec(text))) return { kind: 'platform', type: 'process_stop', signal: m[1] };
-  if ((m = /^Process running mem=([\d.]+)([A-Za-z]*)\(([\d.]+)%\)/.exec(text))) {
-    return { kind: 'platform', type: 'memory', memoryBytes: Number(m[1]) * (UNIT_BYTES[m[2]!.toUpperCase()] ?? NaN), memoryPercent: Number(m[3]) };
+  if ((m = /^Process exited(?: with status \s*([-+]?\d+))?/.exec(text))) return { kind: 'platform', type: 'process_exit', exitStatus: m[1] === undefined ? undefined : parseInt(m[1], 10) };
+  if ((m = /^Starting process with command:?(.*)$/.exec(text))) return { kind: 'platform', type: 'process_start', ...commandAndUser(m[1]!) };
+  if (/^Stopping /.test(text)) return { kind: 'platform', type: 'process_stop', signal: /.* with (.*)$/.exec(text)?.[1]!.trim().replace(/\.$/, '') };
+  if (/Sending SIGHUP/.test(text)) return { kind: 'platform', type: 'process_stop', signal: 'SIGHUP' };
+  if ((m = /^Process running mem=([\d.]*)([A-Za-z]*)(?:[^(]*\(([^%]*)%)?/.exec(text))) {
+    return {
+      kind: 'platform',
+      type: 'memory',
+      memoryBytes: Number(m[1]) * (UNIT_BYTES[m[2]!.toUpperCase()] ?? NaN),
+      memoryPercent: m[3] === undefined ? undefined : Number(m[3]),
+    };
   }
-  if (/^\s*(Cycling|Restarting)\b/.test(text)) return { kind: 'platform', type: 'restart' };
-  if (/^\s*Idling\b/.test(text)) return { kind: 'platform', type: 'idle' };
-  if (/^\s*Unidling\b/.test(text)) return { kind: 'platform', type: 'unidle' };
+  if (/^\s*(?:Cycling|Restarting)(?: |\s*$)/.test(text)) return { kind: 'platform', type: 'restart' };
+  if (/^\s*Idling(?: |\s*$)/.test(text)) return { kind: 'platform', type: 'idle' };
+  if (/^\s*Unidling(?: |\s*$)/.test(text)) return { kind: 'platform', type: 'unidle' };
   return { kind: 'platform', type: 'other' };
 }
 
@@ -393,19 +660,34 @@ export interface NaiveApi {
   addon?: string;
 }
 
+const ADDON_VERBS = ['attach', 'detach', 'update', 'provision', 'deprovision', 'destroy', 'create', 'add', 'remove', 'promote'];
+
 export function naiveApi(text: string): NaiveApi {
-  let m = /^Starting process with command (.*)$/.exec(text.trim());
+  const t = text.trim();
+  let m = /^Starting process with command (.*)$/.exec(t);
   if (m) return { kind: 'api', type: 'command', action: 'run', ...commandAndUser(m[1]!) };
-  const u = /^(.*?) by (?:user )?(\S+)$/.exec(text.trim());
-  const head = u ? u[1]! : text.trim();
-  const user = u?.[2];
-  if ((m = /^Release (v\d+)/.exec(head))) return { kind: 'api', type: 'release', action: 'create', user, release: m[1] };
-  if ((m = /^Deploy (\S+)/.exec(head))) return { kind: 'api', type: 'deploy', action: 'deploy', user, commit: m[1] };
-  if ((m = /^(Set|Remove|Unset|Add) (.*) config vars?$/.exec(head))) {
-    return { kind: 'api', type: 'config_change', action: m[1]!.toLowerCase(), user, configVars: m[2]!.split(/,\s*|\s+and\s+/).map((s) => s.trim()).filter(Boolean) };
+  const byUser = /^(.*) by user (.*)$/.exec(t);
+  const by = byUser ? null : /^(.*) by ([^ ]+)$/.exec(t);
+  const head = byUser ? byUser[1]! : by ? by[1]! : t;
+  const user = byUser ? byUser[2]!.trim() || undefined : by?.[2];
+  const [first, ...words] = head.split(' ');
+  const verb = first!.toLowerCase();
+  const rest = words.join(' ').trim();
+  const firstWord = rest.split(' ')[0]!;
+  if (verb === 'release' && /^v\d+/.test(rest)) return { kind: 'api', type: 'release', action: / failed/.test(rest) ? 'failed' : 'create', user, release: firstWord };
+  if (head === 'Initial release') return { kind: 'api', type: 'release', action: 'create', user };
+  if (verb === 'running' && /^release v/.test(rest)) return { kind: 'api', type: 'other', action: verb, user, release: rest.slice(8).split(' ')[0] };
+  if (/^@ref:/.test(verb)) return { kind: 'api', type: 'addon_change', action: /provisioning/.test(rest) ? 'provision' : firstWord, user, addon: first!.slice(5) };
+  if (verb === 'deploy') return { kind: 'api', type: 'deploy', action: 'deploy', user, commit: rest ? firstWord : undefined };
+  if (verb === 'rollback') return { kind: 'api', type: 'rollback', action: 'rollback', user, release: /v\d+/.exec(rest)?.[0] };
+  if ((m = /^(set|remove|unset|add) (.*) config vars?$/.exec(`${verb} ${rest}`))) {
+    return { kind: 'api', type: 'config_change', action: verb, user, configVars: m[2]!.split(/,\s*|\s+and\s+/).map((s) => s.trim()).filter(Boolean) };
   }
-  if ((m = /^Scaled? (?:to )?(.*)$/.exec(head))) return { kind: 'api', type: 'scale', action: 'scale', user, formation: m[1]!.split(/[\s,]+/).filter(Boolean) };
-  return { kind: 'api', type: 'other', action: head.split(' ')[0]!.toLowerCase() || undefined, user };
+  if (verb === 'scaled' || verb === 'scale') return { kind: 'api', type: 'scale', action: 'scale', user, formation: rest.replace(/^to\s+/, '').split(/[\s,]+/).filter(Boolean) };
+  if (/maintenance mode/i.test(head)) return { kind: 'api', type: 'maintenance', action: verb, user };
+  if (verb === 'build') return { kind: 'api', type: 'build', action: firstWord.toLowerCase() || 'build', user };
+  if (ADDON_VERBS.includes(verb) && rest) return { kind: 'api', type: 'addon_change', action: verb, user, addon: /@ref:([^\s)]+)/.exec(rest)?.[1] ?? firstWord };
+  return { kind: 'api', type: 'other', action: verb || undefined, user };
 }
 
 export interface NaivePostgres {
@@ -418,23 +700,36 @@ export interface NaivePostgres {
   fields?: Record<string, string>;
 }
 
+const PG_LEVEL_RE = /^(DEBUG[1-5]?|INFO|NOTICE|WARNING|ERROR|LOG|FATAL|PANIC|STATEMENT|DETAIL|HINT|CONTEXT|QUERY|LOCATION):[ \t]*([^]*)$/;
+const PG_PAIR = '([^ =:]+)[ \\t]*=[ \\t]*(?:"([^"]*)"?|([^ ]*))';
+const PG_PAIRS_RE = new RegExp(`^((?:${PG_PAIR.replace(/\((?!\?)/g, '(?:')}[ \\t]*)*)([^]*)$`);
+const PG_PAIR_RE = new RegExp(PG_PAIR, 'g');
+
 export function naivePostgres(text: string): NaivePostgres {
   const ev: NaivePostgres = { kind: 'postgres', message: text };
-  const m = /^\s*\[([^\]]*)\]\s*\[(\d+-\d+)\]\s*(.*)$/.exec(text);
-  if (!m) return ev;
-  ev.source = m[1];
-  ev.lineId = m[2];
-  const rest = m[3]!;
-  const lv = /(?:^|\s)(LOG|ERROR|FATAL|WARNING|NOTICE|INFO|DEBUG|PANIC|STATEMENT|DETAIL|HINT|CONTEXT):\s+(.*)$/.exec(rest);
-  const prefix = lv ? rest.slice(0, lv.index) : rest;
-  for (const p of prefix.matchAll(/(\w+)\s*=\s*(?:"([^"]*)"|(\S+))/g)) {
-    if (p[1] === 'sql_error_code') ev.sqlErrorCode = p[2] ?? p[3];
-    else (ev.fields ??= {})[p[1]!] = p[2] ?? p[3]!;
+  // `[DATABASE] [9-1]`, or `[15521-1] [CHARCOAL]`.
+  let rest = text.replace(/^[ \t]*/, '');
+  for (let group = 0; group < 2; group++) {
+    const b = /^\[([^\]]*)\][ \t]*/.exec(rest);
+    if (!b) break;
+    if (ev.lineId === undefined && /^\d+-\d+$/.test(b[1]!)) ev.lineId = b[1];
+    else if (ev.source === undefined) ev.source = b[1];
+    else break;
+    rest = rest.slice(b[0].length);
   }
-  if (lv) {
-    ev.level = lv[1];
-    ev.message = lv[2]!;
+  // `sql_error_code = X key="value" ... LEVEL:  message`; a line not opening so is all message.
+  if (/^sql_error_code/.test(rest)) {
+    const p = PG_PAIRS_RE.exec(rest)!;
+    for (const pair of p[1]!.matchAll(PG_PAIR_RE)) {
+      const value = pair[2] ?? pair[3]!;
+      if (pair[1] === 'sql_error_code') ev.sqlErrorCode = value;
+      else (ev.fields ??= {})[pair[1]!] = value;
+    }
+    rest = p[2]!;
   }
+  const lv = PG_LEVEL_RE.exec(rest);
+  ev.level = lv?.[1];
+  ev.message = lv ? lv[2]! : rest;
   return ev;
 }
 
@@ -448,11 +743,13 @@ export function naiveInterpret(line: NaiveLine): NaiveEvent {
     if (procId === 'logplex' || procId === 'log-shuttle') return naivePlatform(text);
   }
   if (appName === 'heroku') {
-    if (procId === 'router' && /^at=/.test(text)) return naiveRouter(text);
+    if (procId === 'router' && /^at=| at=/.test(text)) return naiveRouter(text);
+    if (procId === 'router' && /^Error H.* -> /.test(text)) return naiveLegacyRouter(text);
     if (/^source=.*sample#/.test(text)) return naiveSamples('runtime', text);
     return naivePlatform(text);
   }
-  if (appName === 'app' && /^postgres(\.\d+)?$/.test(procId)) return naivePostgres(text);
+  if (appName === 'app' && /^postgres(\.|$)/.test(procId)) return naivePostgres(text);
+  if (appName === 'app' && /^(?:Error R\d\d \(|Starting process with command|State changed from |Process exited with status)/.test(text)) return naivePlatform(text);
   return naiveApp(text);
 }
 
@@ -460,21 +757,30 @@ export function naiveInterpret(line: NaiveLine): NaiveEvent {
 // Mapping to OpenTelemetry
 
 function envelope(line: NaiveLine, kind: string, eventName: string, process: string | undefined): Attributes {
-  const base: Attributes = {
+  const token = /^d\.[A-Za-z0-9-]+$/.test(line.hostname);
+  const base: Record<string, unknown> = {
     [A.ATTR_EVENT_NAME]: eventName,
     [A.ATTR_HEROKU_LOG_KIND]: kind,
-    [A.ATTR_HEROKU_LOG_SHAPE]: line.hostname === 'host' ? 'logplex' : 'syslog',
-    [A.ATTR_HEROKU_SYSLOG_FACILITY]: line.facility,
-    [A.ATTR_HEROKU_SYSLOG_SEVERITY]: line.severity,
-    [A.ATTR_HEROKU_SYSLOG_APP_NAME]: line.appName,
-    [A.ATTR_HEROKU_SYSLOG_PROC_ID]: line.procId,
+    [A.ATTR_HEROKU_LOG_SHAPE]: line.shape,
+    [A.ATTR_HEROKU_SYSLOG_FACILITY]: line.facility >= 0 ? line.facility : undefined,
+    [A.ATTR_HEROKU_SYSLOG_SEVERITY]: line.facility >= 0 ? line.severity : undefined,
+    [A.ATTR_HEROKU_SYSLOG_APP_NAME]: line.appName || undefined,
+    [A.ATTR_HEROKU_SYSLOG_PROC_ID]: line.procId || undefined,
+    [A.ATTR_HEROKU_PROCESS_NAME]: process || undefined,
+    [A.ATTR_HEROKU_PROCESS_TYPE]: process ? process.split('.')[0] : undefined,
+    [A.ATTR_HEROKU_SYSLOG_MSG_ID]: line.msgId || undefined,
+    [A.ATTR_HEROKU_SYSLOG_STRUCTURED_DATA]: line.structuredData || undefined,
+    [A.ATTR_HEROKU_SYSLOG_HOSTNAME]: line.hostname !== '' && line.hostname !== 'host' && !token ? line.hostname : undefined,
+    [A.ATTR_HEROKU_DRAIN_FINGERPRINT]: token ? createHash('sha256').update(line.hostname).digest('hex').slice(0, 16) : undefined,
+    [A.ATTR_HEROKU_LOG_PARSE_ERROR]: line.shape === 'raw' ? 'no syslog or heroku logs header' : undefined,
   };
-  if (process) {
-    base[A.ATTR_HEROKU_PROCESS_NAME] = process;
-    base[A.ATTR_HEROKU_PROCESS_TYPE] = process.split('.')[0]!;
-  }
-  // A copy the caller may change freely.
+  // A copy the caller may change freely, without the keys left undefined.
   return JSON.parse(JSON.stringify(base));
+}
+
+/** Sets the attributes that have a value: not undefined, and a finite number if a number. */
+function setDefined(attrs: Attributes, add: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(add)) if (v !== undefined && !(typeof v === 'number' && !Number.isFinite(v))) attrs[k] = v as string;
 }
 
 function logRecord(line: NaiveLine, observed: number, severity: Severity, body: string, eventName: string, attributes: Attributes): LogRecordData {
@@ -492,61 +798,115 @@ function logRecord(line: NaiveLine, observed: number, severity: Severity, body: 
   };
 }
 
+/** The PRI's severity; Heroku's emergency, alert and critical PRIs read as the fallback. */
+function lineSeverity(line: NaiveLine, fallback: Severity): Severity {
+  if (line.severity < 0 || (line.severity <= 2 && /^(?:app|heroku)$/.test(line.appName))) return fallback;
+  return severityFromSyslog(line.severity);
+}
+
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
+
+/** `example.com:443` to `example.com`, `[::1]:443` to `::1`; a bare IPv6 address stays whole. */
+function naiveHostOnly(host: string): string {
+  if (!host.includes(':')) return host;
+  const v6 = /^\[([^\]]*)\]/.exec(host);
+  if (v6) return v6[1]!;
+  if (host.startsWith('[')) return host;
+  const parts = host.split(':');
+  return parts.length === 2 ? parts[0]! : host;
+}
+
+/** `http://a.example/x` (absolute form) to `/x`. */
+function naivePathOnly(path: string): string {
+  if (path.startsWith('/')) return path;
+  const m = /:\/\/[^/]*(\/.*)?$/.exec(path);
+  return m ? (m[1] ?? '/') : path;
+}
+
+function naiveHttpVersion(protocol: string | undefined): string | undefined {
+  if (protocol === undefined || protocol === 'http' || protocol === 'https') return undefined;
+  const m = /^(?:(h2)c?|(h3)|http\/?(\d(?:\.\d)?))$/i.exec(protocol);
+  if (!m) return undefined;
+  return m[1] ? '2' : m[2] ? '3' : m[3] === '2.0' ? '2' : m[3] === '3.0' ? '3' : m[3];
+}
 
 function naiveMapRouter(line: NaiveLine, ev: NaiveRouter, observed: number, out: TelemetryBatch): void {
   const attrs = envelope(line, 'router', E.EVENT_HEROKU_ROUTER_REQUEST, ev.dyno);
   const method = ev.method === undefined ? undefined : METHODS.includes(ev.method) ? ev.method : '_OTHER';
-  const scheme = ev.protocol === 'http' || ev.protocol === 'https' ? ev.protocol : ev.tlsVersion ? 'https' : undefined;
+  const tlsFlag = ev.extra?.tls;
+  const scheme =
+    ev.protocol === 'http' || ev.protocol === 'https'
+      ? ev.protocol
+      : tlsFlag === 'true'
+        ? 'https'
+        : tlsFlag === 'false'
+          ? 'http'
+          : ev.tlsVersion !== undefined && ev.tlsVersion !== 'unknown'
+            ? 'https'
+            : undefined;
+  const host = ev.host === undefined ? undefined : naiveHostOnly(ev.host);
+  const port = host !== undefined && host !== ev.host ? Number(ev.host!.split(':').pop()) : NaN;
+  const client = ev.fwd[0];
   const tls = ev.tlsVersion ? /^(tls|ssl)v?(\d+(?:\.\d+)?)$/i.exec(ev.tlsVersion) : null;
-  const desc = ev.desc ?? (ev.code ? ERROR_CODE_DESCRIPTIONS[ev.code] : undefined);
-  const add: Record<string, unknown> = {
+  const version = naiveHttpVersion(ev.protocol);
+  setDefined(attrs, {
     [A.ATTR_HTTP_REQUEST_METHOD]: method,
     [A.ATTR_HTTP_REQUEST_METHOD_ORIGINAL]: method === '_OTHER' ? ev.method : undefined,
-    [A.ATTR_URL_PATH]: ev.path,
+    [A.ATTR_URL_PATH]: ev.path === undefined ? undefined : naivePathOnly(ev.path),
     [A.ATTR_URL_QUERY]: ev.query,
     [A.ATTR_URL_SCHEME]: scheme,
-    [A.ATTR_SERVER_ADDRESS]: ev.host,
-    [A.ATTR_CLIENT_ADDRESS]: ev.fwd[0],
+    [A.ATTR_SERVER_ADDRESS]: host,
+    [A.ATTR_SERVER_PORT]: Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined,
+    [A.ATTR_CLIENT_ADDRESS]: client !== undefined && /^[0-9a-fA-F.:]*$/.test(client) && /[0-9:]/.test(client) ? client : undefined,
     [A.ATTR_HEROKU_ROUTER_FWD]: ev.fwd.length ? ev.fwd : undefined,
     [A.ATTR_HTTP_RESPONSE_STATUS_CODE]: ev.status,
     [A.ATTR_HTTP_RESPONSE_BODY_SIZE]: ev.bytes,
     [A.ATTR_ERROR_TYPE]: ev.code,
     [A.ATTR_HEROKU_ERROR_CODE]: ev.code,
-    [A.ATTR_HEROKU_ERROR_DESCRIPTION]: desc,
+    [A.ATTR_HEROKU_ERROR_DESCRIPTION]: ev.desc ?? (ev.code ? ERROR_CODE_DESCRIPTIONS[ev.code] : undefined),
     [A.ATTR_HEROKU_ROUTER_REQUEST_ID]: ev.requestId,
     [A.ATTR_HEROKU_ROUTER_CONNECT_MS]: ev.connectMs,
     [A.ATTR_HEROKU_ROUTER_SERVICE_MS]: ev.serviceMs,
     [A.ATTR_HEROKU_ROUTER_SOCK]: ev.sock,
     [A.ATTR_HEROKU_ROUTER_PROTOCOL]: ev.protocol,
+    [A.ATTR_NETWORK_PROTOCOL_NAME]: version === undefined ? undefined : 'http',
+    [A.ATTR_NETWORK_PROTOCOL_VERSION]: version,
+    [A.ATTR_HEROKU_ROUTER_TLS_VERSION]: ev.tlsVersion,
     [A.ATTR_TLS_PROTOCOL_NAME]: tls?.[1]!.toLowerCase(),
     [A.ATTR_TLS_PROTOCOL_VERSION]: tls?.[2],
-  };
-  for (const [k, v] of Object.entries(add)) if (v !== undefined && !(typeof v === 'number' && Number.isNaN(v))) attrs[k] = v as string;
+  });
   for (const [k, v] of Object.entries(ev.extra ?? {})) if (!(A.ATTR_HEROKU_ROUTER_PREFIX + k in attrs)) attrs[A.ATTR_HEROKU_ROUTER_PREFIX + k] = v;
   const severity = ev.at === 'error' ? SEVERITY_ERROR : (severityFromName(ev.at) ?? SEVERITY_INFO);
   out.logs.push(logRecord(line, observed, severity, line.text, E.EVENT_HEROKU_ROUTER_REQUEST, attrs));
-  if (!Number.isNaN(ev.connectMs) || !Number.isNaN(ev.serviceMs)) {
-    const mAttrs = Object.fromEntries(
-      Object.entries({
-        [A.ATTR_HTTP_REQUEST_METHOD]: method,
-        [A.ATTR_HTTP_RESPONSE_STATUS_CODE]: Number.isNaN(ev.status) ? undefined : ev.status,
-        [A.ATTR_URL_SCHEME]: scheme,
-        [A.ATTR_ERROR_TYPE]: ev.code,
-        [A.ATTR_SERVER_ADDRESS]: ev.host,
-        [A.ATTR_HEROKU_PROCESS_NAME]: ev.dyno,
-      }).filter(([, v]) => v !== undefined),
-    ) as Attributes;
+  // Every request counts in the histogram; one no dyno answered took 0 s.
+  if (ev.method !== undefined || Number.isFinite(ev.status)) {
+    const mAttrs: Attributes = {};
+    setDefined(mAttrs, {
+      [A.ATTR_HTTP_REQUEST_METHOD]: method,
+      [A.ATTR_HTTP_RESPONSE_STATUS_CODE]: ev.status,
+      [A.ATTR_URL_SCHEME]: scheme,
+      [A.ATTR_ERROR_TYPE]: ev.code,
+      [A.ATTR_SERVER_ADDRESS]: host,
+      [A.ATTR_HEROKU_PROCESS_NAME]: ev.dyno,
+    });
     out.metrics.push({
       name: M.METRIC_HTTP_SERVER_REQUEST_DURATION,
       unit: 's',
       type: 'histogram',
-      value: ((ev.connectMs || 0) + (ev.serviceMs || 0)) / 1000,
+      value: [ev.connectMs, ev.serviceMs].filter(Number.isFinite).reduce((a, b) => a + b, 0) / 1000,
       timeUnixMicros: Number.isNaN(line.timeUnixMicros) ? observed : line.timeUnixMicros,
       attributes: mAttrs,
       bounds: HTTP_DURATION_BUCKETS,
     });
   }
+}
+
+/** The unit of a sample no registry entry names, from the words of its key. */
+function naiveUnitFromKey(key: string): string {
+  if (/connections$/.test(key)) return '{connection}';
+  if (/iops$/.test(key)) return '{operation}/s';
+  if (/memory|disk|bytes$|_size$/.test(key)) return 'By';
+  return '1';
 }
 
 function naiveMapSamples(line: NaiveLine, ev: NaiveSamples, observed: number, out: TelemetryBatch): void {
@@ -558,8 +918,10 @@ function naiveMapSamples(line: NaiveLine, ev: NaiveSamples, observed: number, ou
   let prefix: string;
   if (runtime) {
     if (ev.dyno) attrs[A.ATTR_HEROKU_DYNO_ID] = ev.dyno;
-    mAttrs[A.ATTR_HEROKU_PROCESS_NAME] = process;
-    mAttrs[A.ATTR_HEROKU_PROCESS_TYPE] = process.split('.')[0]!;
+    if (process) {
+      mAttrs[A.ATTR_HEROKU_PROCESS_NAME] = process;
+      mAttrs[A.ATTR_HEROKU_PROCESS_TYPE] = process.split('.')[0]!;
+    }
     prefix = 'heroku.dyno.';
   } else {
     attrs[A.ATTR_HEROKU_ADDON_SERVICE] = ev.service!;
@@ -570,10 +932,11 @@ function naiveMapSamples(line: NaiveLine, ev: NaiveSamples, observed: number, ou
   }
   const time = Number.isNaN(line.timeUnixMicros) ? observed : line.timeUnixMicros;
   for (const s of ev.samples) {
+    if (!Number.isFinite(s.value)) continue;
     const key = s.key.split('-').join('_');
     const name = prefix + key;
-    const base = toBaseUnit(s.unit, M.METRIC_UNITS[name] ?? '1');
-    const value = base.unit === 'By' ? Math.round(s.value * base.factor) : s.value * base.factor;
+    const base = toBaseUnit(s.unit, M.METRIC_UNITS[name] ?? naiveUnitFromKey(key));
+    const value = base.factor === 1 ? s.value : base.unit === 'By' ? Math.round(s.value * base.factor) : s.value * base.factor;
     attrs[A.ATTR_HEROKU_SAMPLE_PREFIX + key] = value;
     out.metrics.push({ name, unit: base.unit, type: 'gauge', value, timeUnixMicros: time, attributes: { ...mAttrs }, bounds: undefined });
   }
@@ -582,29 +945,35 @@ function naiveMapSamples(line: NaiveLine, ev: NaiveSamples, observed: number, ou
 
 function naiveMapApp(line: NaiveLine, ev: NaiveApp, observed: number, out: TelemetryBatch): void {
   const isAddon = line.procId.startsWith('heroku-');
+  const raw = line.shape === 'raw';
   const eventName = isAddon ? E.EVENT_HEROKU_ADDON_LOG : E.EVENT_HEROKU_APP_LOG;
   const attrs: Attributes = { ...ev.fields, ...envelope(line, isAddon ? 'addon' : 'app', eventName, line.procId) };
-  if (isAddon) attrs[A.ATTR_HEROKU_ADDON_SERVICE] = line.procId;
-  attrs[A.ATTR_HEROKU_LOG_FORMAT] = ev.format;
-  if (ev.error !== undefined) attrs[A.ATTR_EXCEPTION_MESSAGE] = ev.error;
-  if (ev.source !== undefined) attrs[A.ATTR_HEROKU_SOURCE] = ev.source;
-  const severity = (ev.level !== undefined ? severityFromName(ev.level) : undefined) ?? severityFromSyslog(line.severity);
-  const rec = logRecord(line, observed, severity, ev.message, eventName, attrs);
+  setDefined(attrs, {
+    [A.ATTR_HEROKU_ADDON_SERVICE]: isAddon ? line.procId : undefined,
+    [A.ATTR_HEROKU_LOG_FORMAT]: raw ? undefined : ev.format,
+    [A.ATTR_EXCEPTION_MESSAGE]: ev.error,
+    [A.ATTR_EXCEPTION_TYPE]: ev.errorType,
+    [A.ATTR_EXCEPTION_STACKTRACE]: ev.errorStack,
+    [A.ATTR_HEROKU_SOURCE]: ev.source,
+  });
+  const severity =
+    ev.level !== undefined ? (severityFromName(ev.level) ?? lineSeverity(line, SEVERITY_INFO)) : raw ? SEVERITY_UNSPECIFIED : lineSeverity(line, SEVERITY_INFO);
+  const rec = logRecord(line, observed, severity, raw ? line.original : ev.message, eventName, attrs);
   if (ev.traceId && ev.spanId) {
     rec.traceId = ev.traceId;
     rec.spanId = ev.spanId;
     rec.traceFlags = ev.traceFlags;
   }
   out.logs.push(rec);
-  const mAttrs: Attributes = { [A.ATTR_HEROKU_PROCESS_NAME]: line.procId };
-  if (ev.source !== undefined) mAttrs[A.ATTR_HEROKU_SOURCE] = ev.source;
+  const mAttrs: Attributes = {};
+  setDefined(mAttrs, { [A.ATTR_HEROKU_PROCESS_NAME]: line.procId || undefined, [A.ATTR_HEROKU_SOURCE]: ev.source });
   const time = Number.isNaN(line.timeUnixMicros) ? observed : line.timeUnixMicros;
   for (const m of ev.measurements ?? []) {
     if (m.type === 'unique') {
       attrs[A.ATTR_HEROKU_L2MET_UNIQUE_PREFIX + m.name] = m.raw;
       continue;
     }
-    if (Number.isNaN(m.value)) continue;
+    if (!Number.isFinite(m.value)) continue;
     const base = toBaseUnit(m.unit);
     const type = m.type === 'count' ? 'sum' : m.type === 'measure' ? 'histogram' : 'gauge';
     const bounds = m.type === 'measure' ? (base.unit === 's' ? HTTP_DURATION_BUCKETS : DEFAULT_BUCKETS) : undefined;
@@ -629,7 +998,7 @@ function naiveMapPlatform(line: NaiveLine, ev: NaivePlatform, observed: number, 
   const isLogplex = ev.code?.startsWith('L') ?? false;
   const eventName = isLogplex ? E.EVENT_HEROKU_LOGPLEX_ERROR : PLATFORM_NAMES[ev.type]!;
   const attrs = envelope(line, 'platform', eventName, line.procId);
-  const add: Record<string, unknown> = {
+  setDefined(attrs, {
     [A.ATTR_ERROR_TYPE]: ev.code,
     [A.ATTR_HEROKU_ERROR_CODE]: ev.code,
     [A.ATTR_HEROKU_ERROR_DESCRIPTION]: ev.desc ?? (ev.code ? ERROR_CODE_DESCRIPTIONS[ev.code] : undefined),
@@ -643,23 +1012,24 @@ function naiveMapPlatform(line: NaiveLine, ev: NaivePlatform, observed: number, 
     [A.ATTR_HEROKU_DYNO_MEMORY_USAGE]: ev.memoryBytes === undefined ? undefined : Math.round(ev.memoryBytes),
     [A.ATTR_HEROKU_DYNO_MEMORY_QUOTA_PERCENT]: ev.memoryPercent,
     [A.ATTR_HEROKU_LOGPLEX_DROPPED_MESSAGES]: ev.droppedMessages,
-  };
-  for (const [k, v] of Object.entries(add)) if (v !== undefined && !(typeof v === 'number' && Number.isNaN(v))) attrs[k] = v as string;
-  if (ev.droppedMessages !== undefined && ['L10', 'L12', 'L13', 'L14'].includes(ev.code!)) {
+  });
+  if (ev.droppedMessages !== undefined && Number.isFinite(ev.droppedMessages) && ['L10', 'L12', 'L13', 'L14'].includes(ev.code!)) {
+    const mAttrs: Attributes = { [A.ATTR_HEROKU_ERROR_CODE]: ev.code! };
+    if (line.procId) mAttrs[A.ATTR_HEROKU_PROCESS_NAME] = line.procId;
     out.metrics.push({
       name: M.METRIC_HEROKU_LOGPLEX_DROPPED_MESSAGES,
       unit: '{message}',
       type: 'sum',
       value: ev.droppedMessages,
       timeUnixMicros: Number.isNaN(line.timeUnixMicros) ? observed : line.timeUnixMicros,
-      attributes: { [A.ATTR_HEROKU_ERROR_CODE]: ev.code!, [A.ATTR_HEROKU_PROCESS_NAME]: line.procId },
+      attributes: mAttrs,
       bounds: undefined,
     });
   }
   let severity = SEVERITY_INFO;
   if (ev.type === 'error') severity = ev.code === 'L11' || ev.code === 'L15' ? SEVERITY_WARN : SEVERITY_ERROR;
   else if (ev.type === 'state_change' && ev.toState === 'crashed') severity = SEVERITY_ERROR;
-  else if (ev.type === 'process_exit' && ev.exitStatus !== 0 && ev.exitStatus !== 143) severity = SEVERITY_WARN;
+  else if (ev.type === 'process_exit' && ![0, 143, undefined, NaN].includes(ev.exitStatus)) severity = SEVERITY_WARN;
   else if (ev.type === 'process_stop' && ev.signal === 'SIGKILL') severity = SEVERITY_WARN;
   else if (ev.type === 'memory' && ev.memoryPercent! > 100) severity = SEVERITY_WARN;
   out.logs.push(logRecord(line, observed, severity, line.text, eventName, attrs));
@@ -668,16 +1038,20 @@ function naiveMapPlatform(line: NaiveLine, ev: NaivePlatform, observed: number, 
 const API_NAMES: Record<string, string> = {
   release: E.EVENT_HEROKU_API_RELEASE,
   deploy: E.EVENT_HEROKU_API_DEPLOY,
+  rollback: E.EVENT_HEROKU_API_ROLLBACK,
   config_change: E.EVENT_HEROKU_API_CONFIG_CHANGE,
   scale: E.EVENT_HEROKU_API_SCALE,
+  addon_change: E.EVENT_HEROKU_API_ADDON_CHANGE,
   command: E.EVENT_HEROKU_API_COMMAND,
+  maintenance: E.EVENT_HEROKU_API_MAINTENANCE,
+  build: E.EVENT_HEROKU_API_BUILD,
   other: E.EVENT_HEROKU_API_EVENT,
 };
 
 function naiveMapApi(line: NaiveLine, ev: NaiveApi, observed: number, out: TelemetryBatch): void {
   const eventName = API_NAMES[ev.type]!;
   const attrs = envelope(line, 'api', eventName, line.procId);
-  const add: Record<string, unknown> = {
+  setDefined(attrs, {
     [A.ATTR_HEROKU_API_ACTION]: ev.action,
     [A.ATTR_HEROKU_USER]: ev.user,
     [A.ATTR_HEROKU_RELEASE_VERSION]: ev.release,
@@ -686,26 +1060,26 @@ function naiveMapApi(line: NaiveLine, ev: NaiveApi, observed: number, out: Telem
     [A.ATTR_HEROKU_CONFIG_VARS]: ev.configVars,
     [A.ATTR_HEROKU_FORMATION]: ev.formation,
     [A.ATTR_HEROKU_ADDON_NAME]: ev.addon,
-  };
-  for (const [k, v] of Object.entries(add)) if (v !== undefined) attrs[k] = v as string;
-  out.logs.push(logRecord(line, observed, SEVERITY_INFO, line.text, eventName, attrs));
+  });
+  const severity = ['build', 'release'].includes(ev.type) && ev.action === 'failed' ? SEVERITY_WARN : SEVERITY_INFO;
+  out.logs.push(logRecord(line, observed, severity, line.text, eventName, attrs));
 }
 
 function naiveMapPostgres(line: NaiveLine, ev: NaivePostgres, observed: number, out: TelemetryBatch): void {
   const attrs = envelope(line, 'addon', E.EVENT_HEROKU_ADDON_LOG, line.procId);
   attrs[A.ATTR_HEROKU_ADDON_SERVICE] = 'heroku-postgres';
   attrs[A.ATTR_DB_SYSTEM_NAME] = 'postgresql';
-  const severity = ev.level !== undefined ? (severityFromName(ev.level) ?? SEVERITY_INFO) : severityFromSyslog(line.severity);
-  const add: Record<string, unknown> = {
+  const severity = ev.level !== undefined ? (severityFromName(ev.level) ?? SEVERITY_INFO) : lineSeverity(line, SEVERITY_INFO);
+  setDefined(attrs, {
     [A.ATTR_HEROKU_SOURCE]: ev.source,
     [A.ATTR_HEROKU_POSTGRES_LINE_ID]: ev.lineId,
     [A.ATTR_HEROKU_POSTGRES_LEVEL]: ev.level,
     [A.ATTR_DB_RESPONSE_STATUS_CODE]: ev.sqlErrorCode,
-    [A.ATTR_ERROR_TYPE]: severity.number >= SEVERITY_ERROR.number ? ev.sqlErrorCode : undefined,
-  };
-  for (const [k, v] of Object.entries(add)) if (v !== undefined) attrs[k] = v as string;
+    // SQLSTATE classes 00, 01 and 02 are no errors; any other code is, whatever the part's level.
+    [A.ATTR_ERROR_TYPE]: ev.sqlErrorCode !== undefined && /^(?!0[012]).{5}$/.test(ev.sqlErrorCode) ? ev.sqlErrorCode : undefined,
+  });
   for (const [k, v] of Object.entries(ev.fields ?? {})) attrs[k === 'database' ? A.ATTR_DB_NAMESPACE : A.ATTR_HEROKU_POSTGRES_PREFIX + k] = v;
-  out.logs.push(logRecord(line, observed, severity, ev.level !== undefined ? ev.message : line.text, E.EVENT_HEROKU_ADDON_LOG, attrs));
+  out.logs.push(logRecord(line, observed, severity, ev.message, E.EVENT_HEROKU_ADDON_LOG, attrs));
 }
 
 export function naiveTranslate(line: NaiveLine, ev: NaiveEvent, observed: number, out: TelemetryBatch): void {
@@ -726,9 +1100,23 @@ export function naiveTranslate(line: NaiveLine, ev: NaiveEvent, observed: number
   }
 }
 
-/** A frame without a syslog header is kept whole, as an app line, like src does. */
+/** A frame without a syslog header is kept whole (less its octet count), as an app line, like src does. */
 function rawNaiveLine(frame: string): NaiveLine {
-  return { facility: -1, severity: -1, timestamp: '', timeUnixMicros: NaN, hostname: '', appName: '', procId: '', msgId: '', text: frame, original: frame };
+  frame = frame.replace(/^\d+ /, '');
+  return {
+    shape: 'raw',
+    facility: -1,
+    severity: -1,
+    timestamp: '',
+    timeUnixMicros: NaN,
+    hostname: '',
+    appName: '',
+    procId: '',
+    msgId: '',
+    structuredData: '',
+    text: frame,
+    original: frame,
+  };
 }
 
 /** One body through naive framing, header parsing and mapping, appended to `out`. */
