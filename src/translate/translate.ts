@@ -314,9 +314,29 @@ function translateRouter(line: HerokuLine, ev: RouterEvent, observed: number, ou
 // ---------------------------------------------------------------------------------------------
 // Samples
 
-/** `memory-total` to `memory_total`: the metric-name form of a sample key. */
-function sampleMetricKey(key: string): string {
-  return key.indexOf('-') < 0 ? key : key.replace(/-/g, '_');
+/** What a sample key becomes: its metric name, attribute key and unit, worked out once. */
+interface SampleNames {
+  metric: string;
+  attribute: string;
+  fallbackUnit: string;
+}
+
+// Sample keys repeat on every line of a dyno or add-on: their names are built once and reused,
+// which also hands V8 the same key strings each time. Bounded, as keys come from the input.
+const sampleNames = new Map<string, SampleNames>();
+
+function namesOf(prefix: string, rawKey: string): SampleNames {
+  const cacheKey = prefix + rawKey;
+  let names = sampleNames.get(cacheKey);
+  if (names === undefined) {
+    // `memory-total` to `memory_total`: the metric-name form of a sample key.
+    const key = rawKey.indexOf('-') < 0 ? rawKey : rawKey.replace(/-/g, '_');
+    const metric = prefix + key;
+    names = { metric, attribute: A.ATTR_HEROKU_SAMPLE_PREFIX + key, fallbackUnit: M.METRIC_UNITS[metric] ?? unitFromKey(key) };
+    if (sampleNames.size >= 10_000) sampleNames.clear();
+    sampleNames.set(cacheKey, names);
+  }
+  return names;
 }
 
 /** Appends one gauge per sample and the value (base units) as a `heroku.sample.<key>` attribute. */
@@ -332,14 +352,12 @@ function emitSamples(
     const s = samples[i]!;
     // `1e999` is a number to the parser but nothing a backend can store: the body keeps it.
     if (!Number.isFinite(s.value)) continue;
-    const key = sampleMetricKey(s.key);
-    const name = prefix + key;
-    const registered = M.METRIC_UNITS[name];
-    const base = toBaseUnit(s.unit, registered ?? unitFromKey(key));
+    const names = namesOf(prefix, s.key);
+    const base = toBaseUnit(s.unit, names.fallbackUnit);
     // Bytes are whole: `470.22MB` is a rounded figure, its fraction of a byte means nothing.
     const value = base.factor === 1 ? s.value : base.unit === 'By' ? Math.round(s.value * base.factor) : s.value * base.factor;
-    attrs[A.ATTR_HEROKU_SAMPLE_PREFIX + key] = value;
-    out.metrics.push(point(name, base.unit, 'gauge', value, time, metricAttrs, undefined));
+    attrs[names.attribute] = value;
+    out.metrics.push(point(names.metric, base.unit, 'gauge', value, time, metricAttrs, undefined));
   }
 }
 
@@ -368,10 +386,18 @@ function translateRuntime(line: HerokuLine, ev: RuntimeSampleEvent, observed: nu
   out.logs.push(record(line, observed, SEVERITY_INFO, line.text, E.EVENT_HEROKU_RUNTIME_SAMPLE, attrs));
 }
 
-/** `heroku-postgres` to `postgres`: the scope in add-on metric names. */
-function addonScope(service: string): string {
-  const s = service.startsWith('heroku-') ? service.slice(7) : service;
-  return s.replace(/[^A-Za-z0-9_]+/g, '_');
+const addonPrefixes = new Map<string, string>();
+
+/** `heroku-postgres` to `heroku.postgres.`: the prefix of add-on metric names. */
+function addonPrefix(service: string): string {
+  let prefix = addonPrefixes.get(service);
+  if (prefix === undefined) {
+    const s = service.startsWith('heroku-') ? service.slice(7) : service;
+    prefix = `heroku.${s.replace(/[^A-Za-z0-9_]+/g, '_')}.`;
+    if (addonPrefixes.size >= 1000) addonPrefixes.clear();
+    addonPrefixes.set(service, prefix);
+  }
+  return prefix;
 }
 
 function translateAddonSample(line: HerokuLine, ev: AddonSampleEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined): void {
@@ -389,7 +415,7 @@ function translateAddonSample(line: HerokuLine, ev: AddonSampleEvent, observed: 
   if (ev.extra !== undefined) {
     for (const key in ev.extra) attrs[A.ATTR_HEROKU_ADDON_PREFIX + key] = ev.extra[key]!;
   }
-  emitSamples(ev.samples, `heroku.${addonScope(ev.service)}.`, attrs, mAttrs, pointTime(line, observed), out);
+  emitSamples(ev.samples, addonPrefix(ev.service), attrs, mAttrs, pointTime(line, observed), out);
   out.logs.push(record(line, observed, SEVERITY_INFO, line.text, E.EVENT_HEROKU_ADDON_SAMPLE, attrs));
 }
 
