@@ -79,3 +79,29 @@ describe('the shipped example captures', () => {
     expect(stdout).not.toContain('d.9a1c2b3d-1111-4222-8333-444455556666');
   });
 });
+
+describe('gzip captures', () => {
+  it('reads a gzip capture, and what a truncated one holds', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const dir = mkdtempSync(join(tmpdir(), 'hod-'));
+    const text = Array.from({ length: 2000 }, (_, i) => `2024-05-01T12:00:00.000001+00:00 app[web.1]: line ${i}`).join('\n') + '\n';
+    const gz = gzipSync(Buffer.from(text));
+    writeFileSync(join(dir, 'full.gz'), gz);
+    writeFileSync(join(dir, 'cut.gz'), gz.subarray(0, Math.floor(gz.length / 2)));
+    const count = (out: string) =>
+      out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .reduce((n, r) => n + (r.resourceLogs?.[0].scopeLogs[0].logRecords.length ?? 0), 0);
+    const full = await parse([join(dir, 'full.gz')]);
+    expect(full.code).toBe(0);
+    expect(count(full.stdout)).toBe(2000);
+    const cut = await parse([join(dir, 'cut.gz')]);
+    expect(cut.code).toBe(0);
+    expect(cut.stderr).toMatch(/^heroku-otel-drain parse: the gzip input ends early \(truncated\?\): read the \d+ bytes it holds\n$/);
+    const n = count(cut.stdout);
+    expect(n).toBeGreaterThan(0);
+    expect(n).toBeLessThan(2000);
+  });
+});

@@ -4,7 +4,7 @@
  * ExportLogsServiceRequest or ExportMetricsServiceRequest.
  */
 import { readFile } from 'node:fs/promises';
-import { gunzipSync } from 'node:zlib';
+import { constants, gunzipSync } from 'node:zlib';
 import { interpretLine } from '../heroku/classify.ts';
 import { CaptureReader, type CaptureStats } from '../heroku/input.ts';
 import { logsRequest, metricsRequest, type InstrumentationScope } from '../translate/otlp-json.ts';
@@ -25,7 +25,19 @@ export interface Output {
   write(chunk: string): boolean | Promise<void>;
 }
 
-async function readInput(input: string, stdin: NodeJS.ReadableStream): Promise<Buffer> {
+/** Ungzips a capture; a truncated one (a copy cut short) gives what it holds, and says so. */
+function gunzipCapture(buf: Buffer, warn: (message: string) => void): Buffer {
+  try {
+    return gunzipSync(buf);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'Z_BUF_ERROR') throw err;
+    const partial = gunzipSync(buf, { finishFlush: constants.Z_SYNC_FLUSH });
+    warn(`the gzip input ends early (truncated?): read the ${partial.length} bytes it holds`);
+    return partial;
+  }
+}
+
+async function readInput(input: string, stdin: NodeJS.ReadableStream, warn: (message: string) => void): Promise<Buffer> {
   let buf: Buffer;
   if (input === '-') {
     const chunks: Buffer[] = [];
@@ -35,7 +47,7 @@ async function readInput(input: string, stdin: NodeJS.ReadableStream): Promise<B
     buf = await readFile(input);
   }
   // gzip captures (`heroku logs ... | gzip`) are read as they are.
-  if (buf.length > 2 && buf[0] === 0x1f && buf[1] === 0x8b) buf = gunzipSync(buf);
+  if (buf.length > 2 && buf[0] === 0x1f && buf[1] === 0x8b) buf = gunzipCapture(buf, warn);
   return buf;
 }
 
@@ -48,10 +60,11 @@ export async function runParse(
   out: (chunk: string) => Promise<void>,
   stdin: NodeJS.ReadableStream = process.stdin,
   env: NodeJS.ProcessEnv = process.env,
+  warn: (message: string) => void = (message) => process.stderr.write(`heroku-otel-drain parse: ${message}\n`),
 ): Promise<CaptureStats> {
   let buf: Buffer;
   try {
-    buf = await readInput(options.input, stdin);
+    buf = await readInput(options.input, stdin, warn);
   } catch (err) {
     const reason = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
     throw new InputError(`cannot read ${options.input === '-' ? 'standard input' : options.input}: ${reason}`);
