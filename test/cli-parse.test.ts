@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,9 +9,9 @@ const run = promisify(execFile);
 const BIN = new URL('../bin/heroku-otel-drain.js', import.meta.url).pathname;
 const CAPTURE = new URL('../examples/captures/mixed.logplex', import.meta.url).pathname;
 
-async function parse(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+async function parse(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, 'parse', ...args], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, [BIN, 'parse', ...args], { maxBuffer: 256 * 1024 * 1024, env: { ...process.env, ...env } });
     return { stdout, stderr, code: 0 };
   } catch (err) {
     const e = err as { stdout: string; stderr: string; code: number };
@@ -99,9 +99,91 @@ describe('gzip captures', () => {
     expect(count(full.stdout)).toBe(2000);
     const cut = await parse([join(dir, 'cut.gz')]);
     expect(cut.code).toBe(0);
-    expect(cut.stderr).toMatch(/^heroku-otel-drain parse: the gzip input ends early \(truncated\?\): read the \d+ bytes it holds\n$/);
+    expect(cut.stderr).toBe('heroku-otel-drain parse: the gzip input ends early (truncated?): read what it holds\n');
     const n = count(cut.stdout);
     expect(n).toBeGreaterThan(0);
     expect(n).toBeLessThan(2000);
+  });
+});
+
+function tempFile(name: string, content: string | Buffer): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'hod-')), name);
+  writeFileSync(path, content);
+  return path;
+}
+
+function records(stdout: string): any[] {
+  return stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .flatMap((r) => r.resourceLogs?.[0].scopeLogs[0].logRecords ?? []);
+}
+
+describe('parse as a user meets it', () => {
+  it('streams: prints the first lines while standard input is still open', async () => {
+    const child = spawn(process.execPath, [BIN, 'parse', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.write('2024-05-01T12:00:00.000001+00:00 app[web.1]: first\n');
+    const first = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no output while stdin was open')), 10_000);
+      child.stdout.once('data', (d) => {
+        clearTimeout(timer);
+        resolve(String(d));
+      });
+    });
+    expect(records(first)[0].body).toEqual({ stringValue: 'first' });
+    child.stdin.end('2024-05-01T12:00:01.000001+00:00 app[web.1]: second\n');
+    expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
+  });
+
+  it('reads the first line of a file that starts with a byte order mark', async () => {
+    const { stdout } = await parse([tempFile('bom.txt', '\ufeff2024-05-01T12:00:00.000001+00:00 app[web.1]: hello\n')]);
+    expect(records(stdout)[0]).toMatchObject({ body: { stringValue: 'hello' }, timeUnixNano: '1714564800000001000' });
+  });
+
+  it('keeps every output line under 1 MiB, as the Collector reads them, losing no record', async () => {
+    const path = '/' + 'p'.repeat(4000);
+    const text = Array.from({ length: 700 }, (_, i) => `2024-05-01T12:00:00.000001+00:00 heroku[router]: at=info method=GET path="${path}?i=${i}" host=a.example.com fwd="1.2.3.4" dyno=web.1 connect=1ms service=2ms status=200 bytes=3 protocol=https`).join('\n');
+    const { stdout, code } = await parse([tempFile('long.txt', text)]);
+    expect(code).toBe(0);
+    const lines = stdout.trim().split('\n');
+    for (const line of lines) expect(Buffer.byteLength(line)).toBeLessThan(1024 * 1024);
+    expect(records(stdout)).toHaveLength(700);
+  });
+
+  it('leaves out a time OTLP cannot carry (before 1970, after 2554) instead of breaking the batch', async () => {
+    const { stdout } = await parse([tempFile('t.txt', '1969-12-31T23:59:59.000000+00:00 app[web.1]: old\n9999-12-31T23:59:59.999999+00:00 app[web.1]: far\n')]);
+    const [old, far] = records(stdout);
+    expect(old.timeUnixNano).toBeUndefined();
+    expect(far.timeUnixNano).toBeUndefined();
+    expect(old.body).toEqual({ stringValue: 'old' });
+  });
+
+  it('says so when a file holds no log lines, or lines of no known shape', async () => {
+    const empty = await parse([tempFile('empty.txt', '\n\n')]);
+    expect(empty).toMatchObject({ code: 0, stdout: '' });
+    expect(empty.stderr).toMatch(/: no log lines in .*empty\.txt\n$/);
+    const junk = await parse([tempFile('junk.txt', 'hello\nworld\n2024-05-01T12:00:00Z app[web.1]: ok\n')]);
+    expect(junk.code).toBe(0);
+    expect(junk.stderr).toBe('heroku-otel-drain parse: 2 of 3 lines had no syslog or `heroku logs` header; they were kept whole (heroku.log.shape=raw)\n');
+  });
+
+  it('explains unreadable input and bad flags in one line', async () => {
+    expect((await parse(['/nonexistent/x.log'])).stderr).toBe('heroku-otel-drain parse: cannot read /nonexistent/x.log: no such file\n');
+    expect((await parse([tmpdir()])).stderr).toBe(`heroku-otel-drain parse: cannot read ${tmpdir()}: is a directory\n`);
+    const bogus = await parse(['--bogus']);
+    expect(bogus).toMatchObject({ code: 2, stderr: 'heroku-otel-drain parse: unknown option --bogus (see heroku-otel-drain parse --help)\n' });
+    expect(await parse(['--resource', 'service.name='])).toMatchObject({ code: 2, stderr: 'heroku-otel-drain parse: --resource service.name has an empty value\n' });
+  });
+
+  it('reads OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME, and ignores a malformed value with a warning', async () => {
+    const file = tempFile('one.txt', '2024-05-01T12:00:00Z app[web.1]: x\n');
+    const resourceOf = (stdout: string) => Object.fromEntries(JSON.parse(stdout.split('\n')[0]!).resourceLogs[0].resource.attributes.map((a: any) => [a.key, a.value.stringValue]));
+    const ok = await parse([file], { OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=prod,team=a%20b', OTEL_SERVICE_NAME: 'shop' });
+    expect(resourceOf(ok.stdout)).toEqual({ 'deployment.environment.name': 'prod', team: 'a b', 'service.name': 'shop', 'cloud.provider': 'heroku' });
+    const bad = await parse([file], { OTEL_RESOURCE_ATTRIBUTES: 'a=1,oops', OTEL_SERVICE_NAME: 'shop' });
+    expect(resourceOf(bad.stdout)).toEqual({ 'service.name': 'shop', 'cloud.provider': 'heroku' });
+    expect(bad.stderr).toContain('OTEL_RESOURCE_ATTRIBUTES is ignored: "oops" is not key=value');
   });
 });

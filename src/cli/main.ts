@@ -32,6 +32,7 @@ function parseResourceFlags(values: string[]): Record<string, string> | string {
   for (const value of values) {
     const eq = value.indexOf('=');
     if (eq <= 0) return `--resource expects key=value, got "${value}"`;
+    if (eq === value.length - 1) return `--resource ${value.slice(0, eq)} has an empty value`;
     out[value.slice(0, eq)] = value.slice(eq + 1);
   }
   return out;
@@ -46,7 +47,10 @@ async function parseCommand(args: string[]): Promise<number> {
       options: { resource: { type: 'string', multiple: true, short: 'r' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
-    process.stderr.write(`heroku-otel-drain parse: ${(err as Error).message}\n`);
+    // Node's own wording talks about `--` and positionals; say what was wrong and where to look.
+    const unknown = /'([^']+)'/.exec((err as Error).message)?.[1];
+    const what = (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown ? `unknown option ${unknown}` : (err as Error).message;
+    process.stderr.write(`heroku-otel-drain parse: ${what} (see heroku-otel-drain parse --help)\n`);
     return 2;
   }
   if (parsed.values.help) {
@@ -62,22 +66,31 @@ async function parseCommand(args: string[]): Promise<number> {
     process.stderr.write(`heroku-otel-drain parse: ${resource}\n`);
     return 2;
   }
+  const input = parsed.positionals[0] ?? '-';
+  if (input === '-' && process.stdin.isTTY) process.stderr.write('heroku-otel-drain parse: reading standard input (end with Ctrl-D)\n');
+  const say = (message: string) => process.stderr.write(`heroku-otel-drain parse: ${message}\n`);
   try {
-    const stats = await runParse({ input: parsed.positionals[0] ?? '-', resource }, { name: pkg.name, version: pkg.version }, writeStdout);
-    if (stats.frameProblems > 0) {
-      process.stderr.write(
-        `heroku-otel-drain parse: ${stats.frameProblems} of ${stats.lines} frames had a wrong octet count or no frame header; ` +
-          'all were kept (see heroku.log.frame_status)\n',
-      );
+    const summary = await runParse({ input, resource }, { name: pkg.name, version: pkg.version }, writeStdout, process.stdin, process.env, say);
+    if (summary.lines === 0) say(`no log lines in ${input === '-' ? 'standard input' : input}`);
+    if (summary.frameProblems > 0) {
+      say(`${summary.frameProblems} octet-counted frames had a wrong count or no frame header; all were kept (see heroku.log.frame_status)`);
+    }
+    if (summary.rawLines > 0) {
+      say(`${summary.rawLines} of ${summary.lines} lines had no syslog or \`heroku logs\` header; they were kept whole (heroku.log.shape=raw)`);
     }
     return 0;
   } catch (err) {
     if (err instanceof InputError) {
-      process.stderr.write(`heroku-otel-drain parse: ${err.message}\n`);
+      say(err.message);
       return 2;
     }
+    const e = err as NodeJS.ErrnoException;
     // EPIPE: the reader went away (`| head`); nothing more to say.
-    if ((err as NodeJS.ErrnoException).code === 'EPIPE') return 0;
+    if (e.code === 'EPIPE') return 0;
+    if (e.syscall === 'write') {
+      say(`cannot write the output: ${e.code ?? e.message}`);
+      return 1;
+    }
     throw err;
   }
 }
@@ -86,7 +99,8 @@ export async function main(argv: string[]): Promise<number> {
   // `parse ... | head`: the reader going away is no error of ours.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);
-    throw err;
+    process.stderr.write(`heroku-otel-drain: cannot write the output: ${err.code ?? err.message}\n`);
+    process.exit(1);
   });
   const [command, ...rest] = argv;
   switch (command) {
@@ -98,11 +112,14 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${pkg.version}\n`);
       return 0;
     case undefined:
+      // No command is a usage error: the usage goes to stderr.
+      process.stderr.write(USAGE);
+      return 2;
     case 'help':
     case '--help':
     case '-h':
       process.stdout.write(USAGE);
-      return command === undefined ? 2 : 0;
+      return 0;
     default:
       process.stderr.write(`heroku-otel-drain: unknown command "${command}"\n\n${USAGE}`);
       return 2;

@@ -2,18 +2,29 @@
  * `heroku-otel-drain parse [FILE|-] [--resource key=value]...`: reads a capture in any shape and
  * writes OTLP/JSON lines to stdout, as the Collector's file exporter does: each line one
  * ExportLogsServiceRequest or ExportMetricsServiceRequest.
+ *
+ * The input streams: it is read in chunks and cut at line ends, so memory holds a chunk and a
+ * batch, not the capture, and `heroku logs --tail | heroku-otel-drain parse -` prints as lines come.
  */
-import { readFile } from 'node:fs/promises';
-import { constants, gunzipSync } from 'node:zlib';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { interpretLine } from '../heroku/classify.ts';
-import { CaptureReader, type CaptureStats } from '../heroku/input.ts';
+import { CaptureReader } from '../heroku/input.ts';
 import { logsRequest, metricsRequest, type InstrumentationScope } from '../translate/otlp-json.ts';
 import { drainResource, resourceFromEnv } from '../translate/resource.ts';
-import { newTelemetryBatch, type Attributes } from '../translate/telemetry.ts';
+import { newTelemetryBatch, type Attributes, type LogRecordData, type MetricPointData } from '../translate/telemetry.ts';
 import { translateEvent } from '../translate/translate.ts';
 
-/** Records per output line: big enough to amortise the envelope, small enough to stream. */
-const RECORDS_PER_REQUEST = 1000;
+/** Records per request, at most: big enough to amortise the envelope, small enough to stream. */
+const RECORDS_PER_REQUEST = 512;
+/**
+ * An output line stays under this many characters where it can (a single huge record cannot):
+ * the Collector's otlpjsonfile receiver splits lines over 1 MiB by default, breaking their JSON.
+ */
+const MAX_LINE_CHARS = 900_000;
+/** A capture with no line end in this much is processed as it is rather than held. */
+const MAX_CARRY_BYTES = 16 * 1024 * 1024;
 
 export interface ParseOptions {
   /** A path, or `-` for standard input. */
@@ -21,38 +32,81 @@ export interface ParseOptions {
   resource: Record<string, string>;
 }
 
-export interface Output {
-  write(chunk: string): boolean | Promise<void>;
-}
-
-/** Ungzips a capture; a truncated one (a copy cut short) gives what it holds, and says so. */
-function gunzipCapture(buf: Buffer, warn: (message: string) => void): Buffer {
-  try {
-    return gunzipSync(buf);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'Z_BUF_ERROR') throw err;
-    const partial = gunzipSync(buf, { finishFlush: constants.Z_SYNC_FLUSH });
-    warn(`the gzip input ends early (truncated?): read the ${partial.length} bytes it holds`);
-    return partial;
-  }
-}
-
-async function readInput(input: string, stdin: NodeJS.ReadableStream, warn: (message: string) => void): Promise<Buffer> {
-  let buf: Buffer;
-  if (input === '-') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-    buf = Buffer.concat(chunks);
-  } else {
-    buf = await readFile(input);
-  }
-  // gzip captures (`heroku logs ... | gzip`) are read as they are.
-  if (buf.length > 2 && buf[0] === 0x1f && buf[1] === 0x8b) buf = gunzipCapture(buf, warn);
-  return buf;
+/** What a parse read, for the summary on stderr. */
+export interface ParseSummary {
+  lines: number;
+  /** Frames whose octet count was wrong, truncated, or that had no header at all. */
+  frameProblems: number;
+  /** Lines with no syslog or `heroku logs` header, kept whole. */
+  rawLines: number;
 }
 
 /** Thrown for input that cannot be read at all; the CLI prints its message and exits 2. */
 export class InputError extends Error {}
+
+const READ_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file',
+  EISDIR: 'is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+};
+
+function describeReadError(input: string, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const reason = (code && READ_ERRORS[code]) ?? code ?? (err instanceof Error ? err.message : String(err));
+  return `cannot read ${input === '-' ? 'standard input' : input}: ${reason}`;
+}
+
+/**
+ * The capture's bytes, chunk by chunk; gzip (`heroku logs ... | gzip`) is recognised by its magic
+ * bytes and inflated. A gzip that ends early gives what it holds, and `warn` says so.
+ */
+async function* captureChunks(input: string, stdin: NodeJS.ReadableStream, warn: (message: string) => void): AsyncGenerator<Buffer> {
+  const source = (input === '-' ? stdin : createReadStream(input)) as AsyncIterable<Buffer | string>;
+  const iterator = source[Symbol.asyncIterator]();
+  let first: IteratorResult<Buffer | string>;
+  try {
+    first = await iterator.next();
+  } catch (err) {
+    throw new InputError(describeReadError(input, err));
+  }
+  if (first.done) return;
+  const head = typeof first.value === 'string' ? Buffer.from(first.value) : first.value;
+  async function* all(): AsyncGenerator<Buffer> {
+    yield head;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      yield typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+    }
+  }
+  if (!(head.length > 2 && head[0] === 0x1f && head[1] === 0x8b)) {
+    try {
+      yield* all();
+    } catch (err) {
+      if (err instanceof InputError) throw err;
+      throw new InputError(describeReadError(input, err));
+    }
+    return;
+  }
+  const gunzip = Readable.from(all()).pipe(createGunzip());
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'Z_BUF_ERROR') throw new InputError(describeReadError(input, err));
+    warn('the gzip input ends early (truncated?): read what it holds');
+  }
+}
+
+/** Encodes one request per output line, halving batches whose line would be too long. */
+function encodeLines(encode: (part: readonly (LogRecordData | MetricPointData)[]) => object, items: readonly (LogRecordData | MetricPointData)[], into: string[]): void {
+  const line = JSON.stringify(encode(items));
+  if (line.length <= MAX_LINE_CHARS || items.length === 1) {
+    into.push(line + '\n');
+    return;
+  }
+  const half = items.length >> 1;
+  encodeLines(encode, items.slice(0, half), into);
+  encodeLines(encode, items.slice(half), into);
+}
 
 export async function runParse(
   options: ParseOptions,
@@ -61,29 +115,45 @@ export async function runParse(
   stdin: NodeJS.ReadableStream = process.stdin,
   env: NodeJS.ProcessEnv = process.env,
   warn: (message: string) => void = (message) => process.stderr.write(`heroku-otel-drain parse: ${message}\n`),
-): Promise<CaptureStats> {
-  let buf: Buffer;
-  try {
-    buf = await readInput(options.input, stdin, warn);
-  } catch (err) {
-    const reason = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
-    throw new InputError(`cannot read ${options.input === '-' ? 'standard input' : options.input}: ${reason}`);
-  }
-  const resource: Attributes = drainResource({ ...resourceFromEnv(env), ...options.resource });
-  const observed = Date.now() * 1000;
-  const reader = new CaptureReader(buf);
-  // Output goes out every RECORDS_PER_REQUEST lines, so memory holds one batch, not the whole
-  // translation.
-  for (;;) {
-    const batch = newTelemetryBatch();
-    for (let line = reader.next(); line !== null; line = reader.next()) {
-      translateEvent(line, interpretLine(line), observed, batch, reader.frameStatus);
-      if (batch.logs.length >= RECORDS_PER_REQUEST) break;
+): Promise<ParseSummary> {
+  const resource: Attributes = drainResource({ ...resourceFromEnv(env, warn), ...options.resource });
+  const summary: ParseSummary = { lines: 0, frameProblems: 0, rawLines: 0 };
+  const encodeLogs = (records: readonly (LogRecordData | MetricPointData)[]) => logsRequest(resource, scope, records as LogRecordData[]);
+  const encodeMetrics = (points: readonly (LogRecordData | MetricPointData)[]) => metricsRequest(resource, scope, points as MetricPointData[]);
+
+  /** Translates one piece of the capture that ends at a line end, writing as batches fill. */
+  const translatePiece = async (piece: Buffer): Promise<void> => {
+    const reader = new CaptureReader(piece);
+    const observed = Date.now() * 1000;
+    for (;;) {
+      const batch = newTelemetryBatch();
+      for (let line = reader.next(); line !== null; line = reader.next()) {
+        if (line.shape === 'raw') summary.rawLines++;
+        translateEvent(line, interpretLine(line), observed, batch, reader.frameStatus);
+        if (batch.logs.length >= RECORDS_PER_REQUEST) break;
+      }
+      if (batch.logs.length === 0) break;
+      const lines: string[] = [];
+      encodeLines(encodeLogs, batch.logs, lines);
+      if (batch.metrics.length > 0) encodeLines(encodeMetrics, batch.metrics, lines);
+      await out(lines.join(''));
     }
-    if (batch.logs.length === 0) break;
-    await out(JSON.stringify(logsRequest(resource, scope, batch.logs)) + '\n');
-    if (batch.metrics.length > 0) await out(JSON.stringify(metricsRequest(resource, scope, batch.metrics)) + '\n');
+    summary.lines += reader.stats.lines;
+    summary.frameProblems += reader.stats.frameProblems;
+  };
+
+  let carry: Buffer | undefined;
+  for await (const chunk of captureChunks(options.input, stdin, warn)) {
+    const data = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
+    const cut = data.lastIndexOf(10);
+    if (cut < 0 && data.length < MAX_CARRY_BYTES) {
+      carry = data;
+      continue;
+    }
+    const end = cut < 0 ? data.length : cut + 1;
+    carry = end < data.length ? data.subarray(end) : undefined;
+    await translatePiece(data.subarray(0, end));
   }
-  const stats = reader.stats;
-  return stats;
+  if (carry !== undefined) await translatePiece(carry);
+  return summary;
 }

@@ -139,9 +139,17 @@ function applyError(ev: AppLogEvent, value: unknown): void {
   ev.error = typeof value === 'string' ? value : JSON.stringify(value);
 }
 
+type WellFormed = string & { isWellFormed(): boolean; toWellFormed(): string };
+
+/** JSON's `"\ud800"` parses to a lone surrogate, which UTF-8 (and so OTLP) cannot carry. */
+function wellFormed(s: string): string {
+  return (s as WellFormed).isWellFormed() ? s : (s as WellFormed).toWellFormed();
+}
+
 function fieldValue(value: unknown): string | number | boolean {
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-  return JSON.stringify(value) ?? String(value);
+  if (typeof value === 'string') return wellFormed(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return value;
+  return wellFormed(JSON.stringify(value) ?? String(value));
 }
 
 /** A trace id in any of the forms loggers write: 32 hex, GCP's `projects/p/traces/<hex>`. */
@@ -245,7 +253,10 @@ function parseJson(text: string): AppLogEvent | null {
     message = fallbackMessage;
     delete ev.fields![fallbackKey];
   }
-  if (message !== undefined) ev.message = message;
+  if (message !== undefined) ev.message = wellFormed(message);
+  if (ev.error !== undefined) ev.error = wellFormed(ev.error);
+  if (ev.errorStack !== undefined) ev.errorStack = wellFormed(ev.errorStack);
+  if (ev.errorType !== undefined) ev.errorType = wellFormed(ev.errorType);
   if (ev.spanId !== undefined && ev.traceId === undefined) ev.spanId = undefined;
   if (ev.traceId !== undefined && ev.spanId === undefined) ev.traceId = undefined;
   return ev;

@@ -86,7 +86,8 @@ export class CaptureReader {
 
   constructor(buf: Buffer) {
     this._buf = buf;
-    let first = 0;
+    // A UTF-8 byte order mark (editors on Windows write one) is no part of the first line.
+    let first = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
     while (first < buf.length && isSpaceOrNewline(buf[first]!)) first++;
     if (startsWithOctetFrame(buf, first)) {
       this._frames = new OctetFrameReader(buf, first);

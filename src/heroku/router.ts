@@ -108,7 +108,9 @@ function leadingInteger(text: string, start: number, end: number): number {
   }
   if (i === start) return NaN;
   // A fraction (`12.5ms`, seen on some routers) is rare: the general parser takes it.
-  return i < end && text.charCodeAt(i) === 46 ? leadingNumber(text, start, end) : n;
+  if (i < end && text.charCodeAt(i) === 46) return leadingNumber(text, start, end);
+  // Twenty digits of `bytes=` are no count anyone can use exactly: the body keeps them.
+  return n <= Number.MAX_SAFE_INTEGER ? n : NaN;
 }
 
 /**

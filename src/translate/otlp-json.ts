@@ -88,7 +88,8 @@ function dataPoint(p: MetricPointData): Record<string, unknown> {
     startTimeUnixNano: time,
     timeUnixNano: time,
     count: '1',
-    sum: p.value,
+    // The specification leaves sum out of histograms that record negative values.
+    ...(p.value >= 0 ? { sum: p.value } : {}),
     min: p.value,
     max: p.value,
     bucketCounts: counts,
@@ -115,7 +116,9 @@ export function metricsRequest(resource: Attributes, scope: InstrumentationScope
     const base = { name: m.name, unit: m.unit };
     if (m.type === 'gauge') return { ...base, gauge: { dataPoints: m.dataPoints } };
     if (m.type === 'sum') {
-      return { ...base, sum: { dataPoints: m.dataPoints, aggregationTemporality: AGGREGATION_TEMPORALITY_DELTA, isMonotonic: true } };
+      // An l2met `count#x=-3` is the app's to send; a sum with a negative delta is not monotonic.
+      const isMonotonic = m.dataPoints.every((d) => (d as { asDouble: number }).asDouble >= 0);
+      return { ...base, sum: { dataPoints: m.dataPoints, aggregationTemporality: AGGREGATION_TEMPORALITY_DELTA, isMonotonic } };
     }
     return { ...base, histogram: { dataPoints: m.dataPoints, aggregationTemporality: AGGREGATION_TEMPORALITY_DELTA } };
   });

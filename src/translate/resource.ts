@@ -11,19 +11,27 @@ export function drainResource(attributes: Readonly<Record<string, string>>): Att
 
 /**
  * `OTEL_RESOURCE_ATTRIBUTES` (`k=v,k2=v2`, values percent-encoded) and `OTEL_SERVICE_NAME`,
- * which wins for service.name, as the OpenTelemetry SDKs read them. Malformed pairs are skipped.
+ * which wins for service.name, as the OpenTelemetry SDKs read them. As the specification asks, a
+ * malformed value is discarded whole, and `warn` says why.
  */
-export function resourceFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+export function resourceFromEnv(env: NodeJS.ProcessEnv, warn: (message: string) => void = () => {}): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const pair of (env.OTEL_RESOURCE_ATTRIBUTES ?? '').split(',')) {
+  const raw = env.OTEL_RESOURCE_ATTRIBUTES?.trim() ?? '';
+  for (const pair of raw === '' ? [] : raw.split(',')) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) continue;
-    const key = pair.slice(0, eq).trim();
+    const key = eq > 0 ? pair.slice(0, eq).trim() : '';
+    let value: string | undefined;
     try {
-      out[key] = decodeURIComponent(pair.slice(eq + 1).trim());
+      value = key === '' ? undefined : decodeURIComponent(pair.slice(eq + 1).trim());
     } catch {
-      out[key] = pair.slice(eq + 1).trim();
+      value = undefined;
     }
+    if (value === undefined) {
+      warn(`OTEL_RESOURCE_ATTRIBUTES is ignored: "${pair}" is not key=value with a percent-encoded value`);
+      for (const k of Object.keys(out)) delete out[k];
+      break;
+    }
+    out[key] = value;
   }
   const serviceName = env.OTEL_SERVICE_NAME?.trim();
   if (serviceName) out[ATTR_SERVICE_NAME] = serviceName;

@@ -129,9 +129,8 @@ function record(
   eventName: string,
   attributes: Attributes,
 ): LogRecordData {
-  const t = line.timeUnixMicros;
   return {
-    timeUnixMicros: t === t ? t : 0,
+    timeUnixMicros: otlpTime(line.timeUnixMicros, 0),
     observedUnixMicros,
     severityNumber: severity.number,
     severityText: severity.text,
@@ -156,10 +155,17 @@ function point(
   return { name, unit, type, value, timeUnixMicros, attributes, bounds };
 }
 
+/** 2^64 nanoseconds, in microseconds: OTLP times are unsigned 64-bit nanoseconds. */
+const MAX_OTLP_MICROS = 18_446_744_073_709_551;
+
+/** The time if OTLP can carry it (1970 to 2554), else `fallback`: a line of 1969 has no usable time. */
+function otlpTime(micros: number, fallback: number): number {
+  return micros >= 0 && micros < MAX_OTLP_MICROS ? micros : fallback;
+}
+
 /** The line's time for metric points, the observed time when the line had none. */
 function pointTime(line: HerokuLine, observedUnixMicros: number): number {
-  const t = line.timeUnixMicros;
-  return t === t ? t : observedUnixMicros;
+  return otlpTime(line.timeUnixMicros, observedUnixMicros);
 }
 
 // ---------------------------------------------------------------------------------------------
