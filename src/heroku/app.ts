@@ -345,22 +345,6 @@ function parseLogfmt(text: string): AppLogEvent {
   return ev;
 }
 
-const PLAIN_LEVELS: Readonly<Record<string, string>> = {
-  TRACE: 'trace',
-  DEBUG: 'debug',
-  INFO: 'info',
-  NOTICE: 'notice',
-  WARN: 'warn',
-  WARNING: 'warn',
-  ERROR: 'error',
-  ERR: 'error',
-  CRITICAL: 'critical',
-  CRIT: 'critical',
-  FATAL: 'fatal',
-  PANIC: 'fatal',
-  EMERGENCY: 'fatal',
-  ALERT: 'fatal',
-};
 const RUBY_LOGGER_LEVELS: Readonly<Record<string, string>> = { D: 'debug', I: 'info', W: 'warn', E: 'error', F: 'fatal' };
 
 /**
@@ -384,7 +368,7 @@ export function plainTextLevel(text: string): string | undefined {
     while (i < limit && text.charCodeAt(i) === 32) i++;
     let start = i;
     while (i < limit && text.charCodeAt(i) !== 32) i++;
-    let end = i;
+    const end = i;
     const bracketed = text.charCodeAt(start) === 91 /* [ */ || text.charCodeAt(start) === 40; /* ( */
     if (bracketed) start++;
     // Trailing punctuation: `WARN:`, `[error]`, `INFO|`, `ERROR:root:...` (up to the first colon).
@@ -397,8 +381,7 @@ export function plainTextLevel(text: string): string | undefined {
       continue;
     }
     const w = text.slice(start, stop);
-    const upper = w === w.toUpperCase();
-    const level = upper || bracketed ? PLAIN_LEVELS[w.toUpperCase()] : undefined;
+    const level = bracketed || w === w.toUpperCase() ? LEVEL_WORDS[w.toLowerCase()] : undefined;
     if (level !== undefined) return level;
     // A plain word that is no level starts the prose: what follows is the message.
     if (!bracketed && stop === end) return undefined;
