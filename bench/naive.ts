@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import * as A from '../src/semconv/attributes.ts';
 import * as E from '../src/semconv/events.ts';
 import * as M from '../src/semconv/metrics.ts';
+import { LEVEL_WORDS } from '../src/heroku/app.ts';
 import { ERROR_CODE_DESCRIPTIONS } from '../src/heroku/codes.ts';
 import {
   SEVERITY_ERROR,
@@ -25,7 +26,7 @@ import {
 } from '../src/translate/severity.ts';
 import { toBaseUnit } from '../src/translate/units.ts';
 import type { Attributes, LogRecordData, TelemetryBatch } from '../src/translate/telemetry.ts';
-import { HTTP_DURATION_BUCKETS, DEFAULT_BUCKETS } from '../src/translate/translate.ts';
+import { HTTP_DURATION_BUCKETS, DEFAULT_BUCKETS, PLATFORM_EVENT_NAMES } from '../src/translate/translate.ts';
 import type { Body } from './mix.ts';
 import type { Scenario } from './harness.ts';
 
@@ -329,30 +330,6 @@ const NUMERIC_LEVELS: [number, string][] = [
   [30, 'info'],
   [20, 'debug'],
 ];
-const LEVEL_WORDS: Record<string, string> = {
-  trace: 'trace',
-  trce: 'trace',
-  verbose: 'trace',
-  debug: 'debug',
-  dbug: 'debug',
-  info: 'info',
-  information: 'info',
-  informational: 'info',
-  notice: 'notice',
-  warn: 'warn',
-  warning: 'warn',
-  error: 'error',
-  eror: 'error',
-  err: 'error',
-  critical: 'critical',
-  crit: 'critical',
-  dpanic: 'critical',
-  alert: 'fatal',
-  fatal: 'fatal',
-  panic: 'fatal',
-  emerg: 'fatal',
-  emergency: 'fatal',
-};
 
 /** A level as loggers write it (any case, colour escapes, slog's `INFO+2`) to a level word. */
 function naiveLevel(raw: string): string | undefined {
@@ -981,22 +958,10 @@ function naiveMapApp(line: NaiveLine, ev: NaiveApp, observed: number, out: Telem
   }
 }
 
-const PLATFORM_NAMES: Record<string, string> = {
-  state_change: E.EVENT_HEROKU_DYNO_STATE_CHANGE,
-  process_exit: E.EVENT_HEROKU_DYNO_EXIT,
-  process_start: E.EVENT_HEROKU_DYNO_START,
-  process_stop: E.EVENT_HEROKU_DYNO_STOP,
-  restart: E.EVENT_HEROKU_DYNO_RESTART,
-  idle: E.EVENT_HEROKU_DYNO_IDLE,
-  unidle: E.EVENT_HEROKU_DYNO_UNIDLE,
-  memory: E.EVENT_HEROKU_DYNO_MEMORY,
-  error: E.EVENT_HEROKU_PLATFORM_ERROR,
-  other: E.EVENT_HEROKU_PLATFORM_EVENT,
-};
 
 function naiveMapPlatform(line: NaiveLine, ev: NaivePlatform, observed: number, out: TelemetryBatch): void {
   const isLogplex = ev.code?.startsWith('L') ?? false;
-  const eventName = isLogplex ? E.EVENT_HEROKU_LOGPLEX_ERROR : PLATFORM_NAMES[ev.type]!;
+  const eventName = isLogplex ? E.EVENT_HEROKU_LOGPLEX_ERROR : (PLATFORM_EVENT_NAMES as Readonly<Record<string, string>>)[ev.type]!;
   const attrs = envelope(line, 'platform', eventName, line.procId);
   setDefined(attrs, {
     [A.ATTR_ERROR_TYPE]: ev.code,

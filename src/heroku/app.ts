@@ -40,7 +40,8 @@ const TRACE_ID_KEYS = new Set(['trace_id', 'traceId', 'traceid', 'trace.id', 'ot
 const SPAN_ID_KEYS = new Set(['span_id', 'spanId', 'spanid', 'span.id', 'otelSpanID', 'SpanId', 'logging.googleapis.com/spanId']);
 const TRACE_FLAGS_KEYS = new Set(['trace_flags', 'traceFlags', 'otelTraceSampled']);
 
-const LEVEL_WORDS: Readonly<Record<string, string>> = {
+/** Level words as loggers write them (lower case), to ours. Shared with the benchmark's baseline. */
+export const LEVEL_WORDS: Readonly<Record<string, string>> = {
   trace: 'trace',
   trce: 'trace',
   verbose: 'trace',

@@ -454,7 +454,7 @@ function translatePostgresLog(line: HerokuLine, ev: PostgresLogEvent, observed: 
 // ---------------------------------------------------------------------------------------------
 // Platform and API
 
-const PLATFORM_EVENT_NAMES: Readonly<Record<PlatformEvent['type'], string>> = {
+export const PLATFORM_EVENT_NAMES: Readonly<Record<PlatformEvent['type'], string>> = {
   state_change: E.EVENT_HEROKU_DYNO_STATE_CHANGE,
   process_exit: E.EVENT_HEROKU_DYNO_EXIT,
   process_start: E.EVENT_HEROKU_DYNO_START,
