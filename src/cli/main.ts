@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { InputError, runParse } from './parse-command.ts';
+import { runValidate } from './validate-command.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
 
@@ -16,6 +17,11 @@ Commands:
       ExportLogsServiceRequest or ExportMetricsServiceRequest per line. FILE defaults to stdin.
       --resource key=value   a resource attribute (repeatable), e.g. service.name=shop-web;
                              OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME are read too.
+
+  validate --config FILE
+      Check a config (Collector shape: receivers, processors, exporters, service.pipelines;
+      \${env:VAR} and \${env:VAR:-default} expanded) and list every problem with its key path.
+      Exit 0 when valid, 1 otherwise.
 
   help      Show this help.
   version   Print the version.
@@ -95,6 +101,28 @@ async function parseCommand(args: string[]): Promise<number> {
   }
 }
 
+async function validateCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (err) {
+    process.stderr.write(`heroku-otel-drain validate: ${(err as Error).message.split('.')[0]} (see heroku-otel-drain validate --help)\n`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (parsed.values.config === undefined) {
+    process.stderr.write('heroku-otel-drain validate: --config FILE is required\n');
+    return 2;
+  }
+  const { code, stdout, stderr } = await runValidate(parsed.values.config);
+  process.stdout.write(stdout);
+  process.stderr.write(stderr);
+  return code;
+}
+
 export async function main(argv: string[]): Promise<number> {
   // `parse ... | head`: the reader going away is no error of ours.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -106,6 +134,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'parse':
       return parseCommand(rest);
+    case 'validate':
+      return validateCommand(rest);
     case 'version':
     case '--version':
     case '-v':

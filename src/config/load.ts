@@ -1,0 +1,204 @@
+/**
+ * The sidecar's config, in the OpenTelemetry Collector's shape: `receivers`, `processors`,
+ * `exporters` and `service.pipelines`, with `${env:...}` expansion. Validation collects every
+ * problem, each naming its key path, so one run of `validate` shows them all.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { COMPONENT_SCHEMAS, componentType, type ComponentKind } from './components.ts';
+import { expandEnv, type ExpandProblem } from './expand.ts';
+
+export interface ComponentConfig {
+  id: string;
+  type: string;
+  /** The component's config, defaults applied. */
+  config: unknown;
+}
+
+export interface PipelineConfig {
+  receivers: string[];
+  processors: string[];
+  exporters: string[];
+}
+
+export interface SidecarConfig {
+  receivers: Map<string, ComponentConfig>;
+  processors: Map<string, ComponentConfig>;
+  exporters: Map<string, ComponentConfig>;
+  /** By pipeline id: `logs`, `metrics`, `logs/backup`... */
+  pipelines: Map<string, PipelineConfig>;
+}
+
+export interface ConfigResult {
+  config: SidecarConfig | undefined;
+  /** Each one `path: message`; the config is usable only when there are none. */
+  problems: string[];
+  /** Things that work but are probably not meant (an unset variable, an unused component). */
+  warnings: string[];
+}
+
+const KINDS: readonly ComponentKind[] = ['receivers', 'processors', 'exporters'];
+const KIND_SINGULAR: Readonly<Record<ComponentKind, string>> = { receivers: 'receiver', processors: 'processor', exporters: 'exporter' };
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function joinPath(base: string, path: readonly PropertyKey[]): string {
+  let out = base;
+  for (const part of path) out += typeof part === 'number' ? `[${part}]` : `.${String(part)}`;
+  return out;
+}
+
+/** A zod issue as a line a user reads: the key path, then what is wrong. */
+function describeIssue(base: string, issue: z.core.$ZodIssue): string {
+  const path = joinPath(base, issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => `${joinPath(path, [key])}: unknown key`).join('\n');
+    case 'invalid_type':
+      if (/received undefined/.test(issue.message)) return `${path}: is required`;
+      return `${path}: expected ${issue.expected}, got ${/received (\w+)/.exec(issue.message)?.[1] ?? 'something else'}`;
+    case 'invalid_value':
+      return `${path}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return `${path}: ${issue.message}`;
+  }
+}
+
+function validateComponents(kind: ComponentKind, raw: unknown, problems: string[], declared: Set<string>): Map<string, ComponentConfig> {
+  const out = new Map<string, ComponentConfig>();
+  if (raw === undefined || raw === null) return out;
+  if (isMapping(raw)) for (const id of Object.keys(raw)) declared.add(id);
+  if (!isMapping(raw)) {
+    problems.push(`${kind}: expected a mapping of ${KIND_SINGULAR[kind]} ids to their settings`);
+    return out;
+  }
+  const schemas = COMPONENT_SCHEMAS[kind];
+  for (const [id, settings] of Object.entries(raw)) {
+    const type = componentType(id);
+    if (type === undefined) {
+      problems.push(`${kind}.${id}: not a component id (type or type/name, such as otlphttp/grafana)`);
+      continue;
+    }
+    const schema = schemas[type];
+    if (schema === undefined) {
+      problems.push(`${kind}.${id}: unknown ${KIND_SINGULAR[kind]} type "${type}" (known: ${Object.keys(schemas).join(', ')})`);
+      continue;
+    }
+    const parsed = schema.safeParse(settings ?? {});
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) problems.push(...describeIssue(`${kind}.${id}`, issue).split('\n'));
+      continue;
+    }
+    out.set(id, { id, type, config: parsed.data });
+  }
+  return out;
+}
+
+function stringList(value: unknown, path: string, problems: string[]): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    problems.push(`${path}: expected a list of component ids`);
+    return [];
+  }
+  return value;
+}
+
+function validatePipelines(
+  raw: unknown,
+  declared: Record<ComponentKind, Set<string>>,
+  problems: string[],
+): Map<string, PipelineConfig> {
+  const pipelines = new Map<string, PipelineConfig>();
+  if (!isMapping(raw)) {
+    problems.push('service: is required, with pipelines (logs and/or metrics)');
+    return pipelines;
+  }
+  for (const key of Object.keys(raw)) if (key !== 'pipelines') problems.push(`service.${key}: unknown key`);
+  const rawPipelines = raw.pipelines;
+  if (!isMapping(rawPipelines) || Object.keys(rawPipelines).length === 0) {
+    problems.push('service.pipelines: is required, with a logs and/or a metrics pipeline');
+    return pipelines;
+  }
+  for (const [id, rawPipeline] of Object.entries(rawPipelines)) {
+    const path = `service.pipelines.${id}`;
+    if (!/^(logs|metrics)(\/[A-Za-z0-9_.-]+)?$/.test(id)) {
+      problems.push(`${path}: a pipeline id is logs or metrics, optionally /name (logs/backup)`);
+      continue;
+    }
+    if (!isMapping(rawPipeline)) {
+      problems.push(`${path}: expected receivers, processors and exporters`);
+      continue;
+    }
+    for (const key of Object.keys(rawPipeline)) {
+      if (!KINDS.includes(key as ComponentKind)) problems.push(`${path}.${key}: unknown key`);
+    }
+    const pipeline: PipelineConfig = { receivers: [], processors: [], exporters: [] };
+    for (const kind of KINDS) {
+      const ids = stringList(rawPipeline[kind], `${path}.${kind}`, problems);
+      ids.forEach((ref, i) => {
+        // A component that is declared but invalid has its own problem already.
+        if (!declared[kind].has(ref)) problems.push(`${path}.${kind}[${i}]: ${KIND_SINGULAR[kind]} "${ref}" is not defined under ${kind}`);
+      });
+      if (new Set(ids).size !== ids.length) problems.push(`${path}.${kind}: lists a component twice`);
+      pipeline[kind] = ids;
+    }
+    if (pipeline.receivers.length === 0) problems.push(`${path}.receivers: at least one receiver is required`);
+    if (pipeline.exporters.length === 0) problems.push(`${path}.exporters: at least one exporter is required`);
+    pipelines.set(id, pipeline);
+  }
+  return pipelines;
+}
+
+/** Validates a parsed config document (before `${env:...}` expansion). */
+export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = process.env): ConfigResult {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  if (!isMapping(document)) {
+    return { config: undefined, problems: ['(root): expected a mapping with receivers, exporters and service'], warnings };
+  }
+  const expandProblems: ExpandProblem[] = [];
+  const expanded = expandEnv(document, env, expandProblems, warnings) as Record<string, unknown>;
+  for (const p of expandProblems) problems.push(`${p.path}: ${p.message}`);
+  for (const key of Object.keys(expanded)) {
+    if (!KINDS.includes(key as ComponentKind) && key !== 'service') problems.push(`${key}: unknown key`);
+  }
+  const declared = { receivers: new Set<string>(), processors: new Set<string>(), exporters: new Set<string>() };
+  const components = {
+    receivers: validateComponents('receivers', expanded.receivers, problems, declared.receivers),
+    processors: validateComponents('processors', expanded.processors, problems, declared.processors),
+    exporters: validateComponents('exporters', expanded.exporters, problems, declared.exporters),
+  };
+  const pipelines = validatePipelines(expanded.service, declared, problems);
+  for (const kind of KINDS) {
+    for (const id of components[kind].keys()) {
+      const used = [...pipelines.values()].some((p) => p[kind].includes(id));
+      if (!used) warnings.push(`${kind}.${id}: defined but used in no pipeline`);
+    }
+  }
+  if (problems.length > 0) return { config: undefined, problems, warnings };
+  return { config: { ...components, pipelines }, problems, warnings };
+}
+
+/** Reads, parses and validates a config file. Read and YAML errors are problems too. */
+export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Promise<ConfigResult> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? String(err));
+    return { config: undefined, problems: [`cannot read the config: ${reason}`], warnings: [] };
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? `line ${err.linePos[0].line}, column ${err.linePos[0].col}` : 'YAML';
+    const message = (err as Error).message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    return { config: undefined, problems: [`${where}: not valid YAML: ${message}`], warnings: [] };
+  }
+  return validateConfig(document ?? {}, env);
+}

@@ -1,0 +1,45 @@
+/**
+ * Config of the `otlphttp` exporter, with the Collector's otlphttp option names.
+ */
+import { z } from 'zod';
+import { duration, httpUrl } from '../../config/units.ts';
+
+export const OTLPHTTP_TYPE = 'otlphttp';
+
+export const otlphttpConfigSchema = z
+  .strictObject({
+    /** Base URL: `/v1/logs` and `/v1/metrics` are appended, as the Collector does. */
+    endpoint: httpUrl.optional(),
+    /** Full URLs per signal, used as given. */
+    logs_endpoint: httpUrl.optional(),
+    metrics_endpoint: httpUrl.optional(),
+    /** `proto` (default) or `json`. */
+    encoding: z.enum(['proto', 'json']).default('proto'),
+    /** `gzip` (default) or `none`. */
+    compression: z.enum(['gzip', 'none']).default('gzip'),
+    headers: z.record(z.string(), z.string()).default({}),
+    /** Per request. Default 10s. */
+    timeout: duration.default(10_000),
+    retry_on_failure: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        initial_interval: duration.default(5_000),
+        max_interval: duration.default(30_000),
+        max_elapsed_time: duration.default(300_000),
+      })
+      .prefault({}),
+    sending_queue: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Batches held while the backend is slow or down. Default 1000. */
+        queue_size: z.number().int().positive().default(1000),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    if (config.endpoint === undefined && (config.logs_endpoint === undefined || config.metrics_endpoint === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['endpoint'], message: 'an endpoint is required (or both logs_endpoint and metrics_endpoint)' });
+    }
+  });
+
+export type OtlphttpConfig = z.output<typeof otlphttpConfigSchema>;

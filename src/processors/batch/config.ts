@@ -1,0 +1,16 @@
+/** Config of the `batch` processor, with the Collector's option names. */
+import { z } from 'zod';
+import { duration } from '../../config/units.ts';
+
+export const BATCH_TYPE = 'batch';
+
+export const batchConfigSchema = z.strictObject({
+  /** Send a batch at least this often. Default 200ms. */
+  timeout: duration.default(200),
+  /** Send a batch when it holds this many records or points. Default 8192. */
+  send_batch_size: z.number().int().positive().default(8192),
+  /** Split batches larger than this; 0 means no limit. Default 0. */
+  send_batch_max_size: z.number().int().nonnegative().default(0),
+});
+
+export type BatchConfig = z.output<typeof batchConfigSchema>;

@@ -1,0 +1,58 @@
+/**
+ * Config of the `logplex` receiver: Heroku's HTTPS drains (`heroku drains:add https://...`).
+ */
+import { z } from 'zod';
+import { hostPort, size } from '../../config/units.ts';
+
+export const LOGPLEX_TYPE = 'logplex';
+
+const resource = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
+
+export const logplexDrainSchema = z.strictObject({
+  /** The drain token, matched against the `Logplex-Drain-Token` header (`heroku drains --json`). */
+  token: z.string().min(1, 'the drain token is empty'),
+  /** Resource attributes of this drain's telemetry (`service.name: shop-web`). */
+  resource: resource.default({}),
+});
+
+export const logplexConfigSchema = z
+  .strictObject({
+    /** Where to listen. Default `127.0.0.1:8080`. */
+    endpoint: hostPort.default({ host: '127.0.0.1', port: 8080 }),
+    /** The POST path of the drain URL. Default `/logs`. */
+    path: z.string().startsWith('/', 'a path starts with /').default('/logs'),
+    /** The drains allowed in, by token. */
+    drains: z.array(logplexDrainSchema).default([]),
+    /** Basic auth, as in `https://user:password@host/logs`. */
+    basic_auth: z.strictObject({ username: z.string().min(1), password: z.string().min(1) }).optional(),
+    /** Accept any drain, token or not: an explicit opt-in. Default false. */
+    accept_any_drain: z.boolean().default(false),
+    /** Query parameters of the drain URL that become resource attributes: `{ app: service.name }`. */
+    resource_from_query: z.record(z.string(), z.string()).default({}),
+    /** The largest request body accepted (413 above it). Default 10MiB, far above Logplex's ~100 KB. */
+    max_request_body_size: size.default(10 * 1024 * 1024),
+  })
+  .superRefine((config, ctx) => {
+    const open = config.drains.length === 0 && config.basic_auth === undefined && !config.accept_any_drain;
+    if (open && !isLoopback(config.endpoint.host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endpoint'],
+        message:
+          `no drains and no basic_auth: refusing to accept anyone's logs on ${config.endpoint.host}:${config.endpoint.port}; ` +
+          'add drains (tokens) or basic_auth, or set accept_any_drain: true',
+      });
+    }
+    const tokens = new Set<string>();
+    config.drains.forEach((drain, i) => {
+      if (tokens.has(drain.token)) ctx.addIssue({ code: 'custom', path: ['drains', i, 'token'], message: 'this token is listed twice' });
+      tokens.add(drain.token);
+    });
+  });
+
+export type LogplexConfig = z.output<typeof logplexConfigSchema>;
+
+/** 127.0.0.0/8, ::1 and localhost: addresses no other machine reaches. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}

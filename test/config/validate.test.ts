@@ -1,0 +1,177 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { loadConfigFile, validateConfig } from '../../src/config/load.ts';
+import { parseDurationMs, parseSizeBytes } from '../../src/config/units.ts';
+
+const GOOD = `
+receivers:
+  logplex:
+    endpoint: 0.0.0.0:\${env:PORT:-8080}
+    drains:
+      - token: \${env:DRAIN_TOKEN}
+        resource: { service.name: shop-web }
+processors:
+  batch: {}
+exporters:
+  otlphttp/grafana:
+    endpoint: https://otlp-gateway.example.com/otlp
+    headers: { Authorization: "Basic \${env:GRAFANA_AUTH}" }
+  debug: {}
+service:
+  pipelines:
+    logs: { receivers: [logplex], processors: [batch], exporters: [otlphttp/grafana] }
+    metrics: { receivers: [logplex], processors: [batch], exporters: [otlphttp/grafana, debug] }
+`;
+
+function validate(yaml: string, env: NodeJS.ProcessEnv = {}) {
+  return validateConfig(parseYaml(yaml), env);
+}
+
+/** A minimal valid config with one part replaced. */
+function withParts(parts: { receivers?: string; processors?: string; exporters?: string; service?: string; extra?: string }): string {
+  return [
+    parts.receivers ?? 'receivers:\n  logplex: { drains: [ { token: d.x } ] }',
+    parts.processors ?? '',
+    parts.exporters ?? 'exporters:\n  debug: {}',
+    parts.service ?? 'service:\n  pipelines:\n    logs: { receivers: [logplex], exporters: [debug] }',
+    parts.extra ?? '',
+  ].join('\n');
+}
+
+describe('config', () => {
+  it('accepts a Collector-shaped config, expands ${env:...} and applies defaults', () => {
+    const { config, problems, warnings } = validate(GOOD, { PORT: '5000', DRAIN_TOKEN: 'd.abc', GRAFANA_AUTH: 'dXNlcjpwYXNz' });
+    expect(problems).toEqual([]);
+    expect(warnings).toEqual([]);
+    const logplex = config!.receivers.get('logplex')!;
+    expect(logplex).toMatchObject({ type: 'logplex', config: { endpoint: { host: '0.0.0.0', port: 5000 }, path: '/logs', drains: [{ token: 'd.abc', resource: { 'service.name': 'shop-web' } }], max_request_body_size: 10 * 1024 * 1024 } });
+    expect(config!.exporters.get('otlphttp/grafana')).toMatchObject({
+      type: 'otlphttp',
+      config: { endpoint: 'https://otlp-gateway.example.com/otlp', encoding: 'proto', compression: 'gzip', timeout: 10_000, headers: { Authorization: 'Basic dXNlcjpwYXNz' }, retry_on_failure: { enabled: true, max_elapsed_time: 300_000 }, sending_queue: { queue_size: 1000 } },
+    });
+    expect(config!.processors.get('batch')!.config).toEqual({ timeout: 200, send_batch_size: 8192, send_batch_max_size: 0 });
+    expect(config!.pipelines.get('metrics')).toEqual({ receivers: ['logplex'], processors: ['batch'], exporters: ['otlphttp/grafana', 'debug'] });
+  });
+
+  it('uses the default of ${env:VAR:-default} when the variable is unset or empty, and warns about unset ones without', () => {
+    const { config, warnings } = validate(GOOD, { PORT: '', DRAIN_TOKEN: 'd.abc' });
+    expect(config!.receivers.get('logplex')!.config).toMatchObject({ endpoint: { port: 8080 } });
+    expect(warnings).toEqual(['exporters.otlphttp/grafana.headers.Authorization: GRAFANA_AUTH is not set; it expands to an empty string']);
+  });
+
+  it('gives a value that is one reference the type its text reads as, and $$ a literal $', () => {
+    const yaml = withParts({ receivers: 'receivers:\n  logplex: { accept_any_drain: "${env:ANY}", path: "/logs$$x" }' });
+    const { config } = validate(yaml, { ANY: 'true' });
+    expect(config!.receivers.get('logplex')!.config).toMatchObject({ accept_any_drain: true, path: '/logs$x' });
+  });
+
+  it.each([
+    ['an unknown top-level key', withParts({ extra: 'extensions: {}' }), ['extensions: unknown key']],
+    ['an unknown component key', withParts({ receivers: 'receivers:\n  logplex: { drains: [ { token: d.x } ], pathh: /x }' }), ['receivers.logplex.pathh: unknown key']],
+    ['an unknown component type', withParts({ receivers: 'receivers:\n  logplex: { drains: [ { token: d.x } ] }\n  kafka: {}' }), ['receivers.kafka: unknown receiver type "kafka" (known: logplex)']],
+    ['a malformed component id', withParts({ exporters: 'exporters:\n  debug: {}\n  "Debug/x y": {}' }), ['exporters.Debug/x y: not a component id (type or type/name, such as otlphttp/grafana)']],
+    ['a wrong type', withParts({ processors: 'processors:\n  batch: { send_batch_size: lots }' , service: 'service:\n  pipelines:\n    logs: { receivers: [logplex], processors: [batch], exporters: [debug] }' }), ['processors.batch.send_batch_size: expected number, got string']],
+    ['a bad enum', withParts({ exporters: 'exporters:\n  debug: { verbosity: loud }' }), ['exporters.debug.verbosity: expected one of "basic", "normal", "detailed"']],
+    ['a bad endpoint', withParts({ receivers: 'receivers:\n  logplex: { endpoint: "localhost", drains: [ { token: d.x } ] }' }), ['receivers.logplex.endpoint: expected host:port such as 127.0.0.1:8080, got "localhost"']],
+    ['a bad exporter URL', withParts({ exporters: 'exporters:\n  debug: {}\n  otlphttp: { endpoint: "otlp.example.com:4318" }' }), ['exporters.otlphttp.endpoint: expected an http:// or https:// URL, got "otlp.example.com:4318"']],
+    ['an exporter without an endpoint', withParts({ exporters: 'exporters:\n  debug: {}\n  otlphttp: {}' }), ['exporters.otlphttp.endpoint: an endpoint is required (or both logs_endpoint and metrics_endpoint)']],
+    ['a bad duration', withParts({ exporters: 'exporters:\n  debug: {}\n  otlphttp: { endpoint: "http://127.0.0.1:4318", timeout: 10 seconds }' }), ['exporters.otlphttp.timeout: expected a duration such as 200ms, 10s or 1m30s, got "10 seconds"']],
+    ['a missing required key', withParts({ exporters: 'exporters:\n  debug: {}\n  file: {}' }), ['exporters.file.path: is required']],
+    ['an undefined component in a pipeline', withParts({ service: 'service:\n  pipelines:\n    logs: { receivers: [logplex], exporters: [debug, otlphttp] }' }), ['service.pipelines.logs.exporters[1]: exporter "otlphttp" is not defined under exporters']],
+    ['an unknown pipeline kind', withParts({ service: 'service:\n  pipelines:\n    traces: { receivers: [logplex], exporters: [debug] }' }), ['service.pipelines.traces: a pipeline id is logs or metrics, optionally /name (logs/backup)']],
+    ['a pipeline without exporters', withParts({ service: 'service:\n  pipelines:\n    logs: { receivers: [logplex] }' }), ['service.pipelines.logs.exporters: at least one exporter is required']],
+    ['no pipelines', withParts({ service: 'service: {}' }), ['service.pipelines: is required, with a logs and/or a metrics pipeline']],
+    ['a bad ${...} reference', withParts({ exporters: 'exporters:\n  debug: { verbosity: "${VERBOSITY}" }' }), ['exporters.debug.verbosity: "${VERBOSITY}" is not ${env:NAME} or ${env:NAME:-default}', 'exporters.debug.verbosity: expected one of "basic", "normal", "detailed"']],
+    ['a duplicated drain token', withParts({ receivers: 'receivers:\n  logplex: { drains: [ { token: d.x }, { token: d.x } ] }' }), ['receivers.logplex.drains[1].token: this token is listed twice']],
+    [
+      'an open receiver on a public address',
+      withParts({ receivers: 'receivers:\n  logplex: { endpoint: "0.0.0.0:8080" }' }),
+      ["receivers.logplex.endpoint: no drains and no basic_auth: refusing to accept anyone's logs on 0.0.0.0:8080; add drains (tokens) or basic_auth, or set accept_any_drain: true"],
+    ],
+  ])('names the key path of %s', (_name, yaml, expected) => {
+    const { config, problems } = validate(yaml);
+    expect(problems).toEqual(expected);
+    expect(config).toBeUndefined();
+  });
+
+  it('lets an open receiver listen on loopback, or anywhere when accept_any_drain says so', () => {
+    expect(validate(withParts({ receivers: 'receivers:\n  logplex: { endpoint: "127.0.0.1:8080" }' })).problems).toEqual([]);
+    expect(validate(withParts({ receivers: 'receivers:\n  logplex: { endpoint: "0.0.0.0:8080", accept_any_drain: true }' })).problems).toEqual([]);
+    expect(validate(withParts({ receivers: 'receivers:\n  logplex: { endpoint: "0.0.0.0:8080", basic_auth: { username: u, password: p } }' })).problems).toEqual([]);
+  });
+
+  it('collects every problem of a config at once', () => {
+    const yaml = 'receivers:\n  logplex: { pathh: /x }\nexporters:\n  debug: { verbosity: loud }\nservice:\n  pipelines:\n    logs: { receivers: [logplex], exporters: [nope] }';
+    expect(validate(yaml).problems).toEqual([
+      'receivers.logplex.pathh: unknown key',
+      'exporters.debug.verbosity: expected one of "basic", "normal", "detailed"',
+      'service.pipelines.logs.exporters[0]: exporter "nope" is not defined under exporters',
+    ]);
+  });
+
+  it('warns about components no pipeline uses', () => {
+    const { problems, warnings } = validate(withParts({ exporters: 'exporters:\n  debug: {}\n  file: { path: out.jsonl }' }));
+    expect(problems).toEqual([]);
+    expect(warnings).toEqual(['exporters.file: defined but used in no pipeline']);
+  });
+
+  it('reports unreadable files and YAML errors with where they are', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hod-cfg-'));
+    expect((await loadConfigFile(join(dir, 'none.yaml'))).problems).toEqual(['cannot read the config: no such file']);
+    writeFileSync(join(dir, 'broken.yaml'), 'receivers:\n  logplex: { endpoint: [\n');
+    const broken = await loadConfigFile(join(dir, 'broken.yaml'));
+    expect(broken.problems).toHaveLength(1);
+    expect(broken.problems[0]).toMatch(/^line \d+, column \d+: not valid YAML: /);
+  });
+
+  it('parses durations and sizes as the Collector writes them', () => {
+    expect(parseDurationMs('200ms')).toBe(200);
+    expect(parseDurationMs('1m30s')).toBe(90_000);
+    expect(parseDurationMs('1.5s')).toBe(1500);
+    expect(parseDurationMs('0')).toBe(0);
+    expect(parseDurationMs('10')).toBeNaN();
+    expect(parseSizeBytes('5MiB')).toBe(5 * 1024 * 1024);
+    expect(parseSizeBytes('100KB')).toBe(100_000);
+    expect(parseSizeBytes('1048576')).toBe(1048576);
+    expect(parseSizeBytes('lots')).toBeNaN();
+  });
+});
+
+describe('heroku-otel-drain validate', () => {
+  const BIN = new URL('../../bin/heroku-otel-drain.js', import.meta.url).pathname;
+  const run = promisify(execFile);
+  async function validateCli(args: string[], env: NodeJS.ProcessEnv = {}) {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [BIN, 'validate', ...args], { env: { ...process.env, ...env } });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code: number; stdout: string; stderr: string };
+      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
+  }
+
+  it('exits 0 for a valid config and names its pipelines', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'hod-cfg-')), 'ok.yaml');
+    writeFileSync(file, GOOD);
+    const { code, stdout } = await validateCli(['--config', file], { DRAIN_TOKEN: 'd.abc', GRAFANA_AUTH: 'x' });
+    expect(code).toBe(0);
+    expect(stdout).toBe(`${file}: valid: logs (logplex -> batch -> otlphttp/grafana); metrics (logplex -> batch -> otlphttp/grafana, debug)\n`);
+  });
+
+  it('exits 1 with every problem, one per line, and their count', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'hod-cfg-')), 'bad.yaml');
+    writeFileSync(file, 'receivers:\n  logplex: { pathh: /x }\nexporters:\n  debug: { verbosity: loud }\nservice:\n  pipelines:\n    logs: { receivers: [logplex], exporters: [debug] }\n');
+    const { code, stderr } = await validateCli(['--config', file]);
+    expect(code).toBe(1);
+    expect(stderr).toBe(`${file}: receivers.logplex.pathh: unknown key\n${file}: exporters.debug.verbosity: expected one of "basic", "normal", "detailed"\n${file}: 2 problems\n`);
+  });
+
+  it('exits 2 without --config', async () => {
+    expect(await validateCli([])).toMatchObject({ code: 2, stderr: 'heroku-otel-drain validate: --config FILE is required\n' });
+  });
+});
