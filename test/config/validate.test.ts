@@ -175,3 +175,14 @@ describe('heroku-otel-drain validate', () => {
     expect(await validateCli([])).toMatchObject({ code: 2, stderr: 'heroku-otel-drain validate: --config FILE is required\n' });
   });
 });
+
+describe('the README', () => {
+  it("shows a config that validates, with every key it names", async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Configuration'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const { problems } = validateConfig(parseYaml(yaml), { DRAIN_TOKEN: 'd.x', TOKEN: 't' });
+    expect(problems).toEqual([]);
+  });
+});
