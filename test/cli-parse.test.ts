@@ -99,7 +99,8 @@ describe('gzip captures', () => {
     expect(count(full.stdout)).toBe(2000);
     const cut = await parse([join(dir, 'cut.gz')]);
     expect(cut.code).toBe(0);
-    expect(cut.stderr).toBe('heroku-otel-drain parse: the gzip input ends early (truncated?): read what it holds\n');
+    // The last line may be cut in the middle and so be kept raw, with a note of its own.
+    expect(cut.stderr.split('\n')[0]).toBe('heroku-otel-drain parse: the gzip input ends early (truncated?): read what it holds');
     const n = count(cut.stdout);
     expect(n).toBeGreaterThan(0);
     expect(n).toBeLessThan(2000);
