@@ -11,18 +11,13 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { interpretLine } from '../heroku/classify.ts';
 import { CaptureReader } from '../heroku/input.ts';
-import { logsRequest, metricsRequest, type InstrumentationScope } from '../translate/otlp-json.ts';
+import { otlpJsonLines, type InstrumentationScope } from '../translate/otlp-json.ts';
 import { drainResource, resourceFromEnv } from '../translate/resource.ts';
-import { newTelemetryBatch, type Attributes, type LogRecordData, type MetricPointData } from '../translate/telemetry.ts';
+import { newTelemetryBatch, type Attributes } from '../translate/telemetry.ts';
 import { translateEvent } from '../translate/translate.ts';
 
 /** Records per request, at most: big enough to amortise the envelope, small enough to stream. */
 const RECORDS_PER_REQUEST = 512;
-/**
- * An output line stays under this many characters where it can (a single huge record cannot):
- * the Collector's otlpjsonfile receiver splits lines over 1 MiB by default, breaking their JSON.
- */
-const MAX_LINE_CHARS = 900_000;
 /** A capture with no line end in this much is processed as it is rather than held. */
 const MAX_CARRY_BYTES = 16 * 1024 * 1024;
 
@@ -96,18 +91,6 @@ async function* captureChunks(input: string, stdin: NodeJS.ReadableStream, warn:
   }
 }
 
-/** Encodes one request per output line, halving batches whose line would be too long. */
-function encodeLines(encode: (part: readonly (LogRecordData | MetricPointData)[]) => object, items: readonly (LogRecordData | MetricPointData)[], into: string[]): void {
-  const line = JSON.stringify(encode(items));
-  if (line.length <= MAX_LINE_CHARS || items.length === 1) {
-    into.push(line + '\n');
-    return;
-  }
-  const half = items.length >> 1;
-  encodeLines(encode, items.slice(0, half), into);
-  encodeLines(encode, items.slice(half), into);
-}
-
 export async function runParse(
   options: ParseOptions,
   scope: InstrumentationScope,
@@ -118,8 +101,6 @@ export async function runParse(
 ): Promise<ParseSummary> {
   const resource: Attributes = drainResource({ ...resourceFromEnv(env, warn), ...options.resource });
   const summary: ParseSummary = { lines: 0, frameProblems: 0, rawLines: 0 };
-  const encodeLogs = (records: readonly (LogRecordData | MetricPointData)[]) => logsRequest(resource, scope, records as LogRecordData[]);
-  const encodeMetrics = (points: readonly (LogRecordData | MetricPointData)[]) => metricsRequest(resource, scope, points as MetricPointData[]);
 
   /** Translates one piece of the capture that ends at a line end, writing as batches fill. */
   const translatePiece = async (piece: Buffer): Promise<void> => {
@@ -133,10 +114,7 @@ export async function runParse(
         if (batch.logs.length >= RECORDS_PER_REQUEST) break;
       }
       if (batch.logs.length === 0) break;
-      const lines: string[] = [];
-      encodeLines(encodeLogs, batch.logs, lines);
-      if (batch.metrics.length > 0) encodeLines(encodeMetrics, batch.metrics, lines);
-      await out(lines.join(''));
+      await out(otlpJsonLines(resource, scope, batch.logs, batch.metrics).join(''));
     }
     summary.lines += reader.stats.lines;
     summary.frameProblems += reader.stats.frameProblems;

@@ -126,3 +126,37 @@ export function metricsRequest(resource: Attributes, scope: InstrumentationScope
     resourceMetrics: [{ resource: { attributes: keyValues(resource) }, scopeMetrics: [{ scope, metrics: encoded }] }],
   };
 }
+
+/**
+ * An output line stays under this many characters where it can (a single huge record cannot):
+ * the Collector's otlpjsonfile receiver splits lines over 1 MiB by default, breaking their JSON.
+ */
+export const MAX_JSON_LINE_CHARS = 900_000;
+
+function pushLines<T>(encode: (part: readonly T[]) => object, items: readonly T[], into: string[]): void {
+  const line = JSON.stringify(encode(items));
+  if (line.length <= MAX_JSON_LINE_CHARS || items.length === 1) {
+    into.push(line + '\n');
+    return;
+  }
+  const half = items.length >> 1;
+  pushLines(encode, items.slice(0, half), into);
+  pushLines(encode, items.slice(half), into);
+}
+
+/**
+ * OTLP/JSON lines as the Collector's file exporter writes them: an ExportLogsServiceRequest line
+ * (and an ExportMetricsServiceRequest line when there are points), halving a batch whose line
+ * would pass MAX_JSON_LINE_CHARS.
+ */
+export function otlpJsonLines(
+  resource: Attributes,
+  scope: InstrumentationScope,
+  logs: readonly LogRecordData[],
+  metrics: readonly MetricPointData[],
+): string[] {
+  const lines: string[] = [];
+  if (logs.length > 0) pushLines((part: readonly LogRecordData[]) => logsRequest(resource, scope, part), logs, lines);
+  if (metrics.length > 0) pushLines((part: readonly MetricPointData[]) => metricsRequest(resource, scope, part), metrics, lines);
+  return lines;
+}
