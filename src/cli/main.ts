@@ -5,12 +5,20 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { InputError, runParse } from './parse-command.ts';
 import { runValidate } from './validate-command.ts';
+import { runStart } from './start-command.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
 
 const USAGE = `Usage: heroku-otel-drain <command> [options]
 
 Commands:
+  start [--config FILE]   (the default command)
+      Run the drain endpoint. Without --config, the embedded default reads the environment:
+      PORT, DRAIN_TOKENS (token[=service-name],...), DRAIN_BASIC_AUTH (user:password),
+      OTEL_EXPORTER_OTLP_ENDPOINT / _HEADERS / _PROTOCOL, OTEL_SERVICE_NAME,
+      OTEL_RESOURCE_ATTRIBUTES; with no endpoint it prints what it receives (debug exporter).
+      SIGTERM stops accepting, flushes everything accepted and exits.
+
   parse [FILE|-] [--resource key=value]...
       Read a capture (Logplex HTTPS bodies, syslog lines with or without octet counts,
       \`heroku logs\` output, gzip or plain) and write OTLP/JSON lines to stdout, one
@@ -123,6 +131,21 @@ async function validateCommand(args: string[]): Promise<number> {
   return code;
 }
 
+async function startCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (err) {
+    process.stderr.write(`heroku-otel-drain start: ${(err as Error).message.split('.')[0]} (see heroku-otel-drain --help)\n`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  return runStart(parsed.values.config);
+}
+
 export async function main(argv: string[]): Promise<number> {
   // `parse ... | head`: the reader going away is no error of ours.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -136,15 +159,15 @@ export async function main(argv: string[]): Promise<number> {
       return parseCommand(rest);
     case 'validate':
       return validateCommand(rest);
+    case 'start':
+      return startCommand(rest);
     case 'version':
     case '--version':
     case '-v':
       process.stdout.write(`${pkg.version}\n`);
       return 0;
     case undefined:
-      // No command is a usage error: the usage goes to stderr.
-      process.stderr.write(USAGE);
-      return 2;
+      return startCommand([]);
     case 'help':
     case '--help':
     case '-h':

@@ -23,6 +23,8 @@ export const logplexConfigSchema = z
     path: z.string().startsWith('/', 'a path starts with /').default('/logs'),
     /** The drains allowed in, by token. */
     drains: z.array(logplexDrainSchema).default([]),
+    /** Resource attributes of every drain's telemetry; a drain's own `resource` wins. */
+    resource: resource.default({}),
     /** Basic auth, as in `https://user:password@host/logs`. */
     basic_auth: z.strictObject({ username: z.string().min(1), password: z.string().min(1) }).optional(),
     /** Accept any drain, token or not: an explicit opt-in. Default false. */

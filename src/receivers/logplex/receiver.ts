@@ -74,10 +74,10 @@ export class LogplexReceiver {
     this._consume = consume;
     this._log = log;
     this._auth = new DrainAuth(
-      config.drains.map((d) => [d.token, { resource: drainResource(d.resource), fingerprint: drainFingerprint(d.token) }] as const),
+      config.drains.map((d) => [d.token, { resource: drainResource({ ...config.resource, ...d.resource }), fingerprint: drainFingerprint(d.token) }] as const),
       config.basic_auth,
     );
-    this._anyDrainResource = drainResource({});
+    this._anyDrainResource = drainResource(config.resource);
   }
 
   /** Where it listens, once started (the port is the real one when the config said 0). */

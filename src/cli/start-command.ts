@@ -1,0 +1,57 @@
+/**
+ * `heroku-otel-drain start [--config FILE]`: runs the service until SIGTERM or SIGINT, then stops
+ * accepting, flushes every queue and exits inside Heroku's 30 s grace period.
+ */
+import { defaultDocument } from '../config/default.ts';
+import { loadConfigFile, validateConfig, type ConfigResult } from '../config/load.ts';
+import { jsonLogger, type Level } from '../service/log.ts';
+import { Service } from '../service/service.ts';
+
+/** Heroku sends SIGKILL 30 s after SIGTERM: flushing must end before. */
+const SHUTDOWN_DEADLINE_MS = 25_000;
+
+export async function runStart(configPath: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const level = (['debug', 'info', 'warn', 'error'] as const).includes(env.LOG_LEVEL as Level) ? (env.LOG_LEVEL as Level) : 'info';
+  const log = jsonLogger(level);
+  let result: ConfigResult;
+  if (configPath !== undefined) {
+    result = await loadConfigFile(configPath, env);
+  } else {
+    const embedded = defaultDocument(env);
+    result = validateConfig(embedded.document, env);
+    result.problems.unshift(...embedded.problems);
+    result.warnings.unshift(...embedded.warnings);
+    if (embedded.problems.length > 0) result.config = undefined;
+  }
+  const source = configPath ?? 'the embedded default config';
+  for (const warning of result.warnings) log('warn', `${source}: ${warning}`);
+  if (result.config === undefined) {
+    for (const problem of result.problems) process.stderr.write(`heroku-otel-drain: ${source}: ${problem}\n`);
+    return 1;
+  }
+  let service: Service;
+  try {
+    service = new Service(result.config, log);
+    await service.start();
+  } catch (err) {
+    process.stderr.write(`heroku-otel-drain: cannot start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log('info', `${signal}: stopping; flushing what was accepted`);
+      service.shutdown(SHUTDOWN_DEADLINE_MS).then(
+        () => resolve(0),
+        (err: unknown) => {
+          log('error', `shutdown failed: ${(err as Error).message}`);
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * The embedded default config: what `heroku-otel-drain` runs with no config file, from the
+ * environment alone, so that a Heroku app of its own needs only config vars.
+ *
+ * - `PORT` (8080 if unset): where the logplex receiver listens, on every interface when drains or
+ *   basic auth are set, on loopback only otherwise (nobody else's logs get in by accident).
+ * - `DRAIN_TOKENS`: the drains allowed in, comma-separated `token` or `token=service-name`
+ *   (`d.9a1c...=shop-web,d.77b0...=shop-worker`); read the tokens with `heroku drains --json`.
+ * - `DRAIN_BASIC_AUTH`: `user:password`, as in the drain URL `https://user:password@host/logs`.
+ * - `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS` (`k=v,k2=v2`, percent-encoded),
+ *   `OTEL_EXPORTER_OTLP_PROTOCOL` (`http/protobuf`, the default, or `http/json`): the otlphttp
+ *   exporter; without an endpoint, the debug exporter prints to stdout.
+ * - `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`: the resource of every drain.
+ */
+import { resourceFromEnv } from '../translate/resource.ts';
+
+export interface DefaultDocument {
+  document: Record<string, unknown>;
+  /** Problems with the environment itself (a malformed variable), each naming the variable. */
+  problems: string[];
+  warnings: string[];
+}
+
+function otlpHeaders(raw: string | undefined, problems: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (raw ?? '').split(',')) {
+    if (pair.trim() === '') continue;
+    const eq = pair.indexOf('=');
+    try {
+      if (eq <= 0) throw new Error();
+      out[decodeURIComponent(pair.slice(0, eq).trim())] = decodeURIComponent(pair.slice(eq + 1).trim());
+    } catch {
+      problems.push(`OTEL_EXPORTER_OTLP_HEADERS: "${pair.split('=')[0]}..." is not key=value with percent-encoded parts`);
+    }
+  }
+  return out;
+}
+
+export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const drains: Array<{ token: string; resource: Record<string, string> }> = [];
+  for (const entry of (env.DRAIN_TOKENS ?? '').split(',')) {
+    const item = entry.trim();
+    if (item === '') continue;
+    const eq = item.indexOf('=');
+    const token = eq < 0 ? item : item.slice(0, eq).trim();
+    const service = eq < 0 ? '' : item.slice(eq + 1).trim();
+    drains.push({ token, resource: service ? { 'service.name': service } : {} });
+  }
+  let basicAuth: { username: string; password: string } | undefined;
+  if (env.DRAIN_BASIC_AUTH) {
+    const colon = env.DRAIN_BASIC_AUTH.indexOf(':');
+    if (colon <= 0 || colon === env.DRAIN_BASIC_AUTH.length - 1) problems.push('DRAIN_BASIC_AUTH: expected user:password');
+    else basicAuth = { username: env.DRAIN_BASIC_AUTH.slice(0, colon), password: env.DRAIN_BASIC_AUTH.slice(colon + 1) };
+  }
+  const open = drains.length === 0 && basicAuth === undefined;
+  const port = env.PORT?.trim() || '8080';
+  const logplex: Record<string, unknown> = {
+    endpoint: `${open ? '127.0.0.1' : '0.0.0.0'}:${port}`,
+    drains,
+    resource: resourceFromEnv(env, (message) => warnings.push(message)),
+    ...(basicAuth ? { basic_auth: basicAuth } : {}),
+  };
+  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  let exporterId = 'debug';
+  const exporters: Record<string, unknown> = {};
+  if (endpoint) {
+    const protocol = env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim() || 'http/protobuf';
+    if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
+      problems.push(`OTEL_EXPORTER_OTLP_PROTOCOL: "${protocol}" is not supported; use http/protobuf or http/json`);
+    }
+    exporterId = 'otlphttp';
+    exporters.otlphttp = { endpoint, encoding: protocol === 'http/json' ? 'json' : 'proto', headers: otlpHeaders(env.OTEL_EXPORTER_OTLP_HEADERS, problems) };
+  } else {
+    exporters.debug = { verbosity: 'basic' };
+  }
+  const pipeline = { receivers: ['logplex'], processors: ['batch'], exporters: [exporterId] };
+  const document = { receivers: { logplex }, processors: { batch: {} }, exporters, service: { pipelines: { logs: pipeline, metrics: pipeline } } };
+  // These values come from the environment already: a `$` in a password is a `$`, not a reference.
+  return { document: escapeDollars(document) as Record<string, unknown>, problems, warnings };
+}
+
+function escapeDollars(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/\$/g, '$$$$');
+  if (Array.isArray(value)) return value.map(escapeDollars);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeDollars(v)]));
+  return value;
+}

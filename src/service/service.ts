@@ -1,0 +1,127 @@
+/**
+ * The service: builds receivers, pipelines and exporters from a validated config, starts them in
+ * order, and stops them in the reverse order, flushing everything that was accepted.
+ */
+import type { SidecarConfig } from '../config/load.ts';
+import type { DebugConfig } from '../exporters/debug/config.ts';
+import { DebugExporter } from '../exporters/debug/exporter.ts';
+import type { Exporter } from '../exporters/exporter.ts';
+import type { FileConfig } from '../exporters/file/config.ts';
+import { FileExporter } from '../exporters/file/exporter.ts';
+import type { BatchConfig } from '../processors/batch/config.ts';
+import { isLoopback, type LogplexConfig } from '../receivers/logplex/config.ts';
+import { LogplexReceiver, type ReceivedBatch } from '../receivers/logplex/receiver.ts';
+import type { Attributes } from '../translate/telemetry.ts';
+import type { Logger } from './log.ts';
+import { Pipeline, type PipelineExporter, type Signal } from './pipeline.ts';
+import { NO_RETRY, type RetrySettings } from './retry.ts';
+
+/** Items a pipeline holds at most: about 1-2 KB each, so memory stays far under Heroku's 512 MB. */
+export const PIPELINE_CAPACITY = 50_000;
+
+export interface ExporterFactory {
+  (id: string, config: unknown, log: Logger): { exporter: Exporter; retry: RetrySettings };
+}
+
+/** Exporter types other than file and debug register here (otlphttp). */
+export const EXPORTER_FACTORIES: Record<string, ExporterFactory> = {
+  file: (id, config) => ({ exporter: new FileExporter(id, config as FileConfig), retry: { enabled: true, initialIntervalMs: 1000, maxIntervalMs: 30_000, maxElapsedMs: 300_000 } }),
+  debug: (id, config) => ({ exporter: new DebugExporter(id, config as DebugConfig), retry: NO_RETRY }),
+};
+
+const resourceKeys = new WeakMap<Attributes, string>();
+
+/** A stable key per resource object: batches of one drain go together. */
+function resourceKey(resource: Attributes): string {
+  let key = resourceKeys.get(resource);
+  if (key === undefined) {
+    key = JSON.stringify(resource);
+    resourceKeys.set(resource, key);
+  }
+  return key;
+}
+
+export class Service {
+  private readonly _receivers: Array<{ id: string; receiver: LogplexReceiver; open: boolean }> = [];
+  private readonly _pipelines: Pipeline[] = [];
+  private readonly _exporters = new Map<string, PipelineExporter>();
+  private readonly _log: Logger;
+  private _stopped = false;
+
+  constructor(config: SidecarConfig, log: Logger) {
+    this._log = log;
+    for (const [id, component] of config.exporters) {
+      const factory = EXPORTER_FACTORIES[component.type];
+      if (factory === undefined) throw new Error(`exporters.${id}: the ${component.type} exporter is not available in this version`);
+      this._exporters.set(id, factory(id, component.config, log));
+    }
+    const byReceiver = new Map<string, Pipeline[]>();
+    for (const [id, p] of config.pipelines) {
+      const signal: Signal = id.startsWith('logs') ? 'logs' : 'metrics';
+      const batchId = p.processors.find((pid) => config.processors.get(pid)?.type === 'batch');
+      const batch = batchId === undefined ? undefined : (config.processors.get(batchId)!.config as BatchConfig);
+      const pipeline = new Pipeline(
+        {
+          id,
+          signal,
+          exporters: p.exporters.map((e) => this._exporters.get(e)!),
+          capacity: PIPELINE_CAPACITY,
+          batch: batch && { timeoutMs: batch.timeout, sendBatchSize: batch.send_batch_size, sendBatchMaxSize: batch.send_batch_max_size },
+        },
+        log,
+      );
+      this._pipelines.push(pipeline);
+      for (const r of p.receivers) byReceiver.set(r, [...(byReceiver.get(r) ?? []), pipeline]);
+    }
+    for (const [id, component] of config.receivers) {
+      const pipelines = byReceiver.get(id) ?? [];
+      const consume = (batch: ReceivedBatch) => this._fanOut(pipelines, batch);
+      const settings = component.config as LogplexConfig;
+      const open = settings.drains.length === 0 && settings.basic_auth === undefined && !settings.accept_any_drain;
+      this._receivers.push({ id, receiver: new LogplexReceiver(settings, consume, log), open });
+    }
+  }
+
+  /** Offers a batch to every pipeline of its receiver, all or none, so a 503'd batch is not half taken. */
+  private _fanOut(pipelines: readonly Pipeline[], batch: ReceivedBatch): boolean {
+    const { logs, metrics } = batch.telemetry;
+    for (const p of pipelines) {
+      const n = p.signal === 'logs' ? logs.length : metrics.length;
+      if (n > 0 && p.held + n > PIPELINE_CAPACITY) return false;
+    }
+    const key = resourceKey(batch.resource);
+    for (const p of pipelines) p.offer(batch.resource, key, p.signal === 'logs' ? logs : metrics);
+    return true;
+  }
+
+  get receivers(): ReadonlyArray<{ id: string; receiver: LogplexReceiver; open: boolean }> {
+    return this._receivers;
+  }
+
+  get pipelines(): readonly Pipeline[] {
+    return this._pipelines;
+  }
+
+  async start(): Promise<void> {
+    for (const { id, receiver, open } of this._receivers) {
+      await receiver.start();
+      const { host, port } = receiver.address;
+      this._log('info', `${id}: listening on ${host}:${port}`, {
+        receiver: id,
+        ...(open && isLoopback(host) ? { note: 'loopback only: no drains or basic auth are set, so only this machine can send logs' } : {}),
+      });
+    }
+  }
+
+  /** Stops accepting, flushes every pipeline within `deadlineMs`, shuts exporters down. Safe twice. */
+  async shutdown(deadlineMs = 25_000): Promise<void> {
+    if (this._stopped) return;
+    this._stopped = true;
+    const started = Date.now();
+    await Promise.all(this._receivers.map(({ receiver }) => receiver.shutdown()));
+    await Promise.all(this._pipelines.map((p) => p.shutdown(Math.max(0, deadlineMs - (Date.now() - started)))));
+    await Promise.all([...this._exporters.values()].map(({ exporter }) => exporter.shutdown()));
+    for (const { id, receiver } of this._receivers) this._log('info', `${id}: stopped`, { receiver: id, ...receiver.counters });
+    for (const p of this._pipelines) this._log('info', 'pipeline stopped', { signal: p.signal, ...p.counters });
+  }
+}

@@ -1,0 +1,109 @@
+/** The sidecar as a process: started from a config or from the environment, fed real POSTs, stopped by SIGTERM. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeLogsRequest, withoutEmptyArrays } from '../support/otlp.ts';
+
+const BIN = new URL('../../bin/heroku-otel-drain.js', import.meta.url).pathname;
+const TOKEN = 'd.9a1c2b3d-1111-4222-8333-444455556666';
+
+function frame(msg: string): string {
+  return `${Buffer.byteLength(msg) + 1} ${msg}\n`;
+}
+const line = (i: number) => `<190>1 2024-05-01T12:00:00.${String(i).padStart(6, '0')}+00:00 host app web.1 - line ${i}`;
+
+let child: ChildProcess | undefined;
+afterEach(() => {
+  child?.kill('SIGKILL');
+  child = undefined;
+});
+
+/** Starts the sidecar; resolves with its port once it logs that it listens. */
+function startSidecar(args: string[], env: NodeJS.ProcessEnv): Promise<{ port: number; stdout: () => string; stderr: () => string; exited: Promise<number | null> }> {
+  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = proc;
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line; stderr: ${err}`)), 15_000);
+    proc.stderr!.on('data', (d) => {
+      err += d;
+      const m = /listening on [^:]+:(\d+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ port: Number(m[1]), stdout: () => out, stderr: () => err, exited });
+      }
+    });
+    proc.on('exit', () => reject(new Error(`exited early: ${err}`)));
+  });
+}
+
+describe('heroku-otel-drain start', () => {
+  it('takes POSTs from an allowed drain into the file exporter, exactly once, and flushes on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hod-start-'));
+    const out = join(dir, 'out.jsonl');
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `receivers:
+  logplex:
+    endpoint: 127.0.0.1:0
+    drains: [ { token: "\${env:DRAIN_TOKEN}", resource: { service.name: shop-web } } ]
+processors:
+  batch: { timeout: 10s }
+exporters:
+  file: { path: ${out} }
+service:
+  pipelines:
+    logs: { receivers: [logplex], processors: [batch], exporters: [file] }
+`,
+    );
+    const sidecar = await startSidecar(['start', '--config', config], { DRAIN_TOKEN: TOKEN });
+    const base = `http://127.0.0.1:${sidecar.port}/logs`;
+    const bodies = [0, 1, 2].map((b) => Array.from({ length: 100 }, (_, i) => frame(line(b * 100 + i))).join(''));
+    for (const [b, body] of bodies.entries()) {
+      const res = await fetch(base, { method: 'POST', body, headers: { 'logplex-drain-token': TOKEN, 'logplex-frame-id': `frame-${b}`, 'logplex-msg-count': '100' } });
+      expect(res.status).toBe(200);
+    }
+    // Logplex re-sends a batch whose answer it missed: acknowledged, not written twice.
+    expect((await fetch(base, { method: 'POST', body: bodies[0], headers: { 'logplex-drain-token': TOKEN, 'logplex-frame-id': 'frame-0' } })).status).toBe(200);
+    expect((await fetch(base, { method: 'POST', body: bodies[0], headers: { 'logplex-drain-token': 'd.wrong' } })).status).toBe(403);
+    // The batch processor holds them (10 s timeout): SIGTERM must flush.
+    child!.kill('SIGTERM');
+    expect(await sidecar.exited).toBe(0);
+    const requests = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const bodiesOut = requests.flatMap((r) => {
+      expect(decodeLogsRequest(r)).toEqual(withoutEmptyArrays(r));
+      return r.resourceLogs[0].scopeLogs[0].logRecords.map((rec: any) => rec.body.stringValue);
+    });
+    expect(bodiesOut.sort()).toEqual(Array.from({ length: 300 }, (_, i) => `line ${i}`).sort());
+    expect(requests[0].resourceLogs[0].resource.attributes).toContainEqual({ key: 'service.name', value: { stringValue: 'shop-web' } });
+    expect(sidecar.stderr()).not.toContain(TOKEN);
+  });
+
+  it('runs from the environment alone: loopback only without drains, the debug exporter without an endpoint', async () => {
+    const sidecar = await startSidecar([], { PORT: '0', OTEL_SERVICE_NAME: 'from-env' });
+    expect(sidecar.stderr()).toMatch(/listening on 127\.0\.0\.1:\d+.*loopback only/);
+    const res = await fetch(`http://127.0.0.1:${sidecar.port}/logs`, { method: 'POST', body: frame(line(1)) + frame(line(2)) });
+    expect(res.status).toBe(200);
+    child!.kill('SIGTERM');
+    expect(await sidecar.exited).toBe(0);
+    expect(sidecar.stdout()).toContain('debug: from-env: 2 log records, 0 metric points');
+  });
+
+  it('refuses to start on a config with problems, naming them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hod-start-'));
+    const config = join(dir, 'bad.yaml');
+    writeFileSync(config, 'receivers:\n  logplex: { endpoint: "0.0.0.0:8080" }\nexporters:\n  debug: {}\nservice:\n  pipelines:\n    logs: { receivers: [logplex], exporters: [debug] }\n');
+    const proc = spawn(process.execPath, [BIN, 'start', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    proc.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(err).toContain("receivers.logplex.endpoint: no drains and no basic_auth: refusing to accept anyone's logs on 0.0.0.0:8080");
+  });
+});
