@@ -1,14 +1,15 @@
 /**
  * A real OTLP decoding of what we emit: the protobuf code generated from opentelemetry-proto (as
- * shipped by @opentelemetry/otlp-transformer 0.205) encodes our OTLP/JSON to protobuf and back.
- * A field that the proto does not know, or a value of the wrong type, does not survive the round
- * trip, so comparing before and after proves the JSON is OTLP.
+ * @opentelemetry/otlp-transformer 0.205 ships it, installed under the alias otlp-proto-generated)
+ * encodes our OTLP/JSON to protobuf and back. A field that the proto does not know, or a value of
+ * the wrong type, does not survive the round trip, so comparing before and after proves the JSON
+ * is OTLP.
  */
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js') as any;
+const root = require('otlp-proto-generated/build/src/generated/root.js') as any;
 const v1 = root.opentelemetry.proto.collector;
 const LogsRequest = v1.logs.v1.ExportLogsServiceRequest;
 const MetricsRequest = v1.metrics.v1.ExportMetricsServiceRequest;
