@@ -7,6 +7,8 @@ import type { DebugConfig } from '../exporters/debug/config.ts';
 import { DebugExporter } from '../exporters/debug/exporter.ts';
 import type { Exporter } from '../exporters/exporter.ts';
 import type { FileConfig } from '../exporters/file/config.ts';
+import type { OtlphttpConfig } from '../exporters/otlphttp/config.ts';
+import { OtlphttpExporter } from '../exporters/otlphttp/exporter.ts';
 import { FileExporter } from '../exporters/file/exporter.ts';
 import type { BatchConfig } from '../processors/batch/config.ts';
 import { isLoopback, type LogplexConfig } from '../receivers/logplex/config.ts';
@@ -23,8 +25,16 @@ export interface ExporterFactory {
   (id: string, config: unknown, log: Logger): { exporter: Exporter; retry: RetrySettings };
 }
 
-/** Exporter types other than file and debug register here (otlphttp). */
+/** How each exporter type is built, with its retry_on_failure. */
 export const EXPORTER_FACTORIES: Record<string, ExporterFactory> = {
+  otlphttp: (id, config) => {
+    const c = config as OtlphttpConfig;
+    const r = c.retry_on_failure;
+    return {
+      exporter: new OtlphttpExporter(id, c),
+      retry: { enabled: r.enabled, initialIntervalMs: r.initial_interval, maxIntervalMs: r.max_interval, maxElapsedMs: r.max_elapsed_time },
+    };
+  },
   file: (id, config) => ({ exporter: new FileExporter(id, config as FileConfig), retry: { enabled: true, initialIntervalMs: 1000, maxIntervalMs: 30_000, maxElapsedMs: 300_000 } }),
   debug: (id, config) => ({ exporter: new DebugExporter(id, config as DebugConfig), retry: NO_RETRY }),
 };

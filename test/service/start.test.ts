@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeLogsRequest, withoutEmptyArrays } from '../support/otlp.ts';
+import { OtlpTestServer } from '../support/otlp-server.ts';
 
 const BIN = new URL('../../bin/heroku-otel-drain.js', import.meta.url).pathname;
 const TOKEN = 'd.9a1c2b3d-1111-4222-8333-444455556666';
@@ -106,4 +107,34 @@ service:
     expect(code).toBe(1);
     expect(err).toContain("receivers.logplex.endpoint: no drains and no basic_auth: refusing to accept anyone's logs on 0.0.0.0:8080");
   });
+
+  it('exports to the OTLP endpoint of the standard variables, losing nothing while the backend answers 503 for a while', async () => {
+    const backend = new OtlpTestServer();
+    const endpoint = await backend.start();
+    backend.script = [{ status: 503 }, { status: 503 }, { status: 429, headers: { 'retry-after': '1' } }];
+    try {
+      const sidecar = await startSidecar([], {
+        PORT: '0',
+        DRAIN_TOKENS: `${TOKEN}=shop-web`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=s%3Dcret',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test',
+      });
+      const body = Array.from({ length: 50 }, (_, i) => frame(line(i))).join('');
+      const res = await fetch(`http://127.0.0.1:${sidecar.port}/logs`, { method: 'POST', body, headers: { 'logplex-drain-token': TOKEN, 'logplex-frame-id': 'f1' } });
+      expect(res.status).toBe(200);
+      child!.kill('SIGTERM');
+      expect(await sidecar.exited).toBe(0);
+      const records = backend.logRecords();
+      expect(records.map((r: any) => r.body.stringValue).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `line ${i}`).sort());
+      const logsRequest = backend.requests.find((r) => r.path === '/v1/logs')!;
+      expect(logsRequest.headers['x-api-key']).toBe('s=cret');
+      expect(logsRequest.headers['content-type']).toBe('application/x-protobuf');
+      const resource = Object.fromEntries(logsRequest.body.resourceLogs[0].resource.attributes.map((a: any) => [a.key, a.value.stringValue]));
+      expect(resource).toEqual({ 'service.name': 'shop-web', 'deployment.environment.name': 'test', 'cloud.provider': 'heroku' });
+    } finally {
+      await backend.stop();
+    }
+  }, 60_000);
 });

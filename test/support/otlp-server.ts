@@ -1,0 +1,75 @@
+/**
+ * A local OTLP/HTTP backend for tests: decodes what it receives with the protobuf code generated
+ * from opentelemetry-proto (not with our encoder's inverse), or as OTLP/JSON, gunzipping first, and
+ * answers from a script of statuses (then 200).
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { gunzipSync } from 'node:zlib';
+
+const require = createRequire(import.meta.url);
+const root = require('otlp-proto-generated/build/src/generated/root.js') as any;
+const collector = root.opentelemetry.proto.collector;
+const TO_OBJECT = { longs: String, enums: Number, bytes: String, defaults: false, arrays: true };
+
+export interface ReceivedRequest {
+  path: string;
+  headers: IncomingMessage['headers'];
+  /** The request as a plain object; trace and span ids as hex. */
+  body: any;
+}
+
+function hexIds(value: any): any {
+  if (Array.isArray(value)) return value.map(hexIds);
+  if (value && typeof value === 'object') {
+    const out: any = {};
+    for (const [k, v] of Object.entries(value)) out[k] = (k === 'traceId' || k === 'spanId') && typeof v === 'string' ? Buffer.from(v, 'base64').toString('hex') : hexIds(v);
+    return out;
+  }
+  return value;
+}
+
+export class OtlpTestServer {
+  readonly requests: ReceivedRequest[] = [];
+  /** Statuses to answer with, in order; then 200. */
+  script: Array<{ status: number; headers?: Record<string, string>; body?: string }> = [];
+  private _server: Server | undefined;
+
+  async start(): Promise<string> {
+    this._server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const next = this.script.shift();
+        if (next && next.status !== 200) {
+          res.writeHead(next.status, { 'content-type': 'text/plain', ...next.headers });
+          res.end(next.body ?? 'scripted failure');
+          return;
+        }
+        let raw = Buffer.concat(chunks);
+        if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
+        const type = req.url === '/v1/logs' ? collector.logs.v1.ExportLogsServiceRequest : collector.metrics.v1.ExportMetricsServiceRequest;
+        const body = String(req.headers['content-type']).includes('json') ? JSON.parse(raw.toString('utf8')) : hexIds(type.toObject(type.decode(raw), TO_OBJECT));
+        this.requests.push({ path: req.url ?? '', headers: req.headers, body });
+        res.writeHead(200, { 'content-type': String(req.headers['content-type']) });
+        res.end(String(req.headers['content-type']).includes('json') ? '{}' : '');
+      });
+    });
+    await new Promise<void>((resolve) => this._server!.listen(0, '127.0.0.1', () => resolve()));
+    return `http://127.0.0.1:${(this._server!.address() as AddressInfo).port}`;
+  }
+
+  /** Every log record received, in order. */
+  logRecords(): any[] {
+    return this.requests.filter((r) => r.path === '/v1/logs').flatMap((r) => r.body.resourceLogs.flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords)));
+  }
+
+  metrics(): any[] {
+    return this.requests.filter((r) => r.path === '/v1/metrics').flatMap((r) => r.body.resourceMetrics.flatMap((rm: any) => rm.scopeMetrics.flatMap((sm: any) => sm.metrics)));
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this._server ? this._server.close(() => resolve()) : resolve()));
+  }
+}
