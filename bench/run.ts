@@ -19,6 +19,7 @@ import { MICRO_BASELINES, microInputs, microScenarios } from './micro.ts';
 import { checkFairness } from './fairness.ts';
 import { formatHot, hotFunctions, startProfile, stopProfile } from './profile.ts';
 import { readFileSync } from 'node:fs';
+import { runE2e } from './e2e.ts';
 
 function envInt(name: string, fallback: number): number {
   const v = process.env[name];
@@ -126,3 +127,18 @@ if (PROFILE) {
   console.log(formatHot(hotFunctions(JSON.parse(readFileSync(PROFILE, 'utf8'))), 15));
 }
 if (Number.isNaN(sink)) console.log('sink', sink);
+
+// End to end, through real processes and sockets (BENCH_E2E=0 skips it; BENCH_E2E_LINES sizes it).
+if (process.env.BENCH_E2E !== '0' && !FILTER) {
+  const e2eLines = envInt('BENCH_E2E_LINES', 200_000);
+  console.log(`\nend to end: ${e2eLines.toLocaleString('en-US')} lines in POSTs of ~100 lines, 8 in flight, into a local OTLP sink (protobuf, gzip)`);
+  const e2e = await runE2e(e2eLines);
+  const ceiling = e2e.find((r) => r.bench.startsWith('e2e ceiling'))!;
+  console.log('scenario                            lines/s  vs ceiling  p50 ms  p99 ms  peak RSS MB   lost');
+  for (const r of e2e) {
+    console.log(
+      `${r.bench.padEnd(34)} ${String(r.lines_per_s).padStart(8)} ${((r.lines_per_s / ceiling.lines_per_s) * 100).toFixed(0).padStart(10)}% ${String(r.p50_ms).padStart(7)} ${String(r.p99_ms).padStart(7)} ${String(r.peak_rss_mb).padStart(12)} ${String(r.lines_lost).padStart(6)}`,
+    );
+  }
+  for (const r of e2e) console.log(JSON.stringify({ ...r, vs_ceiling: Number((r.lines_per_s / ceiling.lines_per_s).toFixed(2)) }));
+}

@@ -1,0 +1,164 @@
+/**
+ * End to end: Logplex POSTs of ~100 lines (the router-heavy mix) from this process, through a
+ * server in its own process, into a local OTLP sink (protobuf, gzip) in a third. For
+ * heroku-otel-drain, for the naive SDK-defaults pipeline, and for a server that discards what it
+ * receives (the ceiling). Prints lines/s, p50/p99 POST latency, the server's peak RSS and the
+ * lines lost, and one JSON line per scenario.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateMix, toLogplexBodies, type Body } from './mix.ts';
+
+const NODE = process.execPath;
+const ROOT = new URL('../', import.meta.url).pathname;
+
+export interface E2eResult {
+  bench: string;
+  lines_per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+  peak_rss_mb: number;
+  lines_sent: number;
+  lines_received: number;
+  lines_lost: number;
+  retried_posts: number;
+}
+
+/** Starts a child that prints its port first; resolves with the process and the port. */
+function child(args: string[], env: NodeJS.ProcessEnv = {}, portFrom: 'stdout' | 'stderr' = 'stdout'): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawn(NODE, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`no port from ${args.join(' ')}: ${text}`)), 20_000);
+    const stream = portFrom === 'stdout' ? proc.stdout! : proc.stderr!;
+    stream.on('data', (d) => {
+      text += d;
+      const m = portFrom === 'stdout' ? /^(\d+)\n/.exec(text) : /listening on [^:]+:(\d+)/.exec(text);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, port: Number(m[1]) });
+      }
+    });
+  });
+}
+
+function peakRssMb(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
+    return Math.round(kb / 1024);
+  } catch {
+    return NaN;
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function sinkCount(port: number): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${port}/count`);
+  return ((await res.json()) as { records: number }).records;
+}
+
+/** Sends every body with `concurrency` POSTs in flight; a 503 is retried as Logplex would. */
+async function load(url: string, bodies: readonly Body[], concurrency: number): Promise<{ seconds: number; latencies: number[]; sent: number; retried: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  let sent = 0;
+  let retried = 0;
+  const started = performance.now();
+  async function worker(): Promise<void> {
+    while (next < bodies.length) {
+      const body = bodies[next++]!;
+      for (let attempt = 0; ; attempt++) {
+        const t = performance.now();
+        const res = await fetch(url, {
+          method: 'POST',
+          body: body.buf,
+          headers: { 'content-type': 'application/logplex-1', 'logplex-msg-count': String(body.lines), 'logplex-frame-id': `f${body.buf.length}-${next}` },
+        });
+        await res.arrayBuffer();
+        latencies.push(performance.now() - t);
+        if (res.status === 200) {
+          sent += body.lines;
+          break;
+        }
+        retried++;
+        await new Promise((r) => setTimeout(r, 50 * Math.min(attempt + 1, 10)));
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { seconds: (performance.now() - started) / 1000, latencies, sent, retried };
+}
+
+/** Waits until the sink holds `expected` records, or its count stops moving for `quietMs`. */
+async function drained(sinkPort: number, expected: number, quietMs = 3000, maxMs = 60_000): Promise<number> {
+  const start = Date.now();
+  let last = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const n = await sinkCount(sinkPort);
+    if (n >= expected) return n;
+    if (n !== last) {
+      last = n;
+      lastChange = Date.now();
+    }
+    if (Date.now() - lastChange > quietMs || Date.now() - start > maxMs) return n;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function scenario(name: string, bodies: readonly Body[], start: (sinkUrl: string) => Promise<{ proc: ChildProcess; port: number; path: string }>, hasSink: boolean): Promise<E2eResult> {
+  const sink = await child(['bench/e2e-sink.ts']);
+  const sinkUrl = `http://127.0.0.1:${sink.port}`;
+  const server = await start(sinkUrl);
+  try {
+    const r = await load(`http://127.0.0.1:${server.port}${server.path}`, bodies, 8);
+    // Lines/s is what made it through: until the sink holds them (the ceiling keeps nothing).
+    const received = hasSink ? await drained(sink.port, r.sent) : r.sent;
+    const sorted = r.latencies.sort((a, b) => a - b);
+    return {
+      bench: name,
+      lines_per_s: Math.round(r.sent / r.seconds),
+      p50_ms: Number(percentile(sorted, 50).toFixed(1)),
+      p99_ms: Number(percentile(sorted, 99).toFixed(1)),
+      peak_rss_mb: peakRssMb(server.proc.pid!),
+      lines_sent: r.sent,
+      lines_received: received,
+      lines_lost: r.sent - received,
+      retried_posts: r.retried,
+    };
+  } finally {
+    server.proc.kill('SIGTERM');
+    await new Promise((r) => server.proc.once('exit', r));
+    sink.proc.kill('SIGKILL');
+  }
+}
+
+export async function runE2e(lines: number): Promise<E2eResult[]> {
+  const bodies = toLogplexBodies(generateMix(lines, 7), 100 * 300); // ~100 lines per POST
+  const dir = mkdtempSync(join(tmpdir(), 'hod-e2e-'));
+  const results: E2eResult[] = [];
+  results.push(
+    await scenario('e2e heroku-otel-drain', bodies, async (sinkUrl) => {
+      const config = join(dir, 'config.yaml');
+      writeFileSync(
+        config,
+        `receivers:\n  logplex: { endpoint: "127.0.0.1:0", accept_any_drain: true }\nprocessors:\n  batch: {}\nexporters:\n  otlphttp: { endpoint: "${sinkUrl}", encoding: proto, compression: gzip }\nservice:\n  pipelines:\n    logs: { receivers: [logplex], processors: [batch], exporters: [otlphttp] }\n`,
+      );
+      const c = await child(['bin/heroku-otel-drain.js', 'start', '--config', config], { LOG_LEVEL: 'info' }, 'stderr');
+      return { ...c, path: '/logs' };
+    }, true),
+  );
+  results.push(await scenario('e2e naive SDK defaults', bodies, async (sinkUrl) => ({ ...(await child(['bench/e2e-naive.ts', sinkUrl])), path: '/logs' }), true));
+  results.push(await scenario('e2e ceiling (receive and discard)', bodies, async () => ({ ...(await child(['bench/e2e-ceiling.ts'])), path: '/logs' }), false));
+  return results;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const r of await runE2e(Number(process.env.BENCH_E2E_LINES ?? 200_000))) console.log(JSON.stringify(r));
+}
