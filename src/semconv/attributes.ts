@@ -53,6 +53,10 @@ export const ATTR_EXCEPTION_MESSAGE = 'exception.message';
 export const ATTR_EXCEPTION_TYPE = 'exception.type';
 /** The error's stack, when the JSON error is an object with one. */
 export const ATTR_EXCEPTION_STACKTRACE = 'exception.stacktrace';
+/** The component id in the config (`logplex`, `otlphttp/grafana`). */
+export const ATTR_OTEL_COMPONENT_NAME = 'otel.component.name';
+/** The component type (`logplex`, `otlphttp`, `file`, `debug`). */
+export const ATTR_OTEL_COMPONENT_TYPE = 'otel.component.type';
 /** The coarse kind of the line, as alert rules and dashboards group them. */
 export const ATTR_HEROKU_LOG_KIND = 'heroku.log.kind';
 /** A router access or error line. */
@@ -181,3 +185,21 @@ export const ATTR_HEROKU_POSTGRES_LEVEL = 'heroku.postgres.level';
 export const ATTR_HEROKU_POSTGRES_PREFIX = 'heroku.postgres.';
 /** An l2met `unique#name=value` measurement's value (`heroku.l2met.unique.<name>`). Template: the key follows this prefix. */
 export const ATTR_HEROKU_L2MET_UNIQUE_PREFIX = 'heroku.l2met.unique.';
+/** What became of lines, requests or items. */
+export const ATTR_HEROKU_OTEL_DRAIN_OUTCOME = 'heroku.otel_drain.outcome';
+/** Taken into the pipeline. */
+export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_ACCEPTED = 'accepted';
+/** A re-sent batch (same Logplex-Frame-Id) */
+export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_DUPLICATE = 'duplicate';
+/** Refused with a 4xx or 503 (error.type says why). */
+export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_REJECTED = 'rejected';
+/** Delivered by an exporter. */
+export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_EXPORTED = 'exported';
+/** Refused for good by the backend. */
+export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_FAILED = 'failed';
+/** Not exported before the shutdown deadline. */
+export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_DROPPED = 'dropped';
+/** Not taken by a full pipeline (the receiver answered 503). */
+export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_REFUSED = 'refused';
+/** The pipeline id (`logs`, `metrics`, `logs/backup`). */
+export const ATTR_HEROKU_OTEL_DRAIN_PIPELINE = 'heroku.otel_drain.pipeline';

@@ -111,6 +111,14 @@ export const METRIC_HEROKU_PGBOUNCER_AVG_RECV = 'heroku.pgbouncer.avg_recv';
 export const METRIC_HEROKU_PGBOUNCER_AVG_SENT = 'heroku.pgbouncer.avg_sent';
 /** Messages Heroku dropped before delivery (L10-L13 lines), as delta sums. Instrument: counter; unit: `{message}`. */
 export const METRIC_HEROKU_LOGPLEX_DROPPED_MESSAGES = 'heroku.logplex.dropped_messages';
+/** Lines a receiver took (accepted) or acknowledged without emitting again (duplicate); delta sums every report. Instrument: counter; unit: `{line}`. */
+export const METRIC_HEROKU_OTEL_DRAIN_RECEIVER_LINES = 'heroku.otel_drain.receiver.lines';
+/** Requests a receiver refused, by reason (error.type: unauthenticated, unknown_token, too_large, queue_full, shutting_down...). Instrument: counter; unit: `{request}`. */
+export const METRIC_HEROKU_OTEL_DRAIN_RECEIVER_REQUESTS = 'heroku.otel_drain.receiver.requests';
+/** Log records or metric points by outcome: exported or failed per exporter, refused by a full pipeline, dropped at shutdown. Instrument: counter; unit: `{item}`. */
+export const METRIC_HEROKU_OTEL_DRAIN_PIPELINE_ITEMS = 'heroku.otel_drain.pipeline.items';
+/** Items a pipeline holds (queued, batching or being exported): its memory in use. Instrument: gauge; unit: `{item}`. */
+export const METRIC_HEROKU_OTEL_DRAIN_PIPELINE_HELD = 'heroku.otel_drain.pipeline.held';
 /** The unit of every metric the registry names, by metric name. */
 export const METRIC_UNITS: Readonly<Record<string, string>> = {
   'http.server.request.duration': 's',
@@ -169,4 +177,8 @@ export const METRIC_UNITS: Readonly<Record<string, string>> = {
   'heroku.pgbouncer.avg_recv': 'By/s',
   'heroku.pgbouncer.avg_sent': 'By/s',
   'heroku.logplex.dropped_messages': '{message}',
+  'heroku.otel_drain.receiver.lines': '{line}',
+  'heroku.otel_drain.receiver.requests': '{request}',
+  'heroku.otel_drain.pipeline.items': '{item}',
+  'heroku.otel_drain.pipeline.held': '{item}',
 };

@@ -17,6 +17,9 @@ import type { Attributes } from '../translate/telemetry.ts';
 import type { Logger } from './log.ts';
 import { Pipeline, type PipelineExporter, type Signal } from './pipeline.ts';
 import { NO_RETRY, type RetrySettings } from './retry.ts';
+import { SelfTelemetry } from './self-telemetry.ts';
+import { drainResource } from '../translate/resource.ts';
+import pkg from '../../package.json' with { type: 'json' };
 
 /** Items a pipeline holds at most: about 1-2 KB each, so memory stays far under Heroku's 512 MB. */
 export const PIPELINE_CAPACITY = 50_000;
@@ -51,15 +54,29 @@ function resourceKey(resource: Attributes): string {
   return key;
 }
 
+/** How often the sidecar reports its own counters through the metrics pipelines. */
+export const SELF_TELEMETRY_INTERVAL_MS = 10_000;
+
+export interface ServiceOptions {
+  /** Default SELF_TELEMETRY_INTERVAL_MS; 0 turns the periodic report off (one still goes out at shutdown). */
+  selfTelemetryIntervalMs?: number;
+}
+
 export class Service {
   private readonly _receivers: Array<{ id: string; receiver: LogplexReceiver; open: boolean }> = [];
   private readonly _pipelines: Pipeline[] = [];
   private readonly _exporters = new Map<string, PipelineExporter>();
   private readonly _log: Logger;
+  private readonly _pipelineIds = new Map<Pipeline, string>();
+  private readonly _selfTelemetry = new SelfTelemetry();
+  private readonly _selfResource = drainResource({ 'service.name': pkg.name, 'service.version': pkg.version });
+  private readonly _selfTelemetryIntervalMs: number;
+  private _selfTimer: NodeJS.Timeout | undefined;
   private _stopped = false;
 
-  constructor(config: SidecarConfig, log: Logger) {
+  constructor(config: SidecarConfig, log: Logger, options: ServiceOptions = {}) {
     this._log = log;
+    this._selfTelemetryIntervalMs = options.selfTelemetryIntervalMs ?? SELF_TELEMETRY_INTERVAL_MS;
     for (const [id, component] of config.exporters) {
       const factory = EXPORTER_FACTORIES[component.type];
       if (factory === undefined) throw new Error(`exporters.${id}: the ${component.type} exporter is not available in this version`);
@@ -81,6 +98,7 @@ export class Service {
         log,
       );
       this._pipelines.push(pipeline);
+      this._pipelineIds.set(pipeline, id);
       for (const r of p.receivers) byReceiver.set(r, [...(byReceiver.get(r) ?? []), pipeline]);
     }
     for (const [id, component] of config.receivers) {
@@ -112,7 +130,22 @@ export class Service {
     return this._pipelines;
   }
 
+  /** Sends the counters' changes through every metrics pipeline. */
+  private _reportSelf(): void {
+    const points = this._selfTelemetry.report(
+      this._receivers.map(({ id, receiver }) => ({ id, type: 'logplex', counters: receiver.counters })),
+      this._pipelines.map((p) => ({ id: this._pipelineIds.get(p)!, held: p.held, counters: p.counters })),
+      Date.now() * 1000,
+    );
+    const key = resourceKey(this._selfResource);
+    for (const p of this._pipelines) if (p.signal === 'metrics') p.offer(this._selfResource, key, points);
+  }
+
   async start(): Promise<void> {
+    if (this._selfTelemetryIntervalMs > 0) {
+      this._selfTimer = setInterval(() => this._reportSelf(), this._selfTelemetryIntervalMs);
+      this._selfTimer.unref();
+    }
     for (const { id, receiver, open } of this._receivers) {
       await receiver.start();
       const { host, port } = receiver.address;
@@ -129,6 +162,9 @@ export class Service {
     this._stopped = true;
     const started = Date.now();
     await Promise.all(this._receivers.map(({ receiver }) => receiver.shutdown()));
+    clearInterval(this._selfTimer);
+    // A last report while the pipelines still take points: the final counts reach the backend.
+    this._reportSelf();
     await Promise.all(this._pipelines.map((p) => p.shutdown(Math.max(0, deadlineMs - (Date.now() - started)))));
     await Promise.all([...this._exporters.values()].map(({ exporter }) => exporter.shutdown()));
     for (const { id, receiver } of this._receivers) this._log('info', `${id}: stopped`, { receiver: id, ...receiver.counters });
