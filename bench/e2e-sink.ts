@@ -24,7 +24,7 @@ const server = createServer((req, res) => {
     if (req.url === '/v1/logs') {
       let raw = Buffer.concat(chunks);
       if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
-      const request = LogsRequest.decode(raw);
+      const request = String(req.headers['content-type']).includes('json') ? JSON.parse(raw.toString('utf8')) : LogsRequest.decode(raw);
       for (const rl of request.resourceLogs) for (const sl of rl.scopeLogs) records += sl.logRecords.length;
     }
     res.writeHead(200, { 'content-type': 'application/x-protobuf' });

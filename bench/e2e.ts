@@ -24,6 +24,19 @@ export interface E2eResult {
   lines_received: number;
   lines_lost: number;
   retried_posts: number;
+  /** CPU seconds the server and the sink used: on 2 cores, the sink's share is taken from the server. */
+  server_cpu_s: number;
+  sink_cpu_s: number;
+}
+
+/** User + system CPU seconds of a live process, from /proc. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return Number(((Number(fields[11]) + Number(fields[12])) / 100).toFixed(2));
+  } catch {
+    return NaN;
+  }
 }
 
 /** Starts a child that prints its port first; resolves with the process and the port. */
@@ -131,6 +144,8 @@ async function scenario(name: string, bodies: readonly Body[], start: (sinkUrl: 
       lines_received: received,
       lines_lost: r.sent - received,
       retried_posts: r.retried,
+      server_cpu_s: cpuSeconds(server.proc.pid!),
+      sink_cpu_s: cpuSeconds(sink.proc.pid!),
     };
   } finally {
     server.proc.kill('SIGTERM');
@@ -148,7 +163,7 @@ export async function runE2e(lines: number): Promise<E2eResult[]> {
       const config = join(dir, 'config.yaml');
       writeFileSync(
         config,
-        `receivers:\n  logplex: { endpoint: "127.0.0.1:0", accept_any_drain: true }\nprocessors:\n  batch: {}\nexporters:\n  otlphttp: { endpoint: "${sinkUrl}", encoding: proto, compression: gzip }\nservice:\n  pipelines:\n    logs: { receivers: [logplex], processors: [batch], exporters: [otlphttp] }\n`,
+        `receivers:\n  logplex: { endpoint: "127.0.0.1:0", accept_any_drain: true }\nprocessors:\n  batch: {}\nexporters:\n  otlphttp: { endpoint: "${sinkUrl}", encoding: ${process.env.BENCH_E2E_ENCODING ?? 'proto'}, compression: gzip }\nservice:\n  pipelines:\n    logs: { receivers: [logplex], processors: [batch], exporters: [otlphttp] }\n`,
       );
       const c = await child(['bin/heroku-otel-drain.js', 'start', '--config', config], { LOG_LEVEL: 'info' }, 'stderr');
       return { ...c, path: '/logs' };
