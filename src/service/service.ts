@@ -103,6 +103,11 @@ export class Service {
     }
     for (const [id, component] of config.receivers) {
       const pipelines = byReceiver.get(id) ?? [];
+      // A receiver no pipeline reads from would accept data into nowhere: it is not started.
+      if (pipelines.length === 0) {
+        log('warn', `${id}: in no pipeline, so not started`, { receiver: id });
+        continue;
+      }
       const consume = (batch: ReceivedBatch) => this._fanOut(pipelines, batch);
       const settings = component.config as LogplexConfig;
       const open = settings.drains.length === 0 && settings.basic_auth === undefined && !settings.accept_any_drain;

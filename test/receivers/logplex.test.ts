@@ -136,3 +136,22 @@ describe('logplex receiver', () => {
     await expect(fetch(base + '/healthz')).rejects.toThrow();
   });
 });
+
+describe('logplex receiver, streamed bodies', () => {
+  it('answers 413 to a chunked body that grows past the limit', async () => {
+    const got: ReceivedBatch[] = [];
+    const base = await startReceiver({ accept_any_drain: true, max_request_body_size: 2000 }, (b) => (got.push(b), true));
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${base}/logs`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', reject);
+      for (let i = 0; i < 10; i++) req.write(frame(ROUTER));
+      req.end();
+    });
+    expect(status).toBe(413);
+    expect(got).toEqual([]);
+  });
+});

@@ -154,8 +154,9 @@ export class LogplexReceiver {
       if (size > limit) {
         tooLarge = true;
         chunks.length = 0;
+        // Answer first, then close: destroying the socket at once could lose the 413 itself.
+        res.once('finish', () => req.destroy());
         this._reject(res, 413, 'too_large', { connection: 'close' });
-        req.destroy();
         return;
       }
       chunks.push(chunk);
