@@ -26,7 +26,7 @@ import {
 } from '../src/translate/severity.ts';
 import { toBaseUnit } from '../src/translate/units.ts';
 import type { Attributes, LogRecordData, TelemetryBatch } from '../src/translate/telemetry.ts';
-import { HTTP_DURATION_BUCKETS, DEFAULT_BUCKETS, PLATFORM_EVENT_NAMES } from '../src/translate/translate.ts';
+import { API_EVENT_NAMES, HTTP_DURATION_BUCKETS, DEFAULT_BUCKETS, PLATFORM_EVENT_NAMES } from '../src/translate/translate.ts';
 import type { Body } from './mix.ts';
 import type { Scenario } from './harness.ts';
 
@@ -1000,21 +1000,9 @@ function naiveMapPlatform(line: NaiveLine, ev: NaivePlatform, observed: number, 
   out.logs.push(logRecord(line, observed, severity, line.text, eventName, attrs));
 }
 
-const API_NAMES: Record<string, string> = {
-  release: E.EVENT_HEROKU_API_RELEASE,
-  deploy: E.EVENT_HEROKU_API_DEPLOY,
-  rollback: E.EVENT_HEROKU_API_ROLLBACK,
-  config_change: E.EVENT_HEROKU_API_CONFIG_CHANGE,
-  scale: E.EVENT_HEROKU_API_SCALE,
-  addon_change: E.EVENT_HEROKU_API_ADDON_CHANGE,
-  command: E.EVENT_HEROKU_API_COMMAND,
-  maintenance: E.EVENT_HEROKU_API_MAINTENANCE,
-  build: E.EVENT_HEROKU_API_BUILD,
-  other: E.EVENT_HEROKU_API_EVENT,
-};
 
 function naiveMapApi(line: NaiveLine, ev: NaiveApi, observed: number, out: TelemetryBatch): void {
-  const eventName = API_NAMES[ev.type]!;
+  const eventName = (API_EVENT_NAMES as Readonly<Record<string, string>>)[ev.type]!;
   const attrs = envelope(line, 'api', eventName, line.procId);
   setDefined(attrs, {
     [A.ATTR_HEROKU_API_ACTION]: ev.action,

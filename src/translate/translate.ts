@@ -520,7 +520,7 @@ function translatePlatform(line: HerokuLine, ev: PlatformEvent, observed: number
   out.logs.push(record(line, observed, platformSeverity(ev), line.text, eventName, attrs));
 }
 
-const API_EVENT_NAMES: Readonly<Record<ApiEvent['type'], string>> = {
+export const API_EVENT_NAMES: Readonly<Record<ApiEvent['type'], string>> = {
   release: E.EVENT_HEROKU_API_RELEASE,
   deploy: E.EVENT_HEROKU_API_DEPLOY,
   rollback: E.EVENT_HEROKU_API_ROLLBACK,
