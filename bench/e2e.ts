@@ -125,7 +125,9 @@ async function drained(sinkPort: number, expected: number, quietMs = 3000, maxMs
   }
 }
 
-async function scenario(name: string, bodies: readonly Body[], start: (sinkUrl: string) => Promise<{ proc: ChildProcess; port: number; path: string }>, hasSink: boolean): Promise<E2eResult> {
+async function scenario(name: string, bodies: readonly Body[], start: (sinkUrl: string) => Promise<{ proc: ChildProcess; port: number; path: string }>, hasSink: boolean): Promise<E2eResult | undefined> {
+  // BENCH_E2E_FILTER, a regular expression over scenario names, runs only those.
+  if (process.env.BENCH_E2E_FILTER && !new RegExp(process.env.BENCH_E2E_FILTER).test(name)) return undefined;
   const sink = await child(['bench/e2e-sink.ts']);
   const sinkUrl = `http://127.0.0.1:${sink.port}`;
   const server = await start(sinkUrl);
@@ -157,21 +159,29 @@ async function scenario(name: string, bodies: readonly Body[], start: (sinkUrl: 
 export async function runE2e(lines: number): Promise<E2eResult[]> {
   const bodies = toLogplexBodies(generateMix(lines, 7), 100 * 300); // ~100 lines per POST
   const dir = mkdtempSync(join(tmpdir(), 'hod-e2e-'));
-  const results: E2eResult[] = [];
+  const results: (E2eResult | undefined)[] = [];
   results.push(
     await scenario('e2e heroku-otel-drain', bodies, async (sinkUrl) => {
       const config = join(dir, 'config.yaml');
       writeFileSync(
         config,
-        `receivers:\n  logplex: { endpoint: "127.0.0.1:0", accept_any_drain: true }\nprocessors:\n  batch: {}\nexporters:\n  otlphttp: { endpoint: "${sinkUrl}", encoding: ${process.env.BENCH_E2E_ENCODING ?? 'proto'}, compression: gzip }\nservice:\n  pipelines:\n    logs: { receivers: [logplex], processors: [batch], exporters: [otlphttp] }\n`,
+        `receivers:\n  logplex: { endpoint: "127.0.0.1:0", accept_any_drain: true }\nprocessors:\n  batch: ${process.env.BENCH_E2E_BATCH ?? "{}"}\nexporters:\n  otlphttp: { endpoint: "${sinkUrl}", encoding: ${process.env.BENCH_E2E_ENCODING ?? 'proto'}, compression: gzip }\nservice:\n  pipelines:\n    logs: { receivers: [logplex], processors: [batch], exporters: [otlphttp] }\n`,
       );
-      const c = await child(['bin/heroku-otel-drain.js', 'start', '--config', config], { LOG_LEVEL: 'info' }, 'stderr');
+      // BENCH_E2E_PROFILE=DIR writes the server's CPU profile there when it exits.
+      // BENCH_E2E_NODE_ARGS: more Node flags for the server (e.g. --max-semi-space-size=32).
+      const profile = [
+        ...(process.env.BENCH_E2E_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_E2E_PROFILE}`] : []),
+        ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      ];
+      const c = await child([...profile, 'bin/heroku-otel-drain.js', 'start', '--config', config], { LOG_LEVEL: 'info' }, 'stderr');
+      // BENCH_E2E_VERBOSE=1 shows the server's own log.
+      if (process.env.BENCH_E2E_VERBOSE === '1') c.proc.stderr!.on('data', (d) => process.stderr.write(d));
       return { ...c, path: '/logs' };
     }, true),
   );
   results.push(await scenario('e2e naive SDK defaults', bodies, async (sinkUrl) => ({ ...(await child(['bench/e2e-naive.ts', sinkUrl])), path: '/logs' }), true));
   results.push(await scenario('e2e ceiling (receive and discard)', bodies, async () => ({ ...(await child(['bench/e2e-ceiling.ts'])), path: '/logs' }), false));
-  return results;
+  return results.filter((r) => r !== undefined);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

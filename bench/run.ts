@@ -20,6 +20,7 @@ import { checkFairness } from './fairness.ts';
 import { formatHot, hotFunctions, startProfile, stopProfile } from './profile.ts';
 import { readFileSync } from 'node:fs';
 import { runE2e } from './e2e.ts';
+import { encodeInputs, encodeScenarios } from './encode.ts';
 
 function envInt(name: string, fallback: number): number {
   const v = process.env[name];
@@ -46,6 +47,7 @@ const BASELINES: Readonly<Record<string, string>> = {
   'classify+parse': 'naive classify+parse',
   'parse+map': 'naive parse+map',
   ...MICRO_BASELINES,
+  'otlp encode': 'sdk otlp encode',
 };
 
 const cpus = os.cpus();
@@ -98,6 +100,7 @@ const scenarios: Scenario[] = [
   naiveClassifyParse(bodies, LINES),
   naiveParseMap(bodies, LINES),
   ...microScenarios(microInputs(mix, bodies, MICRO_LIMIT)),
+  ...encodeScenarios(encodeInputs(bodies)),
 ];
 
 const results: Result[] = [];

@@ -13,7 +13,11 @@ export interface ExportBatch {
 }
 
 export type ExportResult =
-  | { ok: true }
+  /**
+   * `rejected`: items the backend refused for good although it answered success (an OTLP
+   * partial success), with its `warning`; a warning may also come with nothing rejected.
+   */
+  | { ok: true; rejected?: number; warning?: string }
   /** `retryable`: the same batch may succeed later (after `retryAfterMs` when the backend said). */
   | { ok: false; retryable: boolean; retryAfterMs?: number; error: string };
 

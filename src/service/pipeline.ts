@@ -121,7 +121,12 @@ export class Pipeline {
       this._settings.exporters.map(async ({ exporter, retry }) => {
         const result = await exportWithRetry(exporter, batch, retry, () => this._stopping);
         if (result.ok) {
-          this.counters.exported[exporter.id]! += items.length;
+          const rejected = Math.min(result.rejected ?? 0, items.length);
+          this.counters.exported[exporter.id]! += items.length - rejected;
+          this.counters.failed[exporter.id]! += rejected;
+          if (result.warning !== undefined) {
+            this._log(rejected > 0 ? 'error' : 'warn', `${exporter.id}: ${result.warning}`, { pipeline: this._settings.id });
+          }
         } else {
           this.counters.failed[exporter.id]! += items.length;
           this._log('error', `${exporter.id}: export failed, ${items.length} ${this._settings.signal === 'logs' ? 'records' : 'points'} lost`, {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { otlphttpConfigSchema } from '../../src/exporters/otlphttp/config.ts';
-import { OtlphttpExporter } from '../../src/exporters/otlphttp/exporter.ts';
+import { OtlphttpExporter, retryAfterMs } from '../../src/exporters/otlphttp/exporter.ts';
 import { bodyToTelemetry } from '../../src/receivers/logplex/body.ts';
 import { drainResource } from '../../src/translate/resource.ts';
 import { OtlpTestServer } from '../support/otlp-server.ts';
@@ -77,6 +77,58 @@ describe('otlphttp exporter', () => {
     const refused = await exporter!.export({ ...batch, metrics: [] });
     expect(refused).toMatchObject({ ok: false, retryable: false });
     expect((refused as { error: string }).error).toContain('400');
+  });
+
+  it("honours a 429's Retry-After, in seconds or as a date", async () => {
+    const backend = await setup({ encoding: 'proto' });
+    backend.script = [{ status: 429, headers: { 'retry-after': '7' } }];
+    expect(await exporter!.export({ ...batch, metrics: [] })).toMatchObject({ ok: false, retryable: true, retryAfterMs: 7000 });
+    backend.script = [{ status: 503 }];
+    const plain = await exporter!.export({ ...batch, metrics: [] });
+    expect(plain).toMatchObject({ ok: false, retryable: true });
+    expect(plain).not.toHaveProperty('retryAfterMs');
+    expect(retryAfterMs('Wed, 21 Oct 2015 07:28:30 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'))).toBe(30_000);
+    expect(retryAfterMs('soon')).toBeUndefined();
+  });
+
+  it("reads the message of a google.rpc.Status error body, and of a JSON one", async () => {
+    const backend = await setup({ encoding: 'proto' });
+    // google.rpc.Status { code: 3, message: "resource is missing service.name" }
+    const message = Buffer.from('resource is missing service.name');
+    const status = Buffer.concat([Buffer.from([0x08, 0x03, 0x12, message.length]), message]);
+    backend.script = [{ status: 400, headers: { 'content-type': 'application/x-protobuf' }, body: status }];
+    expect(await exporter!.export({ ...batch, metrics: [] })).toEqual({ ok: false, retryable: false, error: '400 resource is missing service.name' });
+    backend.script = [{ status: 401, headers: { 'content-type': 'application/json' }, body: '{"code":16,"message":"bad API key"}' }];
+    expect(await exporter!.export({ ...batch, metrics: [] })).toEqual({ ok: false, retryable: false, error: '401 bad API key' });
+  });
+
+  it('reports an OTLP partial success: what the backend rejected, and why', async () => {
+    const backend = await setup({ encoding: 'proto' });
+    // ExportLogsServiceResponse { partial_success { rejected_log_records: 2, error_message: "too old" } }
+    const inner = Buffer.concat([Buffer.from([0x08, 0x02, 0x12, 7]), Buffer.from('too old')]);
+    backend.script = [{ status: 200, headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.concat([Buffer.from([0x0a, inner.length]), inner]) }];
+    expect(await exporter!.export({ ...batch, metrics: [] })).toEqual({ ok: true, rejected: 2, warning: '200 partial success: 2 rejected: too old' });
+    backend.script = [{ status: 200, headers: { 'content-type': 'application/json' }, body: '{"partialSuccess":{"rejectedDataPoints":"3","errorMessage":"bad unit"}}' }];
+    await exporter!.shutdown();
+    exporter = new OtlphttpExporter('otlphttp', otlphttpConfigSchema.parse({ endpoint: backend.url, encoding: 'json' }));
+    expect(await exporter.export({ ...batch, logs: [] })).toEqual({ ok: true, rejected: 3, warning: '200 partial success: 3 rejected: bad unit' });
+  });
+
+  it('sends a batch the backend finds too large (413) again in halves, losing nothing', async () => {
+    const backend = await setup({ encoding: 'proto' });
+    backend.maxLogRecords = 3;
+    expect(await exporter!.export({ ...batch, metrics: [] })).toEqual({ ok: true });
+    expect(backend.logRecords().map((r: any) => r.body.stringValue)).toEqual(telemetry.logs.map((r) => r.body));
+    expect(backend.requests.every((r) => r.body.resourceLogs[0].scopeLogs[0].logRecords.length <= 3)).toBe(true);
+    // A single record over the limit is a permanent refusal.
+    backend.maxLogRecords = 0;
+    expect(await exporter!.export({ ...batch, logs: batch.logs.slice(0, 2), metrics: [] })).toMatchObject({ ok: false, retryable: false, error: '413 request entity too large' });
+  });
+
+  it('gives up on a backend that does not answer within the timeout, as retryable', async () => {
+    const backend = await setup({ encoding: 'proto', timeout: '300ms' });
+    backend.script = [{ status: 200, delayMs: 2000 }];
+    expect(await exporter!.export({ ...batch, metrics: [] })).toEqual({ ok: false, retryable: true, error: 'timed out' });
   });
 
   it('calls an unreachable backend retryable', async () => {

@@ -32,8 +32,13 @@ function hexIds(value: any): any {
 
 export class OtlpTestServer {
   readonly requests: ReceivedRequest[] = [];
-  /** Statuses to answer with, in order; then 200. */
-  script: Array<{ status: number; headers?: Record<string, string>; body?: string }> = [];
+  /**
+   * Answers to give, in order; then 200. A 2xx records the request and answers `body` (an OTLP
+   * partial success, say); any other status records nothing. `delayMs` holds the answer back.
+   */
+  script: Array<{ status: number; headers?: Record<string, string>; body?: string | Buffer; delayMs?: number }> = [];
+  /** Log requests with more records than this are answered 413, as a backend's size limit. */
+  maxLogRecords: number | undefined;
   private _server: Server | undefined;
 
   async start(): Promise<string> {
@@ -42,21 +47,39 @@ export class OtlpTestServer {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const next = this.script.shift();
-        if (next && next.status !== 200) {
-          res.writeHead(next.status, { 'content-type': 'text/plain', ...next.headers });
-          res.end(next.body ?? 'scripted failure');
+        const answer = (status: number, headers: Record<string, string>, body: string | Buffer) => {
+          const send = () => {
+            if (res.destroyed) return;
+            res.writeHead(status, headers);
+            res.end(body);
+          };
+          if (next?.delayMs) setTimeout(send, next.delayMs);
+          else send();
+        };
+        if (next && (next.status < 200 || next.status > 299)) {
+          answer(next.status, { 'content-type': 'text/plain', ...next.headers }, next.body ?? 'scripted failure');
           return;
         }
         let raw = Buffer.concat(chunks);
         if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
         const type = req.url === '/v1/logs' ? collector.logs.v1.ExportLogsServiceRequest : collector.metrics.v1.ExportMetricsServiceRequest;
         const body = String(req.headers['content-type']).includes('json') ? JSON.parse(raw.toString('utf8')) : hexIds(type.toObject(type.decode(raw), TO_OBJECT));
+        const items = req.url === '/v1/logs' ? body.resourceLogs.flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords)).length : 0;
+        if (this.maxLogRecords !== undefined && items > this.maxLogRecords) {
+          answer(413, { 'content-type': 'text/plain' }, 'request entity too large');
+          return;
+        }
         this.requests.push({ path: req.url ?? '', headers: req.headers, body });
-        res.writeHead(200, { 'content-type': String(req.headers['content-type']) });
-        res.end(String(req.headers['content-type']).includes('json') ? '{}' : '');
+        const json = String(req.headers['content-type']).includes('json');
+        answer(next?.status ?? 200, { 'content-type': String(req.headers['content-type']), ...next?.headers }, next?.body ?? (json ? '{}' : ''));
       });
     });
     await new Promise<void>((resolve) => this._server!.listen(0, '127.0.0.1', () => resolve()));
+    return this.url;
+  }
+
+  /** The base URL, once started. */
+  get url(): string {
     return `http://127.0.0.1:${(this._server!.address() as AddressInfo).port}`;
   }
 

@@ -17,6 +17,8 @@ export const otlphttpConfigSchema = z
     encoding: z.enum(['proto', 'json']).default('proto'),
     /** `gzip` (default) or `none`. */
     compression: z.enum(['gzip', 'none']).default('gzip'),
+    /** gzip's level, 1 (fastest, the default) to 9 (smallest). */
+    compression_params: z.strictObject({ level: z.number().int().min(1).max(9).default(1) }).prefault({}),
     headers: z.record(z.string(), z.string()).default({}),
     /** Per request. Default 10s. */
     timeout: duration.default(10_000),
@@ -33,6 +35,8 @@ export const otlphttpConfigSchema = z
         enabled: z.boolean().default(true),
         /** Batches held while the backend is slow or down. Default 1000. */
         queue_size: z.number().int().positive().default(1000),
+        /** Requests in flight to the backend at once. Default 10. */
+        num_consumers: z.number().int().positive().default(10),
       })
       .prefault({}),
   })

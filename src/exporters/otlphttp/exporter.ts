@@ -1,73 +1,252 @@
 /**
- * The `otlphttp` exporter: OTLP over HTTP through the OpenTelemetry SDK's exporters (protobuf or
- * JSON, gzip or not). Our pipeline does the batching and queueing (the SDK's batch processor
- * drops records when its queue is full; ours answers Logplex 503 instead): this only converts a
- * batch and sends it, and says whether a failure is worth retrying.
+ * The `otlphttp` exporter: OTLP over HTTP (protobuf or JSON, gzip or not), as the Collector's.
+ * Our pipeline does the batching, queueing and retry schedule (the SDK's batch processor drops
+ * records when its queue is full; ours answers Logplex 503 instead): this encodes one batch,
+ * sends it with undici over kept-alive connections, and says how it went: exported, partly
+ * rejected (OTLP partial success), worth retrying (429/502/503/504, timeouts, unreachable, with
+ * the backend's Retry-After) or refused for good (any other status, with the backend's message).
+ *
+ * The encoders are ours (proto.ts, otlp-json.ts) rather than the SDK's for speed: see proto.ts.
  */
-import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
-import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import type { ExportResult as SdkExportResult } from '@opentelemetry/core';
-import type { ExportBatch, ExportResult, Exporter } from '../exporter.ts';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+import { Agent, request } from 'undici';
+import { logsRequest, metricsRequest } from '../../translate/otlp-json.ts';
+import { SCOPE, type ExportBatch, type ExportResult, type Exporter } from '../exporter.ts';
 import type { OtlphttpConfig } from './config.ts';
-import { toReadableLogRecords, toResourceMetrics } from './translate.ts';
+import { OtlpProtoEncoder } from './proto.ts';
+import { partialSuccess, statusMessage } from './response.ts';
+
+const gzip = promisify(gzipCallback);
 
 /** Statuses OTLP/HTTP says to retry; anything else from the backend is a permanent refusal. */
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 
-interface SdkExporter<T> {
-  export(items: T, done: (result: SdkExportResult) => void): void;
-  shutdown(): Promise<void>;
+/** What we read of a response body: enough for a partial success or an error message. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/**
+ * zlib's output buffer. Its default (16 KiB) makes a batch of megabytes a hundred round trips
+ * between the thread pool and a busy event loop, each waiting for the loop: one or two suffice.
+ */
+const GZIP_CHUNK = 1 << 20;
+
+const USER_AGENT = `${SCOPE.name}/${SCOPE.version}`;
+
+/** Retry-After as milliseconds: delay-seconds or an HTTP date; undefined when absent or unusable. */
+export function retryAfterMs(header: string | string[] | undefined, now = Date.now()): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || value.trim() === '') return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-function outcome(result: SdkExportResult): ExportResult {
-  if (result.code === 0) return { ok: true };
-  const error = result.error as (Error & { code?: number | string; data?: string }) | undefined;
-  // An HTTP status is a number; a string code (ECONNREFUSED) means the backend was not reached.
-  const status = typeof error?.code === 'number' ? error.code : undefined;
-  const retryable = status === undefined || RETRYABLE_STATUS.has(status);
-  const detail = [status ?? error?.code, error?.message, error?.data].filter((x) => x !== undefined && x !== '').join(' ');
-  return { ok: false, retryable, error: detail || 'export failed' };
+type Signal = 'logs' | 'metrics';
+
+/** Turns a batch into request bytes: our protobuf encoder, or OTLP/JSON. */
+interface Encoder {
+  encode(signal: Signal, batch: ExportBatch): Uint8Array;
 }
 
-function send<T>(exporter: SdkExporter<T>, items: T): Promise<ExportResult> {
-  return new Promise((resolve) => exporter.export(items, (result) => resolve(outcome(result))));
+class ProtoEncoder implements Encoder {
+  private readonly _encoder = new OtlpProtoEncoder(SCOPE);
+  encode(signal: Signal, batch: ExportBatch): Uint8Array {
+    return signal === 'logs' ? this._encoder.logs(batch.resource, batch.logs) : this._encoder.metrics(batch.resource, batch.metrics);
+  }
+}
+
+class JsonEncoder implements Encoder {
+  encode(signal: Signal, batch: ExportBatch): Uint8Array {
+    const body = signal === 'logs' ? logsRequest(batch.resource, SCOPE, batch.logs) : metricsRequest(batch.resource, SCOPE, batch.metrics);
+    return Buffer.from(JSON.stringify(body), 'utf8');
+  }
+}
+
+/** At most `limit` holders at once; the rest wait their turn, in order. */
+class Slots {
+  private _free: number;
+  private readonly _waiting: Array<() => void> = [];
+  constructor(limit: number) {
+    this._free = limit;
+  }
+  acquire(): Promise<void> | undefined {
+    if (this._free > 0) {
+      this._free--;
+      return undefined;
+    }
+    return new Promise((resolve) => this._waiting.push(resolve));
+  }
+  release(): void {
+    const next = this._waiting.shift();
+    if (next !== undefined) next();
+    else this._free++;
+  }
 }
 
 export class OtlphttpExporter implements Exporter {
   readonly id: string;
-  private readonly _logs: SdkExporter<ReturnType<typeof toReadableLogRecords>>;
-  private readonly _metrics: SdkExporter<ReturnType<typeof toResourceMetrics>>;
+  private readonly _config: OtlphttpConfig;
+  private readonly _urls: Record<Signal, string>;
+  private readonly _agent: Agent;
+  private readonly _headers: Record<string, string>;
+  /** Requests in flight, at most sending_queue.num_consumers. */
+  private readonly _slots: Slots;
+  /**
+   * Batches being encoded and compressed at once: each holds an encoder's buffer (megabytes for
+   * a full batch), and more than two would only queue on zlib's threads.
+   */
+  private readonly _encoding = new Slots(2);
+  /** Encoders not in use: each protobuf encoder keeps its buffer for the next request. */
+  private readonly _encoders: Encoder[] = [];
   private _stopped = false;
 
   constructor(id: string, config: OtlphttpConfig) {
     this.id = id;
-    const common = {
-      headers: config.headers,
-      timeoutMillis: config.timeout,
-      compression: config.compression as never,
-      concurrencyLimit: 64,
+    this._config = config;
+    this._urls = {
+      logs: config.logs_endpoint ?? `${config.endpoint}/v1/logs`,
+      metrics: config.metrics_endpoint ?? `${config.endpoint}/v1/metrics`,
     };
-    const logsUrl = config.logs_endpoint ?? `${config.endpoint}/v1/logs`;
-    const metricsUrl = config.metrics_endpoint ?? `${config.endpoint}/v1/metrics`;
-    const proto = config.encoding === 'proto';
-    this._logs = proto ? new ProtoLogExporter({ ...common, url: logsUrl }) : new JsonLogExporter({ ...common, url: logsUrl });
-    this._metrics = proto ? new ProtoMetricExporter({ ...common, url: metricsUrl }) : new JsonMetricExporter({ ...common, url: metricsUrl });
+    const consumers = config.sending_queue.num_consumers;
+    this._slots = new Slots(consumers);
+    this._agent = new Agent({ keepAliveTimeout: 30_000, connections: consumers });
+    this._headers = {
+      'user-agent': USER_AGENT,
+      ...lowerCaseKeys(config.headers),
+      'content-type': config.encoding === 'proto' ? 'application/x-protobuf' : 'application/json',
+      ...(config.compression === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
+    };
   }
 
   async export(batch: ExportBatch): Promise<ExportResult> {
+    if (this._stopped) return { ok: false, retryable: false, error: 'exporter is shut down' };
+    // A batch holds one signal (a pipeline's); both are sent in turn when it holds both.
+    let result: ExportResult = { ok: true };
     if (batch.logs.length > 0) {
-      const result = await send(this._logs, toReadableLogRecords(batch.resource, batch.logs));
+      result = await this._sendSplitting('logs', batch);
       if (!result.ok) return result;
     }
-    if (batch.metrics.length > 0) return send(this._metrics, toResourceMetrics(batch.resource, batch.metrics));
-    return { ok: true };
+    if (batch.metrics.length > 0) {
+      const metrics = await this._sendSplitting('metrics', batch);
+      if (!metrics.ok || metrics.warning === undefined) return metrics.ok ? result : metrics;
+      if (result.warning === undefined) return metrics;
+      return { ok: true, rejected: (result.rejected ?? 0) + (metrics.rejected ?? 0), warning: `${result.warning}; ${metrics.warning}` };
+    }
+    return result;
+  }
+
+  /**
+   * Sends a batch; one the backend finds too large (413: New Relic takes 1 MB, others a few) is
+   * sent again in halves, down to single items, rather than lost. (Should a later half then
+   * fail in a way worth retrying, the retry sends the earlier halves again: duplicates, never loss.)
+   */
+  private async _sendSplitting(signal: Signal, batch: ExportBatch): Promise<ExportResult> {
+    const result = await this._send(signal, batch);
+    const items = signal === 'logs' ? batch.logs : batch.metrics;
+    if (result.ok || !result.error.startsWith('413') || items.length < 2) return result;
+    const half = items.length >> 1;
+    const part = (from: number, to: number): ExportBatch =>
+      signal === 'logs' ? { resource: batch.resource, logs: batch.logs.slice(from, to), metrics: [] } : { resource: batch.resource, logs: [], metrics: batch.metrics.slice(from, to) };
+    const first = await this._sendSplitting(signal, part(0, half));
+    if (!first.ok) return first;
+    const second = await this._sendSplitting(signal, part(half, items.length));
+    if (!second.ok) return second;
+    const rejected = (first.rejected ?? 0) + (second.rejected ?? 0);
+    const warnings = [first.warning, second.warning].filter((w) => w !== undefined);
+    return warnings.length === 0 ? { ok: true } : { ok: true, rejected, warning: warnings.join('; ') };
+  }
+
+  private async _send(signal: Signal, batch: ExportBatch): Promise<ExportResult> {
+    await this._slots.acquire();
+    await this._encoding.acquire();
+    let encoder: Encoder | undefined = this._encoders.pop() ?? (this._config.encoding === 'proto' ? new ProtoEncoder() : new JsonEncoder());
+    const releaseEncoder = () => {
+      if (encoder === undefined) return;
+      this._encoders.push(encoder);
+      encoder = undefined;
+      this._encoding.release();
+    };
+    try {
+      let body = encoder.encode(signal, batch);
+      if (this._config.compression === 'gzip') {
+        try {
+          // zlib's async gzip runs on libuv's thread pool, off the event loop that parses lines.
+          body = await gzip(body, { level: this._config.compression_params.level, chunkSize: GZIP_CHUNK });
+        } catch (error) {
+          return { ok: false, retryable: false, error: `gzip: ${(error as Error).message}` };
+        }
+        // The compressed copy is what goes out: the encoder's buffer is free for the next batch.
+        releaseEncoder();
+      }
+      return await this._post(signal, body);
+    } finally {
+      releaseEncoder();
+      this._slots.release();
+    }
+  }
+
+  private async _post(signal: Signal, body: Uint8Array): Promise<ExportResult> {
+    let status: number;
+    let headers: Record<string, string | string[] | undefined>;
+    let text: Buffer;
+    try {
+      const response = await request(this._urls[signal], {
+        method: 'POST',
+        headers: this._headers,
+        body,
+        dispatcher: this._agent,
+        signal: AbortSignal.timeout(this._config.timeout),
+      });
+      status = response.statusCode;
+      headers = response.headers;
+      text = await readCapped(response.body);
+    } catch (error) {
+      // Refused, reset, timed out, DNS: the backend was not reached or did not answer in time.
+      return { ok: false, retryable: true, error: describeNetworkError(error) };
+    }
+    const proto = String(headers['content-type'] ?? '').includes('protobuf');
+    if (status >= 200 && status < 300) {
+      const partial = partialSuccess(text, proto, signal);
+      if (partial === undefined) return { ok: true };
+      return { ok: true, rejected: partial.rejected, warning: `${status} partial success: ${partial.rejected} rejected${partial.message ? `: ${partial.message}` : ''}` };
+    }
+    const message = statusMessage(text, proto);
+    const error = `${status}${message ? ` ${message}` : ''}`;
+    if (RETRYABLE_STATUS.has(status)) {
+      const after = retryAfterMs(headers['retry-after']);
+      return after === undefined ? { ok: false, retryable: true, error } : { ok: false, retryable: true, retryAfterMs: after, error };
+    }
+    return { ok: false, retryable: false, error };
   }
 
   async shutdown(): Promise<void> {
     if (this._stopped) return;
     this._stopped = true;
-    await Promise.all([this._logs.shutdown(), this._metrics.shutdown()]);
+    await this._agent.close();
   }
+}
+
+function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = v;
+  return out;
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (size < MAX_RESPONSE_BYTES) chunks.push(chunk);
+    size += chunk.length;
+  }
+  return Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES);
+}
+
+function describeNetworkError(error: unknown): string {
+  const e = error as Error & { code?: string; cause?: Error & { code?: string } };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'timed out';
+  const code = e?.code ?? e?.cause?.code;
+  const message = e?.cause?.message ?? e?.message ?? String(error);
+  return code && !message.includes(code) ? `${code} ${message}` : message;
 }

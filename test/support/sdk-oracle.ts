@@ -6,8 +6,8 @@ import type { HrTime } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import type { Attributes, LogRecordData, MetricPointData } from '../../translate/telemetry.ts';
-import { SCOPE } from '../exporter.ts';
+import type { Attributes, LogRecordData, MetricPointData } from '../../src/translate/telemetry.ts';
+import { SCOPE } from '../../src/exporters/exporter.ts';
 
 /** ValueType.DOUBLE of @opentelemetry/api: every point we make is a double. */
 const VALUE_TYPE_DOUBLE = 1;
