@@ -9,7 +9,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 
 const require = createRequire(import.meta.url);
 const root = require('otlp-proto-generated/build/src/generated/root.js') as any;
@@ -68,6 +68,7 @@ const server = createServer((req, res) => {
       if (req.url === '/v1/logs') {
         let raw = Buffer.concat(chunks);
         if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
+        else if (req.headers['content-encoding'] === 'zstd') raw = zstdDecompressSync(raw);
         if (String(req.headers['content-type']).includes('json')) {
           const request = JSON.parse(raw.toString('utf8'));
           for (const rl of request.resourceLogs) for (const sl of rl.scopeLogs) records += sl.logRecords.length;

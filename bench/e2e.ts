@@ -165,7 +165,7 @@ export async function runE2e(lines: number): Promise<E2eResult[]> {
       const config = join(dir, 'config.yaml');
       writeFileSync(
         config,
-        `receivers:\n  logplex: { endpoint: "127.0.0.1:0", accept_any_drain: true }\nprocessors:\n  batch: ${process.env.BENCH_E2E_BATCH ?? "{}"}\nexporters:\n  otlphttp: { endpoint: "${sinkUrl}", encoding: ${process.env.BENCH_E2E_ENCODING ?? 'proto'}, compression: gzip }\nservice:\n  pipelines:\n    logs: { receivers: [logplex], processors: [batch], exporters: [otlphttp] }\n`,
+        `receivers:\n  logplex: { endpoint: "127.0.0.1:0", accept_any_drain: true }\nprocessors:\n  batch: ${process.env.BENCH_E2E_BATCH ?? "{}"}\nexporters:\n  otlphttp: { endpoint: "${sinkUrl}", encoding: ${process.env.BENCH_E2E_ENCODING ?? 'proto'}, compression: ${process.env.BENCH_E2E_COMPRESSION ?? 'gzip'} }\nservice:\n  pipelines:\n    logs: { receivers: [logplex], processors: [batch], exporters: [otlphttp] }\n${process.env.BENCH_E2E_METRICS === '1' ? '    metrics: { receivers: [logplex], processors: [batch], exporters: [otlphttp] }\n' : ''}`,
       );
       // BENCH_E2E_PROFILE=DIR writes the server's CPU profile there when it exits.
       // BENCH_E2E_NODE_ARGS: more Node flags for the server (e.g. --max-semi-space-size=32).

@@ -81,6 +81,20 @@ function dataPoint(p: MetricPointData): Record<string, unknown> {
   if (p.type === 'gauge') return { attributes, timeUnixNano: time, asDouble: p.value };
   if (p.type === 'sum') return { attributes, startTimeUnixNano: time, timeUnixNano: time, asDouble: p.value };
   const bounds = p.bounds ?? [];
+  const m = p.merged;
+  if (m !== undefined) {
+    return {
+      attributes,
+      startTimeUnixNano: microsToNanoString(m.startTimeUnixMicros),
+      timeUnixNano: time,
+      count: String(m.count),
+      ...(m.min >= 0 ? { sum: m.sum } : {}),
+      min: m.min,
+      max: m.max,
+      bucketCounts: m.bucketCounts.map(String),
+      explicitBounds: bounds,
+    };
+  }
   const counts = new Array<string>(bounds.length + 1).fill('0');
   counts[bucketIndex(bounds, p.value)] = '1';
   return {

@@ -39,6 +39,22 @@ export interface MetricPointData {
   attributes: Attributes;
   /** Explicit bucket bounds, for histograms. */
   bounds: readonly number[] | undefined;
+  /**
+   * Set on a histogram point that merges several observations (see mergeHistogramPoints); its
+   * `value` is then unused and `timeUnixMicros` is the latest observation's.
+   */
+  merged?: MergedHistogram;
+}
+
+export interface MergedHistogram {
+  /** The earliest observation's time. */
+  startTimeUnixMicros: number;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  /** One count per bucket: bounds.length + 1 of them. */
+  bucketCounts: number[];
 }
 
 /** Where translation appends its output: one log record per line, any number of metric points. */

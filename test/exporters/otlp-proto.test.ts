@@ -12,6 +12,7 @@ import { SCOPE } from '../../src/exporters/exporter.ts';
 import { OtlpProtoEncoder } from '../../src/exporters/otlphttp/proto.ts';
 import { interpretLine } from '../../src/heroku/classify.ts';
 import { readCapture } from '../../src/heroku/input.ts';
+import { mergeHistogramPoints } from '../../src/translate/histograms.ts';
 import { logsRequest, metricsRequest } from '../../src/translate/otlp-json.ts';
 import { newTelemetryBatch, type Attributes, type LogRecordData, type MetricPointData } from '../../src/translate/telemetry.ts';
 import { translateEvent } from '../../src/translate/translate.ts';
@@ -150,7 +151,7 @@ describe('OTLP protobuf encoder', () => {
     traceFlags: fc.integer({ min: 0, max: 255 }),
   });
   const points: fc.Arbitrary<MetricPointData> = fc.record({
-    name: fc.constantFrom('heroku.dyno.memory.rss', 'http.server.request.duration', 'l2met.count'),
+    name: fc.constantFrom('heroku.dyno.memory.rss', 'http.server.request.duration', 'http.server.request.duration', 'l2met.count'),
     unit: fc.constantFrom('By', 's', '', '{request}'),
     type: fc.constantFrom('gauge' as const, 'sum' as const, 'histogram' as const),
     // JSON has no -0: a point of -0 reads back as 0 there.
@@ -167,7 +168,11 @@ describe('OTLP protobuf encoder', () => {
         // JSON cannot say whether a trace id came without its span id: records carry both or neither.
         for (const r of logs) if (r.traceId === undefined || r.spanId === undefined) r.traceId = r.spanId = undefined;
         if (logs.length > 0) expect(withoutZeros(decodeLogs(encoder.logs(resource, logs)))).toEqual(withoutZeros(withoutEmptyArrays(jsonLogs(resource, logs))));
-        if (metrics.length > 0) expect(withoutZeros(decodeMetrics(encoder.metrics(resource, metrics)))).toEqual(withoutZeros(withoutEmptyArrays(jsonMetrics(resource, metrics))));
+        if (metrics.length > 0) {
+          expect(withoutZeros(decodeMetrics(encoder.metrics(resource, metrics)))).toEqual(withoutZeros(withoutEmptyArrays(jsonMetrics(resource, metrics))));
+          const merged = mergeHistogramPoints(metrics);
+          expect(withoutZeros(decodeMetrics(encoder.metrics(resource, merged)))).toEqual(withoutZeros(withoutEmptyArrays(jsonMetrics(resource, merged))));
+        }
       }),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 300) },
     );

@@ -1,5 +1,5 @@
 /**
- * The `otlphttp` exporter: OTLP over HTTP (protobuf or JSON, gzip or not), as the Collector's.
+ * The `otlphttp` exporter: OTLP over HTTP (protobuf or JSON; gzip, zstd or none), as the Collector's.
  * Our pipeline does the batching, queueing and retry schedule (the SDK's batch processor drops
  * records when its queue is full; ours answers Logplex 503 instead): this encodes one batch,
  * sends it with undici over kept-alive connections, and says how it went: exported, partly
@@ -9,8 +9,9 @@
  * The encoders are ours (proto.ts, otlp-json.ts) rather than the SDK's for speed: see proto.ts.
  */
 import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
+import { constants as zlibConstants, gzip as gzipCallback, zstdCompress as zstdCallback } from 'node:zlib';
 import { Agent, request } from 'undici';
+import { mergeHistogramPoints } from '../../translate/histograms.ts';
 import { logsRequest, metricsRequest } from '../../translate/otlp-json.ts';
 import { SCOPE, type ExportBatch, type ExportResult, type Exporter } from '../exporter.ts';
 import type { OtlphttpConfig } from './config.ts';
@@ -18,6 +19,7 @@ import { OtlpProtoEncoder } from './proto.ts';
 import { partialSuccess, statusMessage } from './response.ts';
 
 const gzip = promisify(gzipCallback);
+const zstd = promisify(zstdCallback);
 
 /** Statuses OTLP/HTTP says to retry; anything else from the backend is a permanent refusal. */
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
@@ -29,7 +31,7 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
  * zlib's output buffer. Its default (16 KiB) makes a batch of megabytes a hundred round trips
  * between the thread pool and a busy event loop, each waiting for the loop: one or two suffice.
  */
-const GZIP_CHUNK = 1 << 20;
+const COMPRESS_CHUNK = 1 << 20;
 
 const USER_AGENT = `${SCOPE.name}/${SCOPE.version}`;
 
@@ -115,7 +117,7 @@ export class OtlphttpExporter implements Exporter {
       'user-agent': USER_AGENT,
       ...lowerCaseKeys(config.headers),
       'content-type': config.encoding === 'proto' ? 'application/x-protobuf' : 'application/json',
-      ...(config.compression === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
+      ...(config.compression !== 'none' ? { 'content-encoding': config.compression } : {}),
     };
   }
 
@@ -128,7 +130,8 @@ export class OtlphttpExporter implements Exporter {
       if (!result.ok) return result;
     }
     if (batch.metrics.length > 0) {
-      const metrics = await this._sendSplitting('metrics', batch);
+      // One histogram point per metric and attribute set per request, not one per router line.
+      const metrics = await this._sendSplitting('metrics', { resource: batch.resource, logs: [], metrics: mergeHistogramPoints(batch.metrics) });
       if (!metrics.ok || metrics.warning === undefined) return metrics.ok ? result : metrics;
       if (result.warning === undefined) return metrics;
       return { ok: true, rejected: (result.rejected ?? 0) + (metrics.rejected ?? 0), warning: `${result.warning}; ${metrics.warning}` };
@@ -169,12 +172,16 @@ export class OtlphttpExporter implements Exporter {
     };
     try {
       let body = encoder.encode(signal, batch);
-      if (this._config.compression === 'gzip') {
+      const compression = this._config.compression;
+      if (compression !== 'none') {
         try {
-          // zlib's async gzip runs on libuv's thread pool, off the event loop that parses lines.
-          body = await gzip(body, { level: this._config.compression_params.level, chunkSize: GZIP_CHUNK });
+          // zlib compresses on libuv's thread pool, off the event loop that parses lines.
+          body =
+            compression === 'gzip'
+              ? await gzip(body, { level: this._config.compression_params.level, chunkSize: COMPRESS_CHUNK })
+              : await zstd(body, { chunkSize: COMPRESS_CHUNK, params: { [zlibConstants.ZSTD_c_compressionLevel]: this._config.compression_params.level } });
         } catch (error) {
-          return { ok: false, retryable: false, error: `gzip: ${(error as Error).message}` };
+          return { ok: false, retryable: false, error: `${compression}: ${(error as Error).message}` };
         }
         // The compressed copy is what goes out: the encoder's buffer is free for the next batch.
         releaseEncoder();

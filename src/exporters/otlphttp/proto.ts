@@ -12,6 +12,7 @@
  * Field numbers are opentelemetry-proto's (v1); tests decode the output with the generated code
  * of the official schema and compare it with what the SDK's serializer produces.
  */
+import { bucketIndex } from '../../translate/otlp-json.ts';
 import type { AttributeValue, Attributes, LogRecordData, MetricPointData } from '../../translate/telemetry.ts';
 
 interface InstrumentationScope {
@@ -167,6 +168,14 @@ class ProtoWriter {
     this.pos += 8;
   }
 
+  /** A fixed64 of a safe non-negative integer. */
+  fixed64(v: number): void {
+    const hi = Math.floor(v / TWO_32);
+    this.view.setUint32(this.pos, v - hi * TWO_32, true);
+    this.view.setUint32(this.pos + 4, hi, true);
+    this.pos += 8;
+  }
+
   double(v: number): void {
     this.view.setFloat64(this.pos, v, true);
     this.pos += 8;
@@ -254,6 +263,29 @@ class ProtoWriter {
       let n = value.length;
       this.ensure(21 + k + 3 * n);
       const start = this.pos;
+      // The common case, a short ASCII value under a short key: every length fits one byte.
+      if (k + n + 4 < 0x80) {
+        const buf = this.buf;
+        let p = start;
+        buf[p++] = tag;
+        buf[p++] = k + n + 4;
+        for (let i = 0; i < k; i++) buf[p++] = keyField[i]!;
+        buf[p++] = TAG.value;
+        buf[p++] = n + 2;
+        buf[p++] = TAG.stringValue;
+        buf[p++] = n;
+        let i = 0;
+        for (; i < n; i++) {
+          const c = value.charCodeAt(i);
+          if (c > 0x7f) break;
+          buf[p + i] = c;
+        }
+        if (i === n) {
+          this.pos = p + n;
+          return;
+        }
+        // Not ASCII: the general path below.
+      }
       for (;;) {
         const anyLength = 1 + varintSize(n) + n;
         this.buf[this.pos++] = tag;
@@ -528,38 +560,34 @@ export class OtlpProtoEncoder {
   private _histogramPoint(p: MetricPointData): void {
     const w = this._writer;
     const bounds = p.bounds ?? [];
+    const m = p.merged;
     w.attributes(TAG.histogramAttributes, p.attributes);
     w.ensure(64 + 16 * bounds.length);
     w.byte(TAG.startTime);
-    w.nanosFromMicros(p.timeUnixMicros);
+    w.nanosFromMicros(m === undefined ? p.timeUnixMicros : m.startTimeUnixMicros);
     w.byte(TAG.pointTime);
     w.nanosFromMicros(p.timeUnixMicros);
     w.byte(TAG.count);
-    w.view.setUint32(w.pos, 1, true);
-    w.view.setUint32(w.pos + 4, 0, true);
-    w.pos += 8;
+    w.fixed64(m === undefined ? 1 : m.count);
     // The specification leaves sum out of histograms that record negative values.
-    if (p.value >= 0) {
+    const min = m === undefined ? p.value : m.min;
+    if (min >= 0) {
       w.byte(TAG.histogramSum);
-      w.double(p.value);
+      w.double(m === undefined ? p.value : m.sum);
     }
-    let bucket = 0;
-    while (bucket < bounds.length && p.value > bounds[bucket]!) bucket++;
+    const bucket = m === undefined ? bucketIndex(bounds, p.value) : -1;
     w.byte(TAG.bucketCounts);
     w.varint(8 * (bounds.length + 1));
-    for (let i = 0; i <= bounds.length; i++) {
-      w.view.setUint32(w.pos, i === bucket ? 1 : 0, true);
-      w.view.setUint32(w.pos + 4, 0, true);
-      w.pos += 8;
-    }
+    for (let i = 0; i <= bounds.length; i++) w.fixed64(m === undefined ? (i === bucket ? 1 : 0) : m.bucketCounts[i]!);
     if (bounds.length > 0) {
       w.byte(TAG.explicitBounds);
       w.varint(8 * bounds.length);
       for (const b of bounds) w.double(b);
     }
     w.byte(TAG.min);
-    w.double(p.value);
+    w.double(min);
     w.byte(TAG.max);
-    w.double(p.value);
+    w.double(m === undefined ? p.value : m.max);
   }
+
 }
