@@ -26,6 +26,8 @@ export interface E2eResult {
   retried_posts: number;
   /** CPU seconds the server and the sink used: on 2 cores, the sink's share is taken from the server. */
   server_cpu_s: number;
+  /** Lines per CPU-second of the server (all its threads): what one core of it gets through. */
+  lines_per_cpu_s: number;
   sink_cpu_s: number;
 }
 
@@ -136,6 +138,7 @@ async function scenario(name: string, bodies: readonly Body[], start: (sinkUrl: 
     // Lines/s is what made it through: until the sink holds them (the ceiling keeps nothing).
     const received = hasSink ? await drained(sink.port, r.sent) : r.sent;
     const sorted = r.latencies.sort((a, b) => a - b);
+    const serverCpu = cpuSeconds(server.proc.pid!);
     return {
       bench: name,
       lines_per_s: Math.round(r.sent / r.seconds),
@@ -146,7 +149,8 @@ async function scenario(name: string, bodies: readonly Body[], start: (sinkUrl: 
       lines_received: received,
       lines_lost: r.sent - received,
       retried_posts: r.retried,
-      server_cpu_s: cpuSeconds(server.proc.pid!),
+      server_cpu_s: serverCpu,
+      lines_per_cpu_s: Math.round(r.sent / serverCpu),
       sink_cpu_s: cpuSeconds(sink.proc.pid!),
     };
   } finally {
@@ -160,25 +164,41 @@ export async function runE2e(lines: number): Promise<E2eResult[]> {
   const bodies = toLogplexBodies(generateMix(lines, 7), 100 * 300); // ~100 lines per POST
   const dir = mkdtempSync(join(tmpdir(), 'hod-e2e-'));
   const results: (E2eResult | undefined)[] = [];
-  results.push(
-    await scenario('e2e heroku-otel-drain', bodies, async (sinkUrl) => {
-      const config = join(dir, 'config.yaml');
-      writeFileSync(
-        config,
-        `receivers:\n  logplex: { endpoint: "127.0.0.1:0", accept_any_drain: true }\nprocessors:\n  batch: ${process.env.BENCH_E2E_BATCH ?? "{}"}\nexporters:\n  otlphttp: { endpoint: "${sinkUrl}", encoding: ${process.env.BENCH_E2E_ENCODING ?? 'proto'}, compression: ${process.env.BENCH_E2E_COMPRESSION ?? 'gzip'} }\nservice:\n  pipelines:\n    logs: { receivers: [logplex], processors: [batch], exporters: [otlphttp] }\n${process.env.BENCH_E2E_METRICS === '1' ? '    metrics: { receivers: [logplex], processors: [batch], exporters: [otlphttp] }\n' : ''}`,
-      );
-      // BENCH_E2E_PROFILE=DIR writes the server's CPU profile there when it exits.
-      // BENCH_E2E_NODE_ARGS: more Node flags for the server (e.g. --max-semi-space-size=32).
-      const profile = [
-        ...(process.env.BENCH_E2E_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_E2E_PROFILE}`] : []),
-        ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      ];
-      const c = await child([...profile, 'bin/heroku-otel-drain.js', 'start', '--config', config], { LOG_LEVEL: 'info' }, 'stderr');
-      // BENCH_E2E_VERBOSE=1 shows the server's own log.
-      if (process.env.BENCH_E2E_VERBOSE === '1') c.proc.stderr!.on('data', (d) => process.stderr.write(d));
-      return { ...c, path: '/logs' };
-    }, true),
-  );
+  // The sidecar with a logs pipeline (like the naive baseline), then with the embedded default's
+  // logs and metrics pipelines.
+  for (const metrics of [false, true]) {
+    results.push(
+      await scenario(metrics ? 'e2e heroku-otel-drain (logs + metrics)' : 'e2e heroku-otel-drain', bodies, async (sinkUrl) => {
+        const config = join(dir, 'config.yaml');
+        const pipelines = metrics ? ['logs', 'metrics'] : ['logs'];
+        writeFileSync(
+          config,
+          [
+            'receivers:',
+            '  logplex: { endpoint: "127.0.0.1:0", accept_any_drain: true }',
+            'processors:',
+            `  batch: ${process.env.BENCH_E2E_BATCH ?? '{}'}`,
+            'exporters:',
+            `  otlphttp: { endpoint: "${sinkUrl}", encoding: ${process.env.BENCH_E2E_ENCODING ?? 'proto'}, compression: ${process.env.BENCH_E2E_COMPRESSION ?? 'gzip'} }`,
+            'service:',
+            '  pipelines:',
+            ...pipelines.map((p) => `    ${p}: { receivers: [logplex], processors: [batch], exporters: [otlphttp] }`),
+            '',
+          ].join('\n'),
+        );
+        // BENCH_E2E_PROFILE=DIR writes the server's CPU profile there when it exits;
+        // BENCH_E2E_NODE_ARGS: more Node flags for the server (e.g. --max-semi-space-size=32).
+        const nodeArgs = [
+          ...(process.env.BENCH_E2E_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_E2E_PROFILE}`] : []),
+          ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(Boolean),
+        ];
+        const c = await child([...nodeArgs, 'bin/heroku-otel-drain.js', 'start', '--config', config], { LOG_LEVEL: 'info' }, 'stderr');
+        // BENCH_E2E_VERBOSE=1 shows the server's own log.
+        if (process.env.BENCH_E2E_VERBOSE === '1') c.proc.stderr!.on('data', (d) => process.stderr.write(d));
+        return { ...c, path: '/logs' };
+      }, true),
+    );
+  }
   results.push(await scenario('e2e naive SDK defaults', bodies, async (sinkUrl) => ({ ...(await child(['bench/e2e-naive.ts', sinkUrl])), path: '/logs' }), true));
   results.push(await scenario('e2e ceiling (receive and discard)', bodies, async () => ({ ...(await child(['bench/e2e-ceiling.ts'])), path: '/logs' }), false));
   return results.filter((r) => r !== undefined);

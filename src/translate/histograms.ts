@@ -2,7 +2,7 @@
  * Merges histogram observations of the same metric, unit, bucket bounds and attributes into one
  * point per batch. Translation makes one observation per router line; sent as they are, each
  * becomes a full histogram data point (and a dozen Prometheus series samples) per request. Merged,
- * a batch of 8192 requests is a few dozen points: the same counts, sums and buckets, with the
+ * a batch of a thousand requests is a few dozen points: the same counts, sums and buckets, with the
  * time range they cover (start = earliest, time = latest), as a delta-temporality histogram.
  * Gauges and sums pass through in order.
  */
