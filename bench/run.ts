@@ -19,7 +19,7 @@ import { MICRO_BASELINES, microInputs, microScenarios } from './micro.ts';
 import { checkFairness } from './fairness.ts';
 import { formatHot, hotFunctions, startProfile, stopProfile } from './profile.ts';
 import { readFileSync } from 'node:fs';
-import { runE2e } from './e2e.ts';
+import { runE2eInChild } from './e2e.ts';
 import { encodeInputs, encodeScenarios } from './encode.ts';
 
 function envInt(name: string, fallback: number): number {
@@ -135,7 +135,7 @@ if (Number.isNaN(sink)) console.log('sink', sink);
 if (process.env.BENCH_E2E !== '0' && !FILTER) {
   const e2eLines = envInt('BENCH_E2E_LINES', 200_000);
   console.log(`\nend to end: ${e2eLines.toLocaleString('en-US')} lines in POSTs of ~100 lines, 8 in flight, into a local OTLP sink (protobuf, gzip)`);
-  const e2e = await runE2e(e2eLines);
+  const e2e = await runE2eInChild(e2eLines);
   const ceiling = e2e.find((r) => r.bench.startsWith('e2e ceiling'))!;
   console.log('scenario                                    lines/s  vs ceiling  lines/CPU-s  p50 ms  p99 ms  peak RSS MB   lost');
   for (const r of e2e) {

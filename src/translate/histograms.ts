@@ -13,9 +13,24 @@ function attributeKey(attributes: Readonly<Record<string, AttributeValue>>): str
   let key = '';
   for (const name in attributes) {
     const value = attributes[name]!;
-    key += `${name}\u0001${typeof value === 'object' ? value.join('\u0003') : typeof value === 'string' ? value : `\u0004${String(value)}`}\u0002`;
+    key += name;
+    key += typeof value === 'string' ? '\u0001' : typeof value === 'number' ? '\u0002' : '\u0003';
+    key += typeof value === 'object' ? value.join('\u0004') : value;
+    key += '\u0005';
   }
   return key;
+}
+
+/** Bucket bounds are shared constant arrays: numbered once, not joined per point. */
+const boundsIds = new WeakMap<readonly number[], string>();
+
+function boundsId(bounds: readonly number[]): string {
+  let id = boundsIds.get(bounds);
+  if (id === undefined) {
+    id = bounds.join(',');
+    boundsIds.set(bounds, id);
+  }
+  return id;
 }
 
 export function mergeHistogramPoints(points: readonly MetricPointData[]): MetricPointData[] {
@@ -27,7 +42,7 @@ export function mergeHistogramPoints(points: readonly MetricPointData[]): Metric
       continue;
     }
     const bounds = p.bounds ?? [];
-    const key = `${p.name}\u0000${p.unit}\u0000${bounds.join(',')}\u0000${attributeKey(p.attributes)}`;
+    const key = `${p.name}\u0000${p.unit}\u0000${boundsId(bounds)}\u0000${attributeKey(p.attributes)}`;
     const observed = observation(p, bounds);
     const into = byKey.get(key);
     if (into === undefined) {
