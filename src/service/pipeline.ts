@@ -66,15 +66,28 @@ export class Pipeline {
     return this._settings.signal;
   }
 
+  /** Items it holds at most. */
+  get capacity(): number {
+    return this._settings.capacity;
+  }
+
   /** Items held now: queued, batching or being exported. */
   get held(): number {
     return this._held;
   }
 
+  /**
+   * Whether `n` more items fit. A batch larger than the whole capacity is let in when the
+   * pipeline is empty, or it could never be taken.
+   */
+  fits(n: number): boolean {
+    return !this._stopping && (this._held + n <= this._settings.capacity || this._held === 0);
+  }
+
   /** Takes a drain's items; false (and nothing taken) when they do not fit or it is stopping. */
   offer(resource: Attributes, resourceKey: string, items: readonly Item[]): boolean {
     if (items.length === 0) return true;
-    if (this._stopping || this._held + items.length > this._settings.capacity) {
+    if (!this.fits(items.length)) {
       this.counters.refused += items.length;
       return false;
     }

@@ -21,11 +21,21 @@ import { SelfTelemetry } from './self-telemetry.ts';
 import { drainResource } from '../translate/resource.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
-/** Items a pipeline holds at most: about 1-2 KB each, so memory stays far under Heroku's 512 MB. */
-export const PIPELINE_CAPACITY = 50_000;
+/**
+ * Items a pipeline holds at most when no exporter of it says otherwise (sending_queue): about
+ * 1 KB each, so memory stays far under a 512 MB dyno's.
+ */
+export const DEFAULT_PIPELINE_CAPACITY = 20_480;
+
+export interface BuiltExporter {
+  exporter: Exporter;
+  retry: RetrySettings;
+  /** Items this exporter lets its pipelines hold, given their batch size; undefined: no say. */
+  capacity?: (sendBatchSize: number) => number;
+}
 
 export interface ExporterFactory {
-  (id: string, config: unknown, log: Logger): { exporter: Exporter; retry: RetrySettings };
+  (id: string, config: unknown, log: Logger): BuiltExporter;
 }
 
 /** How each exporter type is built, with its retry_on_failure. */
@@ -33,9 +43,12 @@ export const EXPORTER_FACTORIES: Record<string, ExporterFactory> = {
   otlphttp: (id, config) => {
     const c = config as OtlphttpConfig;
     const r = c.retry_on_failure;
+    const q = c.sending_queue;
     return {
       exporter: new OtlphttpExporter(id, c),
       retry: { enabled: r.enabled, initialIntervalMs: r.initial_interval, maxIntervalMs: r.max_interval, maxElapsedMs: r.max_elapsed_time },
+      // Without a queue, only the batch being sent: the receiver answers 503 while it is out.
+      capacity: (sendBatchSize) => (!q.enabled ? sendBatchSize : q.sizer === 'items' ? q.queue_size : q.queue_size * sendBatchSize),
     };
   },
   file: (id, config) => ({ exporter: new FileExporter(id, config as FileConfig), retry: { enabled: true, initialIntervalMs: 1000, maxIntervalMs: 30_000, maxElapsedMs: 300_000 } }),
@@ -65,7 +78,7 @@ export interface ServiceOptions {
 export class Service {
   private readonly _receivers: Array<{ id: string; receiver: LogplexReceiver; open: boolean }> = [];
   private readonly _pipelines: Pipeline[] = [];
-  private readonly _exporters = new Map<string, PipelineExporter>();
+  private readonly _exporters = new Map<string, BuiltExporter>();
   private readonly _log: Logger;
   private readonly _pipelineIds = new Map<Pipeline, string>();
   private readonly _selfTelemetry = new SelfTelemetry();
@@ -87,12 +100,16 @@ export class Service {
       const signal: Signal = id.startsWith('logs') ? 'logs' : 'metrics';
       const batchId = p.processors.find((pid) => config.processors.get(pid)?.type === 'batch');
       const batch = batchId === undefined ? undefined : (config.processors.get(batchId)!.config as BatchConfig);
+      const exporters = p.exporters.map((e) => this._exporters.get(e)!);
+      // Without a batch processor every POST's items go out as one request: count ~1024 a request.
+      const sendBatchSize = batch?.send_batch_size ?? 1024;
+      const capacities = exporters.flatMap((e) => (e.capacity === undefined ? [] : [e.capacity(sendBatchSize)]));
       const pipeline = new Pipeline(
         {
           id,
           signal,
-          exporters: p.exporters.map((e) => this._exporters.get(e)!),
-          capacity: PIPELINE_CAPACITY,
+          exporters: exporters.map(({ exporter, retry }): PipelineExporter => ({ exporter, retry })),
+          capacity: capacities.length > 0 ? Math.min(...capacities) : DEFAULT_PIPELINE_CAPACITY,
           batch: batch && { timeoutMs: batch.timeout, sendBatchSize: batch.send_batch_size, sendBatchMaxSize: batch.send_batch_max_size },
         },
         log,
@@ -120,7 +137,7 @@ export class Service {
     const { logs, metrics } = batch.telemetry;
     for (const p of pipelines) {
       const n = p.signal === 'logs' ? logs.length : metrics.length;
-      if (n > 0 && p.held + n > PIPELINE_CAPACITY) return false;
+      if (n > 0 && !p.fits(n)) return false;
     }
     const key = resourceKey(batch.resource);
     for (const p of pipelines) p.offer(batch.resource, key, p.signal === 'logs' ? logs : metrics);

@@ -52,7 +52,7 @@ describe('config', () => {
     expect(logplex).toMatchObject({ type: 'logplex', config: { endpoint: { host: '0.0.0.0', port: 5000 }, path: '/logs', drains: [{ token: 'd.abc', resource: { 'service.name': 'shop-web' } }], max_request_body_size: 10 * 1024 * 1024 } });
     expect(config!.exporters.get('otlphttp/grafana')).toMatchObject({
       type: 'otlphttp',
-      config: { endpoint: 'https://otlp-gateway.example.com/otlp', encoding: 'proto', compression: 'gzip', timeout: 10_000, headers: { Authorization: 'Basic dXNlcjpwYXNz' }, retry_on_failure: { enabled: true, max_elapsed_time: 300_000 }, sending_queue: { queue_size: 1000 } },
+      config: { endpoint: 'https://otlp-gateway.example.com/otlp', encoding: 'proto', compression: 'gzip', timeout: 10_000, headers: { Authorization: 'Basic dXNlcjpwYXNz' }, retry_on_failure: { enabled: true, max_elapsed_time: 300_000 }, sending_queue: { queue_size: 20, sizer: 'requests', num_consumers: 10 } },
     });
     expect(config!.processors.get('batch')!.config).toEqual({ timeout: 200, send_batch_size: 1024, send_batch_max_size: 0 });
     expect(config!.pipelines.get('metrics')).toEqual({ receivers: ['logplex'], processors: ['batch'], exporters: ['otlphttp/grafana', 'debug'] });

@@ -30,11 +30,17 @@ export const otlphttpConfigSchema = z
         max_elapsed_time: duration.default(300_000),
       })
       .prefault({}),
+    /**
+     * How much the pipeline holds for this exporter (batching, queued, being sent or retried)
+     * before the receiver answers 503: `queue_size` batches (`sizer: requests`, the Collector's
+     * default sizer) or items. Our default is 20 batches, not the Collector's 1000: a Heroku
+     * record takes ~1 KB of memory, and Logplex keeps what we refuse and sends it again.
+     */
     sending_queue: z
       .strictObject({
         enabled: z.boolean().default(true),
-        /** Batches held while the backend is slow or down. Default 1000. */
-        queue_size: z.number().int().positive().default(1000),
+        queue_size: z.number().int().positive().default(20),
+        sizer: z.enum(['requests', 'items']).default('requests'),
         /** Requests in flight to the backend at once. Default 10. */
         num_consumers: z.number().int().positive().default(10),
       })
