@@ -10,6 +10,8 @@
  * - `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS` (`k=v,k2=v2`, percent-encoded),
  *   `OTEL_EXPORTER_OTLP_PROTOCOL` (`http/protobuf`, the default, or `http/json`): the otlphttp
  *   exporter; without an endpoint, the debug exporter prints to stdout.
+ *   `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` / `_METRICS_ENDPOINT` (full URLs), `OTEL_EXPORTER_OTLP_COMPRESSION`
+ *   (`gzip`, the default here, `zstd` or `none`), `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds).
  * - `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`: the resource of every drain.
  */
 import { resourceFromEnv } from '../translate/resource.ts';
@@ -63,15 +65,37 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
     ...(basicAuth ? { basic_auth: basicAuth } : {}),
   };
   const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  // Signal-specific endpoints are used as given, as the OpenTelemetry specification says.
+  const logsEndpoint = env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT?.trim();
+  const metricsEndpoint = env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT?.trim();
   let exporterId = 'debug';
   const exporters: Record<string, unknown> = {};
-  if (endpoint) {
+  if (endpoint || logsEndpoint || metricsEndpoint) {
     const protocol = env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim() || 'http/protobuf';
     if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
       problems.push(`OTEL_EXPORTER_OTLP_PROTOCOL: "${protocol}" is not supported; use http/protobuf or http/json`);
     }
+    const otlphttp: Record<string, unknown> = {
+      // The specification's default for a signal without an endpoint of its own.
+      endpoint: endpoint || 'http://localhost:4318',
+      ...(logsEndpoint ? { logs_endpoint: logsEndpoint } : {}),
+      ...(metricsEndpoint ? { metrics_endpoint: metricsEndpoint } : {}),
+      encoding: protocol === 'http/json' ? 'json' : 'proto',
+      headers: otlpHeaders(env.OTEL_EXPORTER_OTLP_HEADERS, problems),
+    };
+    const compression = env.OTEL_EXPORTER_OTLP_COMPRESSION?.trim();
+    if (compression) {
+      if (compression === 'gzip' || compression === 'none' || compression === 'zstd') otlphttp.compression = compression;
+      else problems.push(`OTEL_EXPORTER_OTLP_COMPRESSION: "${compression}" is not supported; use gzip, zstd or none`);
+    }
+    const timeout = env.OTEL_EXPORTER_OTLP_TIMEOUT?.trim();
+    if (timeout) {
+      // Milliseconds, by the specification.
+      if (/^\d+$/.test(timeout) && Number(timeout) > 0) otlphttp.timeout = `${timeout}ms`;
+      else problems.push(`OTEL_EXPORTER_OTLP_TIMEOUT: "${timeout}" is not a number of milliseconds`);
+    }
     exporterId = 'otlphttp';
-    exporters.otlphttp = { endpoint, encoding: protocol === 'http/json' ? 'json' : 'proto', headers: otlpHeaders(env.OTEL_EXPORTER_OTLP_HEADERS, problems) };
+    exporters.otlphttp = otlphttp;
   } else {
     exporters.debug = { verbosity: 'basic' };
   }

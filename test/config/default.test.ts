@@ -1,0 +1,40 @@
+/** The embedded default config, from the standard OTEL_* variables and ours. */
+import { describe, expect, it } from 'vitest';
+import { defaultDocument } from '../../src/config/default.ts';
+import { validateConfig } from '../../src/config/load.ts';
+
+function otlphttp(env: NodeJS.ProcessEnv) {
+  const embedded = defaultDocument(env);
+  const result = validateConfig(embedded.document, env);
+  return { problems: [...embedded.problems, ...result.problems], exporter: result.config?.exporters.get('otlphttp')?.config as any };
+}
+
+describe('embedded default config', () => {
+  it('reads the OTLP exporter variables of the specification', () => {
+    const { problems, exporter } = otlphttp({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com',
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'https://metrics.example.com/otlp/v1/metrics',
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'none',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '2500',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    });
+    expect(problems).toEqual([]);
+    expect(exporter).toMatchObject({ endpoint: 'https://otlp.example.com', metrics_endpoint: 'https://metrics.example.com/otlp/v1/metrics', compression: 'none', timeout: 2500, encoding: 'json' });
+    expect(exporter.logs_endpoint).toBeUndefined();
+  });
+
+  it('takes a signal endpoint alone, the other signal going to the default localhost:4318', () => {
+    const { problems, exporter } = otlphttp({ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'https://logs.example.com/v1/logs' });
+    expect(problems).toEqual([]);
+    expect(exporter).toMatchObject({ endpoint: 'http://localhost:4318', logs_endpoint: 'https://logs.example.com/v1/logs', compression: 'gzip', timeout: 10_000 });
+  });
+
+  it('names a bad compression, timeout or protocol', () => {
+    const { problems } = otlphttp({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com', OTEL_EXPORTER_OTLP_COMPRESSION: 'brotli', OTEL_EXPORTER_OTLP_TIMEOUT: '10s', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
+    expect(problems).toEqual([
+      'OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" is not supported; use http/protobuf or http/json',
+      'OTEL_EXPORTER_OTLP_COMPRESSION: "brotli" is not supported; use gzip, zstd or none',
+      'OTEL_EXPORTER_OTLP_TIMEOUT: "10s" is not a number of milliseconds',
+    ]);
+  });
+});
