@@ -23,6 +23,16 @@ describe('mergeHistogramPoints', () => {
     expect(merged[2]!.attributes).toEqual(post);
   });
 
+  it('never merges different attributes whose texts run together', () => {
+    const a = observation(1, 1, { a: 'x\u0005b\u0001y' } as never);
+    const b = observation(1, 2, { a: 'x', b: 'y' } as never);
+    const c = { ...observation(1, 3), attributes: { f: ['x\u0004y'] } };
+    const d = { ...observation(1, 4), attributes: { f: ['x', 'y'] } };
+    const e = observation(1, 5, { s: '1' } as never);
+    const f = observation(1, 6, { s: 1 } as never);
+    expect(mergeHistogramPoints([a, b, c, d, e, f])).toHaveLength(6);
+  });
+
   it('keeps every observation: counts and bucket totals are preserved, and merging twice changes nothing', () => {
     const attrs = fc.record({ method: fc.constantFrom('GET', 'POST'), status: fc.constantFrom(200, 503) });
     fc.assert(

@@ -149,10 +149,15 @@ export class Pipeline {
           });
         }
       }),
-    ).then(() => {
-      this._held -= items.length;
-      this._inFlight.delete(done);
-    });
+    )
+      .then(
+        () => undefined,
+        (error: unknown) => this._log('error', `export of ${items.length} items failed unexpectedly`, { pipeline: this._settings.id, error: String(error) }),
+      )
+      .finally(() => {
+        this._held -= items.length;
+        this._inFlight.delete(done);
+      });
     this._inFlight.add(done);
   }
 

@@ -30,7 +30,13 @@ export async function exportWithRetry(
   const started = now();
   let interval = retry.initialIntervalMs;
   for (;;) {
-    const result = await exporter.export(batch);
+    let result: ExportResult;
+    try {
+      result = await exporter.export(batch);
+    } catch (error) {
+      // An exporter that throws has a bug, not a backend problem: trying again would throw again.
+      return { ok: false, retryable: false, error: `${exporter.id} threw: ${(error as Error)?.stack ?? String(error)}` };
+    }
     if (result.ok || !result.retryable || !retry.enabled) return result;
     // Jitter of +-20 % keeps many sidecars from retrying in step.
     let wait = result.retryAfterMs ?? interval * (0.8 + Math.random() * 0.4);

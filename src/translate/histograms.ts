@@ -9,14 +9,13 @@
 import type { AttributeValue, MetricPointData } from './telemetry.ts';
 import { bucketIndex } from './otlp-json.ts';
 
+/** The attributes as a key: every part length-prefixed, so no value can pass for two. */
 function attributeKey(attributes: Readonly<Record<string, AttributeValue>>): string {
   let key = '';
   for (const name in attributes) {
     const value = attributes[name]!;
-    key += name;
-    key += typeof value === 'string' ? '\u0001' : typeof value === 'number' ? '\u0002' : '\u0003';
-    key += typeof value === 'object' ? value.join('\u0004') : value;
-    key += '\u0005';
+    const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+    key += `${name.length}:${name}${typeof value === 'string' ? 's' : typeof value === 'number' ? 'n' : typeof value === 'boolean' ? 'b' : 'a'}${text.length}:${text}`;
   }
   return key;
 }

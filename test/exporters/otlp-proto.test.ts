@@ -110,6 +110,21 @@ describe('OTLP protobuf encoder', () => {
     expect(withoutZeros(oursMetrics)).toEqual(withoutZeros(theirsMetrics));
   });
 
+  it('encodes the same bytes from any first buffer size: growth never loses or garbles a byte', () => {
+    const reference = Buffer.from(new OtlpProtoEncoder(SCOPE).metrics(RESOURCE, batch.metrics));
+    const logs = Buffer.from(new OtlpProtoEncoder(SCOPE).logs(RESOURCE, batch.logs.slice(0, 40)));
+    for (let size = 1; size <= 1200; size++) {
+      expect(Buffer.from(new OtlpProtoEncoder(SCOPE, size).metrics(RESOURCE, batch.metrics))).toEqual(reference);
+      expect(Buffer.from(new OtlpProtoEncoder(SCOPE, size).logs(RESOURCE, batch.logs.slice(0, 40)))).toEqual(logs);
+    }
+    // Many sum points in one metric: lengths of three bytes, then a second metric right after.
+    const sums = Array.from({ length: 600 }, (_, i): MetricPointData => ({ name: 'l2met.count', unit: '', type: 'sum', value: i, timeUnixMicros: 1 + i, attributes: { k: 'v' }, bounds: undefined }));
+    const two = [...sums, { ...sums[0]!, name: 'other' }];
+    const expected = Buffer.from(new OtlpProtoEncoder(SCOPE).metrics(RESOURCE, two));
+    for (const size of [6287, 12574, 25148, 25149, 25150]) expect(Buffer.from(new OtlpProtoEncoder(SCOPE, size).metrics(RESOURCE, two))).toEqual(expected);
+    expect(withoutZeros(decodeMetrics(expected))).toEqual(withoutZeros(withoutEmptyArrays(jsonMetrics(RESOURCE, two))));
+  });
+
   it("reuses its buffer across calls and drains, each call's view complete in itself", () => {
     const encoder = new OtlpProtoEncoder(SCOPE);
     const small = Buffer.from(encoder.logs(RESOURCE, batch.logs.slice(0, 10)));
@@ -161,10 +176,11 @@ describe('OTLP protobuf encoder', () => {
     bounds: fc.constantFrom(undefined, [], [0.005, 0.01, 0.5, 30]),
   });
 
-  it('agrees with the OTLP/JSON encoding on generated records and points', () => {
-    const encoder = new OtlpProtoEncoder(SCOPE);
+  it('agrees with the OTLP/JSON encoding on generated records and points, whatever the buffer size it starts from', () => {
     fc.assert(
-      fc.property(attributes, fc.array(records, { maxLength: 6 }), fc.array(points, { maxLength: 6 }), (resource, logs, metrics) => {
+      fc.property(fc.integer({ min: 1, max: 2048 }), attributes, fc.array(records, { maxLength: 6 }), fc.array(points, { maxLength: 6 }), (initialBytes, resource, logs, metrics) => {
+        // A small first buffer makes every write meet the buffer's end somewhere.
+        const encoder = new OtlpProtoEncoder(SCOPE, initialBytes);
         // JSON cannot say whether a trace id came without its span id: records carry both or neither.
         for (const r of logs) if (r.traceId === undefined || r.spanId === undefined) r.traceId = r.spanId = undefined;
         if (logs.length > 0) expect(withoutZeros(decodeLogs(encoder.logs(resource, logs)))).toEqual(withoutZeros(withoutEmptyArrays(jsonLogs(resource, logs))));

@@ -43,6 +43,9 @@ describe('sending_queue', () => {
     expect(requests.pipelines.map((p) => p.capacity)).toEqual([300, DEFAULT_PIPELINE_CAPACITY]);
     const items = build('otlphttp: { endpoint: "http://127.0.0.1:9", sending_queue: { queue_size: 7, sizer: items } }');
     expect(items.pipelines[0]!.capacity).toBe(7);
+    // Without a queue_size, each sizer has its own default: 20 batches, or 20480 items.
+    expect(build('otlphttp: { endpoint: "http://127.0.0.1:9", sending_queue: { sizer: items } }').pipelines[0]!.capacity).toBe(20_480);
+    expect(build('otlphttp: { endpoint: "http://127.0.0.1:9" }', 'processors:\n  batch: {}').pipelines[0]!.capacity).toBe(20 * 1024);
     const off = build('otlphttp: { endpoint: "http://127.0.0.1:9", sending_queue: { enabled: false } }', 'processors:\n  batch: { send_batch_size: 50 }');
     expect(off.pipelines[0]!.capacity).toBe(50);
   });

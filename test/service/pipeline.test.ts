@@ -90,6 +90,26 @@ describe('pipeline', () => {
     expect(logs).toEqual(['otlphttp: export failed, 7 records lost']);
   });
 
+  it('survives an exporter that throws: counted failed, its items released, shutdown still clean', async () => {
+    const logs: string[] = [];
+    const throwing: Exporter = {
+      id: 'broken',
+      export: async () => {
+        throw new RangeError('Offset is outside the bounds of the DataView');
+      },
+      shutdown: async () => {},
+    };
+    const p = pipeline(throwing, { batch: undefined, capacity: 10 }, (_l, m) => logs.push(m));
+    expect(p.offer({}, 'a', records(0, 7))).toBe(true);
+    await settle(20);
+    expect(p.counters.failed.broken).toBe(7);
+    expect(p.held).toBe(0);
+    expect(p.fits(10)).toBe(true);
+    expect(logs).toEqual(['broken: export failed, 7 records lost']);
+    await p.shutdown(1000);
+    expect(p.counters.droppedAtShutdown).toBe(0);
+  });
+
   it('on shutdown sends what is batching, waits for it, and refuses more', async () => {
     const exporter = new ScriptedExporter('file');
     const p = pipeline(exporter, { batch: { timeoutMs: 60_000, sendBatchSize: 1000, sendBatchMaxSize: 0 } });

@@ -39,11 +39,13 @@ export const otlphttpConfigSchema = z
     sending_queue: z
       .strictObject({
         enabled: z.boolean().default(true),
-        queue_size: z.number().int().positive().default(20),
+        /** Default 20 batches (sizer: requests) or 20480 items (sizer: items). */
+        queue_size: z.number().int().positive().optional(),
         sizer: z.enum(['requests', 'items']).default('requests'),
         /** Requests in flight to the backend at once. Default 10. */
         num_consumers: z.number().int().positive().default(10),
       })
+      .transform((q) => ({ ...q, queue_size: q.queue_size ?? (q.sizer === 'items' ? 20_480 : 20) }))
       .prefault({}),
   })
   .superRefine((config, ctx) => {

@@ -33,6 +33,9 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
  */
 const COMPRESS_CHUNK = 1 << 20;
 
+/** How long shutdown waits for requests still in flight before closing their connections. */
+const SHUTDOWN_GRACE_MS = 2000;
+
 const USER_AGENT = `${SCOPE.name}/${SCOPE.version}`;
 
 /** Retry-After as milliseconds: delay-seconds or an HTTP date; undefined when absent or unusable. */
@@ -183,9 +186,12 @@ export class OtlphttpExporter implements Exporter {
         } catch (error) {
           return { ok: false, retryable: false, error: `${compression}: ${(error as Error).message}` };
         }
-        // The compressed copy is what goes out: the encoder's buffer is free for the next batch.
-        releaseEncoder();
+      } else {
+        // The encoder's buffer must not wait for the backend: send a copy.
+        body = Uint8Array.prototype.slice.call(body);
       }
+      // The compressed copy is what goes out: the encoder's buffer is free for the next batch.
+      releaseEncoder();
       return await this._post(signal, body);
     } finally {
       releaseEncoder();
@@ -227,10 +233,18 @@ export class OtlphttpExporter implements Exporter {
     return { ok: false, retryable: false, error };
   }
 
+  /**
+   * Waits a little for requests in flight (the pipeline's shutdown deadline has already passed
+   * or they are done), then closes the connections: Heroku kills the dyno 30 s after SIGTERM.
+   */
   async shutdown(): Promise<void> {
     if (this._stopped) return;
     this._stopped = true;
-    await this._agent.close();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), SHUTDOWN_GRACE_MS)));
+    const outcome = await Promise.race([this._agent.close().then(() => 'closed' as const), late]);
+    clearTimeout(timer);
+    if (outcome === 'late') await this._agent.destroy();
   }
 }
 

@@ -118,7 +118,9 @@ class ProtoWriter {
     this.view = new DataView(next.buffer, next.byteOffset, next.length);
   }
 
+  /** One byte, with room made for it (a write past a typed array's end is silently lost). */
   byte(b: number): void {
+    if (this.pos >= this.buf.length) this.ensure(1);
     this.buf[this.pos++] = b;
   }
 
@@ -415,12 +417,14 @@ class ProtoWriter {
  * megabytes per batch, and the garbage collections that large allocations set off.
  */
 export class OtlpProtoEncoder {
-  private readonly _writer = new ProtoWriter();
+  private readonly _writer: ProtoWriter;
   private readonly _scopeField: Buffer;
   /** Per drain resource object: its encoded ResourceX.resource field. */
   private readonly _resources = new WeakMap<Attributes, Buffer>();
 
-  constructor(scope: InstrumentationScope) {
+  /** `initialBytes`: the buffer's first size (it grows as needed); small in tests, to grow often. */
+  constructor(scope: InstrumentationScope, initialBytes = 1 << 20) {
+    this._writer = new ProtoWriter(initialBytes);
     const w = this._writer;
     this._scopeField = w.bytesOf(() => {
       w.byte(TAG.scope);
@@ -562,7 +566,8 @@ export class OtlpProtoEncoder {
     const bounds = p.bounds ?? [];
     const m = p.merged;
     w.attributes(TAG.histogramAttributes, p.attributes);
-    w.ensure(64 + 16 * bounds.length);
+    // Six tagged 8-byte fields, two packed arrays with their tags and lengths.
+    w.ensure(80 + 16 * bounds.length);
     w.byte(TAG.startTime);
     w.nanosFromMicros(m === undefined ? p.timeUnixMicros : m.startTimeUnixMicros);
     w.byte(TAG.pointTime);
