@@ -51,6 +51,8 @@ export async function runStart(configPath: string | undefined, env: NodeJS.Proce
         },
       );
     };
+    // SIGHUP: certificate files are read again (a renewed certificate without a restart).
+    process.on('SIGHUP', () => service.reload());
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });

@@ -8,11 +8,12 @@ import { fileConfigSchema, FILE_TYPE } from '../exporters/file/config.ts';
 import { otlphttpConfigSchema, OTLPHTTP_TYPE } from '../exporters/otlphttp/config.ts';
 import { batchConfigSchema, BATCH_TYPE } from '../processors/batch/config.ts';
 import { logplexConfigSchema, LOGPLEX_TYPE } from '../receivers/logplex/config.ts';
+import { syslogConfigSchema, SYSLOG_TYPE } from '../receivers/syslog/config.ts';
 
 export type ComponentKind = 'receivers' | 'processors' | 'exporters';
 
 export const COMPONENT_SCHEMAS: Readonly<Record<ComponentKind, Readonly<Record<string, z.ZodType>>>> = {
-  receivers: { [LOGPLEX_TYPE]: logplexConfigSchema },
+  receivers: { [LOGPLEX_TYPE]: logplexConfigSchema, [SYSLOG_TYPE]: syslogConfigSchema },
   processors: { [BATCH_TYPE]: batchConfigSchema },
   exporters: { [OTLPHTTP_TYPE]: otlphttpConfigSchema, [DEBUG_TYPE]: debugConfigSchema, [FILE_TYPE]: fileConfigSchema },
 };

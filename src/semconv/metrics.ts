@@ -111,8 +111,10 @@ export const METRIC_HEROKU_PGBOUNCER_AVG_RECV = 'heroku.pgbouncer.avg_recv';
 export const METRIC_HEROKU_PGBOUNCER_AVG_SENT = 'heroku.pgbouncer.avg_sent';
 /** Messages Heroku dropped before delivery (L10-L13 lines), as delta sums. Instrument: counter; unit: `{message}`. */
 export const METRIC_HEROKU_LOGPLEX_DROPPED_MESSAGES = 'heroku.logplex.dropped_messages';
-/** Lines a receiver took (accepted) or acknowledged without emitting again (duplicate); delta sums every report. Instrument: counter; unit: `{line}`. */
+/** Lines a receiver took (accepted), acknowledged without emitting again (duplicate), or refused one by one (rejected, by error.type: unknown_token, unauthenticated, too_large, queue_full...); delta sums every report. Instrument: counter; unit: `{line}`. */
 export const METRIC_HEROKU_OTEL_DRAIN_RECEIVER_LINES = 'heroku.otel_drain.receiver.lines';
+/** Connections a receiver refused or closed, by reason (error.type: too_many_connections, tls_handshake, idle_timeout). Instrument: counter; unit: `{connection}`. */
+export const METRIC_HEROKU_OTEL_DRAIN_RECEIVER_CONNECTIONS = 'heroku.otel_drain.receiver.connections';
 /** Requests a receiver refused, by reason (error.type: unauthenticated, unknown_token, too_large, queue_full, shutting_down...). Instrument: counter; unit: `{request}`. */
 export const METRIC_HEROKU_OTEL_DRAIN_RECEIVER_REQUESTS = 'heroku.otel_drain.receiver.requests';
 /** Log records or metric points by outcome: exported or failed per exporter, refused by a full pipeline, dropped at shutdown. Instrument: counter; unit: `{item}`. */
@@ -178,6 +180,7 @@ export const METRIC_UNITS: Readonly<Record<string, string>> = {
   'heroku.pgbouncer.avg_sent': 'By/s',
   'heroku.logplex.dropped_messages': '{message}',
   'heroku.otel_drain.receiver.lines': '{line}',
+  'heroku.otel_drain.receiver.connections': '{connection}',
   'heroku.otel_drain.receiver.requests': '{request}',
   'heroku.otel_drain.pipeline.items': '{item}',
   'heroku.otel_drain.pipeline.held': '{item}',

@@ -5,13 +5,21 @@
  */
 import * as M from '../semconv/metrics.ts';
 import type { Attributes, MetricPointData } from '../translate/telemetry.ts';
-import type { LogplexCounters } from '../receivers/logplex/receiver.ts';
 import type { PipelineCounters } from './pipeline.ts';
+
+/** What every receiver counts; each kind adds what it refuses, per request, line or connection. */
+export interface ReceiverCounters {
+  acceptedLines: number;
+  duplicateLines: number;
+  rejectedRequests?: Readonly<Record<string, number>>;
+  rejectedLines?: Readonly<Record<string, number>>;
+  rejectedConnections?: Readonly<Record<string, number>>;
+}
 
 export interface ReceiverSnapshot {
   id: string;
   type: string;
-  counters: LogplexCounters;
+  counters: ReceiverCounters;
 }
 
 export interface PipelineSnapshot {
@@ -36,8 +44,14 @@ export class SelfTelemetry {
       const component = { 'otel.component.name': r.id, 'otel.component.type': r.type };
       delta(M.METRIC_HEROKU_OTEL_DRAIN_RECEIVER_LINES, '{line}', { ...component, 'heroku.otel_drain.outcome': 'accepted' }, r.counters.acceptedLines);
       delta(M.METRIC_HEROKU_OTEL_DRAIN_RECEIVER_LINES, '{line}', { ...component, 'heroku.otel_drain.outcome': 'duplicate' }, r.counters.duplicateLines);
-      for (const [reason, n] of Object.entries(r.counters.rejectedRequests)) {
+      for (const [reason, n] of Object.entries(r.counters.rejectedRequests ?? {})) {
         delta(M.METRIC_HEROKU_OTEL_DRAIN_RECEIVER_REQUESTS, '{request}', { ...component, 'heroku.otel_drain.outcome': 'rejected', 'error.type': reason }, n);
+      }
+      for (const [reason, n] of Object.entries(r.counters.rejectedLines ?? {})) {
+        delta(M.METRIC_HEROKU_OTEL_DRAIN_RECEIVER_LINES, '{line}', { ...component, 'heroku.otel_drain.outcome': 'rejected', 'error.type': reason }, n);
+      }
+      for (const [reason, n] of Object.entries(r.counters.rejectedConnections ?? {})) {
+        delta(M.METRIC_HEROKU_OTEL_DRAIN_RECEIVER_CONNECTIONS, '{connection}', { ...component, 'heroku.otel_drain.outcome': 'rejected', 'error.type': reason }, n);
       }
     }
     for (const p of pipelines) {

@@ -13,6 +13,9 @@ import { FileExporter } from '../exporters/file/exporter.ts';
 import type { BatchConfig } from '../processors/batch/config.ts';
 import { isLoopback, type LogplexConfig } from '../receivers/logplex/config.ts';
 import { LogplexReceiver, type ReceivedBatch } from '../receivers/logplex/receiver.ts';
+import type { SyslogConfig } from '../receivers/syslog/config.ts';
+import { SyslogReceiver } from '../receivers/syslog/receiver.ts';
+import type { ReceiverCounters } from './self-telemetry.ts';
 import type { Attributes } from '../translate/telemetry.ts';
 import type { Logger } from './log.ts';
 import { Pipeline, type PipelineExporter, type Signal } from './pipeline.ts';
@@ -55,6 +58,15 @@ export const EXPORTER_FACTORIES: Record<string, ExporterFactory> = {
   debug: (id, config) => ({ exporter: new DebugExporter(id, config as DebugConfig), retry: NO_RETRY }),
 };
 
+/** A receiver the service runs. */
+export interface RunningReceiver {
+  id: string;
+  type: 'logplex' | 'syslog';
+  receiver: (LogplexReceiver | SyslogReceiver) & { counters: ReceiverCounters };
+  /** Listening with no drains and no opt-in: loopback only. */
+  open: boolean;
+}
+
 const resourceKeys = new WeakMap<Attributes, string>();
 
 /** A stable key per resource object: batches of one drain go together. */
@@ -76,7 +88,7 @@ export interface ServiceOptions {
 }
 
 export class Service {
-  private readonly _receivers: Array<{ id: string; receiver: LogplexReceiver; open: boolean }> = [];
+  private readonly _receivers: RunningReceiver[] = [];
   private readonly _pipelines: Pipeline[] = [];
   private readonly _exporters = new Map<string, BuiltExporter>();
   private readonly _log: Logger;
@@ -126,9 +138,15 @@ export class Service {
         continue;
       }
       const consume = (batch: ReceivedBatch) => this._fanOut(pipelines, batch);
-      const settings = component.config as LogplexConfig;
-      const open = settings.drains.length === 0 && settings.basic_auth === undefined && !settings.accept_any_drain;
-      this._receivers.push({ id, receiver: new LogplexReceiver(settings, consume, log), open });
+      if (component.type === 'syslog') {
+        const settings = component.config as SyslogConfig;
+        const open = settings.drains.length === 0 && !settings.accept_any_drain;
+        this._receivers.push({ id, type: 'syslog', receiver: new SyslogReceiver(settings, consume, log), open });
+      } else {
+        const settings = component.config as LogplexConfig;
+        const open = settings.drains.length === 0 && settings.basic_auth === undefined && !settings.accept_any_drain;
+        this._receivers.push({ id, type: 'logplex', receiver: new LogplexReceiver(settings, consume, log), open });
+      }
     }
   }
 
@@ -144,8 +162,13 @@ export class Service {
     return true;
   }
 
-  get receivers(): ReadonlyArray<{ id: string; receiver: LogplexReceiver; open: boolean }> {
+  get receivers(): readonly RunningReceiver[] {
     return this._receivers;
+  }
+
+  /** SIGHUP: receivers read their certificate files again. */
+  reload(): void {
+    for (const { receiver } of this._receivers) if (receiver instanceof SyslogReceiver) receiver.reloadCertificates();
   }
 
   get pipelines(): readonly Pipeline[] {
@@ -155,7 +178,7 @@ export class Service {
   /** Sends the counters' changes through every metrics pipeline. */
   private _reportSelf(): void {
     const points = this._selfTelemetry.report(
-      this._receivers.map(({ id, receiver }) => ({ id, type: 'logplex', counters: receiver.counters })),
+      this._receivers.map(({ id, type, receiver }) => ({ id, type, counters: receiver.counters })),
       this._pipelines.map((p) => ({ id: this._pipelineIds.get(p)!, held: p.held, counters: p.counters })),
       Date.now() * 1000,
     );
@@ -170,11 +193,13 @@ export class Service {
     }
     for (const { id, receiver, open } of this._receivers) {
       await receiver.start();
-      const { host, port } = receiver.address;
-      this._log('info', `${id}: listening on ${host}:${port}`, {
-        receiver: id,
-        ...(open && isLoopback(host) ? { note: 'loopback only: no drains or basic auth are set, so only this machine can send logs' } : {}),
-      });
+      const addresses = receiver instanceof SyslogReceiver ? Object.entries(receiver.addresses).map(([transport, a]) => ({ ...a, transport })) : [{ ...receiver.address, transport: 'http' }];
+      for (const { host, port, transport } of addresses) {
+        this._log('info', `${id}: listening on ${host}:${port}${transport === 'http' ? '' : ` (${transport})`}`, {
+          receiver: id,
+          ...(open && isLoopback(host) ? { note: 'loopback only: no drains or basic auth are set, so only this machine can send logs' } : {}),
+        });
+      }
     }
   }
 

@@ -73,7 +73,9 @@ describe('config', () => {
   it.each([
     ['an unknown top-level key', withParts({ extra: 'extensions: {}' }), ['extensions: unknown key']],
     ['an unknown component key', withParts({ receivers: 'receivers:\n  logplex: { drains: [ { token: d.x } ], pathh: /x }' }), ['receivers.logplex.pathh: unknown key']],
-    ['an unknown component type', withParts({ receivers: 'receivers:\n  logplex: { drains: [ { token: d.x } ] }\n  kafka: {}' }), ['receivers.kafka: unknown receiver type "kafka" (known: logplex)']],
+    ['an unknown component type', withParts({ receivers: 'receivers:\n  logplex: { drains: [ { token: d.x } ] }\n  kafka: {}' }), ['receivers.kafka: unknown receiver type "kafka" (known: logplex, syslog)']],
+    ['a syslog receiver listening on nothing', withParts({ receivers: 'receivers:\n  logplex: { drains: [ { token: d.x } ] }\n  syslog: { drains: [ { token: d.x } ] }' }), ['receivers.syslog: listens on nothing: set tcp, udp or both']],
+    ['an open syslog receiver on a public address', withParts({ receivers: 'receivers:\n  logplex: { drains: [ { token: d.x } ] }\n  syslog: { tcp: { endpoint: "0.0.0.0:6514" } }' }), ["receivers.syslog.tcp.endpoint: no drains: refusing to accept anyone's logs on 0.0.0.0:6514; add drains (tokens) or set accept_any_drain: true"]],
     ['a malformed component id', withParts({ exporters: 'exporters:\n  debug: {}\n  "Debug/x y": {}' }), ['exporters.Debug/x y: not a component id (type or type/name, such as otlphttp/grafana)']],
     ['a wrong type', withParts({ processors: 'processors:\n  batch: { send_batch_size: lots }' , service: 'service:\n  pipelines:\n    logs: { receivers: [logplex], processors: [batch], exporters: [debug] }' }), ['processors.batch.send_batch_size: expected number, got string']],
     ['a bad enum', withParts({ exporters: 'exporters:\n  debug: { verbosity: loud }' }), ['exporters.debug.verbosity: expected one of "basic", "normal", "detailed"']],
