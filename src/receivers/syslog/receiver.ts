@@ -34,6 +34,8 @@ export interface SyslogCounters {
   duplicateLines: number;
   /** Accepted lines that had no RFC 5424 header, kept whole. */
   rawLines: number;
+  /** Times a connection stopped being read until the pipeline had room (backpressure). */
+  pauses: number;
   rejectedLines: Record<SyslogLineRejection, number>;
   rejectedConnections: Record<SyslogConnectionRejection, number>;
 }
@@ -65,6 +67,7 @@ export class SyslogReceiver {
     acceptedLines: 0,
     duplicateLines: 0,
     rawLines: 0,
+    pauses: 0,
     rejectedLines: { unknown_token: 0, unauthenticated: 0, too_large: 0, queue_full: 0, shutting_down: 0 },
     rejectedConnections: { too_many_connections: 0, tls_handshake: 0, idle_timeout: 0 },
   };
@@ -206,6 +209,8 @@ export class SyslogReceiver {
 
     const framer = new SyslogFramer(this._config.max_message_size, {
       frame: (buf, start, end) => {
+        // rsyslog's templates end a message with LF inside its octet count.
+        while (end > start && (buf[end - 1] === 10 || buf[end - 1] === 13)) end--;
         if (end === start) return;
         const line = toLine(decodeUtf8(buf, start, end));
         let resource: Attributes | undefined;
@@ -241,6 +246,7 @@ export class SyslogReceiver {
         }
         if (!this._consume({ resource: h.resource, telemetry: h.telemetry })) {
           // No room: stop reading, so TCP makes the sender wait, and ask again shortly.
+          if (!socket.isPaused()) this.counters.pauses++;
           socket.pause();
           retry = setTimeout(offerHeld, RETRY_MS);
           return;

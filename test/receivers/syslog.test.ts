@@ -1,0 +1,225 @@
+/**
+ * The syslog receiver with real clients: util-linux `logger` over TCP (octet-counted and plain)
+ * and UDP, rsyslog forwarding over TLS with octet-counted framing, into a test OTLP backend that
+ * decodes with opentelemetry-proto's generated code. Every message must arrive exactly once with
+ * its drain's resource; garbage, oversized frames and idle connections must not disturb a healthy
+ * sender; a slow backend must make the sender wait, not lose lines.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { validateConfig } from '../../src/config/load.ts';
+import type { SyslogReceiver } from '../../src/receivers/syslog/receiver.ts';
+import { Service } from '../../src/service/service.ts';
+import { OtlpTestServer } from '../support/otlp-server.ts';
+import { hasCommand, logger, makeCertificates, startRsyslog, type Rsyslog } from '../support/syslog-tools.ts';
+
+// In CI these clients are installed by scripts/install-test-deps.sh: a missing one fails there.
+const CI = process.env.CI === 'true' || process.env.CI === '1';
+const HAVE_LOGGER = hasCommand('logger') || CI;
+const HAVE_RSYSLOG = (hasCommand('rsyslogd') && hasCommand('openssl')) || CI;
+
+const TOKEN = 'd.9a1c2b3d-1111-4222-8333-444455556666';
+// logger cannot set HOSTNAME: it sends the machine's, which the allowlist then names as a drain.
+const HOST = hostname();
+
+let service: Service | undefined;
+let backend: OtlpTestServer | undefined;
+let rsyslog: Rsyslog | undefined;
+afterEach(async () => {
+  await rsyslog?.stop();
+  await service?.shutdown(5000);
+  await backend?.stop();
+  service = backend = rsyslog = undefined;
+});
+
+async function start(receiver: string, exporter: Record<string, unknown> = {}): Promise<{ syslog: SyslogReceiver; backend: OtlpTestServer }> {
+  backend = new OtlpTestServer();
+  const endpoint = await backend.start();
+  const yaml = `
+receivers:
+  syslog:
+${receiver
+  .trim()
+  .split('\n')
+  .map((l) => `    ${l}`)
+  .join('\n')}
+exporters:
+  otlphttp: ${JSON.stringify({ endpoint, compression: 'none', retry_on_failure: { initial_interval: '50ms', max_interval: '200ms' }, ...exporter })}
+service:
+  pipelines:
+    logs: { receivers: [syslog], exporters: [otlphttp] }
+`;
+  const { config, problems } = validateConfig(parseYaml(yaml), {});
+  expect(problems).toEqual([]);
+  service = new Service(config!, () => {}, { selfTelemetryIntervalMs: 0 });
+  await service.start();
+  return { syslog: service.receivers[0]!.receiver as SyslogReceiver, backend };
+}
+
+async function until(what: () => boolean, ms = 20_000): Promise<void> {
+  const started = Date.now();
+  while (!what()) {
+    if (Date.now() - started > ms) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function linesFile(n: number, prefix: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'hod-lines-')), 'lines.txt');
+  writeFileSync(file, Array.from({ length: n }, (_, i) => `${prefix} line ${i} method=GET status=200`).join('\n') + '\n');
+  return file;
+}
+
+const bodies = (b: OtlpTestServer) => b.logRecords().map((r: any) => r.body.stringValue as string);
+const attrs = (r: any) => Object.fromEntries(r.attributes.map((a: any) => [a.key, a.value.stringValue ?? a.value.intValue ?? a.value.arrayValue]));
+
+const DRAINS = `drains:
+  - token: ${JSON.stringify(HOST)}
+    resource: { service.name: logger-app }
+  - token: ${TOKEN}
+    resource: { service.name: shop-web }`;
+
+describe.skipIf(!HAVE_LOGGER)('syslog receiver with logger', () => {
+  it('takes logger --tcp --octet-count --rfc5424: every line once, with its drain resource and syslog fields', async () => {
+    const { syslog, backend } = await start(`tcp: { endpoint: "127.0.0.1:0" }\n${DRAINS}`);
+    const port = syslog.addresses.tcp!.port;
+    await logger(['--tcp', '--octet-count', '--rfc5424', '-n', '127.0.0.1', '-P', String(port), '-t', 'web.1', '-p', 'local7.info', '-f', linesFile(2000, 'octet')]);
+    await until(() => backend.logRecords().length >= 2000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(bodies(backend).sort()).toEqual(Array.from({ length: 2000 }, (_, i) => `octet line ${i} method=GET status=200`).sort());
+    const request = backend.requests.find((r) => r.path === '/v1/logs')!;
+    expect(request.body.resourceLogs[0].resource.attributes).toContainEqual({ key: 'service.name', value: { stringValue: 'logger-app' } });
+    const first = attrs(backend.logRecords()[0]);
+    expect(first['heroku.syslog.app_name']).toBe('web.1');
+    expect(first['heroku.log.shape']).toBe('syslog');
+    expect(syslog.counters.acceptedLines).toBe(2000);
+  });
+
+  it('takes plain logger --tcp (LF-framed) and logger --udp', async () => {
+    const { syslog, backend } = await start(`tcp: { endpoint: "127.0.0.1:0" }\nudp: { endpoint: "127.0.0.1:0" }\n${DRAINS}`);
+    await logger(['--tcp', '-n', '127.0.0.1', '-P', String(syslog.addresses.tcp!.port), '-t', 'worker.2', '-f', linesFile(300, 'plain')]);
+    await logger(['--udp', '-n', '127.0.0.1', '-P', String(syslog.addresses.udp!.port), '-t', 'worker.3', '-f', linesFile(50, 'udp')]);
+    await until(() => backend.logRecords().length >= 350);
+    const got = bodies(backend);
+    expect(got.filter((b) => b.startsWith('plain'))).toHaveLength(300);
+    expect(got.filter((b) => b.startsWith('udp'))).toHaveLength(50);
+    expect(new Set(got).size).toBe(350);
+  });
+
+  it('counts and discards messages whose token is not allowed, and lines with no header', async () => {
+    const { syslog, backend } = await start(`tcp: { endpoint: "127.0.0.1:0" }\n${DRAINS}`);
+    const socket = connect(syslog.addresses.tcp!.port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    const frame = (m: string) => `${Buffer.byteLength(m)} ${m}`;
+    socket.write(frame(`<190>1 2024-05-01T12:00:00+00:00 d.not-allowed app web.1 - - intruder`));
+    socket.write(frame(`<190>1 2024-05-01T12:00:00+00:00 ${TOKEN} app web.1 - - welcome`));
+    socket.write('just some text without a header\n');
+    socket.end();
+    await until(() => backend.logRecords().length >= 1 && syslog.counters.rejectedLines.unauthenticated >= 1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(bodies(backend)).toEqual(['welcome']);
+    expect(backend.requests[0]!.body.resourceLogs[0].resource.attributes).toContainEqual({ key: 'service.name', value: { stringValue: 'shop-web' } });
+    const welcome = attrs(backend.logRecords()[0]);
+    expect(welcome['heroku.drain.fingerprint']).toMatch(/^[0-9a-f]{16}$/);
+    expect(JSON.stringify(backend.requests)).not.toContain(TOKEN);
+    expect(syslog.counters.rejectedLines).toMatchObject({ unknown_token: 1, unauthenticated: 1 });
+  });
+
+  it('makes the TCP sender wait while the backend is slow, losing nothing', async () => {
+    const { syslog, backend } = await start(`tcp: { endpoint: "127.0.0.1:0" }\n${DRAINS}`, { sending_queue: { queue_size: 200, sizer: 'items' } });
+    backend.script = Array.from({ length: 15 }, () => ({ status: 200, delayMs: 150 }));
+    await logger(['--tcp', '--octet-count', '--rfc5424', '-n', '127.0.0.1', '-P', String(syslog.addresses.tcp!.port), '-t', 'web.1', '-f', linesFile(5000, 'slow')]);
+    await until(() => backend.logRecords().length >= 5000, 60_000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(new Set(bodies(backend)).size).toBe(5000);
+    expect(backend.logRecords()).toHaveLength(5000);
+    expect(syslog.counters.rejectedLines.queue_full).toBe(0);
+    // The connection was not read while the pipeline was full: that is how logger was made to wait.
+    expect(syslog.counters.pauses).toBeGreaterThan(0);
+  });
+
+  it('shrugs off random bytes, a 10 MB frame and a slowloris beside a healthy sender', async () => {
+    const { syslog, backend } = await start(`tcp: { endpoint: "127.0.0.1:0", idle_timeout: 400ms }\naccept_any_drain: false\n${DRAINS}`);
+    const port = syslog.addresses.tcp!.port;
+    const open = async (): Promise<Socket> => {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      await new Promise((r) => s.once('connect', r));
+      return s;
+    };
+    const garbage = await open();
+    garbage.write(randomBytes(256 * 1024));
+    const huge = await open();
+    const frame = (m: string) => `${Buffer.byteLength(m)} ${m}`;
+    const header = `<190>1 - ${TOKEN} app web.1 - - `;
+    huge.write(`${header.length + 10 * 1024 * 1024} ${header}`);
+    huge.write(Buffer.alloc(10 * 1024 * 1024, 'x'));
+    huge.write(frame(`${header}after the big one`));
+    const slowloris = await open();
+    slowloris.write('2000 <190>1 - ');
+    const slowClosed = new Promise((r) => slowloris.once('close', r));
+    await logger(['--tcp', '--octet-count', '--rfc5424', '-n', '127.0.0.1', '-P', String(port), '-t', 'web.1', '-f', linesFile(1000, 'healthy')]);
+    await until(() => bodies(backend).filter((b) => b.startsWith('healthy')).length >= 1000 && bodies(backend).includes('after the big one'));
+    await slowClosed;
+    expect(bodies(backend).filter((b) => b.startsWith('healthy'))).toHaveLength(1000);
+    expect(syslog.counters.rejectedLines.too_large).toBeGreaterThanOrEqual(1);
+    expect(syslog.counters.rejectedConnections.idle_timeout).toBeGreaterThanOrEqual(1);
+    garbage.destroy();
+    huge.destroy();
+  });
+});
+
+describe.skipIf(!HAVE_RSYSLOG)('syslog receiver with rsyslog over TLS', () => {
+  it('takes rsyslog omfwd over TLS with octet-counted framing: every message once, with its drain', async () => {
+    const certs = await makeCertificates();
+    const { syslog, backend } = await start(`tcp:\n  endpoint: "127.0.0.1:0"\n  tls: { cert_file: ${JSON.stringify(certs.certFile)}, key_file: ${JSON.stringify(certs.keyFile)} }\n${DRAINS}`);
+    rsyslog = await startRsyslog(syslog.addresses.tcp!.port, certs.caFile);
+    const input = connect(rsyslog.inputPort, '127.0.0.1');
+    await new Promise((r) => input.once('connect', r));
+    const n = 1000;
+    for (let i = 0; i < n; i++) {
+      const at = `2024-05-01T12:00:${String(Math.floor(i / 100)).padStart(2, '0')}.${String(i % 100).padStart(6, '0')}+00:00`;
+      input.write(`<158>1 ${at} ${TOKEN} heroku router - - at=info method=GET path="/p/${i}" host=shop.example.com request_id=r${i} fwd="203.0.113.9" dyno=web.1 connect=0ms service=${i % 50}ms status=200 bytes=10 protocol=https\n`);
+    }
+    input.end();
+    await until(() => backend.logRecords().length >= n, 30_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const records = backend.logRecords();
+    expect(records).toHaveLength(n);
+    expect(new Set(records.map((r: any) => attrs(r)['url.path'])).size).toBe(n);
+    const a = attrs(records[0]);
+    expect(a['http.request.method']).toBe('GET');
+    expect(a['heroku.log.kind']).toBe('router');
+    expect(a['server.address']).toBe('shop.example.com');
+    expect(backend.requests[0]!.body.resourceLogs[0].resource.attributes).toContainEqual({ key: 'service.name', value: { stringValue: 'shop-web' } });
+    expect(syslog.counters.rejectedConnections.tls_handshake).toBe(0);
+  });
+
+  it('refuses a plain-text sender on the TLS port, and reloads its certificate on request', async () => {
+    const certs = await makeCertificates();
+    const { syslog } = await start(`tcp:\n  endpoint: "127.0.0.1:0"\n  tls: { cert_file: ${JSON.stringify(certs.certFile)}, key_file: ${JSON.stringify(certs.keyFile)}, min_version: "1.3" }\n${DRAINS}`);
+    const port = syslog.addresses.tcp!.port;
+    const plain = connect(port, '127.0.0.1');
+    plain.on('error', () => {});
+    plain.write(`<190>1 - ${TOKEN} app web.1 - - not encrypted\n`);
+    await until(() => syslog.counters.rejectedConnections.tls_handshake >= 1);
+    plain.destroy();
+    // A TLS 1.2 client is refused (min_version 1.3); a TLS 1.3 client trusting the CA gets through.
+    const old = tlsConnect({ port, host: '127.0.0.1', servername: 'localhost', ca: readFileSync(certs.caFile), maxVersion: 'TLSv1.2' });
+    await new Promise((resolve) => old.once('error', resolve));
+    syslog.reloadCertificates();
+    const ok = tlsConnect({ port, host: '127.0.0.1', servername: 'localhost', ca: readFileSync(certs.caFile) });
+    await new Promise((resolve, reject) => {
+      ok.once('secureConnect', resolve);
+      ok.once('error', reject);
+    });
+    expect(ok.getProtocol()).toBe('TLSv1.3');
+    ok.destroy();
+  });
+});
