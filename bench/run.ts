@@ -20,6 +20,7 @@ import { checkFairness } from './fairness.ts';
 import { formatHot, hotFunctions, startProfile, stopProfile } from './profile.ts';
 import { readFileSync } from 'node:fs';
 import { runE2eInChild } from './e2e.ts';
+import { runSyslogBench } from './syslog.ts';
 import { encodeInputs, encodeScenarios } from './encode.ts';
 
 function envInt(name: string, fallback: number): number {
@@ -145,4 +146,18 @@ if (process.env.BENCH_E2E !== '0' && !FILTER) {
   }
   console.log('lines/CPU-s: lines per CPU-second of the server process (all its threads), what one core of it handles.');
   for (const r of e2e) console.log(JSON.stringify({ ...r, vs_ceiling: Number((r.lines_per_s / ceiling.lines_per_s).toFixed(2)) }));
+}
+
+// Syslog over TCP: the same mix octet-counted on one connection, ours beside rsyslog (BENCH_SYSLOG=0 skips).
+if (process.env.BENCH_SYSLOG !== '0' && !FILTER) {
+  const syslogLines = envInt('BENCH_SYSLOG_LINES', 200_000);
+  console.log(`\nsyslog TCP: ${syslogLines.toLocaleString('en-US')} lines octet-counted on one connection; ours into the OTLP sink (protobuf, gzip), rsyslog imtcp into a file`);
+  const results = await runSyslogBench(syslogLines);
+  const native = results.find((r) => r.bench.includes('rsyslog'));
+  for (const r of results) {
+    console.log(`${r.bench.padEnd(36)} ${String(r.lines_per_s).padStart(8)} lines/s  ${String(r.server_cpu_s).padStart(5)} CPU-s  ${String(r.peak_rss_mb).padStart(4)} MB RSS  lost ${r.lines_lost}`);
+  }
+  if (native) console.log(`heroku-otel-drain / rsyslog: ${(results[0]!.lines_per_s / native.lines_per_s).toFixed(2)}`);
+  else console.log('rsyslogd not installed: no native reference (scripts/install-test-deps.sh installs it)');
+  for (const r of results) console.log(JSON.stringify(native && r !== native ? { ...r, vs_rsyslog: Number((r.lines_per_s / native.lines_per_s).toFixed(2)) } : r));
 }

@@ -187,4 +187,15 @@ describe('the README', () => {
     const { problems } = validateConfig(parseYaml(yaml), { DRAIN_TOKEN: 'd.x', TOKEN: 't' });
     expect(problems).toEqual([]);
   });
+
+  it('shows a syslog receiver config that validates (with the batch processor and an exporter)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Syslog drains'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const document = { ...parseYaml(yaml), processors: { batch: {} }, exporters: { otlphttp: { endpoint: 'http://127.0.0.1:4318' } } };
+    const { config, problems } = validateConfig(document, {});
+    expect(problems).toEqual([]);
+    expect(config!.receivers.get('syslog')!.config).toMatchObject({ tcp: { endpoint: { host: '0.0.0.0', port: 6514 }, idle_timeout: 600_000 }, max_message_size: 64 * 1024 });
+  });
 });
