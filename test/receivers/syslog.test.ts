@@ -6,7 +6,8 @@
  * sender; a slow backend must make the sender wait, not lose lines.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,6 +173,94 @@ describe.skipIf(!HAVE_LOGGER)('syslog receiver with logger', () => {
     expect(syslog.counters.rejectedConnections.idle_timeout).toBeGreaterThanOrEqual(1);
     garbage.destroy();
     huge.destroy();
+  });
+});
+
+describe('syslog receiver limits and opt-ins', () => {
+  it('keeps RFC 3164 and headerless lines raw when any drain is accepted', async () => {
+    const { syslog, backend } = await start(`tcp: { endpoint: "127.0.0.1:0" }\nudp: { endpoint: "127.0.0.1:0" }\naccept_any_drain: true`);
+    const socket = connect(syslog.addresses.tcp!.port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.end('<34>Oct 11 22:14:15 mymachine su: \'su root\' failed for lonvick on /dev/pts/8\nplain words\n');
+    await until(() => backend.logRecords().length >= 2);
+    expect(bodies(backend)).toEqual(["<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8", 'plain words']);
+    expect(syslog.counters.rawLines).toBe(2);
+  });
+
+  it('closes connections past max_connections at once, and counts them', async () => {
+    const { syslog, backend } = await start(`tcp: { endpoint: "127.0.0.1:0", max_connections: 2 }\n${DRAINS}`);
+    const port = syslog.addresses.tcp!.port;
+    const open = async () => {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      await new Promise((r) => s.once('connect', r));
+      return s;
+    };
+    const a = await open();
+    const b = await open();
+    await until(() => syslog.counters.connections === 2);
+    const c = await open();
+    await new Promise((r) => c.once('close', r));
+    expect(syslog.counters.rejectedConnections.too_many_connections).toBe(1);
+    const msg = `<190>1 - ${TOKEN} app web.1 - - still served`;
+    a.end(`${Buffer.byteLength(msg)} ${msg}`);
+    await until(() => backend.logRecords().length === 1);
+    expect(bodies(backend)).toEqual(['still served']);
+    b.destroy();
+  });
+});
+
+describe.skipIf(!HAVE_RSYSLOG)('the sidecar process with a TLS syslog port', () => {
+  it('reads its certificate again on SIGHUP: new connections get the new one, open ones keep going', async () => {
+    const first = await makeCertificates();
+    const second = await makeCertificates();
+    const dir = mkdtempSync(join(tmpdir(), 'hod-sighup-'));
+    const cert = join(dir, 'tls.crt');
+    const key = join(dir, 'tls.key');
+    const out = join(dir, 'out.jsonl');
+    copyFileSync(first.certFile, cert);
+    copyFileSync(first.keyFile, key);
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `receivers:\n  syslog:\n    tcp: { endpoint: "127.0.0.1:0", tls: { cert_file: ${JSON.stringify(cert)}, key_file: ${JSON.stringify(key)} } }\n    drains: [ { token: ${TOKEN} } ]\n` +
+        `exporters:\n  file: { path: ${JSON.stringify(out)} }\nservice:\n  pipelines:\n    logs: { receivers: [syslog], exporters: [file] }\n`,
+    );
+    const proc = spawn(process.execPath, [new URL('../../bin/heroku-otel-drain.js', import.meta.url).pathname, 'start', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      let err = '';
+      proc.stderr!.on('data', (d) => (err += d));
+      await until(() => /listening on [^:]+:\d+ \(tcp\)/.test(err), 15_000);
+      const port = Number(/listening on [^:]+:(\d+) \(tcp\)/.exec(err)![1]);
+      const secure = (ca: string) =>
+        new Promise<import('node:tls').TLSSocket>((resolve, reject) => {
+          const s = tlsConnect({ port, host: '127.0.0.1', servername: 'localhost', ca: readFileSync(ca) });
+          s.once('secureConnect', () => resolve(s));
+          s.once('error', reject);
+        });
+      const frame = (m: string) => `${Buffer.byteLength(m)} ${m}`;
+      const send = (text: string) => frame(`<190>1 2024-05-01T12:00:00+00:00 ${TOKEN} app web.1 - - ${text}`);
+      const old = await secure(first.caFile);
+      old.write(send('before the reload'));
+      copyFileSync(second.certFile, cert);
+      copyFileSync(second.keyFile, key);
+      proc.kill('SIGHUP');
+      await until(() => err.includes('TLS certificate reloaded'), 10_000);
+      const renewed = await secure(second.caFile);
+      renewed.end(send('on the new certificate'));
+      await expect(secure(first.caFile)).rejects.toThrow();
+      old.end(send('after the reload, on the old connection'));
+      await new Promise((r) => setTimeout(r, 300));
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+      const got = readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .flatMap((l) => JSON.parse(l).resourceLogs?.flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords.map((r: any) => r.body.stringValue))) ?? []);
+      expect(got.sort()).toEqual(['after the reload, on the old connection', 'before the reload', 'on the new certificate']);
+    } finally {
+      proc.kill('SIGKILL');
+    }
   });
 });
 
