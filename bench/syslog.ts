@@ -118,7 +118,9 @@ async function ours(stream: Buffer, lines: number): Promise<SyslogBenchResult> {
       '',
     ].join('\n'),
   );
-  const server = await child([NODE, 'bin/heroku-otel-drain.js', 'start', '--config', config], /listening on [^:]+:(\d+) \(tcp\)/, 'stderr');
+  // BENCH_SYSLOG_PROFILE=DIR writes the sidecar's CPU profile there when it exits.
+  const profile = process.env.BENCH_SYSLOG_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SYSLOG_PROFILE}`] : [];
+  const server = await child([NODE, ...profile, 'bin/heroku-otel-drain.js', 'start', '--config', config], /listening on [^:]+:(\d+) \(tcp\)/, 'stderr');
   try {
     const started = performance.now();
     await send(Number(server.match[1]), stream);
