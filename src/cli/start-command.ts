@@ -43,13 +43,19 @@ export async function runStart(configPath: string | undefined, env: NodeJS.Proce
       if (stopping) return;
       stopping = true;
       log('info', `${signal}: stopping; flushing what was accepted`);
-      service.shutdown(SHUTDOWN_DEADLINE_MS).then(
-        () => resolve(0),
-        (err: unknown) => {
-          log('error', `shutdown failed: ${(err as Error).message}`);
-          resolve(1);
-        },
-      );
+      // Holds the event loop open until the flush is done: with nothing else left to wait for
+      // (no connection, only unref'd timers), Node would otherwise exit in the middle of it.
+      const keepAlive = setInterval(() => {}, 1000);
+      service
+        .shutdown(SHUTDOWN_DEADLINE_MS)
+        .then(
+          () => resolve(0),
+          (err: unknown) => {
+            log('error', `shutdown failed: ${(err as Error).message}`);
+            resolve(1);
+          },
+        )
+        .finally(() => clearInterval(keepAlive));
     };
     // SIGHUP: certificate files are read again (a renewed certificate without a restart).
     process.on('SIGHUP', () => service.reload());

@@ -3,14 +3,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SyslogFramer } from '../../src/receivers/syslog/framing.ts';
 
-function frames(chunks: readonly Buffer[], max = 1024): { frames: string[]; tooLarge: Array<number | undefined>; pending: number } {
+function frames(chunks: readonly Buffer[], max = 1024): { frames: string[]; tooLarge: Array<number | undefined>; truncated: number; pending: number } {
   const out: string[] = [];
   const tooLarge: Array<number | undefined> = [];
-  const framer = new SyslogFramer(max, { frame: (buf, s, e) => out.push(buf.toString('utf8', s, e)), tooLarge: (n) => tooLarge.push(n) });
+  let truncated = 0;
+  const framer = new SyslogFramer(max, { frame: (buf, s, e) => out.push(buf.toString('utf8', s, e)), tooLarge: (n) => tooLarge.push(n), truncated: () => truncated++ });
   for (const c of chunks) framer.push(c);
   const pending = framer.pendingBytes;
   framer.end();
-  return { frames: out, tooLarge, pending };
+  return { frames: out, tooLarge, truncated, pending };
 }
 
 const octet = (msg: string) => `${Buffer.byteLength(msg)} ${msg}`;
@@ -30,7 +31,7 @@ describe('SyslogFramer', () => {
   });
 
   it('skips a frame over the limit without buffering it, and reads the frames after it', () => {
-    const big = 'x'.repeat(5000);
+    const big = `<13>1 ${'x'.repeat(4994)}`;
     const octetStream = Buffer.from(octet(MSG) + octet(big) + octet(MSG));
     // In reads of 100 bytes: nothing of the big frame is held.
     const chunks = Array.from({ length: Math.ceil(octetStream.length / 100) }, (_, i) => octetStream.subarray(i * 100, (i + 1) * 100));
@@ -51,13 +52,26 @@ describe('SyslogFramer', () => {
     expect(r.frames).toEqual([]);
   });
 
-  it('keeps a last line without LF at the end of the stream, not a cut octet-counted frame', () => {
+  it('keeps a last line without LF at the end of the stream; a cut octet-counted frame is counted truncated', () => {
     expect(frames([Buffer.from(`${MSG}\nlast words`)]).frames).toEqual([MSG, 'last words']);
-    expect(frames([Buffer.from(`${octet(MSG)}500 <13>1 cut`)]).frames).toEqual([MSG]);
+    const cut = frames([Buffer.from(`${octet(MSG)}500 <13>1 cut`)]);
+    expect(cut.frames).toEqual([MSG]);
+    expect(cut.truncated).toBe(1);
+    expect(frames([Buffer.from(`${octet(MSG)}500 `)]).truncated).toBe(1);
+  });
+
+  it('reads a line that starts with a number as a line: only `LEN <` is an octet count', () => {
+    expect(frames([Buffer.from(`404 not found\n${octet(MSG)}12 apples\n`)]).frames).toEqual(['404 not found', MSG, '12 apples']);
+  });
+
+  it('takes a frame that trickles in a byte at a time', () => {
+    const stream = Buffer.from(octet(MSG) + `${MSG}\n`);
+    const bytes = Array.from(stream, (b) => Buffer.from([b]));
+    expect(frames(bytes).frames).toEqual([MSG, MSG]);
   });
 
   it('gives back every message whatever the framing and the read boundaries', () => {
-    // LF-framed messages cannot hold LF or CR, nor start with digits and a space (that is a length).
+    // LF-framed messages cannot hold LF or CR, nor start with `digits <` (that is a length).
     const message = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 200 });
     fc.assert(
       fc.property(fc.array(fc.tuple(message, fc.boolean()), { minLength: 1, maxLength: 20 }), fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 10 }), (messages, cuts) => {
@@ -65,10 +79,12 @@ describe('SyslogFramer', () => {
         let stream = '';
         for (const [text, counted] of messages) {
           if (counted) {
-            stream += octet(text);
-            expected.push(text);
+            // An octet-counted message is a syslog message: it starts with its PRI.
+            stream += octet(`<13>${text}`);
+            expected.push(`<13>${text}`);
           } else {
-            const line = `<13>${text.replace(/[\r\n]/g, ' ')}`;
+            const flat = text.replace(/[\r\n]/g, ' ');
+            const line = /^\d+ </.test(flat) ? `x${flat}` : flat;
             stream += `${line}\n`;
             expected.push(line);
           }
@@ -89,7 +105,7 @@ describe('SyslogFramer', () => {
   it('never throws on arbitrary bytes, and never holds more than the limit', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 20 }), (chunks) => {
-        const framer = new SyslogFramer(256, { frame: () => {}, tooLarge: () => {} });
+        const framer = new SyslogFramer(256, { frame: () => {}, tooLarge: () => {}, truncated: () => {} });
         for (const c of chunks) {
           framer.push(Buffer.from(c));
           expect(framer.pendingBytes).toBeLessThanOrEqual(256 + 10);

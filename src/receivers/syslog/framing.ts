@@ -1,12 +1,14 @@
 /**
  * Syslog over a byte stream (RFC 6587): frames out of TCP reads, whatever the read boundaries.
  *
- * Each frame's framing is read from its first byte: a digit starts octet counting (`LEN SP MSG`,
- * what Heroku's syslog drains and rsyslog's `TCP_Framing="octet-counted"` send), anything else a
- * line ended by LF (plain `logger --tcp`, most shippers). A frame longer than `maxFrameBytes` is
- * skipped and reported, never buffered: with octet counting its length says how much to skip,
- * and a line is skipped up to its LF, so the frames after it are still read. Memory per
- * connection is at most `maxFrameBytes` plus one read.
+ * Each frame's framing is read from its first bytes: digits, a space and `<` start octet counting
+ * (`LEN SP <PRI>...`, what Heroku's syslog drains and rsyslog's `TCP_Framing="octet-counted"`
+ * send); anything else is a line ended by LF (plain `logger --tcp`, most shippers). A frame longer
+ * than `maxFrameBytes` is skipped and reported, never buffered: with octet counting its length
+ * says how much to skip, and a line is skipped up to its LF, so the frames after it are still
+ * read. An unfinished frame is held as the reads that carry it, joined once it is complete, so
+ * memory per connection is at most `maxFrameBytes` plus one read, and a frame that trickles in a
+ * byte at a time is not copied again at every byte.
  */
 
 export interface FrameSink {
@@ -14,6 +16,8 @@ export interface FrameSink {
   frame(buf: Buffer, start: number, end: number): void;
   /** A frame over the limit was skipped; `bytes` is its length when known (octet counting). */
   tooLarge(bytes: number | undefined): void;
+  /** The stream ended inside an octet-counted frame: its sender said it would be longer. */
+  truncated(): void;
 }
 
 function isDigit(c: number): boolean {
@@ -26,8 +30,14 @@ const MAX_LENGTH_DIGITS = 9;
 export class SyslogFramer {
   private readonly _max: number;
   private readonly _sink: FrameSink;
-  /** Bytes of an unfinished frame, carried over to the next read. */
-  private _pending: Buffer | undefined;
+  /** Reads that carry an unfinished frame. */
+  private _pending: Buffer[] = [];
+  private _pendingBytes = 0;
+  /**
+   * What the unfinished frame waits for: the total bytes (length prefix included) of an
+   * octet-counted frame, or -1 for the LF that ends a line; 0 when not known yet.
+   */
+  private _need = 0;
   /** Bytes still to skip of an oversized octet-counted frame. */
   private _skipBytes = 0;
   /** Skipping an oversized line up to its LF. */
@@ -40,15 +50,29 @@ export class SyslogFramer {
 
   /** Bytes held for an unfinished frame. */
   get pendingBytes(): number {
-    return this._pending?.length ?? 0;
+    return this._pendingBytes;
   }
 
   push(chunk: Buffer): void {
-    let buf = chunk;
-    if (this._pending !== undefined) {
-      buf = Buffer.concat([this._pending, chunk]);
-      this._pending = undefined;
+    if (this._pendingBytes > 0) {
+      // Join only once the frame can be complete: its length is reached, or its LF has come.
+      const total = this._pendingBytes + chunk.length;
+      const waiting = (this._need > 0 && total < this._need) || (this._need === -1 && total <= this._max && chunk.indexOf(10) < 0);
+      if (waiting) {
+        this._pending.push(chunk);
+        this._pendingBytes = total;
+        return;
+      }
+      this._pending.push(chunk);
+      chunk = Buffer.concat(this._pending, total);
+      this._pending = [];
+      this._pendingBytes = 0;
+      this._need = 0;
     }
+    this._scan(chunk);
+  }
+
+  private _scan(buf: Buffer): void {
     let i = 0;
     const end = buf.length;
     while (i < end) {
@@ -75,12 +99,12 @@ export class SyslogFramer {
         let j = i;
         let length = 0;
         while (j < end && isDigit(buf[j]!) && j - i < MAX_LENGTH_DIGITS) length = length * 10 + (buf[j++]! - 48);
-        if (j === end) {
-          // The length itself is cut by the read.
-          this._keep(buf, i, end);
+        if (j + 1 >= end && (j === end || buf[j] === 32)) {
+          // The length, or the byte after its space, is cut by the read: wait for more.
+          this._keep(buf, i, end, 0);
           return;
         }
-        if (buf[j] === 32) {
+        if (buf[j] === 32 && buf[j + 1] === 60 /* < */) {
           const start = j + 1;
           if (length > this._max) {
             this._sink.tooLarge(length);
@@ -89,14 +113,14 @@ export class SyslogFramer {
             continue;
           }
           if (end - start < length) {
-            this._keep(buf, i, end);
+            this._keep(buf, i, end, start - i + length);
             return;
           }
           this._sink.frame(buf, start, start + length);
           i = start + length;
           continue;
         }
-        // Digits not followed by a space: a line that starts with a number.
+        // A line that starts with a number (`404 not found`): LF framing.
       }
       const lf = buf.indexOf(10, i);
       if (lf < 0) {
@@ -105,7 +129,7 @@ export class SyslogFramer {
           this._skipLine = true;
           return;
         }
-        this._keep(buf, i, end);
+        this._keep(buf, i, end, -1);
         return;
       }
       if (lf - i > this._max) {
@@ -119,23 +143,34 @@ export class SyslogFramer {
   }
 
   /**
-   * The stream ended: an unfinished line is still a message (a sender may not end its last line),
-   * an unfinished octet-counted frame is not (its sender said how long it would be).
+   * The stream ended: an unfinished line is still a message (a sender may not end its last
+   * line); an unfinished octet-counted frame is not (its sender said how long it would be).
    */
   end(): void {
-    const rest = this._pending;
-    this._pending = undefined;
-    if (rest === undefined || rest.length === 0 || this._skipBytes > 0 || this._skipLine) return;
-    if (isDigit(rest[0]!)) {
-      let j = 0;
-      while (j < rest.length && isDigit(rest[j]!)) j++;
-      if (rest[j] === 32) return;
+    if (this._pendingBytes === 0) return;
+    const rest = Buffer.concat(this._pending, this._pendingBytes);
+    const need = this._need;
+    this._pending = [];
+    this._pendingBytes = 0;
+    this._need = 0;
+    if (need > 0) {
+      this._sink.truncated();
+      return;
+    }
+    // A bare length with nothing after it is a truncated frame too.
+    let j = 0;
+    while (j < rest.length && isDigit(rest[j]!)) j++;
+    if (j > 0 && (j === rest.length || (rest[j] === 32 && j + 1 === rest.length))) {
+      this._sink.truncated();
+      return;
     }
     this._sink.frame(rest, 0, rest.length);
   }
 
-  private _keep(buf: Buffer, start: number, end: number): void {
+  private _keep(buf: Buffer, start: number, end: number, need: number): void {
     // A copy: `buf` may be a read buffer the stream reuses, or a large concatenation.
-    this._pending = Buffer.from(buf.subarray(start, end));
+    this._pending = [Buffer.from(buf.subarray(start, end))];
+    this._pendingBytes = end - start;
+    this._need = need;
   }
 }

@@ -23,8 +23,8 @@ import type { BatchConsumer, ReceiverLog } from '../logplex/receiver.ts';
 import type { SyslogConfig } from './config.ts';
 import { SyslogFramer } from './framing.ts';
 
-export type SyslogLineRejection = 'unknown_token' | 'unauthenticated' | 'too_large' | 'queue_full' | 'shutting_down';
-export type SyslogConnectionRejection = 'too_many_connections' | 'tls_handshake' | 'idle_timeout';
+export type SyslogLineRejection = 'unknown_token' | 'unauthenticated' | 'too_large' | 'truncated' | 'queue_full' | 'shutting_down';
+export type SyslogConnectionRejection = 'too_many_connections' | 'tls_handshake' | 'idle_timeout' | 'unauthenticated' | 'queue_full';
 
 /** What the receiver counted; every message ends accepted or rejected with a reason. */
 export interface SyslogCounters {
@@ -42,6 +42,13 @@ export interface SyslogCounters {
 
 /** How often a paused connection asks the pipeline for room again. */
 const RETRY_MS = 20;
+
+/**
+ * Lines read but not yet taken by a full pipeline, over all connections: past it, new
+ * connections are closed at once (senders retry later) rather than memory growing with each
+ * reconnection during a backend outage.
+ */
+const HELD_LINES_MAX = 50_000;
 
 function decodeUtf8(buf: Buffer, start: number, end: number): string {
   return (buf as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(start, end);
@@ -68,8 +75,8 @@ export class SyslogReceiver {
     duplicateLines: 0,
     rawLines: 0,
     pauses: 0,
-    rejectedLines: { unknown_token: 0, unauthenticated: 0, too_large: 0, queue_full: 0, shutting_down: 0 },
-    rejectedConnections: { too_many_connections: 0, tls_handshake: 0, idle_timeout: 0 },
+    rejectedLines: { unknown_token: 0, unauthenticated: 0, too_large: 0, truncated: 0, queue_full: 0, shutting_down: 0 },
+    rejectedConnections: { too_many_connections: 0, tls_handshake: 0, idle_timeout: 0, unauthenticated: 0, queue_full: 0 },
   };
 
   private readonly _config: SyslogConfig;
@@ -77,7 +84,10 @@ export class SyslogReceiver {
   private readonly _log: ReceiverLog;
   private readonly _auth: DrainAuth<Attributes>;
   private readonly _anyResource: Attributes | undefined;
-  private readonly _sockets = new Set<Socket>();
+  /** Open connections, and how to hand over what each has read when shutting down. */
+  private readonly _connections = new Map<Socket, () => void>();
+  /** Lines read and waiting for room, over all connections. */
+  private _heldLines = 0;
   private _tcp: Server | TlsServer | undefined;
   private _udp: UdpSocket | undefined;
   private _stopping = false;
@@ -121,9 +131,11 @@ export class SyslogReceiver {
       server.maxConnections = tcp.max_connections;
       server.on('drop', () => this.counters.rejectedConnections.too_many_connections++);
       if (tcp.tls) {
-        server.on('tlsClientError', (error: Error) => {
+        server.on('tlsClientError', (error: Error, socket: Socket) => {
           this.counters.rejectedConnections.tls_handshake++;
           this._log('warn', 'TLS handshake failed', { error: error.message });
+          // Node leaves the socket open after a handshake timeout: it would hold a slot forever.
+          socket.destroy();
         });
       }
       await new Promise<void>((resolve, reject) => {
@@ -133,6 +145,8 @@ export class SyslogReceiver {
           resolve();
         });
       });
+      // After listening, an accept error (EMFILE, say) is logged, not a crash.
+      server.on('error', (error: Error) => this._log('error', 'syslog TCP server error', { error: error.message }));
       this._tcp = server;
     }
     const udp = this._config.udp;
@@ -146,6 +160,7 @@ export class SyslogReceiver {
           resolve();
         });
       });
+      socket.on('error', (error: Error) => this._log('error', 'syslog UDP socket error', { error: error.message }));
       this._udp = socket;
     }
   }
@@ -174,16 +189,18 @@ export class SyslogReceiver {
     };
   }
 
-  /** Stops listening and reading, takes what was already read, closes connections. Safe twice. */
+  /**
+   * Stops listening and reading; what was already read is offered to the pipelines (still open:
+   * the service stops them after the receivers) and counted shutting_down if they refuse it;
+   * then the connections are closed. Safe twice.
+   */
   async shutdown(): Promise<void> {
     this._stopping = true;
     const tcp = this._tcp;
     this._tcp = undefined;
     const closed = tcp ? new Promise<void>((resolve) => tcp.close(() => resolve())) : Promise.resolve();
-    for (const socket of this._sockets) socket.end();
-    // Give senders a moment to see the close; then cut what is left.
-    await new Promise((resolve) => setTimeout(resolve, 50).unref());
-    for (const socket of this._sockets) socket.destroy();
+    for (const handOver of this._connections.values()) handOver();
+    for (const socket of this._connections.keys()) socket.destroy();
     await closed;
     if (this._udp) {
       const udp = this._udp;
@@ -194,9 +211,19 @@ export class SyslogReceiver {
 
   private _connection(socket: Socket): void {
     this.counters.connections++;
-    this._sockets.add(socket);
-    socket.setTimeout(this._config.tcp!.idle_timeout, () => {
-      this.counters.rejectedConnections.idle_timeout++;
+    if (this._heldLines > HELD_LINES_MAX) {
+      this.counters.rejectedConnections.queue_full++;
+      socket.destroy();
+      return;
+    }
+    const tcp = this._config.tcp!;
+    // Until a message is let in, the connection has only handshake_timeout to send one: idle
+    // strangers must not hold max_connections' slots.
+    let trusted = false;
+    const setIdle = (): void => void socket.setTimeout(trusted ? tcp.idle_timeout : Math.min(tcp.idle_timeout, tcp.handshake_timeout));
+    setIdle();
+    socket.on('timeout', () => {
+      this.counters.rejectedConnections[trusted ? 'idle_timeout' : 'unauthenticated']++;
       socket.destroy();
     });
     // One connection usually carries one drain: its token is looked up once, not per line.
@@ -206,6 +233,7 @@ export class SyslogReceiver {
     /** Lines read and not yet taken by the pipeline, per drain, in order. */
     const held: Held[] = [];
     let retry: NodeJS.Timeout | undefined;
+    let ended = false;
 
     const framer = new SyslogFramer(this._config.max_message_size, {
       frame: (buf, start, end) => {
@@ -222,7 +250,19 @@ export class SyslogReceiver {
             lastResource = resource;
           }
         }
-        if (resource === undefined) return;
+        if (resource === undefined) {
+          // A connection whose first message is not let in is not a drain of ours. (The rest of
+          // the read is still counted line by line.)
+          if (!trusted && !socket.destroyed) {
+            this.counters.rejectedConnections.unauthenticated++;
+            socket.destroy();
+          }
+          return;
+        }
+        if (!trusted) {
+          trusted = true;
+          setIdle();
+        }
         let h = held.at(-1);
         if (h === undefined || h.resource !== resource) {
           h = { resource, telemetry: newTelemetryBatch(), lines: 0, raw: 0 };
@@ -230,48 +270,74 @@ export class SyslogReceiver {
         }
         this._translate(line, h.telemetry, observed);
         h.lines++;
+        this._heldLines++;
         if (line.shape === 'raw') h.raw++;
       },
       tooLarge: () => this.counters.rejectedLines.too_large++,
+      truncated: () => this.counters.rejectedLines.truncated++,
     });
 
-    const offerHeld = (): void => {
+    const release = (h: Held): void => {
+      this._heldLines -= h.lines;
+      held.shift();
+    };
+
+    /** Offers what is held; `once`: no waiting (shutdown), what is refused is counted. */
+    const offerHeld = (once = false): void => {
+      if (retry !== undefined) clearTimeout(retry);
       retry = undefined;
       while (held.length > 0) {
         const h = held[0]!;
-        if (this._stopping) {
-          this.counters.rejectedLines.shutting_down += h.lines;
-          held.shift();
-          continue;
-        }
         if (!this._consume({ resource: h.resource, telemetry: h.telemetry })) {
-          // No room: stop reading, so TCP makes the sender wait, and ask again shortly.
+          if (once || this._stopping) {
+            this.counters.rejectedLines.shutting_down += h.lines;
+            release(h);
+            continue;
+          }
+          // No room: stop reading, so TCP makes the sender wait, and ask again shortly. The wait
+          // is ours, not the sender's idleness: no idle timeout meanwhile.
           if (!socket.isPaused()) this.counters.pauses++;
           socket.pause();
-          retry = setTimeout(offerHeld, RETRY_MS);
+          socket.setTimeout(0);
+          retry = setTimeout(() => offerHeld(), RETRY_MS);
           return;
         }
         this.counters.acceptedLines += h.lines;
         this.counters.rawLines += h.raw;
-        held.shift();
+        release(h);
       }
-      if (!socket.destroyed) socket.resume();
+      if (!socket.destroyed && socket.isPaused()) {
+        setIdle();
+        socket.resume();
+      }
     };
 
     const read = (chunk: Buffer | undefined): void => {
       observed = Date.now() * 1000;
-      if (chunk === undefined) framer.end();
-      else framer.push(chunk);
+      if (chunk === undefined) {
+        if (ended) return;
+        ended = true;
+        framer.end();
+      } else framer.push(chunk);
       // While waiting for room the socket is paused; a read that still arrives joins the wait.
       if (retry === undefined && held.length > 0) offerHeld();
     };
+    this._connections.set(socket, () => {
+      socket.pause();
+      read(undefined);
+      offerHeld(true);
+    });
     socket.on('data', (chunk: Buffer) => read(chunk));
     socket.on('end', () => read(undefined));
     socket.on('error', () => {
       // Reset by the sender: what was read is delivered; the rest was never ours.
     });
-    // On close, lines still waiting for room keep waiting (the timer holds them): they were read.
-    socket.on('close', () => this._sockets.delete(socket));
+    socket.on('close', () => {
+      this._connections.delete(socket);
+      // A reset connection's last line (without its LF) is still a message.
+      if (!this._stopping) read(undefined);
+      // Lines still waiting for room keep waiting (the timer holds them): they were read.
+    });
   }
 
   private _datagram(msg: Buffer): void {
