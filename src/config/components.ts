@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { debugConfigSchema, DEBUG_TYPE } from '../exporters/debug/config.ts';
 import { fileConfigSchema, FILE_TYPE } from '../exporters/file/config.ts';
 import { otlphttpConfigSchema, OTLPHTTP_TYPE } from '../exporters/otlphttp/config.ts';
+import { alertsConfigSchema, ALERTS_TYPE } from '../processors/alerts/config.ts';
 import { batchConfigSchema, BATCH_TYPE } from '../processors/batch/config.ts';
 import { logplexConfigSchema, LOGPLEX_TYPE } from '../receivers/logplex/config.ts';
 import { syslogConfigSchema, SYSLOG_TYPE } from '../receivers/syslog/config.ts';
@@ -14,7 +15,7 @@ export type ComponentKind = 'receivers' | 'processors' | 'exporters';
 
 export const COMPONENT_SCHEMAS: Readonly<Record<ComponentKind, Readonly<Record<string, z.ZodType>>>> = {
   receivers: { [LOGPLEX_TYPE]: logplexConfigSchema, [SYSLOG_TYPE]: syslogConfigSchema },
-  processors: { [BATCH_TYPE]: batchConfigSchema },
+  processors: { [BATCH_TYPE]: batchConfigSchema, [ALERTS_TYPE]: alertsConfigSchema },
   exporters: { [OTLPHTTP_TYPE]: otlphttpConfigSchema, [DEBUG_TYPE]: debugConfigSchema, [FILE_TYPE]: fileConfigSchema },
 };
 

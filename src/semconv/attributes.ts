@@ -203,3 +203,33 @@ export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_DROPPED = 'dropped';
 export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_REFUSED = 'refused';
 /** The pipeline id (`logs`, `metrics`, `logs/backup`). */
 export const ATTR_HEROKU_OTEL_DRAIN_PIPELINE = 'heroku.otel_drain.pipeline';
+/** The rule's name (the alertname label). */
+export const ATTR_HEROKU_ALERT_RULE = 'heroku.alert.rule';
+/** Whether the alert fires or resolved. */
+export const ATTR_HEROKU_ALERT_STATE = 'heroku.alert.state';
+/** The condition holds (sent again every repeat_interval). */
+export const HEROKU_ALERT_STATE_VALUE_FIRING = 'firing';
+/** The condition stopped holding. */
+export const HEROKU_ALERT_STATE_VALUE_RESOLVED = 'resolved';
+/** The rule's severity (the severity label). */
+export const ATTR_HEROKU_ALERT_SEVERITY = 'heroku.alert.severity';
+/** For the record (a release). */
+export const HEROKU_ALERT_SEVERITY_VALUE_INFO = 'info';
+/** Look at it soon. */
+export const HEROKU_ALERT_SEVERITY_VALUE_WARNING = 'warning';
+/** Something is failing. */
+export const HEROKU_ALERT_SEVERITY_VALUE_ERROR = 'error';
+/** Wake someone. */
+export const HEROKU_ALERT_SEVERITY_VALUE_CRITICAL = 'critical';
+/** What the rule computed (a count, a ratio, a quantile...). */
+export const ATTR_HEROKU_ALERT_VALUE = 'heroku.alert.value';
+/** When the alert started firing (RFC 3339). */
+export const ATTR_HEROKU_ALERT_STARTS_AT = 'heroku.alert.starts_at';
+/** When it resolved (RFC 3339), on resolved records. */
+export const ATTR_HEROKU_ALERT_ENDS_AT = 'heroku.alert.ends_at';
+/** A few of the lines that made it fire, latest last. */
+export const ATTR_HEROKU_ALERT_SAMPLES = 'heroku.alert.samples';
+/** The alert's labels (`heroku.alert.label.service_name`), as Alertmanager receives them. Template: the key follows this prefix. */
+export const ATTR_HEROKU_ALERT_LABEL_PREFIX = 'heroku.alert.label.';
+/** The alert's annotations (`heroku.alert.annotation.summary`), templates filled in. Template: the key follows this prefix. */
+export const ATTR_HEROKU_ALERT_ANNOTATION_PREFIX = 'heroku.alert.annotation.';

@@ -51,3 +51,5 @@ export const EVENT_HEROKU_API_BUILD = 'heroku.api.build';
 export const EVENT_HEROKU_API_EVENT = 'heroku.api.event';
 /** A line of the app's own output, or of unknown shape. */
 export const EVENT_HEROKU_APP_LOG = 'heroku.app.log';
+/** An alert rule started firing, fired again (repeat_interval) or resolved. */
+export const EVENT_HEROKU_ALERT = 'heroku.alert';

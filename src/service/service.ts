@@ -10,6 +10,9 @@ import type { FileConfig } from '../exporters/file/config.ts';
 import type { OtlphttpConfig } from '../exporters/otlphttp/config.ts';
 import { OtlphttpExporter } from '../exporters/otlphttp/exporter.ts';
 import { FileExporter } from '../exporters/file/exporter.ts';
+import type { AlertsConfig } from '../processors/alerts/config.ts';
+import type { AlertEvent } from '../processors/alerts/engine.ts';
+import { alertRecord, AlertsProcessor } from '../processors/alerts/processor.ts';
 import type { BatchConfig } from '../processors/batch/config.ts';
 import { isLoopback, type LogplexConfig } from '../receivers/logplex/config.ts';
 import { LogplexReceiver, type ReceivedBatch } from '../receivers/logplex/receiver.ts';
@@ -93,6 +96,12 @@ export class Service {
   private readonly _exporters = new Map<string, BuiltExporter>();
   private readonly _log: Logger;
   private readonly _pipelineIds = new Map<Pipeline, string>();
+  /** The alerts processors, and per pipeline the ones it lists. */
+  private readonly _alerts = new Map<string, AlertsProcessor>();
+  private readonly _alertsOf = new Map<Pipeline, AlertsProcessor[]>();
+  /** Per alerts processor, the logs pipelines its alerts go into. */
+  private readonly _alertTargets = new Map<AlertsProcessor, Pipeline[]>();
+  private readonly _alertResources = new Map<string, Attributes>();
   private readonly _selfTelemetry = new SelfTelemetry();
   private readonly _selfResource = drainResource({ 'service.name': pkg.name, 'service.version': pkg.version });
   private readonly _selfTelemetryIntervalMs: number;
@@ -128,6 +137,9 @@ export class Service {
       );
       this._pipelines.push(pipeline);
       this._pipelineIds.set(pipeline, id);
+      const alerts = p.processors.filter((pid) => config.processors.get(pid)?.type === 'alerts').map((pid) => this._alertsProcessor(pid, config.processors.get(pid)!.config as AlertsConfig));
+      if (alerts.length > 0) this._alertsOf.set(pipeline, alerts);
+      if (signal === 'logs') for (const a of alerts) this._alertTargets.get(a)!.push(pipeline);
       for (const r of p.receivers) byReceiver.set(r, [...(byReceiver.get(r) ?? []), pipeline]);
     }
     for (const [id, component] of config.receivers) {
@@ -150,6 +162,35 @@ export class Service {
     }
   }
 
+  private _alertsProcessor(id: string, config: AlertsConfig): AlertsProcessor {
+    let processor = this._alerts.get(id);
+    if (processor === undefined) {
+      processor = new AlertsProcessor(id, config, (events) => this._deliverAlerts(processor!, events));
+      this._alerts.set(id, processor);
+      this._alertTargets.set(processor, []);
+    }
+    return processor;
+  }
+
+  /** Alert transitions as log records, into the logs pipelines of their processor (or all logs pipelines). */
+  private _deliverAlerts(processor: AlertsProcessor, events: readonly AlertEvent[]): void {
+    const targets = this._alertTargets.get(processor)!;
+    const pipelines = targets.length > 0 ? targets : this._pipelines.filter((p) => p.signal === 'logs');
+    const observed = Date.now() * 1000;
+    for (const event of events) {
+      const name = event.group['service.name'] || pkg.name;
+      let resource = this._alertResources.get(name);
+      if (resource === undefined) {
+        resource = drainResource({ 'service.name': name });
+        if (this._alertResources.size < 10_000) this._alertResources.set(name, resource);
+      }
+      const record = alertRecord(event, observed);
+      for (const p of pipelines) {
+        if (!p.offer(resource, resourceKey(resource), [record])) this._log('warn', `${processor.id}: alert not taken by a full pipeline`, { rule: event.rule, state: event.state });
+      }
+    }
+  }
+
   /** Offers a batch to every pipeline of its receiver, all or none, so a 503'd batch is not half taken. */
   private _fanOut(pipelines: readonly Pipeline[], batch: ReceivedBatch): boolean {
     const { logs, metrics } = batch.telemetry;
@@ -158,7 +199,21 @@ export class Service {
       if (n > 0 && !p.fits(n)) return false;
     }
     const key = resourceKey(batch.resource);
-    for (const p of pipelines) p.offer(batch.resource, key, p.signal === 'logs' ? logs : metrics);
+    let observed: Set<string> | undefined;
+    for (const p of pipelines) {
+      const items = p.signal === 'logs' ? logs : metrics;
+      p.offer(batch.resource, key, items);
+      const alerts = this._alertsOf.get(p);
+      if (alerts === undefined || items.length === 0) continue;
+      for (const a of alerts) {
+        // A processor in two pipelines of one signal sees each item once.
+        observed ??= new Set();
+        const seen = `${a.id}\u0000${p.signal}`;
+        if (observed.has(seen)) continue;
+        observed.add(seen);
+        a.observe(batch.resource, p.signal === 'logs' ? logs : [], p.signal === 'metrics' ? metrics : []);
+      }
+    }
     return true;
   }
 
@@ -186,7 +241,13 @@ export class Service {
     for (const p of this._pipelines) if (p.signal === 'metrics') p.offer(this._selfResource, key, points);
   }
 
+  /** The alerts processors, by id. */
+  get alerts(): ReadonlyMap<string, AlertsProcessor> {
+    return this._alerts;
+  }
+
   async start(): Promise<void> {
+    for (const a of this._alerts.values()) a.start();
     if (this._selfTelemetryIntervalMs > 0) {
       this._selfTimer = setInterval(() => this._reportSelf(), this._selfTelemetryIntervalMs);
       this._selfTimer.unref();
@@ -209,6 +270,11 @@ export class Service {
     this._stopped = true;
     const started = Date.now();
     await Promise.all(this._receivers.map(({ receiver }) => receiver.shutdown()));
+    // A last evaluation, so what fired on the last lines still goes out; then no more.
+    for (const a of this._alerts.values()) {
+      a.evaluate();
+      a.shutdown();
+    }
     clearInterval(this._selfTimer);
     // A last report while the pipelines still take points: the final counts reach the backend.
     this._reportSelf();

@@ -188,6 +188,28 @@ describe('the README', () => {
     expect(problems).toEqual([]);
   });
 
+  it('shows an alerts config that validates (with a receiver and an exporter)', async () => {
+    const { readFileSync, mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Alerts'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const document = parseYaml(yaml);
+    // The rules file it names, in a scratch directory.
+    const dir = mkdtempSync(join(tmpdir(), 'hod-readme-'));
+    writeFileSync(join(dir, 'alerts.yaml'), '[]\n');
+    document.processors.alerts.rules_files = [join(dir, 'alerts.yaml')];
+    document.processors.batch = {};
+    const full = { ...document, receivers: { logplex: { endpoint: '127.0.0.1:0', accept_any_drain: true } }, exporters: { otlphttp: { endpoint: 'http://127.0.0.1:4318' } } };
+    const { config, problems } = validateConfig(full, {});
+    expect(problems).toEqual([]);
+    const rules = (config!.processors.get('alerts')!.config as { rules: Array<{ name: string; above?: number; enabled: boolean }> }).rules;
+    expect(rules.find((r) => r.name === 'RouterH12Storm')!.above).toBe(50);
+    expect(rules.find((r) => r.name === 'HighSeverityEvents')!.enabled).toBe(false);
+    expect(rules.map((r) => r.name)).toContain('CheckoutErrors');
+  });
+
   it('shows a syslog receiver config that validates (with the batch processor and an exporter)', async () => {
     const { readFileSync } = await import('node:fs');
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');

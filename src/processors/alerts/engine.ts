@@ -1,0 +1,328 @@
+/**
+ * The alert engine: rules observe records and metric points as they pass, keep per-group sliding
+ * windows, and `evaluate(now)` turns them into alert transitions (firing, repeated while firing,
+ * resolved). Pure apart from the clock it is given, so tests drive it on a fake one.
+ *
+ * Windows are kept in time buckets (1/60 of the window, at least a second), not one entry per
+ * record: a rule over all router lines of a busy app holds a few hundred numbers, not millions.
+ * Quantiles sample at most QUANTILE_SAMPLES values per bucket.
+ */
+import type { Attributes, AttributeValue, LogRecordData, MetricPointData } from '../../translate/telemetry.ts';
+import { measureOf, type AlertSeverity, type AttributeCondition, type Match, type Measure, type Rule } from './rules.ts';
+
+export interface AlertEvent {
+  rule: string;
+  state: 'firing' | 'resolved';
+  severity: AlertSeverity;
+  /** alertname, severity, the rule's labels, and the group's values (dots as underscores). */
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  value: number;
+  startsAtMs: number;
+  /** When it resolved; undefined while firing. */
+  endsAtMs: number | undefined;
+  /** A few of the lines that made it fire, latest last. */
+  samples: string[];
+  /** The group's attribute values, under their own names. */
+  group: Record<string, string>;
+}
+
+const QUANTILE_SAMPLES = 256;
+const SAMPLE_LINES = 3;
+/** Groups per rule at most: a group_by on a high-cardinality attribute must not grow without end. */
+const MAX_GROUPS = 10_000;
+
+const SEVERITY_FLOOR: Record<NonNullable<Match['min_severity']>, number> = { trace: 1, debug: 5, info: 9, warn: 13, error: 17, fatal: 21 };
+
+interface Bucket {
+  start: number;
+  count: number;
+  /** Records that also matched the ratio's match. */
+  hits: number;
+  sum: number;
+  max: number;
+  values: number[];
+  seen: number;
+}
+
+interface Group {
+  labels: Record<string, string>;
+  buckets: Bucket[];
+  /** gauge / gauge_ratio: the latest value per metric and when it came. */
+  latest: Map<string, { value: number; at: number }>;
+  samples: string[];
+  pendingSince: number | undefined;
+  firingSince: number | undefined;
+  lastSentAt: number;
+  lastValue: number;
+}
+
+interface RuleState {
+  rule: Rule;
+  measure: Measure;
+  bucketMs: number;
+  groups: Map<string, Group>;
+}
+
+function scalarText(v: AttributeValue | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v.join(',') : String(v);
+}
+
+function conditionHolds(c: AttributeCondition, v: AttributeValue | undefined): boolean {
+  if (c.exists !== undefined && c.exists !== (v !== undefined)) return false;
+  if (v === undefined) return c.exists === false;
+  const text = scalarText(v)!;
+  if (c.equals !== undefined && text !== String(c.equals)) return false;
+  if (c.in !== undefined && !c.in.some((x) => String(x) === text)) return false;
+  if (c.regex !== undefined && !c.regex.test(text)) return false;
+  if (c.gt !== undefined || c.gte !== undefined || c.lt !== undefined || c.lte !== undefined) {
+    const n = typeof v === 'number' ? v : Number(text);
+    if (!Number.isFinite(n)) return false;
+    if (c.gt !== undefined && !(n > c.gt)) return false;
+    if (c.gte !== undefined && !(n >= c.gte)) return false;
+    if (c.lt !== undefined && !(n < c.lt)) return false;
+    if (c.lte !== undefined && !(n <= c.lte)) return false;
+  }
+  return true;
+}
+
+function oneOf(want: string | readonly string[] | undefined, have: string): boolean {
+  if (want === undefined) return true;
+  return typeof want === 'string' ? want === have : want.includes(have);
+}
+
+/** Whether a record matches: every part given must hold. */
+export function recordMatches(m: Match, r: LogRecordData): boolean {
+  if (m.kind !== undefined && !oneOf(m.kind, String(r.attributes['heroku.log.kind'] ?? ''))) return false;
+  if (m.event !== undefined && !oneOf(m.event, r.eventName)) return false;
+  if (m.min_severity !== undefined && !(r.severityNumber >= SEVERITY_FLOOR[m.min_severity])) return false;
+  if (m.attributes !== undefined) {
+    for (const name in m.attributes) if (!conditionHolds(m.attributes[name]!, r.attributes[name])) return false;
+  }
+  if (m.body !== undefined && !m.body.test(r.body)) return false;
+  return true;
+}
+
+/** Prometheus label names: letters, digits and _. */
+function labelName(attribute: string): string {
+  return attribute.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+function formatValue(v: number): string {
+  if (Number.isInteger(v)) return String(v);
+  return String(Number(v.toPrecision(4)));
+}
+
+/** `{{ value }}`, `{{ rule }}`, `{{ severity }}` and `{{ some.attribute }}` (or its label name). */
+export function fillTemplate(template: string, vars: Record<string, string>): string {
+  return template.replace(/\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}/g, (whole, name: string) => vars[name] ?? vars[labelName(name)] ?? '');
+}
+
+export class AlertEngine {
+  private readonly _rules: RuleState[];
+  private readonly _recordRules: RuleState[];
+  private readonly _pointRules: RuleState[];
+
+  constructor(rules: readonly Rule[]) {
+    this._rules = rules
+      .filter((r) => r.enabled)
+      .map((rule) => ({ rule, measure: measureOf(rule), bucketMs: Math.max(1000, Math.floor(rule.window / 60)), groups: new Map() }));
+    this._recordRules = this._rules.filter((s) => s.measure !== 'gauge' && s.measure !== 'gauge_ratio');
+    this._pointRules = this._rules.filter((s) => s.measure === 'gauge' || s.measure === 'gauge_ratio');
+  }
+
+  get ruleCount(): number {
+    return this._rules.length;
+  }
+
+  observeRecords(resource: Attributes, records: readonly LogRecordData[], now: number): void {
+    if (this._recordRules.length === 0) return;
+    for (const r of records) {
+      for (const s of this._recordRules) {
+        if (!recordMatches(s.rule.match, r)) continue;
+        const group = this._group(s, r.attributes, resource);
+        if (group === undefined) continue;
+        const bucket = this._bucket(s, group, now);
+        let value = NaN;
+        if (s.measure === 'avg' || s.measure === 'max' || s.measure === 'quantile') {
+          const attribute = (s.rule.avg ?? s.rule.max ?? s.rule.quantile)!.attribute;
+          const raw = r.attributes[attribute];
+          value = typeof raw === 'number' ? raw : Number(raw);
+          if (!Number.isFinite(value)) continue;
+        }
+        bucket.count++;
+        if (s.measure === 'ratio' && recordMatches(s.rule.ratio!.match, r)) bucket.hits++;
+        if (!Number.isNaN(value)) {
+          bucket.sum += value;
+          if (value > bucket.max) bucket.max = value;
+          if (s.measure === 'quantile') {
+            // Reservoir sampling keeps the bucket's values a fair sample of what it saw.
+            bucket.seen++;
+            if (bucket.values.length < QUANTILE_SAMPLES) bucket.values.push(value);
+            else {
+              const j = Math.floor(Math.random() * bucket.seen);
+              if (j < QUANTILE_SAMPLES) bucket.values[j] = value;
+            }
+          }
+        }
+        group.samples.push(r.body);
+        if (group.samples.length > SAMPLE_LINES) group.samples.shift();
+      }
+    }
+  }
+
+  observePoints(resource: Attributes, points: readonly MetricPointData[], now: number): void {
+    if (this._pointRules.length === 0) return;
+    for (const p of points) {
+      for (const s of this._pointRules) {
+        const wanted = s.rule.gauge?.metric ?? s.rule.gauge_ratio!.metric;
+        const divisor = s.rule.gauge_ratio?.divide_by;
+        if (p.name !== wanted && p.name !== divisor) continue;
+        const group = this._group(s, p.attributes, resource);
+        if (group === undefined) continue;
+        group.latest.set(p.name, { value: p.value, at: now });
+      }
+    }
+  }
+
+  /** Alert transitions at `now`: what started firing, what fires again (repeat), what resolved. */
+  evaluate(now: number): AlertEvent[] {
+    const events: AlertEvent[] = [];
+    for (const s of this._rules) {
+      const { rule } = s;
+      for (const [key, group] of s.groups) {
+        const value = this._value(s, group, now);
+        const holds = value !== undefined && (rule.above !== undefined ? value > rule.above : value < rule.below!);
+        if (holds) {
+          group.lastValue = value;
+          group.pendingSince ??= now;
+          if (group.firingSince === undefined && now - group.pendingSince >= rule.for) {
+            group.firingSince = now;
+            group.lastSentAt = now;
+            events.push(this._event(s, group, 'firing', value, undefined));
+          } else if (group.firingSince !== undefined && now - group.lastSentAt >= rule.repeat_interval) {
+            group.lastSentAt = now;
+            events.push(this._event(s, group, 'firing', value, undefined));
+          }
+        } else {
+          group.pendingSince = undefined;
+          if (group.firingSince !== undefined) {
+            events.push(this._event(s, group, 'resolved', value ?? group.lastValue, now));
+            group.firingSince = undefined;
+          }
+          // A quiet group with nothing left in its window is forgotten.
+          if (group.buckets.length === 0 && (s.measure !== 'gauge' && s.measure !== 'gauge_ratio' ? true : this._stale(s, group, now))) s.groups.delete(key);
+        }
+      }
+    }
+    return events;
+  }
+
+  /** Alerts firing now, for re-posting to Alertmanager. */
+  firing(): AlertEvent[] {
+    const out: AlertEvent[] = [];
+    for (const s of this._rules) for (const g of s.groups.values()) if (g.firingSince !== undefined) out.push(this._event(s, g, 'firing', g.lastValue, undefined));
+    return out;
+  }
+
+  private _group(s: RuleState, attributes: Attributes, resource: Attributes): Group | undefined {
+    const by = s.rule.group_by;
+    let key = '';
+    const labels: Record<string, string> = {};
+    for (const name of by) {
+      const v = scalarText(attributes[name] ?? resource[name]) ?? '';
+      labels[name] = v;
+      key += `${v.length}:${v}`;
+    }
+    let group = s.groups.get(key);
+    if (group === undefined) {
+      if (s.groups.size >= MAX_GROUPS) return undefined;
+      group = { labels, buckets: [], latest: new Map(), samples: [], pendingSince: undefined, firingSince: undefined, lastSentAt: 0, lastValue: 0 };
+      s.groups.set(key, group);
+    }
+    return group;
+  }
+
+  private _bucket(s: RuleState, group: Group, now: number): Bucket {
+    const start = now - (now % s.bucketMs);
+    const last = group.buckets.at(-1);
+    if (last !== undefined && last.start === start) return last;
+    const bucket: Bucket = { start, count: 0, hits: 0, sum: 0, max: -Infinity, values: [], seen: 0 };
+    group.buckets.push(bucket);
+    return bucket;
+  }
+
+  private _stale(s: RuleState, group: Group, now: number): boolean {
+    for (const { at } of group.latest.values()) if (now - at <= s.rule.window) return false;
+    return true;
+  }
+
+  /** The rule's value for a group at `now`, or undefined when there is nothing to judge. */
+  private _value(s: RuleState, group: Group, now: number): number | undefined {
+    const { rule } = s;
+    if (s.measure === 'gauge' || s.measure === 'gauge_ratio') {
+      const fresh = (metric: string) => {
+        const l = group.latest.get(metric);
+        return l !== undefined && now - l.at <= rule.window ? l.value : undefined;
+      };
+      if (s.measure === 'gauge') return fresh(rule.gauge!.metric);
+      const a = fresh(rule.gauge_ratio!.metric);
+      const b = fresh(rule.gauge_ratio!.divide_by);
+      return a === undefined || b === undefined || b <= 0 ? undefined : a / b;
+    }
+    // Drop buckets that have left the window.
+    const from = now - rule.window;
+    let drop = 0;
+    while (drop < group.buckets.length && group.buckets[drop]!.start + s.bucketMs <= from) drop++;
+    if (drop > 0) group.buckets.splice(0, drop);
+    let count = 0;
+    let hits = 0;
+    let sum = 0;
+    let max = -Infinity;
+    for (const b of group.buckets) {
+      count += b.count;
+      hits += b.hits;
+      sum += b.sum;
+      if (b.max > max) max = b.max;
+    }
+    switch (s.measure) {
+      case 'count':
+        return count;
+      case 'rate':
+        return count / (rule.window / 1000);
+      case 'ratio':
+        return count === 0 || count < rule.ratio!.min_count ? undefined : hits / count;
+      case 'avg':
+        return count === 0 ? undefined : sum / count;
+      case 'max':
+        return count === 0 ? undefined : max;
+      case 'quantile': {
+        const values = group.buckets.flatMap((b) => b.values).sort((x, y) => x - y);
+        if (values.length === 0) return undefined;
+        return values[Math.min(values.length - 1, Math.floor(rule.quantile!.q * values.length))];
+      }
+    }
+  }
+
+  private _event(s: RuleState, group: Group, state: 'firing' | 'resolved', value: number, endsAtMs: number | undefined): AlertEvent {
+    const { rule } = s;
+    const labels: Record<string, string> = { alertname: rule.name, severity: rule.severity, ...rule.labels };
+    for (const [name, v] of Object.entries(group.labels)) if (v !== '') labels[labelName(name)] = v;
+    const vars: Record<string, string> = { ...group.labels, ...labels, value: formatValue(value), rule: rule.name };
+    const annotations: Record<string, string> = {};
+    for (const [k, t] of Object.entries(rule.annotations)) annotations[k] = fillTemplate(t, vars);
+    return {
+      rule: rule.name,
+      state,
+      severity: rule.severity,
+      labels,
+      annotations,
+      value,
+      startsAtMs: group.firingSince ?? endsAtMs ?? 0,
+      endsAtMs,
+      samples: group.samples.slice(),
+      group: { ...group.labels },
+    };
+  }
+}
