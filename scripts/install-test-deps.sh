@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The real syslog clients the tests use: util-linux's logger, rsyslog with its TLS (gnutls)
-# driver, and the openssl CLI that makes test certificates. Installs what is missing from
+# The real parts the tests use: util-linux's logger, rsyslog with its TLS (gnutls) driver, the
+# openssl CLI that makes test certificates, and Prometheus Alertmanager. Installs what is missing from
 # Debian's packages when it can (root with apt-get, as in CI); otherwise says what is missing,
 # and those tests are skipped outside CI (in CI they fail).
 set -euo pipefail
@@ -9,6 +9,7 @@ command -v logger >/dev/null 2>&1 || missing+=(bsdutils)
 command -v rsyslogd >/dev/null 2>&1 || missing+=(rsyslog)
 [ -e /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so ] || [ -n "$(find /usr/lib -name lmnsd_gtls.so 2>/dev/null | head -1)" ] || missing+=(rsyslog-gnutls)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
@@ -18,5 +19,5 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
-  echo "note: missing test dependencies (${missing[*]}); install them (apt-get install ${missing[*]}) to run the syslog client tests" >&2
+  echo "note: missing test dependencies (${missing[*]}); install them (apt-get install ${missing[*]}) to run the tests that use them" >&2
 fi

@@ -165,7 +165,7 @@ export class Service {
   private _alertsProcessor(id: string, config: AlertsConfig): AlertsProcessor {
     let processor = this._alerts.get(id);
     if (processor === undefined) {
-      processor = new AlertsProcessor(id, config, (events) => this._deliverAlerts(processor!, events));
+      processor = new AlertsProcessor(id, config, (events) => this._deliverAlerts(processor!, events), this._log);
       this._alerts.set(id, processor);
       this._alertTargets.set(processor, []);
     }
@@ -271,10 +271,8 @@ export class Service {
     const started = Date.now();
     await Promise.all(this._receivers.map(({ receiver }) => receiver.shutdown()));
     // A last evaluation, so what fired on the last lines still goes out; then no more.
-    for (const a of this._alerts.values()) {
-      a.evaluate();
-      a.shutdown();
-    }
+    for (const a of this._alerts.values()) a.evaluate();
+    await Promise.all([...this._alerts.values()].map((a) => a.shutdown(2000)));
     clearInterval(this._selfTimer);
     // A last report while the pipelines still take points: the final counts reach the backend.
     this._reportSelf();

@@ -10,12 +10,14 @@
  *       - { name: HighSeverityEvents, enabled: false }
  *     rules_files: [alerts.yaml]     # YAML: a list of rules, or { rules: [...] }
  *     evaluation_interval: 1s
+ *     alertmanager: { endpoint: http://127.0.0.1:9093, resend_interval: 1m }
+ *     webhooks: [ { endpoint: https://hooks.example.com/alerts } ]
  * ```
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { duration } from '../../config/units.ts';
+import { duration, httpUrl } from '../../config/units.ts';
 import { BUILTIN_RULES } from './builtin.ts';
 import { ruleSchema, type Rule } from './rules.ts';
 
@@ -31,6 +33,22 @@ export const alertsConfigSchema = z
     rules: z.array(z.record(z.string(), z.unknown())).default([]),
     rules_files: z.array(z.string().min(1)).default([]),
     evaluation_interval: duration.default(1000),
+    /** Prometheus Alertmanager: its base URL (`/api/v2/alerts` is appended). */
+    alertmanager: z
+      .strictObject({
+        endpoint: httpUrl,
+        /** Firing alerts are posted again this often, as Prometheus does. Default 1m. */
+        resend_interval: duration.default(60_000),
+        timeout: duration.default(10_000),
+        headers: z.record(z.string(), z.string()).default({}),
+      })
+      .optional(),
+    /** Webhooks that take Alertmanager's webhook payload. */
+    webhooks: z
+      .array(z.strictObject({ endpoint: httpUrl, timeout: duration.default(10_000), headers: z.record(z.string(), z.string()).default({}) }))
+      .default([]),
+    /** Where an alert links to (generatorURL): a dashboard, say. */
+    generator_url: httpUrl.optional(),
   })
   .transform((config, ctx) => {
     const sources: Array<{ path: PropertyKey[]; rule: unknown }> = config.rules.map((rule, i) => ({ path: ['rules', i], rule }));
@@ -74,7 +92,13 @@ export const alertsConfigSchema = z
       }
       byName.set(parsed.data.name, parsed.data);
     }
-    return { rules: [...byName.values()], evaluation_interval: config.evaluation_interval };
+    return {
+      rules: [...byName.values()],
+      evaluation_interval: config.evaluation_interval,
+      alertmanager: config.alertmanager,
+      webhooks: config.webhooks,
+      generator_url: config.generator_url,
+    };
   });
 
 export type AlertsConfig = z.output<typeof alertsConfigSchema>;

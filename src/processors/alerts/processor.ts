@@ -8,6 +8,7 @@ import { SEVERITY_CRITICAL, SEVERITY_ERROR, SEVERITY_INFO, SEVERITY_WARN } from 
 import type { Attributes, LogRecordData, MetricPointData } from '../../translate/telemetry.ts';
 import type { AlertsConfig } from './config.ts';
 import { AlertEngine, type AlertEvent } from './engine.ts';
+import { JsonSender, postableAlert, webhookPayload, type NotifyLog } from './notify.ts';
 import type { AlertSeverity } from './rules.ts';
 
 export const ALERT_EVENT_NAME = 'heroku.alert';
@@ -27,13 +28,20 @@ export class AlertsProcessor {
   private readonly _emit: (events: AlertEvent[]) => void;
   private readonly _now: () => number;
   private _timer: NodeJS.Timeout | undefined;
+  private _resendTimer: NodeJS.Timeout | undefined;
+  /** Alertmanager's v2 API, when configured. */
+  readonly alertmanager: JsonSender | undefined;
+  readonly webhooks: JsonSender[];
 
-  constructor(id: string, config: AlertsConfig, emit: (events: AlertEvent[]) => void, now: () => number = Date.now) {
+  constructor(id: string, config: AlertsConfig, emit: (events: AlertEvent[]) => void, log: NotifyLog = () => {}, now: () => number = Date.now) {
     this.id = id;
     this._config = config;
     this._emit = emit;
     this._now = now;
     this.engine = new AlertEngine(config.rules);
+    const am = config.alertmanager;
+    this.alertmanager = am && new JsonSender(`${id}: alertmanager`, { endpoint: `${am.endpoint.replace(/\/+$/, '')}/api/v2/alerts`, headers: am.headers, timeout: am.timeout }, log);
+    this.webhooks = config.webhooks.map((w, i) => new JsonSender(`${id}: webhook ${i}`, w, log));
   }
 
   observe(resource: Attributes, logs: readonly LogRecordData[], metrics: readonly MetricPointData[]): void {
@@ -44,21 +52,49 @@ export class AlertsProcessor {
 
   /** Evaluates now and hands on what changed. */
   evaluate(): AlertEvent[] {
-    const events = this.engine.evaluate(this._now());
+    const now = this._now();
+    const events = this.engine.evaluate(now);
     for (const e of events) this.counters[e.state]++;
-    if (events.length > 0) this._emit(events);
+    if (events.length === 0) return events;
+    this._emit(events);
+    const am = this._config.alertmanager;
+    if (this.alertmanager !== undefined && am !== undefined) {
+      this.alertmanager.send(events.map((e) => postableAlert(e, am.resend_interval, now, this._config.generator_url)));
+    }
+    if (this.webhooks.length > 0) {
+      for (const state of ['firing', 'resolved'] as const) {
+        const of = events.filter((e) => e.state === state);
+        if (of.length > 0) for (const w of this.webhooks) w.send(webhookPayload(of, this._config.generator_url));
+      }
+    }
     return events;
+  }
+
+  /** Posts every firing alert to Alertmanager again, as it expects of its clients. */
+  resend(): void {
+    const am = this._config.alertmanager;
+    if (this.alertmanager === undefined || am === undefined) return;
+    const now = this._now();
+    const firing = this.engine.firing();
+    if (firing.length > 0) this.alertmanager.send(firing.map((e) => postableAlert(e, am.resend_interval, now, this._config.generator_url)));
   }
 
   start(): void {
     if (this._timer !== undefined || this.engine.ruleCount === 0) return;
     this._timer = setInterval(() => this.evaluate(), this._config.evaluation_interval);
     this._timer.unref();
+    if (this._config.alertmanager !== undefined) {
+      this._resendTimer = setInterval(() => this.resend(), this._config.alertmanager.resend_interval);
+      this._resendTimer.unref();
+    }
   }
 
-  shutdown(): void {
+  /** Stops evaluating; sends what is queued to Alertmanager and the webhooks (up to `ms`). */
+  async shutdown(ms = 2000): Promise<void> {
     clearInterval(this._timer);
-    this._timer = undefined;
+    clearInterval(this._resendTimer);
+    this._timer = this._resendTimer = undefined;
+    await Promise.all([this.alertmanager, ...this.webhooks].map((s) => s?.shutdown(ms)));
   }
 }
 
