@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { InputError, runParse } from './parse-command.ts';
 import { runValidate } from './validate-command.ts';
 import { runStart } from './start-command.ts';
+import { runRulesTestFile } from '../processors/alerts/rules-test.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
 
@@ -30,6 +31,11 @@ Commands:
       Check a config (Collector shape: receivers, processors, exporters, service.pipelines;
       \${env:VAR} and \${env:VAR:-default} expanded) and list every problem with its key path.
       Exit 0 when valid, 1 otherwise.
+
+  rules test FILE...
+      Run alert rule unit tests (YAML: input lines at time offsets, the alerts expected to be
+      firing at given times; see examples/alerts/). Exit 0 when all pass, 1 with a readable
+      difference for each failure.
 
   help      Show this help.
   version   Print the version.
@@ -146,6 +152,24 @@ async function startCommand(args: string[]): Promise<number> {
   return runStart(parsed.values.config);
 }
 
+function rulesCommand(args: string[]): number {
+  const [sub, ...files] = args;
+  if (sub !== 'test' || files.length === 0 || files.some((f) => f.startsWith('-'))) {
+    process.stderr.write('heroku-otel-drain rules: usage: heroku-otel-drain rules test FILE...\n');
+    return 2;
+  }
+  let passed = 0;
+  let failed = 0;
+  for (const file of files) {
+    const result = runRulesTestFile(file);
+    passed += result.passed;
+    failed += result.failures.length;
+    for (const failure of result.failures) process.stdout.write(`FAILED ${failure}\n\n`);
+  }
+  process.stdout.write(`${failed === 0 ? 'SUCCESS' : 'FAILED'}: ${passed} passed, ${failed} failed\n`);
+  return failed === 0 ? 0 : 1;
+}
+
 export async function main(argv: string[]): Promise<number> {
   // `parse ... | head`: the reader going away is no error of ours.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -161,6 +185,8 @@ export async function main(argv: string[]): Promise<number> {
       return validateCommand(rest);
     case 'start':
       return startCommand(rest);
+    case 'rules':
+      return rulesCommand(rest);
     case 'version':
     case '--version':
     case '-v':
