@@ -24,6 +24,8 @@ export interface E2eResult {
   lines_sent: number;
   lines_received: number;
   lines_lost: number;
+  /** Records beyond one per line (the alerts processor's heroku.alert records). */
+  extra_records: number;
   retried_posts: number;
   /** CPU seconds the server and the sink used: on 2 cores, the sink's share is taken from the server. */
   server_cpu_s: number;
@@ -154,7 +156,9 @@ async function scenario(name: string, bodies: readonly Body[], start: (sinkUrl: 
       peak_rss_mb: peakRssMb(server.proc.pid!),
       lines_sent: r.sent,
       lines_received: received,
-      lines_lost: r.sent - received,
+      // The sink counts every log record: with alerts on, their heroku.alert records come on top.
+      lines_lost: Math.max(0, r.sent - received),
+      extra_records: Math.max(0, received - r.sent),
       retried_posts: r.retried,
       server_cpu_s: serverCpu,
       lines_per_cpu_s: Math.round(r.sent / serverCpu),
@@ -173,11 +177,18 @@ export async function runE2e(lines: number): Promise<E2eResult[]> {
   const results: (E2eResult | undefined)[] = [];
   // The sidecar with a logs pipeline (like the naive baseline), then with the embedded default's
   // logs and metrics pipelines.
-  for (const metrics of [false, true]) {
+  // Then with the alerts processor's built-in pack in both pipelines.
+  for (const [metrics, alerts] of [
+    [false, false],
+    [true, false],
+    [true, true],
+  ] as const) {
+    const name = alerts ? 'e2e heroku-otel-drain (logs + metrics + alerts)' : metrics ? 'e2e heroku-otel-drain (logs + metrics)' : 'e2e heroku-otel-drain';
     results.push(
-      await scenario(metrics ? 'e2e heroku-otel-drain (logs + metrics)' : 'e2e heroku-otel-drain', bodies, async (sinkUrl) => {
+      await scenario(name, bodies, async (sinkUrl) => {
         const config = join(dir, 'config.yaml');
         const pipelines = metrics ? ['logs', 'metrics'] : ['logs'];
+        const processors = alerts ? '[alerts, batch]' : '[batch]';
         writeFileSync(
           config,
           [
@@ -185,11 +196,12 @@ export async function runE2e(lines: number): Promise<E2eResult[]> {
             '  logplex: { endpoint: "127.0.0.1:0", accept_any_drain: true }',
             'processors:',
             `  batch: ${process.env.BENCH_E2E_BATCH ?? '{}'}`,
+            ...(alerts ? ['  alerts: {}'] : []),
             'exporters:',
             `  otlphttp: { endpoint: "${sinkUrl}", encoding: ${process.env.BENCH_E2E_ENCODING ?? 'proto'}, compression: ${process.env.BENCH_E2E_COMPRESSION ?? 'gzip'} }`,
             'service:',
             '  pipelines:',
-            ...pipelines.map((p) => `    ${p}: { receivers: [logplex], processors: [batch], exporters: [otlphttp] }`),
+            ...pipelines.map((p) => `    ${p}: { receivers: [logplex], processors: ${processors}, exporters: [otlphttp] }`),
             '',
           ].join('\n'),
         );
