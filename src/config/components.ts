@@ -10,13 +10,15 @@ import { alertsConfigSchema, ALERTS_TYPE } from '../processors/alerts/config.ts'
 import { batchConfigSchema, BATCH_TYPE } from '../processors/batch/config.ts';
 import { logplexConfigSchema, LOGPLEX_TYPE } from '../receivers/logplex/config.ts';
 import { syslogConfigSchema, SYSLOG_TYPE } from '../receivers/syslog/config.ts';
+import { redisConfigSchema, REDIS_TYPE } from '../extensions/redis/config.ts';
 
-export type ComponentKind = 'receivers' | 'processors' | 'exporters';
+export type ComponentKind = 'receivers' | 'processors' | 'exporters' | 'extensions';
 
 export const COMPONENT_SCHEMAS: Readonly<Record<ComponentKind, Readonly<Record<string, z.ZodType>>>> = {
   receivers: { [LOGPLEX_TYPE]: logplexConfigSchema, [SYSLOG_TYPE]: syslogConfigSchema },
   processors: { [BATCH_TYPE]: batchConfigSchema, [ALERTS_TYPE]: alertsConfigSchema },
   exporters: { [OTLPHTTP_TYPE]: otlphttpConfigSchema, [DEBUG_TYPE]: debugConfigSchema, [FILE_TYPE]: fileConfigSchema },
+  extensions: { [REDIS_TYPE]: redisConfigSchema },
 };
 
 /** `otlphttp/grafana` to its type `otlphttp`; undefined when the id is malformed. */

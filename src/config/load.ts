@@ -26,6 +26,10 @@ export interface SidecarConfig {
   receivers: Map<string, ComponentConfig>;
   processors: Map<string, ComponentConfig>;
   exporters: Map<string, ComponentConfig>;
+  /** Declared extensions; only those listed in service.extensions run. */
+  extensions: Map<string, ComponentConfig>;
+  /** service.extensions: the extensions that run. */
+  serviceExtensions: string[];
   /** By pipeline id: `logs`, `metrics`, `logs/backup`... */
   pipelines: Map<string, PipelineConfig>;
 }
@@ -38,8 +42,9 @@ export interface ConfigResult {
   warnings: string[];
 }
 
-const KINDS: readonly ComponentKind[] = ['receivers', 'processors', 'exporters'];
-const KIND_SINGULAR: Readonly<Record<ComponentKind, string>> = { receivers: 'receiver', processors: 'processor', exporters: 'exporter' };
+/** The component kinds a pipeline lists. */
+const KINDS = ['receivers', 'processors', 'exporters'] as const;
+const KIND_SINGULAR: Readonly<Record<ComponentKind, string>> = { receivers: 'receiver', processors: 'processor', exporters: 'exporter', extensions: 'extension' };
 
 function isMapping(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -108,7 +113,7 @@ function stringList(value: unknown, path: string, problems: string[]): string[] 
 
 function validatePipelines(
   raw: unknown,
-  declared: Record<ComponentKind, Set<string>>,
+  declared: Record<(typeof KINDS)[number], Set<string>>,
   problems: string[],
 ): Map<string, PipelineConfig> {
   const pipelines = new Map<string, PipelineConfig>();
@@ -116,7 +121,7 @@ function validatePipelines(
     problems.push('service: is required, with pipelines (logs and/or metrics)');
     return pipelines;
   }
-  for (const key of Object.keys(raw)) if (key !== 'pipelines') problems.push(`service.${key}: unknown key`);
+  for (const key of Object.keys(raw)) if (key !== 'pipelines' && key !== 'extensions') problems.push(`service.${key}: unknown key`);
   const rawPipelines = raw.pipelines;
   if (!isMapping(rawPipelines) || Object.keys(rawPipelines).length === 0) {
     problems.push('service.pipelines: is required, with a logs and/or a metrics pipeline');
@@ -133,7 +138,7 @@ function validatePipelines(
       continue;
     }
     for (const key of Object.keys(rawPipeline)) {
-      if (!KINDS.includes(key as ComponentKind)) problems.push(`${path}.${key}: unknown key`);
+      if (!(KINDS as readonly string[]).includes(key)) problems.push(`${path}.${key}: unknown key`);
     }
     const pipeline: PipelineConfig = { receivers: [], processors: [], exporters: [] };
     for (const kind of KINDS) {
@@ -163,7 +168,7 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
   const expanded = expandEnv(document, env, expandProblems, warnings) as Record<string, unknown>;
   for (const p of expandProblems) problems.push(`${p.path}: ${p.message}`);
   for (const key of Object.keys(expanded)) {
-    if (!KINDS.includes(key as ComponentKind) && key !== 'service') problems.push(`${key}: unknown key`);
+    if (!(KINDS as readonly string[]).includes(key) && key !== 'service' && key !== 'extensions') problems.push(`${key}: unknown key`);
   }
   const declared = { receivers: new Set<string>(), processors: new Set<string>(), exporters: new Set<string>() };
   const components = {
@@ -171,7 +176,24 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
     processors: validateComponents('processors', expanded.processors, problems, declared.processors),
     exporters: validateComponents('exporters', expanded.exporters, problems, declared.exporters),
   };
+  const declaredExtensions = new Set<string>();
+  const extensions = validateComponents('extensions', expanded.extensions, problems, declaredExtensions);
   const pipelines = validatePipelines(expanded.service, declared, problems);
+  const service = isMapping(expanded.service) ? expanded.service : {};
+  const serviceExtensions = stringList(service.extensions, 'service.extensions', problems);
+  serviceExtensions.forEach((ref, i) => {
+    if (!declaredExtensions.has(ref)) problems.push(`service.extensions[${i}]: extension "${ref}" is not defined under extensions`);
+  });
+  // A component's `storage` names a running extension, as the Collector's storage settings do.
+  for (const kind of ['receivers', 'processors'] as const) {
+    for (const [id, component] of components[kind]) {
+      const storage = (component.config as { storage?: string }).storage;
+      if (storage !== undefined && !serviceExtensions.includes(storage)) {
+        problems.push(`${kind}.${id}.storage: extension "${storage}" is not ${declaredExtensions.has(storage) ? 'listed in service.extensions' : 'defined under extensions'}`);
+      }
+    }
+  }
+  for (const id of extensions.keys()) if (!serviceExtensions.includes(id)) warnings.push(`extensions.${id}: defined but not listed in service.extensions`);
   for (const kind of KINDS) {
     for (const id of components[kind].keys()) {
       const used = [...pipelines.values()].some((p) => p[kind].includes(id));
@@ -179,7 +201,7 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
     }
   }
   if (problems.length > 0) return { config: undefined, problems, warnings };
-  return { config: { ...components, pipelines }, problems, warnings };
+  return { config: { ...components, extensions, serviceExtensions, pipelines }, problems, warnings };
 }
 
 /** Reads, parses and validates a config file. Read and YAML errors are problems too. */

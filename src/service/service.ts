@@ -17,6 +17,8 @@ import type { BatchConfig } from '../processors/batch/config.ts';
 import { isLoopback, type LogplexConfig } from '../receivers/logplex/config.ts';
 import { LogplexReceiver, type ReceivedBatch } from '../receivers/logplex/receiver.ts';
 import type { SyslogConfig } from '../receivers/syslog/config.ts';
+import type { RedisConfig } from '../extensions/redis/config.ts';
+import { RedisStore } from '../extensions/redis/store.ts';
 import { SyslogReceiver } from '../receivers/syslog/receiver.ts';
 import type { ReceiverCounters } from './self-telemetry.ts';
 import type { Attributes } from '../translate/telemetry.ts';
@@ -102,6 +104,8 @@ export class Service {
   /** Per alerts processor, the logs pipelines its alerts go into. */
   private readonly _alertTargets = new Map<AlertsProcessor, Pipeline[]>();
   private readonly _alertResources = new Map<string, Attributes>();
+  /** Running extensions (service.extensions), by id. */
+  private readonly _stores = new Map<string, RedisStore>();
   private readonly _selfTelemetry = new SelfTelemetry();
   private readonly _selfResource = drainResource({ 'service.name': pkg.name, 'service.version': pkg.version });
   private readonly _selfTelemetryIntervalMs: number;
@@ -111,6 +115,10 @@ export class Service {
   constructor(config: SidecarConfig, log: Logger, options: ServiceOptions = {}) {
     this._log = log;
     this._selfTelemetryIntervalMs = options.selfTelemetryIntervalMs ?? SELF_TELEMETRY_INTERVAL_MS;
+    for (const id of config.serviceExtensions) {
+      const component = config.extensions.get(id)!;
+      if (component.type === 'redis') this._stores.set(id, new RedisStore(id, component.config as RedisConfig, log));
+    }
     for (const [id, component] of config.exporters) {
       const factory = EXPORTER_FACTORIES[component.type];
       if (factory === undefined) throw new Error(`exporters.${id}: the ${component.type} exporter is not available in this version`);
@@ -157,7 +165,8 @@ export class Service {
       } else {
         const settings = component.config as LogplexConfig;
         const open = settings.drains.length === 0 && settings.basic_auth === undefined && !settings.accept_any_drain;
-        this._receivers.push({ id, type: 'logplex', receiver: new LogplexReceiver(settings, consume, log), open });
+        const store = settings.storage === undefined ? undefined : this._stores.get(settings.storage);
+        this._receivers.push({ id, type: 'logplex', receiver: new LogplexReceiver(settings, consume, log, store), open });
       }
     }
   }
@@ -247,6 +256,7 @@ export class Service {
   }
 
   async start(): Promise<void> {
+    await Promise.all([...this._stores.values()].map((store) => store.start()));
     for (const a of this._alerts.values()) a.start();
     if (this._selfTelemetryIntervalMs > 0) {
       this._selfTimer = setInterval(() => this._reportSelf(), this._selfTelemetryIntervalMs);
@@ -278,6 +288,7 @@ export class Service {
     this._reportSelf();
     await Promise.all(this._pipelines.map((p) => p.shutdown(Math.max(0, deadlineMs - (Date.now() - started)))));
     await Promise.all([...this._exporters.values()].map(({ exporter }) => exporter.shutdown()));
+    await Promise.all([...this._stores.values()].map((store) => store.shutdown()));
     for (const { id, receiver } of this._receivers) this._log('info', `${id}: stopped`, { receiver: id, ...receiver.counters });
     for (const p of this._pipelines) this._log('info', 'pipeline stopped', { signal: p.signal, ...p.counters });
   }

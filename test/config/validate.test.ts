@@ -71,7 +71,9 @@ describe('config', () => {
   });
 
   it.each([
-    ['an unknown top-level key', withParts({ extra: 'extensions: {}' }), ['extensions: unknown key']],
+    ['an unknown top-level key', withParts({ extra: 'connectors: {}' }), ['connectors: unknown key']],
+    ['a storage that is no running extension', withParts({ receivers: 'receivers:\n  logplex: { drains: [ { token: d.x } ], storage: redis }', extra: 'extensions:\n  redis: { url: "redis://127.0.0.1:6379" }' }), ['receivers.logplex.storage: extension "redis" is not listed in service.extensions']],
+    ['a bad redis URL', withParts({ extra: 'extensions:\n  redis: { url: "http://127.0.0.1:6379" }' }), ['extensions.redis.url: expected a redis:// or rediss:// URL']],
     ['an unknown component key', withParts({ receivers: 'receivers:\n  logplex: { drains: [ { token: d.x } ], pathh: /x }' }), ['receivers.logplex.pathh: unknown key']],
     ['an unknown component type', withParts({ receivers: 'receivers:\n  logplex: { drains: [ { token: d.x } ] }\n  kafka: {}' }), ['receivers.kafka: unknown receiver type "kafka" (known: logplex, syslog)']],
     ['a syslog receiver listening on nothing', withParts({ receivers: 'receivers:\n  logplex: { drains: [ { token: d.x } ] }\n  syslog: { drains: [ { token: d.x } ] }' }), ['receivers.syslog: listens on nothing: set tcp, udp or both']],
@@ -208,6 +210,16 @@ describe('the README', () => {
     expect(rules.find((r) => r.name === 'RouterH12Storm')!.above).toBe(50);
     expect(rules.find((r) => r.name === 'HighSeverityEvents')!.enabled).toBe(false);
     expect(rules.map((r) => r.name)).toContain('CheckoutErrors');
+  });
+
+  it('shows a redis extension config that validates', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Several instances'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const { config, problems } = validateConfig(parseYaml(yaml), { REDIS_URL: 'rediss://h:p@ec2.example.com:6380', PORT: '5000', DRAIN_TOKEN: 'd.x', OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com' });
+    expect(problems).toEqual([]);
+    expect(config!.serviceExtensions).toEqual(['redis']);
   });
 
   it('shows a syslog receiver config that validates (with the batch processor and an exporter)', async () => {

@@ -33,6 +33,8 @@ export const logplexConfigSchema = z
     resource_from_query: z.record(z.string(), z.string()).default({}),
     /** The largest request body accepted (413 above it). Default 10MiB, far above Logplex's ~100 KB. */
     max_request_body_size: size.default(10 * 1024 * 1024),
+    /** A `redis` extension sharing the frame-id window with other instances (several dynos). */
+    storage: z.string().min(1).optional(),
   })
   .superRefine((config, ctx) => {
     const open = config.drains.length === 0 && config.basic_auth === undefined && !config.accept_any_drain;

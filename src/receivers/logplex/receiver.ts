@@ -42,6 +42,15 @@ export interface LogplexCounters {
   rejectedRequests: Record<LogplexRejection, number>;
 }
 
+/** Claims shared with other instances (the redis extension): see RedisStore. */
+export interface SharedClaims {
+  claim(key: string, ttlMs: number): Promise<boolean | undefined>;
+  release(key: string): Promise<void>;
+}
+
+/** How long a frame id is remembered, here and in a shared store: Logplex retries within minutes. */
+const FRAME_ID_TTL_MS = 10 * 60_000;
+
 export type ReceiverLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 
 interface Drain {
@@ -66,11 +75,13 @@ export class LogplexReceiver {
   private readonly _auth: DrainAuth<Drain>;
   private readonly _frameIds = new RecentFrameIds();
   private readonly _anyDrainResource: Attributes;
+  private readonly _store: SharedClaims | undefined;
   private _server: Server | undefined;
   private _stopping = false;
 
-  constructor(config: LogplexConfig, consume: BatchConsumer, log: ReceiverLog = () => {}) {
+  constructor(config: LogplexConfig, consume: BatchConsumer, log: ReceiverLog = () => {}, store?: SharedClaims) {
     this._config = config;
+    this._store = store;
     this._consume = consume;
     this._log = log;
     this._auth = new DrainAuth(
@@ -205,6 +216,24 @@ export class LogplexReceiver {
       res.writeHead(200).end();
       return;
     }
+    const store = this._store;
+    if (dedupeKey === undefined || store === undefined) {
+      this._take(req, res, drain, parsed, url, dedupeKey);
+      return;
+    }
+    // Another instance may have taken this batch (Logplex's retry landed elsewhere): ask the store.
+    // Without an answer (Redis away), this instance's own window is all there is.
+    void store.claim(`frame:${dedupeKey}`, FRAME_ID_TTL_MS).then((claimed) => {
+      if (claimed === false) {
+        this.counters.duplicateLines += parsed.lines;
+        res.writeHead(200).end();
+        return;
+      }
+      this._take(req, res, drain, parsed, url, dedupeKey);
+    });
+  }
+
+  private _take(req: IncomingMessage, res: ServerResponse, drain: Drain, parsed: ReturnType<typeof bodyToTelemetry>, url: URL, dedupeKey: string | undefined): void {
     const declared = Number(req.headers['logplex-msg-count']);
     if (Number.isInteger(declared) && declared !== parsed.lines) {
       this.counters.msgCountMismatches++;
@@ -216,8 +245,11 @@ export class LogplexReceiver {
       const value = url.searchParams.get(param);
       if (value) resource = { ...resource, [fromQuery[param]!]: value };
     }
-    if (!this._consume({ resource, telemetry: parsed.telemetry })) {
-      if (dedupeKey !== undefined) this._frameIds.forget(dedupeKey);
+    if (this._stopping || !this._consume({ resource, telemetry: parsed.telemetry })) {
+      if (dedupeKey !== undefined) {
+        this._frameIds.forget(dedupeKey);
+        void this._store?.release(`frame:${dedupeKey}`);
+      }
       this._reject(res, 503, 'queue_full', { 'retry-after': '1' });
       return;
     }

@@ -1,0 +1,99 @@
+/**
+ * A store shared by sidecar instances, on Redis. Logplex may send a retried batch to another
+ * dyno behind Heroku's router: with the frame id claimed in Redis, the second instance sees it is
+ * a duplicate. When Redis is away (down, slow, unreachable), every call answers `undefined` at
+ * once and the caller falls back to what it knows alone: never a lost line for a missing Redis.
+ */
+import { Redis } from 'ioredis';
+import type { RedisConfig } from './config.ts';
+
+export type StoreLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+
+/** How often "Redis is away" is logged at most. */
+const WARN_EVERY_MS = 60_000;
+
+export class RedisStore {
+  readonly id: string;
+  readonly counters = { claims: 0, duplicates: 0, unavailable: 0 };
+  private readonly _config: RedisConfig;
+  private readonly _log: StoreLog;
+  private readonly _redis: Redis;
+  private _lastWarning = 0;
+
+  constructor(id: string, config: RedisConfig, log: StoreLog) {
+    this.id = id;
+    this._config = config;
+    this._log = log;
+    const secure = config.url.startsWith('rediss://');
+    this._redis = new Redis(config.url, {
+      lazyConnect: true,
+      // Fail fast while disconnected rather than queueing commands behind a reconnect.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: Math.max(1000, config.timeout * 4),
+      retryStrategy: (attempt) => Math.min(5000, 200 * attempt),
+      ...(secure ? { tls: { rejectUnauthorized: !config.tls.insecure_skip_verify } } : {}),
+    });
+    this._redis.on('error', (error: Error) => this._away(error.message));
+    this._redis.on('ready', () => this._log('info', `${id}: connected`));
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this._redis.connect();
+    } catch (error) {
+      // Not fatal: it keeps reconnecting; until then each instance works alone.
+      this._away((error as Error).message);
+    }
+  }
+
+  /**
+   * Claims `key` for `ttlMs`: true when this call is the first, false when someone (this
+   * instance or another) already has it, undefined when Redis cannot say now.
+   */
+  async claim(key: string, ttlMs: number): Promise<boolean | undefined> {
+    try {
+      const answer = await this._withTimeout(this._redis.set(this._config.key_prefix + key, '1', 'PX', ttlMs, 'NX'));
+      this.counters.claims++;
+      if (answer === 'OK') return true;
+      this.counters.duplicates++;
+      return false;
+    } catch (error) {
+      this._away((error as Error).message);
+      return undefined;
+    }
+  }
+
+  /** Gives a claim back (its batch could not be taken: Logplex will send it again). */
+  async release(key: string): Promise<void> {
+    try {
+      await this._withTimeout(this._redis.del(this._config.key_prefix + key));
+    } catch (error) {
+      this._away((error as Error).message);
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    try {
+      await this._withTimeout(this._redis.quit());
+    } catch {
+      this._redis.disconnect();
+    }
+  }
+
+  private _withTimeout<T>(p: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this._config.timeout} ms`)), this._config.timeout);
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  private _away(message: string): void {
+    this.counters.unavailable++;
+    const now = Date.now();
+    if (now - this._lastWarning < WARN_EVERY_MS) return;
+    this._lastWarning = now;
+    this._log('warn', `${this.id}: Redis unavailable (${message}); de-duplication is per instance until it is back`);
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Two sidecar processes sharing a real redis-server (Debian's, started on loopback): a batch that
+ * Logplex re-sends to the other instance is emitted once; with Redis gone, each instance carries
+ * on alone (logged), and no line is lost.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort, hasCommand } from '../support/syslog-tools.ts';
+
+const CI = process.env.CI === 'true' || process.env.CI === '1';
+const HAVE_REDIS = hasCommand('redis-server') || CI;
+const BIN = new URL('../../bin/heroku-otel-drain.js', import.meta.url).pathname;
+const TOKEN = 'd.9a1c2b3d-1111-4222-8333-444455556666';
+const frame = (m: string) => `${Buffer.byteLength(m) + 1} ${m}\n`;
+const body = (tag: string) => Array.from({ length: 3 }, (_, i) => frame(`<190>1 2024-05-01T12:00:00.00000${i}+00:00 host app web.1 - ${tag} line ${i}`)).join('');
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+});
+
+async function until(what: () => boolean, ms = 15_000): Promise<void> {
+  const started = Date.now();
+  while (!what()) {
+    if (Date.now() - started > ms) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function startRedis(): Promise<{ port: number; proc: ChildProcess }> {
+  const port = await freePort();
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(proc);
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  await until(() => /Ready to accept connections/i.test(out));
+  return { port, proc };
+}
+
+async function sidecar(dir: string, name: string, redisPort: number): Promise<{ port: number; proc: ChildProcess; out: string; log: () => string }> {
+  const out = join(dir, `${name}.jsonl`);
+  const config = join(dir, `${name}.yaml`);
+  writeFileSync(
+    config,
+    `extensions:\n  redis: { url: "redis://127.0.0.1:${redisPort}", timeout: 300ms }\n` +
+      `receivers:\n  logplex: { endpoint: "127.0.0.1:0", drains: [ { token: "${TOKEN}" } ], storage: redis }\n` +
+      `exporters:\n  file: { path: ${JSON.stringify(out)} }\n` +
+      `service:\n  extensions: [redis]\n  pipelines:\n    logs: { receivers: [logplex], exporters: [file] }\n`,
+  );
+  const proc = spawn(process.execPath, [BIN, 'start', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(proc);
+  let err = '';
+  proc.stderr!.on('data', (d) => (err += d));
+  await until(() => /listening on [^:]+:\d+/.test(err));
+  return { port: Number(/listening on [^:]+:(\d+)/.exec(err)![1]), proc, out, log: () => err };
+}
+
+const post = (port: number, b: string, frameId: string) =>
+  fetch(`http://127.0.0.1:${port}/logs`, { method: 'POST', body: b, headers: { 'logplex-drain-token': TOKEN, 'logplex-frame-id': frameId, 'content-type': 'application/logplex-1' } });
+
+function bodies(file: string): string[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((l) => JSON.parse(l).resourceLogs ?? [])
+    .flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords.map((r: any) => r.body.stringValue)));
+}
+
+async function stop(c: { proc: ChildProcess }): Promise<number | null> {
+  c.proc.kill('SIGTERM');
+  return new Promise((r) => c.proc.once('exit', (code) => r(code)));
+}
+
+describe.skipIf(!HAVE_REDIS)('redis extension: several instances', () => {
+  it('emits a batch re-sent to the other instance once; without Redis each instance carries on, losing nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hod-redis-'));
+    const redis = await startRedis();
+    const a = await sidecar(dir, 'a', redis.port);
+    const b = await sidecar(dir, 'b', redis.port);
+    // Logplex's retry of frame f1 lands on the other dyno.
+    expect((await post(a.port, body('first'), 'f1')).status).toBe(200);
+    expect((await post(b.port, body('first'), 'f1')).status).toBe(200);
+    // A different batch goes through on either.
+    expect((await post(b.port, body('second'), 'f2')).status).toBe(200);
+    // Redis goes away: both answer 200 and keep every line (de-duplication per instance now).
+    redis.proc.kill('SIGKILL');
+    await new Promise((r) => redis.proc.once('exit', r));
+    expect((await post(a.port, body('third'), 'f3')).status).toBe(200);
+    expect((await post(a.port, body('third'), 'f3')).status).toBe(200);
+    // A re-send to the other instance cannot be recognised now: it is emitted again, not lost.
+    expect((await post(a.port, body('fourth'), 'f4')).status).toBe(200);
+    expect((await post(b.port, body('fourth'), 'f4')).status).toBe(200);
+    expect(await stop(a)).toBe(0);
+    expect(await stop(b)).toBe(0);
+    const all = [...bodies(a.out), ...bodies(b.out)];
+    expect(all.filter((x) => x.startsWith('first'))).toHaveLength(3);
+    expect(all.filter((x) => x.startsWith('second'))).toHaveLength(3);
+    // Same instance, same frame id: its own window still catches the re-send.
+    expect(all.filter((x) => x.startsWith('third'))).toHaveLength(3);
+    expect(all.filter((x) => x.startsWith('fourth'))).toHaveLength(6);
+    expect(a.log()).toMatch(/Redis unavailable/);
+  });
+});
