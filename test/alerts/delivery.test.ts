@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { validateConfig } from '../../src/config/load.ts';
 import type { AlertEvent } from '../../src/processors/alerts/engine.ts';
-import { JsonSender, webhookPayload } from '../../src/processors/alerts/notify.ts';
+import { fingerprint, JsonSender, webhookPayload } from '../../src/processors/alerts/notify.ts';
 import { Service } from '../../src/service/service.ts';
 import { startAlertmanager, WebhookReceiver, type RunningAlertmanager } from '../support/alertmanager.ts';
 import { hasCommand } from '../support/syslog-tools.ts';
@@ -47,6 +47,7 @@ const event = (state: 'firing' | 'resolved'): AlertEvent => ({
   value: 12,
   startsAtMs: Date.parse('2024-05-01T12:00:00Z'),
   endsAtMs: state === 'resolved' ? Date.parse('2024-05-01T12:10:00Z') : undefined,
+  atMs: Date.parse('2024-05-01T12:10:00Z'),
   samples: [],
   group: { 'service.name': 'shop-web' },
 });
@@ -57,6 +58,7 @@ describe('alert delivery', () => {
     expect(payload).toMatchObject({ version: '4', status: 'resolved', commonLabels: { alertname: 'RouterH12Storm', service_name: 'shop-web' }, externalURL: 'https://grafana.example.com/d/heroku' });
     expect(payload.alerts[0]).toMatchObject({ status: 'resolved', startsAt: '2024-05-01T12:00:00.000Z', endsAt: '2024-05-01T12:10:00.000Z', generatorURL: 'https://grafana.example.com/d/heroku' });
     expect(payload.alerts[0].fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(payload.groupKey).toBe('{}:{alertname="RouterH12Storm"}');
   });
 
   it('retries a webhook that fails for a while, and counts', async () => {
@@ -121,6 +123,8 @@ service:
     expect(storm.annotations.summary).toBe('H12 (request timeout) storm: 8 in 5 minutes on shop-web');
     expect(storm.generatorURL).toBe('https://grafana.example.com/d/heroku');
     expect(storm.status.state).toBe('active');
+    // Our webhook fingerprints are Alertmanager's own.
+    expect(fingerprint(storm.labels)).toBe(storm.fingerprint);
     // Alertmanager's own webhook, and ours.
     await until(() => amHook.payloads.some((p) => p.alerts.some((a: any) => a.labels.alertname === 'RouterH12Storm')), 5000);
     await until(() => ourHook.payloads.length > 0, 5000);

@@ -91,11 +91,6 @@ describe('alert engine semantics', () => {
   });
 
   it('does not fire when the condition stops holding before `for`', () => {
-    const h = harness([storm]);
-    h.feed(Array.from({ length: 3 }, (_, i) => hcode('H12', 'Request timeout', i)));
-    h.tick(1000);
-    h.tick(5 * MIN); // window empty before a minute of holding was ever evaluated past `for`
-    expect(h.events.filter((e) => e.state === 'firing').length).toBeLessThanOrEqual(1);
     const h2 = harness([{ ...storm, for: '10m' }]);
     h2.feed(Array.from({ length: 3 }, (_, i) => hcode('H12', 'Request timeout', i)));
     for (let t = 0; t < 8; t++) h2.tick(MIN);
@@ -109,6 +104,46 @@ describe('alert engine semantics', () => {
     h.feed([hcode('H12', 'Request timeout', 9)], drainResource({ 'service.name': 'quiet' }));
     h.tick(1000);
     expect(h.events.map((e) => e.labels.service_name).sort()).toEqual(['shop-api', 'shop-web']);
+  });
+
+  it("groups by the drain's resource before a line's own fields", () => {
+    const h = harness([{ name: 'Errors', match: { kind: 'app' }, count: {}, window: '5m', above: 0, group_by: ['service.name'] }]);
+    h.feed([`${TS} app[web.1]: {"level":"error","service.name":"evil","msg":"x"}`]);
+    h.tick(1000);
+    expect(h.events.map((e) => e.labels.service_name)).toEqual(['shop-web']);
+  });
+
+  it('resolves and forgets a group silent for two windows, even when its silence is the condition', () => {
+    const h = harness([{ name: 'Quiet', match: { kind: 'router' }, count: {}, window: '1m', below: 1, group_by: ['heroku.process.name'] }]);
+    h.feed([ok(1)]);
+    h.tick(90_000);
+    expect(h.events.map((e) => e.state)).toEqual(['firing']);
+    h.tick(MIN);
+    expect(h.events.map((e) => e.state)).toEqual(['firing', 'resolved']);
+    h.tick(MIN);
+    expect(h.events).toHaveLength(2);
+  });
+
+  it('weighs each window bucket by what it saw, not by the sample it kept', () => {
+    const h = harness([{ name: 'P95', match: { kind: 'router' }, quantile: { attribute: 'heroku.router.service_ms', q: 0.95 }, window: '10m', above: 3000 }]);
+    // 1000 fast requests in one bucket, 30 slow ones (under 3 %) in the next.
+    h.feed(Array.from({ length: 1000 }, (_, i) => ok(i, 20)));
+    h.tick(20_000);
+    h.feed(Array.from({ length: 30 }, (_, i) => ok(i, 5000)));
+    h.tick(1000);
+    expect(h.events).toEqual([]);
+    // And one slow line alone judges nothing (min_count 20).
+    const one = harness([{ name: 'P95', match: { kind: 'router' }, quantile: { attribute: 'heroku.router.service_ms', q: 0.95 }, window: '10m', above: 3000 }]);
+    one.feed([ok(1, 30000)]);
+    one.tick(1000);
+    expect(one.events).toEqual([]);
+  });
+
+  it('refuses labels Alertmanager would not take, or that overwrite ours', () => {
+    const messages = (r: unknown) => ruleSchema.safeParse(r).error?.issues.map((i) => i.message) ?? [];
+    expect(messages({ name: 'x', count: {}, above: 1, labels: { 'bad-name': 'v' } })).toEqual(['a label name is letters, digits and _, not starting with a digit']);
+    expect(messages({ name: 'x', count: {}, above: 1, labels: { alertname: 'y' } })).toEqual(['alertname is set by the rule (its name, its severity)']);
+    expect(messages({ name: 'x', count: {}, above: 1, group_by: ['a.b', 'a_b'] })).toEqual(['a.b and a_b would both be the label a_b']);
   });
 
   it('fills templates from the group, the labels and the value', () => {

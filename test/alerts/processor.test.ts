@@ -26,7 +26,7 @@ receivers:
   logplex: { endpoint: "127.0.0.1:0", drains: [ { token: "${TOKEN}", resource: { service.name: shop-web } } ] }
 processors:
   alerts:
-    evaluation_interval: 50ms
+    evaluation_interval: 100ms
     rules:
       - { name: RouterH12Storm, above: 5 }
       - { name: HighSeverityEvents, enabled: false }
@@ -70,7 +70,7 @@ service:
 
   it('declares every attribute of an alert record in the registry', () => {
     const record = alertRecord(
-      { rule: 'X', state: 'resolved', severity: 'error', labels: { alertname: 'X', severity: 'error', service_name: 'a' }, annotations: { summary: 's' }, value: 0.5, startsAtMs: 1, endsAtMs: 2, samples: ['l'], group: { 'service.name': 'a' } },
+      { rule: 'X', state: 'resolved', severity: 'error', labels: { alertname: 'X', severity: 'error', service_name: 'a' }, annotations: { summary: 's' }, value: 0.5, startsAtMs: 1, endsAtMs: 2, atMs: 2, samples: ['l'], group: { 'service.name': 'a' } },
       1,
     );
     expect(registryProblems([record], [], new Set())).toEqual([]);

@@ -12,7 +12,8 @@ export const BUILTIN_RULES: readonly RuleConfig[] = [
     name: 'AppAuthenticationFailure',
     match: {
       kind: 'app',
-      body: String.raw`/\b(auth(entication)?|log ?in|sign[ -]?in)\b.{0,40}\b(fail(ed|ure|s)?|denied|refused|rejected)\b|\binvalid (password|credentials|token|api key)\b|\bunauthori[sz]ed\b/i`,
+      // Not a bare `Unauthorized` (Rails logs every 401 so): RouterAuthFailureBurst counts those.
+      body: String.raw`/\b(auth(entication|orization)?|log ?in|sign[ -]?in)\b.{0,40}?\b(fail(ed|ures?|s)?|denied|refused|rejected)\b|\bfail(ed|ure)\s+(login|log in|sign[ -]?in|authentication|auth)\b|\binvalid (password|credentials|token|api key|login)\b/i`,
     },
     count: {},
     window: '5m',
@@ -33,7 +34,8 @@ export const BUILTIN_RULES: readonly RuleConfig[] = [
   },
   {
     name: 'HighSeverityEvents',
-    match: { min_severity: 'warn' },
+    // Router errors have their own rules, with thresholds: one H12 is not an event to wake for.
+    match: { min_severity: 'warn', kind: ['app', 'platform', 'api', 'addon', 'runtime'] },
     count: {},
     window: '5m',
     above: 0,
@@ -155,7 +157,7 @@ export const BUILTIN_RULES: readonly RuleConfig[] = [
   {
     name: 'SlowServiceTimeP95',
     match: { kind: 'router', attributes: { 'heroku.router.service_ms': { exists: true } } },
-    quantile: { attribute: 'heroku.router.service_ms', q: 0.95 },
+    quantile: { attribute: 'heroku.router.service_ms', q: 0.95, min_count: 20 },
     window: '5m',
     above: 3000,
     group_by: APP,
@@ -164,13 +166,15 @@ export const BUILTIN_RULES: readonly RuleConfig[] = [
   },
   {
     name: 'LogplexDroppingLogs',
-    match: { attributes: { 'error.type': { in: ['L10', 'L11'] } } },
+    // L10 (drain buffer overflow), L12/L13 (log-shuttle dropped or failed to deliver), L14 (the
+    // drain's certificate was refused). L11 only concerns `heroku logs --tail`.
+    match: { attributes: { 'error.type': { in: ['L10', 'L12', 'L13', 'L14'] } } },
     count: {},
     window: '5m',
     above: 0,
     group_by: APP,
     severity: 'warning',
-    annotations: { summary: 'Heroku is dropping logs of {{ service.name }} (L10/L11): the drain is not keeping up' },
+    annotations: { summary: 'Heroku is dropping logs of {{ service.name }} ({{ value }} L10/L12/L13/L14 in 5 minutes): the drain is not getting everything' },
   },
   {
     name: 'Release',

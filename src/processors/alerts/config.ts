@@ -32,13 +32,13 @@ export const alertsConfigSchema = z
     builtin_rules: z.boolean().default(true),
     rules: z.array(z.record(z.string(), z.unknown())).default([]),
     rules_files: z.array(z.string().min(1)).default([]),
-    evaluation_interval: duration.default(1000),
+    evaluation_interval: duration.default(1000).refine((ms) => ms >= 100, { message: 'at least 100ms' }),
     /** Prometheus Alertmanager: its base URL (`/api/v2/alerts` is appended). */
     alertmanager: z
       .strictObject({
         endpoint: httpUrl,
         /** Firing alerts are posted again this often, as Prometheus does. Default 1m. */
-        resend_interval: duration.default(60_000),
+        resend_interval: duration.default(60_000).refine((ms) => ms >= 1000, { message: 'at least 1s' }),
         timeout: duration.default(10_000),
         headers: z.record(z.string(), z.string()).default({}),
       })

@@ -21,6 +21,8 @@ export interface AlertEvent {
   startsAtMs: number;
   /** When it resolved; undefined while firing. */
   endsAtMs: number | undefined;
+  /** The evaluation that made this event (a repeat's own time, not the alert's start). */
+  atMs: number;
   /** A few of the lines that made it fire, latest last. */
   samples: string[];
   /** The group's attribute values, under their own names. */
@@ -47,6 +49,8 @@ interface Bucket {
 
 interface Group {
   labels: Record<string, string>;
+  /** When the group last saw an item: one silent for two windows is forgotten. */
+  lastSeen: number;
   buckets: Bucket[];
   /** gauge / gauge_ratio: the latest value per metric and when it came. */
   latest: Map<string, { value: number; at: number }>;
@@ -120,6 +124,8 @@ export function fillTemplate(template: string, vars: Record<string, string>): st
 }
 
 export class AlertEngine {
+  /** Items not tracked because a rule had MAX_GROUPS groups already. */
+  droppedGroups = 0;
   private readonly _rules: RuleState[];
   private readonly _recordRules: RuleState[];
   private readonly _pointRules: RuleState[];
@@ -141,7 +147,7 @@ export class AlertEngine {
     for (const r of records) {
       for (const s of this._recordRules) {
         if (!recordMatches(s.rule.match, r)) continue;
-        const group = this._group(s, r.attributes, resource);
+        const group = this._group(s, r.attributes, resource, now);
         if (group === undefined) continue;
         const bucket = this._bucket(s, group, now);
         let value = NaN;
@@ -179,7 +185,7 @@ export class AlertEngine {
         const wanted = s.rule.gauge?.metric ?? s.rule.gauge_ratio!.metric;
         const divisor = s.rule.gauge_ratio?.divide_by;
         if (p.name !== wanted && p.name !== divisor) continue;
-        const group = this._group(s, p.attributes, resource);
+        const group = this._group(s, p.attributes, resource, now);
         if (group === undefined) continue;
         group.latest.set(p.name, { value: p.value, at: now });
       }
@@ -200,19 +206,25 @@ export class AlertEngine {
           if (group.firingSince === undefined && now - group.pendingSince >= rule.for) {
             group.firingSince = now;
             group.lastSentAt = now;
-            events.push(this._event(s, group, 'firing', value, undefined));
+            events.push(this._event(s, group, 'firing', value, undefined, now));
           } else if (group.firingSince !== undefined && now - group.lastSentAt >= rule.repeat_interval) {
             group.lastSentAt = now;
-            events.push(this._event(s, group, 'firing', value, undefined));
+            events.push(this._event(s, group, 'firing', value, undefined, now));
           }
         } else {
           group.pendingSince = undefined;
           if (group.firingSince !== undefined) {
-            events.push(this._event(s, group, 'resolved', value ?? group.lastValue, now));
+            events.push(this._event(s, group, 'resolved', value ?? group.lastValue, now, now));
             group.firingSince = undefined;
           }
           // A quiet group with nothing left in its window is forgotten.
           if (group.buckets.length === 0 && (s.measure !== 'gauge' && s.measure !== 'gauge_ratio' ? true : this._stale(s, group, now))) s.groups.delete(key);
+        }
+        // A group silent for two windows is gone (a one-off dyno, a retired app): an alert that
+        // holds on its silence (`below`) resolves rather than firing forever.
+        if (now - group.lastSeen > 2 * rule.window && s.groups.has(key)) {
+          if (group.firingSince !== undefined) events.push(this._event(s, group, 'resolved', group.lastValue, now, now));
+          s.groups.delete(key);
         }
       }
     }
@@ -220,27 +232,32 @@ export class AlertEngine {
   }
 
   /** Alerts firing now, for re-posting to Alertmanager. */
-  firing(): AlertEvent[] {
+  firing(now = Date.now()): AlertEvent[] {
     const out: AlertEvent[] = [];
-    for (const s of this._rules) for (const g of s.groups.values()) if (g.firingSince !== undefined) out.push(this._event(s, g, 'firing', g.lastValue, undefined));
+    for (const s of this._rules) for (const g of s.groups.values()) if (g.firingSince !== undefined) out.push(this._event(s, g, 'firing', g.lastValue, undefined, now));
     return out;
   }
 
-  private _group(s: RuleState, attributes: Attributes, resource: Attributes): Group | undefined {
+  private _group(s: RuleState, attributes: Attributes, resource: Attributes, now: number): Group | undefined {
     const by = s.rule.group_by;
     let key = '';
     const labels: Record<string, string> = {};
     for (const name of by) {
-      const v = scalarText(attributes[name] ?? resource[name]) ?? '';
+      // The drain's resource first: an app's own fields must not pass for another service.
+      const v = scalarText(resource[name] ?? attributes[name]) ?? '';
       labels[name] = v;
       key += `${v.length}:${v}`;
     }
     let group = s.groups.get(key);
     if (group === undefined) {
-      if (s.groups.size >= MAX_GROUPS) return undefined;
-      group = { labels, buckets: [], latest: new Map(), samples: [], pendingSince: undefined, firingSince: undefined, lastSentAt: 0, lastValue: 0 };
+      if (s.groups.size >= MAX_GROUPS) {
+        this.droppedGroups++;
+        return undefined;
+      }
+      group = { labels, lastSeen: now, buckets: [], latest: new Map(), samples: [], pendingSince: undefined, firingSince: undefined, lastSentAt: 0, lastValue: 0 };
       s.groups.set(key, group);
     }
+    group.lastSeen = now;
     return group;
   }
 
@@ -298,16 +315,28 @@ export class AlertEngine {
       case 'max':
         return count === 0 ? undefined : max;
       case 'quantile': {
-        const values = group.buckets.flatMap((b) => b.values).sort((x, y) => x - y);
-        if (values.length === 0) return undefined;
-        return values[Math.min(values.length - 1, Math.floor(rule.quantile!.q * values.length))];
+        if (count === 0 || count < rule.quantile!.min_count) return undefined;
+        // Each bucket kept a sample of what it saw: a kept value stands for seen/kept values.
+        const weighted: Array<[number, number]> = [];
+        for (const b of group.buckets) {
+          const weight = b.values.length === 0 ? 0 : b.count / b.values.length;
+          for (const v of b.values) weighted.push([v, weight]);
+        }
+        weighted.sort((x, y) => x[0] - y[0]);
+        const target = rule.quantile!.q * count;
+        let seen = 0;
+        for (const [v, w] of weighted) {
+          seen += w;
+          if (seen >= target) return v;
+        }
+        return weighted.at(-1)?.[0];
       }
     }
   }
 
-  private _event(s: RuleState, group: Group, state: 'firing' | 'resolved', value: number, endsAtMs: number | undefined): AlertEvent {
+  private _event(s: RuleState, group: Group, state: 'firing' | 'resolved', value: number, endsAtMs: number | undefined, atMs: number): AlertEvent {
     const { rule } = s;
-    const labels: Record<string, string> = { alertname: rule.name, severity: rule.severity, ...rule.labels };
+    const labels: Record<string, string> = { ...rule.labels, alertname: rule.name, severity: rule.severity };
     for (const [name, v] of Object.entries(group.labels)) if (v !== '') labels[labelName(name)] = v;
     const vars: Record<string, string> = { ...group.labels, ...labels, value: formatValue(value), rule: rule.name };
     const annotations: Record<string, string> = {};
@@ -321,6 +350,7 @@ export class AlertEngine {
       value,
       startsAtMs: group.firingSince ?? endsAtMs ?? 0,
       endsAtMs,
+      atMs,
       samples: group.samples.slice(),
       group: { ...group.labels },
     };

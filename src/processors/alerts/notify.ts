@@ -5,7 +5,6 @@
  * are retried with backoff on their own queue, counted and logged; they never hold up the
  * pipeline.
  */
-import { createHash } from 'node:crypto';
 import { Agent, request } from 'undici';
 import type { AlertEvent } from './engine.ts';
 
@@ -49,12 +48,24 @@ export function postableAlert(event: AlertEvent, resendIntervalMs: number, now: 
   };
 }
 
-function fingerprint(labels: Record<string, string>): string {
-  const text = Object.keys(labels)
-    .sort()
-    .map((k) => `${k}\u0000${labels[k]}`)
-    .join('\u0001');
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+const FNV_OFFSET = 0xcbf29ce484222325n;
+const FNV_PRIME = 0x100000001b3n;
+const MASK_64 = (1n << 64n) - 1n;
+
+/** Alertmanager's fingerprint of a label set: FNV-1a 64 over sorted names and values, 0xff-separated. */
+export function fingerprint(labels: Record<string, string>): string {
+  let hash = FNV_OFFSET;
+  const mix = (bytes: Uint8Array) => {
+    for (const b of bytes) hash = ((hash ^ BigInt(b)) * FNV_PRIME) & MASK_64;
+  };
+  const separator = new Uint8Array([0xff]);
+  for (const name of Object.keys(labels).sort()) {
+    mix(Buffer.from(name, 'utf8'));
+    mix(separator);
+    mix(Buffer.from(labels[name]!, 'utf8'));
+    mix(separator);
+  }
+  return hash.toString(16).padStart(16, '0');
 }
 
 function common(maps: ReadonlyArray<Record<string, string>>): Record<string, string> {
@@ -70,7 +81,8 @@ export function webhookPayload(events: readonly AlertEvent[], generatorUrl: stri
   const commonLabels = common(events.map((e) => e.labels));
   return {
     version: '4',
-    groupKey: `{}:${JSON.stringify(commonLabels)}`,
+    // As Alertmanager writes it for a route grouped by alertname: `{}:{alertname="X"}`.
+    groupKey: `{}:{alertname=${JSON.stringify(commonLabels.alertname ?? '')}}`,
     truncatedAlerts: 0,
     status,
     receiver: 'heroku-otel-drain',
@@ -149,7 +161,7 @@ export class JsonSender {
     if (this._busy || this._timer !== undefined) return;
     this._busy = true;
     try {
-      while (this._queue.length > 0) {
+      while (this._queue.length > 0 && !this._stopped) {
         const next = this._queue[0]!;
         next.attempts++;
         const error = await this._post(next.body);

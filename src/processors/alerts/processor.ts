@@ -29,6 +29,8 @@ export class AlertsProcessor {
   private readonly _now: () => number;
   private _timer: NodeJS.Timeout | undefined;
   private _resendTimer: NodeJS.Timeout | undefined;
+  private readonly _log: NotifyLog;
+  private _droppedLogged = 0;
   /** Alertmanager's v2 API, when configured. */
   readonly alertmanager: JsonSender | undefined;
   readonly webhooks: JsonSender[];
@@ -39,6 +41,7 @@ export class AlertsProcessor {
     this._emit = emit;
     this._now = now;
     this.engine = new AlertEngine(config.rules);
+    this._log = log;
     const am = config.alertmanager;
     this.alertmanager = am && new JsonSender(`${id}: alertmanager`, { endpoint: `${am.endpoint.replace(/\/+$/, '')}/api/v2/alerts`, headers: am.headers, timeout: am.timeout }, log);
     this.webhooks = config.webhooks.map((w, i) => new JsonSender(`${id}: webhook ${i}`, w, log));
@@ -55,6 +58,10 @@ export class AlertsProcessor {
     const now = this._now();
     const events = this.engine.evaluate(now);
     for (const e of events) this.counters[e.state]++;
+    if (this.engine.droppedGroups > this._droppedLogged) {
+      this._log('warn', `${this.id}: a rule reached its 10,000 groups; items of new groups are not tracked`, { dropped: this.engine.droppedGroups });
+      this._droppedLogged = this.engine.droppedGroups;
+    }
     if (events.length === 0) return events;
     this._emit(events);
     const am = this._config.alertmanager;
@@ -62,10 +69,15 @@ export class AlertsProcessor {
       this.alertmanager.send(events.map((e) => postableAlert(e, am.resend_interval, now, this._config.generator_url)));
     }
     if (this.webhooks.length > 0) {
-      for (const state of ['firing', 'resolved'] as const) {
-        const of = events.filter((e) => e.state === state);
-        if (of.length > 0) for (const w of this.webhooks) w.send(webhookPayload(of, this._config.generator_url));
+      // One payload per rule and state, as an Alertmanager route grouped by alertname sends.
+      const groups = new Map<string, AlertEvent[]>();
+      for (const e of events) {
+        const key = `${e.rule}\u0000${e.state}`;
+        const list = groups.get(key);
+        if (list === undefined) groups.set(key, [e]);
+        else list.push(e);
       }
+      for (const of of groups.values()) for (const w of this.webhooks) w.send(webhookPayload(of, this._config.generator_url));
     }
     return events;
   }
@@ -75,7 +87,7 @@ export class AlertsProcessor {
     const am = this._config.alertmanager;
     if (this.alertmanager === undefined || am === undefined) return;
     const now = this._now();
-    const firing = this.engine.firing();
+    const firing = this.engine.firing(now);
     if (firing.length > 0) this.alertmanager.send(firing.map((e) => postableAlert(e, am.resend_interval, now, this._config.generator_url)));
   }
 
@@ -113,7 +125,8 @@ export function alertRecord(event: AlertEvent, observedUnixMicros: number): LogR
   for (const [k, v] of Object.entries(event.labels)) attributes[`heroku.alert.label.${k}`] = v;
   for (const [k, v] of Object.entries(event.annotations)) attributes[`heroku.alert.annotation.${k}`] = v;
   if (event.samples.length > 0) attributes['heroku.alert.samples'] = event.samples;
-  const when = (event.endsAtMs ?? event.startsAtMs) * 1000;
+  // The record's time is the evaluation's: a repeat hours into an alert is news of now.
+  const when = event.atMs * 1000;
   return {
     timeUnixMicros: when,
     observedUnixMicros: observedUnixMicros,

@@ -106,9 +106,13 @@ export function runRulesTestFile(file: string): RulesTestResult {
     const expects = [...test.expect].sort((a, b) => a.at - b.at);
     const end = Math.max(...expects.map((e) => e.at), ...inputs.map((i) => i.at));
     const problems: string[] = [];
+    // Evaluations every evaluation_interval, and at each input's and expectation's own time: an
+    // expectation is checked against the evaluation at its time, with the input up to then.
+    const times = new Set<number>([...inputs.map((i) => i.at), ...expects.map((e) => e.at)]);
+    for (let t = 0; t <= end; t += spec.evaluation_interval) times.add(t);
     let nextInput = 0;
     let nextExpect = 0;
-    for (let t = 0; t <= end + spec.evaluation_interval; t += spec.evaluation_interval) {
+    for (const t of [...times].sort((a, b) => a - b)) {
       while (nextInput < inputs.length && inputs[nextInput]!.at <= t) {
         const input = inputs[nextInput++]!;
         const batch = newTelemetryBatch();
@@ -120,7 +124,7 @@ export function runRulesTestFile(file: string): RulesTestResult {
       engine.evaluate(start + t);
       while (nextExpect < expects.length && expects[nextExpect]!.at <= t) {
         const e = expects[nextExpect++]!;
-        const firing = engine.firing().filter((a) => a.labels.alertname === e.alertname);
+        const firing = engine.firing(start + t).filter((a) => a.labels.alertname === e.alertname);
         const unmatched = [...firing];
         const missing: Record<string, string>[] = [];
         for (const want of e.firing) {

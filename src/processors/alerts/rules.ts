@@ -85,7 +85,8 @@ export const ruleSchema = z
     ratio: z.strictObject({ match: matchSchema, min_count: z.number().int().nonnegative().default(1) }).optional(),
     avg: numericAttribute.optional(),
     max: numericAttribute.optional(),
-    quantile: z.strictObject({ attribute: z.string().min(1), q: z.number().gt(0).lt(1) }).optional(),
+    /** `min_count`: fewer values than this in the window judge nothing. Default 20. */
+    quantile: z.strictObject({ attribute: z.string().min(1), q: z.number().gt(0).lt(1), min_count: z.number().int().positive().default(20) }).optional(),
     /** The latest value of a metric (gauge) per group. */
     gauge: z.strictObject({ metric: z.string().min(1) }).optional(),
     /** The latest value of one metric over the latest of another, per group (rss / quota). */
@@ -112,6 +113,19 @@ export const ruleSchema = z
     if (rule.above === undefined && rule.below === undefined) ctx.addIssue({ code: 'custom', path: ['above'], message: 'a rule needs a threshold: above or below' });
     if (rule.above !== undefined && rule.below !== undefined) ctx.addIssue({ code: 'custom', path: ['below'], message: 'above or below, not both' });
     if (rule.window <= 0) ctx.addIssue({ code: 'custom', path: ['window'], message: 'the window must be longer than 0' });
+    // Labels go to Alertmanager as they are: Prometheus label names, and none of ours overwritten.
+    for (const name of Object.keys(rule.labels)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) ctx.addIssue({ code: 'custom', path: ['labels', name], message: 'a label name is letters, digits and _, not starting with a digit' });
+      else if (name === 'alertname' || name === 'severity') ctx.addIssue({ code: 'custom', path: ['labels', name], message: `${name} is set by the rule (its name, its severity)` });
+    }
+    const byLabel = new Map<string, string>();
+    for (const attribute of rule.group_by) {
+      const label = attribute.replace(/[^A-Za-z0-9_]/g, '_');
+      const other = byLabel.get(label);
+      if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['group_by'], message: `${other} and ${attribute} would both be the label ${label}` });
+      if (/^[0-9]/.test(label)) ctx.addIssue({ code: 'custom', path: ['group_by'], message: `${attribute}: a label name cannot start with a digit` });
+      byLabel.set(label, attribute);
+    }
   });
 
 export type RuleConfig = z.input<typeof ruleSchema>;
