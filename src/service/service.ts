@@ -19,6 +19,7 @@ import { LogplexReceiver, type ReceivedBatch } from '../receivers/logplex/receiv
 import type { SyslogConfig } from '../receivers/syslog/config.ts';
 import type { RedisConfig } from '../extensions/redis/config.ts';
 import { RedisStore } from '../extensions/redis/store.ts';
+import { SharedAlertWindows } from '../extensions/redis/alert-windows.ts';
 import { SyslogReceiver } from '../receivers/syslog/receiver.ts';
 import type { ReceiverCounters } from './self-telemetry.ts';
 import type { Attributes } from '../translate/telemetry.ts';
@@ -174,7 +175,8 @@ export class Service {
   private _alertsProcessor(id: string, config: AlertsConfig): AlertsProcessor {
     let processor = this._alerts.get(id);
     if (processor === undefined) {
-      processor = new AlertsProcessor(id, config, (events) => this._deliverAlerts(processor!, events), this._log);
+      const store = config.storage === undefined ? undefined : this._stores.get(config.storage);
+      processor = new AlertsProcessor(id, config, (events) => this._deliverAlerts(processor!, events), this._log, Date.now, store && new SharedAlertWindows(store));
       this._alerts.set(id, processor);
       this._alertTargets.set(processor, []);
     }
@@ -281,7 +283,7 @@ export class Service {
     const started = Date.now();
     await Promise.all(this._receivers.map(({ receiver }) => receiver.shutdown()));
     // A last evaluation, so what fired on the last lines still goes out; then no more.
-    for (const a of this._alerts.values()) a.evaluate();
+    for (const a of this._alerts.values()) await a.tick();
     await Promise.all([...this._alerts.values()].map((a) => a.shutdown(2000)));
     clearInterval(this._selfTimer);
     // A last report while the pipelines still take points: the final counts reach the backend.

@@ -40,15 +40,16 @@ async function startRedis(): Promise<{ port: number; proc: ChildProcess }> {
   return { port, proc };
 }
 
-async function sidecar(dir: string, name: string, redisPort: number): Promise<{ port: number; proc: ChildProcess; out: string; log: () => string }> {
+async function sidecar(dir: string, name: string, redisPort: number, alerts = false): Promise<{ port: number; proc: ChildProcess; out: string; log: () => string }> {
   const out = join(dir, `${name}.jsonl`);
   const config = join(dir, `${name}.yaml`);
   writeFileSync(
     config,
     `extensions:\n  redis: { url: "redis://127.0.0.1:${redisPort}", timeout: 300ms }\n` +
-      `receivers:\n  logplex: { endpoint: "127.0.0.1:0", drains: [ { token: "${TOKEN}" } ], storage: redis }\n` +
+      `receivers:\n  logplex: { endpoint: "127.0.0.1:0", drains: [ { token: "${TOKEN}", resource: { service.name: shop-web } } ], storage: redis }\n` +
+      (alerts ? `processors:\n  alerts: { storage: redis, evaluation_interval: 200ms, builtin_rules: false, rules: [ { name: RouterH12Storm } ] }\n` : '') +
       `exporters:\n  file: { path: ${JSON.stringify(out)} }\n` +
-      `service:\n  extensions: [redis]\n  pipelines:\n    logs: { receivers: [logplex], exporters: [file] }\n`,
+      `service:\n  extensions: [redis]\n  pipelines:\n    logs: { receivers: [logplex], ${alerts ? 'processors: [alerts], ' : ''}exporters: [file] }\n`,
   );
   const proc = spawn(process.execPath, [BIN, 'start', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(proc);
@@ -60,6 +61,16 @@ async function sidecar(dir: string, name: string, redisPort: number): Promise<{ 
 
 const post = (port: number, b: string, frameId: string) =>
   fetch(`http://127.0.0.1:${port}/logs`, { method: 'POST', body: b, headers: { 'logplex-drain-token': TOKEN, 'logplex-frame-id': frameId, 'content-type': 'application/logplex-1' } });
+
+function records(file: string): any[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((l) => JSON.parse(l).resourceLogs ?? [])
+    .flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords));
+}
 
 function bodies(file: string): string[] {
   if (!existsSync(file)) return [];
@@ -104,5 +115,25 @@ describe.skipIf(!HAVE_REDIS)('redis extension: several instances', () => {
     expect(all.filter((x) => x.startsWith('third'))).toHaveLength(3);
     expect(all.filter((x) => x.startsWith('fourth'))).toHaveLength(6);
     expect(a.log()).toMatch(/Redis unavailable/);
+  });
+
+  it('adds up an H12 storm split across two instances, and fires it once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hod-redis-alerts-'));
+    const redis = await startRedis();
+    const a = await sidecar(dir, 'a', redis.port, true);
+    const b = await sidecar(dir, 'b', redis.port, true);
+    const h12 = (i: number) =>
+      frame(`<158>1 2024-05-01T12:00:00.${String(i).padStart(6, '0')}+00:00 host heroku router - at=error code=H12 desc="Request timeout" method=GET path="/s/${i}" host=shop.example.com request_id=r${i} fwd="203.0.113.9" dyno=web.1 connect=1ms service=30000ms status=503 bytes=0 protocol=https`);
+    // 6 + 6 timeouts: neither instance alone passes the threshold (more than 10).
+    expect((await post(a.port, Array.from({ length: 6 }, (_, i) => h12(i)).join(''), 'a1')).status).toBe(200);
+    expect((await post(b.port, Array.from({ length: 6 }, (_, i) => h12(i + 6)).join(''), 'b1')).status).toBe(200);
+    const alertRecords = () => [...records(a.out), ...records(b.out)].filter((r) => r.eventName === 'heroku.alert');
+    // Records reach the files on shutdown or batch: wait a few evaluations, then stop both.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await stop(a)).toBe(0);
+    expect(await stop(b)).toBe(0);
+    const firing = alertRecords().filter((r) => r.attributes.some((x: any) => x.key === 'heroku.alert.state' && x.value.stringValue === 'firing'));
+    expect(firing).toHaveLength(1);
+    expect(firing[0].body.stringValue).toBe('H12 (request timeout) storm: 12 in 5 minutes on shop-web');
   });
 });

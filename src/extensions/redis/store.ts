@@ -73,6 +73,25 @@ export class RedisStore {
     }
   }
 
+  /** The connection, for the alert windows; commands on it should go through withTimeout. */
+  get client(): Redis {
+    return this._redis;
+  }
+
+  get keyPrefix(): string {
+    return this._config.key_prefix;
+  }
+
+  /** Runs `p` with the store's timeout; rejects (and notes Redis as away) when it is slower. */
+  async withTimeout<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await this._withTimeout(p);
+    } catch (error) {
+      this._away((error as Error).message);
+      throw error;
+    }
+  }
+
   async shutdown(): Promise<void> {
     try {
       await this._withTimeout(this._redis.quit());

@@ -49,6 +49,8 @@ export const alertsConfigSchema = z
       .default([]),
     /** Where an alert links to (generatorURL): a dashboard, say. */
     generator_url: httpUrl.optional(),
+    /** A `redis` extension: windows added up across instances, each transition sent by one. */
+    storage: z.string().min(1).optional(),
   })
   .transform((config, ctx) => {
     const sources: Array<{ path: PropertyKey[]; rule: unknown }> = config.rules.map((rule, i) => ({ path: ['rules', i], rule }));
@@ -98,6 +100,7 @@ export const alertsConfigSchema = z
       alertmanager: config.alertmanager,
       webhooks: config.webhooks,
       generator_url: config.generator_url,
+      storage: config.storage,
     };
   });
 

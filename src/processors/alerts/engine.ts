@@ -29,6 +29,26 @@ export interface AlertEvent {
   group: Record<string, string>;
 }
 
+/** One window bucket's counts for one rule and group: what instances share through Redis. */
+export interface SharedBucket {
+  start: number;
+  count: number;
+  hits: number;
+  sum: number;
+  max: number;
+}
+
+export interface BucketDelta extends SharedBucket {
+  rule: string;
+  groupKey: string;
+  labels: Record<string, string>;
+}
+
+/** Measures whose buckets add up across instances (a quantile's sample does not). */
+function shareable(measure: Measure): boolean {
+  return measure === 'count' || measure === 'rate' || measure === 'ratio' || measure === 'avg' || measure === 'max';
+}
+
 const QUANTILE_SAMPLES = 256;
 const SAMPLE_LINES = 3;
 /** Groups per rule at most: a group_by on a high-cardinality attribute must not grow without end. */
@@ -108,6 +128,16 @@ export function recordMatches(m: Match, r: LogRecordData): boolean {
   return true;
 }
 
+/** A group's key, as _group builds it: the same on every instance. */
+function groupKeyOf(s: RuleState, group: Group): string {
+  let key = '';
+  for (const name of s.rule.group_by) {
+    const v = group.labels[name] ?? '';
+    key += `${v.length}:${v}`;
+  }
+  return key;
+}
+
 /** Prometheus label names: letters, digits and _. */
 function labelName(attribute: string): string {
   return attribute.replace(/[^A-Za-z0-9_]/g, '_');
@@ -126,6 +156,8 @@ export function fillTemplate(template: string, vars: Record<string, string>): st
 export class AlertEngine {
   /** Items not tracked because a rule had MAX_GROUPS groups already. */
   droppedGroups = 0;
+  /** Shared mode: what this instance added to each bucket since the last takeDeltas(). */
+  private _deltas: Map<string, BucketDelta> | undefined;
   private readonly _rules: RuleState[];
   private readonly _recordRules: RuleState[];
   private readonly _pointRules: RuleState[];
@@ -140,6 +172,38 @@ export class AlertEngine {
 
   get ruleCount(): number {
     return this._rules.length;
+  }
+
+  /** Starts recording bucket increments for takeDeltas (windows shared by several instances). */
+  shareWindows(): void {
+    this._deltas ??= new Map();
+  }
+
+  /** The increments since the last call, and forgets them. */
+  takeDeltas(): BucketDelta[] {
+    if (this._deltas === undefined) return [];
+    const out = [...this._deltas.values()];
+    this._deltas.clear();
+    return out;
+  }
+
+  /** The rules whose windows are shared, with their window and bucket width. */
+  sharedRules(): Array<{ name: string; windowMs: number; bucketMs: number }> {
+    return this._rules.filter((s) => shareable(s.measure)).map((s) => ({ name: s.rule.name, windowMs: s.rule.window, bucketMs: s.bucketMs }));
+  }
+
+  /** Replaces a group's window with the buckets every instance added up (from the shared store). */
+  mergeShared(ruleName: string, groupKey: string, labels: Record<string, string>, buckets: readonly SharedBucket[], now: number): void {
+    const s = this._rules.find((r) => r.rule.name === ruleName);
+    if (s === undefined || !shareable(s.measure)) return;
+    let group = s.groups.get(groupKey);
+    if (group === undefined) {
+      if (buckets.length === 0 || s.groups.size >= MAX_GROUPS) return;
+      group = { labels, lastSeen: now, buckets: [], latest: new Map(), samples: [], pendingSince: undefined, firingSince: undefined, lastSentAt: 0, lastValue: 0 };
+      s.groups.set(groupKey, group);
+    }
+    if (buckets.length > 0) group.lastSeen = now;
+    group.buckets = [...buckets].sort((a, b) => a.start - b.start).map((b) => ({ ...b, values: [], seen: 0 }));
   }
 
   observeRecords(resource: Attributes, records: readonly LogRecordData[], now: number): void {
@@ -158,7 +222,8 @@ export class AlertEngine {
           if (!Number.isFinite(value)) continue;
         }
         bucket.count++;
-        if (s.measure === 'ratio' && recordMatches(s.rule.ratio!.match, r)) bucket.hits++;
+        const hit = s.measure === 'ratio' && recordMatches(s.rule.ratio!.match, r);
+        if (hit) bucket.hits++;
         if (!Number.isNaN(value)) {
           bucket.sum += value;
           if (value > bucket.max) bucket.max = value;
@@ -174,6 +239,20 @@ export class AlertEngine {
         }
         group.samples.push(r.body);
         if (group.samples.length > SAMPLE_LINES) group.samples.shift();
+        if (this._deltas !== undefined && shareable(s.measure)) {
+          const dk = `${s.rule.name}\u0000${groupKeyOf(s, group)}\u0000${bucket.start}`;
+          let d = this._deltas.get(dk);
+          if (d === undefined) {
+            d = { rule: s.rule.name, groupKey: groupKeyOf(s, group), labels: group.labels, start: bucket.start, count: 0, hits: 0, sum: 0, max: -Infinity };
+            this._deltas.set(dk, d);
+          }
+          d.count++;
+          if (hit) d.hits++;
+          if (!Number.isNaN(value)) {
+            d.sum += value;
+            if (value > d.max) d.max = value;
+          }
+        }
       }
     }
   }

@@ -8,7 +8,8 @@ import { SEVERITY_CRITICAL, SEVERITY_ERROR, SEVERITY_INFO, SEVERITY_WARN } from 
 import type { Attributes, LogRecordData, MetricPointData } from '../../translate/telemetry.ts';
 import type { AlertsConfig } from './config.ts';
 import { AlertEngine, type AlertEvent } from './engine.ts';
-import { JsonSender, postableAlert, webhookPayload, type NotifyLog } from './notify.ts';
+import { fingerprint, JsonSender, postableAlert, webhookPayload, type NotifyLog } from './notify.ts';
+import type { SharedAlertWindows } from '../../extensions/redis/alert-windows.ts';
 import type { AlertSeverity } from './rules.ts';
 
 export const ALERT_EVENT_NAME = 'heroku.alert';
@@ -35,12 +36,24 @@ export class AlertsProcessor {
   readonly alertmanager: JsonSender | undefined;
   readonly webhooks: JsonSender[];
 
-  constructor(id: string, config: AlertsConfig, emit: (events: AlertEvent[]) => void, log: NotifyLog = () => {}, now: () => number = Date.now) {
+  private readonly _shared: SharedAlertWindows | undefined;
+  private _ticking = false;
+
+  constructor(
+    id: string,
+    config: AlertsConfig,
+    emit: (events: AlertEvent[]) => void,
+    log: NotifyLog = () => {},
+    now: () => number = Date.now,
+    shared?: SharedAlertWindows,
+  ) {
     this.id = id;
     this._config = config;
     this._emit = emit;
     this._now = now;
     this.engine = new AlertEngine(config.rules);
+    this._shared = shared;
+    if (shared !== undefined) this.engine.shareWindows();
     this._log = log;
     const am = config.alertmanager;
     this.alertmanager = am && new JsonSender(`${id}: alertmanager`, { endpoint: `${am.endpoint.replace(/\/+$/, '')}/api/v2/alerts`, headers: am.headers, timeout: am.timeout }, log);
@@ -53,10 +66,49 @@ export class AlertsProcessor {
     if (metrics.length > 0) this.engine.observePoints(resource, metrics, now);
   }
 
-  /** Evaluates now and hands on what changed. */
+  /**
+   * One evaluation: with shared windows, first adds up every instance's buckets, and sends only
+   * the transitions this instance claims (one instance sends each).
+   */
+  async tick(): Promise<AlertEvent[]> {
+    if (this._ticking) return [];
+    this._ticking = true;
+    try {
+      const now = this._now();
+      if (this._shared === undefined) return this._handOn(this.engine.evaluate(now), now);
+      await this._shared.sync(this.engine, now);
+      const events = this.engine.evaluate(now);
+      const mine: AlertEvent[] = [];
+      for (const e of events) if (await this._claim(e)) mine.push(e);
+      return this._handOn(mine, now);
+    } finally {
+      this._ticking = false;
+    }
+  }
+
+  /** Whether this instance sends `e`: yes when it wins the claim, or when Redis cannot say. */
+  private async _claim(e: AlertEvent): Promise<boolean> {
+    const shared = this._shared!;
+    const key = `${e.rule}:${fingerprint(e.labels)}`;
+    const rule = this._config.rules.find((r) => r.name === e.rule)!;
+    if (e.state === 'firing') return (await shared.claim(`fire:${key}`, rule.repeat_interval)) !== false;
+    // A resolution frees the firing claim, so that the next firing is sent at once.
+    const won = (await shared.claim(`resolve:${key}`, 5 * this._config.evaluation_interval)) !== false;
+    if (won) await this._sharedRelease(`fire:${key}`);
+    return won;
+  }
+
+  private async _sharedRelease(key: string): Promise<void> {
+    await this._shared?.release(key);
+  }
+
+  /** Evaluates now and hands on what changed (windows of this instance alone). */
   evaluate(): AlertEvent[] {
     const now = this._now();
-    const events = this.engine.evaluate(now);
+    return this._handOn(this.engine.evaluate(now), now);
+  }
+
+  private _handOn(events: AlertEvent[], now: number): AlertEvent[] {
     for (const e of events) this.counters[e.state]++;
     if (this.engine.droppedGroups > this._droppedLogged) {
       this._log('warn', `${this.id}: a rule reached its 10,000 groups; items of new groups are not tracked`, { dropped: this.engine.droppedGroups });
@@ -93,7 +145,7 @@ export class AlertsProcessor {
 
   start(): void {
     if (this._timer !== undefined || this.engine.ruleCount === 0) return;
-    this._timer = setInterval(() => this.evaluate(), this._config.evaluation_interval);
+    this._timer = setInterval(() => void this.tick(), this._config.evaluation_interval);
     this._timer.unref();
     if (this._config.alertmanager !== undefined) {
       this._resendTimer = setInterval(() => this.resend(), this._config.alertmanager.resend_interval);
