@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, hasCommand } from '../support/syslog-tools.ts';
+import { freePort, hasCommand, makeCertificates } from '../support/syslog-tools.ts';
 
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 const HAVE_REDIS = hasCommand('redis-server') || CI;
@@ -30,9 +30,13 @@ async function until(what: () => boolean, ms = 15_000): Promise<void> {
   }
 }
 
-async function startRedis(): Promise<{ port: number; proc: ChildProcess }> {
+async function startRedis(tls?: { certFile: string; keyFile: string }): Promise<{ port: number; proc: ChildProcess }> {
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // With TLS, as Heroku's rediss:// is: a certificate no public CA signed.
+  const listen = tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-auth-clients', 'no']
+    : ['--port', String(port)];
+  const proc = spawn('redis-server', [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(proc);
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
@@ -40,12 +44,13 @@ async function startRedis(): Promise<{ port: number; proc: ChildProcess }> {
   return { port, proc };
 }
 
-async function sidecar(dir: string, name: string, redisPort: number, alerts = false): Promise<{ port: number; proc: ChildProcess; out: string; log: () => string }> {
+async function sidecar(dir: string, name: string, redisPort: number, alerts = false, tls?: 'skip-verify' | 'verify'): Promise<{ port: number; proc: ChildProcess; out: string; log: () => string }> {
   const out = join(dir, `${name}.jsonl`);
   const config = join(dir, `${name}.yaml`);
+  const url = `${tls ? 'rediss' : 'redis'}://127.0.0.1:${redisPort}`;
   writeFileSync(
     config,
-    `extensions:\n  redis: { url: "redis://127.0.0.1:${redisPort}", timeout: 300ms }\n` +
+    `extensions:\n  redis: { url: "${url}", timeout: 300ms${tls === 'skip-verify' ? ', tls: { insecure_skip_verify: true }' : ''} }\n` +
       `receivers:\n  logplex: { endpoint: "127.0.0.1:0", drains: [ { token: "${TOKEN}", resource: { service.name: shop-web } } ], storage: redis }\n` +
       (alerts ? `processors:\n  alerts: { storage: redis, evaluation_interval: 200ms, builtin_rules: false, rules: [ { name: RouterH12Storm } ] }\n` : '') +
       `exporters:\n  file: { path: ${JSON.stringify(out)} }\n` +
@@ -135,5 +140,22 @@ describe.skipIf(!HAVE_REDIS)('redis extension: several instances', () => {
     const firing = alertRecords().filter((r) => r.attributes.some((x: any) => x.key === 'heroku.alert.state' && x.value.stringValue === 'firing'));
     expect(firing).toHaveLength(1);
     expect(firing[0].body.stringValue).toBe('H12 (request timeout) storm: 12 in 5 minutes on shop-web');
+  });
+
+  it.skipIf(!hasCommand('openssl') && !CI)("works over rediss:// with the server's self-signed certificate, and says so when it cannot verify it", async () => {
+    const certs = await makeCertificates();
+    const dir = mkdtempSync(join(tmpdir(), 'hod-rediss-'));
+    const redis = await startRedis(certs);
+    const a = await sidecar(dir, 'a', redis.port, false, 'skip-verify');
+    const b = await sidecar(dir, 'b', redis.port, false, 'skip-verify');
+    const strict = await sidecar(dir, 'strict', redis.port, false, 'verify');
+    expect((await post(a.port, body('first'), 'f1')).status).toBe(200);
+    expect((await post(b.port, body('first'), 'f1')).status).toBe(200);
+    // Verifying the certificate fails (no public CA signed it): logged, and the lines still go through.
+    expect((await post(strict.port, body('strict'), 's1')).status).toBe(200);
+    for (const c of [a, b, strict]) expect(await stop(c)).toBe(0);
+    expect([...bodies(a.out), ...bodies(b.out)].filter((x) => x.startsWith('first'))).toHaveLength(3);
+    expect(bodies(strict.out)).toHaveLength(3);
+    expect(strict.log()).toMatch(/Redis unavailable/);
   });
 });
