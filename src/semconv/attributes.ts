@@ -201,6 +201,8 @@ export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_FAILED = 'failed';
 export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_DROPPED = 'dropped';
 /** Not taken by a full pipeline (the receiver answered 503). */
 export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_REFUSED = 'refused';
+/** Where an alerts processor sends notifications (`alertmanager`, `webhook 0`). */
+export const ATTR_HEROKU_OTEL_DRAIN_TARGET = 'heroku.otel_drain.target';
 /** The pipeline id (`logs`, `metrics`, `logs/backup`). */
 export const ATTR_HEROKU_OTEL_DRAIN_PIPELINE = 'heroku.otel_drain.pipeline';
 /** The rule's name (the alertname label). */

@@ -117,6 +117,10 @@ export const METRIC_HEROKU_OTEL_DRAIN_RECEIVER_LINES = 'heroku.otel_drain.receiv
 export const METRIC_HEROKU_OTEL_DRAIN_RECEIVER_CONNECTIONS = 'heroku.otel_drain.receiver.connections';
 /** Requests a receiver refused, by reason (error.type: unauthenticated, unknown_token, too_large, queue_full, shutting_down...). Instrument: counter; unit: `{request}`. */
 export const METRIC_HEROKU_OTEL_DRAIN_RECEIVER_REQUESTS = 'heroku.otel_drain.receiver.requests';
+/** Alerts an alerts processor started firing (repeats included) or resolved; delta sums every report. Instrument: counter; unit: `{alert}`. */
+export const METRIC_HEROKU_OTEL_DRAIN_ALERTS_TRANSITIONS = 'heroku.otel_drain.alerts.transitions';
+/** Notifications to Alertmanager or a webhook: delivered (exported), or given up on after retries (failed). Instrument: counter; unit: `{notification}`. */
+export const METRIC_HEROKU_OTEL_DRAIN_ALERTS_NOTIFICATIONS = 'heroku.otel_drain.alerts.notifications';
 /** Log records or metric points by outcome: exported or failed per exporter, refused by a full pipeline, dropped at shutdown. Instrument: counter; unit: `{item}`. */
 export const METRIC_HEROKU_OTEL_DRAIN_PIPELINE_ITEMS = 'heroku.otel_drain.pipeline.items';
 /** Items a pipeline holds (queued, batching or being exported): its memory in use. Instrument: gauge; unit: `{item}`. */
@@ -182,6 +186,8 @@ export const METRIC_UNITS: Readonly<Record<string, string>> = {
   'heroku.otel_drain.receiver.lines': '{line}',
   'heroku.otel_drain.receiver.connections': '{connection}',
   'heroku.otel_drain.receiver.requests': '{request}',
+  'heroku.otel_drain.alerts.transitions': '{alert}',
+  'heroku.otel_drain.alerts.notifications': '{notification}',
   'heroku.otel_drain.pipeline.items': '{item}',
   'heroku.otel_drain.pipeline.held': '{item}',
 };

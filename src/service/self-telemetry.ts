@@ -28,11 +28,20 @@ export interface PipelineSnapshot {
   counters: PipelineCounters;
 }
 
+/** An alerts processor's transitions and its deliveries to Alertmanager and webhooks. */
+export interface AlertsSnapshot {
+  id: string;
+  firing: number;
+  resolved: number;
+  /** Per target (`alertmanager`, `webhook 0`): notifications sent and given up on. */
+  targets: Array<{ name: string; sent: number; failed: number }>;
+}
+
 export class SelfTelemetry {
   private readonly _last = new Map<string, number>();
 
   /** Points for what changed since the last call (and the gauges), at `nowMicros`. */
-  report(receivers: readonly ReceiverSnapshot[], pipelines: readonly PipelineSnapshot[], nowMicros: number): MetricPointData[] {
+  report(receivers: readonly ReceiverSnapshot[], pipelines: readonly PipelineSnapshot[], nowMicros: number, alerts: readonly AlertsSnapshot[] = []): MetricPointData[] {
     const points: MetricPointData[] = [];
     const delta = (name: string, unit: string, attributes: Attributes, total: number): void => {
       const key = `${name}\u0000${JSON.stringify(attributes)}`;
@@ -52,6 +61,15 @@ export class SelfTelemetry {
       }
       for (const [reason, n] of Object.entries(r.counters.rejectedConnections ?? {})) {
         delta(M.METRIC_HEROKU_OTEL_DRAIN_RECEIVER_CONNECTIONS, '{connection}', { ...component, 'heroku.otel_drain.outcome': 'rejected', 'error.type': reason }, n);
+      }
+    }
+    for (const a of alerts) {
+      const component = { 'otel.component.name': a.id, 'otel.component.type': 'alerts' };
+      delta(M.METRIC_HEROKU_OTEL_DRAIN_ALERTS_TRANSITIONS, '{alert}', { ...component, 'heroku.alert.state': 'firing' }, a.firing);
+      delta(M.METRIC_HEROKU_OTEL_DRAIN_ALERTS_TRANSITIONS, '{alert}', { ...component, 'heroku.alert.state': 'resolved' }, a.resolved);
+      for (const t of a.targets) {
+        delta(M.METRIC_HEROKU_OTEL_DRAIN_ALERTS_NOTIFICATIONS, '{notification}', { ...component, 'heroku.otel_drain.target': t.name, 'heroku.otel_drain.outcome': 'exported' }, t.sent);
+        delta(M.METRIC_HEROKU_OTEL_DRAIN_ALERTS_NOTIFICATIONS, '{notification}', { ...component, 'heroku.otel_drain.target': t.name, 'heroku.otel_drain.outcome': 'failed' }, t.failed);
       }
     }
     for (const p of pipelines) {

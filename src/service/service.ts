@@ -247,6 +247,15 @@ export class Service {
       this._receivers.map(({ id, type, receiver }) => ({ id, type, counters: receiver.counters })),
       this._pipelines.map((p) => ({ id: this._pipelineIds.get(p)!, held: p.held, counters: p.counters })),
       Date.now() * 1000,
+      [...this._alerts.values()].map((a) => ({
+        id: a.id,
+        firing: a.counters.firing,
+        resolved: a.counters.resolved,
+        targets: [
+          ...(a.alertmanager ? [{ name: 'alertmanager', ...a.alertmanager.counters }] : []),
+          ...a.webhooks.map((w, i) => ({ name: `webhook ${i}`, ...w.counters })),
+        ],
+      })),
     );
     const key = resourceKey(this._selfResource);
     for (const p of this._pipelines) if (p.signal === 'metrics') p.offer(this._selfResource, key, points);

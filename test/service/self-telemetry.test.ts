@@ -59,8 +59,10 @@ service:
       [{ id: 'logplex', type: 'logplex', counters }],
       [{ id: 'logs', held: 4, counters: { accepted: 5, refused: 1, exported: { otlphttp: 3 }, failed: { otlphttp: 1 }, droppedAtShutdown: 1 } }],
       1,
+      [{ id: 'alerts', firing: 2, resolved: 1, targets: [{ name: 'alertmanager', sent: 3, failed: 1 }] }],
     );
     expect(points.length).toBeGreaterThan(5);
+    expect(points.find((p) => p.name === 'heroku.otel_drain.alerts.notifications' && p.attributes['heroku.otel_drain.outcome'] === 'failed')?.value).toBe(1);
     expect(registryProblems([], points, new Set())).toEqual([]);
   });
 });
