@@ -176,7 +176,7 @@ export class Service {
     let processor = this._alerts.get(id);
     if (processor === undefined) {
       const store = config.storage === undefined ? undefined : this._stores.get(config.storage);
-      processor = new AlertsProcessor(id, config, (events) => this._deliverAlerts(processor!, events), this._log, Date.now, store && new SharedAlertWindows(store));
+      processor = new AlertsProcessor(id, config, (events) => this._deliverAlerts(processor!, events), this._log, Date.now, store && new SharedAlertWindows(store, id));
       this._alerts.set(id, processor);
       this._alertTargets.set(processor, []);
     }
@@ -292,7 +292,8 @@ export class Service {
     const started = Date.now();
     await Promise.all(this._receivers.map(({ receiver }) => receiver.shutdown()));
     // A last evaluation, so what fired on the last lines still goes out; then no more.
-    for (const a of this._alerts.values()) await a.tick();
+    // A last evaluation, bounded: a hung Redis must not eat the flush's time.
+    await Promise.all([...this._alerts.values()].map((a) => Promise.race([a.tick(), new Promise((r) => setTimeout(r, 3000).unref())])));
     await Promise.all([...this._alerts.values()].map((a) => a.shutdown(2000)));
     clearInterval(this._selfTimer);
     // A last report while the pipelines still take points: the final counts reach the backend.

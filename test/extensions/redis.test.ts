@@ -8,6 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SharedAlertWindows } from '../../src/extensions/redis/alert-windows.ts';
+import { redisConfigSchema } from '../../src/extensions/redis/config.ts';
+import { RedisStore } from '../../src/extensions/redis/store.ts';
 import { freePort, hasCommand, makeCertificates } from '../support/syslog-tools.ts';
 
 const CI = process.env.CI === 'true' || process.env.CI === '1';
@@ -157,5 +160,36 @@ describe.skipIf(!HAVE_REDIS)('redis extension: several instances', () => {
     expect([...bodies(a.out), ...bodies(b.out)].filter((x) => x.startsWith('first'))).toHaveLength(3);
     expect(bodies(strict.out)).toHaveLength(3);
     expect(strict.log()).toMatch(/Redis unavailable/);
+  });
+
+  it('claims frames in two steps and moves alert states only from the right state (flapping included)', async () => {
+    const redis = await startRedis();
+    const store = new RedisStore('redis', redisConfigSchema.parse({ url: `redis://127.0.0.1:${redis.port}` }), () => {});
+    await store.start();
+    try {
+      // A batch being taken elsewhere is pending (answer 503), one taken is done (a duplicate).
+      expect(await store.claim('frame:x', 30_000)).toBe('claimed');
+      expect(await store.claim('frame:x', 30_000)).toBe('pending');
+      await store.done('frame:x', 60_000);
+      expect(await store.claim('frame:x', 30_000)).toBe('done');
+      // A batch refused after its claim is given back: Logplex's retry takes it.
+      expect(await store.claim('frame:y', 30_000)).toBe('claimed');
+      await store.release('frame:y');
+      expect(await store.claim('frame:y', 30_000)).toBe('claimed');
+
+      const windows = new SharedAlertWindows(store, 'alerts');
+      const t = (state: 'firing' | 'resolved', now: number) => windows.transition('Rule', 'fp', state, now, 60_000, 600_000);
+      expect(await t('firing', 0)).toBe(true);
+      expect(await t('firing', 1000)).toBe(false); // the other instance: already sent
+      expect(await t('resolved', 2000)).toBe(true);
+      expect(await t('resolved', 2500)).toBe(false);
+      expect(await t('firing', 3000)).toBe(true); // flapping: fires again at once
+      expect(await t('resolved', 4000)).toBe(true);
+      expect(await t('firing', 5000)).toBe(true);
+      expect(await t('firing', 64_000)).toBe(false); // a repeat is due 60 s after the last send
+      expect(await t('firing', 65_001)).toBe(true);
+    } finally {
+      await store.shutdown();
+    }
   });
 });

@@ -1,73 +1,100 @@
 /**
- * Alert windows shared by several instances through Redis: each instance adds what it saw to the
- * window buckets of every rule and group (count, hits, sum, max), then evaluates on the totals,
- * so a storm split across two dynos is seen whole. Transitions are claimed, so that one instance
- * sends a firing alert (and its repeats) and one sends its resolution.
+ * Alert windows shared by several instances through Redis: each instance writes its own totals
+ * for every window bucket of every rule and group (count, hits, sum, max), reads everyone's, and
+ * evaluates on the sums, so a storm split across two dynos is seen whole. Each transition goes
+ * through a compare-and-set on the alert's shared state, so one instance sends it.
  *
- * Keys, under the store's prefix: `alerts:w:<rule>:<group>` a hash of `<bucket start>:c|h|s|m`;
- * `alerts:g:<rule>` a sorted set of groups by last activity; `alerts:l:<rule>` their labels.
- * Quantiles and gauges stay per instance (a sample cannot be added up).
+ * Keys, under the store's prefix and the processor's id: `w:<rule>:<group>` a hash of
+ * `<bucket start>:<instance>:c|h|s|m` plus `labels`; `g:<rule>` a sorted set of groups by last
+ * activity; `s:<rule>:<fingerprint>` an alert's state. Values are absolute: writing them again
+ * after a failure counts nothing twice. Quantiles and gauges stay per instance.
  */
-import type { AlertEngine, BucketDelta, SharedBucket } from '../../processors/alerts/engine.ts';
+import { randomUUID } from 'node:crypto';
+import type { AlertEngine, OwnBucket, SharedBucket } from '../../processors/alerts/engine.ts';
 import type { RedisStore } from './store.ts';
 
-/** Keeps the largest value of a hash field. */
-const HMAX = `local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if (not cur) or (tonumber(cur) < tonumber(ARGV[2])) then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
-return 1`;
+/**
+ * The alert's shared state, changed only from the right state: `firing` from not firing (or from
+ * firing once the last send is `repeat` old), `resolved` from firing. 1: this instance sends it.
+ */
+const TRANSITION = `local cur = redis.call('GET', KEYS[1])
+local now = tonumber(ARGV[2])
+if ARGV[1] == 'firing' then
+  if cur and string.sub(cur, 1, 7) == 'firing:' and now - tonumber(string.sub(cur, 8)) < tonumber(ARGV[3]) then return 0 end
+  redis.call('SET', KEYS[1], 'firing:' .. ARGV[2], 'PX', ARGV[4])
+  return 1
+end
+if cur and string.sub(cur, 1, 7) == 'firing:' then
+  redis.call('SET', KEYS[1], 'resolved', 'PX', ARGV[4])
+  return 1
+end
+return 0`;
+
+type Pipeline = ReturnType<RedisStore['client']['pipeline']>;
+
+/** Pipeline results with any command's error thrown: a half-done sync must not pass for one. */
+function checked(results: Array<[Error | null, unknown]> | null): unknown[] {
+  if (results === null) throw new Error('the pipeline did not run');
+  return results.map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+}
 
 export class SharedAlertWindows {
   private readonly _store: RedisStore;
+  private readonly _prefix: string;
+  /** This process among the instances: its fields in the window hashes. */
+  private readonly _instance = randomUUID().slice(0, 8);
 
-  constructor(store: RedisStore) {
+  constructor(store: RedisStore, processorId: string) {
     this._store = store;
-  }
-
-  private _key(kind: 'w' | 'g' | 'l', rule: string, group?: string): string {
-    return `${this._store.keyPrefix}alerts:${kind}:${rule}${group === undefined ? '' : `:${group}`}`;
+    this._prefix = `${store.keyPrefix}alerts:${processorId}:`;
   }
 
   /**
-   * Writes this instance's increments and loads every group's totals into the engine. False when
-   * Redis could not be reached: the engine then judges on what this instance saw alone.
+   * Writes this instance's bucket totals and loads every group's sums into the engine. False
+   * when Redis could not be reached or answered in part: the engine then keeps what it had.
    */
   async sync(engine: AlertEngine, now: number): Promise<boolean> {
-    const deltas = engine.takeDeltas();
     const rules = engine.sharedRules();
     if (rules.length === 0) return true;
+    const windowOf = new Map(rules.map((r) => [r.name, r.windowMs] as const));
     const redis = this._store.client;
     try {
-      const write = redis.pipeline();
-      for (const d of deltas) this._write(write, d, rules.find((r) => r.name === d.rule)!.windowMs, now);
-      if (deltas.length > 0) await this._store.withTimeout(write.exec());
-      // Which groups exist anywhere, then their buckets.
+      const own = engine.ownBuckets(now);
+      if (own.length > 0) {
+        const write = redis.pipeline();
+        for (const b of own) this._write(write, b, windowOf.get(b.rule)!, now);
+        checked(await this._store.withTimeout(write.exec()));
+      }
       const listing = redis.pipeline();
       for (const r of rules) {
-        listing.zremrangebyscore(this._key('g', r.name), 0, now - 2 * r.windowMs);
-        listing.zrangebyscore(this._key('g', r.name), now - 2 * r.windowMs, '+inf');
-        listing.hgetall(this._key('l', r.name));
+        listing.zremrangebyscore(`${this._prefix}g:${r.name}`, 0, now - 2 * r.windowMs);
+        listing.zrangebyscore(`${this._prefix}g:${r.name}`, now - 2 * r.windowMs, '+inf');
       }
-      const listed = (await this._store.withTimeout(listing.exec())) ?? [];
+      const listed = checked(await this._store.withTimeout(listing.exec()));
+      const wanted: Array<{ rule: string; group: string; windowMs: number }> = [];
       const read = redis.pipeline();
-      const wanted: Array<{ rule: string; group: string; labels: Record<string, string>; windowMs: number }> = [];
       rules.forEach((r, i) => {
-        const groups = (listed[i * 3 + 1]?.[1] as string[] | undefined) ?? [];
-        const labels = (listed[i * 3 + 2]?.[1] as Record<string, string> | undefined) ?? {};
-        for (const group of groups) {
-          wanted.push({ rule: r.name, group, labels: JSON.parse(labels[group] ?? '{}') as Record<string, string>, windowMs: r.windowMs });
-          read.hgetall(this._key('w', r.name, group));
+        for (const group of (listed[i * 2 + 1] as string[] | undefined) ?? []) {
+          wanted.push({ rule: r.name, group, windowMs: r.windowMs });
+          read.hgetall(`${this._prefix}w:${r.name}:${group}`);
         }
       });
-      const windows = wanted.length > 0 ? ((await this._store.withTimeout(read.exec())) ?? []) : [];
+      const windows = wanted.length > 0 ? checked(await this._store.withTimeout(read.exec())) : [];
       const cleanup = redis.pipeline();
+      const merges: Array<() => void> = [];
       wanted.forEach((w, i) => {
-        const fields = (windows[i]?.[1] as Record<string, string> | undefined) ?? {};
+        const fields = (windows[i] as Record<string, string> | undefined) ?? {};
+        const labels = fields.labels ? (JSON.parse(fields.labels) as Record<string, string>) : {};
         const buckets = new Map<number, SharedBucket>();
         const stale: string[] = [];
         for (const [field, value] of Object.entries(fields)) {
-          const colon = field.lastIndexOf(':');
-          const start = Number(field.slice(0, colon));
-          if (start < now - w.windowMs - 60_000) {
+          if (field === 'labels') continue;
+          const [startText, , part] = field.split(':');
+          const start = Number(startText);
+          if (!(start >= now - w.windowMs - 60_000)) {
             stale.push(field);
             continue;
           }
@@ -77,15 +104,16 @@ export class SharedAlertWindows {
             buckets.set(start, b);
           }
           const n = Number(value);
-          const part = field.slice(colon + 1);
-          if (part === 'c') b.count = n;
-          else if (part === 'h') b.hits = n;
-          else if (part === 's') b.sum = n;
-          else if (part === 'm') b.max = n;
+          if (part === 'c') b.count += n;
+          else if (part === 'h') b.hits += n;
+          else if (part === 's') b.sum += n;
+          else if (part === 'm' && n > b.max) b.max = n;
         }
-        if (stale.length > 0) cleanup.hdel(this._key('w', w.rule, w.group), ...stale);
-        engine.mergeShared(w.rule, w.group, w.labels, [...buckets.values()], now);
+        if (stale.length > 0) cleanup.hdel(`${this._prefix}w:${w.rule}:${w.group}`, ...stale);
+        merges.push(() => engine.mergeShared(w.rule, w.group, labels, [...buckets.values()], now));
       });
+      // Every read answered: only now do the engine's windows change.
+      for (const merge of merges) merge();
       if (cleanup.length > 0) void this._store.withTimeout(cleanup.exec()).catch(() => {});
       return true;
     } catch {
@@ -93,25 +121,29 @@ export class SharedAlertWindows {
     }
   }
 
-  private _write(p: ReturnType<RedisStore['client']['pipeline']>, d: BucketDelta, windowMs: number, now: number): void {
-    const key = this._key('w', d.rule, d.groupKey);
-    p.hincrby(key, `${d.start}:c`, d.count);
-    if (d.hits > 0) p.hincrby(key, `${d.start}:h`, d.hits);
-    if (d.sum !== 0) p.hincrbyfloat(key, `${d.start}:s`, d.sum);
-    if (d.max !== -Infinity) p.eval(HMAX, 1, key, `${d.start}:m`, String(d.max));
+  private _write(p: Pipeline, b: OwnBucket, windowMs: number, now: number): void {
+    const key = `${this._prefix}w:${b.rule}:${b.groupKey}`;
+    const field = `${b.start}:${this._instance}`;
+    const values: Record<string, string> = { [`${field}:c`]: String(b.count), labels: JSON.stringify(b.labels) };
+    if (b.hits > 0) values[`${field}:h`] = String(b.hits);
+    if (b.sum !== 0) values[`${field}:s`] = String(b.sum);
+    if (b.max !== -Infinity) values[`${field}:m`] = String(b.max);
+    p.hset(key, values);
     p.pexpire(key, 3 * windowMs);
-    p.zadd(this._key('g', d.rule), now, d.groupKey);
-    p.pexpire(this._key('g', d.rule), 3 * windowMs);
-    p.hset(this._key('l', d.rule), d.groupKey, JSON.stringify(d.labels));
-    p.pexpire(this._key('l', d.rule), 3 * windowMs);
+    p.zadd(`${this._prefix}g:${b.rule}`, now, b.groupKey);
+    p.pexpire(`${this._prefix}g:${b.rule}`, 3 * windowMs);
   }
 
-  /** Claims the right to send one transition; undefined when Redis cannot say. */
-  claim(key: string, ttlMs: number): Promise<boolean | undefined> {
-    return this._store.claim(`alerts:t:${key}`, ttlMs);
-  }
-
-  release(key: string): Promise<void> {
-    return this._store.release(`alerts:t:${key}`);
+  /**
+   * Whether this instance sends a transition: true when the shared state moved, false when
+   * another instance already sent it, undefined when Redis cannot say (then each sends).
+   */
+  async transition(rule: string, fingerprint: string, state: 'firing' | 'resolved', now: number, repeatMs: number, ttlMs: number): Promise<boolean | undefined> {
+    try {
+      const moved = await this._store.withTimeout(this._store.client.eval(TRANSITION, 1, `${this._prefix}s:${rule}:${fingerprint}`, state, String(now), String(repeatMs), String(ttlMs)));
+      return moved === 1;
+    } catch {
+      return undefined;
+    }
   }
 }

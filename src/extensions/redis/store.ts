@@ -9,6 +9,12 @@ import type { RedisConfig } from './config.ts';
 
 export type StoreLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 
+/** GET, or SET pending when absent: one round trip, and Redis 6 has no SET NX GET. */
+const CLAIM = `local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], 'pending', 'PX', ARGV[1])
+return false`;
+
 /** How often "Redis is away" is logged at most. */
 const WARN_EVERY_MS = 60_000;
 
@@ -30,6 +36,7 @@ export class RedisStore {
       // Fail fast while disconnected rather than queueing commands behind a reconnect.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
+      commandTimeout: config.timeout,
       connectTimeout: Math.max(1000, config.timeout * 4),
       retryStrategy: (attempt) => Math.min(5000, 200 * attempt),
       ...(secure ? { tls: { rejectUnauthorized: !config.tls.insecure_skip_verify } } : {}),
@@ -48,19 +55,29 @@ export class RedisStore {
   }
 
   /**
-   * Claims `key` for `ttlMs`: true when this call is the first, false when someone (this
-   * instance or another) already has it, undefined when Redis cannot say now.
+   * Claims `key` as pending for `pendingMs`: `claimed` when this call is the first; `done` when
+   * its work was finished (by anyone); `pending` when another is still at it; undefined when
+   * Redis cannot say now.
    */
-  async claim(key: string, ttlMs: number): Promise<boolean | undefined> {
+  async claim(key: string, pendingMs: number): Promise<'claimed' | 'done' | 'pending' | undefined> {
     try {
-      const answer = await this._withTimeout(this._redis.set(this._config.key_prefix + key, '1', 'PX', ttlMs, 'NX'));
+      const answer = await this._withTimeout(this._redis.eval(CLAIM, 1, this._config.key_prefix + key, String(pendingMs)));
       this.counters.claims++;
-      if (answer === 'OK') return true;
+      if (answer === null) return 'claimed';
       this.counters.duplicates++;
-      return false;
+      return answer === 'done' ? 'done' : 'pending';
     } catch (error) {
       this._away((error as Error).message);
       return undefined;
+    }
+  }
+
+  /** Marks a claimed key done, remembered for `ttlMs`. */
+  async done(key: string, ttlMs: number): Promise<void> {
+    try {
+      await this._withTimeout(this._redis.set(this._config.key_prefix + key, 'done', 'PX', ttlMs));
+    } catch (error) {
+      this._away((error as Error).message);
     }
   }
 

@@ -38,7 +38,8 @@ export interface SharedBucket {
   max: number;
 }
 
-export interface BucketDelta extends SharedBucket {
+/** This instance's own totals for one bucket of one rule and group. */
+export interface OwnBucket extends SharedBucket {
   rule: string;
   groupKey: string;
   labels: Record<string, string>;
@@ -156,8 +157,11 @@ export function fillTemplate(template: string, vars: Record<string, string>): st
 export class AlertEngine {
   /** Items not tracked because a rule had MAX_GROUPS groups already. */
   droppedGroups = 0;
-  /** Shared mode: what this instance added to each bucket since the last takeDeltas(). */
-  private _deltas: Map<string, BucketDelta> | undefined;
+  /**
+   * Shared mode: this instance's own totals per bucket (not the shared ones), written to the
+   * store as absolute values: writing them again after a failure counts nothing twice.
+   */
+  private _own: Map<string, OwnBucket> | undefined;
   private readonly _rules: RuleState[];
   private readonly _recordRules: RuleState[];
   private readonly _pointRules: RuleState[];
@@ -174,16 +178,20 @@ export class AlertEngine {
     return this._rules.length;
   }
 
-  /** Starts recording bucket increments for takeDeltas (windows shared by several instances). */
+  /** Starts keeping this instance's own bucket totals (windows shared by several instances). */
   shareWindows(): void {
-    this._deltas ??= new Map();
+    this._own ??= new Map();
   }
 
-  /** The increments since the last call, and forgets them. */
-  takeDeltas(): BucketDelta[] {
-    if (this._deltas === undefined) return [];
-    const out = [...this._deltas.values()];
-    this._deltas.clear();
+  /** This instance's own bucket totals still inside their windows; older ones are forgotten. */
+  ownBuckets(now: number): OwnBucket[] {
+    if (this._own === undefined) return [];
+    const windows = new Map(this._rules.map((s) => [s.rule.name, s.rule.window + s.bucketMs] as const));
+    const out: OwnBucket[] = [];
+    for (const [key, b] of this._own) {
+      if (b.start < now - windows.get(b.rule)!) this._own.delete(key);
+      else out.push(b);
+    }
     return out;
   }
 
@@ -239,18 +247,19 @@ export class AlertEngine {
         }
         group.samples.push(r.body);
         if (group.samples.length > SAMPLE_LINES) group.samples.shift();
-        if (this._deltas !== undefined && shareable(s.measure)) {
-          const dk = `${s.rule.name}\u0000${groupKeyOf(s, group)}\u0000${bucket.start}`;
-          let d = this._deltas.get(dk);
-          if (d === undefined) {
-            d = { rule: s.rule.name, groupKey: groupKeyOf(s, group), labels: group.labels, start: bucket.start, count: 0, hits: 0, sum: 0, max: -Infinity };
-            this._deltas.set(dk, d);
+        if (this._own !== undefined && shareable(s.measure)) {
+          const groupKey = groupKeyOf(s, group);
+          const ok = `${s.rule.name}\u0000${groupKey}\u0000${bucket.start}`;
+          let own = this._own.get(ok);
+          if (own === undefined) {
+            own = { rule: s.rule.name, groupKey, labels: group.labels, start: bucket.start, count: 0, hits: 0, sum: 0, max: -Infinity };
+            this._own.set(ok, own);
           }
-          d.count++;
-          if (hit) d.hits++;
+          own.count++;
+          if (hit) own.hits++;
           if (!Number.isNaN(value)) {
-            d.sum += value;
-            if (value > d.max) d.max = value;
+            own.sum += value;
+            if (value > own.max) own.max = value;
           }
         }
       }

@@ -37,7 +37,7 @@ export class AlertsProcessor {
   readonly webhooks: JsonSender[];
 
   private readonly _shared: SharedAlertWindows | undefined;
-  private _ticking = false;
+  private _running: Promise<AlertEvent[]> | undefined;
 
   constructor(
     id: string,
@@ -68,38 +68,32 @@ export class AlertsProcessor {
 
   /**
    * One evaluation: with shared windows, first adds up every instance's buckets, and sends only
-   * the transitions this instance claims (one instance sends each).
+   * the transitions this instance moves in the shared state (one instance sends each). A tick
+   * already running is waited for, not skipped.
    */
-  async tick(): Promise<AlertEvent[]> {
-    if (this._ticking) return [];
-    this._ticking = true;
-    try {
-      const now = this._now();
-      if (this._shared === undefined) return this._handOn(this.engine.evaluate(now), now);
-      await this._shared.sync(this.engine, now);
-      const events = this.engine.evaluate(now);
-      const mine: AlertEvent[] = [];
-      for (const e of events) if (await this._claim(e)) mine.push(e);
-      return this._handOn(mine, now);
-    } finally {
-      this._ticking = false;
+  tick(): Promise<AlertEvent[]> {
+    this._running ??= this._tick().finally(() => {
+      this._running = undefined;
+    });
+    return this._running;
+  }
+
+  private async _tick(): Promise<AlertEvent[]> {
+    const now = this._now();
+    if (this._shared === undefined) return this._handOn(this.engine.evaluate(now), now);
+    await this._shared.sync(this.engine, now);
+    const events = this.engine.evaluate(now);
+    const mine: AlertEvent[] = [];
+    for (const e of events) {
+      const rule = this._config.rules.find((r) => r.name === e.rule)!;
+      // A repeat is due a little early, so that an evaluation just short of repeat_interval
+      // after the last send does not miss its turn.
+      const repeat = Math.max(0, rule.repeat_interval - this._config.evaluation_interval / 2);
+      const ttl = 3 * Math.max(rule.repeat_interval, rule.window, rule.for);
+      const sends = await this._shared.transition(e.rule, fingerprint(e.labels), e.state, now, repeat, ttl);
+      if (sends !== false) mine.push(e);
     }
-  }
-
-  /** Whether this instance sends `e`: yes when it wins the claim, or when Redis cannot say. */
-  private async _claim(e: AlertEvent): Promise<boolean> {
-    const shared = this._shared!;
-    const key = `${e.rule}:${fingerprint(e.labels)}`;
-    const rule = this._config.rules.find((r) => r.name === e.rule)!;
-    if (e.state === 'firing') return (await shared.claim(`fire:${key}`, rule.repeat_interval)) !== false;
-    // A resolution frees the firing claim, so that the next firing is sent at once.
-    const won = (await shared.claim(`resolve:${key}`, 5 * this._config.evaluation_interval)) !== false;
-    if (won) await this._sharedRelease(`fire:${key}`);
-    return won;
-  }
-
-  private async _sharedRelease(key: string): Promise<void> {
-    await this._shared?.release(key);
+    return this._handOn(mine, now);
   }
 
   /** Evaluates now and hands on what changed (windows of this instance alone). */

@@ -44,9 +44,13 @@ export interface LogplexCounters {
 
 /** Claims shared with other instances (the redis extension): see RedisStore. */
 export interface SharedClaims {
-  claim(key: string, ttlMs: number): Promise<boolean | undefined>;
+  claim(key: string, pendingMs: number): Promise<'claimed' | 'done' | 'pending' | undefined>;
+  done(key: string, ttlMs: number): Promise<void>;
   release(key: string): Promise<void>;
 }
+
+/** How long a claimed batch may take before another instance may take it (Logplex waits 5 s). */
+const FRAME_PENDING_MS = 30_000;
 
 /** How long a frame id is remembered, here and in a shared store: Logplex retries within minutes. */
 const FRAME_ID_TTL_MS = 10 * 60_000;
@@ -223,17 +227,24 @@ export class LogplexReceiver {
     }
     // Another instance may have taken this batch (Logplex's retry landed elsewhere): ask the store.
     // Without an answer (Redis away), this instance's own window is all there is.
-    void store.claim(`frame:${dedupeKey}`, FRAME_ID_TTL_MS).then((claimed) => {
-      if (claimed === false) {
+    void store.claim(`frame:${dedupeKey}`, FRAME_PENDING_MS).then((claim) => {
+      if (claim === 'done') {
         this.counters.duplicateLines += parsed.lines;
         res.writeHead(200).end();
         return;
       }
-      this._take(req, res, drain, parsed, url, dedupeKey);
+      if (claim === 'pending') {
+        // Another instance is taking this very batch: acknowledging it here could lose it if
+        // that one fails; Logplex will ask again.
+        this._frameIds.forget(dedupeKey);
+        this._reject(res, 503, 'queue_full', { 'retry-after': '1' });
+        return;
+      }
+      this._take(req, res, drain, parsed, url, dedupeKey, claim === 'claimed');
     });
   }
 
-  private _take(req: IncomingMessage, res: ServerResponse, drain: Drain, parsed: ReturnType<typeof bodyToTelemetry>, url: URL, dedupeKey: string | undefined): void {
+  private _take(req: IncomingMessage, res: ServerResponse, drain: Drain, parsed: ReturnType<typeof bodyToTelemetry>, url: URL, dedupeKey: string | undefined, claimed = false): void {
     const declared = Number(req.headers['logplex-msg-count']);
     if (Number.isInteger(declared) && declared !== parsed.lines) {
       this.counters.msgCountMismatches++;
@@ -256,6 +267,7 @@ export class LogplexReceiver {
     this.counters.acceptedLines += parsed.lines;
     this.counters.rawLines += parsed.rawLines;
     this.counters.frameProblems += parsed.frameProblems;
+    if (claimed && dedupeKey !== undefined) void this._store!.done(`frame:${dedupeKey}`, FRAME_ID_TTL_MS);
     res.writeHead(200).end();
   }
 }
