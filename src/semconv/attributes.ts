@@ -57,6 +57,18 @@ export const ATTR_EXCEPTION_STACKTRACE = 'exception.stacktrace';
 export const ATTR_OTEL_COMPONENT_NAME = 'otel.component.name';
 /** The component type (`logplex`, `otlphttp`, `file`, `debug`). */
 export const ATTR_OTEL_COMPONENT_TYPE = 'otel.component.type';
+/** Two-letter ISO 3166-1 code of the country of client.address. */
+export const ATTR_GEO_COUNTRY_ISO_CODE = 'geo.country.iso_code';
+/** Two-letter code of the continent of client.address (AF, AN, AS, EU, NA, OC, SA). */
+export const ATTR_GEO_CONTINENT_CODE = 'geo.continent.code';
+/** ISO 3166-2 code of the region (country code, dash, region), where the database has it. */
+export const ATTR_GEO_REGION_ISO_CODE = 'geo.region.iso_code';
+/** The city of client.address, where the database has it. */
+export const ATTR_GEO_LOCALITY_NAME = 'geo.locality.name';
+/** Latitude of client.address, where the database has it. */
+export const ATTR_GEO_LOCATION_LAT = 'geo.location.lat';
+/** Longitude of client.address, where the database has it. */
+export const ATTR_GEO_LOCATION_LON = 'geo.location.lon';
 /** The coarse kind of the line, as alert rules and dashboards group them. */
 export const ATTR_HEROKU_LOG_KIND = 'heroku.log.kind';
 /** A router access or error line. */

@@ -1,0 +1,103 @@
+/**
+ * The Grafana dashboard (examples/grafana/heroku-dashboard.json): a panel for each of the seeds'
+ * seven dashboards and a table for each of their three reports, and every query naming only
+ * attributes and metrics our semconv registry declares, translated as Grafana Cloud stores OTLP:
+ * Loki keeps attributes as structured metadata with dots as underscores (service.name is the
+ * service_name label), Prometheus names metrics with the unit's suffix (`_bytes`, `_seconds`)
+ * and `_bucket`/`_count`/`_sum` for histograms, and service.name becomes the job label.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadRegistry } from '../scripts/semconv-registry.ts';
+
+const dashboard = JSON.parse(readFileSync(new URL('../examples/grafana/heroku-dashboard.json', import.meta.url), 'utf8'));
+const registry = loadRegistry();
+const underscore = (name: string) => name.replace(/[^A-Za-z0-9_]/g, '_');
+
+/** Names a Loki query may use: our attributes (templates as prefixes), and what Loki adds itself. */
+const lokiNames = new Set(['service_name', 'severity_text', ...registry.attributes.filter((a) => !a.template).map((a) => underscore(a.id))]);
+const lokiPrefixes = registry.attributes.filter((a) => a.template).map((a) => `${underscore(a.id)}_`);
+const knownLoki = (name: string) => lokiNames.has(name) || lokiPrefixes.some((p) => name.startsWith(p));
+
+const UNIT_SUFFIX: Record<string, string> = { By: '_bytes', s: '_seconds', ms: '_milliseconds' };
+const promMetrics = new Set<string>();
+for (const m of registry.metrics.filter((x) => !x.pattern)) {
+  const base = underscore(m.name) + (UNIT_SUFFIX[m.unit] ?? (m.unit === '1' && m.instrument === 'gauge' ? '_ratio' : ''));
+  if (m.instrument === 'histogram') for (const s of ['_bucket', '_count', '_sum']) promMetrics.add(base + s);
+  else if (m.instrument === 'counter') promMetrics.add(`${base}_total`);
+  else promMetrics.add(base);
+}
+const promLabels = new Set(['job', 'instance', 'le', ...registry.attributes.map((a) => underscore(a.id))]);
+
+function lokiNamesIn(expr: string): string[] {
+  const names: string[] = [];
+  for (const m of expr.matchAll(/\{([^}]*)\}/g)) for (const l of m[1]!.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)/g)) names.push(l[1]!);
+  for (const m of expr.matchAll(/\|\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=|>|<)/g)) names.push(m[1]!);
+  for (const m of expr.matchAll(/\bby\s*\(([^)]*)\)/g)) names.push(...m[1]!.split(',').map((s) => s.trim()));
+  for (const m of expr.matchAll(/\|\s*keep\s+([^|]+)/g)) names.push(...m[1]!.split(',').map((s) => s.trim()));
+  return names.filter(Boolean);
+}
+
+function promNamesIn(expr: string): { metrics: string[]; labels: string[] } {
+  const metrics = [...expr.matchAll(/([a-z_][a-z0-9_]*)\{/g)].map((m) => m[1]!);
+  const labels: string[] = [];
+  for (const m of expr.matchAll(/\{([^}]*)\}/g)) for (const l of m[1]!.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)/g)) labels.push(l[1]!);
+  for (const m of expr.matchAll(/\bby\s*\(([^)]*)\)/g)) labels.push(...m[1]!.split(',').map((s) => s.trim()));
+  return { metrics, labels: labels.filter(Boolean) };
+}
+
+describe('Grafana dashboard', () => {
+  it("has a panel for each of the seeds' seven dashboards and a table for each of the three reports", () => {
+    const titles = dashboard.panels.map((p: any) => p.title);
+    expect(titles).toEqual([
+      'Application visited by geolocation',
+      'HTTP codes by volume',
+      'Error codes received',
+      'Log type by application',
+      'Request method by IP',
+      'Visits on the application per day',
+      'Log severity',
+      'Report: router logs',
+      'Report: resource utilization',
+      'Report: commands executed',
+    ]);
+    for (const p of dashboard.panels.filter((x: any) => x.title.startsWith('Report'))) expect(p.type).toBe('table');
+  });
+
+  it('queries only attributes and metrics the registry declares', () => {
+    const unknown: string[] = [];
+    let checked = 0;
+    for (const panel of dashboard.panels) {
+      for (const target of panel.targets) {
+        const kind = (target.datasource ?? panel.datasource).type;
+        if (kind === 'loki') {
+          for (const name of lokiNamesIn(target.expr)) {
+            checked++;
+            if (!knownLoki(name)) unknown.push(`${panel.title}: ${name}`);
+          }
+        } else {
+          const { metrics, labels } = promNamesIn(target.expr);
+          for (const m of metrics) {
+            checked++;
+            if (!promMetrics.has(m)) unknown.push(`${panel.title}: metric ${m}`);
+          }
+          for (const l of labels) {
+            checked++;
+            if (!promLabels.has(l)) unknown.push(`${panel.title}: label ${l}`);
+          }
+        }
+      }
+    }
+    expect(unknown).toEqual([]);
+    expect(checked).toBeGreaterThan(40);
+  });
+
+  it('would catch a name the registry does not declare', () => {
+    expect(knownLoki('http_response_status_code')).toBe(true);
+    expect(knownLoki('heroku_sample_memory_rss')).toBe(true);
+    expect(knownLoki('http_status')).toBe(false);
+    expect(promMetrics.has('http_server_request_duration_seconds_count')).toBe(true);
+    expect(promMetrics.has('heroku_dyno_memory_rss_bytes')).toBe(true);
+    expect(promMetrics.has('heroku_dyno_memory_rss')).toBe(false);
+  });
+});
