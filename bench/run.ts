@@ -22,6 +22,7 @@ import { readFileSync } from 'node:fs';
 import { runE2eInChild } from './e2e.ts';
 import { runSyslogBench } from './syslog.ts';
 import { encodeInputs, encodeScenarios } from './encode.ts';
+import { geoipScenario } from './geoip.ts';
 
 function envInt(name: string, fallback: number): number {
   const v = process.env[name];
@@ -102,6 +103,7 @@ const scenarios: Scenario[] = [
   naiveParseMap(bodies, LINES),
   ...microScenarios(microInputs(mix, bodies, MICRO_LIMIT)),
   ...encodeScenarios(encodeInputs(bodies)),
+  geoipScenario(encodeInputs(bodies)),
 ];
 
 const results: Result[] = [];

@@ -14,6 +14,8 @@ import type { AlertsConfig } from '../processors/alerts/config.ts';
 import type { AlertEvent } from '../processors/alerts/engine.ts';
 import { alertRecord, AlertsProcessor } from '../processors/alerts/processor.ts';
 import type { BatchConfig } from '../processors/batch/config.ts';
+import type { GeoipConfig } from '../processors/geoip/config.ts';
+import { GeoipProcessor } from '../processors/geoip/processor.ts';
 import { isLoopback, type LogplexConfig } from '../receivers/logplex/config.ts';
 import { LogplexReceiver, type ReceivedBatch } from '../receivers/logplex/receiver.ts';
 import type { SyslogConfig } from '../receivers/syslog/config.ts';
@@ -105,6 +107,9 @@ export class Service {
   /** Per alerts processor, the logs pipelines its alerts go into. */
   private readonly _alertTargets = new Map<AlertsProcessor, Pipeline[]>();
   private readonly _alertResources = new Map<string, Attributes>();
+  /** GeoIP processors by id, and per pipeline the ones it lists (they run before alerts and batching). */
+  private readonly _geoip = new Map<string, GeoipProcessor>();
+  private readonly _geoipOf = new Map<Pipeline, GeoipProcessor[]>();
   /** Running extensions (service.extensions), by id. */
   private readonly _stores = new Map<string, RedisStore>();
   private readonly _selfTelemetry = new SelfTelemetry();
@@ -146,6 +151,17 @@ export class Service {
       );
       this._pipelines.push(pipeline);
       this._pipelineIds.set(pipeline, id);
+      const geoip = p.processors
+        .filter((pid) => config.processors.get(pid)?.type === 'geoip')
+        .map((pid) => {
+          let g = this._geoip.get(pid);
+          if (g === undefined) {
+            g = new GeoipProcessor(pid, config.processors.get(pid)!.config as GeoipConfig);
+            this._geoip.set(pid, g);
+          }
+          return g;
+        });
+      if (geoip.length > 0 && signal === 'logs') this._geoipOf.set(pipeline, geoip);
       const alerts = p.processors.filter((pid) => config.processors.get(pid)?.type === 'alerts').map((pid) => this._alertsProcessor(pid, config.processors.get(pid)!.config as AlertsConfig));
       if (alerts.length > 0) this._alertsOf.set(pipeline, alerts);
       if (signal === 'logs') for (const a of alerts) this._alertTargets.get(a)!.push(pipeline);
@@ -210,6 +226,16 @@ export class Service {
       if (n > 0 && !p.fits(n)) return false;
     }
     const key = resourceKey(batch.resource);
+    // GeoIP first, once per batch: the records are shared by the pipelines that take them.
+    let located: Set<GeoipProcessor> | undefined;
+    for (const p of pipelines) {
+      for (const g of this._geoipOf.get(p) ?? []) {
+        located ??= new Set();
+        if (located.has(g)) continue;
+        located.add(g);
+        g.process(logs);
+      }
+    }
     let observed: Set<string> | undefined;
     for (const p of pipelines) {
       const items = p.signal === 'logs' ? logs : metrics;
