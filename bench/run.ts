@@ -23,6 +23,7 @@ import { runE2eInChild } from './e2e.ts';
 import { runSyslogBench } from './syslog.ts';
 import { encodeInputs, encodeScenarios } from './encode.ts';
 import { geoipScenario } from './geoip.ts';
+import { redactScenario } from './redact.ts';
 
 function envInt(name: string, fallback: number): number {
   const v = process.env[name];
@@ -104,6 +105,7 @@ const scenarios: Scenario[] = [
   ...microScenarios(microInputs(mix, bodies, MICRO_LIMIT)),
   ...encodeScenarios(encodeInputs(bodies)),
   geoipScenario(encodeInputs(bodies)),
+  redactScenario(encodeInputs(bodies)),
 ];
 
 const results: Result[] = [];

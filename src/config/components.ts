@@ -9,6 +9,7 @@ import { otlphttpConfigSchema, OTLPHTTP_TYPE } from '../exporters/otlphttp/confi
 import { alertsConfigSchema, ALERTS_TYPE } from '../processors/alerts/config.ts';
 import { batchConfigSchema, BATCH_TYPE } from '../processors/batch/config.ts';
 import { geoipConfigSchema, GEOIP_TYPE } from '../processors/geoip/config.ts';
+import { redactConfigSchema, REDACT_TYPE } from '../processors/redact/config.ts';
 import { logplexConfigSchema, LOGPLEX_TYPE } from '../receivers/logplex/config.ts';
 import { syslogConfigSchema, SYSLOG_TYPE } from '../receivers/syslog/config.ts';
 import { redisConfigSchema, REDIS_TYPE } from '../extensions/redis/config.ts';
@@ -17,7 +18,7 @@ export type ComponentKind = 'receivers' | 'processors' | 'exporters' | 'extensio
 
 export const COMPONENT_SCHEMAS: Readonly<Record<ComponentKind, Readonly<Record<string, z.ZodType>>>> = {
   receivers: { [LOGPLEX_TYPE]: logplexConfigSchema, [SYSLOG_TYPE]: syslogConfigSchema },
-  processors: { [BATCH_TYPE]: batchConfigSchema, [ALERTS_TYPE]: alertsConfigSchema, [GEOIP_TYPE]: geoipConfigSchema },
+  processors: { [BATCH_TYPE]: batchConfigSchema, [ALERTS_TYPE]: alertsConfigSchema, [GEOIP_TYPE]: geoipConfigSchema, [REDACT_TYPE]: redactConfigSchema },
   exporters: { [OTLPHTTP_TYPE]: otlphttpConfigSchema, [DEBUG_TYPE]: debugConfigSchema, [FILE_TYPE]: fileConfigSchema },
   extensions: { [REDIS_TYPE]: redisConfigSchema },
 };

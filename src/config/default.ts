@@ -99,8 +99,18 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
   } else {
     exporters.debug = { verbosity: 'basic' };
   }
-  const pipeline = { receivers: ['logplex'], processors: ['batch'], exporters: [exporterId] };
-  const document = { receivers: { logplex }, processors: { batch: {} }, exporters, service: { pipelines: { logs: pipeline, metrics: pipeline } } };
+  // Secrets in request paths and app output are masked before anything leaves (redact).
+  const document = {
+    receivers: { logplex },
+    processors: { redact: {}, batch: {} },
+    exporters,
+    service: {
+      pipelines: {
+        logs: { receivers: ['logplex'], processors: ['redact', 'batch'], exporters: [exporterId] },
+        metrics: { receivers: ['logplex'], processors: ['batch'], exporters: [exporterId] },
+      },
+    },
+  };
   // These values come from the environment already: a `$` in a password is a `$`, not a reference.
   return { document: escapeDollars(document) as Record<string, unknown>, problems, warnings };
 }

@@ -16,6 +16,8 @@ import { alertRecord, AlertsProcessor } from '../processors/alerts/processor.ts'
 import type { BatchConfig } from '../processors/batch/config.ts';
 import type { GeoipConfig } from '../processors/geoip/config.ts';
 import { GeoipProcessor } from '../processors/geoip/processor.ts';
+import type { RedactConfig } from '../processors/redact/config.ts';
+import { RedactProcessor } from '../processors/redact/processor.ts';
 import { isLoopback, type LogplexConfig } from '../receivers/logplex/config.ts';
 import { LogplexReceiver, type ReceivedBatch } from '../receivers/logplex/receiver.ts';
 import type { SyslogConfig } from '../receivers/syslog/config.ts';
@@ -110,6 +112,9 @@ export class Service {
   /** GeoIP processors by id, and per pipeline the ones it lists (they run before alerts and batching). */
   private readonly _geoip = new Map<string, GeoipProcessor>();
   private readonly _geoipOf = new Map<Pipeline, GeoipProcessor[]>();
+  /** Redact processors, and per pipeline the ones it lists (first of all: nothing sees a secret). */
+  private readonly _redact = new Map<string, RedactProcessor>();
+  private readonly _redactOf = new Map<Pipeline, RedactProcessor[]>();
   /** Running extensions (service.extensions), by id. */
   private readonly _stores = new Map<string, RedisStore>();
   private readonly _selfTelemetry = new SelfTelemetry();
@@ -151,6 +156,17 @@ export class Service {
       );
       this._pipelines.push(pipeline);
       this._pipelineIds.set(pipeline, id);
+      const redact = p.processors
+        .filter((pid) => config.processors.get(pid)?.type === 'redact')
+        .map((pid) => {
+          let r = this._redact.get(pid);
+          if (r === undefined) {
+            r = new RedactProcessor(pid, config.processors.get(pid)!.config as RedactConfig);
+            this._redact.set(pid, r);
+          }
+          return r;
+        });
+      if (redact.length > 0 && signal === 'logs') this._redactOf.set(pipeline, redact);
       const geoip = p.processors
         .filter((pid) => config.processors.get(pid)?.type === 'geoip')
         .map((pid) => {
@@ -226,7 +242,16 @@ export class Service {
       if (n > 0 && !p.fits(n)) return false;
     }
     const key = resourceKey(batch.resource);
-    // GeoIP first, once per batch: the records are shared by the pipelines that take them.
+    // Redaction first, then GeoIP, once per batch: the records are shared by the pipelines.
+    let redacted: Set<RedactProcessor> | undefined;
+    for (const p of pipelines) {
+      for (const r of this._redactOf.get(p) ?? []) {
+        redacted ??= new Set();
+        if (redacted.has(r)) continue;
+        redacted.add(r);
+        r.process(logs);
+      }
+    }
     let located: Set<GeoipProcessor> | undefined;
     for (const p of pipelines) {
       for (const g of this._geoipOf.get(p) ?? []) {
