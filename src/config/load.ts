@@ -5,9 +5,19 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import type { z } from 'zod';
 import { COMPONENT_SCHEMAS, componentType, type ComponentKind } from './components.ts';
 import { expandEnv, type ExpandProblem } from './expand.ts';
+import { hostPort } from './units.ts';
+import { z } from 'zod';
+
+/**
+ * service.telemetry, as the Collector's: `metrics.address` serves the sidecar's own counters in
+ * Prometheus' text format at /metrics (the Collector's :8888). Off unless set.
+ */
+const telemetrySchema = z.strictObject({
+  metrics: z.strictObject({ address: hostPort.optional() }).prefault({}),
+});
+export type TelemetryConfig = z.output<typeof telemetrySchema>;
 
 export interface ComponentConfig {
   id: string;
@@ -30,6 +40,8 @@ export interface SidecarConfig {
   extensions: Map<string, ComponentConfig>;
   /** service.extensions: the extensions that run. */
   serviceExtensions: string[];
+  /** service.telemetry: the sidecar's own metrics endpoint. */
+  telemetry: TelemetryConfig;
   /** By pipeline id: `logs`, `metrics`, `logs/backup`... */
   pipelines: Map<string, PipelineConfig>;
 }
@@ -121,7 +133,7 @@ function validatePipelines(
     problems.push('service: is required, with pipelines (logs and/or metrics)');
     return pipelines;
   }
-  for (const key of Object.keys(raw)) if (key !== 'pipelines' && key !== 'extensions') problems.push(`service.${key}: unknown key`);
+  for (const key of Object.keys(raw)) if (key !== 'pipelines' && key !== 'extensions' && key !== 'telemetry') problems.push(`service.${key}: unknown key`);
   const rawPipelines = raw.pipelines;
   if (!isMapping(rawPipelines) || Object.keys(rawPipelines).length === 0) {
     problems.push('service.pipelines: is required, with a logs and/or a metrics pipeline');
@@ -181,6 +193,12 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
   const pipelines = validatePipelines(expanded.service, declared, problems);
   const service = isMapping(expanded.service) ? expanded.service : {};
   const serviceExtensions = stringList(service.extensions, 'service.extensions', problems);
+  let telemetry: TelemetryConfig = telemetrySchema.parse({});
+  if (service.telemetry !== undefined) {
+    const parsed = telemetrySchema.safeParse(service.telemetry);
+    if (parsed.success) telemetry = parsed.data;
+    else for (const issue of parsed.error.issues) problems.push(...describeIssue('service.telemetry', issue).split('\n'));
+  }
   serviceExtensions.forEach((ref, i) => {
     if (!declaredExtensions.has(ref)) problems.push(`service.extensions[${i}]: extension "${ref}" is not defined under extensions`);
   });
@@ -201,7 +219,7 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
     }
   }
   if (problems.length > 0) return { config: undefined, problems, warnings };
-  return { config: { ...components, extensions, serviceExtensions, pipelines }, problems, warnings };
+  return { config: { ...components, extensions, serviceExtensions, telemetry, pipelines }, problems, warnings };
 }
 
 /** Reads, parses and validates a config file. Read and YAML errors are problems too. */

@@ -31,6 +31,7 @@ import type { Logger } from './log.ts';
 import { Pipeline, type PipelineExporter, type Signal } from './pipeline.ts';
 import { NO_RETRY, type RetrySettings } from './retry.ts';
 import { SelfTelemetry } from './self-telemetry.ts';
+import { PrometheusEndpoint } from './prometheus.ts';
 import { drainResource } from '../translate/resource.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
@@ -115,6 +116,8 @@ export class Service {
   /** Redact processors, and per pipeline the ones it lists (first of all: nothing sees a secret). */
   private readonly _redact = new Map<string, RedactProcessor>();
   private readonly _redactOf = new Map<Pipeline, RedactProcessor[]>();
+  /** service.telemetry.metrics.address: the Prometheus scrape endpoint. */
+  readonly prometheus: PrometheusEndpoint | undefined;
   /** Running extensions (service.extensions), by id. */
   private readonly _stores = new Map<string, RedisStore>();
   private readonly _selfTelemetry = new SelfTelemetry();
@@ -202,6 +205,24 @@ export class Service {
         this._receivers.push({ id, type: 'logplex', receiver: new LogplexReceiver(settings, consume, log, store), open });
       }
     }
+    const address = config.telemetry.metrics.address;
+    this.prometheus =
+      address === undefined
+        ? undefined
+        : new PrometheusEndpoint(address, {
+            receivers: () => this._receivers.map(({ id, type, receiver }) => ({ id, type, counters: receiver.counters })),
+            pipelines: () => this._pipelines.map((p) => ({ id: this._pipelineIds.get(p)!, held: p.held, capacity: p.capacity, counters: p.counters })),
+            alerts: () => this._alertSnapshots(),
+          });
+  }
+
+  private _alertSnapshots() {
+    return [...this._alerts.values()].map((a) => ({
+      id: a.id,
+      firing: a.counters.firing,
+      resolved: a.counters.resolved,
+      targets: [...(a.alertmanager ? [{ name: 'alertmanager', ...a.alertmanager.counters }] : []), ...a.webhooks.map((w, i) => ({ name: `webhook ${i}`, ...w.counters }))],
+    }));
   }
 
   private _alertsProcessor(id: string, config: AlertsConfig): AlertsProcessor {
@@ -298,15 +319,7 @@ export class Service {
       this._receivers.map(({ id, type, receiver }) => ({ id, type, counters: receiver.counters })),
       this._pipelines.map((p) => ({ id: this._pipelineIds.get(p)!, held: p.held, counters: p.counters })),
       Date.now() * 1000,
-      [...this._alerts.values()].map((a) => ({
-        id: a.id,
-        firing: a.counters.firing,
-        resolved: a.counters.resolved,
-        targets: [
-          ...(a.alertmanager ? [{ name: 'alertmanager', ...a.alertmanager.counters }] : []),
-          ...a.webhooks.map((w, i) => ({ name: `webhook ${i}`, ...w.counters })),
-        ],
-      })),
+      this._alertSnapshots(),
     );
     const key = resourceKey(this._selfResource);
     for (const p of this._pipelines) if (p.signal === 'metrics') p.offer(this._selfResource, key, points);
@@ -319,6 +332,11 @@ export class Service {
 
   async start(): Promise<void> {
     await Promise.all([...this._stores.values()].map((store) => store.start()));
+    if (this.prometheus) {
+      await this.prometheus.start();
+      const { host, port } = this.prometheus.address;
+      this._log('info', `own metrics for Prometheus on http://${host}:${port}/metrics`);
+    }
     for (const a of this._alerts.values()) a.start();
     if (this._selfTelemetryIntervalMs > 0) {
       this._selfTimer = setInterval(() => this._reportSelf(), this._selfTelemetryIntervalMs);
@@ -352,6 +370,7 @@ export class Service {
     await Promise.all(this._pipelines.map((p) => p.shutdown(Math.max(0, deadlineMs - (Date.now() - started)))));
     await Promise.all([...this._exporters.values()].map(({ exporter }) => exporter.shutdown()));
     await Promise.all([...this._stores.values()].map((store) => store.shutdown()));
+    await this.prometheus?.shutdown();
     for (const { id, receiver } of this._receivers) this._log('info', `${id}: stopped`, { receiver: id, ...receiver.counters });
     for (const p of this._pipelines) this._log('info', 'pipeline stopped', { signal: p.signal, ...p.counters });
   }

@@ -1,0 +1,131 @@
+/**
+ * The sidecar's own counters for Prometheus to scrape (`service.telemetry.metrics.address`, as the
+ * Collector's :8888/metrics), through prom-client. Values are read from the components' counters
+ * at each scrape: nothing is counted twice and nothing on the hot path changes.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { PipelineCounters } from './pipeline.ts';
+import type { ReceiverCounters } from './self-telemetry.ts';
+
+export interface TelemetrySource {
+  receivers(): Array<{ id: string; type: string; counters: ReceiverCounters }>;
+  pipelines(): Array<{ id: string; held: number; capacity: number; counters: PipelineCounters }>;
+  alerts(): Array<{ id: string; firing: number; resolved: number; targets: Array<{ name: string; sent: number; failed: number }> }>;
+}
+
+/** A counter whose values are the totals read at scrape time. */
+function totals(registry: Registry, name: string, help: string, labelNames: string[], read: () => Array<[Record<string, string>, number]>): void {
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, value] of read()) if (value > 0) this.inc(labels, value);
+    },
+  });
+}
+
+export class PrometheusEndpoint {
+  readonly registry = new Registry();
+  private readonly _address: { host: string; port: number };
+  private _server: Server | undefined;
+
+  constructor(address: { host: string; port: number }, source: TelemetrySource) {
+    this._address = address;
+    const r = this.registry;
+    totals(r, 'heroku_otel_drain_receiver_lines_total', 'Lines a receiver took (accepted), acknowledged again (duplicate) or refused one by one (rejected, by reason).', ['receiver', 'outcome', 'reason'], () =>
+      source.receivers().flatMap(({ id, counters }) => [
+        [{ receiver: id, outcome: 'accepted', reason: '' }, counters.acceptedLines] as [Record<string, string>, number],
+        [{ receiver: id, outcome: 'duplicate', reason: '' }, counters.duplicateLines],
+        ...Object.entries(counters.rejectedLines ?? {}).map(([reason, n]): [Record<string, string>, number] => [{ receiver: id, outcome: 'rejected', reason }, n]),
+      ]),
+    );
+    totals(r, 'heroku_otel_drain_receiver_requests_rejected_total', 'Requests a receiver refused, by reason.', ['receiver', 'reason'], () =>
+      source.receivers().flatMap(({ id, counters }) => Object.entries(counters.rejectedRequests ?? {}).map(([reason, n]): [Record<string, string>, number] => [{ receiver: id, reason }, n])),
+    );
+    totals(r, 'heroku_otel_drain_receiver_connections_rejected_total', 'Connections a receiver refused or closed, by reason.', ['receiver', 'reason'], () =>
+      source.receivers().flatMap(({ id, counters }) => Object.entries(counters.rejectedConnections ?? {}).map(([reason, n]): [Record<string, string>, number] => [{ receiver: id, reason }, n])),
+    );
+    totals(r, 'heroku_otel_drain_pipeline_items_total', 'Records or points by outcome: exported or failed per exporter, refused by a full pipeline, dropped at shutdown.', ['pipeline', 'exporter', 'outcome'], () =>
+      source.pipelines().flatMap(({ id, counters }) => [
+        ...Object.entries(counters.exported).map(([exporter, n]): [Record<string, string>, number] => [{ pipeline: id, exporter, outcome: 'exported' }, n]),
+        ...Object.entries(counters.failed).map(([exporter, n]): [Record<string, string>, number] => [{ pipeline: id, exporter, outcome: 'failed' }, n]),
+        [{ pipeline: id, exporter: '', outcome: 'refused' }, counters.refused],
+        [{ pipeline: id, exporter: '', outcome: 'dropped' }, counters.droppedAtShutdown],
+      ]),
+    );
+    new Gauge({
+      name: 'heroku_otel_drain_pipeline_held',
+      help: 'Items a pipeline holds (queued, batching, being exported): its memory in use.',
+      labelNames: ['pipeline'],
+      registers: [r],
+      collect() {
+        for (const p of source.pipelines()) this.set({ pipeline: p.id }, p.held);
+      },
+    });
+    new Gauge({
+      name: 'heroku_otel_drain_pipeline_capacity',
+      help: 'Items a pipeline may hold (sending_queue) before receivers answer 503.',
+      labelNames: ['pipeline'],
+      registers: [r],
+      collect() {
+        for (const p of source.pipelines()) this.set({ pipeline: p.id }, p.capacity);
+      },
+    });
+    totals(r, 'heroku_otel_drain_alerts_transitions_total', 'Alerts that started firing (repeats included) or resolved.', ['processor', 'state'], () =>
+      source.alerts().flatMap((a) => [
+        [{ processor: a.id, state: 'firing' }, a.firing] as [Record<string, string>, number],
+        [{ processor: a.id, state: 'resolved' }, a.resolved],
+      ]),
+    );
+    totals(r, 'heroku_otel_drain_alerts_notifications_total', 'Notifications to Alertmanager or webhooks: delivered or given up on.', ['processor', 'target', 'outcome'], () =>
+      source.alerts().flatMap((a) =>
+        a.targets.flatMap((t) => [
+          [{ processor: a.id, target: t.name, outcome: 'sent' }, t.sent] as [Record<string, string>, number],
+          [{ processor: a.id, target: t.name, outcome: 'failed' }, t.failed] as [Record<string, string>, number],
+        ]),
+      ),
+    );
+  }
+
+  get address(): { host: string; port: number } {
+    const a = this._server?.address() as AddressInfo | null | undefined;
+    return { host: a?.address ?? this._address.host, port: a?.port ?? this._address.port };
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((req, res) => {
+      if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+        res.writeHead(404).end('not found\n');
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': this.registry.contentType });
+          res.end(text);
+        },
+        (error: Error) => {
+          res.writeHead(500).end(`${error.message}\n`);
+        },
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this._address.port, this._address.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this._server = server;
+  }
+
+  async shutdown(): Promise<void> {
+    const server = this._server;
+    this._server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The sidecar's own counters scraped by a real Prometheus (Debian's, started on loopback), which
+ * then answers a PromQL query for the lines accepted.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { validateConfig } from '../../src/config/load.ts';
+import { Service } from '../../src/service/service.ts';
+import { freePort, hasCommand } from '../support/syslog-tools.ts';
+
+const CI = process.env.CI === 'true' || process.env.CI === '1';
+const frame = (m: string) => `${Buffer.byteLength(m) + 1} ${m}\n`;
+
+let service: Service | undefined;
+let prometheus: ChildProcess | undefined;
+afterEach(async () => {
+  prometheus?.kill('SIGKILL');
+  await service?.shutdown(5000);
+  service = prometheus = undefined;
+});
+
+async function until<T>(what: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const v = await what().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() - started > ms) throw new Error(`timed out after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('service.telemetry.metrics', () => {
+  it('serves the counters in Prometheus text format', async () => {
+    const { config, problems } = validateConfig(
+      parseYaml(`
+receivers:
+  logplex: { endpoint: "127.0.0.1:0", accept_any_drain: true }
+exporters:
+  debug: {}
+service:
+  telemetry: { metrics: { address: "127.0.0.1:0" } }
+  pipelines:
+    logs: { receivers: [logplex], exporters: [debug] }
+`),
+      {},
+    );
+    expect(problems).toEqual([]);
+    service = new Service(config!, () => {}, { selfTelemetryIntervalMs: 0 });
+    await service.start();
+    const body = Array.from({ length: 4 }, (_, i) => frame(`<190>1 2024-05-01T12:00:00+00:00 host app web.1 - line ${i}`)).join('');
+    await fetch(`http://127.0.0.1:${service.receivers[0]!.receiver.address.port}/logs`, { method: 'POST', body });
+    const text = await (await fetch(`http://127.0.0.1:${service.prometheus!.address.port}/metrics`)).text();
+    expect(text).toContain('heroku_otel_drain_receiver_lines_total{receiver="logplex",outcome="accepted",reason=""} 4');
+    expect(text).toMatch(/# TYPE heroku_otel_drain_pipeline_held gauge/);
+    expect((await fetch(`http://127.0.0.1:${service.prometheus!.address.port}/other`)).status).toBe(404);
+  });
+
+  it.skipIf(!hasCommand('prometheus') && !CI)('is scraped by a real Prometheus, which answers a PromQL query for the lines accepted', async () => {
+    const metricsPort = await freePort();
+    const { config, problems } = validateConfig(
+      parseYaml(`
+receivers:
+  logplex: { endpoint: "127.0.0.1:0", accept_any_drain: true }
+exporters:
+  debug: {}
+service:
+  telemetry: { metrics: { address: "127.0.0.1:${metricsPort}" } }
+  pipelines:
+    logs: { receivers: [logplex], exporters: [debug] }
+`),
+      {},
+    );
+    expect(problems).toEqual([]);
+    service = new Service(config!, () => {}, { selfTelemetryIntervalMs: 0 });
+    await service.start();
+    const body = Array.from({ length: 7 }, (_, i) => frame(`<190>1 2024-05-01T12:00:00+00:00 host app web.1 - line ${i}`)).join('');
+    expect((await fetch(`http://127.0.0.1:${service.receivers[0]!.receiver.address.port}/logs`, { method: 'POST', body })).status).toBe(200);
+
+    const dir = mkdtempSync(join(tmpdir(), 'hod-prometheus-'));
+    const promPort = await freePort();
+    writeFileSync(join(dir, 'prometheus.yml'), `global: { scrape_interval: 1s }\nscrape_configs:\n  - job_name: heroku-otel-drain\n    static_configs: [ { targets: ["127.0.0.1:${metricsPort}"] } ]\n`);
+    prometheus = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: 'ignore' });
+    const query = encodeURIComponent('sum(heroku_otel_drain_receiver_lines_total{job="heroku-otel-drain",outcome="accepted"})');
+    const value = await until(async () => {
+      const res = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${query}`)).json()) as any;
+      const v = res.data?.result?.[0]?.value?.[1];
+      return v === '7' ? v : undefined;
+    }, 30_000);
+    expect(value).toBe('7');
+  });
+});
