@@ -7,6 +7,7 @@ import { InputError, runParse } from './parse-command.ts';
 import { runValidate } from './validate-command.ts';
 import { runStart } from './start-command.ts';
 import { runRulesTestFile } from '../processors/alerts/rules-test.ts';
+import { runReplay } from './replay-command.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
 
@@ -31,6 +32,11 @@ Commands:
       Check a config (Collector shape: receivers, processors, exporters, service.pipelines;
       \${env:VAR} and \${env:VAR:-default} expanded) and list every problem with its key path.
       Exit 0 when valid, 1 otherwise.
+
+  replay --config FILE [--resource key=value]... CAPTURE...
+      Send captures (\`heroku logs\` output, Logplex bodies, syslog lines; gzip too; - for stdin)
+      through the config's pipelines, keeping the lines' timestamps: backfill, or a try before
+      adding a drain. A progress bar on a terminal, then a summary. Exit 1 if anything failed.
 
   rules test FILE...
       Run alert rule unit tests (YAML: input lines at time offsets, the alerts expected to be
@@ -152,6 +158,36 @@ async function startCommand(args: string[]): Promise<number> {
   return runStart(parsed.values.config);
 }
 
+async function replayCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, resource: { type: 'string', multiple: true, short: 'r' } } });
+  } catch (err) {
+    process.stderr.write(`heroku-otel-drain replay: ${(err as Error).message.split('.')[0]} (see heroku-otel-drain --help)\n`);
+    return 2;
+  }
+  if (parsed.values.config === undefined || parsed.positionals.length === 0) {
+    process.stderr.write('heroku-otel-drain replay: usage: heroku-otel-drain replay --config FILE CAPTURE...\n');
+    return 2;
+  }
+  const resource = parseResourceFlags(parsed.values.resource ?? []);
+  if (typeof resource === 'string') {
+    process.stderr.write(`heroku-otel-drain replay: ${resource}\n`);
+    return 2;
+  }
+  const say = (message: string) => process.stderr.write(`heroku-otel-drain replay: ${message}\n`);
+  try {
+    const { code } = await runReplay(parsed.values.config, parsed.positionals, resource, process.env, say, process.stderr);
+    return code;
+  } catch (err) {
+    if (err instanceof InputError) {
+      say(err.message);
+      return 2;
+    }
+    throw err;
+  }
+}
+
 function rulesCommand(args: string[]): number {
   const [sub, ...files] = args;
   if (sub !== 'test' || files.length === 0 || files.some((f) => f.startsWith('-'))) {
@@ -187,6 +223,8 @@ export async function main(argv: string[]): Promise<number> {
       return startCommand(rest);
     case 'rules':
       return rulesCommand(rest);
+    case 'replay':
+      return replayCommand(rest);
     case 'version':
     case '--version':
     case '-v':

@@ -56,7 +56,7 @@ function describeReadError(input: string, err: unknown): string {
  * The capture's bytes, chunk by chunk; gzip (`heroku logs ... | gzip`) is recognised by its magic
  * bytes and inflated. A gzip that ends early gives what it holds, and `warn` says so.
  */
-async function* captureChunks(input: string, stdin: NodeJS.ReadableStream, warn: (message: string) => void): AsyncGenerator<Buffer> {
+export async function* captureChunks(input: string, stdin: NodeJS.ReadableStream, warn: (message: string) => void): AsyncGenerator<Buffer> {
   const source = (input === '-' ? stdin : createReadStream(input)) as AsyncIterable<Buffer | string>;
   const iterator = source[Symbol.asyncIterator]();
   let first: IteratorResult<Buffer | string>;

@@ -26,7 +26,7 @@ import { RedisStore } from '../extensions/redis/store.ts';
 import { SharedAlertWindows } from '../extensions/redis/alert-windows.ts';
 import { SyslogReceiver } from '../receivers/syslog/receiver.ts';
 import type { ReceiverCounters } from './self-telemetry.ts';
-import type { Attributes } from '../translate/telemetry.ts';
+import type { Attributes, TelemetryBatch } from '../translate/telemetry.ts';
 import type { Logger } from './log.ts';
 import { Pipeline, type PipelineExporter, type Signal } from './pipeline.ts';
 import { NO_RETRY, type RetrySettings } from './retry.ts';
@@ -300,6 +300,17 @@ export class Service {
     return true;
   }
 
+  /**
+   * Offers telemetry to every pipeline (replay and backfill, no receiver involved), waiting while
+   * they are full: memory stays bounded however large the input.
+   */
+  async ingest(resource: Attributes, telemetry: TelemetryBatch): Promise<void> {
+    while (!this._fanOut(this._pipelines, { resource, telemetry })) {
+      if (this._stopped) throw new Error('the service is stopping');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   get receivers(): readonly RunningReceiver[] {
     return this._receivers;
   }
@@ -328,6 +339,12 @@ export class Service {
   /** The alerts processors, by id. */
   get alerts(): ReadonlyMap<string, AlertsProcessor> {
     return this._alerts;
+  }
+
+  /** Everything but the receivers: for replay, which feeds the pipelines itself (ingest). */
+  async startWithoutReceivers(): Promise<void> {
+    await Promise.all([...this._stores.values()].map((store) => store.start()));
+    for (const a of this._alerts.values()) a.start();
   }
 
   async start(): Promise<void> {
