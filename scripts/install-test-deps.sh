@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The real parts the tests use: util-linux's logger, rsyslog with its TLS (gnutls) driver, the
-# openssl CLI that makes test certificates, Prometheus, Prometheus Alertmanager and redis-server. Installs what is missing from
+# openssl CLI that makes test certificates, Prometheus, Prometheus Alertmanager, redis-server, and
+# Chromium for the status page (driven headless by playwright-core). Installs what is missing from
 # Debian's packages when it can (root with apt-get, as in CI); otherwise says what is missing,
 # and those tests are skipped outside CI (in CI they fail).
 set -euo pipefail
@@ -12,6 +13,7 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

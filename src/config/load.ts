@@ -16,6 +16,8 @@ import { z } from 'zod';
  */
 const telemetrySchema = z.strictObject({
   metrics: z.strictObject({ address: hostPort.optional() }).prefault({}),
+  /** The status page, on the logplex receivers' port, behind their basic auth. Off by default. */
+  status: z.strictObject({ enabled: z.boolean().default(false), path: z.string().startsWith('/', 'a path starts with /').default('/') }).prefault({}),
 });
 export type TelemetryConfig = z.output<typeof telemetrySchema>;
 

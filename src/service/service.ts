@@ -32,6 +32,7 @@ import { Pipeline, type PipelineExporter, type Signal } from './pipeline.ts';
 import { NO_RETRY, type RetrySettings } from './retry.ts';
 import { SelfTelemetry } from './self-telemetry.ts';
 import { PrometheusEndpoint } from './prometheus.ts';
+import { StatusBoard } from './status.ts';
 import { drainResource } from '../translate/resource.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
@@ -116,6 +117,8 @@ export class Service {
   /** Redact processors, and per pipeline the ones it lists (first of all: nothing sees a secret). */
   private readonly _redact = new Map<string, RedactProcessor>();
   private readonly _redactOf = new Map<Pipeline, RedactProcessor[]>();
+  /** service.telemetry.status: what the status page shows. */
+  readonly status: StatusBoard | undefined;
   /** service.telemetry.metrics.address: the Prometheus scrape endpoint. */
   readonly prometheus: PrometheusEndpoint | undefined;
   /** Running extensions (service.extensions), by id. */
@@ -205,6 +208,25 @@ export class Service {
         this._receivers.push({ id, type: 'logplex', receiver: new LogplexReceiver(settings, consume, log, store), open });
       }
     }
+    if (config.telemetry.status.enabled) {
+      const board = new StatusBoard();
+      this.status = board;
+      const render = () =>
+        board.render({
+          pipelines: () => this._pipelines.map((p) => ({ id: this._pipelineIds.get(p)!, held: p.held, capacity: p.capacity, counters: p.counters })),
+          firing: () => [...this._alerts.values()].flatMap((a) => a.engine.firing()),
+        });
+      for (const { id, receiver } of this._receivers) {
+        if (!(receiver instanceof LogplexReceiver)) continue;
+        const settings = config.receivers.get(id)!.config as LogplexConfig;
+        // Drain tokens say nothing to a browser: without basic auth, only loopback gets the page.
+        if (settings.basic_auth === undefined && !isLoopback(settings.endpoint.host)) {
+          log('warn', `${id}: the status page needs basic_auth on a non-loopback receiver; not served here`, { receiver: id });
+          continue;
+        }
+        receiver.statusPage = { path: config.telemetry.status.path, render };
+      }
+    }
     const address = config.telemetry.metrics.address;
     this.prometheus =
       address === undefined
@@ -282,6 +304,8 @@ export class Service {
         g.process(logs);
       }
     }
+    // After redaction: the status page shows no secret either.
+    this.status?.observe(batch.resource, logs);
     let observed: Set<string> | undefined;
     for (const p of pipelines) {
       const items = p.signal === 'logs' ? logs : metrics;

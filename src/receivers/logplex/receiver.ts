@@ -83,6 +83,9 @@ export class LogplexReceiver {
   private _server: Server | undefined;
   private _stopping = false;
 
+  /** The status page served on this port (behind basic auth when the receiver has it). */
+  statusPage: { path: string; render: () => string } | undefined;
+
   constructor(config: LogplexConfig, consume: BatchConsumer, log: ReceiverLog = () => {}, store?: SharedClaims) {
     this._config = config;
     this._store = store;
@@ -142,6 +145,17 @@ export class LogplexReceiver {
       const ready = url.pathname === '/healthz' || !this._stopping;
       res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' });
       res.end(ready ? 'ok\n' : 'shutting down\n');
+      return;
+    }
+    const status = this.statusPage;
+    if (status !== undefined && req.method === 'GET' && url.pathname === status.path) {
+      if (this._auth.hasBasicAuth && !this._auth.basicAuthMatches(req.headers.authorization)) {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="heroku-otel-drain"', 'content-type': 'text/plain' });
+        res.end('unauthenticated\n');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(status.render());
       return;
     }
     if (url.pathname !== this._config.path) return this._reject(res, 404, 'not_found');
