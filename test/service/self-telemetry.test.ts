@@ -34,6 +34,10 @@ service:
     expect((await fetch(base, { method: 'POST', body, headers: { 'logplex-drain-token': TOKEN, 'logplex-frame-id': 'a' } })).status).toBe(200);
     expect((await fetch(base, { method: 'POST', body, headers: { 'logplex-drain-token': TOKEN, 'logplex-frame-id': 'a' } })).status).toBe(200);
     expect((await fetch(base, { method: 'POST', body, headers: { 'logplex-drain-token': 'd.nope' } })).status).toBe(403);
+    // The last report goes out before the pipelines' flush: let the file exporter finish first,
+    // so that it reports what was exported, whatever the machine's load.
+    const logs = service.pipelines.find((p) => p.signal === 'logs')!;
+    for (let i = 0; i < 200 && logs.counters.exported.file !== 10; i++) await new Promise((r) => setTimeout(r, 10));
     await service.shutdown(5000);
 
     const requests = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
