@@ -1,15 +1,27 @@
 /**
- * The sidecar's own log: one JSON object per line on stderr (stdout is the debug exporter's).
+ * The sidecar's own log: one JSON object per line on stderr (stdout is the debug exporter's),
+ * through pino: `{"level":"info","time":"2024-...","msg":"...",...fields}`, written synchronously
+ * so that the last lines before an exit are not lost. LOG_LEVEL picks the threshold.
  * Secrets never reach it: callers log drain fingerprints, not tokens.
  */
+import { pino, stdTimeFunctions, type DestinationStream } from 'pino';
+
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 export type Logger = (level: Level, message: string, fields?: Record<string, unknown>) => void;
 
-const ORDER: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
-
-export function jsonLogger(minimum: Level = 'info', out: { write(text: string): unknown } = process.stderr): Logger {
+export function jsonLogger(minimum: Level = 'info', out?: { write(text: string): unknown }): Logger {
+  const destination: DestinationStream = out ? { write: (text: string) => void out.write(text) } : pino.destination({ dest: 2, sync: true });
+  const logger = pino(
+    {
+      level: minimum,
+      base: undefined,
+      timestamp: stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
   return (level, message, fields) => {
-    if (ORDER[level] < ORDER[minimum]) return;
-    out.write(JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields }) + '\n');
+    if (fields === undefined) logger[level](message);
+    else logger[level](fields, message);
   };
 }

@@ -88,7 +88,11 @@ service:
 
   it('runs from the environment alone: loopback only without drains, the debug exporter without an endpoint', async () => {
     const sidecar = await startSidecar([], { PORT: '0', OTEL_SERVICE_NAME: 'from-env' });
-    expect(sidecar.stderr()).toMatch(/listening on 127\.0\.0\.1:\d+.*loopback only/);
+    // Its first log line says where it listens, and that it is loopback only.
+    const first = JSON.parse(sidecar.stderr().split('\n')[0]!);
+    expect(first.msg).toMatch(/listening on 127\.0\.0\.1:\d+/);
+    expect(first.note).toMatch(/loopback only/);
+    expect(first.level).toBe('info');
     const res = await fetch(`http://127.0.0.1:${sidecar.port}/logs`, { method: 'POST', body: frame(line(1)) + frame(line(2)) });
     expect(res.status).toBe(200);
     child!.kill('SIGTERM');
