@@ -13,6 +13,8 @@ export interface TelemetrySource {
   receivers(): Array<{ id: string; type: string; counters: ReceiverCounters }>;
   pipelines(): Array<{ id: string; held: number; capacity: number; counters: PipelineCounters }>;
   alerts(): Array<{ id: string; firing: number; resolved: number; targets: Array<{ name: string; sent: number; failed: number }> }>;
+  /** Lines taken per drain (service.name). */
+  drains(): Array<[string, number]>;
 }
 
 /** A counter whose values are the totals read at scrape time. */
@@ -43,6 +45,9 @@ export class PrometheusEndpoint {
         [{ receiver: id, outcome: 'duplicate', reason: '' }, counters.duplicateLines],
         ...Object.entries(counters.rejectedLines ?? {}).map(([reason, n]): [Record<string, string>, number] => [{ receiver: id, outcome: 'rejected', reason }, n]),
       ]),
+    );
+    totals(r, 'heroku_otel_drain_drain_lines_total', 'Lines taken per drain (its service.name).', ['drain'], () =>
+      source.drains().map(([drain, n]): [Record<string, string>, number] => [{ drain }, n]),
     );
     totals(r, 'heroku_otel_drain_receiver_requests_rejected_total', 'Requests a receiver refused, by reason.', ['receiver', 'reason'], () =>
       source.receivers().flatMap(({ id, counters }) => Object.entries(counters.rejectedRequests ?? {}).map(([reason, n]): [Record<string, string>, number] => [{ receiver: id, reason }, n])),

@@ -117,6 +117,8 @@ export class Service {
   /** Redact processors, and per pipeline the ones it lists (first of all: nothing sees a secret). */
   private readonly _redact = new Map<string, RedactProcessor>();
   private readonly _redactOf = new Map<Pipeline, RedactProcessor[]>();
+  /** Lines taken per drain (its service.name), for the Prometheus endpoint. */
+  readonly drainLines = new Map<string, number>();
   /** service.telemetry.status: what the status page shows. */
   readonly status: StatusBoard | undefined;
   /** service.telemetry.metrics.address: the Prometheus scrape endpoint. */
@@ -235,6 +237,7 @@ export class Service {
             receivers: () => this._receivers.map(({ id, type, receiver }) => ({ id, type, counters: receiver.counters })),
             pipelines: () => this._pipelines.map((p) => ({ id: this._pipelineIds.get(p)!, held: p.held, capacity: p.capacity, counters: p.counters })),
             alerts: () => this._alertSnapshots(),
+            drains: () => [...this.drainLines],
           });
   }
 
@@ -306,6 +309,10 @@ export class Service {
     }
     // After redaction: the status page shows no secret either.
     this.status?.observe(batch.resource, logs);
+    if (logs.length > 0) {
+      const drain = String(batch.resource['service.name'] ?? 'unnamed');
+      if (this.drainLines.has(drain) || this.drainLines.size < 1000) this.drainLines.set(drain, (this.drainLines.get(drain) ?? 0) + logs.length);
+    }
     let observed: Set<string> | undefined;
     for (const p of pipelines) {
       const items = p.signal === 'logs' ? logs : metrics;

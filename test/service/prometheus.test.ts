@@ -56,6 +56,7 @@ service:
     const text = await (await fetch(`http://127.0.0.1:${service.prometheus!.address.port}/metrics`)).text();
     expect(text).toContain('heroku_otel_drain_receiver_lines_total{receiver="logplex",outcome="accepted",reason=""} 4');
     expect(text).toMatch(/# TYPE heroku_otel_drain_pipeline_held gauge/);
+    expect(text).toContain('heroku_otel_drain_drain_lines_total{drain="unnamed"} 4');
     expect((await fetch(`http://127.0.0.1:${service.prometheus!.address.port}/other`)).status).toBe(404);
   });
 
