@@ -99,15 +99,16 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
   } else {
     exporters.debug = { verbosity: 'basic' };
   }
-  // Secrets in request paths and app output are masked before anything leaves (redact).
+  // Secrets in request paths and app output are masked before anything leaves (redact); the
+  // built-in alert pack watches both signals and writes its alerts into the logs.
   const document = {
     receivers: { logplex },
-    processors: { redact: {}, batch: {} },
+    processors: { redact: {}, alerts: {}, batch: {} },
     exporters,
     service: {
       pipelines: {
-        logs: { receivers: ['logplex'], processors: ['redact', 'batch'], exporters: [exporterId] },
-        metrics: { receivers: ['logplex'], processors: ['batch'], exporters: [exporterId] },
+        logs: { receivers: ['logplex'], processors: ['redact', 'alerts', 'batch'], exporters: [exporterId] },
+        metrics: { receivers: ['logplex'], processors: ['alerts', 'batch'], exporters: [exporterId] },
       },
     },
   };

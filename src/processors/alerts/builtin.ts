@@ -96,7 +96,8 @@ export const BUILTIN_RULES: readonly RuleConfig[] = [
   },
   {
     name: 'RouterErrorCodes',
-    match: { kind: 'router', attributes: { 'error.type': { regex: '^H(1[1-9]|[2-9][0-9])$' } } },
+    // The H-codes without a rule of their own (H10, H12, H13, H14 and H20 have one).
+    match: { kind: 'router', attributes: { 'error.type': { regex: '^H(11|1[5-9]|2[1-9]|[3-9][0-9])$' } } },
     count: {},
     window: '5m',
     above: 5,
