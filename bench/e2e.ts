@@ -6,10 +6,11 @@
  * lines lost, and one JSON line per scenario.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, request } from 'undici';
+import { cpuSeconds, peakRssMb } from './proc.ts';
 import { generateMix, toLogplexBodies, type Body } from './mix.ts';
 
 const NODE = process.execPath;
@@ -34,15 +35,6 @@ export interface E2eResult {
   sink_cpu_s: number;
 }
 
-/** User + system CPU seconds of a live process, from /proc. */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return Number(((Number(fields[11]) + Number(fields[12])) / 100).toFixed(2));
-  } catch {
-    return NaN;
-  }
-}
 
 /** Starts a child that prints its port first; resolves with the process and the port. */
 function child(args: string[], env: NodeJS.ProcessEnv = {}, portFrom: 'stdout' | 'stderr' = 'stdout'): Promise<{ proc: ChildProcess; port: number }> {
@@ -62,15 +54,6 @@ function child(args: string[], env: NodeJS.ProcessEnv = {}, portFrom: 'stdout' |
   });
 }
 
-function peakRssMb(pid: number): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
-    return Math.round(kb / 1024);
-  } catch {
-    return NaN;
-  }
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;

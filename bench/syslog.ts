@@ -8,10 +8,11 @@
  * Prints both, their ratio, and one JSON line per scenario. Run alone: `node bench/syslog.ts`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, statSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cpuSeconds, peakRssMb } from './proc.ts';
 import { generateMix } from './mix.ts';
 
 const NODE = process.execPath;
@@ -28,22 +29,7 @@ export interface SyslogBenchResult {
   peak_rss_mb: number;
 }
 
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return Number(((Number(fields[11]) + Number(fields[12])) / 100).toFixed(2));
-  } catch {
-    return NaN;
-  }
-}
 
-function peakRssMb(pid: number): number {
-  try {
-    return Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024);
-  } catch {
-    return NaN;
-  }
-}
 
 /** The mix as one octet-counted stream, HOSTNAME = the drain token. */
 export function syslogStream(lines: number): Buffer {

@@ -56,7 +56,7 @@ function describeReadError(input: string, err: unknown): string {
  * The capture's bytes, chunk by chunk; gzip (`heroku logs ... | gzip`) is recognised by its magic
  * bytes and inflated. A gzip that ends early gives what it holds, and `warn` says so.
  */
-export async function* captureChunks(input: string, stdin: NodeJS.ReadableStream, warn: (message: string) => void): AsyncGenerator<Buffer> {
+async function* captureChunks(input: string, stdin: NodeJS.ReadableStream, warn: (message: string) => void): AsyncGenerator<Buffer> {
   const source = (input === '-' ? stdin : createReadStream(input)) as AsyncIterable<Buffer | string>;
   const iterator = source[Symbol.asyncIterator]();
   let first: IteratorResult<Buffer | string>;
@@ -91,6 +91,27 @@ export async function* captureChunks(input: string, stdin: NodeJS.ReadableStream
   }
 }
 
+/**
+ * The capture in pieces that end at a line end (a line longer than MAX_CARRY_BYTES is cut
+ * there), so that a frame or line never straddles two pieces. Shared by parse and replay.
+ */
+export async function forEachPiece(input: string, stdin: NodeJS.ReadableStream, warn: (message: string) => void, onPiece: (piece: Buffer) => Promise<void>, onChunk?: (bytes: number) => void): Promise<void> {
+  let carry: Buffer | undefined;
+  for await (const chunk of captureChunks(input, stdin, warn)) {
+    onChunk?.(chunk.length);
+    const data = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
+    const cut = data.lastIndexOf(10);
+    if (cut < 0 && data.length < MAX_CARRY_BYTES) {
+      carry = data;
+      continue;
+    }
+    const end = cut < 0 ? data.length : cut + 1;
+    carry = end < data.length ? data.subarray(end) : undefined;
+    await onPiece(data.subarray(0, end));
+  }
+  if (carry !== undefined) await onPiece(carry);
+}
+
 export async function runParse(
   options: ParseOptions,
   scope: InstrumentationScope,
@@ -120,18 +141,6 @@ export async function runParse(
     summary.frameProblems += reader.stats.frameProblems;
   };
 
-  let carry: Buffer | undefined;
-  for await (const chunk of captureChunks(options.input, stdin, warn)) {
-    const data = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
-    const cut = data.lastIndexOf(10);
-    if (cut < 0 && data.length < MAX_CARRY_BYTES) {
-      carry = data;
-      continue;
-    }
-    const end = cut < 0 ? data.length : cut + 1;
-    carry = end < data.length ? data.subarray(end) : undefined;
-    await translatePiece(data.subarray(0, end));
-  }
-  if (carry !== undefined) await translatePiece(carry);
+  await forEachPiece(options.input, stdin, warn, translatePiece);
   return summary;
 }

@@ -15,11 +15,9 @@ import { Service } from '../service/service.ts';
 import { drainResource, resourceFromEnv } from '../translate/resource.ts';
 import { newTelemetryBatch, type Attributes } from '../translate/telemetry.ts';
 import { translateEvent } from '../translate/translate.ts';
-import { captureChunks } from './parse-command.ts';
+import { forEachPiece } from './parse-command.ts';
 
 const BATCH_RECORDS = 1024;
-/** A line longer than this without a newline is cut there (as parse does). */
-const MAX_CARRY_BYTES = 16 * 1024 * 1024;
 
 export interface ReplaySummary {
   lines: number;
@@ -76,21 +74,16 @@ export async function runReplay(
   };
   try {
     for (const capture of captures) {
-      let carry: Buffer | undefined;
-      for await (const chunk of captureChunks(capture, process.stdin, say)) {
-        bytes += chunk.length;
-        const data = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
-        const cut = data.lastIndexOf(10);
-        if (cut < 0 && data.length < MAX_CARRY_BYTES) {
-          carry = data;
-          continue;
-        }
-        const end = cut < 0 ? data.length : cut + 1;
-        carry = end < data.length ? data.subarray(end) : undefined;
-        await send(data.subarray(0, end));
-        bar?.update(Math.min(bytes, total), { lines, rate: Math.round(lines / ((performance.now() - started) / 1000)) });
-      }
-      if (carry !== undefined) await send(carry);
+      await forEachPiece(
+        capture,
+        process.stdin,
+        say,
+        async (piece) => {
+          await send(piece);
+          bar?.update(Math.min(bytes, total), { lines, rate: Math.round(lines / ((performance.now() - started) / 1000)) });
+        },
+        (n) => (bytes += n),
+      );
     }
   } finally {
     bar?.stop();

@@ -29,7 +29,7 @@ function isSpaceOrNewline(c: number): boolean {
  * `buf.toString('utf8', start, end)` without its argument handling: Buffer's own utf8Slice, a
  * measurable share of the per-line cost. Invalid sequences become U+FFFD either way.
  */
-function decodeUtf8(buf: Buffer, start: number, end: number): string {
+export function decodeUtf8(buf: Buffer, start: number, end: number): string {
   return (buf as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(start, end);
 }
 

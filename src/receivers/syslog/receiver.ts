@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type SecureContextOptions, type Server as TlsServer } from 'node:tls';
 import { interpretLine } from '../../heroku/classify.ts';
+import { decodeUtf8 } from '../../heroku/input.ts';
 import { rawLine, type HerokuLine } from '../../heroku/line.ts';
 import { parseSyslogLine } from '../../heroku/syslog.ts';
 import { drainResource } from '../../translate/resource.ts';
@@ -49,10 +50,6 @@ const RETRY_MS = 20;
  * reconnection during a backend outage.
  */
 const HELD_LINES_MAX = 50_000;
-
-function decodeUtf8(buf: Buffer, start: number, end: number): string {
-  return (buf as Buffer & { utf8Slice(start: number, end: number): string }).utf8Slice(start, end);
-}
 
 /** One message's text to a line: RFC 5424 when it has the header, raw otherwise. */
 function toLine(text: string): HerokuLine {
