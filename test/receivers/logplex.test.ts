@@ -57,9 +57,19 @@ describe('logplex receiver', () => {
     expect(receiver!.counters.rejectedRequests).toMatchObject({ unknown_token: 1, unauthenticated: 1 });
   });
 
-  it('lets space-level drains (no token) in by basic auth, and only by it', async () => {
+  it('refuses a request without a token when drains are listed, unless tokenless drains are accepted explicitly', async () => {
     const got: ReceivedBatch[] = [];
     const base = await startReceiver({ drains: [{ token: TOKEN }], basic_auth: { username: 'drain', password: 's3cret' } }, (b) => (got.push(b), true));
+    const good = `Basic ${Buffer.from('drain:s3cret').toString('base64')}`;
+    expect((await post(base, BODY, { authorization: good })).status).toBe(401);
+    expect((await post(base, BODY, { authorization: good, 'logplex-drain-token': TOKEN })).status).toBe(200);
+    expect(got).toHaveLength(1);
+    expect(receiver!.counters.rejectedRequests.unauthenticated).toBe(1);
+  });
+
+  it('lets space-level drains (no token) in by basic auth, and only by it, when accept_tokenless_drains is set', async () => {
+    const got: ReceivedBatch[] = [];
+    const base = await startReceiver({ drains: [{ token: TOKEN }], basic_auth: { username: 'drain', password: 's3cret' }, accept_tokenless_drains: true }, (b) => (got.push(b), true));
     const good = `Basic ${Buffer.from('drain:s3cret').toString('base64')}`;
     const bad = `Basic ${Buffer.from('drain:guess').toString('base64')}`;
     expect((await post(base, BODY, { authorization: bad })).status).toBe(401);

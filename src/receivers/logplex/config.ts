@@ -2,7 +2,7 @@
  * Config of the `logplex` receiver: Heroku's HTTPS drains (`heroku drains:add https://...`).
  */
 import { z } from 'zod';
-import { hostPort, size } from '../../config/units.ts';
+import { duration, hostPort, size } from '../../config/units.ts';
 
 export const LOGPLEX_TYPE = 'logplex';
 
@@ -29,10 +29,31 @@ export const logplexConfigSchema = z
     basic_auth: z.strictObject({ username: z.string().min(1), password: z.string().min(1) }).optional(),
     /** Accept any drain, token or not: an explicit opt-in. Default false. */
     accept_any_drain: z.boolean().default(false),
-    /** Query parameters of the drain URL that become resource attributes: `{ app: service.name }`. */
+    /**
+     * With `drains` listed, also accept requests that carry no `Logplex-Drain-Token` (space-level
+     * drains send none); they still need `basic_auth` when it is set. Default false: a request
+     * without a listed token is refused.
+     */
+    accept_tokenless_drains: z.boolean().default(false),
+    /**
+     * Query parameters of the drain URL that become resource attributes: `{ app: service.name }`.
+     * Values must be printable and at most 128 characters, and never replace an attribute the
+     * drain's own `resource` sets.
+     */
     resource_from_query: z.record(z.string(), z.string()).default({}),
-    /** The largest request body accepted (413 above it). Default 10MiB, far above Logplex's ~100 KB. */
+    /** The largest request body accepted (413 above it), after gzip decoding too. Default 10MiB, far above Logplex's ~100 KB. */
     max_request_body_size: size.default(10 * 1024 * 1024),
+    /**
+     * Connections open at once. When full, the oldest connection that has not yet authenticated
+     * is closed to make room; with none, the new one is refused. Default 512 (under the usual
+     * 1,024 open-files limit).
+     */
+    max_connections: z.number().int().positive().default(512),
+    /**
+     * An idle kept-alive connection is closed after this long. Default 100s: above the Heroku
+     * router's 90 s, so the router always closes first (a dyno closing first causes H18s).
+     */
+    idle_timeout: duration.default(100_000).refine((ms) => ms >= 1000, 'an idle timeout under 1s would close connections between two requests of one batch'),
     /** A `redis` extension sharing the frame-id window with other instances (several dynos). */
     storage: z.string().min(1).optional(),
   })

@@ -1,14 +1,26 @@
 /**
- * The `logplex` receiver: the HTTPS drain endpoint Logplex POSTs to.
+ * The `logplex` receiver: the drain endpoint Logplex POSTs to (plain HTTP; Heroku's router or a
+ * proxy in front terminates TLS).
  *
  * Logplex drops a batch for good on any 4xx but 429, and retries 5xx, 429 and timeouts (5 s) with
- * the same Logplex-Frame-Id. So: 4xx only for failed authentication (401/403) and oversized bodies
- * (413); a batch is answered 200 once the pipeline has taken it, and 503 with Retry-After when it
- * cannot (queue full, shutting down); a frame that fails to parse is kept raw and never fails the
- * batch; a Logplex-Msg-Count that disagrees with the frames found is counted, not refused.
+ * the same Logplex-Frame-Id, one request in flight per drain. So:
+ * - 4xx only for failed authentication (401/403), oversized bodies (413), a body encoding we do
+ *   not read (415) and a malformed request target (400): none of them is Logplex's own traffic.
+ * - What can be decided from the headers is answered before the body is read or parsed: auth,
+ *   a frame id already taken (200, not emitted again), a full pipeline (503 + Retry-After).
+ * - A batch is answered 200 once the pipeline has taken it, 503 when it cannot (full, stopping);
+ *   a frame that fails to parse is kept raw and never fails the batch; a Logplex-Msg-Count that
+ *   disagrees with the frames found is counted, not refused.
+ * - Nothing a client sends ends the process: an unexpected error in one request is caught,
+ *   counted and logged, and that request gets a 500 (Logplex retries it).
+ * - Connections are capped; those that never authenticated make room first, so a real drain
+ *   always gets in; a stranger has `STRANGER_MS` to authenticate.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { gunzip } from 'node:zlib';
+import { RateLimitedLog } from '../../service/rate-limited-log.ts';
+import { OctetFrameReader } from '../../heroku/octet-frames.ts';
 import { drainResource } from '../../translate/resource.ts';
 import { drainFingerprint } from '../../translate/translate.ts';
 import type { Attributes, TelemetryBatch } from '../../translate/telemetry.ts';
@@ -16,6 +28,7 @@ import { DrainAuth } from './auth.ts';
 import { bodyToTelemetry } from './body.ts';
 import type { LogplexConfig } from './config.ts';
 import { RecentFrameIds } from './frame-ids.ts';
+import { parseRequestTarget } from './target.ts';
 
 /** One accepted batch, with the resource of the drain it came from. */
 export interface ReceivedBatch {
@@ -26,20 +39,42 @@ export interface ReceivedBatch {
 /** Takes a batch into the pipeline; false when it cannot now (full, stopping): the receiver answers 503. */
 export type BatchConsumer = (batch: ReceivedBatch) => boolean;
 
-export type LogplexRejection = 'unauthenticated' | 'unknown_token' | 'too_large' | 'queue_full' | 'shutting_down' | 'not_found' | 'bad_method';
+/** Whether the pipelines have room for about `lines` more lines now (asked before a body is read). */
+export type RoomCheck = (lines: number) => boolean;
+
+export type LogplexRejection =
+  | 'unauthenticated'
+  | 'unknown_token'
+  | 'too_large'
+  | 'queue_full'
+  | 'in_progress'
+  | 'shutting_down'
+  | 'not_found'
+  | 'bad_method'
+  | 'bad_request'
+  | 'timeout'
+  | 'unsupported_encoding'
+  | 'bad_encoding'
+  | 'internal_error';
 
 /** What the receiver counted; every line ends in accepted, duplicate or a rejected request. */
 export interface LogplexCounters {
   requests: number;
   /** Lines taken into the pipeline. */
   acceptedLines: number;
-  /** Lines of batches re-sent with a frame id already taken: acknowledged, not emitted again. */
+  /**
+   * Lines of batches re-sent with a frame id already taken: acknowledged, not emitted again. Such
+   * a body is not parsed, so its lines are counted by its Logplex-Msg-Count header.
+   */
   duplicateLines: number;
   /** Lines kept raw because they had no syslog header. */
   rawLines: number;
   frameProblems: number;
   msgCountMismatches: number;
+  /** Query values not applied to the resource (not printable, too long, or naming a drain's own attribute). */
+  queryValuesRefused: number;
   rejectedRequests: Record<LogplexRejection, number>;
+  rejectedConnections: Record<'too_many_connections' | 'evicted' | 'unauthenticated', number>;
 }
 
 /** Claims shared with other instances (the redis extension): see RedisStore. */
@@ -55,11 +90,41 @@ const FRAME_PENDING_MS = 30_000;
 /** How long a frame id is remembered, here and in a shared store: Logplex retries within minutes. */
 const FRAME_ID_TTL_MS = 10 * 60_000;
 
-export type ReceiverLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+/** A connection that has not authenticated a request by then is closed: drains send at once. */
+const STRANGER_MS = 10_000;
+
+/** At shutdown, requests being received get this long to finish before their connections close. */
+export const SHUTDOWN_GRACE_MS = 2_000;
+
+/** Query values longer than this are not applied (resource_from_query). */
+const QUERY_VALUE_MAX = 128;
+
+export type ReceiverLog = (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 
 interface Drain {
   resource: Attributes;
+  /** Keys the drain's own `resource` sets: query values never replace them. */
+  ownKeys: ReadonlySet<string>;
   fingerprint: string;
+}
+
+/** What one request holds while its body is read, released whatever happens. */
+interface Intake {
+  reserved: number;
+  dedupeKey: string | undefined;
+  settled: boolean;
+}
+
+const NO_KEYS: ReadonlySet<string> = new Set();
+
+/** Printable (no C0/C1 controls, no DEL) and not too long: safe as a resource attribute and a label. */
+function printable(value: string): boolean {
+  if (value.length === 0 || value.length > QUERY_VALUE_MAX) return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 32 || (c >= 127 && c < 160) || c === 0x2028 || c === 0x2029) return false;
+  }
+  return true;
 }
 
 export class LogplexReceiver {
@@ -70,32 +135,63 @@ export class LogplexReceiver {
     rawLines: 0,
     frameProblems: 0,
     msgCountMismatches: 0,
-    rejectedRequests: { unauthenticated: 0, unknown_token: 0, too_large: 0, queue_full: 0, shutting_down: 0, not_found: 0, bad_method: 0 },
+    queryValuesRefused: 0,
+    rejectedRequests: {
+      unauthenticated: 0,
+      unknown_token: 0,
+      too_large: 0,
+      queue_full: 0,
+      in_progress: 0,
+      shutting_down: 0,
+      not_found: 0,
+      bad_method: 0,
+      bad_request: 0,
+      timeout: 0,
+      unsupported_encoding: 0,
+      bad_encoding: 0,
+      internal_error: 0,
+    },
+    rejectedConnections: { too_many_connections: 0, evicted: 0, unauthenticated: 0 },
   };
 
   private readonly _config: LogplexConfig;
   private readonly _consume: BatchConsumer;
+  private readonly _room: RoomCheck;
   private readonly _log: ReceiverLog;
+  private readonly _limited: RateLimitedLog;
   private readonly _auth: DrainAuth<Drain>;
   private readonly _frameIds = new RecentFrameIds();
-  private readonly _anyDrainResource: Attributes;
+  private readonly _anyDrain: Drain;
   private readonly _store: SharedClaims | undefined;
+  /** Open connections; those not yet authenticated carry their eviction timer, oldest first. */
+  private readonly _sockets = new Set<Socket>();
+  private readonly _strangers = new Map<Socket, NodeJS.Timeout>();
+  /** Lines of requests admitted and not yet taken or refused: the room they will need. */
+  private _reserved = 0;
   private _server: Server | undefined;
   private _stopping = false;
 
   /** The status page served on this port (behind basic auth when the receiver has it). */
   statusPage: { path: string; render: () => string } | undefined;
 
-  constructor(config: LogplexConfig, consume: BatchConsumer, log: ReceiverLog = () => {}, store?: SharedClaims) {
+  constructor(config: LogplexConfig, consume: BatchConsumer, log: ReceiverLog = () => {}, store?: SharedClaims, room: RoomCheck = () => true) {
     this._config = config;
     this._store = store;
     this._consume = consume;
+    this._room = room;
     this._log = log;
+    this._limited = new RateLimitedLog(log);
     this._auth = new DrainAuth(
-      config.drains.map((d) => [d.token, { resource: drainResource({ ...config.resource, ...d.resource }), fingerprint: drainFingerprint(d.token) }] as const),
+      config.drains.map(
+        (d) =>
+          [
+            d.token,
+            { resource: drainResource({ ...config.resource, ...d.resource }), ownKeys: new Set(Object.keys(d.resource)), fingerprint: drainFingerprint(d.token) },
+          ] as const,
+      ),
       config.basic_auth,
     );
-    this._anyDrainResource = drainResource(config.resource);
+    this._anyDrain = { resource: drainResource(config.resource), ownKeys: NO_KEYS, fingerprint: '' };
   }
 
   /** Where it listens, once started (the port is the real one when the config said 0). */
@@ -104,13 +200,40 @@ export class LogplexReceiver {
     return { host: a?.address ?? this._config.endpoint.host, port: a?.port ?? this._config.endpoint.port };
   }
 
+  /** Connections open now. */
+  get connections(): number {
+    return this._sockets.size;
+  }
+
   async start(): Promise<void> {
     if (this._server) return;
     this._stopping = false;
-    const server = createServer((req, res) => this._handle(req, res));
-    // Logplex's request timeout is 5 s; a client slower than that is not Logplex.
-    server.requestTimeout = 30_000;
-    server.headersTimeout = 10_000;
+    const server = createServer(
+      {
+        // Slow clients are found within a second or two rather than Node's default 30 s sweep.
+        connectionsCheckingInterval: 1_000,
+        // Logplex's request timeout is 5 s; a client much slower than that is not Logplex.
+        headersTimeout: 10_000,
+        requestTimeout: 30_000,
+        keepAliveTimeout: this._config.idle_timeout,
+      },
+      (req, res) => this._handle(req, res),
+    );
+    server.on('connection', (socket: Socket) => this._connected(socket));
+    // A malformed request line or header: Node answers 400 and closes; we count it.
+    // A request too slow to arrive (headersTimeout, requestTimeout): Node answers 408. Both are
+    // counted and the connection closed.
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+      const slow = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      this.counters.rejectedRequests[slow ? 'timeout' : 'bad_request']++;
+      this._log('debug', slow ? 'a request too slow to arrive was cut' : 'a malformed HTTP request was refused', { error: error.code ?? error.message, client: socket.remoteAddress });
+      const answered = (socket as Socket & { _httpMessage?: unknown })._httpMessage != null;
+      if (socket.writable && !answered) {
+        socket.end(slow ? 'HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+        // A peer that never reads nor closes must not keep the socket.
+        socket.setTimeout(2_000, () => socket.destroy());
+      } else socket.destroy();
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this._config.endpoint.port, this._config.endpoint.host, () => {
@@ -118,62 +241,206 @@ export class LogplexReceiver {
         resolve();
       });
     });
+    // After listening, an accept error (EMFILE, say) is logged, not a crash.
+    server.on('error', (error: Error) => this._limited.report('error', 'server-error', 'logplex receiver: server error', { error: error.message }));
     this._server = server;
   }
 
-  /** Stops accepting: new batches get 503 (Logplex retries them elsewhere or later). Safe twice. */
-  async shutdown(): Promise<void> {
+  /**
+   * Stops accepting: new requests get 503 (Logplex retries them elsewhere or later), idle
+   * connections close at once, requests being received get SHUTDOWN_GRACE_MS to finish, then
+   * every connection is closed, however slow its client. Safe twice.
+   */
+  async shutdown(graceMs = SHUTDOWN_GRACE_MS): Promise<void> {
     this._stopping = true;
     const server = this._server;
     this._server = undefined;
     if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const grace = setTimeout(() => {
+      server.closeAllConnections();
+      for (const socket of this._sockets) socket.destroy();
+    }, graceMs);
+    await closed;
+    clearTimeout(grace);
+    for (const timer of this._strangers.values()) clearTimeout(timer);
+    this._strangers.clear();
+    this._limited.flush();
+  }
+
+  private _connected(socket: Socket): void {
+    if (this._sockets.size >= this._config.max_connections) {
+      // Room for a drain: the oldest connection that never authenticated goes first.
+      const oldest = this._strangers.keys().next();
+      if (oldest.done) {
+        this.counters.rejectedConnections.too_many_connections++;
+        this._limited.report('warn', 'too-many-connections', 'logplex receiver: max_connections reached; a new connection was refused', {
+          max_connections: this._config.max_connections,
+        });
+        socket.destroy();
+        return;
+      }
+      this.counters.rejectedConnections.evicted++;
+      this._forgetStranger(oldest.value);
+      oldest.value.destroy();
+    }
+    this._sockets.add(socket);
+    const timer = setTimeout(() => {
+      this.counters.rejectedConnections.unauthenticated++;
+      socket.destroy();
+    }, STRANGER_MS);
+    timer.unref();
+    this._strangers.set(socket, timer);
+    socket.once('close', () => {
+      this._sockets.delete(socket);
+      this._forgetStranger(socket);
     });
+  }
+
+  private _forgetStranger(socket: Socket): void {
+    const timer = this._strangers.get(socket);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this._strangers.delete(socket);
   }
 
   private _reject(res: ServerResponse, status: number, reason: LogplexRejection, headers: Record<string, string> = {}): void {
     this.counters.rejectedRequests[reason]++;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (this._stopping) headers = { ...headers, connection: 'close' };
     res.writeHead(status, { 'content-type': 'text/plain', ...headers });
     res.end(`${reason.replace(/_/g, ' ')}\n`);
   }
 
   private _handle(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://drain');
-    if (req.method === 'GET' && (url.pathname === '/healthz' || url.pathname === '/readyz')) {
-      const ready = url.pathname === '/healthz' || !this._stopping;
+    try {
+      this._route(req, res);
+    } catch (error) {
+      this._failed(req, res, error, undefined);
+    }
+  }
+
+  /** The last line of defence: one request's unexpected error is counted, logged and answered 500. */
+  private _failed(req: IncomingMessage, res: ServerResponse, error: unknown, intake: Intake | undefined): void {
+    if (intake !== undefined) this._release(intake, false);
+    this._limited.report('error', 'internal-error', 'logplex receiver: a request failed unexpectedly; answered 500 (Logplex retries it)', {
+      error: (error as Error)?.stack ?? String(error),
+    });
+    req.resume();
+    this._reject(res, 500, 'internal_error', { connection: 'close' });
+  }
+
+  private _route(req: IncomingMessage, res: ServerResponse): void {
+    const target = parseRequestTarget(req.url);
+    if (target === undefined) {
+      req.resume();
+      return this._reject(res, 400, 'bad_request', { connection: 'close' });
+    }
+    const path = target.path;
+    if (req.method === 'GET' && (path === '/healthz' || path === '/readyz')) {
+      const ready = path === '/healthz' || !this._stopping;
       res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' });
       res.end(ready ? 'ok\n' : 'shutting down\n');
       return;
     }
     const status = this.statusPage;
-    if (status !== undefined && req.method === 'GET' && url.pathname === status.path) {
+    if (status !== undefined && req.method === 'GET' && path === status.path) {
       if (this._auth.hasBasicAuth && !this._auth.basicAuthMatches(req.headers.authorization)) {
-        res.writeHead(401, { 'www-authenticate': 'Basic realm="heroku-otel-drain"', 'content-type': 'text/plain' });
-        res.end('unauthenticated\n');
+        this._unauthorized(req, res, 'unauthenticated', 'status page');
         return;
       }
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        // The page is static HTML with inline styles, no script, no outside resource.
+        'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        'referrer-policy': 'no-referrer',
+      });
       res.end(status.render());
       return;
     }
-    if (url.pathname !== this._config.path) return this._reject(res, 404, 'not_found');
-    if (req.method !== 'POST') return this._reject(res, 405, 'bad_method', { allow: 'POST' });
-    this.counters.requests++;
-    if (this._stopping) return this._reject(res, 503, 'shutting_down', { 'retry-after': '5' });
-
-    const drain = this._authenticate(req, res);
-    if (drain === undefined) {
+    if (path !== this._config.path) {
       req.resume();
-      return;
+      return this._reject(res, 404, 'not_found');
+    }
+    if (req.method !== 'POST') {
+      req.resume();
+      return this._reject(res, 405, 'bad_method', { allow: 'POST' });
+    }
+    this.counters.requests++;
+    if (this._stopping) {
+      req.resume();
+      return this._reject(res, 503, 'shutting_down', { 'retry-after': '5' });
+    }
+    const drain = this._authenticate(req, res);
+    if (drain === undefined) return;
+    // Authenticated: this connection is a drain's (or the router's carrying one), no stranger.
+    this._forgetStranger(req.socket);
+
+    const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
+    const gzipped = encoding === 'gzip' || encoding === 'x-gzip';
+    if (!gzipped && encoding !== '' && encoding !== 'identity') {
+      req.resume();
+      this._limited.report('warn', 'encoding', 'logplex receiver: a body in an encoding other than gzip was refused (415)', { encoding: encoding.slice(0, 40), drain: drain.fingerprint });
+      return this._reject(res, 415, 'unsupported_encoding', { 'accept-encoding': 'gzip, identity', connection: 'close' });
     }
     const limit = this._config.max_request_body_size;
-    const declared = Number(req.headers['content-length']);
-    if (declared > limit) {
-      req.resume();
-      return this._reject(res, 413, 'too_large', { connection: 'close' });
+    if (Number(req.headers['content-length']) > limit) {
+      this._tooLarge(req, res, drain, Number(req.headers['content-length']));
+      return;
     }
+
+    const declared = Number(req.headers['logplex-msg-count']);
+    const expected = Number.isInteger(declared) && declared >= 0 ? declared : undefined;
+    const frameId = req.headers['logplex-frame-id'];
+    const dedupeKey = typeof frameId === 'string' && frameId !== '' ? `${drain.fingerprint === '' ? credentialFingerprint(req) : drain.fingerprint}/${frameId.slice(0, 128)}` : undefined;
+    const now = Date.now();
+    if (dedupeKey !== undefined) {
+      const state = this._frameIds.state(dedupeKey, now);
+      if (state === 'done') {
+        // A re-send of a batch already taken: acknowledged without parsing it (Logplex says how
+        // many lines it holds; without that header, its frames are only counted).
+        if (expected !== undefined) {
+          req.resume();
+          this._duplicate(res, drain, frameId as string, expected);
+          return;
+        }
+        this._readBody(req, res, drain, gzipped, { reserved: 0, dedupeKey: undefined, settled: false }, (body) => this._duplicate(res, drain, frameId as string, countFrames(body)));
+        return;
+      }
+      if (state === 'pending') {
+        // The first copy is still being taken: acknowledging this one could lose the batch if
+        // that one fails; Logplex asks again shortly.
+        req.resume();
+        return this._reject(res, 503, 'in_progress', { 'retry-after': '1' });
+      }
+    }
+    const needed = expected ?? 1;
+    if (!this._room(this._reserved + needed)) {
+      req.resume();
+      this._log('debug', 'pipeline full: 503 before reading the body', { drain: drain.fingerprint, lines: needed, reserved: this._reserved });
+      return this._reject(res, 503, 'queue_full', { 'retry-after': '1' });
+    }
+    const intake: Intake = { reserved: needed, dedupeKey, settled: false };
+    this._reserved += needed;
+    if (dedupeKey !== undefined) this._frameIds.pending(dedupeKey, now);
+    this._readBody(req, res, drain, gzipped, intake, (body) => this._parsed(req, res, drain, intake, body, target.query, now));
+  }
+
+  private _duplicate(res: ServerResponse, drain: Drain, frameId: string, lines: number): void {
+    this.counters.duplicateLines += lines;
+    this._log('debug', 'duplicate batch acknowledged', { drain: drain.fingerprint, frame_id: frameId, lines });
+    res.writeHead(200).end();
+  }
+
+  /** Reads a body up to max_request_body_size (gzip decoded, bounded the same), then `use` it. */
+  private _readBody(req: IncomingMessage, res: ServerResponse, drain: Drain, gzipped: boolean, intake: Intake, use: (body: Buffer) => void): void {
+    const limit = this._config.max_request_body_size;
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
@@ -183,105 +450,203 @@ export class LogplexReceiver {
       if (size > limit) {
         tooLarge = true;
         chunks.length = 0;
-        // Answer first, then close: destroying the socket at once could lose the 413 itself.
-        res.once('finish', () => req.destroy());
-        this._reject(res, 413, 'too_large', { connection: 'close' });
+        this._release(intake, false);
+        this._tooLarge(req, res, drain, size);
         return;
       }
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (!tooLarge) this._accept(req, res, drain, Buffer.concat(chunks, size), url);
+      if (tooLarge || intake.settled) return;
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      if (!gzipped) return this._guarded(req, res, intake, () => use(body));
+      gunzip(body, { maxOutputLength: limit }, (error, plain) => {
+        if (intake.settled) return;
+        if (error) {
+          this._release(intake, false);
+          if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return this._tooLarge(req, res, drain, limit + 1);
+          // Not gzip after all: refused (Logplex never sends such a body; a client that does is told why).
+          this._limited.report('warn', 'bad-gzip', 'logplex receiver: a gzip body could not be decoded (400)', { drain: drain.fingerprint, error: error.message });
+          return this._reject(res, 400, 'bad_encoding', { connection: 'close' });
+        }
+        this._guarded(req, res, intake, () => use(plain));
+      });
     });
-    req.on('error', () => {
-      // The client went away: nothing was acknowledged, Logplex will retry.
+    // The client went away (or the connection was closed at shutdown): nothing was acknowledged,
+    // Logplex will retry.
+    req.on('error', () => this._release(intake, false));
+    req.on('close', () => {
+      if (!req.complete) this._release(intake, false);
     });
+  }
+
+  private _guarded(req: IncomingMessage, res: ServerResponse, intake: Intake, step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      this._failed(req, res, error, intake);
+    }
+  }
+
+  /** Frees what a request held; `taken`: its batch is in the pipeline, its frame id done. */
+  private _release(intake: Intake, taken: boolean): void {
+    if (intake.settled) return;
+    intake.settled = true;
+    this._reserved -= intake.reserved;
+    if (intake.dedupeKey === undefined) return;
+    if (taken) this._frameIds.done(intake.dedupeKey, Date.now());
+    else this._frameIds.forget(intake.dedupeKey);
+  }
+
+  private _tooLarge(req: IncomingMessage, res: ServerResponse, drain: Drain, size: number): void {
+    this._limited.report('warn', 'too-large', 'logplex receiver: a body over max_request_body_size was refused (413); Logplex drops such a batch', {
+      drain: drain.fingerprint,
+      client: req.socket.remoteAddress,
+      size,
+      max_request_body_size: this._config.max_request_body_size,
+    });
+    // Answer first, then close: destroying the socket at once could lose the 413 itself.
+    res.once('finish', () => req.destroy());
+    this._reject(res, 413, 'too_large', { connection: 'close' });
+  }
+
+  /** 401/403: counted, logged at a bounded rate with what identifies the caller (never a secret). */
+  private _unauthorized(req: IncomingMessage, res: ServerResponse, reason: 'unauthenticated' | 'unknown_token', what: string, fingerprint?: string): void {
+    req.resume();
+    this._limited.report('warn', `auth-${reason}`, reason === 'unknown_token' ? `refused ${what}: a drain token not in the allowlist (403)` : `refused ${what}: missing or wrong credentials (401)`, {
+      ...(fingerprint !== undefined ? { drain: fingerprint } : {}),
+      client: req.headers['x-forwarded-for'] ?? req.socket.remoteAddress,
+    });
+    const headers: Record<string, string> = { connection: 'close' };
+    if (reason === 'unauthenticated') headers['www-authenticate'] = 'Basic realm="heroku-otel-drain"';
+    this._reject(res, reason === 'unknown_token' ? 403 : 401, reason, headers);
   }
 
   /** The drain a request comes from, or undefined when it has been answered 401/403. */
   private _authenticate(req: IncomingMessage, res: ServerResponse): Drain | undefined {
     const auth = this._auth;
-    const challenge = { 'www-authenticate': 'Basic realm="heroku-otel-drain"' };
     if (auth.hasBasicAuth && !auth.basicAuthMatches(req.headers.authorization)) {
-      this._reject(res, 401, 'unauthenticated', challenge);
+      this._unauthorized(req, res, 'unauthenticated', 'a batch');
       return undefined;
     }
-    const token = req.headers['logplex-drain-token'];
-    if (auth.hasTokens) {
-      if (typeof token === 'string' && token !== '') {
-        const drain = auth.drainFor(token);
-        if (drain === undefined) {
-          this._reject(res, 403, 'unknown_token');
-          this._log('warn', 'request from a drain not in the allowlist', { drain: drainFingerprint(token) });
-        }
-        return drain;
-      }
-      // Space-level drains send no token: basic auth, checked above, is what lets them in.
-      if (!auth.hasBasicAuth) {
-        this._reject(res, 401, 'unauthenticated', challenge);
-        return undefined;
-      }
+    const header = req.headers['logplex-drain-token'];
+    const token = typeof header === 'string' && header !== '' ? header : undefined;
+    if (!auth.hasTokens) {
+      return token === undefined ? this._anyDrain : { ...this._anyDrain, fingerprint: drainFingerprint(token) };
     }
-    return { resource: this._anyDrainResource, fingerprint: typeof token === 'string' && token !== '' ? drainFingerprint(token) : '' };
+    if (token !== undefined) {
+      const drain = auth.drainFor(token);
+      if (drain === undefined) this._unauthorized(req, res, 'unknown_token', 'a batch', drainFingerprint(token));
+      return drain;
+    }
+    // Space-level drains send no token: only let in when the config says so (and basic auth,
+    // when set, was checked above).
+    if (!this._config.accept_tokenless_drains) {
+      this._unauthorized(req, res, 'unauthenticated', 'a batch without a Logplex-Drain-Token');
+      return undefined;
+    }
+    return this._anyDrain;
   }
 
-  private _accept(req: IncomingMessage, res: ServerResponse, drain: Drain, body: Buffer, url: URL): void {
-    const frameId = req.headers['logplex-frame-id'];
-    const dedupeKey = typeof frameId === 'string' && frameId !== '' && drain.fingerprint !== '' ? `${drain.fingerprint}/${frameId}` : undefined;
+  private _parsed(req: IncomingMessage, res: ServerResponse, drain: Drain, intake: Intake, body: Buffer, query: string, started: number): void {
     const parsed = bodyToTelemetry(body, Date.now() * 1000);
-    if (dedupeKey !== undefined && this._frameIds.seen(dedupeKey, Date.now())) {
-      this.counters.duplicateLines += parsed.lines;
-      res.writeHead(200).end();
-      return;
-    }
     const store = this._store;
+    const dedupeKey = intake.dedupeKey;
     if (dedupeKey === undefined || store === undefined) {
-      this._take(req, res, drain, parsed, url, dedupeKey);
+      this._take(req, res, drain, intake, parsed, query, started, false);
       return;
     }
     // Another instance may have taken this batch (Logplex's retry landed elsewhere): ask the store.
     // Without an answer (Redis away), this instance's own window is all there is.
-    void store.claim(`frame:${dedupeKey}`, FRAME_PENDING_MS).then((claim) => {
-      if (claim === 'done') {
-        this.counters.duplicateLines += parsed.lines;
-        res.writeHead(200).end();
-        return;
-      }
-      if (claim === 'pending') {
-        // Another instance is taking this very batch: acknowledging it here could lose it if
-        // that one fails; Logplex will ask again.
-        this._frameIds.forget(dedupeKey);
-        this._reject(res, 503, 'queue_full', { 'retry-after': '1' });
-        return;
-      }
-      this._take(req, res, drain, parsed, url, dedupeKey, claim === 'claimed');
-    });
+    void store.claim(`frame:${dedupeKey}`, FRAME_PENDING_MS).then(
+      (claim) =>
+        this._guarded(req, res, intake, () => {
+          if (intake.settled) return;
+          if (claim === 'done') {
+            this._release(intake, true);
+            this.counters.duplicateLines += parsed.lines;
+            res.writeHead(200).end();
+            return;
+          }
+          if (claim === 'pending') {
+            this._release(intake, false);
+            this._reject(res, 503, 'in_progress', { 'retry-after': '1' });
+            return;
+          }
+          this._take(req, res, drain, intake, parsed, query, started, claim === 'claimed');
+        }),
+      (error: unknown) => this._failed(req, res, error, intake),
+    );
   }
 
-  private _take(req: IncomingMessage, res: ServerResponse, drain: Drain, parsed: ReturnType<typeof bodyToTelemetry>, url: URL, dedupeKey: string | undefined, claimed = false): void {
+  private _take(
+    req: IncomingMessage,
+    res: ServerResponse,
+    drain: Drain,
+    intake: Intake,
+    parsed: ReturnType<typeof bodyToTelemetry>,
+    query: string,
+    started: number,
+    claimed: boolean,
+  ): void {
     const declared = Number(req.headers['logplex-msg-count']);
     if (Number.isInteger(declared) && declared !== parsed.lines) {
       this.counters.msgCountMismatches++;
-      this._log('warn', 'Logplex-Msg-Count disagrees with the frames found; all frames were kept', { declared, found: parsed.lines });
+      this._limited.report('warn', 'msg-count', 'Logplex-Msg-Count disagrees with the frames found; all frames were kept', { declared, found: parsed.lines, drain: drain.fingerprint });
     }
-    let resource = drain.resource;
-    const fromQuery = this._config.resource_from_query;
-    for (const param in fromQuery) {
-      const value = url.searchParams.get(param);
-      if (value) resource = { ...resource, [fromQuery[param]!]: value };
-    }
+    const resource = query === '' ? drain.resource : this._resourceFromQuery(drain, query);
+    const dedupeKey = intake.dedupeKey;
     if (this._stopping || !this._consume({ resource, telemetry: parsed.telemetry })) {
-      if (dedupeKey !== undefined) {
-        this._frameIds.forget(dedupeKey);
-        void this._store?.release(`frame:${dedupeKey}`);
-      }
-      this._reject(res, 503, 'queue_full', { 'retry-after': '1' });
+      this._release(intake, false);
+      if (claimed) void this._store!.release(`frame:${dedupeKey}`);
+      this._reject(res, 503, this._stopping ? 'shutting_down' : 'queue_full', { 'retry-after': '1' });
       return;
     }
+    this._release(intake, true);
     this.counters.acceptedLines += parsed.lines;
     this.counters.rawLines += parsed.rawLines;
     this.counters.frameProblems += parsed.frameProblems;
-    if (claimed && dedupeKey !== undefined) void this._store!.done(`frame:${dedupeKey}`, FRAME_ID_TTL_MS);
+    if (claimed) void this._store!.done(`frame:${dedupeKey}`, FRAME_ID_TTL_MS);
+    this._log('debug', 'batch taken', { drain: drain.fingerprint, frame_id: req.headers['logplex-frame-id'], lines: parsed.lines, raw: parsed.rawLines, frame_problems: parsed.frameProblems, ms: Date.now() - started });
     res.writeHead(200).end();
   }
+
+  /** The drain's resource with the configured query parameters applied, where they are allowed. */
+  private _resourceFromQuery(drain: Drain, query: string): Attributes {
+    let resource = drain.resource;
+    const fromQuery = this._config.resource_from_query;
+    let params: URLSearchParams | undefined;
+    for (const param in fromQuery) {
+      params ??= new URLSearchParams(query);
+      const value = params.get(param);
+      if (value === null || value === '') continue;
+      const key = fromQuery[param]!;
+      if (drain.ownKeys.has(key) || !printable(value)) {
+        this.counters.queryValuesRefused++;
+        this._limited.report('warn', 'query-value', 'a drain URL query value was not applied (not printable, over 128 characters, or the drain sets that attribute itself)', {
+          param,
+          attribute: key,
+          drain: drain.fingerprint,
+        });
+        continue;
+      }
+      if (resource === drain.resource) resource = { ...resource };
+      resource[key] = value;
+    }
+    return resource;
+  }
+}
+
+/** Frames in a body, without parsing them: for a duplicate that did not say how many it holds. */
+function countFrames(body: Buffer): number {
+  const reader = new OctetFrameReader(body);
+  let n = 0;
+  while (reader.next()) n++;
+  return n;
+}
+
+/** For drains without a token: their credentials tell their retries apart (never exported). */
+function credentialFingerprint(req: IncomingMessage): string {
+  const auth = req.headers.authorization;
+  return auth === undefined ? 'anonymous' : `basic:${drainFingerprint(auth)}`;
 }
