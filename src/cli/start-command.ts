@@ -10,6 +10,9 @@ import { Service } from '../service/service.ts';
 /** Heroku sends SIGKILL 30 s after SIGTERM: flushing must end before. */
 const SHUTDOWN_DEADLINE_MS = 25_000;
 
+/** Past this, the process exits whatever is still running: a last word rather than a SIGKILL. */
+const HARD_EXIT_MS = 28_500;
+
 export async function runStart(configPath: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const level = (['debug', 'info', 'warn', 'error'] as const).includes(env.LOG_LEVEL as Level) ? (env.LOG_LEVEL as Level) : 'info';
   const log = jsonLogger(level);
@@ -46,16 +49,27 @@ export async function runStart(configPath: string | undefined, env: NodeJS.Proce
       // Holds the event loop open until the flush is done: with nothing else left to wait for
       // (no connection, only unref'd timers), Node would otherwise exit in the middle of it.
       const keepAlive = setInterval(() => {}, 1000);
-      service
-        .shutdown(SHUTDOWN_DEADLINE_MS)
-        .then(
-          () => resolve(0),
-          (err: unknown) => {
-            log('error', `shutdown failed: ${(err as Error).message}`);
-            resolve(1);
-          },
-        )
-        .finally(() => clearInterval(keepAlive));
+      const hardExit = setTimeout(() => {
+        log('error', `shutdown still running after ${HARD_EXIT_MS / 1000} s; exiting before Heroku's SIGKILL`, {
+          held: service.pipelines.reduce((n, p) => n + p.held, 0),
+        });
+        process.exit(1);
+      }, HARD_EXIT_MS);
+      const finish = (code: number) => {
+        clearInterval(keepAlive);
+        clearTimeout(hardExit);
+        // Everything was flushed and closed; a handle someone left open (a socket a library
+        // keeps) must not keep the process alive past this.
+        setTimeout(() => process.exit(code), 1000).unref();
+        resolve(code);
+      };
+      service.shutdown(SHUTDOWN_DEADLINE_MS).then(
+        () => finish(0),
+        (err: unknown) => {
+          log('error', `shutdown failed: ${(err as Error).message}`);
+          finish(1);
+        },
+      );
     };
     // SIGHUP: certificate files are read again (a renewed certificate without a restart).
     process.on('SIGHUP', () => service.reload());

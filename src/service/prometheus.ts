@@ -131,6 +131,10 @@ export class PrometheusEndpoint {
   async shutdown(): Promise<void> {
     const server = this._server;
     this._server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (!server) return;
+    // Prometheus keeps its scrape connection alive: close it, or close() would wait for it.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
   }
 }

@@ -207,7 +207,10 @@ export class Service {
         const settings = component.config as LogplexConfig;
         const open = settings.drains.length === 0 && settings.basic_auth === undefined && !settings.accept_any_drain;
         const store = settings.storage === undefined ? undefined : this._stores.get(settings.storage);
-        this._receivers.push({ id, type: 'logplex', receiver: new LogplexReceiver(settings, consume, log, store), open });
+        // Asked from a request's headers, before its body is read: a line is a record in a logs
+        // pipeline; how many points it gives is not known yet, so metrics pipelines need one.
+        const room = (lines: number) => pipelines.every((p) => p.fits(p.signal === 'logs' ? lines : 1));
+        this._receivers.push({ id, type: 'logplex', receiver: new LogplexReceiver(settings, consume, log, store, room), open });
       }
     }
     if (config.telemetry.status.enabled) {
@@ -402,7 +405,11 @@ export class Service {
     }
   }
 
-  /** Stops accepting, flushes every pipeline within `deadlineMs`, shuts exporters down. Safe twice. */
+  /**
+   * Stops accepting (receivers close every connection within a short grace, whatever clients
+   * do), flushes every pipeline within `deadlineMs`, shuts exporters down, and logs how many
+   * accepted items, if any, could not be exported. Safe twice.
+   */
   async shutdown(deadlineMs = 25_000): Promise<void> {
     if (this._stopped) return;
     this._stopped = true;
@@ -416,10 +423,20 @@ export class Service {
     // A last report while the pipelines still take points: the final counts reach the backend.
     this._reportSelf();
     await Promise.all(this._pipelines.map((p) => p.shutdown(Math.max(0, deadlineMs - (Date.now() - started)))));
-    await Promise.all([...this._exporters.values()].map(({ exporter }) => exporter.shutdown()));
-    await Promise.all([...this._stores.values()].map((store) => store.shutdown()));
-    await this.prometheus?.shutdown();
+    // Whatever is left is bounded too: a hung backend or Redis must not hold the exit.
+    const bounded = (work: Promise<unknown>, ms: number) => Promise.race([work, new Promise((r) => setTimeout(r, ms).unref())]);
+    await bounded(Promise.all([...this._exporters.values()].map(({ exporter }) => exporter.shutdown())), 2000);
+    await bounded(Promise.all([...this._stores.values()].map((store) => store.shutdown())), 2000);
+    await bounded(this.prometheus?.shutdown() ?? Promise.resolve(), 1000);
     for (const { id, receiver } of this._receivers) this._log('info', `${id}: stopped`, { receiver: id, ...receiver.counters });
-    for (const p of this._pipelines) this._log('info', 'pipeline stopped', { signal: p.signal, ...p.counters });
+    for (const p of this._pipelines) this._log('info', 'pipeline stopped', { pipeline: this._pipelineIds.get(p), signal: p.signal, ...p.counters });
+    const unexported = this._pipelines.map((p) => ({
+      pipeline: this._pipelineIds.get(p)!,
+      dropped_at_shutdown: p.counters.droppedAtShutdown,
+      failed: Object.values(p.counters.failed).reduce((a, b) => a + b, 0),
+    }));
+    const lost = unexported.reduce((n, u) => n + u.dropped_at_shutdown + u.failed, 0);
+    if (lost === 0) this._log('info', 'stopped: every accepted item was exported');
+    else this._log('error', `stopped: ${lost} accepted items could not be exported`, { pipelines: unexported.filter((u) => u.dropped_at_shutdown + u.failed > 0) });
   }
 }
