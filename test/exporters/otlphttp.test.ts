@@ -33,7 +33,7 @@ describe('otlphttp exporter', () => {
     ['JSON, uncompressed', { encoding: 'json', compression: 'none' }, 'application/json', undefined],
   ])('sends logs and metrics as OTLP (%s) with the configured headers', async (_name, settings, contentType, encoding) => {
     const backend = await setup({ ...settings, headers: { authorization: 'Bearer t0k3n' } });
-    expect(await exporter!.export(batch)).toEqual({ ok: true });
+    expect(await exporter!.export(batch)).toEqual({ ok: true, bytes: expect.any(Number), status: 200 });
     const logsRequest = backend.requests.find((r) => r.path === '/v1/logs')!;
     expect(logsRequest.headers['content-type']).toContain(contentType);
     expect(logsRequest.headers['content-encoding']).toBe(encoding);
@@ -97,9 +97,9 @@ describe('otlphttp exporter', () => {
     const message = Buffer.from('resource is missing service.name');
     const status = Buffer.concat([Buffer.from([0x08, 0x03, 0x12, message.length]), message]);
     backend.script = [{ status: 400, headers: { 'content-type': 'application/x-protobuf' }, body: status }];
-    expect(await exporter!.export({ ...batch, metrics: [] })).toEqual({ ok: false, retryable: false, error: '400 resource is missing service.name' });
+    expect(await exporter!.export({ ...batch, metrics: [] })).toEqual({ ok: false, retryable: false, error: '400 resource is missing service.name', bytes: expect.any(Number), status: 400 });
     backend.script = [{ status: 401, headers: { 'content-type': 'application/json' }, body: '{"code":16,"message":"bad API key"}' }];
-    expect(await exporter!.export({ ...batch, metrics: [] })).toEqual({ ok: false, retryable: false, error: '401 bad API key' });
+    expect(await exporter!.export({ ...batch, metrics: [] })).toEqual({ ok: false, retryable: false, error: '401 bad API key', bytes: expect.any(Number), status: 401 });
   });
 
   it('reports an OTLP partial success: what the backend rejected, and why', async () => {
@@ -107,17 +107,19 @@ describe('otlphttp exporter', () => {
     // ExportLogsServiceResponse { partial_success { rejected_log_records: 2, error_message: "too old" } }
     const inner = Buffer.concat([Buffer.from([0x08, 0x02, 0x12, 7]), Buffer.from('too old')]);
     backend.script = [{ status: 200, headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.concat([Buffer.from([0x0a, inner.length]), inner]) }];
-    expect(await exporter!.export({ ...batch, metrics: [] })).toEqual({ ok: true, rejected: 2, warning: '200 partial success: 2 rejected: too old' });
+    expect(await exporter!.export({ ...batch, metrics: [] })).toMatchObject({ ok: true, rejected: 2, warning: '200 partial success: 2 rejected: too old' });
     backend.script = [{ status: 200, headers: { 'content-type': 'application/json' }, body: '{"partialSuccess":{"rejectedDataPoints":"3","errorMessage":"bad unit"}}' }];
     await exporter!.shutdown();
     exporter = new OtlphttpExporter('otlphttp', otlphttpConfigSchema.parse({ endpoint: backend.url, encoding: 'json' }));
-    expect(await exporter.export({ ...batch, logs: [] })).toEqual({ ok: true, rejected: 3, warning: '200 partial success: 3 rejected: bad unit' });
+    expect(await exporter.export({ ...batch, logs: [] })).toMatchObject({ ok: true, rejected: 3, warning: '200 partial success: 3 rejected: bad unit' });
   });
 
   it('sends a batch the backend finds too large (413) again in halves, losing nothing', async () => {
     const backend = await setup({ encoding: 'proto' });
     backend.maxLogRecords = 3;
-    expect(await exporter!.export({ ...batch, metrics: [] })).toEqual({ ok: true });
+    const split = await exporter!.export({ ...batch, metrics: [] });
+    expect(split).toMatchObject({ ok: true, status: 200 });
+    expect(split).not.toHaveProperty('warning');
     expect(backend.logRecords().map((r: any) => r.body.stringValue)).toEqual(telemetry.logs.map((r) => r.body));
     expect(backend.requests.every((r) => r.body.resourceLogs[0].scopeLogs[0].logRecords.length <= 3)).toBe(true);
     // A single record over the limit is a permanent refusal.
@@ -128,7 +130,7 @@ describe('otlphttp exporter', () => {
   it('gives up on a backend that does not answer within the timeout, as retryable', async () => {
     const backend = await setup({ encoding: 'proto', timeout: '300ms' });
     backend.script = [{ status: 200, delayMs: 2000 }];
-    expect(await exporter!.export({ ...batch, metrics: [] })).toEqual({ ok: false, retryable: true, error: 'timed out' });
+    expect(await exporter!.export({ ...batch, metrics: [] })).toEqual({ ok: false, retryable: true, error: 'timed out after 300ms (timeout)', bytes: expect.any(Number) });
   });
 
   it('calls an unreachable backend retryable', async () => {

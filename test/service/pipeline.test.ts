@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExportBatch, ExportResult, Exporter } from '../../src/exporters/exporter.ts';
 import { Pipeline, type PipelineSettings } from '../../src/service/pipeline.ts';
+import type { Level } from '../../src/service/log.ts';
 import { NO_RETRY } from '../../src/service/retry.ts';
 import type { LogRecordData } from '../../src/translate/telemetry.ts';
 
@@ -31,7 +32,7 @@ class ScriptedExporter implements Exporter {
   async shutdown(): Promise<void> {}
 }
 
-function pipeline(exporter: Exporter, overrides: Partial<PipelineSettings> = {}, log?: (l: string, m: string) => void) {
+function pipeline(exporter: Exporter, overrides: Partial<PipelineSettings> = {}, log?: (l: Level, m: string, f?: Record<string, unknown>) => void) {
   return new Pipeline(
     { id: 'logs', signal: 'logs', exporters: [{ exporter, retry: { enabled: true, initialIntervalMs: 5, maxIntervalMs: 20, maxElapsedMs: 5000 } }], capacity: 1000, batch: { timeoutMs: 20, sendBatchSize: 100, sendBatchMaxSize: 0 }, ...overrides },
     log,
@@ -39,6 +40,23 @@ function pipeline(exporter: Exporter, overrides: Partial<PipelineSettings> = {},
 }
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `condition` every 5 ms, for 5 s at most. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !condition(); i++) await settle(5);
+  expect(condition()).toBe(true);
+}
+
+/** Our log lines above debug, as `level message`. */
+function logLines() {
+  const lines: string[] = [];
+  const debug: Array<{ message: string; fields?: Record<string, unknown> }> = [];
+  const log = (level: Level, message: string, fields?: Record<string, unknown>) => {
+    if (level === 'debug') debug.push({ message, ...(fields ? { fields } : {}) });
+    else lines.push(`${level} ${message}`);
+  };
+  return { lines, debug, log };
+}
 
 describe('pipeline', () => {
   it('batches per drain resource by size and by timeout, keeping each drain apart', async () => {
@@ -80,18 +98,18 @@ describe('pipeline', () => {
   });
 
   it('counts and logs a permanent refusal, which is not retried', async () => {
-    const logs: string[] = [];
+    const { lines, log } = logLines();
     const exporter = new ScriptedExporter('otlphttp', [{ ok: false, retryable: false, error: '400 Bad Request: invalid' }]);
-    const p = pipeline(exporter, { batch: undefined }, (_l, m) => logs.push(m));
+    const p = pipeline(exporter, { batch: undefined }, log);
     p.offer({}, 'a', records(0, 7));
-    await settle(20);
+    await until(() => p.held === 0);
     expect(exporter.calls).toBe(1);
     expect(p.counters.failed.otlphttp).toBe(7);
-    expect(logs).toEqual(['otlphttp: export failed, 7 records lost']);
+    expect(lines).toEqual(['error otlphttp: export failed: 400 Bad Request: invalid; 7 records lost (not retryable)']);
   });
 
   it('survives an exporter that throws: counted failed, its items released, shutdown still clean', async () => {
-    const logs: string[] = [];
+    const { lines, log } = logLines();
     const throwing: Exporter = {
       id: 'broken',
       export: async () => {
@@ -99,13 +117,13 @@ describe('pipeline', () => {
       },
       shutdown: async () => {},
     };
-    const p = pipeline(throwing, { batch: undefined, capacity: 10 }, (_l, m) => logs.push(m));
+    const p = pipeline(throwing, { batch: undefined, capacity: 10 }, log);
     expect(p.offer({}, 'a', records(0, 7))).toBe(true);
-    await settle(20);
+    await until(() => p.held === 0);
     expect(p.counters.failed.broken).toBe(7);
-    expect(p.held).toBe(0);
     expect(p.fits(10)).toBe(true);
-    expect(logs).toEqual(['broken: export failed, 7 records lost']);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error broken: export failed: broken threw: RangeError: Offset is outside the bounds of the DataView\n.*; 7 records lost \(not retryable\)$/s);
     await p.shutdown(1000);
     expect(p.counters.droppedAtShutdown).toBe(0);
   });
@@ -122,10 +140,80 @@ describe('pipeline', () => {
 
   it('counts what a hung exporter still holds when the shutdown deadline passes', async () => {
     const exporter = new ScriptedExporter('hung', [], new Promise<void>(() => {}));
-    const p = pipeline(exporter, { batch: undefined });
+    const { lines, log } = logLines();
+    const p = pipeline(exporter, { batch: undefined }, log);
     p.offer({}, 'a', records(0, 3));
     await p.shutdown(30);
     expect(p.counters.droppedAtShutdown).toBe(3);
+    expect(lines).toEqual(['error shutdown deadline passed: 3 records not exported']);
+    await p.shutdown(30);
+    expect(p.counters.droppedAtShutdown).toBe(3);
+  });
+
+  it('ends retries at the shutdown deadline: no wait outlives it, and what they held is counted once, as dropped', async () => {
+    const down: ExportResult = { ok: false, retryable: true, error: '503 Service Unavailable', status: 503 };
+    const exporter = new ScriptedExporter('otlphttp', Array.from({ length: 1000 }, () => down));
+    const { lines, log } = logLines();
+    const p = pipeline(exporter, { batch: undefined, exporters: [{ exporter, retry: { enabled: true, initialIntervalMs: 60_000, maxIntervalMs: 60_000, maxElapsedMs: 0 } }] }, log);
+    p.offer({}, 'a', records(0, 4));
+    p.offer({}, 'b', records(4, 5));
+    await until(() => exporter.calls === 2);
+    await p.shutdown(50);
+    // Were the retries still waiting (or trying every second as shutdown once made them), the
+    // items would stay held for max_elapsed_time: here, forever.
+    await until(() => p.held === 0);
+    await settle(20);
+    expect(p.counters).toMatchObject({ droppedAtShutdown: 9, failed: { otlphttp: 0 }, exported: { otlphttp: 0 } });
+    expect(lines).toEqual([
+      expect.stringMatching(/^warn otlphttp: export failed: 503 Service Unavailable; retrying in (\d+m)?[\d.]+s$/),
+      'error shutdown deadline passed: 9 records not exported',
+      // The other batch's first failure, counted, then written when the pipeline stopped.
+      expect.stringMatching(/^warn otlphttp: 1 failure in the last \d+ms, last: 503 Service Unavailable$/),
+    ]);
+  });
+
+  it('logs the first failure at once, while it is being retried, then its recovery; a backend down for a while writes no more', async () => {
+    const down: ExportResult = { ok: false, retryable: true, error: 'ECONNREFUSED connect ECONNREFUSED 127.0.0.1:1' };
+    const exporter = new ScriptedExporter('otlphttp', Array.from({ length: 30 }, () => down));
+    const { lines, debug, log } = logLines();
+    const p = pipeline(exporter, { batch: undefined, exporters: [{ exporter, retry: { enabled: true, initialIntervalMs: 1, maxIntervalMs: 2, maxElapsedMs: 0 } }] }, log);
+    p.offer({}, 'a', records(0, 5));
+    await until(() => lines.length > 0);
+    expect(lines[0]).toBe('warn otlphttp: export failed: ECONNREFUSED connect ECONNREFUSED 127.0.0.1:1; retrying in 1ms');
+    await until(() => p.counters.exported.otlphttp === 5);
+    expect(exporter.calls).toBe(31);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/^info otlphttp: recovered after 30 failures \/ \d+(\.\d)?m?s$/);
+    // At debug level, every attempt: its items, its outcome and its duration.
+    expect(debug).toHaveLength(31);
+    expect(debug[0]).toMatchObject({ message: 'otlphttp: export failed', fields: { pipeline: 'logs', attempt: 1, items: 5, duration_ms: expect.any(Number), error: down.error, retry_in_ms: 1 } });
+    expect(debug[30]).toMatchObject({ message: 'otlphttp: export ok', fields: { attempt: 31, items: 5 } });
+  });
+
+  it('logs what the retries gave up on, with the reason', async () => {
+    const down: ExportResult = { ok: false, retryable: true, error: '503 Service Unavailable', status: 503 };
+    const exporter = new ScriptedExporter('otlphttp', Array.from({ length: 1000 }, () => down));
+    const { lines, log } = logLines();
+    const p = pipeline(exporter, { batch: undefined, exporters: [{ exporter, retry: { enabled: true, initialIntervalMs: 5, maxIntervalMs: 5, maxElapsedMs: 30 } }] }, log);
+    p.offer({}, 'a', records(0, 6));
+    await until(() => p.held === 0);
+    expect(p.counters.failed.otlphttp).toBe(6);
+    await p.shutdown(100);
+    expect(lines[0]).toMatch(/^warn otlphttp: export failed: 503 Service Unavailable; retrying in \d+ms$/);
+    expect(lines.at(-1)).toMatch(/^error otlphttp: \d+ failures in the last \d+ms, 6 records lost \(retried for \d+ms \(max_elapsed_time 30ms\)\), last: 503 Service Unavailable$/);
+    expect(lines).toHaveLength(2);
+  });
+
+  it('says once per 30 s that a backend rejects part of what it takes (OTLP partial success)', async () => {
+    const partial: ExportResult = { ok: true, rejected: 1, warning: '200 partial success: 1 rejected: too old' };
+    const exporter = new ScriptedExporter('otlphttp', Array.from({ length: 50 }, () => partial));
+    const { lines, log } = logLines();
+    const p = pipeline(exporter, { batch: undefined }, log);
+    for (let i = 0; i < 50; i++) p.offer({}, 'a', records(i * 2, 2));
+    await until(() => p.held === 0);
+    expect(p.counters).toMatchObject({ exported: { otlphttp: 50 }, failed: { otlphttp: 50 } });
+    await p.shutdown(100);
+    expect(lines).toEqual(['error otlphttp: 200 partial success: 1 rejected: too old', 'error otlphttp: 200 partial success: 1 rejected: too old (48 more in the last 1s)']);
   });
 
   it('splits batches larger than send_batch_max_size', async () => {

@@ -9,6 +9,7 @@ import type { FileConfig } from './config.ts';
 
 export class FileExporter implements Exporter {
   readonly id: string;
+  readonly endpoints: Readonly<Record<'logs' | 'metrics', string>>;
   private readonly _path: string;
   private _file: Promise<FileHandle> | undefined;
   // Writes are chained so lines never interleave, whatever the callers' concurrency.
@@ -17,6 +18,7 @@ export class FileExporter implements Exporter {
   constructor(id: string, config: FileConfig) {
     this.id = id;
     this._path = config.path;
+    this.endpoints = { logs: config.path, metrics: config.path };
   }
 
   export(batch: ExportBatch): Promise<ExportResult> {

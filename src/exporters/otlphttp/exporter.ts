@@ -13,7 +13,7 @@ import { constants as zlibConstants, gzip as gzipCallback, zstdCompress as zstdC
 import { Agent, request } from 'undici';
 import { mergeHistogramPoints } from '../../translate/histograms.ts';
 import { logsRequest, metricsRequest } from '../../translate/otlp-json.ts';
-import { SCOPE, type ExportBatch, type ExportResult, type Exporter } from '../exporter.ts';
+import { SCOPE, urlForLogs, type ExportBatch, type ExportDetail, type ExportResult, type Exporter } from '../exporter.ts';
 import type { OtlphttpConfig } from './config.ts';
 import { OtlpProtoEncoder } from './proto.ts';
 import { partialSuccess, statusMessage } from './response.ts';
@@ -89,8 +89,33 @@ class Slots {
   }
 }
 
+/** What one export call sent: summed over its requests (both signals, 413 halves). */
+interface Sent {
+  bytes: number;
+  status: number | undefined;
+}
+
+/**
+ * Userinfo in an endpoint (`https://user:password@host`) as Go's HTTP client, and so the
+ * Collector, uses it: Basic authorization. undici would drop it silently and the backend answer 401.
+ */
+function basicAuthOf(url: string): string | undefined {
+  const u = new URL(url);
+  if (u.username === '' && u.password === '') return undefined;
+  return `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+}
+
+/** The URL requests go to: without userinfo, which travels as a header instead. */
+function withoutUserinfo(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.toString();
+}
+
 export class OtlphttpExporter implements Exporter {
   readonly id: string;
+  readonly endpoints: Readonly<Record<Signal, string>>;
   private readonly _config: OtlphttpConfig;
   private readonly _urls: Record<Signal, string>;
   private readonly _agent: Agent;
@@ -104,37 +129,57 @@ export class OtlphttpExporter implements Exporter {
   private readonly _encoding = new Slots(2);
   /** Encoders not in use: each protobuf encoder keeps its buffer for the next request. */
   private readonly _encoders: Encoder[] = [];
+  /** Header values and userinfo: masked in any error text a backend or a proxy might echo them in. */
+  private readonly _secrets: string[];
   private _stopped = false;
 
   constructor(id: string, config: OtlphttpConfig) {
     this.id = id;
     this._config = config;
-    this._urls = {
+    const urls = {
       logs: config.logs_endpoint ?? `${config.endpoint}/v1/logs`,
       metrics: config.metrics_endpoint ?? `${config.endpoint}/v1/metrics`,
     };
+    this._urls = { logs: withoutUserinfo(urls.logs), metrics: withoutUserinfo(urls.metrics) };
+    this.endpoints = { logs: urlForLogs(urls.logs), metrics: urlForLogs(urls.metrics) };
     const consumers = config.sending_queue.num_consumers;
     this._slots = new Slots(consumers);
     this._agent = new Agent({ keepAliveTimeout: 30_000, connections: consumers });
+    const configured = lowerCaseKeys(config.headers);
+    // One endpoint's userinfo for both signals: a backend has one set of credentials.
+    const basic = basicAuthOf(urls.logs) ?? basicAuthOf(urls.metrics);
     this._headers = {
       'user-agent': USER_AGENT,
-      ...lowerCaseKeys(config.headers),
+      ...(basic !== undefined && configured.authorization === undefined ? { authorization: basic } : {}),
+      ...configured,
       'content-type': config.encoding === 'proto' ? 'application/x-protobuf' : 'application/json',
       ...(config.compression !== 'none' ? { 'content-encoding': config.compression } : {}),
     };
+    this._secrets = [...Object.values(config.headers), ...[urls.logs, urls.metrics].flatMap(userinfoParts)]
+      // `Bearer <token>`: the token alone too, as an error may quote it.
+      .flatMap((v) => [v, v.slice(v.indexOf(' ') + 1).trim()])
+      .filter((v) => v.length >= 4)
+      .sort((a, b) => b.length - a.length);
   }
 
-  async export(batch: ExportBatch): Promise<ExportResult> {
+  async export(batch: ExportBatch, signal?: AbortSignal): Promise<ExportResult> {
     if (this._stopped) return { ok: false, retryable: false, error: 'exporter is shut down' };
+    const sent: Sent = { bytes: 0, status: undefined };
+    const result = await this._exportBoth(batch, sent, signal);
+    const detail: ExportDetail = sent.status === undefined ? { bytes: sent.bytes } : { bytes: sent.bytes, status: sent.status };
+    return result.ok ? { ...result, ...detail } : { ...result, ...detail, error: this._mask(result.error) };
+  }
+
+  private async _exportBoth(batch: ExportBatch, sent: Sent, signal: AbortSignal | undefined): Promise<ExportResult> {
     // A batch holds one signal (a pipeline's); both are sent in turn when it holds both.
     let result: ExportResult = { ok: true };
     if (batch.logs.length > 0) {
-      result = await this._sendSplitting('logs', batch);
+      result = await this._sendSplitting('logs', batch, sent, signal);
       if (!result.ok) return result;
     }
     if (batch.metrics.length > 0) {
       // One histogram point per metric and attribute set per request, not one per router line.
-      const metrics = await this._sendSplitting('metrics', { resource: batch.resource, logs: [], metrics: mergeHistogramPoints(batch.metrics) });
+      const metrics = await this._sendSplitting('metrics', { resource: batch.resource, logs: [], metrics: mergeHistogramPoints(batch.metrics) }, sent, signal);
       if (!metrics.ok || metrics.warning === undefined) return metrics.ok ? result : metrics;
       if (result.warning === undefined) return metrics;
       return { ok: true, rejected: (result.rejected ?? 0) + (metrics.rejected ?? 0), warning: `${result.warning}; ${metrics.warning}` };
@@ -142,28 +187,34 @@ export class OtlphttpExporter implements Exporter {
     return result;
   }
 
+  /** `text` with every configured credential masked. */
+  private _mask(text: string): string {
+    for (const secret of this._secrets) if (text.includes(secret)) text = text.split(secret).join('[REDACTED]');
+    return text;
+  }
+
   /**
    * Sends a batch; one the backend finds too large (413: New Relic takes 1 MB, others a few) is
    * sent again in halves, down to single items, rather than lost. (Should a later half then
    * fail in a way worth retrying, the retry sends the earlier halves again: duplicates, never loss.)
    */
-  private async _sendSplitting(signal: Signal, batch: ExportBatch): Promise<ExportResult> {
-    const result = await this._send(signal, batch);
+  private async _sendSplitting(signal: Signal, batch: ExportBatch, sent: Sent, abort: AbortSignal | undefined): Promise<ExportResult> {
+    const result = await this._send(signal, batch, sent, abort);
     const items = signal === 'logs' ? batch.logs : batch.metrics;
     if (result.ok || !result.error.startsWith('413') || items.length < 2) return result;
     const half = items.length >> 1;
     const part = (from: number, to: number): ExportBatch =>
       signal === 'logs' ? { resource: batch.resource, logs: batch.logs.slice(from, to), metrics: [] } : { resource: batch.resource, logs: [], metrics: batch.metrics.slice(from, to) };
-    const first = await this._sendSplitting(signal, part(0, half));
+    const first = await this._sendSplitting(signal, part(0, half), sent, abort);
     if (!first.ok) return first;
-    const second = await this._sendSplitting(signal, part(half, items.length));
+    const second = await this._sendSplitting(signal, part(half, items.length), sent, abort);
     if (!second.ok) return second;
     const rejected = (first.rejected ?? 0) + (second.rejected ?? 0);
     const warnings = [first.warning, second.warning].filter((w) => w !== undefined);
     return warnings.length === 0 ? { ok: true } : { ok: true, rejected, warning: warnings.join('; ') };
   }
 
-  private async _send(signal: Signal, batch: ExportBatch): Promise<ExportResult> {
+  private async _send(signal: Signal, batch: ExportBatch, sent: Sent, abort: AbortSignal | undefined): Promise<ExportResult> {
     await this._slots.acquire();
     await this._encoding.acquire();
     let encoder: Encoder | undefined = this._encoders.pop() ?? (this._config.encoding === 'proto' ? new ProtoEncoder() : new JsonEncoder());
@@ -192,32 +243,37 @@ export class OtlphttpExporter implements Exporter {
       }
       // The compressed copy is what goes out: the encoder's buffer is free for the next batch.
       releaseEncoder();
-      return await this._post(signal, body);
+      return await this._post(signal, body, sent, abort);
     } finally {
       releaseEncoder();
       this._slots.release();
     }
   }
 
-  private async _post(signal: Signal, body: Uint8Array): Promise<ExportResult> {
+  private async _post(signal: Signal, body: Uint8Array, sent: Sent, abort: AbortSignal | undefined): Promise<ExportResult> {
+    if (abort?.aborted) return { ok: false, retryable: false, error: 'given up: the shutdown deadline passed' };
     let status: number;
     let headers: Record<string, string | string[] | undefined>;
     let text: Buffer;
+    sent.bytes += body.length;
     try {
+      const timeout = AbortSignal.timeout(this._config.timeout);
       const response = await request(this._urls[signal], {
         method: 'POST',
         headers: this._headers,
         body,
         dispatcher: this._agent,
-        signal: AbortSignal.timeout(this._config.timeout),
+        signal: abort === undefined ? timeout : AbortSignal.any([timeout, abort]),
       });
       status = response.statusCode;
       headers = response.headers;
       text = await readCapped(response.body);
     } catch (error) {
+      if (abort?.aborted) return { ok: false, retryable: false, error: 'given up: the shutdown deadline passed' };
       // Refused, reset, timed out, DNS: the backend was not reached or did not answer in time.
-      return { ok: false, retryable: true, error: describeNetworkError(error) };
+      return { ok: false, retryable: true, error: describeNetworkError(error, this._config.timeout) };
     }
+    sent.status = status;
     const proto = String(headers['content-type'] ?? '').includes('protobuf');
     if (status >= 200 && status < 300) {
       const partial = partialSuccess(text, proto, signal);
@@ -264,9 +320,14 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Pr
   return Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES);
 }
 
-function describeNetworkError(error: unknown): string {
+function userinfoParts(url: string): string[] {
+  const u = new URL(url);
+  return [u.username, u.password].filter((p) => p !== '').flatMap((p) => [p, decodeURIComponent(p)]);
+}
+
+function describeNetworkError(error: unknown, timeoutMs: number): string {
   const e = error as Error & { code?: string; cause?: Error & { code?: string } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'timed out';
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `timed out after ${timeoutMs}ms (timeout)`;
   const code = e?.code ?? e?.cause?.code;
   const message = e?.cause?.message ?? e?.message ?? String(error);
   return code && !message.includes(code) ? `${code} ${message}` : message;
