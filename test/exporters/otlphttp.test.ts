@@ -133,6 +133,16 @@ describe('otlphttp exporter', () => {
     expect(await exporter!.export({ ...batch, metrics: [] })).toEqual({ ok: false, retryable: true, error: 'timed out after 300ms (timeout)', bytes: expect.any(Number) });
   });
 
+  it("sends an endpoint's userinfo as Basic authorization, as the Collector (Go) does, and not in the URL", async () => {
+    const backend = new OtlpTestServer();
+    server = backend;
+    const base = await backend.start();
+    exporter = new OtlphttpExporter('otlphttp', otlphttpConfigSchema.parse({ endpoint: base.replace('http://', 'http://instance-42:p%40ss@'), encoding: 'json' }));
+    expect(exporter.endpoints).toEqual({ logs: `${base}/v1/logs`, metrics: `${base}/v1/metrics` });
+    expect(await exporter.export({ ...batch, metrics: [] })).toMatchObject({ ok: true });
+    expect(backend.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from('instance-42:p@ss').toString('base64')}`);
+  });
+
   it('calls an unreachable backend retryable', async () => {
     exporter = new OtlphttpExporter('otlphttp', otlphttpConfigSchema.parse({ endpoint: 'http://127.0.0.1:1', timeout: '2s' }));
     expect(await exporter.export({ ...batch, metrics: [] })).toMatchObject({ ok: false, retryable: true });
