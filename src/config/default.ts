@@ -23,18 +23,29 @@ export interface DefaultDocument {
   warnings: string[];
 }
 
+/**
+ * An environment value as a message may quote it: a short word such as `grpc` or `brotli` as it
+ * is; anything longer or stranger, which may be a secret set in the wrong variable, not at all.
+ */
+function quoted(value: string): string {
+  return /^[a-z0-9/._-]{1,12}$/.test(value) ? `"${value}"` : 'the value (not shown)';
+}
+
 function otlpHeaders(raw: string | undefined, problems: string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const pair of (raw ?? '').split(',')) {
-    if (pair.trim() === '') continue;
+  const pairs = (raw ?? '').split(',');
+  pairs.forEach((pair, i) => {
+    if (pair.trim() === '') return;
     const eq = pair.indexOf('=');
+    // A header value is a credential; a pair without `=` may be one pasted alone: neither is shown.
+    const key = eq > 0 ? /^[A-Za-z0-9-]{1,40}$/.exec(pair.slice(0, eq).trim())?.[0] : undefined;
     try {
       if (eq <= 0) throw new Error();
       out[decodeURIComponent(pair.slice(0, eq).trim())] = decodeURIComponent(pair.slice(eq + 1).trim());
     } catch {
-      problems.push(`OTEL_EXPORTER_OTLP_HEADERS: "${pair.split('=')[0]}..." is not key=value with percent-encoded parts`);
+      problems.push(`OTEL_EXPORTER_OTLP_HEADERS: ${key !== undefined ? `the "${key}" entry` : `entry ${i + 1}`} is not key=value with percent-encoded parts`);
     }
-  }
+  });
   return out;
 }
 
@@ -73,7 +84,7 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
   if (endpoint || logsEndpoint || metricsEndpoint) {
     const protocol = env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim() || 'http/protobuf';
     if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
-      problems.push(`OTEL_EXPORTER_OTLP_PROTOCOL: "${protocol}" is not supported; use http/protobuf or http/json`);
+      problems.push(`OTEL_EXPORTER_OTLP_PROTOCOL: ${quoted(protocol)} is not supported; use http/protobuf or http/json`);
     }
     const otlphttp: Record<string, unknown> = {
       // The specification's default for a signal without an endpoint of its own.
@@ -86,13 +97,13 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
     const compression = env.OTEL_EXPORTER_OTLP_COMPRESSION?.trim();
     if (compression) {
       if (compression === 'gzip' || compression === 'none' || compression === 'zstd') otlphttp.compression = compression;
-      else problems.push(`OTEL_EXPORTER_OTLP_COMPRESSION: "${compression}" is not supported; use gzip, zstd or none`);
+      else problems.push(`OTEL_EXPORTER_OTLP_COMPRESSION: ${quoted(compression)} is not supported; use gzip, zstd or none`);
     }
     const timeout = env.OTEL_EXPORTER_OTLP_TIMEOUT?.trim();
     if (timeout) {
       // Milliseconds, by the specification.
       if (/^\d+$/.test(timeout) && Number(timeout) > 0) otlphttp.timeout = `${timeout}ms`;
-      else problems.push(`OTEL_EXPORTER_OTLP_TIMEOUT: "${timeout}" is not a number of milliseconds`);
+      else problems.push(`OTEL_EXPORTER_OTLP_TIMEOUT: ${quoted(timeout)} is not a number of milliseconds above 0`);
     }
     exporterId = 'otlphttp';
     exporters.otlphttp = otlphttp;

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { COMPONENT_SCHEMAS, componentType, type ComponentKind } from './components.ts';
-import { expandEnv, type ExpandProblem } from './expand.ts';
+import { expandEnv, maskExpansions, type ExpandProblem, type Expansion } from './expand.ts';
 import { hostPort } from './units.ts';
 import { z } from 'zod';
 
@@ -179,7 +179,8 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
     return { config: undefined, problems: ['(root): expected a mapping with receivers, exporters and service'], warnings };
   }
   const expandProblems: ExpandProblem[] = [];
-  const expanded = expandEnv(document, env, expandProblems, warnings) as Record<string, unknown>;
+  const expansions: Expansion[] = [];
+  const expanded = expandEnv(document, env, expandProblems, warnings, expansions) as Record<string, unknown>;
   for (const p of expandProblems) problems.push(`${p.path}: ${p.message}`);
   for (const key of Object.keys(expanded)) {
     if (!(KINDS as readonly string[]).includes(key) && key !== 'service' && key !== 'extensions') problems.push(`${key}: unknown key`);
@@ -220,8 +221,14 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
       if (!used) warnings.push(`${kind}.${id}: defined but used in no pipeline`);
     }
   }
-  if (problems.length > 0) return { config: undefined, problems, warnings };
-  return { config: { ...components, extensions, serviceExtensions, telemetry, pipelines }, problems, warnings };
+  // A message may quote a value (a duration, a host); one that came from the environment, a
+  // secret maybe, is shown as the file wrote it. The key path before the first ': ' stays as it is.
+  const masked = (line: string) => {
+    const colon = line.indexOf(': ');
+    return colon < 0 ? maskExpansions(line, expansions) : line.slice(0, colon + 2) + maskExpansions(line.slice(colon + 2), expansions);
+  };
+  if (problems.length > 0) return { config: undefined, problems: problems.map(masked), warnings: warnings.map(masked) };
+  return { config: { ...components, extensions, serviceExtensions, telemetry, pipelines }, problems, warnings: warnings.map(masked) };
 }
 
 /** Reads, parses and validates a config file. Read and YAML errors are problems too. */

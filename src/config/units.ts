@@ -1,6 +1,7 @@
 /**
  * Durations and sizes as the Collector's configs write them: `200ms`, `10s`, `1m30s`; `5MiB`,
- * `100KB`, or a plain number of bytes.
+ * `100KB`, or a plain number of bytes. A message may quote a duration or a size; it never quotes
+ * a URL, where credentials live (and validateConfig masks values that came from the environment).
  */
 import { z } from 'zod';
 
@@ -43,15 +44,24 @@ export function parseSizeBytes(text: string): number {
 }
 
 /** A duration given as `10s` (or a number of milliseconds), parsed to milliseconds. */
-export const duration = z.union([z.number().nonnegative(), z.string()]).transform((value, ctx) => {
-  if (typeof value === 'number') return value;
+export const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'number') {
+    if (value >= 0) return value;
+    ctx.addIssue({ code: 'custom', message: 'must not be negative' });
+    return z.NEVER;
+  }
   const ms = parseDurationMs(value);
   if (Number.isNaN(ms)) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration such as 200ms, 10s or 1m30s, got "${value}"` });
+    ctx.addIssue({ code: 'custom', message: /^\s*-/.test(value) ? 'must not be negative' : `expected a duration such as 200ms, 10s or 1m30s, got "${value}"` });
     return z.NEVER;
   }
   return ms;
 });
+
+/** A duration where 0 makes no sense: `why` says what 0 would do. */
+export function positiveDuration(why: string) {
+  return duration.refine((ms) => ms > 0, { message: `must be more than 0: ${why}`, abort: true });
+}
 
 /** A size given as `5MiB` (or a number of bytes), parsed to bytes. */
 export const size = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
@@ -76,7 +86,10 @@ export const hostPort = z.string().transform((value, ctx) => {
   return { host, port };
 });
 
-/** An http(s) URL. */
+/**
+ * An http(s) URL. The message for a bad one describes it without quoting it: an endpoint may
+ * carry a password (`https://user:password@host`) or be a whole API key put in the wrong place.
+ */
 export const httpUrl = z.string().transform((value, ctx) => {
   let url: URL | undefined;
   try {
@@ -85,8 +98,17 @@ export const httpUrl = z.string().transform((value, ctx) => {
     url = undefined;
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    ctx.addIssue({ code: 'custom', message: `expected an http:// or https:// URL, got "${value}"` });
+    ctx.addIssue({ code: 'custom', message: `expected an http:// or https:// URL such as https://otlp.example.com, got ${describeNotUrl(value)}` });
     return z.NEVER;
   }
   return url.toString().replace(/\/$/, '');
 });
+
+/** What a value that is no http(s) URL looks like, in words that cannot leak it. */
+function describeNotUrl(value: string): string {
+  const scheme = /^\s*([A-Za-z][A-Za-z0-9+.-]{0,15}):\/\//.exec(value)?.[1];
+  if (scheme === undefined) return value.trim() === '' ? 'an empty value' : 'a value without http:// or https:// in front (not shown: it may hold a secret)';
+  const lower = scheme.toLowerCase();
+  if (lower === 'http' || lower === 'https') return `a ${lower}:// value that is not a valid URL (not shown: it may hold a secret)`;
+  return `a ${lower}:// URL`;
+}

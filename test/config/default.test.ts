@@ -29,12 +29,24 @@ describe('embedded default config', () => {
     expect(exporter).toMatchObject({ endpoint: 'http://localhost:4318', logs_endpoint: 'https://logs.example.com/v1/logs', compression: 'gzip', timeout: 10_000 });
   });
 
+  it('never quotes a value that may be a secret set in the wrong variable', () => {
+    const KEY = 'glc_eyJvIjoiMTIzIn0';
+    const { problems } = otlphttp({ OTEL_EXPORTER_OTLP_ENDPOINT: KEY, OTEL_EXPORTER_OTLP_HEADERS: `${KEY},authorization=Bearer%ZZ${KEY}`, OTEL_EXPORTER_OTLP_PROTOCOL: KEY });
+    expect(problems).toEqual([
+      'OTEL_EXPORTER_OTLP_PROTOCOL: the value (not shown) is not supported; use http/protobuf or http/json',
+      'OTEL_EXPORTER_OTLP_HEADERS: entry 1 is not key=value with percent-encoded parts',
+      'OTEL_EXPORTER_OTLP_HEADERS: the "authorization" entry is not key=value with percent-encoded parts',
+      'exporters.otlphttp.endpoint: expected an http:// or https:// URL such as https://otlp.example.com, got a value without http:// or https:// in front (not shown: it may hold a secret)',
+    ]);
+    for (const problem of problems) expect(problem).not.toContain(KEY);
+  });
+
   it('names a bad compression, timeout or protocol', () => {
     const { problems } = otlphttp({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com', OTEL_EXPORTER_OTLP_COMPRESSION: 'brotli', OTEL_EXPORTER_OTLP_TIMEOUT: '10s', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
     expect(problems).toEqual([
       'OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" is not supported; use http/protobuf or http/json',
       'OTEL_EXPORTER_OTLP_COMPRESSION: "brotli" is not supported; use gzip, zstd or none',
-      'OTEL_EXPORTER_OTLP_TIMEOUT: "10s" is not a number of milliseconds',
+      'OTEL_EXPORTER_OTLP_TIMEOUT: "10s" is not a number of milliseconds above 0',
     ]);
   });
 });

@@ -82,7 +82,24 @@ describe('config', () => {
     ['a wrong type', withParts({ processors: 'processors:\n  batch: { send_batch_size: lots }' , service: 'service:\n  pipelines:\n    logs: { receivers: [logplex], processors: [batch], exporters: [debug] }' }), ['processors.batch.send_batch_size: expected number, got string']],
     ['a bad enum', withParts({ exporters: 'exporters:\n  debug: { verbosity: loud }' }), ['exporters.debug.verbosity: expected one of "basic", "normal", "detailed"']],
     ['a bad endpoint', withParts({ receivers: 'receivers:\n  logplex: { endpoint: "localhost", drains: [ { token: d.x } ] }' }), ['receivers.logplex.endpoint: expected host:port such as 127.0.0.1:8080, got "localhost"']],
-    ['a bad exporter URL', withParts({ exporters: 'exporters:\n  debug: {}\n  otlphttp: { endpoint: "otlp.example.com:4318" }' }), ['exporters.otlphttp.endpoint: expected an http:// or https:// URL, got "otlp.example.com:4318"']],
+    ['a bad exporter URL', withParts({ exporters: 'exporters:\n  debug: {}\n  otlphttp: { endpoint: "otlp.example.com:4318" }' }), ['exporters.otlphttp.endpoint: expected an http:// or https:// URL such as https://otlp.example.com, got a value without http:// or https:// in front (not shown: it may hold a secret)']],
+    ['an exporter URL of another scheme', withParts({ exporters: 'exporters:\n  debug: {}\n  otlphttp: { endpoint: "grpc://otlp.example.com:4317" }' }), ['exporters.otlphttp.endpoint: expected an http:// or https:// URL such as https://otlp.example.com, got a grpc:// URL']],
+    ['an exporter timeout of 0', withParts({ exporters: 'exporters:\n  debug: {}\n  otlphttp: { endpoint: "http://127.0.0.1:4318", timeout: 0 }' }), ['exporters.otlphttp.timeout: must be more than 0: every request would time out before it is sent']],
+    ['an exporter timeout of 0s', withParts({ exporters: 'exporters:\n  debug: {}\n  otlphttp: { endpoint: "http://127.0.0.1:4318", timeout: 0s }' }), ['exporters.otlphttp.timeout: must be more than 0: every request would time out before it is sent']],
+    ['a negative exporter timeout', withParts({ exporters: 'exporters:\n  debug: {}\n  otlphttp: { endpoint: "http://127.0.0.1:4318", timeout: -5 }' }), ['exporters.otlphttp.timeout: must not be negative']],
+    ['a negative exporter timeout as a duration', withParts({ exporters: 'exporters:\n  debug: {}\n  otlphttp: { endpoint: "http://127.0.0.1:4318", timeout: -5s }' }), ['exporters.otlphttp.timeout: must not be negative']],
+    [
+      'retry intervals of 0, which would retry back to back',
+      withParts({ exporters: 'exporters:\n  debug: {}\n  otlphttp: { endpoint: "http://127.0.0.1:4318", retry_on_failure: { initial_interval: 0, max_interval: 0s } }' }),
+      ['exporters.otlphttp.retry_on_failure.initial_interval: must be more than 0: failed requests would be retried back to back', 'exporters.otlphttp.retry_on_failure.max_interval: must be more than 0: failed requests would be retried back to back'],
+    ],
+    [
+      'a max_elapsed_time shorter than an interval (as the Collector)',
+      withParts({ exporters: 'exporters:\n  debug: {}\n  otlphttp: { endpoint: "http://127.0.0.1:4318", retry_on_failure: { max_elapsed_time: 10s } }' }),
+      ['exporters.otlphttp.retry_on_failure.max_elapsed_time: must not be less than max_interval (0: no limit)'],
+    ],
+    ['a queue_size of 0', withParts({ exporters: 'exporters:\n  debug: {}\n  otlphttp: { endpoint: "http://127.0.0.1:4318", sending_queue: { queue_size: 0 } }' }), ['exporters.otlphttp.sending_queue.queue_size: Too small: expected number to be >0']],
+    ['num_consumers of 0', withParts({ exporters: 'exporters:\n  debug: {}\n  otlphttp: { endpoint: "http://127.0.0.1:4318", sending_queue: { num_consumers: 0 } }' }), ['exporters.otlphttp.sending_queue.num_consumers: Too small: expected number to be >0']],
     ['an exporter without an endpoint', withParts({ exporters: 'exporters:\n  debug: {}\n  otlphttp: {}' }), ['exporters.otlphttp.endpoint: an endpoint is required (or both logs_endpoint and metrics_endpoint)']],
     ['a bad duration', withParts({ exporters: 'exporters:\n  debug: {}\n  otlphttp: { endpoint: "http://127.0.0.1:4318", timeout: 10 seconds }' }), ['exporters.otlphttp.timeout: expected a duration such as 200ms, 10s or 1m30s, got "10 seconds"']],
     ['a missing required key', withParts({ exporters: 'exporters:\n  debug: {}\n  file: {}' }), ['exporters.file.path: is required']],
@@ -101,6 +118,41 @@ describe('config', () => {
     const { config, problems } = validate(yaml);
     expect(problems).toEqual(expected);
     expect(config).toBeUndefined();
+  });
+
+  it('takes what the Collector takes: max_elapsed_time 0 (no limit), retries off with intervals of 0, a batch timeout of 0', () => {
+    const { config, problems } = validate(
+      withParts({
+        exporters: 'exporters:\n  otlphttp: { endpoint: "http://127.0.0.1:4318", retry_on_failure: { max_elapsed_time: 0 } }\n  otlphttp/b: { endpoint: "http://127.0.0.1:4318", retry_on_failure: { enabled: false, initial_interval: 0 } }',
+        processors: 'processors:\n  batch: { timeout: 0 }',
+        service: 'service:\n  pipelines:\n    logs: { receivers: [logplex], processors: [batch], exporters: [otlphttp, otlphttp/b] }',
+      }),
+    );
+    expect(problems).toEqual([]);
+    expect(config!.exporters.get('otlphttp')!.config).toMatchObject({ retry_on_failure: { max_elapsed_time: 0 } });
+  });
+
+  it('never quotes a value that came from the environment: the message shows it as the file wrote it', () => {
+    const KEY = 'glc_eyJvIjoiOTk5OTk5IiwibiI6InN0YWNrIn0=';
+    const env = { API_KEY: KEY, PORT: 'not-a-port-secret' };
+    const { problems } = validate(
+      withParts({
+        receivers: 'receivers:\n  logplex: { endpoint: "0.0.0.0:${env:PORT}", drains: [ { token: d.x } ] }',
+        exporters:
+          'exporters:\n  debug: {}\n  otlphttp/a: { endpoint: "https://${env:API_KEY}@otlp.example.com:99999" }\n  otlphttp/b: { endpoint: "${env:API_KEY}" }\n  otlphttp/c: { endpoint: "https://x.example.com", timeout: "${env:API_KEY}" }',
+      }),
+      env,
+    );
+    expect(problems).toEqual([
+      'receivers.logplex.endpoint: expected host:port such as 127.0.0.1:8080, got "0.0.0.0:${env:PORT}"',
+      'exporters.otlphttp/a.endpoint: expected an http:// or https:// URL such as https://otlp.example.com, got a https:// value that is not a valid URL (not shown: it may hold a secret)',
+      'exporters.otlphttp/b.endpoint: expected an http:// or https:// URL such as https://otlp.example.com, got a value without http:// or https:// in front (not shown: it may hold a secret)',
+      'exporters.otlphttp/c.timeout: expected a duration such as 200ms, 10s or 1m30s, got "${env:API_KEY}"',
+    ]);
+    for (const problem of problems) {
+      expect(problem).not.toContain(KEY);
+      expect(problem).not.toContain('not-a-port-secret');
+    }
   });
 
   it('lets an open receiver listen on loopback, or anywhere when accept_any_drain says so', () => {
@@ -173,6 +225,37 @@ describe('heroku-otel-drain validate', () => {
     const { code, stderr } = await validateCli(['--config', file]);
     expect(code).toBe(1);
     expect(stderr).toBe(`${file}: receivers.logplex.pathh: unknown key\n${file}: exporters.debug.verbosity: expected one of "basic", "normal", "detailed"\n${file}: 2 problems\n`);
+  });
+
+  it('rejects timeout: 0 and prints no secret that an endpoint took from the environment', async () => {
+    const SECRET = 'hunter2-0123456789abcdef';
+    const file = join(mkdtempSync(join(tmpdir(), 'hod-cfg-')), 'secret.yaml');
+    writeFileSync(
+      file,
+      [
+        'receivers:',
+        '  logplex: { drains: [ { token: d.x } ] }',
+        'exporters:',
+        '  otlphttp/a: { endpoint: "https://user:${env:API_KEY}@[otlp.example.com", timeout: 0 }',
+        '  otlphttp/b: { endpoint: "${env:OTLP_ENDPOINT}" }',
+        'service:',
+        '  pipelines:',
+        '    logs: { receivers: [logplex], exporters: [otlphttp/a, otlphttp/b] }',
+        '',
+      ].join('\n'),
+    );
+    const { code, stdout, stderr } = await validateCli(['--config', file], { API_KEY: SECRET, OTLP_ENDPOINT: `${SECRET}.example.com:4318` });
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      [
+        `${file}: exporters.otlphttp/a.endpoint: expected an http:// or https:// URL such as https://otlp.example.com, got a https:// value that is not a valid URL (not shown: it may hold a secret)`,
+        `${file}: exporters.otlphttp/a.timeout: must be more than 0: every request would time out before it is sent`,
+        `${file}: exporters.otlphttp/b.endpoint: expected an http:// or https:// URL such as https://otlp.example.com, got a value without http:// or https:// in front (not shown: it may hold a secret)`,
+        `${file}: 3 problems`,
+        '',
+      ].join('\n'),
+    );
+    expect(stdout + stderr).not.toContain(SECRET);
   });
 
   it('exits 2 without --config', async () => {
