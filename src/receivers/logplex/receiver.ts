@@ -416,20 +416,27 @@ export class LogplexReceiver {
       if (state === 'pending') {
         // The first copy is still being taken: acknowledging this one could lose the batch if
         // that one fails; Logplex asks again shortly.
-        req.resume();
-        return this._reject(res, 503, 'in_progress', { 'retry-after': '1' });
+        return this._refuseUnread(req, res, 'in_progress');
       }
     }
     const needed = expected ?? 1;
     if (!this._room(this._reserved + needed)) {
-      req.resume();
       this._log('debug', 'pipeline full: 503 before reading the body', { drain: drain.fingerprint, lines: needed, reserved: this._reserved });
-      return this._reject(res, 503, 'queue_full', { 'retry-after': '1' });
+      return this._refuseUnread(req, res, 'queue_full');
     }
     const intake: Intake = { reserved: needed, dedupeKey, settled: false };
     this._reserved += needed;
     if (dedupeKey !== undefined) this._frameIds.pending(dedupeKey, now);
     this._readBody(req, res, drain, gzipped, intake, (body) => this._parsed(req, res, drain, intake, body, target.query, now));
+  }
+
+  /**
+   * 503 before the body is read: the body is dropped as it comes, keeping the connection (closing
+   * it instead was measured slower under overload: clients reconnect and some see an error).
+   */
+  private _refuseUnread(req: IncomingMessage, res: ServerResponse, reason: 'queue_full' | 'in_progress'): void {
+    req.resume();
+    this._reject(res, 503, reason, { 'retry-after': '1' });
   }
 
   private _duplicate(res: ServerResponse, drain: Drain, frameId: string, lines: number): void {
