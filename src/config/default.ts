@@ -7,6 +7,8 @@
  * - `DRAIN_TOKENS`: the drains allowed in, comma-separated `token` or `token=service-name`
  *   (`d.9a1c...=shop-web,d.77b0...=shop-worker`); read the tokens with `heroku drains --json`.
  * - `DRAIN_BASIC_AUTH`: `user:password`, as in the drain URL `https://user:password@host/logs`.
+ * - `DRAIN_ACCEPT_TOKENLESS`: `true` lets in requests without a drain token (space-level drains)
+ *   beside `DRAIN_TOKENS`; without it, only listed tokens get in.
  * - `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS` (`k=v,k2=v2`, percent-encoded),
  *   `OTEL_EXPORTER_OTLP_PROTOCOL` (`http/protobuf`, the default, or `http/json`): the otlphttp
  *   exporter; without an endpoint, the debug exporter prints to stdout.
@@ -67,6 +69,8 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
     if (colon <= 0 || colon === env.DRAIN_BASIC_AUTH.length - 1) problems.push('DRAIN_BASIC_AUTH: expected user:password');
     else basicAuth = { username: env.DRAIN_BASIC_AUTH.slice(0, colon), password: env.DRAIN_BASIC_AUTH.slice(colon + 1) };
   }
+  const tokenless = env.DRAIN_ACCEPT_TOKENLESS?.trim().toLowerCase();
+  if (tokenless !== undefined && tokenless !== '' && tokenless !== 'true' && tokenless !== 'false') problems.push('DRAIN_ACCEPT_TOKENLESS: expected true or false');
   const open = drains.length === 0 && basicAuth === undefined;
   const port = env.PORT?.trim() || '8080';
   const logplex: Record<string, unknown> = {
@@ -74,6 +78,7 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
     drains,
     resource: resourceFromEnv(env, (message) => warnings.push(message)),
     ...(basicAuth ? { basic_auth: basicAuth } : {}),
+    ...(tokenless === 'true' ? { accept_tokenless_drains: true } : {}),
   };
   const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
   // Signal-specific endpoints are used as given, as the OpenTelemetry specification says.

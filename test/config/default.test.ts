@@ -50,3 +50,18 @@ describe('embedded default config', () => {
     ]);
   });
 });
+
+describe('embedded default config: drains without a token', () => {
+  const logplex = (env: NodeJS.ProcessEnv) => {
+    const embedded = defaultDocument(env);
+    const result = validateConfig(embedded.document, env);
+    return { problems: [...embedded.problems, ...result.problems], receiver: result.config?.receivers.get('logplex')?.config as any };
+  };
+
+  it('lets only listed tokens in unless DRAIN_ACCEPT_TOKENLESS=true', () => {
+    const base = { DRAIN_TOKENS: 'd.1=shop', DRAIN_BASIC_AUTH: 'u:p' };
+    expect(logplex(base).receiver.accept_tokenless_drains).toBe(false);
+    expect(logplex({ ...base, DRAIN_ACCEPT_TOKENLESS: 'true' }).receiver.accept_tokenless_drains).toBe(true);
+    expect(logplex({ ...base, DRAIN_ACCEPT_TOKENLESS: 'yes please' }).problems).toContain('DRAIN_ACCEPT_TOKENLESS: expected true or false');
+  });
+});
