@@ -195,7 +195,7 @@ describe('syslog receiver limits and opt-ins', () => {
     expect(syslog.counters.rawLines).toBe(2);
   });
 
-  it('closes connections past max_connections at once, and counts them', async () => {
+  it('refuses a connection past max_connections when every open one is a drain, and counts it', async () => {
     const { syslog, backend } = await start(`tcp: { endpoint: "127.0.0.1:0", max_connections: 2 }\n${DRAINS}`);
     const port = syslog.addresses.tcp!.port;
     const open = async () => {
@@ -204,16 +204,22 @@ describe('syslog receiver limits and opt-ins', () => {
       await new Promise((r) => s.once('connect', r));
       return s;
     };
+    const frame = (text: string) => {
+      const msg = `<190>1 - ${TOKEN} app web.1 - - ${text}`;
+      return `${Buffer.byteLength(msg)} ${msg}`;
+    };
+    // Both slots taken by drains (each has sent an allowed message): nobody to evict.
     const a = await open();
+    a.write(frame('a is a drain'));
     const b = await open();
-    await until(() => syslog.counters.connections === 2);
+    b.write(frame('b is a drain'));
+    await until(() => backend.logRecords().length === 2);
     const c = await open();
     await new Promise((r) => c.once('close', r));
-    expect(syslog.counters.rejectedConnections.too_many_connections).toBe(1);
-    const msg = `<190>1 - ${TOKEN} app web.1 - - still served`;
-    a.end(`${Buffer.byteLength(msg)} ${msg}`);
-    await until(() => backend.logRecords().length === 1);
-    expect(bodies(backend)).toEqual(['still served']);
+    expect(syslog.counters.rejectedConnections).toMatchObject({ too_many_connections: 1, evicted: 0 });
+    a.end(frame('still served'));
+    await until(() => backend.logRecords().length === 3);
+    expect(bodies(backend).sort()).toEqual(['a is a drain', 'b is a drain', 'still served']);
     b.destroy();
   });
 });

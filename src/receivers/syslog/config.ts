@@ -26,12 +26,24 @@ export const syslogConfigSchema = z
             min_version: z.enum(['1.2', '1.3']).default('1.2'),
           })
           .optional(),
-        /** Connections at once; more are closed at once and counted. Default 1000. */
+        /**
+         * TCP connections open at once, TLS handshakes included. When a new one comes at the cap,
+         * the oldest connection that has not yet sent a message with an allowed token is closed to
+         * make room (counted `evicted`); only when every open connection has is the new one
+         * refused (`too_many_connections`). So strangers cannot lock a real drain out. Default 1000.
+         */
         max_connections: z.number().int().positive().default(1000),
-        /** A connection that sends nothing this long is closed (Logplex reconnects). Default 10m. */
+        /**
+         * A connection that has sent an allowed message and then nothing this long is closed
+         * (Logplex reconnects); `0`: never. Default 10m.
+         */
         idle_timeout: duration.default(600_000),
-        /** A TLS handshake that takes longer is abandoned. Default 10s. */
-        handshake_timeout: duration.default(10_000),
+        /**
+         * How long a new connection has, from its accept, to finish its TLS handshake and send a
+         * message whose token is allowed; then it is closed (`tls_handshake` or `unauthenticated`).
+         * A deadline, not an idle timer: bytes trickled meanwhile do not extend it. Default 10s.
+         */
+        handshake_timeout: duration.default(10_000).refine((ms) => ms > 0, 'must be more than 0: a connection that never sends an allowed message must not stay'),
       })
       .optional(),
     udp: z.strictObject({ endpoint: hostPort }).optional(),

@@ -7,15 +7,27 @@
  * without an RFC 5424 header (RFC 3164 senders, stray text) are kept raw where any drain is
  * accepted. When the pipeline is full the connection stops being read until it has room, so TCP
  * flow control makes the sender wait; over UDP there is no one to wait, and the line is counted.
+ *
+ * A TCP connection is a stranger until it sends a message whose token is let in: it has
+ * `handshake_timeout` from accept (TLS handshake included; a deadline that trickled bytes do not
+ * push back) to do so, and it is the first to go when `max_connections` is reached, so that strangers
+ * cannot lock a real drain out: the oldest stranger is closed to make room (`evicted`), and only
+ * when every connection is a drain of ours is the new one refused (`too_many_connections`). Raw TCP
+ * connections are counted, so stalled TLS handshakes take and give up slots like the rest.
+ *
+ * Nothing a line holds can end the process: a line whose handling throws is kept raw (or, if even
+ * that fails, refused), counted in `lineErrors` and logged at a bounded rate.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type SecureContextOptions, type Server as TlsServer } from 'node:tls';
+import { createServer as createTlsServer, type SecureContextOptions, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { interpretLine } from '../../heroku/classify.ts';
+import type { AppLogEvent } from '../../heroku/events.ts';
 import { decodeUtf8 } from '../../heroku/input.ts';
 import { rawLine, type HerokuLine } from '../../heroku/line.ts';
 import { parseSyslogLine } from '../../heroku/syslog.ts';
+import { RateLimitedLog } from '../../service/rate-limited-log.ts';
 import { drainResource } from '../../translate/resource.ts';
 import { newTelemetryBatch, type Attributes, type TelemetryBatch } from '../../translate/telemetry.ts';
 import { translateEvent } from '../../translate/translate.ts';
@@ -24,17 +36,23 @@ import type { BatchConsumer, ReceiverLog } from '../logplex/receiver.ts';
 import type { SyslogConfig } from './config.ts';
 import { SyslogFramer } from './framing.ts';
 
-export type SyslogLineRejection = 'unknown_token' | 'unauthenticated' | 'too_large' | 'truncated' | 'queue_full' | 'shutting_down';
-export type SyslogConnectionRejection = 'too_many_connections' | 'tls_handshake' | 'idle_timeout' | 'unauthenticated' | 'queue_full';
+export type SyslogLineRejection = 'unknown_token' | 'unauthenticated' | 'too_large' | 'truncated' | 'queue_full' | 'shutting_down' | 'line_error';
+export type SyslogConnectionRejection = 'too_many_connections' | 'evicted' | 'tls_handshake' | 'idle_timeout' | 'unauthenticated' | 'queue_full' | 'internal_error';
 
 /** What the receiver counted; every message ends accepted or rejected with a reason. */
 export interface SyslogCounters {
+  /** TCP connections accepted (before any TLS handshake), refused ones included. */
   connections: number;
   acceptedLines: number;
   /** Always 0: syslog has no batch ids to re-send (kept for the shape every receiver reports). */
   duplicateLines: number;
-  /** Accepted lines that had no RFC 5424 header, kept whole. */
+  /** Accepted lines that had no RFC 5424 header, or whose handling failed, kept whole. */
   rawLines: number;
+  /**
+   * Lines whose handling threw (a bug of ours, caught): each was kept raw (also in rawLines) or,
+   * when even that failed, refused as rejectedLines.line_error.
+   */
+  lineErrors: number;
   /** Times a connection stopped being read until the pipeline had room (backpressure). */
   pauses: number;
   rejectedLines: Record<SyslogLineRejection, number>;
@@ -57,6 +75,35 @@ function toLine(text: string): HerokuLine {
   return rawLine(text);
 }
 
+/** A raw line's text as it came, with nothing read into it: what a line whose handling failed becomes. */
+function uninterpreted(text: string): AppLogEvent {
+  return {
+    kind: 'app',
+    format: 'plain',
+    level: undefined,
+    message: text,
+    error: undefined,
+    errorType: undefined,
+    errorStack: undefined,
+    traceId: undefined,
+    spanId: undefined,
+    traceFlags: 0,
+    fields: undefined,
+    measurements: undefined,
+    source: undefined,
+  };
+}
+
+/**
+ * Where an error was thrown, for our log: its type and first frame, never its message (a parser's
+ * message may quote the line, and the line may hold a secret).
+ */
+function errorSite(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { error_type: typeof error };
+  const at = error.stack?.split('\n', 3)[1]?.trim();
+  return { error_type: error.name, ...(at !== undefined ? { at } : {}) };
+}
+
 /** What one read (or one wait for room) holds for one drain. */
 interface Held {
   resource: Attributes;
@@ -65,24 +112,49 @@ interface Held {
   raw: number;
 }
 
+/** One TCP connection from accept to close: what the cap and the first-message deadline go by. */
+interface Connection {
+  /** The accepted socket; under TLS, the one the TLS socket wraps (destroying it ends both). */
+  raw: Socket;
+  /** `address|port` of the peer: how a TLS socket finds its connection once its handshake is done. */
+  peer: string;
+  /** Its TLS handshake is done (always, over plain TCP). */
+  secure: boolean;
+  /** It has sent a message whose token is let in: never evicted, idle_timeout applies. */
+  trusted: boolean;
+  /** We closed it (evicted, timed out, shut down), and counted why if there was a why. */
+  closedByUs: boolean;
+  /** The deadline for a stranger to become trusted. */
+  deadline: NodeJS.Timeout | undefined;
+  /** Hands over what it read (shutdown); set once it is read from. */
+  handOver: (() => void) | undefined;
+}
+
 export class SyslogReceiver {
   readonly counters: SyslogCounters = {
     connections: 0,
     acceptedLines: 0,
     duplicateLines: 0,
     rawLines: 0,
+    lineErrors: 0,
     pauses: 0,
-    rejectedLines: { unknown_token: 0, unauthenticated: 0, too_large: 0, truncated: 0, queue_full: 0, shutting_down: 0 },
-    rejectedConnections: { too_many_connections: 0, tls_handshake: 0, idle_timeout: 0, unauthenticated: 0, queue_full: 0 },
+    rejectedLines: { unknown_token: 0, unauthenticated: 0, too_large: 0, truncated: 0, queue_full: 0, shutting_down: 0, line_error: 0 },
+    rejectedConnections: { too_many_connections: 0, evicted: 0, tls_handshake: 0, idle_timeout: 0, unauthenticated: 0, queue_full: 0, internal_error: 0 },
   };
 
   private readonly _config: SyslogConfig;
   private readonly _consume: BatchConsumer;
   private readonly _log: ReceiverLog;
+  /** Warnings a client can repeat at will (failed handshakes, lines that throw): bounded. */
+  private readonly _warnings: RateLimitedLog;
   private readonly _auth: DrainAuth<Attributes>;
   private readonly _anyResource: Attributes | undefined;
-  /** Open connections, and how to hand over what each has read when shutting down. */
-  private readonly _connections = new Map<Socket, () => void>();
+  /** Open TCP connections, in the order they came. */
+  private readonly _open = new Set<Connection>();
+  /** Open connections not trusted yet, oldest first: the ones evicted when the cap is reached. */
+  private readonly _strangers = new Set<Connection>();
+  /** TLS connections still in their handshake, by peer. */
+  private readonly _handshaking = new Map<string, Connection>();
   /** Lines read and waiting for room, over all connections. */
   private _heldLines = 0;
   private _tcp: Server | TlsServer | undefined;
@@ -93,6 +165,7 @@ export class SyslogReceiver {
     this._config = config;
     this._consume = consume;
     this._log = log;
+    this._warnings = new RateLimitedLog((level, message, fields) => log(level === 'debug' ? 'info' : level, message, fields));
     this._auth = new DrainAuth(
       config.drains.map((d) => [d.token, drainResource({ ...config.resource, ...d.resource })] as const),
       undefined,
@@ -118,19 +191,27 @@ export class SyslogReceiver {
     return a.tcp ?? a.udp ?? { host: '', port: 0 };
   }
 
+  /** TCP connections open now, TLS handshakes included. */
+  get openConnections(): number {
+    return this._open.size;
+  }
+
   async start(): Promise<void> {
     this._stopping = false;
     const tcp = this._config.tcp;
     if (tcp !== undefined && this._tcp === undefined) {
-      const server = tcp.tls
-        ? createTlsServer({ ...this._secureContext(), handshakeTimeout: tcp.handshake_timeout }, (socket) => this._connection(socket))
-        : createTcpServer((socket) => this._connection(socket));
-      server.maxConnections = tcp.max_connections;
-      server.on('drop', () => this.counters.rejectedConnections.too_many_connections++);
+      // No server.maxConnections: it refuses the newcomer, and the newcomer may be the real drain.
+      // The cap is ours (_accept), on raw connections, TLS handshakes included.
+      const server = tcp.tls ? createTlsServer({ ...this._secureContext(), handshakeTimeout: tcp.handshake_timeout }) : createTcpServer();
+      server.on('connection', (socket: Socket) => this._accept(socket));
       if (tcp.tls) {
-        server.on('tlsClientError', (error: Error, socket: Socket) => {
-          this.counters.rejectedConnections.tls_handshake++;
-          this._log('warn', 'TLS handshake failed', { error: error.message });
+        server.on('secureConnection', (socket: TLSSocket) => this._secured(socket));
+        server.on('tlsClientError', (error: Error & { code?: string }, socket: Socket) => {
+          // A peer hanging up, or our own eviction of a stalled handshake, is no news worth a line.
+          if (error.code !== 'ECONNRESET') this._warnings.report('warn', 'tls_handshake', 'TLS handshake failed', { error: error.message });
+          // Counted here while its peer is known; otherwise when its connection closes (_accept).
+          const c = this._handshaking.get(`${socket.remoteAddress}|${socket.remotePort}`);
+          if (c !== undefined) this._close(c, 'tls_handshake');
           // Node leaves the socket open after a handshake timeout: it would hold a slot forever.
           socket.destroy();
         });
@@ -189,40 +270,122 @@ export class SyslogReceiver {
   /**
    * Stops listening and reading; what was already read is offered to the pipelines (still open:
    * the service stops them after the receivers) and counted shutting_down if they refuse it;
-   * then the connections are closed. Safe twice.
+   * then every connection is destroyed, TLS handshakes and silent or trickling clients included,
+   * so this never waits for a client. Safe twice.
    */
   async shutdown(): Promise<void> {
     this._stopping = true;
     const tcp = this._tcp;
     this._tcp = undefined;
     const closed = tcp ? new Promise<void>((resolve) => tcp.close(() => resolve())) : Promise.resolve();
-    for (const handOver of this._connections.values()) handOver();
-    for (const socket of this._connections.keys()) socket.destroy();
+    const open = [...this._open];
+    for (const c of open) c.handOver?.();
+    for (const c of open) this._close(c, undefined);
     await closed;
     if (this._udp) {
       const udp = this._udp;
       this._udp = undefined;
       await new Promise<void>((resolve) => udp.close(() => resolve()));
     }
+    this._warnings.flush();
   }
 
-  private _connection(socket: Socket): void {
+  /** A TCP connection, before any TLS: the cap, and the deadline for strangers. */
+  private _accept(raw: Socket): void {
     this.counters.connections++;
+    if (this._stopping || raw.remoteAddress === undefined) {
+      // Shutting down, or already gone.
+      raw.destroy();
+      return;
+    }
     if (this._heldLines > HELD_LINES_MAX) {
       this.counters.rejectedConnections.queue_full++;
-      socket.destroy();
+      raw.destroy();
       return;
     }
     const tcp = this._config.tcp!;
-    // Until a message is let in, the connection has only handshake_timeout to send one: idle
-    // strangers must not hold max_connections' slots.
-    let trusted = false;
-    const setIdle = (): void => void socket.setTimeout(trusted ? tcp.idle_timeout : Math.min(tcp.idle_timeout, tcp.handshake_timeout));
-    setIdle();
-    socket.on('timeout', () => {
-      this.counters.rejectedConnections[trusted ? 'idle_timeout' : 'unauthenticated']++;
-      socket.destroy();
+    if (this._open.size >= tcp.max_connections) {
+      // The oldest stranger makes room; when there is none, every slot is a drain of ours.
+      const oldest = this._strangers.values().next().value;
+      if (oldest === undefined) {
+        this.counters.rejectedConnections.too_many_connections++;
+        raw.destroy();
+        return;
+      }
+      this._close(oldest, 'evicted');
+    }
+    const tls = tcp.tls !== undefined;
+    const c: Connection = {
+      raw,
+      peer: `${raw.remoteAddress}|${raw.remotePort}`,
+      secure: !tls,
+      trusted: false,
+      closedByUs: false,
+      deadline: undefined,
+      handOver: undefined,
+    };
+    this._open.add(c);
+    this._strangers.add(c);
+    // From accept, not from the last byte: a stranger trickling bytes does not buy more time.
+    const deadline = tcp.idle_timeout > 0 ? Math.min(tcp.idle_timeout, tcp.handshake_timeout) : tcp.handshake_timeout;
+    c.deadline = setTimeout(() => this._close(c, c.secure ? 'unauthenticated' : 'tls_handshake'), deadline);
+    raw.on('error', () => {
+      // Reset by the peer: the close below follows.
     });
+    raw.on('close', () => {
+      this._forget(c);
+      // A handshake that failed (a plain-text sender, an old TLS version, a client that left).
+      if (!c.secure && !c.closedByUs && !this._stopping) this.counters.rejectedConnections.tls_handshake++;
+    });
+    if (tls) this._handshaking.set(c.peer, c);
+    else this._connection(raw, c);
+  }
+
+  /** A TLS handshake is done: the connection it belongs to is read from now. */
+  private _secured(socket: TLSSocket): void {
+    const peer = `${socket.remoteAddress}|${socket.remotePort}`;
+    const c = this._handshaking.get(peer);
+    if (c === undefined || c.closedByUs) {
+      // Its connection was closed meanwhile (evicted, timed out).
+      socket.destroy();
+      return;
+    }
+    this._handshaking.delete(peer);
+    c.secure = true;
+    this._connection(socket, c);
+  }
+
+  /** Closes a connection we give up on, counting why (`undefined`: shutdown, not counted). */
+  private _close(c: Connection, reason: SyslogConnectionRejection | undefined): void {
+    // Out of the count at once, so that its slot is free for the newcomer that evicts it.
+    this._forget(c);
+    // Already closing (a failed handshake): its close counts it.
+    if (c.closedByUs || c.raw.destroyed) return;
+    c.closedByUs = true;
+    if (reason !== undefined) this.counters.rejectedConnections[reason]++;
+    c.raw.destroy();
+  }
+
+  private _forget(c: Connection): void {
+    clearTimeout(c.deadline);
+    c.deadline = undefined;
+    this._open.delete(c);
+    this._strangers.delete(c);
+    if (this._handshaking.get(c.peer) === c) this._handshaking.delete(c.peer);
+  }
+
+  /** A stranger sent a message we let in: it is a drain of ours now. */
+  private _trust(c: Connection, socket: Socket): void {
+    c.trusted = true;
+    this._strangers.delete(c);
+    clearTimeout(c.deadline);
+    c.deadline = undefined;
+    socket.setTimeout(this._config.tcp!.idle_timeout);
+  }
+
+  /** A connection ready to be read from (TLS: once its handshake is done). */
+  private _connection(socket: Socket, c: Connection): void {
+    socket.on('timeout', () => this._close(c, 'idle_timeout'));
     // One connection usually carries one drain: its token is looked up once, not per line.
     let lastHost = '';
     let lastResource: Attributes | undefined;
@@ -232,44 +395,41 @@ export class SyslogReceiver {
     let retry: NodeJS.Timeout | undefined;
     let ended = false;
 
+    const frame = (buf: Buffer, start: number, end: number): void => {
+      // rsyslog's templates end a message with LF inside its octet count.
+      while (end > start && (buf[end - 1] === 10 || buf[end - 1] === 13)) end--;
+      if (end === start) return;
+      const line = this._toLine(buf, start, end);
+      if (line === undefined) return;
+      let resource: Attributes | undefined;
+      if (line.hostname !== '' && line.hostname === lastHost) resource = lastResource;
+      else {
+        resource = this._resourceFor(line);
+        if (resource !== undefined && line.hostname !== '') {
+          lastHost = line.hostname;
+          lastResource = resource;
+        }
+      }
+      if (resource === undefined) {
+        // A connection whose first message is not let in is not a drain of ours. (The rest of
+        // the read is still counted line by line.)
+        if (!c.trusted) this._close(c, 'unauthenticated');
+        return;
+      }
+      if (!c.trusted) this._trust(c, socket);
+      let h = held.at(-1);
+      if (h === undefined || h.resource !== resource) {
+        h = { resource, telemetry: newTelemetryBatch(), lines: 0, raw: 0 };
+        held.push(h);
+      }
+      const kept = this._translate(line, h.telemetry, observed);
+      if (kept === undefined) return;
+      h.lines++;
+      this._heldLines++;
+      if (kept.shape === 'raw') h.raw++;
+    };
     const framer = new SyslogFramer(this._config.max_message_size, {
-      frame: (buf, start, end) => {
-        // rsyslog's templates end a message with LF inside its octet count.
-        while (end > start && (buf[end - 1] === 10 || buf[end - 1] === 13)) end--;
-        if (end === start) return;
-        const line = toLine(decodeUtf8(buf, start, end));
-        let resource: Attributes | undefined;
-        if (line.hostname !== '' && line.hostname === lastHost) resource = lastResource;
-        else {
-          resource = this._resourceFor(line);
-          if (resource !== undefined && line.hostname !== '') {
-            lastHost = line.hostname;
-            lastResource = resource;
-          }
-        }
-        if (resource === undefined) {
-          // A connection whose first message is not let in is not a drain of ours. (The rest of
-          // the read is still counted line by line.)
-          if (!trusted && !socket.destroyed) {
-            this.counters.rejectedConnections.unauthenticated++;
-            socket.destroy();
-          }
-          return;
-        }
-        if (!trusted) {
-          trusted = true;
-          setIdle();
-        }
-        let h = held.at(-1);
-        if (h === undefined || h.resource !== resource) {
-          h = { resource, telemetry: newTelemetryBatch(), lines: 0, raw: 0 };
-          held.push(h);
-        }
-        this._translate(line, h.telemetry, observed);
-        h.lines++;
-        this._heldLines++;
-        if (line.shape === 'raw') h.raw++;
-      },
+      frame,
       tooLarge: () => this.counters.rejectedLines.too_large++,
       truncated: () => this.counters.rejectedLines.truncated++,
     });
@@ -277,6 +437,28 @@ export class SyslogReceiver {
     const release = (h: Held): void => {
       this._heldLines -= h.lines;
       held.shift();
+    };
+
+    /**
+     * Runs `work` for this connection. Last line of defence: an exception (a bug of ours, in
+     * framing or in the pipeline's consumer) is counted and logged and ends this connection, not
+     * the process; what it held is refused, counted, so that the held-lines budget is given back.
+     */
+    const guarded = (work: () => void): void => {
+      try {
+        work();
+      } catch (error) {
+        this.counters.lineErrors++;
+        this._warnings.report('error', 'internal_error', 'syslog connection failed; closed', errorSite(error));
+        clearTimeout(retry);
+        retry = undefined;
+        ended = true;
+        while (held.length > 0) {
+          this.counters.rejectedLines.line_error += held[0]!.lines;
+          release(held[0]!);
+        }
+        this._close(c, 'internal_error');
+      }
     };
 
     /** Offers what is held; `once`: no waiting (shutdown), what is refused is counted. */
@@ -296,7 +478,7 @@ export class SyslogReceiver {
           if (!socket.isPaused()) this.counters.pauses++;
           socket.pause();
           socket.setTimeout(0);
-          retry = setTimeout(() => offerHeld(), RETRY_MS);
+          retry = setTimeout(() => guarded(() => offerHeld()), RETRY_MS);
           return;
         }
         this.counters.acceptedLines += h.lines;
@@ -304,7 +486,7 @@ export class SyslogReceiver {
         release(h);
       }
       if (!socket.destroyed && socket.isPaused()) {
-        setIdle();
+        if (c.trusted) socket.setTimeout(this._config.tcp!.idle_timeout);
         socket.resume();
       }
     };
@@ -319,22 +501,44 @@ export class SyslogReceiver {
       // While waiting for room the socket is paused; a read that still arrives joins the wait.
       if (retry === undefined && held.length > 0) offerHeld();
     };
-    this._connections.set(socket, () => {
-      socket.pause();
-      read(undefined);
-      offerHeld(true);
-    });
-    socket.on('data', (chunk: Buffer) => read(chunk));
-    socket.on('end', () => read(undefined));
+    c.handOver = () =>
+      guarded(() => {
+        socket.pause();
+        read(undefined);
+        offerHeld(true);
+      });
+    socket.on('data', (chunk: Buffer) => guarded(() => read(chunk)));
+    socket.on('end', () => guarded(() => read(undefined)));
     socket.on('error', () => {
       // Reset by the sender: what was read is delivered; the rest was never ours.
     });
     socket.on('close', () => {
-      this._connections.delete(socket);
       // A reset connection's last line (without its LF) is still a message.
-      if (!this._stopping) read(undefined);
+      if (!this._stopping) guarded(() => read(undefined));
       // Lines still waiting for room keep waiting (the timer holds them): they were read.
     });
+  }
+
+  /**
+   * One message's text to a line. Last line of defence: if that throws, the text is kept raw
+   * (its drain is then unknown: it is let in only where any drain is), counted and logged;
+   * undefined (refused, counted) when even decoding failed.
+   */
+  private _toLine(buf: Buffer, start: number, end: number): HerokuLine | undefined {
+    let text: string;
+    try {
+      text = decodeUtf8(buf, start, end);
+    } catch (error) {
+      this._lineError(error);
+      this.counters.rejectedLines.line_error++;
+      return undefined;
+    }
+    try {
+      return toLine(text);
+    } catch (error) {
+      this._lineError(error);
+      return rawLine(text);
+    }
   }
 
   private _datagram(msg: Buffer): void {
@@ -345,7 +549,8 @@ export class SyslogReceiver {
       this.counters.rejectedLines.too_large++;
       return;
     }
-    const line = toLine(decodeUtf8(msg, 0, end));
+    const line = this._toLine(msg, 0, end);
+    if (line === undefined) return;
     const resource = this._resourceFor(line);
     if (resource === undefined) return;
     if (this._stopping) {
@@ -353,14 +558,21 @@ export class SyslogReceiver {
       return;
     }
     const telemetry = newTelemetryBatch();
-    this._translate(line, telemetry, Date.now() * 1000);
-    // Nobody to make wait over UDP: a full pipeline loses the line, counted.
-    if (!this._consume({ resource, telemetry })) {
-      this.counters.rejectedLines.queue_full++;
+    const kept = this._translate(line, telemetry, Date.now() * 1000);
+    if (kept === undefined) return;
+    try {
+      // Nobody to make wait over UDP: a full pipeline loses the line, counted.
+      if (!this._consume({ resource, telemetry })) {
+        this.counters.rejectedLines.queue_full++;
+        return;
+      }
+    } catch (error) {
+      this._lineError(error);
+      this.counters.rejectedLines.line_error++;
       return;
     }
     this.counters.acceptedLines++;
-    if (line.shape === 'raw') this.counters.rawLines++;
+    if (kept.shape === 'raw') this.counters.rawLines++;
   }
 
   /** The resource of an allowed line, or undefined (counted) when it is not let in. */
@@ -374,7 +586,37 @@ export class SyslogReceiver {
     return undefined;
   }
 
-  private _translate(line: HerokuLine, batch: TelemetryBatch, observed: number): void {
-    translateEvent(line, interpretLine(line), observed, batch, undefined);
+  /**
+   * Appends `line`'s telemetry to `batch` and returns the line as kept. Last line of defence: when
+   * interpreting or translating it throws, what it added is taken back and its text is kept raw,
+   * uninterpreted; undefined, with nothing added and the line refused (counted), when even that
+   * throws.
+   */
+  private _translate(line: HerokuLine, batch: TelemetryBatch, observed: number): HerokuLine | undefined {
+    const logs = batch.logs.length;
+    const metrics = batch.metrics.length;
+    try {
+      translateEvent(line, interpretLine(line), observed, batch, undefined);
+      return line;
+    } catch (error) {
+      this._lineError(error);
+    }
+    batch.logs.length = logs;
+    batch.metrics.length = metrics;
+    try {
+      const raw = rawLine(line.original);
+      translateEvent(raw, uninterpreted(raw.text), observed, batch, undefined);
+      return raw;
+    } catch {
+      batch.logs.length = logs;
+      batch.metrics.length = metrics;
+      this.counters.rejectedLines.line_error++;
+      return undefined;
+    }
+  }
+
+  private _lineError(error: unknown): void {
+    this.counters.lineErrors++;
+    this._warnings.report('error', 'line_error', 'syslog line could not be handled; kept raw or refused, counted', errorSite(error));
   }
 }
