@@ -173,6 +173,22 @@ describe('export failures in our log', () => {
     }
   });
 
+  it('a backend that never answers: the shutdown deadline ends the request in flight, and its records are counted dropped once', async () => {
+    server = new OtlpTestServer();
+    const base = await server.start();
+    server.script = [{ status: 200, delayMs: 60_000 }];
+    const { raw, lines, log } = capturedLog();
+    const p = build({ endpoint: base, timeout: '30s' }, log);
+    p.offer({}, 'a', records(0, 6));
+    await settle(50);
+    await p.shutdown(50);
+    // Had the request gone on, the records would stay held for the 30 s timeout.
+    await until(() => p.held === 0);
+    expect(p.counters).toMatchObject({ droppedAtShutdown: 6, failed: { 'otlphttp/backend': 0 }, exported: { 'otlphttp/backend': 0 } });
+    expect(lines()).toEqual([expect.objectContaining({ level: 'error', msg: 'shutdown deadline passed: 6 records not exported', dropped: 6 })]);
+    expectNoSecret(raw);
+  });
+
   it('at info level, a healthy backend writes nothing; at debug level, each export with items, bytes, status and duration', async () => {
     server = new OtlpTestServer();
     const base = await server.start();
