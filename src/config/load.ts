@@ -8,14 +8,30 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { COMPONENT_SCHEMAS, componentType, type ComponentKind } from './components.ts';
 import { expandEnv, maskExpansions, type ExpandProblem, type Expansion } from './expand.ts';
 import { hostPort } from './units.ts';
+import { isLoopback } from '../receivers/logplex/config.ts';
 import { z } from 'zod';
 
 /**
  * service.telemetry, as the Collector's: `metrics.address` serves the sidecar's own counters in
- * Prometheus' text format at /metrics (the Collector's :8888). Off unless set.
+ * Prometheus' text format at /metrics (the Collector's :8888). Off unless set. On an address
+ * other machines reach, only behind `basic_auth` (Prometheus' scrape config has the same key).
  */
 const telemetrySchema = z.strictObject({
-  metrics: z.strictObject({ address: hostPort.optional() }).prefault({}),
+  metrics: z
+    .strictObject({
+      address: hostPort.optional(),
+      basic_auth: z.strictObject({ username: z.string().min(1), password: z.string().min(1) }).optional(),
+    })
+    .superRefine((metrics, ctx) => {
+      if (metrics.address !== undefined && metrics.basic_auth === undefined && !isLoopback(metrics.address.host)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['address'],
+          message: `would serve the sidecar's counters (drain names, volumes) to anyone who reaches ${metrics.address.host}:${metrics.address.port}; set metrics.basic_auth or a loopback address`,
+        });
+      }
+    })
+    .prefault({}),
   /** The status page, on the logplex receivers' port, behind their basic auth. Off by default. */
   status: z.strictObject({ enabled: z.boolean().default(false), path: z.string().startsWith('/', 'a path starts with /').default('/') }).prefault({}),
 });
@@ -201,6 +217,16 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
     const parsed = telemetrySchema.safeParse(service.telemetry);
     if (parsed.success) telemetry = parsed.data;
     else for (const issue of parsed.error.issues) problems.push(...describeIssue('service.telemetry', issue).split('\n'));
+  }
+  if (telemetry.status.enabled) {
+    // The page shows drains' last lines: on an address others reach, only behind a password.
+    for (const [id, component] of components.receivers) {
+      if (component.type !== 'logplex') continue;
+      const c = component.config as { endpoint: { host: string; port: number }; basic_auth?: unknown };
+      if (c.basic_auth === undefined && !isLoopback(c.endpoint.host)) {
+        problems.push(`service.telemetry.status: would be served without a password on receivers.${id} (${c.endpoint.host}:${c.endpoint.port}); set basic_auth on that receiver, or turn the page off`);
+      }
+    }
   }
   serviceExtensions.forEach((ref, i) => {
     if (!declaredExtensions.has(ref)) problems.push(`service.extensions[${i}]: extension "${ref}" is not defined under extensions`);

@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { DrainAuth } from '../receivers/logplex/auth.ts';
 import type { PipelineCounters } from './pipeline.ts';
 import type { ReceiverCounters } from './self-telemetry.ts';
 
@@ -36,8 +37,11 @@ export class PrometheusEndpoint {
   private readonly _address: { host: string; port: number };
   private _server: Server | undefined;
 
-  constructor(address: { host: string; port: number }, source: TelemetrySource) {
+  private readonly _auth: DrainAuth<never> | undefined;
+
+  constructor(address: { host: string; port: number }, source: TelemetrySource, basicAuth?: { username: string; password: string }) {
     this._address = address;
+    this._auth = basicAuth && new DrainAuth<never>([], basicAuth);
     const r = this.registry;
     totals(r, 'heroku_otel_drain_receiver_lines_total', 'Lines a receiver took (accepted), acknowledged again (duplicate) or refused one by one (rejected, by reason).', ['receiver', 'outcome', 'reason'], () =>
       source.receivers().flatMap(({ id, counters }) => [
@@ -104,13 +108,17 @@ export class PrometheusEndpoint {
 
   async start(): Promise<void> {
     const server = createServer((req, res) => {
+      if (this._auth !== undefined && !this._auth.basicAuthMatches(req.headers.authorization)) {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="heroku-otel-drain metrics"', 'content-type': 'text/plain' }).end('unauthenticated\n');
+        return;
+      }
       if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
         res.writeHead(404).end('not found\n');
         return;
       }
       this.registry.metrics().then(
         (text) => {
-          res.writeHead(200, { 'content-type': this.registry.contentType });
+          res.writeHead(200, { 'content-type': this.registry.contentType, 'x-content-type-options': 'nosniff' });
           res.end(text);
         },
         (error: Error) => {

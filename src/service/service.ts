@@ -241,7 +241,7 @@ export class Service {
             pipelines: () => this._pipelines.map((p) => ({ id: this._pipelineIds.get(p)!, held: p.held, capacity: p.capacity, counters: p.counters })),
             alerts: () => this._alertSnapshots(),
             drains: () => [...this.drainLines],
-          });
+          }, config.telemetry.metrics.basic_auth);
   }
 
   private _alertSnapshots() {

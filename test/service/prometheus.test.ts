@@ -60,7 +60,41 @@ service:
     expect((await fetch(`http://127.0.0.1:${service.prometheus!.address.port}/other`)).status).toBe(404);
   });
 
-  it.skipIf(!hasCommand('prometheus') && !CI)('is scraped by a real Prometheus, which answers a PromQL query for the lines accepted', async () => {
+  it('refuses, in validate, to serve the counters on a public address without basic_auth', () => {
+    const yaml = (metrics: string) => `
+receivers:
+  logplex: { endpoint: "127.0.0.1:0", accept_any_drain: true }
+exporters:
+  debug: {}
+service:
+  telemetry: { metrics: ${metrics} }
+  pipelines:
+    logs: { receivers: [logplex], exporters: [debug] }
+`;
+    expect(validateConfig(parseYaml(yaml('{ address: "0.0.0.0:8888" }')), {}).problems).toEqual([
+      "service.telemetry.metrics.address: would serve the sidecar's counters (drain names, volumes) to anyone who reaches 0.0.0.0:8888; set metrics.basic_auth or a loopback address",
+    ]);
+    expect(validateConfig(parseYaml(yaml('{ address: "0.0.0.0:8888", basic_auth: { username: prom, password: s3cret } }')), {}).problems).toEqual([]);
+  });
+
+  it('refuses, in validate, a status page served without a password on a public address', () => {
+    const { problems } = validateConfig(
+      parseYaml(`
+receivers:
+  logplex: { endpoint: "0.0.0.0:8080", drains: [ { token: d.1 } ] }
+exporters:
+  debug: {}
+service:
+  telemetry: { status: { enabled: true } }
+  pipelines:
+    logs: { receivers: [logplex], exporters: [debug] }
+`),
+      {},
+    );
+    expect(problems).toEqual(['service.telemetry.status: would be served without a password on receivers.logplex (0.0.0.0:8080); set basic_auth on that receiver, or turn the page off']);
+  });
+
+  it.skipIf(!hasCommand('prometheus') && !CI)('is scraped by a real Prometheus with basic auth, which answers a PromQL query for the lines accepted', async () => {
     const metricsPort = await freePort();
     const { config, problems } = validateConfig(
       parseYaml(`
@@ -69,7 +103,7 @@ receivers:
 exporters:
   debug: {}
 service:
-  telemetry: { metrics: { address: "127.0.0.1:${metricsPort}" } }
+  telemetry: { metrics: { address: "127.0.0.1:${metricsPort}", basic_auth: { username: prom, password: "s3cret" } } }
   pipelines:
     logs: { receivers: [logplex], exporters: [debug] }
 `),
@@ -78,12 +112,13 @@ service:
     expect(problems).toEqual([]);
     service = new Service(config!, () => {}, { selfTelemetryIntervalMs: 0 });
     await service.start();
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).status).toBe(401);
     const body = Array.from({ length: 7 }, (_, i) => frame(`<190>1 2024-05-01T12:00:00+00:00 host app web.1 - line ${i}`)).join('');
     expect((await fetch(`http://127.0.0.1:${service.receivers[0]!.receiver.address.port}/logs`, { method: 'POST', body })).status).toBe(200);
 
     const dir = mkdtempSync(join(tmpdir(), 'hod-prometheus-'));
     const promPort = await freePort();
-    writeFileSync(join(dir, 'prometheus.yml'), `global: { scrape_interval: 1s }\nscrape_configs:\n  - job_name: heroku-otel-drain\n    static_configs: [ { targets: ["127.0.0.1:${metricsPort}"] } ]\n`);
+    writeFileSync(join(dir, 'prometheus.yml'), `global: { scrape_interval: 1s }\nscrape_configs:\n  - job_name: heroku-otel-drain\n    basic_auth: { username: prom, password: s3cret }\n    static_configs: [ { targets: ["127.0.0.1:${metricsPort}"] } ]\n`);
     prometheus = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: 'ignore' });
     const query = encodeURIComponent('sum(heroku_otel_drain_receiver_lines_total{job="heroku-otel-drain",outcome="accepted"})');
     const value = await until(async () => {
