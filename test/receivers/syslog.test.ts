@@ -195,6 +195,23 @@ describe('syslog receiver limits and opt-ins', () => {
     expect(syslog.counters.rawLines).toBe(2);
   });
 
+  it('takes an app line of JSON nested 4,500 deep (issue 12) and goes on with the next', async () => {
+    const { syslog, backend } = await start(`tcp: { endpoint: "127.0.0.1:0" }\n${DRAINS}`);
+    const deep = '{"a":'.repeat(4500) + '1' + '}'.repeat(4500);
+    const frame = (text: string) => {
+      const msg = `<190>1 2024-05-01T12:00:00+00:00 ${TOKEN} app web.1 - - ${text}`;
+      return `${Buffer.byteLength(msg)} ${msg}`;
+    };
+    const socket = connect(syslog.addresses.tcp!.port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.end(frame(deep) + frame('the line after'));
+    await until(() => backend.logRecords().length === 2);
+    const got = bodies(backend);
+    expect(got[0]).toContain(deep);
+    expect(got[1]).toBe('the line after');
+    expect(syslog.counters.acceptedLines).toBe(2);
+  });
+
   it('refuses a connection past max_connections when every open one is a drain, and counts it', async () => {
     const { syslog, backend } = await start(`tcp: { endpoint: "127.0.0.1:0", max_connections: 2 }\n${DRAINS}`);
     const port = syslog.addresses.tcp!.port;
