@@ -234,3 +234,13 @@ describe('shutdown', () => {
     expect(syslog.openConnections).toBe(0);
   });
 });
+
+describe('config', () => {
+  it('refuses handshake_timeout: 0, which would let strangers stay', () => {
+    const result = syslogConfigSchema.safeParse({ tcp: { endpoint: '127.0.0.1:0', handshake_timeout: 0 }, drains: [{ token: TOKEN }] });
+    expect(result.success).toBe(false);
+    expect(result.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      'tcp.handshake_timeout: must be more than 0: a connection that never sends an allowed message must not stay',
+    ]);
+  });
+});
