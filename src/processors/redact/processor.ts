@@ -1,49 +1,114 @@
 /**
- * The `redact` processor: masks the values of query parameters, logfmt and JSON keys and
- * attributes whose names look secret (`token`, `password`, `api_key`, `X-Auth-Token`...), and
- * e-mail addresses when asked, in attributes and in the body, before any exporter (or alert
- * sample) sees them. Counts what it masked.
+ * The `redact` processor: masks secrets in every string attribute and in the body, before any
+ * exporter (or alert sample) sees them, and counts what it masked:
+ * - the values of attributes whose names look secret (`token`, `password`, `api_key`, `X-Auth-Token`);
+ * - in text, the values of secret-named pairs in any form (`token=`, `password: `, `api_key = "..."`,
+ *   JSON at any depth, `user[password]=`), `Authorization` credentials after their scheme word,
+ *   passwords in URLs (`postgres://u:***@host`), well-known token shapes (`sk_live_...`, `ghp_...`,
+ *   JWTs), and e-mail addresses when asked. Only the value is masked; the text around it stays.
  *
- * The body is only searched when a quick scan finds one of the secret words in it, so the lines
- * with nothing to hide (nearly all) cost one linear scan.
+ * A text is searched only when a quick scan finds a secret word, `://` or a token prefix in it, so
+ * the lines with nothing to hide (nearly all) cost one linear scan.
  */
+import { EVENT_HEROKU_ROUTER_REQUEST } from '../../semconv/events.ts';
 import type { AttributeValue, LogRecordData } from '../../translate/telemetry.ts';
 import type { RedactConfig } from './config.ts';
+import { emailAddresses, maskRanges, secretPairs, tokenShapes, urlCredentials, type NameTest } from './secrets.ts';
 
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
-/** `name=value` (query strings, logfmt) and `"name": "value"` / `"name": value` (JSON). */
-const PAIRS = /([A-Za-z0-9_.\-]+)=("[^"]*"|[^&\s"]*)|"([A-Za-z0-9_.\-]+)"\s*:\s*("(?:[^"\\]|\\.)*"|[^,}\s]+)/g;
-/** Attributes whose text may hold `name=value` pairs; with `emails`, every string is searched. */
-const TEXT_ATTRIBUTES = new Set(['url.query', 'url.full', 'process.command_line', 'exception.message', 'heroku.config.vars']);
+/** How key names split into words: `.`, `_`, `-`, spaces, brackets (`user[password]`, `%5B`), camelCase. */
+const NAME_WORDS = /[._\-\s[\]]+|%5[bBdD]|(?<=[a-z0-9])(?=[A-Z])/;
 /** Names seen, secret or not: they repeat on every line. Bounded, as apps choose them. */
 const NAME_CACHE_MAX = 10_000;
+/** Where token shapes start (case aside); the quick scan's share of `token_shapes`. */
+const TOKEN_SHAPE_PREFIXES = ['bearer', '[sr]k_(?:live|test)_', 'gh[pousr]_', 'github_pat_', 'a[ks]ia[0-9a-z]{16}', 'xox[bpas]-', 'eyj[0-9a-z_-]{5}'];
+const PLAIN_VALUES = new Set(['', 'true', 'false', 'null', 'nil', 'none', 'undefined']);
+/**
+ * A router record's attributes that are the router's own fields in fixed formats (methods,
+ * schemes, ids, addresses, codes): not searched even when its body is. The request target
+ * (`url.*`) and fields the translator does not know are.
+ */
+const ROUTER_OWN = new Set([
+  'event.name',
+  'heroku.log.kind',
+  'heroku.log.shape',
+  'heroku.syslog.app_name',
+  'heroku.syslog.proc_id',
+  'heroku.syslog.msg_id',
+  'heroku.process.name',
+  'heroku.process.type',
+  'heroku.dyno.id',
+  'http.request.method',
+  'http.request.method_original',
+  'url.scheme',
+  'server.address',
+  'client.address',
+  'heroku.router.request_id',
+  'heroku.router.protocol',
+  'heroku.router.sock',
+  'heroku.router.tls_version',
+  'network.protocol.name',
+  'network.protocol.version',
+  'tls.protocol.name',
+  'tls.protocol.version',
+  'error.type',
+  'heroku.error.code',
+  'heroku.error.description',
+]);
 
-export class RedactProcessor {
+function nameWords(name: string): string[] {
+  return name
+    .split(NAME_WORDS)
+    .filter(Boolean)
+    .map((w) => w.toLowerCase());
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The quick scan: one case-insensitive search for anything `_text` could mask. A compound word
+ * (`api_key`) is looked for with or without one separator between its parts; a word that holds
+ * another (`authorization` holds `auth`) is left to the shorter one.
+ */
+function quickScan(config: RedactConfig): RegExp {
+  const entries = config.keys.map(nameWords).filter((parts) => parts.length > 0);
+  const single = entries.filter((parts) => parts.length === 1).map((parts) => parts[0]!);
+  const alternatives = new Set<string>();
+  for (const parts of entries) {
+    const covered = parts.some((part) => single.some((w) => w !== part && part.includes(w)) || (parts.length > 1 && single.includes(part)));
+    if (!covered) alternatives.add(parts.map(escapeRegExp).join('[-_. [\\]]?'));
+  }
+  alternatives.add(':\\/\\/');
+  if (config.token_shapes) for (const p of TOKEN_SHAPE_PREFIXES) alternatives.add(p);
+  if (config.emails) alternatives.add('@');
+  return new RegExp([...alternatives].join('|'), 'i');
+}
+
+export class RedactProcessor implements NameTest {
   readonly id: string;
   readonly counters = { masked: 0, records: 0 };
   private readonly _words: Set<string>;
   private readonly _mask: string;
   private readonly _emails: boolean;
+  private readonly _tokenShapes: boolean;
   private readonly _quick: RegExp;
   private readonly _names = new Map<string, boolean>();
 
   constructor(id: string, config: RedactConfig) {
     this.id = id;
-    this._words = new Set(config.keys.map((k) => k.toLowerCase().replace(/[^a-z0-9]/g, '')));
+    this._words = new Set(config.keys.map((k) => nameWords(k).join('')).filter(Boolean));
     this._mask = config.mask;
     this._emails = config.emails;
-    const escaped = [...this._words].map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    this._quick = new RegExp(`${escaped.join('|')}${config.emails ? '|@' : ''}`, 'i');
+    this._tokenShapes = config.token_shapes;
+    this._quick = quickScan(config);
   }
 
   /** Whether a key name looks secret. */
   isSecret(name: string): boolean {
     let secret = this._names.get(name);
     if (secret === undefined) {
-      const words = name
-        .split(/[._\-\s]+|(?<=[a-z0-9])(?=[A-Z])/)
-        .filter(Boolean)
-        .map((w) => w.toLowerCase());
+      const words = nameWords(name);
       secret = words.some((w, i) => this._words.has(w) || (i > 0 && this._words.has(words[i - 1]! + w)));
       if (this._names.size < NAME_CACHE_MAX) this._names.set(name, secret);
     }
@@ -52,52 +117,50 @@ export class RedactProcessor {
 
   process(records: readonly LogRecordData[]): void {
     for (const r of records) {
+      const router = r.eventName === EVENT_HEROKU_ROUTER_REQUEST;
+      const searchBody = r.body.length > 0 && this._quick.test(r.body);
+      // A router record's attributes are all cut from its body, the router's line (or are
+      // `heroku`, `router`): when the body holds nothing to look at, neither do they.
+      if (router && !searchBody) continue;
       const before = this.counters.masked;
       const attributes = r.attributes;
       for (const key in attributes) {
         const value = attributes[key]!;
         if (this.isSecret(key)) {
-          attributes[key] = this._maskValue(value);
-          this.counters.masked++;
-        } else if (typeof value === 'string' && (this._emails || TEXT_ATTRIBUTES.has(key)) && value.length > 0 && this._quick.test(value)) {
-          attributes[key] = this._text(value);
-        } else if (Array.isArray(value) && this._emails) {
-          attributes[key] = value.map((v) => this._text(v));
+          const masked = this._maskValue(value);
+          if (masked !== value) {
+            attributes[key] = masked;
+            this.counters.masked++;
+          }
+        } else if (typeof value === 'string') {
+          if (value.length > 0 && !(router && ROUTER_OWN.has(key)) && this._quick.test(value)) attributes[key] = this._text(value);
+        } else if (Array.isArray(value)) {
+          attributes[key] = value.map((v) => (v.length > 0 && this._quick.test(v) ? this._text(v) : v));
         }
       }
-      if (r.body.length > 0 && this._quick.test(r.body)) r.body = this._text(r.body);
+      if (searchBody) r.body = this._text(r.body);
       if (this.counters.masked > before) this.counters.records++;
     }
   }
 
+  /** A secret-named attribute's value, masked; `true`, `false`, `null` and empty say nothing and stay. */
   private _maskValue(value: AttributeValue): AttributeValue {
-    return Array.isArray(value) ? value.map(() => this._mask) : this._mask;
+    if (typeof value === 'boolean') return value;
+    if (typeof value === 'string') return value.length <= 9 && PLAIN_VALUES.has(value.toLowerCase()) ? value : this._mask;
+    if (Array.isArray(value)) return value.map(() => this._mask);
+    return this._mask;
   }
 
-  /** Masks the secret pairs (and e-mail addresses, when asked) of a text. */
+  /** A text with its secrets masked (the same string when it has none). */
   private _text(text: string): string {
-    let out = text.replace(PAIRS, (whole, qName?: string, qValue?: string, jName?: string, jValue?: string) => {
-      const name = qName ?? jName!;
-      const value = qValue ?? jValue ?? '';
-      if (value === '' || value === '""') return whole;
-      if (!this.isSecret(name)) {
-        // A quoted value may hold pairs of its own: the router's path="/reset?token=...".
-        if (value.length > 2 && value.startsWith('"') && this._quick.test(value)) {
-          const inner = `"${this._text(value.slice(1, -1))}"`;
-          return qName !== undefined ? `${name}=${inner}` : `"${name}":${inner}`;
-        }
-        return whole;
-      }
-      this.counters.masked++;
-      const masked = value.startsWith('"') ? `"${this._mask}"` : this._mask;
-      return qName !== undefined ? `${name}=${masked}` : `"${name}":${masked}`;
-    });
-    if (this._emails) {
-      out = out.replace(EMAIL, () => {
-        this.counters.masked++;
-        return this._mask;
-      });
-    }
-    return out;
+    const ranges: number[] = [];
+    if (text.includes('://')) urlCredentials(text, ranges);
+    secretPairs(text, this, this._mask, ranges);
+    if (this._tokenShapes) tokenShapes(text, ranges);
+    if (this._emails) emailAddresses(text, ranges);
+    if (ranges.length === 0) return text;
+    const masked = maskRanges(text, ranges, this._mask);
+    this.counters.masked += masked.count;
+    return masked.text;
   }
 }
