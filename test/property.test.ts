@@ -8,6 +8,8 @@ import { interpretLine } from '../src/heroku/classify.ts';
 import { parseAnyLine, readCapture } from '../src/heroku/input.ts';
 import { rawLine, type HerokuLine } from '../src/heroku/line.ts';
 import { OctetFrameReader } from '../src/heroku/octet-frames.ts';
+import { MAX_JSON_CHARS } from '../src/heroku/app.ts';
+import { bodyToTelemetry } from '../src/receivers/logplex/body.ts';
 import { parseRouterLine } from '../src/heroku/router.ts';
 import { logsRequest, metricsRequest } from '../src/translate/otlp-json.ts';
 import { newTelemetryBatch } from '../src/translate/telemetry.ts';
@@ -160,6 +162,100 @@ describe('properties', () => {
         expect(ev.query).toBe(rest.length ? rest.join('?') : undefined);
         expect(ev.status).toBe(200);
         expect(ev.host).toBe('a.example.com');
+      }),
+      RUNS,
+    );
+  });
+});
+
+/** An app message in a Logplex frame, as bodyToTelemetry reads it. */
+function logplexBody(texts: readonly string[]): Buffer {
+  return Buffer.from(
+    texts
+      .map((t) => {
+        const m = `<190>1 2024-05-01T12:00:00.000001+00:00 host app web.1 - ${t}`;
+        return `${Buffer.byteLength(m) + 1} ${m}\n`;
+      })
+      .join(''),
+  );
+}
+
+/** Whatever the texts hold, each frame gives exactly one record and nothing throws or fails. */
+function expectOneRecordEach(texts: readonly string[]): void {
+  const parsed = bodyToTelemetry(logplexBody(texts), 1);
+  expect(parsed.lines).toBe(texts.length);
+  expect(parsed.telemetry.logs).toHaveLength(texts.length);
+  expect(parsed.lineErrors).toBe(0);
+}
+
+/** One line per text: newlines inside would make two frames' worth of text in one, which is fine but not this property. */
+const oneLine = (t: string) => t.replace(/[\r\n]/g, ' ');
+
+// JSON as apps log it and as attackers write it: any value, deep (thousands of levels, `[` and
+// `{"a":`, balanced or not), wide, with huge strings, any unicode and lone surrogates.
+const loneSurrogate = fc.constantFrom('\\ud800', '\\udfff', '\\udbff\\u0041', '\\ud83d', '\\u0000', '\\"', '\\\\');
+const anyJson = fc.jsonValue({ maxDepth: 6 }).map((v) => JSON.stringify({ level: 'info', v }));
+const deepJson = fc
+  .tuple(fc.integer({ min: 1, max: 6000 }), fc.constantFrom('[', '{"a":', '{"a":[', '[{"b":'), fc.boolean(), fc.constantFrom('1', '"x"', '{}', '[]', 'null'))
+  .map(([depth, open, balanced, inner]) => {
+    const close = open === '[' ? ']' : open === '{"a":' ? '}' : open === '{"a":[' ? ']}' : '}]';
+    const body = open.repeat(depth) + inner + (balanced ? close.repeat(depth) : close.repeat(depth >> 1));
+    return open === '[' || open === '[{"b":' ? `{"deep":${body}}` : body;
+  });
+const wideJson = fc
+  .dictionary(fc.string({ unit: 'binary', maxLength: 12 }), fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.double(), fc.boolean(), fc.constant(null)), { maxKeys: 400 })
+  .map((o) => JSON.stringify(o));
+const hugeJson = fc
+  .tuple(fc.integer({ min: MAX_JSON_CHARS - 64, max: MAX_JSON_CHARS + 64 }), fc.constantFrom('x', '[', '"', 'é', '\\n'))
+  .map(([n, c]) => JSON.stringify({ msg: 'big', data: c.repeat(Math.ceil(n / c.length)) }));
+const escapedJson = fc
+  .array(fc.tuple(fc.string({ maxLength: 8 }), loneSurrogate, fc.string({ unit: 'binary', maxLength: 8 })), { minLength: 1, maxLength: 20 })
+  .map((parts) => '{' + parts.map(([k, esc, v], i) => `${JSON.stringify(k + i)}:"${esc}${JSON.stringify(v).slice(1, -1)}","${esc}${i}":${i}`).join(',') + '}');
+const jsonText = fc.oneof(anyJson, deepJson, wideJson, hugeJson, escapedJson, fc.string({ unit: 'binary', maxLength: 200 }).map((t) => `{${t}}`));
+
+// logfmt as apps write it, and broken: keys of any characters, l2met prefixes, quotes left open,
+// escapes at the end, values with `=`.
+const logfmtPair = fc.tuple(
+  fc.oneof(fc.constantFrom('at', 'level', 'msg', 'count#', 'measure#db.', 'sample#', 'unique#', 'source', 'trace_id', 'dd.trace_id', ''), fc.string({ maxLength: 10 })),
+  fc.string({ maxLength: 10 }),
+  fc.oneof(fc.string({ unit: 'binary', maxLength: 30 }), fc.constantFrom('"unterminated', '"a\\"b"', '\\', '"x\\', '12.5ms', '1e999', '-', '==', '""')),
+);
+const logfmtText = fc.array(logfmtPair, { minLength: 1, maxLength: 30 }).map((pairs) => pairs.map(([prefix, key, value]) => `${prefix}${key}=${value}`).join(' '));
+
+describe('properties of app lines through a Logplex body', () => {
+  it('JSON of any shape, depth and size: never throws, one record per line, none failed', () => {
+    fc.assert(
+      fc.property(fc.array(jsonText, { minLength: 1, maxLength: 5 }), (texts) => expectOneRecordEach(texts.map(oneLine))),
+      { numRuns: Math.min(RUNS.numRuns, 200) },
+    );
+  });
+
+  it('writes valid OTLP for JSON app lines of any shape: the JSON survives a protobuf round trip unchanged', () => {
+    const scope = { name: 'heroku-otel-drain', version: 'test' };
+    fc.assert(
+      fc.property(fc.oneof(anyJson, deepJson, wideJson, escapedJson), (text) => {
+        const parsed = bodyToTelemetry(logplexBody([oneLine(text)]), 1);
+        const logs = JSON.parse(JSON.stringify(logsRequest({ 'service.name': 'x' }, scope, parsed.telemetry.logs)));
+        expect(decodeLogsRequest(logs)).toEqual(withoutEmptyArrays(logs));
+      }),
+      { numRuns: Math.min(RUNS.numRuns, 200) },
+    );
+  });
+
+  it('logfmt-ish text: never throws, one record per line, none failed', () => {
+    fc.assert(
+      fc.property(fc.array(logfmtText, { minLength: 1, maxLength: 10 }), (texts) => expectOneRecordEach(texts.map(oneLine))),
+      RUNS,
+    );
+  });
+
+  it('arbitrary bytes as a body: never throws, one record per line read, none failed', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.boolean(), (bytes, framed) => {
+        const body = framed ? Buffer.concat([Buffer.from(`${bytes.length} `), Buffer.from(bytes)]) : Buffer.from(bytes);
+        const parsed = bodyToTelemetry(body, 1);
+        expect(parsed.telemetry.logs).toHaveLength(parsed.lines);
+        expect(parsed.lineErrors).toBe(0);
       }),
       RUNS,
     );

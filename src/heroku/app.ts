@@ -2,6 +2,11 @@
  * App output: whatever a dyno prints. JSON objects, logfmt (`at=warn msg="..."`), l2met
  * measurements (`count#`, `measure#`, `sample#`, `unique#`), or plain text. Nothing here can fail:
  * a line that is none of the structured forms is plain text with its whole content kept.
+ *
+ * App lines can hold what any web user typed, so JSON is read within bounds: a line nested deeper
+ * than MAX_JSON_DEPTH (4,500 levels overflow the stack of JSON.stringify, which reads nested
+ * values into attributes) or longer than MAX_JSON_CHARS is kept as plain text, with the reason in
+ * `parseError`. What walks a parsed object afterwards is then bounded too.
  */
 import { LogfmtScanner, numberPrefixEnd } from './logfmt.ts';
 import type { AppLogEvent, L2metMeasurement } from './events.ts';
@@ -23,7 +28,63 @@ function appEvent(format: AppLogEvent['format'], message: string): AppLogEvent {
     fields: undefined,
     measurements: undefined,
     source: undefined,
+    parseError: undefined,
   };
+}
+
+/** JSON app lines nesting deeper than this are kept as plain text; real loggers nest a few levels. */
+export const MAX_JSON_DEPTH = 64;
+/**
+ * JSON app lines longer than this (UTF-16 units) are kept as plain text: Heroku limits a log line
+ * to 10,000 bytes, and syslog's default `max_message_size` is 64 KiB, so only odd senders pass it.
+ */
+export const MAX_JSON_CHARS = 64 * 1024;
+
+const JSON_TOO_DEEP = `JSON nested deeper than ${MAX_JSON_DEPTH} levels: kept as plain text`;
+const JSON_TOO_LONG = `JSON longer than ${MAX_JSON_CHARS} characters: kept as plain text`;
+
+/**
+ * Whether the brackets (`{`, `[`) of `text` nest deeper than `max`, strings (with their escapes)
+ * left out. A line holding no more than `max` brackets in all cannot, and most hold a few: they
+ * are counted with indexOf, which is vectorised, before any scan char by char.
+ */
+export function jsonNestsDeeperThan(text: string, max: number): boolean {
+  let brackets = 0;
+  for (let i = text.indexOf('{'); i >= 0 && brackets <= max; i = text.indexOf('{', i + 1)) brackets++;
+  for (let i = text.indexOf('['); i >= 0 && brackets <= max; i = text.indexOf('[', i + 1)) brackets++;
+  if (brackets <= max) return false;
+  const n = text.length;
+  let depth = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      // To the closing quote, stepping over each escaped character (`\"`, `\\`).
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92 /* \ */) i++;
+        else if (d === 34) break;
+      }
+    } else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > max) return true;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/** Why `text` is not read as JSON, or undefined when it is within bounds. */
+function jsonOutOfBounds(text: string): string | undefined {
+  if (text.length > MAX_JSON_CHARS) return JSON_TOO_LONG;
+  return jsonNestsDeeperThan(text, MAX_JSON_DEPTH) ? JSON_TOO_DEEP : undefined;
+}
+
+/** A JSON line kept as text: the reason is on the event, the text whole as the message. */
+function unreadJson(text: string, reason: string): AppLogEvent {
+  const ev = appEvent('plain', text);
+  ev.level = plainTextLevel(text);
+  ev.parseError = reason;
+  return ev;
 }
 
 // Field names of the JSON loggers apps use: pino, bunyan, winston, zap, logrus, slog, structlog,
@@ -248,7 +309,7 @@ function parseJson(text: string): AppLogEvent | null {
     }
     if (key === 'traceparent' && typeof value === 'string' && applyTraceparent(ev, value)) continue;
     if (typeof value === 'object' && !Array.isArray(value) && applyNestedTrace(ev, key, value as Record<string, unknown>)) continue;
-    (ev.fields ??= {})[key] = fieldValue(value);
+    (ev.fields ??= {})[wellFormed(key)] = fieldValue(value);
   }
   if (message === undefined && fallbackMessage !== undefined) {
     message = fallbackMessage;
@@ -418,12 +479,16 @@ function titleCaseLevel(text: string): string | undefined {
 export function parseAppLine(text: string): AppLogEvent {
   const first = text.charCodeAt(0);
   if (first === 123 /* { */ && text.charCodeAt(text.length - 1) === 125) {
+    const outOfBounds = jsonOutOfBounds(text);
+    if (outOfBounds !== undefined) return unreadJson(text, outOfBounds);
     const ev = parseJson(text);
     if (ev) return ev;
   } else if (first <= 32 || text.charCodeAt(text.length - 1) <= 32) {
     // `  {"level":...}  `: indentation or trailing blanks around a JSON object.
     const trimmed = text.trim();
     if (trimmed.charCodeAt(0) === 123 && trimmed.charCodeAt(trimmed.length - 1) === 125) {
+      const outOfBounds = jsonOutOfBounds(trimmed);
+      if (outOfBounds !== undefined) return unreadJson(text, outOfBounds);
       const ev = parseJson(trimmed);
       if (ev) return ev;
     }

@@ -196,6 +196,11 @@ export interface AppLogEvent {
   measurements: L2metMeasurement[] | undefined;
   /** `source=` of l2met lines. */
   source: string | undefined;
+  /**
+   * Why text that looked structured was kept as plain text (JSON too deep or too long, see
+   * MAX_JSON_DEPTH and MAX_JSON_CHARS); undefined when it was read, or was never structured.
+   */
+  parseError?: string | undefined;
 }
 
 export type HerokuEvent =

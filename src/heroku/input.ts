@@ -15,6 +15,10 @@ export interface CaptureStats {
   lines: number;
   /** Frames whose octet count was wrong, truncated, or that had no header at all. */
   frameProblems: number;
+  /** Lines whose header parser threw (a bug of ours, caught): each kept as a raw line. */
+  headerErrors: number;
+  /** Lines (or frames) longer than the reader's `maxLineBytes`, skipped: not in `lines`. */
+  longLines: number;
 }
 
 function isDigit(c: number): boolean {
@@ -76,16 +80,23 @@ export function parseAnyLine(text: string): HerokuLine {
 export class CaptureReader {
   /** The octet framing's verdict on the current line, undefined for line-oriented input. */
   frameStatus: FrameStatus | undefined = undefined;
-  readonly stats: CaptureStats = { lines: 0, frameProblems: 0 };
+  readonly stats: CaptureStats = { lines: 0, frameProblems: 0, headerErrors: 0, longLines: 0 };
 
   private _buf: Buffer;
+  private _maxLineBytes: number;
   private _frames: OctetFrameReader | undefined;
   // The line-oriented run being read: the whole input, or an unframed run between frames.
   private _linePos = 0;
   private _lineEnd = 0;
 
-  constructor(buf: Buffer) {
+  /**
+   * `maxLineBytes`: a line or frame longer than this is skipped and counted in `stats.longLines`
+   * (parse and replay bound lines as the receivers do); no bound by default, where the caller
+   * bounds the whole input (the Logplex receiver's body size).
+   */
+  constructor(buf: Buffer, maxLineBytes = Infinity) {
     this._buf = buf;
+    this._maxLineBytes = maxLineBytes;
     // A UTF-8 byte order mark (editors on Windows write one) is no part of the first line.
     let first = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
     while (first < buf.length && isSpaceOrNewline(buf[first]!)) first++;
@@ -115,10 +126,19 @@ export class CaptureReader {
         if (first !== null) return first;
         continue;
       }
+      if (frames.msgEnd - frames.msgStart > this._maxLineBytes) {
+        this.stats.longLines++;
+        continue;
+      }
       this.stats.lines++;
       this.frameStatus = status;
       const text = decodeUtf8(this._buf, frames.msgStart, frames.msgEnd);
-      return parseSyslogLine(text) ?? rawLine(text);
+      try {
+        return parseSyslogLine(text) ?? rawLine(text);
+      } catch {
+        this.stats.headerErrors++;
+        return rawLine(text);
+      }
     }
     return null;
   }
@@ -137,11 +157,41 @@ export class CaptureReader {
       let i = start;
       while (i < stop && isSpaceOrNewline(buf[i]!)) i++;
       if (i === stop) continue;
+      if (stop - start > this._maxLineBytes) {
+        this.stats.longLines++;
+        continue;
+      }
       this.stats.lines++;
       if (this._frames === undefined) this.frameStatus = undefined;
-      return parseAnyLine(decodeUtf8(buf, start, stop));
+      const text = decodeUtf8(buf, start, stop);
+      try {
+        return parseAnyLine(text);
+      } catch {
+        this.stats.headerErrors++;
+        return rawLine(text);
+      }
     }
     return null;
+  }
+}
+
+/**
+ * Where the complete octet-counted frames from `start` end (`start` if none is complete), and the
+ * declared size (header included) of the frame that starts there, or -1 when none does: for
+ * cutting a stream at frame ends, as a syslog capture need not hold a newline at all.
+ */
+export function completeFrames(buf: Uint8Array, start = 0): { end: number; nextFrameBytes: number } {
+  let i = start;
+  for (;;) {
+    let j = i;
+    while (j < buf.length && isSpaceOrNewline(buf[j]!)) j++;
+    if (!startsWithOctetFrame(buf, j)) return { end: i, nextFrameBytes: -1 };
+    let length = 0;
+    let k = j;
+    while (isDigit(buf[k]!)) length = length * 10 + buf[k++]! - 48;
+    const frameEnd = k + 1 + length;
+    if (frameEnd > buf.length) return { end: j, nextFrameBytes: frameEnd - j };
+    i = frameEnd;
   }
 }
 

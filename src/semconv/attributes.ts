@@ -111,7 +111,7 @@ export const HEROKU_LOG_FRAME_STATUS_VALUE_LENGTH_MISMATCH = 'length_mismatch';
 export const HEROKU_LOG_FRAME_STATUS_VALUE_TRUNCATED = 'truncated';
 /** Bytes with no frame header */
 export const HEROKU_LOG_FRAME_STATUS_VALUE_UNFRAMED = 'unframed';
-/** Why a line was kept raw instead of parsed. */
+/** Why a line, or its app message, was kept as text instead of parsed: no header, JSON too deep or too long to read, or an error of ours while reading it. */
 export const ATTR_HEROKU_LOG_PARSE_ERROR = 'heroku.log.parse_error';
 /** Syslog facility from PRI (0-23). */
 export const ATTR_HEROKU_SYSLOG_FACILITY = 'heroku.syslog.facility';
@@ -123,11 +123,11 @@ export const ATTR_HEROKU_SYSLOG_APP_NAME = 'heroku.syslog.app_name';
 export const ATTR_HEROKU_SYSLOG_PROC_ID = 'heroku.syslog.proc_id';
 /** MSGID, when not `-`. */
 export const ATTR_HEROKU_SYSLOG_MSG_ID = 'heroku.syslog.msg_id';
-/** HOSTNAME, when it is neither Logplex's literal `host` nor a drain token. */
+/** HOSTNAME, when it is one of the words that carry no secret (`heroku`, `app`, `localhost`). Any other HOSTNAME may be a drain token and is fingerprinted into heroku.drain.fingerprint instead; Logplex's literal `host` is not written. */
 export const ATTR_HEROKU_SYSLOG_HOSTNAME = 'heroku.syslog.hostname';
 /** STRUCTURED-DATA as written, when not `-`. */
 export const ATTR_HEROKU_SYSLOG_STRUCTURED_DATA = 'heroku.syslog.structured_data';
-/** A fingerprint of the drain token (first 16 hex digits of its SHA-256), set when a syslog drain's HOSTNAME carries the token. The token authenticates the drain, so it is never written in clear; the fingerprint tells drains apart. */
+/** A fingerprint of the drain token (first 16 hex digits of its SHA-256), set when a syslog line's HOSTNAME may carry a token: any HOSTNAME but `host`, `heroku`, `app` and `localhost`. The token authenticates the drain, so it is never written in clear; the fingerprint tells drains apart. */
 export const ATTR_HEROKU_DRAIN_FINGERPRINT = 'heroku.drain.fingerprint';
 /** The process a line is about: the PROCID (`web.1`), the runtime sample's `source=`, or for router lines the dyno that served the request (`dyno=`). Stable across restarts. */
 export const ATTR_HEROKU_PROCESS_NAME = 'heroku.process.name';

@@ -1,11 +1,11 @@
 /**
  * A Logplex POST body to telemetry: frames, Heroku interpretation and OpenTelemetry mapping, pure.
- * Frames that fail to parse are kept as raw records, never failing the good frames beside them.
+ * Frames that fail to parse are kept as raw records, never failing the good frames beside them;
+ * a line whose handling throws is kept unparsed and counted, never failing the body.
  */
-import { interpretLine } from '../../heroku/classify.ts';
 import { CaptureReader } from '../../heroku/input.ts';
 import { newTelemetryBatch, type TelemetryBatch } from '../../translate/telemetry.ts';
-import { translateEvent } from '../../translate/translate.ts';
+import { translateLineSafely, type LineTally } from '../../translate/translate.ts';
 
 export interface BodyTelemetry {
   telemetry: TelemetryBatch;
@@ -13,17 +13,28 @@ export interface BodyTelemetry {
   lines: number;
   /** Frames whose octet count was wrong or that had no header. */
   frameProblems: number;
-  /** Lines with no syslog header, kept whole. */
+  /** Lines with no syslog header, or whose handling failed, kept whole. */
   rawLines: number;
+  /** Lines whose handling threw (a bug of ours, caught): each kept as one unparsed record (also in rawLines). */
+  lineErrors: number;
+  /** App lines of JSON too deep or too long to read, kept as text (`heroku.log.parse_error` says which). */
+  jsonKeptAsText: number;
 }
 
 export function bodyToTelemetry(body: Buffer, observedUnixMicros: number): BodyTelemetry {
   const reader = new CaptureReader(body);
   const telemetry = newTelemetryBatch();
+  const tally: LineTally = { lineErrors: 0, jsonKeptAsText: 0 };
   let rawLines = 0;
   for (let line = reader.next(); line !== null; line = reader.next()) {
-    if (line.shape === 'raw') rawLines++;
-    translateEvent(line, interpretLine(line), observedUnixMicros, telemetry, reader.frameStatus);
+    if (translateLineSafely(line, observedUnixMicros, telemetry, reader.frameStatus, tally) || line.shape === 'raw') rawLines++;
   }
-  return { telemetry, lines: reader.stats.lines, frameProblems: reader.stats.frameProblems, rawLines };
+  return {
+    telemetry,
+    lines: reader.stats.lines,
+    frameProblems: reader.stats.frameProblems,
+    rawLines,
+    lineErrors: tally.lineErrors + reader.stats.headerErrors,
+    jsonKeptAsText: tally.jsonKeptAsText,
+  };
 }
