@@ -188,3 +188,55 @@ describe('parse as a user meets it', () => {
     expect(bad.stderr).toContain('OTEL_RESOURCE_ATTRIBUTES is ignored: "oops" is not key=value');
   });
 });
+
+describe('a line longer than parse reads (64 KiB, as the syslog receiver)', () => {
+  const line = (i: number) => `2024-05-01T12:00:00.000001+00:00 app[web.1]: line ${i}`;
+
+  it('skips a 4 MB stream with no newline from a pipe, says so, and reads the lines around it', async () => {
+    const child = spawn(process.execPath, [BIN, 'parse', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const closed = new Promise((resolve) => child.on('close', resolve));
+    child.stdin.write(line(1) + '\n');
+    // 4 MB without a newline, written in pieces as a pipe delivers it.
+    const piece = Buffer.alloc(64 * 1024, 'x');
+    for (let i = 0; i < 64; i++) if (!child.stdin.write(piece)) await new Promise((resolve) => child.stdin.once('drain', resolve));
+    child.stdin.end('\n' + line(2) + '\n');
+    expect(await closed).toBe(0);
+    expect(stderr).toContain('heroku-otel-drain parse: 1 line longer than 65536 bytes skipped');
+    expect(records(stdout).map((r) => r.body.stringValue)).toEqual(['line 1', 'line 2']);
+  }, 60_000);
+
+  it('ends on a file that is one unterminated line of a few MB (parse /dev/zero holds no more)', async () => {
+    const { stdout, stderr, code } = await parse([tempFile('zero.bin', Buffer.alloc(3 * 1024 * 1024))]);
+    expect(code).toBe(0);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('1 line longer than 65536 bytes skipped');
+  });
+
+  it('skips a complete line over the bound wherever the reads cut it, and keeps one just under it', async () => {
+    const prefix = '2024-05-01T12:00:00.000001+00:00 app[web.1]: ';
+    const under = prefix + 'u'.repeat(64 * 1024 - prefix.length);
+    const over = prefix + 'o'.repeat(64 * 1024 - prefix.length + 1);
+    const { stdout, stderr } = await parse([tempFile('long.txt', [line(1), over, under, over, line(2)].join('\n') + '\n')]);
+    expect(stderr).toContain('2 lines longer than 65536 bytes skipped');
+    expect(records(stdout).map((r) => r.body.stringValue.slice(0, 8))).toEqual(['line 1', 'uuuuuuuu', 'line 2']);
+  });
+
+  it('reads an octet-counted stream with no newline at all, and skips a frame over the bound by its count', async () => {
+    const frame = (text: string) => {
+      const msg = `<190>1 2024-05-01T12:00:00.000001+00:00 host app web.1 - ${text}`;
+      return `${Buffer.byteLength(msg)} ${msg}`;
+    };
+    const frames = Array.from({ length: 5000 }, (_, i) => frame(`frame ${i}`));
+    frames.splice(2500, 0, frame('b'.repeat(200_000)));
+    const { stdout, stderr, code } = await parse([tempFile('stream.syslog', frames.join(''))]);
+    expect(code).toBe(0);
+    expect(stderr).toContain('1 line longer than 65536 bytes skipped');
+    const bodies = records(stdout).map((r) => r.body.stringValue);
+    expect(bodies).toHaveLength(5000);
+    expect(bodies[4999]).toBe('frame 4999');
+  });
+});

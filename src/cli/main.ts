@@ -25,6 +25,8 @@ Commands:
       Read a capture (Logplex HTTPS bodies, syslog lines with or without octet counts,
       \`heroku logs\` output, gzip or plain) and write OTLP/JSON lines to stdout, one
       ExportLogsServiceRequest or ExportMetricsServiceRequest per line. FILE defaults to stdin.
+      A line (or frame) longer than 64 KiB, the syslog receiver's default max_message_size, is
+      skipped and counted on stderr.
       --resource key=value   a resource attribute (repeatable), e.g. service.name=shop-web;
                              OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME are read too.
 
@@ -37,6 +39,7 @@ Commands:
       Send captures (\`heroku logs\` output, Logplex bodies, syslog lines; gzip too; - for stdin)
       through the config's pipelines, keeping the lines' timestamps: backfill, or a try before
       adding a drain. A progress bar on a terminal, then a summary. Exit 1 if anything failed.
+      Lines longer than 64 KiB are skipped and counted, as by parse.
 
   rules test FILE...
       Run alert rule unit tests (YAML: input lines at time offsets, the alerts expected to be

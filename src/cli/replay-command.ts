@@ -3,24 +3,26 @@
  * bodies, syslog lines; gzip too) through the configured pipelines (processors and exporters; no
  * receiver listens), keeping the lines' own timestamps. This is how users backfill, and how they
  * try a config before adding a drain. The capture is streamed and each batch waits for room in
- * the pipelines, so memory stays bounded however long the capture.
+ * the pipelines, so memory stays bounded however long the capture. A line longer than
+ * MAX_LINE_BYTES (64 KiB, as the receivers) is skipped and counted, as `parse` does.
  */
 import { SingleBar } from 'cli-progress';
 import { statSync } from 'node:fs';
 import { loadConfigFile } from '../config/load.ts';
-import { interpretLine } from '../heroku/classify.ts';
 import { CaptureReader } from '../heroku/input.ts';
 import { jsonLogger } from '../service/log.ts';
 import { Service } from '../service/service.ts';
 import { drainResource, resourceFromEnv } from '../translate/resource.ts';
 import { newTelemetryBatch, type Attributes } from '../translate/telemetry.ts';
-import { translateEvent } from '../translate/translate.ts';
-import { forEachPiece } from './parse-command.ts';
+import { translateLineSafely } from '../translate/translate.ts';
+import { forEachPiece, MAX_LINE_BYTES } from './parse-command.ts';
 
 const BATCH_RECORDS = 1024;
 
 export interface ReplaySummary {
   lines: number;
+  /** Lines longer than MAX_LINE_BYTES, skipped. */
+  longLines: number;
   records: number;
   points: number;
   failed: number;
@@ -57,24 +59,26 @@ export async function runReplay(
   bar?.start(total, 0, { lines: 0, rate: 0 });
   const started = performance.now();
   let lines = 0;
+  let longLines = 0;
   let bytes = 0;
   const send = async (piece: Buffer): Promise<void> => {
-    const reader = new CaptureReader(piece);
+    const reader = new CaptureReader(piece, MAX_LINE_BYTES);
     const observed = Date.now() * 1000;
     for (;;) {
       const batch = newTelemetryBatch();
       for (let line = reader.next(); line !== null; line = reader.next()) {
-        translateEvent(line, interpretLine(line), observed, batch, reader.frameStatus);
+        translateLineSafely(line, observed, batch, reader.frameStatus);
         if (batch.logs.length >= BATCH_RECORDS) break;
       }
       if (batch.logs.length === 0) break;
       await service.ingest(resource, batch);
     }
     lines += reader.stats.lines;
+    longLines += reader.stats.longLines;
   };
   try {
     for (const capture of captures) {
-      await forEachPiece(
+      const pieces = await forEachPiece(
         capture,
         process.stdin,
         say,
@@ -84,6 +88,7 @@ export async function runReplay(
         },
         (n) => (bytes += n),
       );
+      longLines += pieces.longLines;
     }
   } finally {
     bar?.stop();
@@ -101,10 +106,11 @@ export async function runReplay(
     failed += Object.values(p.counters.failed).reduce((a, b) => a + b, 0);
     dropped += p.counters.droppedAtShutdown;
   }
-  const summary: ReplaySummary = { lines, records, points, failed, dropped, seconds };
+  const summary: ReplaySummary = { lines, longLines, records, points, failed, dropped, seconds };
   say(
     `${lines} lines read, ${records} records and ${points} points exported, ${failed} failed, ${dropped} dropped, ` +
       `${seconds.toFixed(1)} s (${Math.round(lines / Math.max(seconds, 0.001))} lines/s)`,
   );
+  if (longLines > 0) say(`${longLines} ${longLines === 1 ? 'line' : 'lines'} longer than ${MAX_LINE_BYTES} bytes skipped (the longest line replay reads)`);
   return { code: failed > 0 || dropped > 0 ? 1 : 0, summary };
 }
