@@ -19,8 +19,12 @@ import { emailAddresses, maskRanges, secretPairs, tokenShapes, urlCredentials, t
 const NAME_WORDS = /[._\-\s[\]]+|%5[bBdD]|(?<=[a-z0-9])(?=[A-Z])/;
 /** Names seen, secret or not: they repeat on every line. Bounded, as apps choose them. */
 const NAME_CACHE_MAX = 10_000;
-/** Where token shapes start (case aside); the quick scan's share of `token_shapes`. */
-const TOKEN_SHAPE_PREFIXES = ['bearer', '[sr]k_(?:live|test)_', 'gh[pousr]_', 'github_pat_', 'a[ks]ia[0-9a-z]{16}', 'xox[bpas]-', 'eyj[0-9a-z_-]{5}'];
+/**
+ * The quick scan for `token_shapes` (secrets.ts's tokenShapes): a separate, case-sensitive search
+ * anchored on the shapes' rarer characters (`_live_`, `-` after `xoxb`, `yJ` of `eyJ`), which
+ * costs a third of adding the prefixes to the case-insensitive word search.
+ */
+const TOKEN_SHAPES_QUICK = /_(?:live|test)_|(?<=gh[pousr])_|_pat_|(?<=xox[bpas])-|KIA[0-9A-Z]{16}|SIA[0-9A-Z]{16}|yJ[0-9A-Za-z_-]{5}|[Bb]earer[ \t]|BEARER[ \t]/;
 const PLAIN_VALUES = new Set(['', 'true', 'false', 'null', 'nil', 'none', 'undefined']);
 /**
  * A router record's attributes that are the router's own fields in fixed formats (methods,
@@ -67,11 +71,11 @@ function escapeRegExp(s: string): string {
 }
 
 /**
- * The quick scan: one case-insensitive search for anything `_text` could mask. A compound word
- * (`api_key`) is looked for with or without one separator between its parts; a word that holds
- * another (`authorization` holds `auth`) is left to the shorter one.
+ * The quick scan: one case-insensitive search for a secret word, `://` (and `@` for e-mail
+ * addresses). A compound word (`api_key`) is looked for with or without one separator between
+ * its parts; a word that holds another (`authorization` holds `auth`) is left to the shorter one.
  */
-function quickScan(config: RedactConfig): RegExp {
+function quickWords(config: RedactConfig): RegExp {
   const entries = config.keys.map(nameWords).filter((parts) => parts.length > 0);
   const single = entries.filter((parts) => parts.length === 1).map((parts) => parts[0]!);
   const alternatives = new Set<string>();
@@ -80,7 +84,6 @@ function quickScan(config: RedactConfig): RegExp {
     if (!covered) alternatives.add(parts.map(escapeRegExp).join('[-_. [\\]]?'));
   }
   alternatives.add(':\\/\\/');
-  if (config.token_shapes) for (const p of TOKEN_SHAPE_PREFIXES) alternatives.add(p);
   if (config.emails) alternatives.add('@');
   return new RegExp([...alternatives].join('|'), 'i');
 }
@@ -92,7 +95,8 @@ export class RedactProcessor implements NameTest {
   private readonly _mask: string;
   private readonly _emails: boolean;
   private readonly _tokenShapes: boolean;
-  private readonly _quick: RegExp;
+  private readonly _quickWords: RegExp;
+  private readonly _quickShapes: RegExp | undefined;
   private readonly _names = new Map<string, boolean>();
 
   constructor(id: string, config: RedactConfig) {
@@ -101,7 +105,8 @@ export class RedactProcessor implements NameTest {
     this._mask = config.mask;
     this._emails = config.emails;
     this._tokenShapes = config.token_shapes;
-    this._quick = quickScan(config);
+    this._quickWords = quickWords(config);
+    this._quickShapes = config.token_shapes ? TOKEN_SHAPES_QUICK : undefined;
   }
 
   /** Whether a key name looks secret. */
@@ -118,7 +123,7 @@ export class RedactProcessor implements NameTest {
   process(records: readonly LogRecordData[]): void {
     for (const r of records) {
       const router = r.eventName === EVENT_HEROKU_ROUTER_REQUEST;
-      const searchBody = r.body.length > 0 && this._quick.test(r.body);
+      const searchBody = r.body.length > 0 && this._worthSearching(r.body);
       // A router record's attributes are all cut from its body, the router's line (or are
       // `heroku`, `router`): when the body holds nothing to look at, neither do they.
       if (router && !searchBody) continue;
@@ -133,14 +138,19 @@ export class RedactProcessor implements NameTest {
             this.counters.masked++;
           }
         } else if (typeof value === 'string') {
-          if (value.length > 0 && !(router && ROUTER_OWN.has(key)) && this._quick.test(value)) attributes[key] = this._text(value);
+          if (value.length > 0 && !(router && ROUTER_OWN.has(key)) && this._worthSearching(value)) attributes[key] = this._text(value);
         } else if (Array.isArray(value)) {
-          attributes[key] = value.map((v) => (v.length > 0 && this._quick.test(v) ? this._text(v) : v));
+          attributes[key] = value.map((v) => (v.length > 0 && this._worthSearching(v) ? this._text(v) : v));
         }
       }
       if (searchBody) r.body = this._text(r.body);
       if (this.counters.masked > before) this.counters.records++;
     }
+  }
+
+  /** Whether a text may hold anything `_text` masks: most lines do not, and cost this only. */
+  private _worthSearching(text: string): boolean {
+    return this._quickWords.test(text) || (this._quickShapes !== undefined && this._quickShapes.test(text));
   }
 
   /** A secret-named attribute's value, masked; `true`, `false`, `null` and empty say nothing and stay. */
