@@ -81,6 +81,18 @@ describe('heroku-otel-drain replay', () => {
     expect(r.peakRssMb).toBeLessThan(400);
   }, 120_000);
 
+  it('skips a line longer than 64 KiB, says so, and sends the lines around it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hod-replay-long-'));
+    const cfg = await config(dir);
+    const line = (text: string) => `2024-05-01T12:00:00.000000+00:00 app[web.1]: ${text}`;
+    writeFileSync(join(dir, 'long.txt'), [line('before'), line('x'.repeat(200_000)), line('after')].join('\n') + '\n');
+    const r = await run(['replay', '--config', cfg, join(dir, 'long.txt')]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('2 lines read, 2 records');
+    expect(r.stderr).toContain('1 line longer than 65536 bytes skipped');
+    expect(backend!.logRecords().map((rec: any) => rec.body.stringValue)).toEqual(['before', 'after']);
+  });
+
   it('says what is wrong with its arguments or its config', async () => {
     expect((await run(['replay', 'x.txt'])).code).toBe(2);
     const dir = mkdtempSync(join(tmpdir(), 'hod-replay-bad-'));
