@@ -177,6 +177,8 @@ class HealthyDrain {
   answers = { ok: 0, retry: 0, timeout: 0, error: 0, other: 0 };
   lines = 0;
   private _frame = 0;
+  private static _count = 0;
+  private readonly _name = `drain${HealthyDrain._count++}`;
   private readonly _port: number;
   private readonly _token: string;
   private readonly _nextId: () => number;
@@ -218,7 +220,8 @@ class HealthyDrain {
     while (!this._stopped()) {
       const ids = Array.from({ length: this._linesPerBatch }, () => this._nextId());
       const body = this._body(ids);
-      const frameId = `${this._token.slice(-6)}-${this._frame++}`;
+      // Unique per drain, as Logplex's are (several workers may share one token here).
+      const frameId = `${this._name}-${this._frame++}`;
       // Until it is answered 200: Logplex keeps the batch and sends it again with its frame id.
       for (let attempt = 0; !this._stopped() || attempt > 0; attempt++) {
         const status = await this._post(body, frameId, ids.length);
@@ -373,7 +376,7 @@ function fire(port: number, data: Buffer, holdMs: number, sockets: Set<Socket>):
 export async function fuzzScenario(totalFrames = Number(process.env.HOSTILE_FRAMES ?? 1_000_000)): Promise<HostileResult> {
   const healthyToken = 'd.11111111-2222-4333-8444-555555555555';
   const fuzzToken = 'd.99999999-8888-4777-8666-555555555555';
-  const run = await startAll([healthyToken, fuzzToken], { SINK_MAX_ID: String(totalFrames + 10) }, 'sending_queue: { queue_size: 40, num_consumers: 4 }');
+  const run = await startAll([healthyToken, fuzzToken], { SINK_MAX_ID: String(totalFrames * 2 + 100_000) }, 'sending_queue: { queue_size: 40, num_consumers: 4 }');
   const r = rng(42);
   let frames = 0;
   let next = 0;
