@@ -113,7 +113,7 @@ export const METRIC_HEROKU_PGBOUNCER_AVG_SENT = 'heroku.pgbouncer.avg_sent';
 export const METRIC_HEROKU_LOGPLEX_DROPPED_MESSAGES = 'heroku.logplex.dropped_messages';
 /** Lines a receiver took (accepted), acknowledged without emitting again (duplicate), or refused one by one (rejected, by error.type: unknown_token, unauthenticated, too_large, queue_full...); delta sums every report. Instrument: counter; unit: `{line}`. */
 export const METRIC_HEROKU_OTEL_DRAIN_RECEIVER_LINES = 'heroku.otel_drain.receiver.lines';
-/** Connections a receiver refused or closed, by reason (error.type: too_many_connections, tls_handshake, idle_timeout). Instrument: counter; unit: `{connection}`. */
+/** Connections a receiver refused or closed, by reason (error.type: too_many_connections, evicted, unauthenticated, tls_handshake, idle_timeout, internal_error). Instrument: counter; unit: `{connection}`. */
 export const METRIC_HEROKU_OTEL_DRAIN_RECEIVER_CONNECTIONS = 'heroku.otel_drain.receiver.connections';
 /** Requests a receiver refused, by reason (error.type: unauthenticated, unknown_token, too_large, queue_full, shutting_down...). Instrument: counter; unit: `{request}`. */
 export const METRIC_HEROKU_OTEL_DRAIN_RECEIVER_REQUESTS = 'heroku.otel_drain.receiver.requests';

@@ -70,6 +70,10 @@ export interface LogplexCounters {
   /** Lines kept raw because they had no syslog header. */
   rawLines: number;
   frameProblems: number;
+  /** Lines whose handling threw (a bug of ours, caught): kept as unparsed records, logged. */
+  lineErrors: number;
+  /** App lines of JSON too deep or too long to read, kept as text. */
+  jsonKeptAsText: number;
   msgCountMismatches: number;
   /** Query values not applied to the resource (not printable, too long, or naming a drain's own attribute). */
   queryValuesRefused: number;
@@ -134,6 +138,8 @@ export class LogplexReceiver {
     duplicateLines: 0,
     rawLines: 0,
     frameProblems: 0,
+    lineErrors: 0,
+    jsonKeptAsText: 0,
     msgCountMismatches: 0,
     queryValuesRefused: 0,
     rejectedRequests: {
@@ -613,6 +619,11 @@ export class LogplexReceiver {
     this.counters.acceptedLines += parsed.lines;
     this.counters.rawLines += parsed.rawLines;
     this.counters.frameProblems += parsed.frameProblems;
+    this.counters.jsonKeptAsText += parsed.jsonKeptAsText;
+    if (parsed.lineErrors > 0) {
+      this.counters.lineErrors += parsed.lineErrors;
+      this._limited.report('error', 'line-error', 'logplex receiver: lines could not be read (a bug: please report it); each was kept unparsed', { lines: parsed.lineErrors, drain: drain.fingerprint });
+    }
     if (claimed) void this._store!.done(`frame:${dedupeKey}`, FRAME_ID_TTL_MS);
     this._log('debug', 'batch taken', { drain: drain.fingerprint, frame_id: req.headers['logplex-frame-id'], lines: parsed.lines, raw: parsed.rawLines, frame_problems: parsed.frameProblems, ms: Date.now() - started });
     res.writeHead(200).end();

@@ -1,0 +1,49 @@
+/** The sidecar as a real process for tests: started with a config or an environment, on port 0. */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export const BIN = new URL('../../bin/heroku-otel-drain.js', import.meta.url).pathname;
+
+export interface RunningSidecar {
+  proc: ChildProcess;
+  /** The first port it says it listens on. */
+  port: number;
+  stdout: () => string;
+  stderr: () => string;
+  /** Its JSON log lines on stderr, parsed. */
+  logLines: () => Array<Record<string, unknown>>;
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+  /** Resolves once every listening line up to `count` has been logged, with their ports. */
+  ports: (count: number) => Promise<number[]>;
+}
+
+/** Starts the sidecar; resolves once it logs that it listens. */
+export function startSidecar(args: string[], env: NodeJS.ProcessEnv): Promise<RunningSidecar> {
+  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const listening = () => [...err.matchAll(/listening on [^"]*?:(\d+)/g)].map((m) => Number(m[1]));
+  const logLines = () =>
+    err
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const ports = async (count: number) => {
+    for (let i = 0; i < 1500 && listening().length < count; i++) await new Promise((r) => setTimeout(r, 10));
+    return listening();
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line; stderr: ${err}`)), 15_000);
+    proc.stderr!.on('data', (d) => {
+      err += d;
+      const first = listening()[0];
+      if (first !== undefined) {
+        clearTimeout(timer);
+        resolve({ proc, port: first, stdout: () => out, stderr: () => err, logLines, exited, ports });
+      }
+    });
+    proc.on('exit', () => reject(new Error(`exited early: ${err}`)));
+  });
+}
