@@ -218,6 +218,12 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
     if (parsed.success) telemetry = parsed.data;
     else for (const issue of parsed.error.issues) problems.push(...describeIssue('service.telemetry', issue).split('\n'));
   }
+  for (const [id, p] of problems.length > 0 ? [] : pipelines) {
+    // The embedded default and every shipped example mask secrets; a config that does not should say so.
+    if (id.startsWith('logs') && !p.processors.some((pid) => components.processors.get(pid)?.type === 'redact')) {
+      warnings.push(`service.pipelines.${id}: no redact processor, so passwords, tokens and keys inside log lines reach the exporters as they are; add redact first in processors`);
+    }
+  }
   if (telemetry.status.enabled) {
     // The page shows drains' last lines: on an address others reach, only behind a password.
     for (const [id, component] of components.receivers) {

@@ -17,6 +17,7 @@ receivers:
         resource: { service.name: shop-web }
 processors:
   batch: {}
+  redact: {}
 exporters:
   otlphttp/grafana:
     endpoint: https://otlp-gateway.example.com/otlp
@@ -24,7 +25,7 @@ exporters:
   debug: {}
 service:
   pipelines:
-    logs: { receivers: [logplex], processors: [batch], exporters: [otlphttp/grafana] }
+    logs: { receivers: [logplex], processors: [redact, batch], exporters: [otlphttp/grafana] }
     metrics: { receivers: [logplex], processors: [batch], exporters: [otlphttp/grafana, debug] }
 `;
 
@@ -173,7 +174,20 @@ describe('config', () => {
   it('warns about components no pipeline uses', () => {
     const { problems, warnings } = validate(withParts({ exporters: 'exporters:\n  debug: {}\n  file: { path: out.jsonl }' }));
     expect(problems).toEqual([]);
-    expect(warnings).toEqual(['exporters.file: defined but used in no pipeline']);
+    expect(warnings).toContain('exporters.file: defined but used in no pipeline');
+  });
+
+  it('warns about a logs pipeline without redact, and only about that one', () => {
+    const { problems, warnings } = validate(
+      withParts({
+        processors: 'processors:\n  redact: {}',
+        service: 'service:\n  pipelines:\n    logs: { receivers: [logplex], processors: [redact], exporters: [debug] }\n    logs/raw: { receivers: [logplex], exporters: [debug] }\n    metrics: { receivers: [logplex], exporters: [debug] }',
+      }),
+    );
+    expect(problems).toEqual([]);
+    expect(warnings).toEqual([
+      'service.pipelines.logs/raw: no redact processor, so passwords, tokens and keys inside log lines reach the exporters as they are; add redact first in processors',
+    ]);
   });
 
   it('reports unreadable files and YAML errors with where they are', async () => {
@@ -216,7 +230,7 @@ describe('heroku-otel-drain validate', () => {
     writeFileSync(file, GOOD);
     const { code, stdout } = await validateCli(['--config', file], { DRAIN_TOKEN: 'd.abc', GRAFANA_AUTH: 'x' });
     expect(code).toBe(0);
-    expect(stdout).toBe(`${file}: valid: logs (logplex -> batch -> otlphttp/grafana); metrics (logplex -> batch -> otlphttp/grafana, debug)\n`);
+    expect(stdout).toBe(`${file}: valid: logs (logplex -> redact -> batch -> otlphttp/grafana); metrics (logplex -> batch -> otlphttp/grafana, debug)\n`);
   });
 
   it('exits 1 with every problem, one per line, and their count', async () => {
