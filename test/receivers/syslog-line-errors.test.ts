@@ -1,7 +1,7 @@
 /**
  * The syslog receiver's last line of defence, with real sockets: a line whose handling throws (a
- * bug of ours, injected here into translation) is kept raw, or refused when even that throws,
- * counted and logged without its content; a pipeline that throws ends one connection, not the
+ * bug of ours, injected here into interpretation) is kept unparsed (never with the header, where
+ * the drain's token is), counted and logged without its content; a pipeline that throws ends one connection, not the
  * process; the connection and the receiver go on.
  */
 import { createSocket } from 'node:dgram';
@@ -11,20 +11,16 @@ import type { HerokuLine } from '../../src/heroku/line.ts';
 import type { ReceivedBatch } from '../../src/receivers/logplex/receiver.ts';
 import { syslogConfigSchema } from '../../src/receivers/syslog/config.ts';
 import { SyslogReceiver } from '../../src/receivers/syslog/receiver.ts';
-import type { TelemetryBatch } from '../../src/translate/telemetry.ts';
+import type { LogRecordData } from '../../src/translate/telemetry.ts';
 
-// BOOM: interpreting the line throws (after adding half a record), its raw form does not.
-// CRASH: even the raw form throws.
-vi.mock('../../src/translate/translate.ts', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../src/translate/translate.ts')>();
+// BOOM: interpreting the line throws (a bug of ours, injected).
+vi.mock('../../src/heroku/classify.ts', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/heroku/classify.ts')>();
   return {
     ...real,
-    translateEvent: (line: HerokuLine, event: never, observed: number, out: TelemetryBatch, frame: never) => {
-      if (line.text.includes('CRASH') || (line.shape !== 'raw' && line.text.includes('BOOM'))) {
-        out.logs.push({ body: 'half a record' } as never);
-        throw new TypeError(`cannot read ${line.text}`);
-      }
-      return real.translateEvent(line, event, observed, out, frame);
+    interpretLine: (line: HerokuLine) => {
+      if (line.text.includes('BOOM')) throw new TypeError(`cannot read ${line.text}`);
+      return real.interpretLine(line);
     },
   };
 });
@@ -53,19 +49,23 @@ const frame = (text: string) => `${Buffer.byteLength(message(text))} ${message(t
 async function start(consume?: (batch: ReceivedBatch) => boolean) {
   const config = syslogConfigSchema.parse({ tcp: { endpoint: '127.0.0.1:0' }, udp: { endpoint: '127.0.0.1:0' }, drains: [{ token: TOKEN }] });
   const bodies: string[] = [];
+  const records: LogRecordData[] = [];
   const logged: unknown[] = [];
   const syslog = new SyslogReceiver(
     config,
     consume ??
       ((batch) => {
-        for (const r of batch.telemetry.logs) bodies.push(r.body);
+        for (const r of batch.telemetry.logs) {
+          bodies.push(r.body);
+          records.push(r);
+        }
         return true;
       }),
     (...args) => logged.push(args),
   );
   receiver = syslog;
   await syslog.start();
-  return { syslog, bodies, logged };
+  return { syslog, bodies, records, logged };
 }
 
 async function open(port: number): Promise<Socket> {
@@ -76,36 +76,37 @@ async function open(port: number): Promise<Socket> {
 }
 
 describe('a line whose handling throws', () => {
-  it('over TCP: is kept raw (or refused when even that throws), counted, logged without its content; the connection goes on', async () => {
-    const { syslog, bodies, logged } = await start();
+  it('over TCP: is kept unparsed, without the header that holds the token, counted, logged without its content; the connection goes on', async () => {
+    const { syslog, bodies, records, logged } = await start();
     const s = await open(syslog.addresses.tcp!.port);
-    s.write(frame('before') + frame('BOOM secret=hunter2') + frame('CRASH secret=hunter2') + frame('after'));
-    await until(() => bodies.length === 3);
-    s.write(frame('still open'));
+    s.write(frame('before') + frame('BOOM secret=hunter2') + frame('BOOM again') + frame('after'));
     await until(() => bodies.length === 4);
-    // Kept raw: the whole message as it came, nothing of the half-made record.
-    expect(bodies).toEqual(['before', message('BOOM secret=hunter2'), 'after', 'still open']);
-    expect(syslog.counters).toMatchObject({ acceptedLines: 4, rawLines: 1, lineErrors: 2 });
-    expect(syslog.counters.rejectedLines.line_error).toBe(1);
+    s.write(frame('still open'));
+    await until(() => bodies.length === 5);
+    expect(bodies).toEqual(['before', 'BOOM secret=hunter2', 'BOOM again', 'after', 'still open']);
+    const kept = records.filter((r) => r.body.startsWith('BOOM'));
+    expect(kept.map((r) => r.attributes['heroku.log.parse_error'])).toEqual(['TypeError while reading the line: kept unparsed', 'TypeError while reading the line: kept unparsed']);
+    // The drain's token (the HOSTNAME) is nowhere in what goes out.
+    expect(JSON.stringify(records)).not.toContain(TOKEN);
+    expect(syslog.counters).toMatchObject({ acceptedLines: 5, rawLines: 2, lineErrors: 2 });
     expect(s.closed).toBe(false);
-    // Logged, at a bounded rate (the second within the interval is only counted), with where it
-    // was thrown and never what the line held.
+    // Logged at a bounded rate (the second within the interval is only counted), never with what the line held.
     expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatchObject(['error', expect.stringContaining('syslog line'), { error_type: 'TypeError' }]);
+    expect(logged[0]).toEqual(['error', expect.stringContaining('syslog line'), undefined]);
     expect(JSON.stringify(logged)).not.toContain('hunter2');
     s.destroy();
   });
 
   it('over UDP: the same', async () => {
-    const { syslog, bodies } = await start();
+    const { syslog, bodies, records } = await start();
     const udp = createSocket('udp4');
     const send = (text: string) => new Promise<void>((r) => udp.send(message(text), syslog.addresses.udp!.port, '127.0.0.1', () => r()));
     await send('BOOM over udp');
-    await send('CRASH over udp');
     await send('fine over udp');
-    await until(() => bodies.length === 2 && syslog.counters.rejectedLines.line_error === 1);
-    expect(bodies).toEqual([message('BOOM over udp'), 'fine over udp']);
-    expect(syslog.counters).toMatchObject({ acceptedLines: 2, rawLines: 1, lineErrors: 2 });
+    await until(() => bodies.length === 2);
+    expect(bodies).toEqual(['BOOM over udp', 'fine over udp']);
+    expect(JSON.stringify(records)).not.toContain(TOKEN);
+    expect(syslog.counters).toMatchObject({ acceptedLines: 2, rawLines: 1, lineErrors: 1 });
     udp.close();
   });
 });

@@ -22,15 +22,13 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type SecureContextOptions, type Server as TlsServer, type TLSSocket } from 'node:tls';
-import { interpretLine } from '../../heroku/classify.ts';
-import type { AppLogEvent } from '../../heroku/events.ts';
 import { decodeUtf8 } from '../../heroku/input.ts';
 import { rawLine, type HerokuLine } from '../../heroku/line.ts';
 import { parseSyslogLine } from '../../heroku/syslog.ts';
 import { RateLimitedLog } from '../../service/rate-limited-log.ts';
 import { drainResource } from '../../translate/resource.ts';
 import { newTelemetryBatch, type Attributes, type TelemetryBatch } from '../../translate/telemetry.ts';
-import { translateEvent } from '../../translate/translate.ts';
+import { translateLineSafely, type LineTally } from '../../translate/translate.ts';
 import { DrainAuth } from '../logplex/auth.ts';
 import type { BatchConsumer, ReceiverLog } from '../logplex/receiver.ts';
 import type { SyslogConfig } from './config.ts';
@@ -73,25 +71,6 @@ const HELD_LINES_MAX = 50_000;
 function toLine(text: string): HerokuLine {
   if (text.charCodeAt(0) === 60 /* < */) return parseSyslogLine(text) ?? rawLine(text);
   return rawLine(text);
-}
-
-/** A raw line's text as it came, with nothing read into it: what a line whose handling failed becomes. */
-function uninterpreted(text: string): AppLogEvent {
-  return {
-    kind: 'app',
-    format: 'plain',
-    level: undefined,
-    message: text,
-    error: undefined,
-    errorType: undefined,
-    errorStack: undefined,
-    traceId: undefined,
-    spanId: undefined,
-    traceFlags: 0,
-    fields: undefined,
-    measurements: undefined,
-    source: undefined,
-  };
 }
 
 /**
@@ -147,6 +126,8 @@ export class SyslogReceiver {
   private readonly _log: ReceiverLog;
   /** Warnings a client can repeat at will (failed handshakes, lines that throw): bounded. */
   private readonly _warnings: RateLimitedLog;
+  /** Lines kept unparsed and JSON kept as text, counted by translateLineSafely. */
+  private readonly _tally: LineTally = { lineErrors: 0, jsonKeptAsText: 0 };
   private readonly _auth: DrainAuth<Attributes>;
   private readonly _anyResource: Attributes | undefined;
   /** Open TCP connections, in the order they came. */
@@ -422,11 +403,10 @@ export class SyslogReceiver {
         h = { resource, telemetry: newTelemetryBatch(), lines: 0, raw: 0 };
         held.push(h);
       }
-      const kept = this._translate(line, h.telemetry, observed);
-      if (kept === undefined) return;
+      const raw = this._translate(line, h.telemetry, observed);
       h.lines++;
       this._heldLines++;
-      if (kept.shape === 'raw') h.raw++;
+      if (raw) h.raw++;
     };
     const framer = new SyslogFramer(this._config.max_message_size, {
       frame,
@@ -558,8 +538,7 @@ export class SyslogReceiver {
       return;
     }
     const telemetry = newTelemetryBatch();
-    const kept = this._translate(line, telemetry, Date.now() * 1000);
-    if (kept === undefined) return;
+    const raw = this._translate(line, telemetry, Date.now() * 1000);
     try {
       // Nobody to make wait over UDP: a full pipeline loses the line, counted.
       if (!this._consume({ resource, telemetry })) {
@@ -572,7 +551,7 @@ export class SyslogReceiver {
       return;
     }
     this.counters.acceptedLines++;
-    if (kept.shape === 'raw') this.counters.rawLines++;
+    if (raw) this.counters.rawLines++;
   }
 
   /** The resource of an allowed line, or undefined (counted) when it is not let in. */
@@ -587,36 +566,20 @@ export class SyslogReceiver {
   }
 
   /**
-   * Appends `line`'s telemetry to `batch` and returns the line as kept. Last line of defence: when
-   * interpreting or translating it throws, what it added is taken back and its text is kept raw,
-   * uninterpreted; undefined, with nothing added and the line refused (counted), when even that
-   * throws.
+   * Appends `line`'s telemetry to `batch`; true when it went out raw (no header, or its handling
+   * threw and it was kept unparsed: `translateLineSafely`, whose record never carries the header,
+   * where a syslog drain's token is).
    */
-  private _translate(line: HerokuLine, batch: TelemetryBatch, observed: number): HerokuLine | undefined {
-    const logs = batch.logs.length;
-    const metrics = batch.metrics.length;
-    try {
-      translateEvent(line, interpretLine(line), observed, batch, undefined);
-      return line;
-    } catch (error) {
-      this._lineError(error);
+  private _translate(line: HerokuLine, batch: TelemetryBatch, observed: number): boolean {
+    if (translateLineSafely(line, observed, batch, undefined, this._tally)) {
+      this._lineError(undefined);
+      return true;
     }
-    batch.logs.length = logs;
-    batch.metrics.length = metrics;
-    try {
-      const raw = rawLine(line.original);
-      translateEvent(raw, uninterpreted(raw.text), observed, batch, undefined);
-      return raw;
-    } catch {
-      batch.logs.length = logs;
-      batch.metrics.length = metrics;
-      this.counters.rejectedLines.line_error++;
-      return undefined;
-    }
+    return line.shape === 'raw';
   }
 
   private _lineError(error: unknown): void {
     this.counters.lineErrors++;
-    this._warnings.report('error', 'line_error', 'syslog line could not be handled; kept raw or refused, counted', errorSite(error));
+    this._warnings.report('error', 'line_error', 'syslog line could not be handled; kept unparsed or refused, counted', error === undefined ? undefined : errorSite(error));
   }
 }
