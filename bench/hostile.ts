@@ -19,7 +19,8 @@
  * `node bench/hostile.ts [overload|fuzz]` (both by default). Environment: HOSTILE_FRAMES (fuzz,
  * default 1000000), HOSTILE_SECONDS (overload, default 30), HOSTILE_DRAINS (overload: drains at once, default 64),
  * HOSTILE_BATCH (overload: lines per request, default 1000, ~1 MB with the long lines), HOSTILE_SINK_RATE (overload: records/s
- * the backend takes, default 2000), HOSTILE_ROOT (the checkout whose
+ * the backend takes, default 2000), HOSTILE_NODE_ARGS (Node flags for the sidecar: `--cpu-prof`),
+ * HOSTILE_LOG (1: a tally of the sidecar's own log lines after the fuzz run), HOSTILE_ROOT (the checkout whose
  * sidecar to run, default this one: point it at an older release to compare).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -161,7 +162,8 @@ service:
     logs: { receivers: [logplex, syslog], processors: [batch], exporters: [otlphttp] }
 `,
   );
-  const sidecar = await child(['bin/heroku-otel-drain.js', 'start', '--config', config], { LOG_LEVEL: 'info' }, 'stderr');
+  const nodeArgs = (process.env.HOSTILE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const sidecar = await child([...nodeArgs, 'bin/heroku-otel-drain.js', 'start', '--config', config], { LOG_LEVEL: 'info' }, 'stderr');
   for (let i = 0; i < 500 && sidecar.ports().length < 2; i++) await new Promise((r) => setTimeout(r, 10));
   const [httpPort, syslogPort] = sidecar.ports();
   const exited = new Promise<number | null>((resolve) => sidecar.proc.on('exit', (code) => resolve(code)));
@@ -467,6 +469,8 @@ export async function fuzzScenario(totalFrames = Number(process.env.HOSTILE_FRAM
       await Promise.all(Array.from({ length: 50 }, (_, i) => fire(i % 2 ? run.httpPort : run.syslogPort, Buffer.alloc(0), 2000, sockets)));
     }
   };
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
   let lastReport = 0;
   const progress = setInterval(() => {
     if (frames - lastReport >= 100_000) {
@@ -476,10 +480,19 @@ export async function fuzzScenario(totalFrames = Number(process.env.HOSTILE_FRAM
   }, 1000);
   await Promise.all([...logplex.map((d) => d.run()), syslogDrain(), syslogDrain(), fuzzDrain(), fuzzDrain(), syslogFuzz(), malformed(), malformed(), idlers()]);
   clearInterval(progress);
+  lag.disable();
   for (const s of sockets) s.destroy();
   const elapsed = (Date.now() - started) / 1000;
   // Lines the sidecar read from syslog connections are in its pipeline before SIGTERM's flush.
   const stop = crashes > 0 ? { exitCode: await crashed, sigtermMs: 0 } : await stopAll(run);
+  if (process.env.HOSTILE_LOG) {
+    const counts = new Map<string, number>();
+    for (const line of run.log().split('\n')) {
+      const msg = /"msg":"([^"]{0,80})/.exec(line)?.[1] ?? line.slice(0, 80);
+      counts.set(msg, (counts.get(msg) ?? 0) + 1);
+    }
+    process.stderr.write(`sidecar log: ${run.log().length} bytes\n${[...counts].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([m, n]) => `${n}\t${m}`).join('\n')}\n`);
+  }
   if (crashes > 0) process.stderr.write(`fuzz: the sidecar exited during the run; its last words:\n${run.log().slice(-3000)}\n`);
   const { counts, records } = await sinkCounts(run.sinkPort);
   run.sink.kill();
@@ -504,6 +517,8 @@ export async function fuzzScenario(totalFrames = Number(process.env.HOSTILE_FRAM
     hostile_requests: hostileRequests,
     healthy_p99_ms: Math.round(percentile(latencies, 99)),
     healthy_worst_ms: Math.round(latencies.at(-1) ?? 0),
+    healthy_over_5s: logplex.reduce((n, d) => n + d.answers.timeout, 0),
+    client_loop_lag_max_ms: Math.round(lag.max / 1e6),
     records_at_sink: records,
   };
 }
