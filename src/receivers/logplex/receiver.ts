@@ -425,7 +425,11 @@ export class LogplexReceiver {
         return this._refuseUnread(req, res, 'in_progress');
       }
     }
-    const needed = expected ?? 1;
+    // The room this batch will need: what Logplex says it holds, but never more lines than its
+    // declared size can hold (a frame takes 16 bytes at the least), so that a lying header cannot
+    // make every other drain wait for it.
+    const length = Number(req.headers['content-length']);
+    const needed = Math.max(1, Math.min(expected ?? 1, Math.ceil((Number.isFinite(length) ? length : limit) / 16)));
     if (!this._room(this._reserved + needed)) {
       this._log('debug', 'pipeline full: 503 before reading the body', { drain: drain.fingerprint, lines: needed, reserved: this._reserved });
       return this._refuseUnread(req, res, 'queue_full');
