@@ -43,7 +43,10 @@ export async function runStart(configPath: string | undefined, env: NodeJS.Proce
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
-      if (stopping) return;
+      if (stopping) {
+        log('info', `${signal}: still flushing what was accepted`);
+        return;
+      }
       stopping = true;
       log('info', `${signal}: stopping; flushing what was accepted`);
       // Holds the event loop open until the flush is done: with nothing else left to wait for
@@ -73,7 +76,9 @@ export async function runStart(configPath: string | undefined, env: NodeJS.Proce
     };
     // SIGHUP: certificate files are read again (a renewed certificate without a restart).
     process.on('SIGHUP', () => service.reload());
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    // `on`, not `once`: a second signal (npm forwarding SIGTERM beside the dyno manager's own,
+    // Ctrl-C twice) must not take Node's default action and end the flush.
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
   });
 }

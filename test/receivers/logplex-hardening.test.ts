@@ -92,6 +92,26 @@ describe('request targets that made new URL() throw', () => {
     expect((await post(base, BODY)).status).toBe(200);
   });
 
+  it('takes a drain URL whose query holds a stray %, and logs a 400 without the query', async () => {
+    const got: ReceivedBatch[] = [];
+    const { port, base, logged } = await start({ accept_any_drain: true, resource_from_query: { app: 'service.name' } }, (b) => (got.push(b), true));
+    expect((await post(base, BODY, {}, '/logs?app=100%')).status).toBe(200);
+    expect(got[0]!.resource['service.name']).toBe('100%');
+    expect(statusOf(await exchange(port, 'GET /a%zz?password=hunter2 HTTP/1.1\r\nhost: x\r\n\r\n'))).toBe(400);
+    expect(logged.some((l) => l.message.includes('malformed target') && l.fields?.target === '"/a%zz"')).toBe(true);
+    expect(JSON.stringify(logged)).not.toContain('hunter2');
+  });
+
+  it('counts a client that hangs up mid-request apart from malformed requests', async () => {
+    const { port } = await start({ accept_any_drain: true });
+    const s = await raw(port);
+    s.write('POST /logs HTTP/1.1\r\nhost: x\r\ncontent-le');
+    await new Promise((r) => setTimeout(r, 50));
+    s.end();
+    await until(() => receiver!.counters.rejectedRequests.client_gone === 1, 'the hang-up to be counted');
+    expect(receiver!.counters.rejectedRequests.bad_request).toBe(0);
+  });
+
   it('answers 404 to "//:99999", a well-formed path that is not the drain path', async () => {
     const { port, base } = await start({ accept_any_drain: true });
     expect(statusOf(await exchange(port, 'GET //:99999 HTTP/1.1\r\nhost: x\r\n\r\n'))).toBe(404);
@@ -175,9 +195,17 @@ describe('answers before parsing when the answer is known', () => {
     const headers = { 'logplex-drain-token': TOKEN, 'logplex-frame-id': 'AAAA', 'logplex-msg-count': '3' };
     expect((await post(base, BODY, headers)).status).toBe(200);
     // Not gzip at all: were it decoded or parsed, it would be refused.
-    expect((await post(base, 'not gzip', { ...headers, 'content-encoding': 'gzip' })).status).toBe(200);
+    expect((await post(base, BODY, { ...headers, 'content-encoding': 'gzip' })).status).toBe(200);
     expect(got).toHaveLength(1);
     expect(receiver!.counters).toMatchObject({ acceptedLines: 3, duplicateLines: 3 });
+  });
+
+  it('counts a duplicate by its Logplex-Msg-Count, never more lines than its size can hold', async () => {
+    const { base } = await start({ drains: [{ token: TOKEN }] });
+    const headers = { 'logplex-drain-token': TOKEN, 'logplex-frame-id': 'COUNT' };
+    expect((await post(base, BODY, { ...headers, 'logplex-msg-count': '3' })).status).toBe(200);
+    expect((await post(base, BODY, { ...headers, 'logplex-msg-count': '1e300' })).status).toBe(200);
+    expect(receiver!.counters.duplicateLines).toBeLessThanOrEqual(Math.ceil(Buffer.byteLength(BODY) / 16));
   });
 
   it('answers 503 + Retry-After to a full pipeline before the body is sent', async () => {
@@ -248,18 +276,37 @@ describe('connections are bounded, and a real drain always gets in', () => {
     expect(idle[0]!.destroyed || idle[0]!.readableEnded || (await new Promise((r) => idle[0]!.once('close', () => r(true))))).toBeTruthy();
   });
 
-  it('refuses a new connection when every open one belongs to an authenticated drain', async () => {
-    const { port } = await start({ drains: [{ token: TOKEN }], max_connections: 3 });
-    const drains = await Promise.all([0, 1, 2].map(() => raw(port)));
-    for (const [i, s] of drains.entries()) {
+  it('closes the oldest idle kept-alive connection of a drain when no stranger is left (the router pool after a burst)', async () => {
+    const got: ReceivedBatch[] = [];
+    const { port, base } = await start({ drains: [{ token: TOKEN }], max_connections: 3 }, (b) => (got.push(b), true));
+    const idle = await Promise.all([0, 1, 2].map(() => raw(port)));
+    for (const [i, s] of idle.entries()) {
       const answered = new Promise<string>((resolve) => s.once('data', (d) => resolve(d.toString())));
       s.write(`POST /logs HTTP/1.1\r\nhost: x\r\nlogplex-drain-token: ${TOKEN}\r\nlogplex-frame-id: k${i}\r\ncontent-length: ${Buffer.byteLength(BODY)}\r\n\r\n${BODY}`);
       expect(statusOf(await answered)).toBe(200);
     }
+    expect((await post(base, BODY, { 'logplex-drain-token': TOKEN, 'logplex-frame-id': 'new' })).status).toBe(200);
+    expect(got).toHaveLength(4);
+    expect(receiver!.counters.rejectedConnections).toMatchObject({ evicted: 1, too_many_connections: 0 });
+    await new Promise((r) => (idle[0]!.destroyed ? r(undefined) : idle[0]!.once('close', r)));
+  });
+
+  it('refuses a new connection when every open one has a request in flight', async () => {
+    const { port } = await start({ drains: [{ token: TOKEN }], max_connections: 3 });
+    const busy = await Promise.all([0, 1, 2].map(() => raw(port)));
+    for (const [i, s] of busy.entries()) {
+      // Headers and half the body: a batch being uploaded.
+      s.write(`POST /logs HTTP/1.1\r\nhost: x\r\nlogplex-drain-token: ${TOKEN}\r\nlogplex-frame-id: b${i}\r\ncontent-length: ${Buffer.byteLength(BODY)}\r\n\r\n${BODY.slice(0, 20)}`);
+    }
+    await until(() => receiver!.counters.requests === 3, 'three uploads');
     const extra = await raw(port);
     await new Promise((r) => extra.once('close', r));
     expect(receiver!.counters.rejectedConnections.too_many_connections).toBe(1);
-    expect(drains.every((s) => !s.destroyed)).toBe(true);
+    expect(busy.every((s) => !s.destroyed)).toBe(true);
+    // The uploads finish and are answered.
+    const answers = busy.map((s) => new Promise<string>((resolve) => s.once('data', (d) => resolve(d.toString()))));
+    for (const s of busy) s.write(BODY.slice(20));
+    expect((await Promise.all(answers)).map(statusOf)).toEqual([200, 200, 200]);
   });
 
   it('keeps an idle kept-alive connection longer than the Heroku router does (90 s)', async () => {

@@ -235,6 +235,19 @@ describe('shutdown', () => {
   });
 });
 
+describe('shutdown cuts a line', () => {
+  it('counts the unfinished last line of an LF-framed drain as truncated, not as a message', async () => {
+    const { syslog, port, bodies } = await start({});
+    const s = await open(port);
+    const message = (text: string) => `<190>1 2024-05-01T12:00:00+00:00 ${TOKEN} app web.1 - ${text}`;
+    s.write(`${message('complete line')}\n${message('{"amount": 12345, "user": "al')}`);
+    await until(() => bodies.length === 1);
+    await syslog.shutdown();
+    expect(bodies).toEqual(['complete line']);
+    expect(syslog.counters.rejectedLines.truncated).toBe(1);
+  });
+});
+
 describe('config', () => {
   it('refuses handshake_timeout: 0, which would let strangers stay', () => {
     const result = syslogConfigSchema.safeParse({ tcp: { endpoint: '127.0.0.1:0', handshake_timeout: 0 }, drains: [{ token: TOKEN }] });

@@ -53,6 +53,7 @@ export type LogplexRejection =
   | 'bad_method'
   | 'bad_request'
   | 'timeout'
+  | 'client_gone'
   | 'unsupported_encoding'
   | 'bad_encoding'
   | 'internal_error';
@@ -153,6 +154,7 @@ export class LogplexReceiver {
       bad_method: 0,
       bad_request: 0,
       timeout: 0,
+      client_gone: 0,
       unsupported_encoding: 0,
       bad_encoding: 0,
       internal_error: 0,
@@ -172,6 +174,8 @@ export class LogplexReceiver {
   /** Open connections; those not yet authenticated carry their eviction timer, oldest first. */
   private readonly _sockets = new Set<Socket>();
   private readonly _strangers = new Map<Socket, NodeJS.Timeout>();
+  /** Connections with a request in flight: never closed to make room. */
+  private readonly _busy = new Set<Socket>();
   /** Lines of requests admitted and not yet taken or refused: the room they will need. */
   private _reserved = 0;
   private _server: Server | undefined;
@@ -230,6 +234,12 @@ export class LogplexReceiver {
     // A request too slow to arrive (headersTimeout, requestTimeout): Node answers 408. Both are
     // counted and the connection closed.
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+      // A client that hung up mid-request (Logplex giving up after 5 s, say) sent nothing wrong.
+      if (error.code === 'ECONNRESET' || error.code === 'HPE_INVALID_EOF_STATE') {
+        this.counters.rejectedRequests.client_gone++;
+        socket.destroy();
+        return;
+      }
       const slow = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
       this.counters.rejectedRequests[slow ? 'timeout' : 'bad_request']++;
       this._log('debug', slow ? 'a request too slow to arrive was cut' : 'a malformed HTTP request was refused', { error: error.code ?? error.message, client: socket.remoteAddress });
@@ -277,19 +287,31 @@ export class LogplexReceiver {
 
   private _connected(socket: Socket): void {
     if (this._sockets.size >= this._config.max_connections) {
-      // Room for a drain: the oldest connection that never authenticated goes first.
-      const oldest = this._strangers.keys().next();
-      if (oldest.done) {
+      // Room for a drain: the oldest connection that never authenticated goes first, then the
+      // oldest kept-alive one with no request in flight (the router's pool after a burst, say):
+      // closing an idle connection costs its client a reconnection, nothing else.
+      const stranger = this._strangers.keys().next();
+      let victim: Socket | undefined = stranger.done ? undefined : stranger.value;
+      if (victim === undefined) {
+        for (const s of this._sockets) {
+          if (!this._busy.has(s)) {
+            victim = s;
+            break;
+          }
+        }
+      }
+      if (victim === undefined) {
         this.counters.rejectedConnections.too_many_connections++;
-        this._limited.report('warn', 'too-many-connections', 'logplex receiver: max_connections reached; a new connection was refused', {
+        this._limited.report('warn', 'too-many-connections', 'logplex receiver: max_connections reached with a request in flight on every connection; a new connection was refused', {
           max_connections: this._config.max_connections,
         });
         socket.destroy();
         return;
       }
       this.counters.rejectedConnections.evicted++;
-      this._forgetStranger(oldest.value);
-      oldest.value.destroy();
+      this._forgetStranger(victim);
+      this._sockets.delete(victim);
+      victim.destroy();
     }
     this._sockets.add(socket);
     const timer = setTimeout(() => {
@@ -300,6 +322,7 @@ export class LogplexReceiver {
     this._strangers.set(socket, timer);
     socket.once('close', () => {
       this._sockets.delete(socket);
+      this._busy.delete(socket);
       this._forgetStranger(socket);
     });
   }
@@ -323,6 +346,9 @@ export class LogplexReceiver {
   }
 
   private _handle(req: IncomingMessage, res: ServerResponse): void {
+    const socket = req.socket;
+    this._busy.add(socket);
+    res.once('close', () => this._busy.delete(socket));
     try {
       this._route(req, res);
     } catch (error) {
@@ -344,6 +370,13 @@ export class LogplexReceiver {
     const target = parseRequestTarget(req.url);
     if (target === undefined) {
       req.resume();
+      const url = req.url ?? '';
+      const q = url.indexOf('?');
+      // The path only (a query may hold a secret), cut short.
+      this._limited.report('warn', 'bad-target', 'refused a request with a malformed target (400)', {
+        target: JSON.stringify((q < 0 ? url : url.slice(0, q)).slice(0, 80)),
+        client: req.socket.remoteAddress,
+      });
       return this._reject(res, 400, 'bad_request', { connection: 'close' });
     }
     const path = target.path;
@@ -413,7 +446,7 @@ export class LogplexReceiver {
         // many lines it holds; without that header, its frames are only counted).
         if (expected !== undefined) {
           req.resume();
-          this._duplicate(res, drain, frameId as string, expected);
+          this._duplicate(res, drain, frameId as string, this._linesAtMost(req, expected));
           return;
         }
         this._readBody(req, res, drain, gzipped, { reserved: 0, dedupeKey: undefined, settled: false }, (body) => this._duplicate(res, drain, frameId as string, countFrames(body)));
@@ -425,11 +458,8 @@ export class LogplexReceiver {
         return this._refuseUnread(req, res, 'in_progress');
       }
     }
-    // The room this batch will need: what Logplex says it holds, but never more lines than its
-    // declared size can hold (a frame takes 16 bytes at the least), so that a lying header cannot
-    // make every other drain wait for it.
-    const length = Number(req.headers['content-length']);
-    const needed = Math.max(1, Math.min(expected ?? 1, Math.ceil((Number.isFinite(length) ? length : limit) / 16)));
+    // The room this batch will need: so that a lying header cannot make every other drain wait.
+    const needed = Math.max(1, this._linesAtMost(req, expected ?? 1));
     if (!this._room(this._reserved + needed)) {
       this._log('debug', 'pipeline full: 503 before reading the body', { drain: drain.fingerprint, lines: needed, reserved: this._reserved });
       return this._refuseUnread(req, res, 'queue_full');
@@ -448,6 +478,15 @@ export class LogplexReceiver {
   private _refuseUnread(req: IncomingMessage, res: ServerResponse, reason: 'queue_full' | 'in_progress'): void {
     req.resume();
     this._reject(res, 503, reason, { 'retry-after': '1' });
+  }
+
+  /**
+   * The lines a body holds by its Logplex-Msg-Count, never more than its declared size can hold
+   * (a frame takes 16 bytes at the least): the header cannot be trusted with room or counters.
+   */
+  private _linesAtMost(req: IncomingMessage, declared: number): number {
+    const length = Number(req.headers['content-length']);
+    return Math.min(declared, Math.ceil((Number.isFinite(length) && length >= 0 ? length : this._config.max_request_body_size) / 16));
   }
 
   private _duplicate(res: ServerResponse, drain: Drain, frameId: string, lines: number): void {

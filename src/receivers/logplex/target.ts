@@ -5,7 +5,7 @@
  *
  * Origin form (`/logs?app=x`, RFC 9112 3.2.1) and absolute form (`http://host/logs`) are accepted.
  * The path must be RFC 3986 pchars and `/`, with well-formed %XX escapes; the query may hold any
- * visible ASCII (clients leave `[`, `|`, `{` unescaped there), with well-formed escapes.
+ * visible ASCII (clients leave `[`, `|`, `{` and stray `%` unescaped there).
  */
 export interface RequestTarget {
   path: string;
@@ -20,11 +20,15 @@ function isHex(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 }
 
-/** Whether target[start, end) is a well-formed path (queryPart: any visible ASCII), escapes included. */
+/**
+ * Whether target[start, end) is a well-formed path, escapes included; a query (`queryPart`) only
+ * needs visible ASCII: URLSearchParams reads any, and a drain URL with a stray `%` in its query
+ * must not have every batch refused.
+ */
 function wellFormed(target: string, start: number, end: number, queryPart: boolean): boolean {
   for (let i = start; i < end; i++) {
     const c = target.charCodeAt(i);
-    if (c === 37 /* % */) {
+    if (c === 37 /* % */ && !queryPart) {
       if (i + 2 >= end) return false;
       if (!isHex(target.charCodeAt(i + 1)) || !isHex(target.charCodeAt(i + 2))) return false;
       i += 2;

@@ -146,8 +146,20 @@ export class SyslogFramer {
    * The stream ended: an unfinished line is still a message (a sender may not end its last
    * line); an unfinished octet-counted frame is not (its sender said how long it would be).
    */
-  end(): void {
+  /**
+   * The stream ended: what is pending is the last message (an LF-framed sender's last line needs
+   * no LF), or a truncated frame. `cut`: we are the ones ending it (shutdown), so an unfinished
+   * line is truncated whatever its framing.
+   */
+  end(cut = false): void {
     if (this._pendingBytes === 0) return;
+    if (cut) {
+      this._pending = [];
+      this._pendingBytes = 0;
+      this._need = 0;
+      this._sink.truncated();
+      return;
+    }
     const rest = Buffer.concat(this._pending, this._pendingBytes);
     const need = this._need;
     this._pending = [];

@@ -471,12 +471,13 @@ export class SyslogReceiver {
       }
     };
 
-    const read = (chunk: Buffer | undefined): void => {
+    /** `cut`: we end the stream (shutdown), so a line without its end is truncated, not a message. */
+    const read = (chunk: Buffer | undefined, cut = false): void => {
       observed = Date.now() * 1000;
       if (chunk === undefined) {
         if (ended) return;
         ended = true;
-        framer.end();
+        framer.end(cut);
       } else framer.push(chunk);
       // While waiting for room the socket is paused; a read that still arrives joins the wait.
       if (retry === undefined && held.length > 0) offerHeld();
@@ -484,7 +485,7 @@ export class SyslogReceiver {
     c.handOver = () =>
       guarded(() => {
         socket.pause();
-        read(undefined);
+        read(undefined, true);
         offerHeld(true);
       });
     socket.on('data', (chunk: Buffer) => guarded(() => read(chunk)));
