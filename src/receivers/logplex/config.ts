@@ -45,7 +45,8 @@ export const logplexConfigSchema = z
     max_request_body_size: size.default(10 * 1024 * 1024),
     /**
      * Connections open at once. When full, the oldest connection that has not yet authenticated
-     * is closed to make room; with none, the new one is refused. Default 512 (under the usual
+     * is closed to make room, then the oldest kept-alive one with no request in flight; only when
+     * every connection carries a request is the new one refused. Default 512 (under the usual
      * 1,024 open-files limit).
      */
     max_connections: z.number().int().positive().default(512),
