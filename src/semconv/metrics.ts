@@ -115,7 +115,7 @@ export const METRIC_HEROKU_LOGPLEX_DROPPED_MESSAGES = 'heroku.logplex.dropped_me
 export const METRIC_HEROKU_OTEL_DRAIN_RECEIVER_LINES = 'heroku.otel_drain.receiver.lines';
 /** Connections a receiver refused or closed, by reason (error.type: too_many_connections, evicted, unauthenticated, tls_handshake, idle_timeout, internal_error). Instrument: counter; unit: `{connection}`. */
 export const METRIC_HEROKU_OTEL_DRAIN_RECEIVER_CONNECTIONS = 'heroku.otel_drain.receiver.connections';
-/** Requests a receiver refused, by reason (error.type: unauthenticated, unknown_token, too_large, queue_full, shutting_down...). Instrument: counter; unit: `{request}`. */
+/** Requests a receiver refused or cut, by reason (error.type: unauthenticated, unknown_token, too_large, queue_full, in_progress, shutting_down, not_found, bad_method, bad_request, timeout, client_gone, unsupported_encoding, bad_encoding, internal_error). Instrument: counter; unit: `{request}`. */
 export const METRIC_HEROKU_OTEL_DRAIN_RECEIVER_REQUESTS = 'heroku.otel_drain.receiver.requests';
 /** Alerts an alerts processor started firing (repeats included) or resolved; delta sums every report. Instrument: counter; unit: `{alert}`. */
 export const METRIC_HEROKU_OTEL_DRAIN_ALERTS_TRANSITIONS = 'heroku.otel_drain.alerts.transitions';
