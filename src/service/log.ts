@@ -25,3 +25,13 @@ export function jsonLogger(minimum: Level = 'info', out?: { write(text: string):
     else logger[level](fields, message);
   };
 }
+
+/**
+ * Where an error was thrown, for our log: its type and first frame, never its message (a parser's
+ * message may quote the line, and the line may hold a secret).
+ */
+export function errorSite(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { error_type: typeof error };
+  const at = error.stack?.split('\n', 3)[1]?.trim();
+  return { error_type: error.name, ...(at !== undefined ? { at } : {}) };
+}

@@ -19,6 +19,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzip } from 'node:zlib';
+import { errorSite } from '../../service/log.ts';
 import { RateLimitedLog } from '../../service/rate-limited-log.ts';
 import { OctetFrameReader } from '../../heroku/octet-frames.ts';
 import { drainResource } from '../../translate/resource.ts';
@@ -359,9 +360,8 @@ export class LogplexReceiver {
   /** The last line of defence: one request's unexpected error is counted, logged and answered 500. */
   private _failed(req: IncomingMessage, res: ServerResponse, error: unknown, intake: Intake | undefined): void {
     if (intake !== undefined) this._release(intake, false);
-    this._limited.report('error', 'internal-error', 'logplex receiver: a request failed unexpectedly; answered 500 (Logplex retries it)', {
-      error: (error as Error)?.stack ?? String(error),
-    });
+    // Where it was thrown, not its message: a message may quote what the request held.
+    this._limited.report('error', 'internal-error', 'logplex receiver: a request failed unexpectedly; answered 500 (Logplex retries it)', errorSite(error));
     req.resume();
     this._reject(res, 500, 'internal_error', { connection: 'close' });
   }

@@ -25,6 +25,7 @@ import { createServer as createTlsServer, type SecureContextOptions, type Server
 import { decodeUtf8 } from '../../heroku/input.ts';
 import { rawLine, type HerokuLine } from '../../heroku/line.ts';
 import { parseSyslogLine } from '../../heroku/syslog.ts';
+import { errorSite } from '../../service/log.ts';
 import { RateLimitedLog } from '../../service/rate-limited-log.ts';
 import { drainResource } from '../../translate/resource.ts';
 import { newTelemetryBatch, type Attributes, type TelemetryBatch } from '../../translate/telemetry.ts';
@@ -71,16 +72,6 @@ const HELD_LINES_MAX = 50_000;
 function toLine(text: string): HerokuLine {
   if (text.charCodeAt(0) === 60 /* < */) return parseSyslogLine(text) ?? rawLine(text);
   return rawLine(text);
-}
-
-/**
- * Where an error was thrown, for our log: its type and first frame, never its message (a parser's
- * message may quote the line, and the line may hold a secret).
- */
-function errorSite(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { error_type: typeof error };
-  const at = error.stack?.split('\n', 3)[1]?.trim();
-  return { error_type: error.name, ...(at !== undefined ? { at } : {}) };
 }
 
 /** What one read (or one wait for room) holds for one drain. */
