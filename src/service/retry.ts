@@ -67,6 +67,7 @@ export async function exportWithRetry(exporter: Exporter, batch: ExportBatch, re
   const deadline = hooks.deadline;
   const started = now();
   let interval = retry.initialIntervalMs;
+  let quick = 1000;
   for (let number = 1; ; number++) {
     const attemptStarted = now();
     let result: ExportResult;
@@ -86,8 +87,12 @@ export async function exportWithRetry(exporter: Exporter, batch: ExportBatch, re
       else {
         // Jitter of +-20 % keeps many sidecars from retrying in step.
         wait = result.retryAfterMs ?? interval * (0.8 + Math.random() * 0.4);
-        // Shutting down: quick last tries rather than the full schedule, until the deadline.
-        if (hooks.stopping()) wait = Math.min(wait, 1000);
+        // Shutting down: quicker last tries than the full schedule, until the deadline, still
+        // backing off (1 s, 2 s, 4 s...): a dead backend is not asked hundreds of times a second.
+        if (hooks.stopping()) {
+          wait = Math.min(wait, quick);
+          quick *= 2;
+        }
         if (retry.maxElapsedMs > 0) {
           const left = retry.maxElapsedMs - (now() - started);
           if (left <= 0) gaveUp = `retried for ${formatDuration(now() - started)} (max_elapsed_time ${formatDuration(retry.maxElapsedMs)})`;
