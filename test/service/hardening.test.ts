@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSidecar, type RunningSidecar } from '../support/sidecar.ts';
+import { BIN, startSidecar, type RunningSidecar } from '../support/sidecar.ts';
 
 const TOKEN = 'd.9a1c2b3d-1111-4222-8333-444455556666';
 const frame = (msg: string) => `${Buffer.byteLength(msg) + 1} ${msg}\n`;
@@ -114,6 +114,33 @@ describe('the reproducers, against the real process', () => {
     expect(bodies).toHaveLength(7);
     expect(sidecar.logLines().some((l) => l.msg === 'stopped: every accepted item was exported')).toBe(true);
   }, 60_000);
+
+  it('serves a drain while idle sockets outnumber its open-files limit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hod-hard-out-'));
+    const out = join(dir, 'out.jsonl');
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `receivers:\n  logplex: { endpoint: 127.0.0.1:0, drains: [ { token: "${TOKEN}" } ], max_connections: 100 }\nprocessors:\n  redact: {}\nexporters:\n  file: { path: ${out} }\nservice:\n  pipelines:\n    logs: { receivers: [logplex], processors: [redact], exporters: [file] }\n`,
+    );
+    // The process may open 256 files; 300 strangers connect and say nothing.
+    sidecar = await startSidecar(['-c', `ulimit -n 256; exec "${process.execPath}" "${BIN}" start --config "${config}"`], {}, 'bash');
+    const port = sidecar.port;
+    for (let i = 0; i < 300; i++) {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      sockets.push(s);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 0; i < 10; i++) {
+      const body = frame(appLine(`drain line ${i}`));
+      const res = await fetch(`http://127.0.0.1:${port}/logs`, { method: 'POST', body, headers: { 'logplex-drain-token': TOKEN, 'logplex-frame-id': `fd${i}`, connection: 'close' } });
+      expect(res.status).toBe(200);
+    }
+    sidecar.proc.kill('SIGTERM');
+    expect(await sidecar.exited).toBe(0);
+    expect(exportedBodies(out).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `drain line ${i}`));
+  }, 40_000);
 
   it('finishes a SIGTERM while a stranger trickles a request, flushing what was accepted, and says so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hod-hard-out-'));

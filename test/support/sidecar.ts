@@ -17,9 +17,12 @@ export interface RunningSidecar {
   ports: (count: number) => Promise<number[]>;
 }
 
-/** Starts the sidecar; resolves once it logs that it listens. */
-export function startSidecar(args: string[], env: NodeJS.ProcessEnv): Promise<RunningSidecar> {
-  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts the sidecar (`heroku-otel-drain ARGS`, or `COMMAND ARGS` when a wrapper such as bash
+ * sets limits first); resolves once it logs that it listens.
+ */
+export function startSidecar(args: string[], env: NodeJS.ProcessEnv, command?: string): Promise<RunningSidecar> {
+  const proc = spawn(command ?? process.execPath, command === undefined ? [BIN, ...args] : args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout!.on('data', (d) => (out += d));
