@@ -2,6 +2,7 @@
  * The service: builds receivers, pipelines and exporters from a validated config, starts them in
  * order, and stops them in the reverse order, flushing everything that was accepted.
  */
+import { readFileSync } from 'node:fs';
 import type { SidecarConfig } from '../config/load.ts';
 import type { DebugConfig } from '../exporters/debug/config.ts';
 import { DebugExporter } from '../exporters/debug/exporter.ts';
@@ -101,6 +102,8 @@ export interface ServiceOptions {
 
 export class Service {
   private readonly _receivers: RunningReceiver[] = [];
+  /** Each running receiver's config, by id. */
+  private readonly _receiverConfigs = new Map<string, unknown>();
   private readonly _pipelines: Pipeline[] = [];
   private readonly _exporters = new Map<string, BuiltExporter>();
   private readonly _log: Logger;
@@ -198,6 +201,7 @@ export class Service {
         log('warn', `${id}: in no pipeline, so not started`, { receiver: id });
         continue;
       }
+      this._receiverConfigs.set(id, component.config);
       const consume = (batch: ReceivedBatch) => this._fanOut(pipelines, batch);
       if (component.type === 'syslog') {
         const settings = component.config as SyslogConfig;
@@ -375,6 +379,27 @@ export class Service {
     return this._alerts;
   }
 
+  /**
+   * max_connections protects nothing above the process's open-files limit: accepting fails
+   * first (EMFILE) and every new connection, a drain's too, is lost. Said once at start.
+   */
+  private _checkOpenFilesLimit(): void {
+    const limit = openFilesLimit();
+    if (limit === undefined) return;
+    let caps = 0;
+    for (const { id } of this._receivers) {
+      const c = this._receiverConfigs.get(id) as { max_connections?: number; tcp?: { max_connections?: number } } | undefined;
+      caps += c?.max_connections ?? c?.tcp?.max_connections ?? 0;
+    }
+    // Room besides the receivers' sockets: exporters' connections, files, Redis.
+    if (caps + 64 > limit) {
+      this._log('warn', `max_connections add up to ${caps}, too close to this process's open-files limit (${limit}): past it new connections fail, drains' too; lower max_connections or raise the limit (ulimit -n)`, {
+        max_connections: caps,
+        open_files_limit: limit,
+      });
+    }
+  }
+
   /** Everything but the receivers: for replay, which feeds the pipelines itself (ingest). */
   async startWithoutReceivers(): Promise<void> {
     await Promise.all([...this._stores.values()].map((store) => store.start()));
@@ -382,6 +407,7 @@ export class Service {
   }
 
   async start(): Promise<void> {
+    this._checkOpenFilesLimit();
     await Promise.all([...this._stores.values()].map((store) => store.start()));
     if (this.prometheus) {
       await this.prometheus.start();
@@ -438,5 +464,15 @@ export class Service {
     const lost = unexported.reduce((n, u) => n + u.dropped_at_shutdown + u.failed, 0);
     if (lost === 0) this._log('info', 'stopped: every accepted item was exported');
     else this._log('error', `stopped: ${lost} accepted items could not be exported`, { pipelines: unexported.filter((u) => u.dropped_at_shutdown + u.failed > 0) });
+  }
+}
+
+/** The soft limit on open files, from /proc (Linux, as on Heroku); undefined elsewhere or unlimited. */
+function openFilesLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
   }
 }

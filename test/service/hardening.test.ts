@@ -140,7 +140,16 @@ describe('the reproducers, against the real process', () => {
     sidecar.proc.kill('SIGTERM');
     expect(await sidecar.exited).toBe(0);
     expect(exportedBodies(out).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `drain line ${i}`));
+    expect(sidecar.logLines().some((l) => String(l.msg).includes('open-files limit'))).toBe(false);
   }, 40_000);
+
+  it('says at start when max_connections exceed the open-files limit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hod-hard-out-'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, `receivers:\n  logplex: { endpoint: 127.0.0.1:0, drains: [ { token: "${TOKEN}" } ] }\nprocessors:\n  redact: {}\nexporters:\n  debug: {}\nservice:\n  pipelines:\n    logs: { receivers: [logplex], processors: [redact], exporters: [debug] }\n`);
+    sidecar = await startSidecar(['-c', `ulimit -n 256; exec "${process.execPath}" "${BIN}" start --config "${config}"`], {}, 'bash');
+    expect(sidecar.logLines().find((l) => String(l.msg).includes('open-files limit'))).toMatchObject({ level: 'warn', max_connections: 512, open_files_limit: 256 });
+  });
 
   it('finishes a SIGTERM while a stranger trickles a request, flushing what was accepted, and says so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hod-hard-out-'));
