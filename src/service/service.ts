@@ -3,14 +3,9 @@
  * order, and stops them in the reverse order, flushing everything that was accepted.
  */
 import { readFileSync } from 'node:fs';
+import { factoryOf } from '../components.ts';
+import type { BuiltExporter, ComponentKind, Extension, Host, Receiver } from './component.ts';
 import type { SidecarConfig } from '../config/load.ts';
-import type { DebugConfig } from '../exporters/debug/config.ts';
-import { DebugExporter } from '../exporters/debug/exporter.ts';
-import type { Exporter } from '../exporters/exporter.ts';
-import type { FileConfig } from '../exporters/file/config.ts';
-import type { OtlphttpConfig } from '../exporters/otlphttp/config.ts';
-import { OtlphttpExporter } from '../exporters/otlphttp/exporter.ts';
-import { FileExporter } from '../exporters/file/exporter.ts';
 import type { AlertsConfig } from '../processors/alerts/config.ts';
 import type { AlertEvent } from '../processors/alerts/engine.ts';
 import { alertRecord, AlertsProcessor } from '../processors/alerts/processor.ts';
@@ -19,18 +14,13 @@ import type { GeoipConfig } from '../processors/geoip/config.ts';
 import { GeoipProcessor } from '../processors/geoip/processor.ts';
 import type { RedactConfig } from '../processors/redact/config.ts';
 import { RedactProcessor } from '../processors/redact/processor.ts';
-import { isLoopback, type LogplexConfig } from '../receivers/logplex/config.ts';
-import { LogplexReceiver, type ReceivedBatch } from '../receivers/logplex/receiver.ts';
-import type { SyslogConfig } from '../receivers/syslog/config.ts';
-import type { RedisConfig } from '../extensions/redis/config.ts';
-import { RedisStore } from '../extensions/redis/store.ts';
+import { isLoopback } from '../receivers/logplex/config.ts';
+import type { ReceivedBatch } from '../receivers/logplex/receiver.ts';
+import type { RedisStore } from '../extensions/redis/store.ts';
 import { SharedAlertWindows } from '../extensions/redis/alert-windows.ts';
-import { SyslogReceiver } from '../receivers/syslog/receiver.ts';
-import type { ReceiverCounters } from './self-telemetry.ts';
 import type { Attributes, TelemetryBatch } from '../translate/telemetry.ts';
 import type { Logger } from './log.ts';
 import { Pipeline, type PipelineExporter, type Signal } from './pipeline.ts';
-import { NO_RETRY, type RetrySettings } from './retry.ts';
 import { SelfTelemetry } from './self-telemetry.ts';
 import { PrometheusEndpoint } from './prometheus.ts';
 import { StatusBoard } from './status.ts';
@@ -43,39 +33,11 @@ import pkg from '../../package.json' with { type: 'json' };
  */
 export const DEFAULT_PIPELINE_CAPACITY = 20_480;
 
-export interface BuiltExporter {
-  exporter: Exporter;
-  retry: RetrySettings;
-  /** Items this exporter lets its pipelines hold, given their batch size; undefined: no say. */
-  capacity?: (sendBatchSize: number) => number;
-}
-
-export interface ExporterFactory {
-  (id: string, config: unknown, log: Logger): BuiltExporter;
-}
-
-/** How each exporter type is built, with its retry_on_failure. */
-export const EXPORTER_FACTORIES: Record<string, ExporterFactory> = {
-  otlphttp: (id, config) => {
-    const c = config as OtlphttpConfig;
-    const r = c.retry_on_failure;
-    const q = c.sending_queue;
-    return {
-      exporter: new OtlphttpExporter(id, c),
-      retry: { enabled: r.enabled, initialIntervalMs: r.initial_interval, maxIntervalMs: r.max_interval, maxElapsedMs: r.max_elapsed_time },
-      // Without a queue, only the batch being sent: the receiver answers 503 while it is out.
-      capacity: (sendBatchSize) => (!q.enabled ? sendBatchSize : q.sizer === 'items' ? q.queue_size : q.queue_size * sendBatchSize),
-    };
-  },
-  file: (id, config) => ({ exporter: new FileExporter(id, config as FileConfig), retry: { enabled: true, initialIntervalMs: 1000, maxIntervalMs: 30_000, maxElapsedMs: 300_000 } }),
-  debug: (id, config) => ({ exporter: new DebugExporter(id, config as DebugConfig), retry: NO_RETRY }),
-};
-
 /** A receiver the service runs. */
 export interface RunningReceiver {
   id: string;
-  type: 'logplex' | 'syslog';
-  receiver: (LogplexReceiver | SyslogReceiver) & { counters: ReceiverCounters };
+  type: string;
+  receiver: Receiver;
   /** Listening with no drains and no opt-in: loopback only. */
   open: boolean;
 }
@@ -127,7 +89,7 @@ export class Service {
   /** service.telemetry.metrics.address: the Prometheus scrape endpoint. */
   readonly prometheus: PrometheusEndpoint | undefined;
   /** Running extensions (service.extensions), by id. */
-  private readonly _stores = new Map<string, RedisStore>();
+  private readonly _extensions = new Map<string, Extension>();
   private readonly _selfTelemetry = new SelfTelemetry();
   private readonly _selfResource = drainResource({ 'service.name': pkg.name, 'service.version': pkg.version });
   private readonly _selfTelemetryIntervalMs: number;
@@ -137,14 +99,13 @@ export class Service {
   constructor(config: SidecarConfig, log: Logger, options: ServiceOptions = {}) {
     this._log = log;
     this._selfTelemetryIntervalMs = options.selfTelemetryIntervalMs ?? SELF_TELEMETRY_INTERVAL_MS;
+    const host: Host = { log, extension: (id) => this._extensions.get(id) };
     for (const id of config.serviceExtensions) {
       const component = config.extensions.get(id)!;
-      if (component.type === 'redis') this._stores.set(id, new RedisStore(id, component.config as RedisConfig, log));
+      this._extensions.set(id, this._factory('extensions', id, component.type).create(id, component.config, host));
     }
     for (const [id, component] of config.exporters) {
-      const factory = EXPORTER_FACTORIES[component.type];
-      if (factory === undefined) throw new Error(`exporters.${id}: the ${component.type} exporter is not available in this version`);
-      this._exporters.set(id, factory(id, component.config, log));
+      this._exporters.set(id, this._factory('exporters', id, component.type).create(id, component.config, host));
     }
     const byReceiver = new Map<string, Pipeline[]>();
     for (const [id, p] of config.pipelines) {
@@ -202,20 +163,13 @@ export class Service {
         continue;
       }
       this._receiverConfigs.set(id, component.config);
+      const factory = this._factory('receivers', id, component.type);
       const consume = (batch: ReceivedBatch) => this._fanOut(pipelines, batch);
-      if (component.type === 'syslog') {
-        const settings = component.config as SyslogConfig;
-        const open = settings.drains.length === 0 && !settings.accept_any_drain;
-        this._receivers.push({ id, type: 'syslog', receiver: new SyslogReceiver(settings, consume, log), open });
-      } else {
-        const settings = component.config as LogplexConfig;
-        const open = settings.drains.length === 0 && settings.basic_auth === undefined && !settings.accept_any_drain;
-        const store = settings.storage === undefined ? undefined : this._stores.get(settings.storage);
-        // Asked from a request's headers, before its body is read: a line is a record in a logs
-        // pipeline; how many points it gives is not known yet, so metrics pipelines need one.
-        const room = (lines: number) => pipelines.every((p) => p.fits(p.signal === 'logs' ? lines : 1));
-        this._receivers.push({ id, type: 'logplex', receiver: new LogplexReceiver(settings, consume, log, store, room), open });
-      }
+      // Asked from a request's headers, before its body is read: a line is a record in a logs
+      // pipeline; how many points it gives is not known yet, so metrics pipelines need one.
+      const room = (lines: number) => pipelines.every((p) => p.fits(p.signal === 'logs' ? lines : 1));
+      const receiver = factory.create(id, component.config, { consume, room }, host);
+      this._receivers.push({ id, type: component.type, receiver, open: factory.open(component.config) });
     }
     if (config.telemetry.status.enabled) {
       const board = new StatusBoard();
@@ -225,16 +179,7 @@ export class Service {
           pipelines: () => this._pipelines.map((p) => ({ id: this._pipelineIds.get(p)!, held: p.held, capacity: p.capacity, counters: p.counters })),
           firing: () => [...this._alerts.values()].flatMap((a) => a.engine.firing()),
         });
-      for (const { id, receiver } of this._receivers) {
-        if (!(receiver instanceof LogplexReceiver)) continue;
-        const settings = config.receivers.get(id)!.config as LogplexConfig;
-        // Drain tokens say nothing to a browser: without basic auth, only loopback gets the page.
-        if (settings.basic_auth === undefined && !isLoopback(settings.endpoint.host)) {
-          log('warn', `${id}: the status page needs basic_auth on a non-loopback receiver; not served here`, { receiver: id });
-          continue;
-        }
-        receiver.statusPage = { path: config.telemetry.status.path, render };
-      }
+      for (const { receiver } of this._receivers) receiver.serveStatusPage?.({ path: config.telemetry.status.path, render });
     }
     const address = config.telemetry.metrics.address;
     this.prometheus =
@@ -246,6 +191,13 @@ export class Service {
             alerts: () => this._alertSnapshots(),
             drains: () => [...this.drainLines],
           }, config.telemetry.metrics.basic_auth);
+  }
+
+  /** The factory of a component the config names; the config loader has checked the type exists. */
+  private _factory<K extends ComponentKind>(kind: K, id: string, type: string) {
+    const factory = factoryOf(kind, type);
+    if (factory === undefined) throw new Error(`${kind}.${id}: the ${type} component is not available in this version`);
+    return factory;
   }
 
   private _alertSnapshots() {
@@ -260,7 +212,8 @@ export class Service {
   private _alertsProcessor(id: string, config: AlertsConfig): AlertsProcessor {
     let processor = this._alerts.get(id);
     if (processor === undefined) {
-      const store = config.storage === undefined ? undefined : this._stores.get(config.storage);
+      // The alerts processor shares its windows through a redis extension (RedisStore).
+      const store = config.storage === undefined ? undefined : (this._extensions.get(config.storage) as RedisStore | undefined);
       processor = new AlertsProcessor(id, config, (events) => this._deliverAlerts(processor!, events), this._log, Date.now, store && new SharedAlertWindows(store, id));
       this._alerts.set(id, processor);
       this._alertTargets.set(processor, []);
@@ -355,7 +308,7 @@ export class Service {
 
   /** SIGHUP: receivers read their certificate files again. */
   reload(): void {
-    for (const { receiver } of this._receivers) if (receiver instanceof SyslogReceiver) receiver.reloadCertificates();
+    for (const { receiver } of this._receivers) receiver.reload?.();
   }
 
   get pipelines(): readonly Pipeline[] {
@@ -402,13 +355,13 @@ export class Service {
 
   /** Everything but the receivers: for replay, which feeds the pipelines itself (ingest). */
   async startWithoutReceivers(): Promise<void> {
-    await Promise.all([...this._stores.values()].map((store) => store.start()));
+    await Promise.all([...this._extensions.values()].map((extension) => extension.start()));
     for (const a of this._alerts.values()) a.start();
   }
 
   async start(): Promise<void> {
     this._checkOpenFilesLimit();
-    await Promise.all([...this._stores.values()].map((store) => store.start()));
+    await Promise.all([...this._extensions.values()].map((extension) => extension.start()));
     if (this.prometheus) {
       await this.prometheus.start();
       const { host, port } = this.prometheus.address;
@@ -421,8 +374,7 @@ export class Service {
     }
     for (const { id, receiver, open } of this._receivers) {
       await receiver.start();
-      const addresses = receiver instanceof SyslogReceiver ? Object.entries(receiver.addresses).map(([transport, a]) => ({ ...a, transport })) : [{ ...receiver.address, transport: 'http' }];
-      for (const { host, port, transport } of addresses) {
+      for (const { host, port, transport } of receiver.listening()) {
         this._log('info', `${id}: listening on ${host}:${port}${transport === 'http' ? '' : ` (${transport})`}`, {
           receiver: id,
           ...(open && isLoopback(host) ? { note: 'loopback only: no drains or basic auth are set, so only this machine can send logs' } : {}),
@@ -452,7 +404,7 @@ export class Service {
     // Whatever is left is bounded too: a hung backend or Redis must not hold the exit.
     const bounded = (work: Promise<unknown>, ms: number) => Promise.race([work, new Promise((r) => setTimeout(r, ms).unref())]);
     await bounded(Promise.all([...this._exporters.values()].map(({ exporter }) => exporter.shutdown())), 2000);
-    await bounded(Promise.all([...this._stores.values()].map((store) => store.shutdown())), 2000);
+    await bounded(Promise.all([...this._extensions.values()].map((extension) => extension.shutdown())), 2000);
     await bounded(this.prometheus?.shutdown() ?? Promise.resolve(), 1000);
     for (const { id, receiver } of this._receivers) this._log('info', `${id}: stopped`, { receiver: id, ...receiver.counters });
     for (const p of this._pipelines) this._log('info', 'pipeline stopped', { pipeline: this._pipelineIds.get(p), signal: p.signal, ...p.counters });

@@ -20,6 +20,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzip } from 'node:zlib';
 import { errorSite } from '../../service/log.ts';
+import type { Listening, StatusPage } from '../../service/component.ts';
 import { RateLimitedLog } from '../../service/rate-limited-log.ts';
 import { OctetFrameReader } from '../../heroku/octet-frames.ts';
 import { drainResource } from '../../translate/resource.ts';
@@ -27,7 +28,7 @@ import { drainFingerprint } from '../../translate/translate.ts';
 import type { Attributes, TelemetryBatch } from '../../translate/telemetry.ts';
 import { DrainAuth } from './auth.ts';
 import { bodyToTelemetry } from './body.ts';
-import type { LogplexConfig } from './config.ts';
+import { isLoopback, type LogplexConfig } from './config.ts';
 import { RecentFrameIds } from './frame-ids.ts';
 import { parseRequestTarget } from './target.ts';
 
@@ -183,7 +184,7 @@ export class LogplexReceiver {
   private _stopping = false;
 
   /** The status page served on this port (behind basic auth when the receiver has it). */
-  statusPage: { path: string; render: () => string } | undefined;
+  statusPage: StatusPage | undefined;
 
   constructor(config: LogplexConfig, consume: BatchConsumer, log: ReceiverLog = () => {}, store?: SharedClaims, room: RoomCheck = () => true) {
     this._config = config;
@@ -209,6 +210,24 @@ export class LogplexReceiver {
   get address(): { host: string; port: number } {
     const a = this._server?.address() as AddressInfo | null | undefined;
     return { host: a?.address ?? this._config.endpoint.host, port: a?.port ?? this._config.endpoint.port };
+  }
+
+  /** Where it listens: one HTTP address. */
+  listening(): Listening[] {
+    return [{ transport: 'http', ...this.address }];
+  }
+
+  /**
+   * Serves the status page on its port, behind its basic auth; without basic auth, only on
+   * loopback (drain tokens say nothing to a browser). False, said in the log, when it will not.
+   */
+  serveStatusPage(page: StatusPage): boolean {
+    if (this._config.basic_auth === undefined && !isLoopback(this._config.endpoint.host)) {
+      this._log('warn', 'the status page needs basic_auth on a non-loopback receiver; not served here');
+      return false;
+    }
+    this.statusPage = page;
+    return true;
   }
 
   /** Connections open now. */

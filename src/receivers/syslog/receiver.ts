@@ -25,6 +25,7 @@ import { createServer as createTlsServer, type SecureContextOptions, type Server
 import { decodeUtf8 } from '../../heroku/input.ts';
 import { rawLine, type HerokuLine } from '../../heroku/line.ts';
 import { parseSyslogLine } from '../../heroku/syslog.ts';
+import type { Listening } from '../../service/component.ts';
 import { errorSite } from '../../service/log.ts';
 import { RateLimitedLog } from '../../service/rate-limited-log.ts';
 import { drainResource } from '../../translate/resource.ts';
@@ -213,6 +214,16 @@ export class SyslogReceiver {
       socket.on('error', (error: Error) => this._log('error', 'syslog UDP socket error', { error: error.message }));
       this._udp = socket;
     }
+  }
+
+  /** Where it listens: TCP (plain or TLS) and UDP. */
+  listening(): Listening[] {
+    return Object.entries(this.addresses).map(([transport, a]) => ({ transport: transport as 'tcp' | 'udp', ...a }));
+  }
+
+  /** SIGHUP: the certificate files are read again. */
+  reload(): void {
+    this.reloadCertificates();
   }
 
   /** Reads the certificate files again (SIGHUP): new connections use them, open ones keep theirs. */

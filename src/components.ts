@@ -1,0 +1,40 @@
+/**
+ * Every component this build has, one line each: the service and the config loader know
+ * components only through this list (see `src/service/component.ts`).
+ */
+import type { ComponentKind, ExporterFactory, ExtensionFactory, Factory, ProcessorFactory, ReceiverFactory } from './service/component.ts';
+import { debugFactory } from './exporters/debug/factory.ts';
+import { fileFactory } from './exporters/file/factory.ts';
+import { otlphttpFactory } from './exporters/otlphttp/factory.ts';
+import { redisFactory } from './extensions/redis/factory.ts';
+import { alertsFactory } from './processors/alerts/factory.ts';
+import { batchFactory } from './processors/batch/factory.ts';
+import { geoipFactory } from './processors/geoip/factory.ts';
+import { redactFactory } from './processors/redact/factory.ts';
+import { logplexFactory } from './receivers/logplex/factory.ts';
+import { syslogFactory } from './receivers/syslog/factory.ts';
+
+export const FACTORIES: readonly Factory[] = [
+  logplexFactory,
+  syslogFactory,
+  batchFactory,
+  alertsFactory,
+  geoipFactory,
+  redactFactory,
+  otlphttpFactory,
+  debugFactory,
+  fileFactory,
+  redisFactory,
+];
+
+interface ByKind {
+  receivers: ReceiverFactory;
+  processors: ProcessorFactory;
+  exporters: ExporterFactory;
+  extensions: ExtensionFactory;
+}
+
+/** The factory of a type of one kind; undefined when this build has none. */
+export function factoryOf<K extends ComponentKind>(kind: K, type: string): ByKind[K] | undefined {
+  return FACTORIES.find((f) => f.kind === kind && f.type === type) as ByKind[K] | undefined;
+}
