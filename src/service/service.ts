@@ -18,8 +18,8 @@ import { isLoopback } from '../receivers/logplex/config.ts';
 import type { ReceivedBatch } from '../receivers/logplex/receiver.ts';
 import type { RedisStore } from '../extensions/redis/store.ts';
 import { SharedAlertWindows } from '../extensions/redis/alert-windows.ts';
-import type { Attributes, TelemetryBatch } from '../translate/telemetry.ts';
-import type { Logger } from './log.ts';
+import type { Attributes, LogRecordData, MetricPointData, TelemetryBatch } from '../translate/telemetry.ts';
+import { errorSite, type Logger } from './log.ts';
 import { Pipeline, type PipelineExporter, type Signal } from './pipeline.ts';
 import { SelfTelemetry } from './self-telemetry.ts';
 import { PrometheusEndpoint } from './prometheus.ts';
@@ -32,6 +32,21 @@ import pkg from '../../package.json' with { type: 'json' };
  * 1 KB each, so memory stays far under a 512 MB dyno's.
  */
 export const DEFAULT_PIPELINE_CAPACITY = 20_480;
+
+/** One processor of a pipeline, run on that pipeline's records in the order the pipeline lists it. */
+interface ChainStep {
+  id: string;
+  type: string;
+  /** Whether it changes records (then a pipeline sharing them with another works on copies). */
+  mutates: boolean;
+  /** `observed`: what processors with state across pipelines have seen of this batch. */
+  run(resource: Attributes, logs: readonly LogRecordData[], metrics: readonly MetricPointData[], observed: Set<string>): void;
+}
+
+/** A record another pipeline's processors may change without this one seeing it. */
+function copyRecord(record: LogRecordData): LogRecordData {
+  return { ...record, attributes: { ...record.attributes } };
+}
 
 /** A receiver the service runs. */
 export interface RunningReceiver {
@@ -70,18 +85,16 @@ export class Service {
   private readonly _exporters = new Map<string, BuiltExporter>();
   private readonly _log: Logger;
   private readonly _pipelineIds = new Map<Pipeline, string>();
-  /** The alerts processors, and per pipeline the ones it lists. */
+  /** The alerts processors, by id. */
   private readonly _alerts = new Map<string, AlertsProcessor>();
-  private readonly _alertsOf = new Map<Pipeline, AlertsProcessor[]>();
   /** Per alerts processor, the logs pipelines its alerts go into. */
   private readonly _alertTargets = new Map<AlertsProcessor, Pipeline[]>();
   private readonly _alertResources = new Map<string, Attributes>();
-  /** GeoIP processors by id, and per pipeline the ones it lists (they run before alerts and batching). */
+  /** GeoIP and redact processors by id (one instance for every pipeline that lists it). */
   private readonly _geoip = new Map<string, GeoipProcessor>();
-  private readonly _geoipOf = new Map<Pipeline, GeoipProcessor[]>();
-  /** Redact processors, and per pipeline the ones it lists (first of all: nothing sees a secret). */
   private readonly _redact = new Map<string, RedactProcessor>();
-  private readonly _redactOf = new Map<Pipeline, RedactProcessor[]>();
+  /** Per pipeline, its processors in the order it lists them. */
+  private readonly _chains = new Map<Pipeline, ChainStep[]>();
   /** Lines taken per drain (its service.name), for the Prometheus endpoint. */
   readonly drainLines = new Map<string, number>();
   /** service.telemetry.status: what the status page shows. */
@@ -128,31 +141,44 @@ export class Service {
       );
       this._pipelines.push(pipeline);
       this._pipelineIds.set(pipeline, id);
-      const redact = p.processors
-        .filter((pid) => config.processors.get(pid)?.type === 'redact')
-        .map((pid) => {
+      // The pipeline's processors, in the order it lists them (batch shapes the pipeline itself).
+      const chain: ChainStep[] = [];
+      for (const pid of p.processors) {
+        const component = config.processors.get(pid)!;
+        if (component.type === 'redact' && signal === 'logs') {
           let r = this._redact.get(pid);
           if (r === undefined) {
-            r = new RedactProcessor(pid, config.processors.get(pid)!.config as RedactConfig);
+            r = new RedactProcessor(pid, component.config as RedactConfig);
             this._redact.set(pid, r);
           }
-          return r;
-        });
-      if (redact.length > 0 && signal === 'logs') this._redactOf.set(pipeline, redact);
-      const geoip = p.processors
-        .filter((pid) => config.processors.get(pid)?.type === 'geoip')
-        .map((pid) => {
+          const redact = r;
+          chain.push({ id: pid, type: 'redact', mutates: true, run: (_resource, logs) => redact.process(logs) });
+        } else if (component.type === 'geoip' && signal === 'logs') {
           let g = this._geoip.get(pid);
           if (g === undefined) {
-            g = new GeoipProcessor(pid, config.processors.get(pid)!.config as GeoipConfig);
+            g = new GeoipProcessor(pid, component.config as GeoipConfig);
             this._geoip.set(pid, g);
           }
-          return g;
-        });
-      if (geoip.length > 0 && signal === 'logs') this._geoipOf.set(pipeline, geoip);
-      const alerts = p.processors.filter((pid) => config.processors.get(pid)?.type === 'alerts').map((pid) => this._alertsProcessor(pid, config.processors.get(pid)!.config as AlertsConfig));
-      if (alerts.length > 0) this._alertsOf.set(pipeline, alerts);
-      if (signal === 'logs') for (const a of alerts) this._alertTargets.get(a)!.push(pipeline);
+          const geoip = g;
+          chain.push({ id: pid, type: 'geoip', mutates: true, run: (_resource, logs) => geoip.process(logs) });
+        } else if (component.type === 'alerts') {
+          const a = this._alertsProcessor(pid, component.config as AlertsConfig);
+          if (signal === 'logs') this._alertTargets.get(a)!.push(pipeline);
+          chain.push({
+            id: pid,
+            type: 'alerts',
+            mutates: false,
+            run: (resource, logs, metrics, observed) => {
+              // A processor in two pipelines of one signal sees each item once.
+              const seen = `${pid}\u0000${signal}`;
+              if (observed.has(seen)) return;
+              observed.add(seen);
+              a.observe(resource, logs, metrics);
+            },
+          });
+        }
+      }
+      this._chains.set(pipeline, chain);
       for (const r of p.receivers) byReceiver.set(r, [...(byReceiver.get(r) ?? []), pipeline]);
     }
     for (const [id, component] of config.receivers) {
@@ -240,7 +266,12 @@ export class Service {
     }
   }
 
-  /** Offers a batch to every pipeline of its receiver, all or none, so a 503'd batch is not half taken. */
+  /**
+   * Offers a batch to every pipeline of its receiver, all or none, so a 503'd batch is not half
+   * taken. Each pipeline runs its own processors in its own order on its own records: a pipeline
+   * whose processors change records (redact, geoip) works on copies when another pipeline takes
+   * the same records, so that nothing one pipeline does shows in another's export.
+   */
   private _fanOut(pipelines: readonly Pipeline[], batch: ReceivedBatch): boolean {
     const { logs, metrics } = batch.telemetry;
     for (const p of pipelines) {
@@ -248,45 +279,48 @@ export class Service {
       if (n > 0 && !p.fits(n)) return false;
     }
     const key = resourceKey(batch.resource);
-    // Redaction first, then GeoIP, once per batch: the records are shared by the pipelines.
-    let redacted: Set<RedactProcessor> | undefined;
+    // Who may change the records as received: the one logs pipeline that takes them, or, when
+    // every taker changes them, the last (the others have copies); otherwise nobody.
+    let logsTakers = 0;
+    let mutating = 0;
+    let lastMutating: Pipeline | undefined;
     for (const p of pipelines) {
-      for (const r of this._redactOf.get(p) ?? []) {
-        redacted ??= new Set();
-        if (redacted.has(r)) continue;
-        redacted.add(r);
-        r.process(logs);
+      if (p.signal !== 'logs' || logs.length === 0) continue;
+      logsTakers++;
+      if (this._chains.get(p)!.some((step) => step.mutates)) {
+        mutating++;
+        lastMutating = p;
       }
     }
-    let located: Set<GeoipProcessor> | undefined;
+    const mayChangeOriginals = mutating === logsTakers ? lastMutating : undefined;
+    const observed = new Set<string>();
+    // What the status page shows: records a redacting pipeline processed, or, without one, as received.
+    let shown: readonly LogRecordData[] = logs;
+    let shownRedacted = false;
     for (const p of pipelines) {
-      for (const g of this._geoipOf.get(p) ?? []) {
-        located ??= new Set();
-        if (located.has(g)) continue;
-        located.add(g);
-        g.process(logs);
+      const chain = this._chains.get(p)!;
+      const items = p.signal === 'logs' ? logs : metrics;
+      if (items.length === 0) continue;
+      let own = logs;
+      if (p.signal === 'logs') {
+        const mutates = chain.some((step) => step.mutates);
+        if (mutates && p !== mayChangeOriginals) own = logs.map(copyRecord);
+        for (const step of chain) step.run(batch.resource, own, [], observed);
+        if (!shownRedacted && chain.some((step) => step.type === 'redact')) {
+          shown = own;
+          shownRedacted = true;
+        }
+        p.offer(batch.resource, key, own);
+      } else {
+        for (const step of chain) step.run(batch.resource, [], metrics, observed);
+        p.offer(batch.resource, key, metrics);
       }
     }
     // After redaction: the status page shows no secret either.
-    this.status?.observe(batch.resource, logs);
+    this.status?.observe(batch.resource, shown);
     if (logs.length > 0) {
       const drain = String(batch.resource['service.name'] ?? 'unnamed');
       if (this.drainLines.has(drain) || this.drainLines.size < 1000) this.drainLines.set(drain, (this.drainLines.get(drain) ?? 0) + logs.length);
-    }
-    let observed: Set<string> | undefined;
-    for (const p of pipelines) {
-      const items = p.signal === 'logs' ? logs : metrics;
-      p.offer(batch.resource, key, items);
-      const alerts = this._alertsOf.get(p);
-      if (alerts === undefined || items.length === 0) continue;
-      for (const a of alerts) {
-        // A processor in two pipelines of one signal sees each item once.
-        observed ??= new Set();
-        const seen = `${a.id}\u0000${p.signal}`;
-        if (observed.has(seen)) continue;
-        observed.add(seen);
-        a.observe(batch.resource, p.signal === 'logs' ? logs : [], p.signal === 'metrics' ? metrics : []);
-      }
     }
     return true;
   }
@@ -392,20 +426,24 @@ export class Service {
     if (this._stopped) return;
     this._stopped = true;
     const started = Date.now();
-    await Promise.all(this._receivers.map(({ receiver }) => receiver.shutdown()));
-    // A last evaluation, so what fired on the last lines still goes out; then no more.
-    // A last evaluation, bounded: a hung Redis must not eat the flush's time.
-    await Promise.all([...this._alerts.values()].map((a) => Promise.race([a.tick(), new Promise((r) => setTimeout(r, 3000).unref())])));
-    await Promise.all([...this._alerts.values()].map((a) => a.shutdown(2000)));
+    // Every step is bounded and its failure logged, never thrown: one component's error (a Redis
+    // that went away, say) must not stop the flush of what the others hold.
+    const step = async (what: string, work: () => Promise<unknown>, ms?: number): Promise<void> => {
+      const guarded = work().catch((error: unknown) => this._log('error', `shutdown: ${what} failed; going on`, errorSite(error)));
+      await (ms === undefined ? guarded : Promise.race([guarded, new Promise((r) => setTimeout(r, ms).unref())]));
+    };
+    await step('receivers', () => Promise.all(this._receivers.map(({ receiver }) => receiver.shutdown())));
+    // A last evaluation, so what fired on the last lines still goes out; bounded: a hung Redis
+    // must not eat the flush's time.
+    await step('the last alert evaluation', () => Promise.all([...this._alerts.values()].map((a) => a.tick())), 3000);
+    await step('alerts', () => Promise.all([...this._alerts.values()].map((a) => a.shutdown(2000))));
     clearInterval(this._selfTimer);
     // A last report while the pipelines still take points: the final counts reach the backend.
     this._reportSelf();
-    await Promise.all(this._pipelines.map((p) => p.shutdown(Math.max(0, deadlineMs - (Date.now() - started)))));
-    // Whatever is left is bounded too: a hung backend or Redis must not hold the exit.
-    const bounded = (work: Promise<unknown>, ms: number) => Promise.race([work, new Promise((r) => setTimeout(r, ms).unref())]);
-    await bounded(Promise.all([...this._exporters.values()].map(({ exporter }) => exporter.shutdown())), 2000);
-    await bounded(Promise.all([...this._extensions.values()].map((extension) => extension.shutdown())), 2000);
-    await bounded(this.prometheus?.shutdown() ?? Promise.resolve(), 1000);
+    await step('pipelines', () => Promise.all(this._pipelines.map((p) => p.shutdown(Math.max(0, deadlineMs - (Date.now() - started))))));
+    await step('exporters', () => Promise.all([...this._exporters.values()].map(({ exporter }) => exporter.shutdown())), 2000);
+    await step('extensions', () => Promise.all([...this._extensions.values()].map((extension) => extension.shutdown())), 2000);
+    await step('the metrics endpoint', () => this.prometheus?.shutdown() ?? Promise.resolve(), 1000);
     for (const { id, receiver } of this._receivers) this._log('info', `${id}: stopped`, { receiver: id, ...receiver.counters });
     for (const p of this._pipelines) this._log('info', 'pipeline stopped', { pipeline: this._pipelineIds.get(p), signal: p.signal, ...p.counters });
     const unexported = this._pipelines.map((p) => ({
