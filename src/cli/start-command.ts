@@ -4,7 +4,8 @@
  */
 import { defaultDocument } from '../config/default.ts';
 import { loadConfigFile, validateConfig, type ConfigResult } from '../config/load.ts';
-import { jsonLogger, type Level } from '../service/log.ts';
+import { errorSite, jsonLogger, type Level } from '../service/log.ts';
+import { RateLimitedLog } from '../service/rate-limited-log.ts';
 import { Service } from '../service/service.ts';
 
 /** Heroku sends SIGKILL 30 s after SIGTERM: flushing must end before. */
@@ -74,6 +75,10 @@ export async function runStart(configPath: string | undefined, env: NodeJS.Proce
         },
       );
     };
+    // Last line of defence: a promise some component forgot to handle must not end the process
+    // (Node's default) and lose what it holds; it is logged, where it came from, and counted out.
+    const unhandled = new RateLimitedLog(log);
+    process.on('unhandledRejection', (reason) => unhandled.report('error', 'unhandled', 'an error nobody handled (a bug: please report it); going on', errorSite(reason)));
     // SIGHUP: certificate files are read again (a renewed certificate without a restart).
     process.on('SIGHUP', () => service.reload());
     // `on`, not `once`: a second signal (npm forwarding SIGTERM beside the dyno manager's own,
