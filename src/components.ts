@@ -10,6 +10,7 @@ import { redisFactory } from './extensions/redis/factory.ts';
 import { alertsFactory } from './processors/alerts/factory.ts';
 import { batchFactory } from './processors/batch/factory.ts';
 import { geoipFactory } from './processors/geoip/factory.ts';
+import { memoryLimiterFactory } from './processors/memory_limiter/factory.ts';
 import { redactFactory } from './processors/redact/factory.ts';
 import { logplexFactory } from './receivers/logplex/factory.ts';
 import { syslogFactory } from './receivers/syslog/factory.ts';
@@ -17,6 +18,7 @@ import { syslogFactory } from './receivers/syslog/factory.ts';
 export const FACTORIES: readonly Factory[] = [
   logplexFactory,
   syslogFactory,
+  memoryLimiterFactory,
   batchFactory,
   alertsFactory,
   geoipFactory,

@@ -13,6 +13,7 @@ const MINIMAL: Record<string, unknown> = {
   logplex: { endpoint: '127.0.0.1:0' },
   syslog: { tcp: { endpoint: '127.0.0.1:0' }, udp: { endpoint: '127.0.0.1:0' } },
   batch: {},
+  memory_limiter: { limit_mib: 400 },
   alerts: {},
   geoip: {},
   redact: {},

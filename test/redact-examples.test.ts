@@ -54,15 +54,17 @@ describe('redaction in every shipped example', () => {
     await backend.stop();
   });
 
+  // memory_limiter may come before it: it refuses data, it does not look at records.
+  const firstLooking = (processors: readonly string[], typeOf: (id: string) => string | undefined) => processors.find((id) => typeOf(id) !== 'memory_limiter');
   it.each(examples)('%s: redact runs first in every logs pipeline, as in the embedded default', async (file) => {
     const { readFileSync } = await import('node:fs');
     const { config, problems } = await loadConfigFile(DIR + file, exampleEnv(readFileSync(DIR + file, 'utf8'), 'https://otlp.example.com'));
     expect(problems).toEqual([]);
     const logs = [...config!.pipelines].filter(([id]) => id.startsWith('logs'));
     expect(logs.length).toBeGreaterThan(0);
-    for (const [id, p] of logs) expect(config!.processors.get(p.processors[0]!)?.type, id).toBe('redact');
+    for (const [id, p] of logs) expect(config!.processors.get(firstLooking(p.processors, (pid) => config!.processors.get(pid)?.type)!)?.type, id).toBe('redact');
     const embedded = defaultDocument({}).document as { service: { pipelines: { logs: { processors: string[] } } } };
-    expect(embedded.service.pipelines.logs.processors[0]).toBe('redact');
+    expect(firstLooking(embedded.service.pipelines.logs.processors, (pid) => pid)).toBe('redact');
   });
 
   it.each(examples)('%s: the secret table leaves masked, end to end', async (file) => {

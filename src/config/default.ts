@@ -115,16 +115,18 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
   } else {
     exporters.debug = { verbosity: 'basic' };
   }
-  // Secrets in request paths and app output are masked before anything leaves (redact); the
-  // built-in alert pack watches both signals and writes its alerts into the logs.
+  // Data is refused (503, Logplex keeps it) above 70 % of the dyno's or container's memory, well
+  // before R14 (memory_limiter); secrets in request paths and app output are masked before
+  // anything leaves (redact); the built-in alert pack watches both signals and writes its alerts
+  // into the logs.
   const document = {
     receivers: { logplex },
-    processors: { redact: {}, alerts: {}, batch: {} },
+    processors: { memory_limiter: { check_interval: '1s', limit_percentage: 85, spike_limit_percentage: 15 }, redact: {}, alerts: {}, batch: {} },
     exporters,
     service: {
       pipelines: {
-        logs: { receivers: ['logplex'], processors: ['redact', 'alerts', 'batch'], exporters: [exporterId] },
-        metrics: { receivers: ['logplex'], processors: ['alerts', 'batch'], exporters: [exporterId] },
+        logs: { receivers: ['logplex'], processors: ['memory_limiter', 'redact', 'alerts', 'batch'], exporters: [exporterId] },
+        metrics: { receivers: ['logplex'], processors: ['memory_limiter', 'alerts', 'batch'], exporters: [exporterId] },
       },
     },
   };

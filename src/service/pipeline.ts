@@ -29,6 +29,8 @@ export interface PipelineSettings {
   capacity: number;
   /** The batch processor's settings; without one, every offered batch goes out as it is. */
   batch: { timeoutMs: number; sendBatchSize: number; sendBatchMaxSize: number } | undefined;
+  /** Whether it may take data now at all (memory_limiter); always when unset. */
+  accepting?: () => boolean;
 }
 
 export interface PipelineCounters {
@@ -115,7 +117,8 @@ export class Pipeline {
    * pipeline is empty, or it could never be taken.
    */
   fits(n: number): boolean {
-    return !this._stopping && (this._held + n <= this._settings.capacity || this._held === 0);
+    if (this._stopping || (this._settings.accepting !== undefined && !this._settings.accepting())) return false;
+    return this._held + n <= this._settings.capacity || this._held === 0;
   }
 
   /** Takes a drain's items; false (and nothing taken) when they do not fit or it is stopping. */

@@ -14,6 +14,8 @@ import type { GeoipConfig } from '../processors/geoip/config.ts';
 import { GeoipProcessor } from '../processors/geoip/processor.ts';
 import type { RedactConfig } from '../processors/redact/config.ts';
 import { RedactProcessor } from '../processors/redact/processor.ts';
+import type { MemoryLimiterConfig } from '../processors/memory_limiter/config.ts';
+import { MemoryLimiter } from '../processors/memory_limiter/limiter.ts';
 import { isLoopback } from '../receivers/logplex/config.ts';
 import type { ReceivedBatch } from '../receivers/logplex/receiver.ts';
 import type { RedisStore } from '../extensions/redis/store.ts';
@@ -93,6 +95,8 @@ export class Service {
   /** GeoIP and redact processors by id (one instance for every pipeline that lists it). */
   private readonly _geoip = new Map<string, GeoipProcessor>();
   private readonly _redact = new Map<string, RedactProcessor>();
+  /** memory_limiter processors by id: a pipeline listing one refuses data above its soft limit. */
+  private readonly _memoryLimiters = new Map<string, MemoryLimiter>();
   /** Per pipeline, its processors in the order it lists them. */
   private readonly _chains = new Map<Pipeline, ChainStep[]>();
   /** Lines taken per drain (its service.name), for the Prometheus endpoint. */
@@ -129,6 +133,16 @@ export class Service {
       // Without a batch processor every POST's items go out as one request: count ~1024 a request.
       const sendBatchSize = batch?.send_batch_size ?? 1024;
       const capacities = exporters.flatMap((e) => (e.capacity === undefined ? [] : [e.capacity(sendBatchSize)]));
+      const limiters = p.processors
+        .filter((pid) => config.processors.get(pid)?.type === 'memory_limiter')
+        .map((pid) => {
+          let m = this._memoryLimiters.get(pid);
+          if (m === undefined) {
+            m = new MemoryLimiter(pid, config.processors.get(pid)!.config as MemoryLimiterConfig, log);
+            this._memoryLimiters.set(pid, m);
+          }
+          return m;
+        });
       const pipeline = new Pipeline(
         {
           id,
@@ -136,6 +150,7 @@ export class Service {
           exporters: exporters.map(({ exporter, retry }): PipelineExporter => ({ exporter, retry })),
           capacity: capacities.length > 0 ? Math.min(...capacities) : DEFAULT_PIPELINE_CAPACITY,
           batch: batch && { timeoutMs: batch.timeout, sendBatchSize: batch.send_batch_size, sendBatchMaxSize: batch.send_batch_max_size },
+          ...(limiters.length > 0 ? { accepting: () => limiters.every((m) => m.accepting) } : {}),
         },
         log,
       );
@@ -395,6 +410,7 @@ export class Service {
 
   async start(): Promise<void> {
     this._checkOpenFilesLimit();
+    for (const m of this._memoryLimiters.values()) m.start();
     await Promise.all([...this._extensions.values()].map((extension) => extension.start()));
     if (this.prometheus) {
       await this.prometheus.start();
@@ -414,6 +430,10 @@ export class Service {
           ...(open && isLoopback(host) ? { note: 'loopback only: no drains or basic auth are set, so only this machine can send logs' } : {}),
         });
       }
+    }
+    // After the listening lines, which come first.
+    for (const m of this._memoryLimiters.values()) {
+      this._log('info', `${m.id}: data is refused above ${Math.round(m.limits.softBytes / 1048576)} MiB of memory (limit ${Math.round(m.limits.hardBytes / 1048576)} MiB)`);
     }
   }
 
@@ -438,6 +458,7 @@ export class Service {
     await step('the last alert evaluation', () => Promise.all([...this._alerts.values()].map((a) => a.tick())), 3000);
     await step('alerts', () => Promise.all([...this._alerts.values()].map((a) => a.shutdown(2000))));
     clearInterval(this._selfTimer);
+    for (const m of this._memoryLimiters.values()) m.stop();
     // A last report while the pipelines still take points: the final counts reach the backend.
     this._reportSelf();
     await step('pipelines', () => Promise.all(this._pipelines.map((p) => p.shutdown(Math.max(0, deadlineMs - (Date.now() - started))))));
