@@ -30,6 +30,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { prng } from './mix.ts';
 
 const NODE = process.execPath;
 const HERE = new URL('./', import.meta.url).pathname;
@@ -45,18 +46,6 @@ export interface HostileResult {
 /** Line ids are written with a fixed width, so that a batch's frames keep their lengths. */
 const ID_WIDTH = 10;
 const ID_PLACEHOLDER = 9_999_999_999;
-
-/** A deterministic generator (mulberry32), so a run can be repeated. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const frame = (msg: string | Buffer) => {
   const b = typeof msg === 'string' ? Buffer.from(msg) : msg;
@@ -302,7 +291,7 @@ export async function overloadScenario(seconds = Number(process.env.HOSTILE_SECO
   const run = await startAll(tokens, { SINK_RECORDS_PER_S: String(rate), SINK_MAX_ID: '20000000' }, 'sending_queue: { queue_size: 10, num_consumers: 2 }');
   let next = 0;
   const until = Date.now() + seconds * 1000;
-  const r = rng(7);
+  const r = prng(7);
   const workers = tokens.map((t) => new HealthyDrain(run.httpPort, t, () => next++, linesPerBatch, r, () => Date.now() > until));
   const started = Date.now();
   // The drains' own event loop: a late timer here would be counted as a slow answer.
@@ -379,7 +368,7 @@ export async function fuzzScenario(totalFrames = Number(process.env.HOSTILE_FRAM
   const healthyToken = 'd.11111111-2222-4333-8444-555555555555';
   const fuzzToken = 'd.99999999-8888-4777-8666-555555555555';
   const run = await startAll([healthyToken, fuzzToken], { SINK_MAX_ID: String(totalFrames * 2 + 100_000) }, 'sending_queue: { queue_size: 40, num_consumers: 4 }');
-  const r = rng(42);
+  const r = prng(42);
   let frames = 0;
   let next = 0;
   const stopped = () => frames >= totalFrames;

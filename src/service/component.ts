@@ -61,8 +61,8 @@ export interface Receiver {
   listening(): Listening[];
   /** SIGHUP: read certificate files again. */
   reload?(): void;
-  /** Serves the status page; false (and a warning logged) when it will not. */
-  serveStatusPage?(page: StatusPage): boolean;
+  /** Serves the status page (a receiver that serves HTTP). */
+  serveStatusPage?(page: StatusPage): void;
 }
 
 /** Where a receiver's batches go: into its pipelines, with a way to ask for room first. */

@@ -37,12 +37,19 @@ export const DEFAULT_PIPELINE_CAPACITY = 20_480;
 
 /** One processor of a pipeline, run on that pipeline's records in the order the pipeline lists it. */
 interface ChainStep {
-  id: string;
-  type: string;
   /** Whether it changes records (then a pipeline sharing them with another works on copies). */
   mutates: boolean;
   /** `observed`: what processors with state across pipelines have seen of this batch. */
   run(resource: Attributes, logs: readonly LogRecordData[], metrics: readonly MetricPointData[], observed: Set<string>): void;
+}
+
+/** A pipeline's processors, and what they amount to, known once at build time. */
+interface Chain {
+  steps: ChainStep[];
+  /** Some step changes records. */
+  mutates: boolean;
+  /** A redact step is among them: its records are fit for the status page. */
+  redacts: boolean;
 }
 
 /** A record another pipeline's processors may change without this one seeing it. */
@@ -98,7 +105,7 @@ export class Service {
   /** memory_limiter processors by id: a pipeline listing one refuses data above its soft limit. */
   private readonly _memoryLimiters = new Map<string, MemoryLimiter>();
   /** Per pipeline, its processors in the order it lists them. */
-  private readonly _chains = new Map<Pipeline, ChainStep[]>();
+  private readonly _chains = new Map<Pipeline, Chain>();
   /** Lines taken per drain (its service.name), for the Prometheus endpoint. */
   readonly drainLines = new Map<string, number>();
   /** service.telemetry.status: what the status page shows. */
@@ -158,6 +165,7 @@ export class Service {
       this._pipelineIds.set(pipeline, id);
       // The pipeline's processors, in the order it lists them (batch shapes the pipeline itself).
       const chain: ChainStep[] = [];
+      let redacts = false;
       for (const pid of p.processors) {
         const component = config.processors.get(pid)!;
         if (component.type === 'redact' && signal === 'logs') {
@@ -167,7 +175,8 @@ export class Service {
             this._redact.set(pid, r);
           }
           const redact = r;
-          chain.push({ id: pid, type: 'redact', mutates: true, run: (_resource, logs) => redact.process(logs) });
+          chain.push({ mutates: true, run: (_resource, logs) => redact.process(logs) });
+          redacts = true;
         } else if (component.type === 'geoip' && signal === 'logs') {
           let g = this._geoip.get(pid);
           if (g === undefined) {
@@ -175,13 +184,11 @@ export class Service {
             this._geoip.set(pid, g);
           }
           const geoip = g;
-          chain.push({ id: pid, type: 'geoip', mutates: true, run: (_resource, logs) => geoip.process(logs) });
+          chain.push({ mutates: true, run: (_resource, logs) => geoip.process(logs) });
         } else if (component.type === 'alerts') {
           const a = this._alertsProcessor(pid, component.config as AlertsConfig);
           if (signal === 'logs') this._alertTargets.get(a)!.push(pipeline);
           chain.push({
-            id: pid,
-            type: 'alerts',
             mutates: false,
             run: (resource, logs, metrics, observed) => {
               // A processor in two pipelines of one signal sees each item once.
@@ -193,7 +200,7 @@ export class Service {
           });
         }
       }
-      this._chains.set(pipeline, chain);
+      this._chains.set(pipeline, { steps: chain, mutates: chain.some((step) => step.mutates), redacts });
       for (const r of p.receivers) byReceiver.set(r, [...(byReceiver.get(r) ?? []), pipeline]);
     }
     for (const [id, component] of config.receivers) {
@@ -302,7 +309,7 @@ export class Service {
     for (const p of pipelines) {
       if (p.signal !== 'logs' || logs.length === 0) continue;
       logsTakers++;
-      if (this._chains.get(p)!.some((step) => step.mutates)) {
+      if (this._chains.get(p)!.mutates) {
         mutating++;
         lastMutating = p;
       }
@@ -316,18 +323,16 @@ export class Service {
       const chain = this._chains.get(p)!;
       const items = p.signal === 'logs' ? logs : metrics;
       if (items.length === 0) continue;
-      let own = logs;
       if (p.signal === 'logs') {
-        const mutates = chain.some((step) => step.mutates);
-        if (mutates && p !== mayChangeOriginals) own = logs.map(copyRecord);
-        for (const step of chain) step.run(batch.resource, own, [], observed);
-        if (!shownRedacted && chain.some((step) => step.type === 'redact')) {
+        const own = chain.mutates && p !== mayChangeOriginals ? logs.map(copyRecord) : logs;
+        for (const step of chain.steps) step.run(batch.resource, own, [], observed);
+        if (!shownRedacted && chain.redacts) {
           shown = own;
           shownRedacted = true;
         }
         p.offer(batch.resource, key, own);
       } else {
-        for (const step of chain) step.run(batch.resource, [], metrics, observed);
+        for (const step of chain.steps) step.run(batch.resource, [], metrics, observed);
         p.offer(batch.resource, key, metrics);
       }
     }

@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BIN, startSidecar, type RunningSidecar } from '../support/sidecar.ts';
+import { BIN, exchange, startSidecar, type RunningSidecar } from '../support/sidecar.ts';
 
 const TOKEN = 'd.9a1c2b3d-1111-4222-8333-444455556666';
 const frame = (msg: string) => `${Buffer.byteLength(msg) + 1} ${msg}\n`;
@@ -55,25 +55,6 @@ function exportedBodies(out: string): string[] {
     .flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords.map((r: any) => r.body?.stringValue ?? '')));
 }
 
-/** Sends raw bytes; resolves with what comes back before the server closes or `ms` pass. */
-function exchange(port: number, text: string, ms = 2000): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1', () => s.write(text));
-    sockets.push(s);
-    let got = '';
-    const timer = setTimeout(() => resolve(got), ms);
-    s.on('data', (d) => {
-      got += d;
-      if (got.includes('\r\n\r\n')) {
-        clearTimeout(timer);
-        resolve(got);
-      }
-    });
-    s.on('close', () => resolve(got));
-    s.on('error', () => resolve(got));
-  });
-}
-
 describe('the reproducers, against the real process', () => {
   it('answers malformed request targets 400 and deep or huge JSON lines over HTTP and syslog, and delivers every accepted line once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hod-hard-out-'));
@@ -81,9 +62,9 @@ describe('the reproducers, against the real process', () => {
     sidecar = await startSidecar(['start', '--config', writeConfig(out)], {});
     const [httpPort, syslogPort] = await sidecar.ports(2);
     for (const target of ['//[', 'http://[', '//%zz']) {
-      expect(await exchange(httpPort!, `GET ${target} HTTP/1.1\r\nhost: x\r\n\r\n`)).toMatch(/^HTTP\/1\.1 400/);
+      expect(await exchange(httpPort!, `GET ${target} HTTP/1.1\r\nhost: x\r\n\r\n`, sockets)).toMatch(/^HTTP\/1\.1 400/);
     }
-    expect(await exchange(httpPort!, 'GET //:99999 HTTP/1.1\r\nhost: x\r\n\r\n')).toMatch(/^HTTP\/1\.1 404/);
+    expect(await exchange(httpPort!, 'GET //:99999 HTTP/1.1\r\nhost: x\r\n\r\n', sockets)).toMatch(/^HTTP\/1\.1 404/);
 
     const deepArray = '['.repeat(4500) + ']'.repeat(4500);
     const deepObject = '{"a":'.repeat(4500) + '1' + '}'.repeat(4500);

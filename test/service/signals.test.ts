@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { startSidecar, type RunningSidecar } from '../support/sidecar.ts';
+import { exchange, startSidecar, type RunningSidecar } from '../support/sidecar.ts';
 
 const TOKEN = 'd.9a1c2b3d-1111-4222-8333-444455556666';
 const frame = (msg: string) => `${Buffer.byteLength(msg) + 1} ${msg}\n`;
@@ -19,20 +19,6 @@ afterEach(() => {
   sidecar?.proc.kill('SIGKILL');
   sidecar = undefined;
 });
-
-function answer(port: number, text: string): Promise<string> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1', () => s.write(text));
-    sockets.push(s);
-    let got = '';
-    s.on('data', (d) => {
-      got += d;
-      if (got.includes('\r\n\r\n')) resolve(got);
-    });
-    s.on('close', () => resolve(got));
-    s.on('error', () => resolve(got));
-  });
-}
 
 it('keeps flushing through a second SIGTERM and exits 0 with every acknowledged line exported', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hod-attack-'));
@@ -54,7 +40,7 @@ service:
   sidecar = await startSidecar(['start', '--config', config], {});
   const port = sidecar.port;
   const body = frame('<190>1 2024-05-01T12:00:00.000001+00:00 host app web.1 - acknowledged-line');
-  const first = await answer(port, `POST /logs HTTP/1.1\r\nHost: x\r\nLogplex-Drain-Token: ${TOKEN}\r\nLogplex-Frame-Id: f1\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  const first = await exchange(port, `POST /logs HTTP/1.1\r\nHost: x\r\nLogplex-Drain-Token: ${TOKEN}\r\nLogplex-Frame-Id: f1\r\nContent-Length: ${body.length}\r\n\r\n${body}`, sockets, 10_000);
   expect(first).toMatch(/^HTTP\/1.1 200/);
   // A request still arriving holds the receivers' shutdown for its grace (2 s): time for the second signal.
   const stalled = connect(port, '127.0.0.1', () => stalled.write(`POST /logs HTTP/1.1\r\nHost: x\r\nLogplex-Drain-Token: ${TOKEN}\r\nContent-Length: 1000\r\n\r\nxx`));

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeLogsRequest, withoutEmptyArrays } from '../support/otlp.ts';
 import { OtlpTestServer } from '../support/otlp-server.ts';
+import { BIN, startSidecar as startProcess } from '../support/sidecar.ts';
 
-const BIN = new URL('../../bin/heroku-otel-drain.js', import.meta.url).pathname;
 const TOKEN = 'd.9a1c2b3d-1111-4222-8333-444455556666';
 
 function frame(msg: string): string {
@@ -21,26 +21,11 @@ afterEach(() => {
   child = undefined;
 });
 
-/** Starts the sidecar; resolves with its port once it logs that it listens. */
-function startSidecar(args: string[], env: NodeJS.ProcessEnv): Promise<{ port: number; stdout: () => string; stderr: () => string; exited: Promise<number | null> }> {
-  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child = proc;
-  let out = '';
-  let err = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no listening line; stderr: ${err}`)), 15_000);
-    proc.stderr!.on('data', (d) => {
-      err += d;
-      const m = /listening on [^:]+:(\d+)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ port: Number(m[1]), stdout: () => out, stderr: () => err, exited });
-      }
-    });
-    proc.on('exit', () => reject(new Error(`exited early: ${err}`)));
-  });
+/** Starts the sidecar (support/sidecar.ts), as the process the tests stop or kill. */
+async function startSidecar(args: string[], env: NodeJS.ProcessEnv) {
+  const sidecar = await startProcess(args, env);
+  child = sidecar.proc;
+  return sidecar;
 }
 
 describe('heroku-otel-drain start', () => {

@@ -1,5 +1,6 @@
 /** The sidecar as a real process for tests: started with a config or an environment, on port 0. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
 
 export const BIN = new URL('../../bin/heroku-otel-drain.js', import.meta.url).pathname;
 
@@ -48,5 +49,28 @@ export function startSidecar(args: string[], env: NodeJS.ProcessEnv, command?: s
       }
     });
     proc.on('exit', () => reject(new Error(`exited early: ${err}`)));
+  });
+}
+
+/**
+ * Writes raw bytes (what fetch would not send) on a new connection, which joins `sockets` for the
+ * test to close; resolves with what came back once a response head is in, the server closes, or
+ * `ms` pass.
+ */
+export function exchange(port: number, text: string, sockets: Socket[], ms = 2000): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1', () => s.write(text));
+    sockets.push(s);
+    let got = '';
+    const timer = setTimeout(() => resolve(got), ms);
+    s.on('data', (d) => {
+      got += d;
+      if (got.includes('\r\n\r\n')) {
+        clearTimeout(timer);
+        resolve(got);
+      }
+    });
+    s.on('close', () => resolve(got));
+    s.on('error', () => resolve(got));
   });
 }

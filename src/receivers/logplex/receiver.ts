@@ -28,7 +28,7 @@ import { drainFingerprint } from '../../translate/translate.ts';
 import type { Attributes, TelemetryBatch } from '../../translate/telemetry.ts';
 import { DrainAuth } from './auth.ts';
 import { bodyToTelemetry } from './body.ts';
-import { isLoopback, type LogplexConfig } from './config.ts';
+import type { LogplexConfig } from './config.ts';
 import { RecentFrameIds } from './frame-ids.ts';
 import { parseRequestTarget } from './target.ts';
 
@@ -218,16 +218,11 @@ export class LogplexReceiver {
   }
 
   /**
-   * Serves the status page on its port, behind its basic auth; without basic auth, only on
-   * loopback (drain tokens say nothing to a browser). False, said in the log, when it will not.
+   * Serves the status page on its port, behind its basic auth (validate has refused a config that
+   * would serve it without one on an address others reach).
    */
-  serveStatusPage(page: StatusPage): boolean {
-    if (this._config.basic_auth === undefined && !isLoopback(this._config.endpoint.host)) {
-      this._log('warn', 'the status page needs basic_auth on a non-loopback receiver; not served here');
-      return false;
-    }
+  serveStatusPage(page: StatusPage): void {
     this.statusPage = page;
-    return true;
   }
 
   /** Connections open now. */

@@ -221,13 +221,8 @@ export class SyslogReceiver {
     return Object.entries(this.addresses).map(([transport, a]) => ({ transport: transport as 'tcp' | 'udp', ...a }));
   }
 
-  /** SIGHUP: the certificate files are read again. */
-  reload(): void {
-    this.reloadCertificates();
-  }
-
   /** Reads the certificate files again (SIGHUP): new connections use them, open ones keep theirs. */
-  reloadCertificates(): void {
+  reload(): void {
     const server = this._tcp as TlsServer | undefined;
     if (server === undefined || this._config.tcp?.tls === undefined) return;
     try {
