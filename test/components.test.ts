@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { FACTORIES, factoryOf } from '../src/components.ts';
 import { COMPONENT_SCHEMAS } from '../src/config/components.ts';
-import type { Host } from '../src/service/component.ts';
+import type { Host, ProcessorHost } from '../src/service/component.ts';
 
 /** A minimal config for each type, as a user would write it (defaults fill the rest). */
 const MINIMAL: Record<string, unknown> = {
@@ -24,6 +24,7 @@ const MINIMAL: Record<string, unknown> = {
 };
 
 const host: Host = { log: () => {}, extension: () => undefined };
+const processorHost: ProcessorHost = { ...host, emitLogs: () => true };
 
 describe('the component registry', () => {
   it('has one factory per kind and type, each with a minimal config its schema accepts', () => {
@@ -55,6 +56,19 @@ describe('the component registry', () => {
       await receiver.start();
       expect(receiver.listening().every((l) => l.port > 0)).toBe(true);
       await receiver.shutdown();
+    });
+  }
+
+  for (const f of FACTORIES.filter((x) => x.kind === 'processors')) {
+    it(`${f.type} processor: created, started, run on an empty batch, shut down twice`, async () => {
+      const factory = factoryOf('processors', f.type)!;
+      const processor = factory.create(f.type, factory.configSchema.parse(MINIMAL[f.type]), processorHost);
+      expect(typeof processor.mutates).toBe('boolean');
+      processor.start?.();
+      processor.process?.({}, [], [], new Set());
+      await processor.flush?.();
+      await processor.shutdown?.();
+      await processor.shutdown?.();
     });
   }
 

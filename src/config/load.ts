@@ -9,6 +9,7 @@ import { COMPONENT_SCHEMAS, componentType, type ComponentKind } from './componen
 import { expandEnv, maskExpansions, type ExpandProblem, type Expansion } from './expand.ts';
 import { hostPort } from './units.ts';
 import { isLoopback } from '../receivers/logplex/config.ts';
+import type { Signal } from '../service/component.ts';
 import { z } from 'zod';
 
 /**
@@ -45,6 +46,8 @@ export interface ComponentConfig {
 }
 
 export interface PipelineConfig {
+  /** What it carries, from its id: `logs/raw` carries logs. */
+  signal: Signal;
   receivers: string[];
   processors: string[];
   exporters: string[];
@@ -170,7 +173,7 @@ function validatePipelines(
     for (const key of Object.keys(rawPipeline)) {
       if (!(KINDS as readonly string[]).includes(key)) problems.push(`${path}.${key}: unknown key`);
     }
-    const pipeline: PipelineConfig = { receivers: [], processors: [], exporters: [] };
+    const pipeline: PipelineConfig = { signal: id.startsWith('logs') ? 'logs' : 'metrics', receivers: [], processors: [], exporters: [] };
     for (const kind of KINDS) {
       const ids = stringList(rawPipeline[kind], `${path}.${kind}`, problems);
       ids.forEach((ref, i) => {
@@ -220,7 +223,7 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
   }
   for (const [id, p] of problems.length > 0 ? [] : pipelines) {
     // The embedded default and every shipped example mask secrets; a config that does not should say so.
-    if (id.startsWith('logs') && !p.processors.some((pid) => components.processors.get(pid)?.type === 'redact')) {
+    if (p.signal === 'logs' && !p.processors.some((pid) => components.processors.get(pid)?.type === 'redact')) {
       warnings.push(`service.pipelines.${id}: no redact processor, so passwords, tokens and keys inside log lines reach the exporters as they are; add redact first in processors`);
     }
   }

@@ -6,10 +6,12 @@
  */
 import type { z } from 'zod';
 import type { Exporter } from '../exporters/exporter.ts';
+import type { AlertEvent } from '../processors/alerts/engine.ts';
 import type { BatchConsumer, RoomCheck } from '../receivers/logplex/receiver.ts';
 import type { Logger } from './log.ts';
 import type { RetrySettings } from './retry.ts';
-import type { ReceiverCounters } from './self-telemetry.ts';
+import type { AlertsSnapshot, ReceiverCounters } from './self-telemetry.ts';
+import type { Attributes, LogRecordData, MetricPointData } from '../translate/telemetry.ts';
 
 export type Signal = 'logs' | 'metrics';
 export type ComponentKind = 'receivers' | 'processors' | 'exporters' | 'extensions';
@@ -91,9 +93,64 @@ export interface ExporterFactory extends FactoryBase<'exporters'> {
   create(id: string, config: unknown, host: Host): BuiltExporter;
 }
 
-/** Processors are still built by the service (ordered chains per pipeline come next). */
+/** What a processor may ask of the service besides the Host: a way to emit records of its own. */
+export interface ProcessorHost extends Host {
+  /**
+   * Offers records this processor made (alerts' transitions) to the logs pipelines that list it,
+   * or to every logs pipeline when none does. `resource` should be one object per drain, reused:
+   * batches go together by resource. False when a full pipeline did not take them.
+   */
+  emitLogs(processorId: string, resource: Attributes, records: LogRecordData[]): boolean;
+}
+
+/** The batch processor's say on its pipelines' batching. */
+export interface BatchSettings {
+  timeoutMs: number;
+  sendBatchSize: number;
+  /** 0: no upper bound. */
+  sendBatchMaxSize: number;
+}
+
+/**
+ * A processor, one shape for every type. The service makes one per id, shared by every pipeline
+ * that lists it (its state is kept once), and runs `process` in the order each pipeline lists
+ * its processors; the other members say what it does to the pipeline itself. Every member but
+ * `mutates` is optional: a processor has only what it does.
+ */
+export interface Processor {
+  /** Whether `process` changes records (then a pipeline sharing them with another works on copies). */
+  readonly mutates: boolean;
+  /** Whether it masks secrets: records it processed are fit for the status page. Default false. */
+  readonly redacts?: boolean;
+  /**
+   * Runs on a pipeline's own items: a logs pipeline passes its records (and no points), a
+   * metrics pipeline its points. `observed` is shared by every pipeline of one received batch:
+   * a processor that keeps state across pipelines marks what it has seen of it, to see it once.
+   */
+  process?(resource: Attributes, logs: readonly LogRecordData[], metrics: readonly MetricPointData[], observed: Set<string>): void;
+  /** The batch processor's settings for its pipelines; without one, each offered batch goes out as it is. */
+  readonly batch?: BatchSettings;
+  /** Whether its pipelines take data now (memory_limiter); always when unset. */
+  accepting?(): boolean;
+  /** Called before the receivers start (and for replay, which has none). */
+  start?(): void;
+  /** Said once in the log after the receivers' listening lines (memory_limiter's limits). */
+  startedNote?(): string;
+  /** Last work once the receivers stopped, while pipelines still take what it emits (alerts: a last evaluation). */
+  flush?(): Promise<unknown>;
+  /** Stops its timers and sends what it holds; bounded by itself, safe twice. */
+  shutdown?(): Promise<void>;
+  /** Alerts firing now, for the status page. */
+  firing?(): AlertEvent[];
+  /** Its alert counters, for the Prometheus endpoint and the self-telemetry. */
+  alertsSnapshot?(): AlertsSnapshot;
+}
+
 export interface ProcessorFactory extends FactoryBase<'processors'> {
+  /** The signals it works on; in a pipeline of another signal, the service leaves it out. */
   signals: readonly Signal[];
+  /** Called once per processor id, whatever the number of pipelines listing it. */
+  create(id: string, config: unknown, host: ProcessorHost): Processor;
 }
 
 export type Factory = ReceiverFactory | ProcessorFactory | ExporterFactory | ExtensionFactory;

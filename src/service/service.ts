@@ -4,25 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { factoryOf } from '../components.ts';
-import type { BuiltExporter, ComponentKind, Extension, Host, Receiver } from './component.ts';
-import type { SidecarConfig } from '../config/load.ts';
-import type { AlertsConfig } from '../processors/alerts/config.ts';
-import type { AlertEvent } from '../processors/alerts/engine.ts';
-import { alertRecord, AlertsProcessor } from '../processors/alerts/processor.ts';
-import type { BatchConfig } from '../processors/batch/config.ts';
-import type { GeoipConfig } from '../processors/geoip/config.ts';
-import { GeoipProcessor } from '../processors/geoip/processor.ts';
-import type { RedactConfig } from '../processors/redact/config.ts';
-import { RedactProcessor } from '../processors/redact/processor.ts';
-import type { MemoryLimiterConfig } from '../processors/memory_limiter/config.ts';
-import { MemoryLimiter } from '../processors/memory_limiter/limiter.ts';
+import type { BuiltExporter, ComponentKind, Extension, Host, Processor, ProcessorHost, Receiver, Signal } from './component.ts';
+import type { ComponentConfig, SidecarConfig } from '../config/load.ts';
 import { isLoopback } from '../receivers/logplex/config.ts';
 import type { ReceivedBatch } from '../receivers/logplex/receiver.ts';
-import type { RedisStore } from '../extensions/redis/store.ts';
-import { SharedAlertWindows } from '../extensions/redis/alert-windows.ts';
-import type { Attributes, LogRecordData, MetricPointData, TelemetryBatch } from '../translate/telemetry.ts';
+import type { Attributes, LogRecordData, TelemetryBatch } from '../translate/telemetry.ts';
 import { errorSite, type Logger } from './log.ts';
-import { Pipeline, type PipelineExporter, type Signal } from './pipeline.ts';
+import { Pipeline, type PipelineExporter } from './pipeline.ts';
 import { SelfTelemetry } from './self-telemetry.ts';
 import { PrometheusEndpoint } from './prometheus.ts';
 import { StatusBoard } from './status.ts';
@@ -35,17 +23,10 @@ import pkg from '../../package.json' with { type: 'json' };
  */
 export const DEFAULT_PIPELINE_CAPACITY = 20_480;
 
-/** One processor of a pipeline, run on that pipeline's records in the order the pipeline lists it. */
-interface ChainStep {
-  /** Whether it changes records (then a pipeline sharing them with another works on copies). */
-  mutates: boolean;
-  /** `observed`: what processors with state across pipelines have seen of this batch. */
-  run(resource: Attributes, logs: readonly LogRecordData[], metrics: readonly MetricPointData[], observed: Set<string>): void;
-}
-
 /** A pipeline's processors, and what they amount to, known once at build time. */
 interface Chain {
-  steps: ChainStep[];
+  /** The processors that run on its items, in the order it lists them. */
+  steps: Processor[];
   /** Some step changes records. */
   mutates: boolean;
   /** A redact step is among them: its records are fit for the status page. */
@@ -94,16 +75,10 @@ export class Service {
   private readonly _exporters = new Map<string, BuiltExporter>();
   private readonly _log: Logger;
   private readonly _pipelineIds = new Map<Pipeline, string>();
-  /** The alerts processors, by id. */
-  private readonly _alerts = new Map<string, AlertsProcessor>();
-  /** Per alerts processor, the logs pipelines its alerts go into. */
-  private readonly _alertTargets = new Map<AlertsProcessor, Pipeline[]>();
-  private readonly _alertResources = new Map<string, Attributes>();
-  /** GeoIP and redact processors by id (one instance for every pipeline that lists it). */
-  private readonly _geoip = new Map<string, GeoipProcessor>();
-  private readonly _redact = new Map<string, RedactProcessor>();
-  /** memory_limiter processors by id: a pipeline listing one refuses data above its soft limit. */
-  private readonly _memoryLimiters = new Map<string, MemoryLimiter>();
+  /** Processors by id: one instance for every pipeline that lists it. */
+  private readonly _processors = new Map<string, Processor>();
+  /** Per processor id, the logs pipelines that list it: where the records it emits go. */
+  private readonly _logsPipelinesOf = new Map<string, Pipeline[]>();
   /** Per pipeline, its processors in the order it lists them. */
   private readonly _chains = new Map<Pipeline, Chain>();
   /** Lines taken per drain (its service.name), for the Prometheus endpoint. */
@@ -131,76 +106,36 @@ export class Service {
     for (const [id, component] of config.exporters) {
       this._exporters.set(id, this._factory('exporters', id, component.type).create(id, component.config, host));
     }
+    const processorHost: ProcessorHost = { ...host, emitLogs: (pid, resource, records) => this._emitLogs(pid, resource, records) };
     const byReceiver = new Map<string, Pipeline[]>();
     for (const [id, p] of config.pipelines) {
-      const signal: Signal = id.startsWith('logs') ? 'logs' : 'metrics';
-      const batchId = p.processors.find((pid) => config.processors.get(pid)?.type === 'batch');
-      const batch = batchId === undefined ? undefined : (config.processors.get(batchId)!.config as BatchConfig);
+      const signal = p.signal;
+      // Its processors in the order it lists them; one of another signal only is left out.
+      const processors = p.processors.flatMap((pid) => this._processor(pid, config.processors.get(pid)!, signal, processorHost) ?? []);
+      const batch = processors.find((x) => x.batch !== undefined)?.batch;
       const exporters = p.exporters.map((e) => this._exporters.get(e)!);
       // Without a batch processor every POST's items go out as one request: count ~1024 a request.
-      const sendBatchSize = batch?.send_batch_size ?? 1024;
+      const sendBatchSize = batch?.sendBatchSize ?? 1024;
       const capacities = exporters.flatMap((e) => (e.capacity === undefined ? [] : [e.capacity(sendBatchSize)]));
-      const limiters = p.processors
-        .filter((pid) => config.processors.get(pid)?.type === 'memory_limiter')
-        .map((pid) => {
-          let m = this._memoryLimiters.get(pid);
-          if (m === undefined) {
-            m = new MemoryLimiter(pid, config.processors.get(pid)!.config as MemoryLimiterConfig, log);
-            this._memoryLimiters.set(pid, m);
-          }
-          return m;
-        });
+      const gates = processors.filter((x) => x.accepting !== undefined);
       const pipeline = new Pipeline(
         {
           id,
           signal,
           exporters: exporters.map(({ exporter, retry }): PipelineExporter => ({ exporter, retry })),
           capacity: capacities.length > 0 ? Math.min(...capacities) : DEFAULT_PIPELINE_CAPACITY,
-          batch: batch && { timeoutMs: batch.timeout, sendBatchSize: batch.send_batch_size, sendBatchMaxSize: batch.send_batch_max_size },
-          ...(limiters.length > 0 ? { accepting: () => limiters.every((m) => m.accepting) } : {}),
+          batch,
+          ...(gates.length > 0 ? { accepting: () => gates.every((x) => x.accepting!()) } : {}),
         },
         log,
       );
       this._pipelines.push(pipeline);
       this._pipelineIds.set(pipeline, id);
-      // The pipeline's processors, in the order it lists them (batch shapes the pipeline itself).
-      const chain: ChainStep[] = [];
-      let redacts = false;
-      for (const pid of p.processors) {
-        const component = config.processors.get(pid)!;
-        if (component.type === 'redact' && signal === 'logs') {
-          let r = this._redact.get(pid);
-          if (r === undefined) {
-            r = new RedactProcessor(pid, component.config as RedactConfig);
-            this._redact.set(pid, r);
-          }
-          const redact = r;
-          chain.push({ mutates: true, run: (_resource, logs) => redact.process(logs) });
-          redacts = true;
-        } else if (component.type === 'geoip' && signal === 'logs') {
-          let g = this._geoip.get(pid);
-          if (g === undefined) {
-            g = new GeoipProcessor(pid, component.config as GeoipConfig);
-            this._geoip.set(pid, g);
-          }
-          const geoip = g;
-          chain.push({ mutates: true, run: (_resource, logs) => geoip.process(logs) });
-        } else if (component.type === 'alerts') {
-          const a = this._alertsProcessor(pid, component.config as AlertsConfig);
-          if (signal === 'logs') this._alertTargets.get(a)!.push(pipeline);
-          chain.push({
-            mutates: false,
-            run: (resource, logs, metrics, observed) => {
-              // A processor in two pipelines of one signal sees each item once.
-              const seen = `${pid}\u0000${signal}`;
-              if (observed.has(seen)) return;
-              observed.add(seen);
-              a.observe(resource, logs, metrics);
-            },
-          });
-        }
+      if (signal === 'logs') {
+        for (const pid of p.processors) this._logsPipelinesOf.set(pid, [...(this._logsPipelinesOf.get(pid) ?? []), pipeline]);
       }
-      this._chains.set(pipeline, { steps: chain, mutates: chain.some((step) => step.mutates), redacts });
+      const steps = processors.filter((x) => x.process !== undefined);
+      this._chains.set(pipeline, { steps, mutates: steps.some((x) => x.mutates), redacts: steps.some((x) => x.redacts === true) });
       for (const r of p.receivers) byReceiver.set(r, [...(byReceiver.get(r) ?? []), pipeline]);
     }
     for (const [id, component] of config.receivers) {
@@ -225,7 +160,7 @@ export class Service {
       const render = () =>
         board.render({
           pipelines: () => this._pipelines.map((p) => ({ id: this._pipelineIds.get(p)!, held: p.held, capacity: p.capacity, counters: p.counters })),
-          firing: () => [...this._alerts.values()].flatMap((a) => a.engine.firing()),
+          firing: () => [...this._processors.values()].flatMap((x) => x.firing?.() ?? []),
         });
       for (const { receiver } of this._receivers) receiver.serveStatusPage?.({ path: config.telemetry.status.path, render });
     }
@@ -249,43 +184,28 @@ export class Service {
   }
 
   private _alertSnapshots() {
-    return [...this._alerts.values()].map((a) => ({
-      id: a.id,
-      firing: a.counters.firing,
-      resolved: a.counters.resolved,
-      targets: [...(a.alertmanager ? [{ name: 'alertmanager', ...a.alertmanager.counters }] : []), ...a.webhooks.map((w, i) => ({ name: `webhook ${i}`, ...w.counters }))],
-    }));
+    return [...this._processors.values()].flatMap((x) => (x.alertsSnapshot === undefined ? [] : [x.alertsSnapshot()]));
   }
 
-  private _alertsProcessor(id: string, config: AlertsConfig): AlertsProcessor {
-    let processor = this._alerts.get(id);
+  /** The processor of an id, made on first use; undefined in a pipeline of a signal it does not work on. */
+  private _processor(id: string, component: ComponentConfig, signal: Signal, host: ProcessorHost): Processor | undefined {
+    const factory = this._factory('processors', id, component.type);
+    if (!factory.signals.includes(signal)) return undefined;
+    let processor = this._processors.get(id);
     if (processor === undefined) {
-      // The alerts processor shares its windows through a redis extension (RedisStore).
-      const store = config.storage === undefined ? undefined : (this._extensions.get(config.storage) as RedisStore | undefined);
-      processor = new AlertsProcessor(id, config, (events) => this._deliverAlerts(processor!, events), this._log, Date.now, store && new SharedAlertWindows(store, id));
-      this._alerts.set(id, processor);
-      this._alertTargets.set(processor, []);
+      processor = factory.create(id, component.config, host);
+      this._processors.set(id, processor);
     }
     return processor;
   }
 
-  /** Alert transitions as log records, into the logs pipelines of their processor (or all logs pipelines). */
-  private _deliverAlerts(processor: AlertsProcessor, events: readonly AlertEvent[]): void {
-    const targets = this._alertTargets.get(processor)!;
-    const pipelines = targets.length > 0 ? targets : this._pipelines.filter((p) => p.signal === 'logs');
-    const observed = Date.now() * 1000;
-    for (const event of events) {
-      const name = event.group['service.name'] || pkg.name;
-      let resource = this._alertResources.get(name);
-      if (resource === undefined) {
-        resource = drainResource({ 'service.name': name });
-        if (this._alertResources.size < 10_000) this._alertResources.set(name, resource);
-      }
-      const record = alertRecord(event, observed);
-      for (const p of pipelines) {
-        if (!p.offer(resource, resourceKey(resource), [record])) this._log('warn', `${processor.id}: alert not taken by a full pipeline`, { rule: event.rule, state: event.state });
-      }
-    }
+  /** Records a processor made (alerts), into the logs pipelines that list it, or every logs pipeline. */
+  private _emitLogs(processorId: string, resource: Attributes, records: LogRecordData[]): boolean {
+    const pipelines = this._logsPipelinesOf.get(processorId) ?? this._pipelines.filter((p) => p.signal === 'logs');
+    const key = resourceKey(resource);
+    let taken = true;
+    for (const p of pipelines) if (!p.offer(resource, key, records)) taken = false;
+    return taken;
   }
 
   /**
@@ -325,14 +245,14 @@ export class Service {
       if (items.length === 0) continue;
       if (p.signal === 'logs') {
         const own = chain.mutates && p !== mayChangeOriginals ? logs.map(copyRecord) : logs;
-        for (const step of chain.steps) step.run(batch.resource, own, [], observed);
+        for (const step of chain.steps) step.process!(batch.resource, own, [], observed);
         if (!shownRedacted && chain.redacts) {
           shown = own;
           shownRedacted = true;
         }
         p.offer(batch.resource, key, own);
       } else {
-        for (const step of chain.steps) step.run(batch.resource, [], metrics, observed);
+        for (const step of chain.steps) step.process!(batch.resource, [], metrics, observed);
         p.offer(batch.resource, key, metrics);
       }
     }
@@ -381,9 +301,9 @@ export class Service {
     for (const p of this._pipelines) if (p.signal === 'metrics') p.offer(this._selfResource, key, points);
   }
 
-  /** The alerts processors, by id. */
-  get alerts(): ReadonlyMap<string, AlertsProcessor> {
-    return this._alerts;
+  /** The processors, by id. */
+  get processors(): ReadonlyMap<string, Processor> {
+    return this._processors;
   }
 
   /**
@@ -410,19 +330,19 @@ export class Service {
   /** Everything but the receivers: for replay, which feeds the pipelines itself (ingest). */
   async startWithoutReceivers(): Promise<void> {
     await Promise.all([...this._extensions.values()].map((extension) => extension.start()));
-    for (const a of this._alerts.values()) a.start();
+    for (const x of this._processors.values()) x.start?.();
   }
 
   async start(): Promise<void> {
     this._checkOpenFilesLimit();
-    for (const m of this._memoryLimiters.values()) m.start();
     await Promise.all([...this._extensions.values()].map((extension) => extension.start()));
     if (this.prometheus) {
       await this.prometheus.start();
       const { host, port } = this.prometheus.address;
       this._log('info', `own metrics for Prometheus on http://${host}:${port}/metrics`);
     }
-    for (const a of this._alerts.values()) a.start();
+    // Before the receivers: a memory_limiter has measured once when the first data comes.
+    for (const x of this._processors.values()) x.start?.();
     if (this._selfTelemetryIntervalMs > 0) {
       this._selfTimer = setInterval(() => this._reportSelf(), this._selfTelemetryIntervalMs);
       this._selfTimer.unref();
@@ -437,8 +357,9 @@ export class Service {
       }
     }
     // After the listening lines, which come first.
-    for (const m of this._memoryLimiters.values()) {
-      this._log('info', `${m.id}: data is refused above ${Math.round(m.limits.softBytes / 1048576)} MiB of memory (limit ${Math.round(m.limits.hardBytes / 1048576)} MiB)`);
+    for (const x of this._processors.values()) {
+      const note = x.startedNote?.();
+      if (note !== undefined) this._log('info', note);
     }
   }
 
@@ -458,12 +379,12 @@ export class Service {
       await (ms === undefined ? guarded : Promise.race([guarded, new Promise((r) => setTimeout(r, ms).unref())]));
     };
     await step('receivers', () => Promise.all(this._receivers.map(({ receiver }) => receiver.shutdown())));
-    // A last evaluation, so what fired on the last lines still goes out; bounded: a hung Redis
-    // must not eat the flush's time.
-    await step('the last alert evaluation', () => Promise.all([...this._alerts.values()].map((a) => a.tick())), 3000);
-    await step('alerts', () => Promise.all([...this._alerts.values()].map((a) => a.shutdown(2000))));
+    // Processors' last work (an alert evaluation, so what fired on the last lines still goes
+    // out) while the pipelines take it; bounded: a hung Redis must not eat the flush's time.
+    const processors = [...this._processors.values()];
+    await step("the processors' last work (alert evaluations)", () => Promise.all(processors.map((x) => x.flush?.())), 3000);
+    await step('processors', () => Promise.all(processors.map((x) => x.shutdown?.())));
     clearInterval(this._selfTimer);
-    for (const m of this._memoryLimiters.values()) m.stop();
     // A last report while the pipelines still take points: the final counts reach the backend.
     this._reportSelf();
     await step('pipelines', () => Promise.all(this._pipelines.map((p) => p.shutdown(Math.max(0, deadlineMs - (Date.now() - started))))));

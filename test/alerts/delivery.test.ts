@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { validateConfig } from '../../src/config/load.ts';
 import type { AlertEvent } from '../../src/processors/alerts/engine.ts';
+import type { AlertsProcessor } from '../../src/processors/alerts/processor.ts';
 import { fingerprint, JsonSender, webhookPayload } from '../../src/processors/alerts/notify.ts';
 import { Service } from '../../src/service/service.ts';
 import { startAlertmanager, WebhookReceiver, type RunningAlertmanager } from '../support/alertmanager.ts';
@@ -129,6 +130,6 @@ service:
     await until(() => amHook.payloads.some((p) => p.alerts.some((a: any) => a.labels.alertname === 'RouterH12Storm')), 5000);
     await until(() => ourHook.payloads.length > 0, 5000);
     expect(ourHook.payloads[0]).toMatchObject({ version: '4', status: 'firing', commonLabels: { alertname: 'RouterH12Storm', service_name: 'shop-web' } });
-    expect(service.alerts.get('alerts')!.alertmanager!.counters.failed).toBe(0);
+    expect((service.processors.get('alerts') as AlertsProcessor).alertmanager!.counters.failed).toBe(0);
   });
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { validateConfig } from '../../src/config/load.ts';
-import { alertRecord } from '../../src/processors/alerts/processor.ts';
+import { alertRecord, AlertsProcessor } from '../../src/processors/alerts/processor.ts';
 import { Service } from '../../src/service/service.ts';
 import { registryProblems } from '../support/semconv-check.ts';
 
@@ -43,7 +43,7 @@ service:
     const url = `http://127.0.0.1:${service.receivers[0]!.receiver.address.port}/logs`;
     const body = Array.from({ length: 8 }, (_, i) => frame(h12(i))).join('');
     expect((await fetch(url, { method: 'POST', body, headers: { 'logplex-drain-token': TOKEN, 'content-type': 'application/logplex-1' } })).status).toBe(200);
-    const alerts = service.alerts.get('alerts')!;
+    const alerts = service.processors.get('alerts') as AlertsProcessor;
     for (let i = 0; i < 100 && alerts.counters.firing === 0; i++) await new Promise((r) => setTimeout(r, 20));
     await service.shutdown(5000);
     const records = readFileSync(out, 'utf8')

@@ -56,7 +56,7 @@ describe('config', () => {
       config: { endpoint: 'https://otlp-gateway.example.com/otlp', encoding: 'proto', compression: 'gzip', timeout: 10_000, headers: { Authorization: 'Basic dXNlcjpwYXNz' }, retry_on_failure: { enabled: true, max_elapsed_time: 300_000 }, sending_queue: { queue_size: 20, sizer: 'requests', num_consumers: 10 } },
     });
     expect(config!.processors.get('batch')!.config).toEqual({ timeout: 200, send_batch_size: 1024, send_batch_max_size: 0 });
-    expect(config!.pipelines.get('metrics')).toEqual({ receivers: ['logplex'], processors: ['batch'], exporters: ['otlphttp/grafana', 'debug'] });
+    expect(config!.pipelines.get('metrics')).toEqual({ signal: 'metrics', receivers: ['logplex'], processors: ['batch'], exporters: ['otlphttp/grafana', 'debug'] });
   });
 
   it('uses the default of ${env:VAR:-default} when the variable is unset or empty, and warns about unset ones without', () => {

@@ -10,6 +10,8 @@ import type { AlertsConfig } from './config.ts';
 import { AlertEngine, type AlertEvent } from './engine.ts';
 import { fingerprint, JsonSender, postableAlert, webhookPayload, type NotifyLog } from './notify.ts';
 import type { SharedAlertWindows } from '../../extensions/redis/alert-windows.ts';
+import type { Processor } from '../../service/component.ts';
+import type { AlertsSnapshot } from '../../service/self-telemetry.ts';
 import type { AlertSeverity } from './rules.ts';
 
 export const ALERT_EVENT_NAME = 'heroku.alert';
@@ -21,8 +23,10 @@ export interface AlertsCounters {
   resolved: number;
 }
 
-export class AlertsProcessor {
+export class AlertsProcessor implements Processor {
   readonly id: string;
+  /** It only watches: records go on as they came. */
+  readonly mutates = false;
   readonly engine: AlertEngine;
   readonly counters: AlertsCounters = { firing: 0, resolved: 0 };
   private readonly _config: AlertsConfig;
@@ -38,6 +42,9 @@ export class AlertsProcessor {
 
   private readonly _shared: SharedAlertWindows | undefined;
   private _running: Promise<AlertEvent[]> | undefined;
+  /** Its marks in a batch's `observed` set, one per signal. */
+  private readonly _seenLogs: string;
+  private readonly _seenMetrics: string;
 
   constructor(
     id: string,
@@ -48,6 +55,8 @@ export class AlertsProcessor {
     shared?: SharedAlertWindows,
   ) {
     this.id = id;
+    this._seenLogs = `${id}\u0000logs`;
+    this._seenMetrics = `${id}\u0000metrics`;
     this._config = config;
     this._emit = emit;
     this._now = now;
@@ -58,6 +67,15 @@ export class AlertsProcessor {
     const am = config.alertmanager;
     this.alertmanager = am && new JsonSender(`${id}: alertmanager`, { endpoint: `${am.endpoint.replace(/\/+$/, '')}/api/v2/alerts`, headers: am.headers, timeout: am.timeout }, log);
     this.webhooks = config.webhooks.map((w, i) => new JsonSender(`${id}: webhook ${i}`, w, log));
+  }
+
+  /** A pipeline's items; in two pipelines of one signal, it sees each item once (`observed`). */
+  process(resource: Attributes, logs: readonly LogRecordData[], metrics: readonly MetricPointData[], observed: Set<string>): void {
+    const seeLogs = logs.length > 0 && !observed.has(this._seenLogs);
+    const seeMetrics = metrics.length > 0 && !observed.has(this._seenMetrics);
+    if (seeLogs) observed.add(this._seenLogs);
+    if (seeMetrics) observed.add(this._seenMetrics);
+    if (seeLogs || seeMetrics) this.observe(resource, seeLogs ? logs : [], seeMetrics ? metrics : []);
   }
 
   observe(resource: Attributes, logs: readonly LogRecordData[], metrics: readonly MetricPointData[]): void {
@@ -145,6 +163,26 @@ export class AlertsProcessor {
       this._resendTimer = setInterval(() => this.resend(), this._config.alertmanager.resend_interval);
       this._resendTimer.unref();
     }
+  }
+
+  /** A last evaluation, so what fired on the last lines still goes out. */
+  flush(): Promise<AlertEvent[]> {
+    return this.tick();
+  }
+
+  /** The alerts firing now (status page). */
+  firing(): AlertEvent[] {
+    return this.engine.firing();
+  }
+
+  /** Transitions and notifications, for the sidecar's own metrics. */
+  alertsSnapshot(): AlertsSnapshot {
+    return {
+      id: this.id,
+      firing: this.counters.firing,
+      resolved: this.counters.resolved,
+      targets: [...(this.alertmanager ? [{ name: 'alertmanager', ...this.alertmanager.counters }] : []), ...this.webhooks.map((w, i) => ({ name: `webhook ${i}`, ...w.counters }))],
+    };
   }
 
   /** Stops evaluating; sends what is queued to Alertmanager and the webhooks (up to `ms`). */
