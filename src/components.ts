@@ -6,6 +6,7 @@ import type { ComponentKind, ExporterFactory, ExtensionFactory, Factory, Process
 import { debugFactory } from './exporters/debug/factory.ts';
 import { fileFactory } from './exporters/file/factory.ts';
 import { otlphttpFactory } from './exporters/otlphttp/factory.ts';
+import { fileStorageFactory } from './extensions/file_storage/factory.ts';
 import { redisFactory } from './extensions/redis/factory.ts';
 import { alertsFactory } from './processors/alerts/factory.ts';
 import { batchFactory } from './processors/batch/factory.ts';
@@ -27,6 +28,7 @@ export const FACTORIES: readonly Factory[] = [
   debugFactory,
   fileFactory,
   redisFactory,
+  fileStorageFactory,
 ];
 
 interface ByKind {

@@ -3,6 +3,7 @@
  * (create, start, shut down twice, start again on port 0), as the Collector generates for its
  * components. A component added to the registry without a row here fails the first test.
  */
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { FACTORIES, factoryOf } from '../src/components.ts';
 import { COMPONENT_SCHEMAS } from '../src/config/components.ts';
@@ -21,6 +22,7 @@ const MINIMAL: Record<string, unknown> = {
   debug: {},
   file: { path: '/dev/null' },
   redis: { url: 'redis://127.0.0.1:6379' },
+  file_storage: { directory: `${tmpdir()}/heroku-otel-drain-lifecycle-${process.pid}`, create_directory: true },
 };
 
 const host: Host = { log: () => {}, extension: () => undefined };
@@ -42,6 +44,19 @@ describe('the component registry', () => {
     expect(factoryOf('receivers', 'logplex')?.type).toBe('logplex');
     expect(factoryOf('exporters', 'logplex')).toBeUndefined();
   });
+
+  // redis needs a server: test/extensions/redis.test.ts runs one.
+  for (const f of FACTORIES.filter((x) => x.kind === 'extensions' && x.type !== 'redis')) {
+    it(`${f.type} extension: created, started, shut down twice, started again`, async () => {
+      const factory = factoryOf('extensions', f.type)!;
+      const extension = factory.create(f.type, factory.configSchema.parse(MINIMAL[f.type]), host);
+      await extension.start();
+      await extension.shutdown();
+      await extension.shutdown();
+      await extension.start();
+      await extension.shutdown();
+    });
+  }
 
   for (const f of FACTORIES.filter((x) => x.kind === 'receivers')) {
     it(`${f.type} receiver: created, started, shut down twice, started again on port 0`, async () => {

@@ -241,11 +241,15 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
     if (!declaredExtensions.has(ref)) problems.push(`service.extensions[${i}]: extension "${ref}" is not defined under extensions`);
   });
   // A component's `storage` names a running extension, as the Collector's storage settings do.
-  for (const kind of ['receivers', 'processors'] as const) {
+  for (const kind of ['receivers', 'processors', 'exporters'] as const) {
     for (const [id, component] of components[kind]) {
-      const storage = (component.config as { storage?: string }).storage;
-      if (storage !== undefined && !serviceExtensions.includes(storage)) {
-        problems.push(`${kind}.${id}.storage: extension "${storage}" is not ${declaredExtensions.has(storage) ? 'listed in service.extensions' : 'defined under extensions'}`);
+      const c = component.config as { storage?: string; sending_queue?: { storage?: string } };
+      const [key, storage] = kind === 'exporters' ? ['sending_queue.storage', c.sending_queue?.storage] : ['storage', c.storage];
+      if (storage === undefined) continue;
+      if (!serviceExtensions.includes(storage)) {
+        problems.push(`${kind}.${id}.${key}: extension "${storage}" is not ${declaredExtensions.has(storage) ? 'listed in service.extensions' : 'defined under extensions'}`);
+      } else if (kind === 'exporters' && extensions.get(storage)?.type !== 'file_storage') {
+        problems.push(`${kind}.${id}.${key}: extension "${storage}" is a ${extensions.get(storage)?.type} extension; a queue is kept by a file_storage extension`);
       }
     }
   }

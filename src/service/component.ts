@@ -10,6 +10,7 @@ import type { AlertEvent } from '../processors/alerts/engine.ts';
 import type { BatchConsumer, RoomCheck } from '../receivers/logplex/receiver.ts';
 import type { Logger } from './log.ts';
 import type { RetrySettings } from './retry.ts';
+import type { SendingQueueConfig } from '../exporters/exporterhelper/config.ts';
 import type { AlertsSnapshot, ReceiverCounters } from './self-telemetry.ts';
 import type { Attributes, LogRecordData, MetricPointData } from '../translate/telemetry.ts';
 
@@ -80,12 +81,11 @@ export interface ReceiverFactory extends FactoryBase<'receivers'> {
   create(id: string, config: unknown, next: ReceiverNext, host: Host): Receiver;
 }
 
-/** An exporter, with its retry_on_failure and what its sending_queue lets a pipeline hold. */
+/** An exporter, with its retry_on_failure and its sending_queue (one queue per signal it serves). */
 export interface BuiltExporter {
   exporter: Exporter;
   retry: RetrySettings;
-  /** Items this exporter lets its pipelines hold, given their batch size; undefined: no say. */
-  capacity?: (sendBatchSize: number) => number;
+  queue: SendingQueueConfig;
 }
 
 export interface ExporterFactory extends FactoryBase<'exporters'> {

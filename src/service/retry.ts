@@ -1,6 +1,7 @@
 /**
  * Retry with exponential backoff, as the Collector's retry_on_failure: a retryable failure is
- * tried again after initial_interval, doubling (with jitter) up to max_interval, until
+ * tried again after initial_interval, growing by `multiplier` up to max_interval, each wait
+ * randomised by ± randomization_factor, until
  * max_elapsed_time (0: no limit, as in the Collector); a backend's Retry-After is honoured.
  * Every attempt is reported as it ends, so a failing backend shows in the log at once rather
  * than when the retries give up; the shutdown deadline ends any wait and any request in flight.
@@ -10,6 +11,10 @@ import type { ExportBatch, ExportResult, Exporter } from '../exporters/exporter.
 export interface RetrySettings {
   enabled: boolean;
   initialIntervalMs: number;
+  /** The interval grows by this after each try (the Collector's default 1.5). */
+  multiplier?: number;
+  /** Each wait is the interval times 1 ± this, at random (the Collector's default 0.5). */
+  randomizationFactor?: number;
   maxIntervalMs: number;
   /** 0: retry until it succeeds or the shutdown deadline passes. */
   maxElapsedMs: number;
@@ -85,8 +90,9 @@ export async function exportWithRetry(exporter: Exporter, batch: ExportBatch, re
       else if (!result.retryable) gaveUp = 'not retryable';
       else if (!retry.enabled) gaveUp = 'retry_on_failure is disabled';
       else {
-        // Jitter of +-20 % keeps many sidecars from retrying in step.
-        wait = result.retryAfterMs ?? interval * (0.8 + Math.random() * 0.4);
+        // Randomised, so many sidecars do not retry in step.
+        const spread = retry.randomizationFactor ?? 0.5;
+        wait = result.retryAfterMs ?? interval * (1 - spread + Math.random() * 2 * spread);
         // Shutting down: quicker last tries than the full schedule, until the deadline, still
         // backing off (1 s, 2 s, 4 s...): a dead backend is not asked hundreds of times a second.
         if (hooks.stopping()) {
@@ -105,7 +111,7 @@ export async function exportWithRetry(exporter: Exporter, batch: ExportBatch, re
     if (gaveUp !== undefined) return { result, attempts: number, gaveUp };
     await sleep(wait, deadline);
     if (deadline?.aborted) return { result, attempts: number, gaveUp: 'the shutdown deadline passed' };
-    interval = Math.min(interval * 2, retry.maxIntervalMs);
+    interval = Math.min(interval * (retry.multiplier ?? 1.5), retry.maxIntervalMs);
   }
 }
 

@@ -10,18 +10,14 @@ import { isLoopback } from '../receivers/logplex/config.ts';
 import type { ReceivedBatch } from '../receivers/logplex/receiver.ts';
 import type { Attributes, LogRecordData, TelemetryBatch } from '../translate/telemetry.ts';
 import { errorSite, type Logger } from './log.ts';
-import { Pipeline, type PipelineExporter } from './pipeline.ts';
+import { Pipeline } from './pipeline.ts';
+import { SendingQueue } from '../exporters/exporterhelper/queue.ts';
+import type { SegmentLog } from '../extensions/file_storage/segment-log.ts';
 import { SelfTelemetry } from './self-telemetry.ts';
 import { PrometheusEndpoint } from './prometheus.ts';
 import { StatusBoard } from './status.ts';
 import { drainResource } from '../translate/resource.ts';
 import pkg from '../../package.json' with { type: 'json' };
-
-/**
- * Items a pipeline holds at most when no exporter of it says otherwise (sending_queue): about
- * 1 KB each, so memory stays far under a 512 MB dyno's.
- */
-export const DEFAULT_PIPELINE_CAPACITY = 20_480;
 
 /** A pipeline's processors, and what they amount to, known once at build time. */
 interface Chain {
@@ -73,6 +69,8 @@ export class Service {
   private readonly _receiverConfigs = new Map<string, unknown>();
   private readonly _pipelines: Pipeline[] = [];
   private readonly _exporters = new Map<string, BuiltExporter>();
+  /** Each exporter's queue per signal (`otlphttp/grafana` logs), shared by the pipelines of that signal listing it. */
+  private readonly _queues = new Map<string, SendingQueue>();
   private readonly _log: Logger;
   private readonly _pipelineIds = new Map<Pipeline, string>();
   /** Processors by id: one instance for every pipeline that lists it. */
@@ -113,22 +111,15 @@ export class Service {
       // Its processors in the order it lists them; one of another signal only is left out.
       const processors = p.processors.flatMap((pid) => this._processor(pid, config.processors.get(pid)!, signal, processorHost) ?? []);
       const batch = processors.find((x) => x.batch !== undefined)?.batch;
-      const exporters = p.exporters.map((e) => this._exporters.get(e)!);
-      // Without a batch processor every POST's items go out as one request: count ~1024 a request.
-      const sendBatchSize = batch?.sendBatchSize ?? 1024;
-      const capacities = exporters.flatMap((e) => (e.capacity === undefined ? [] : [e.capacity(sendBatchSize)]));
+      const queues = p.exporters.map((e) => this._queue(e, signal, log));
       const gates = processors.filter((x) => x.accepting !== undefined);
-      const pipeline = new Pipeline(
-        {
-          id,
-          signal,
-          exporters: exporters.map(({ exporter, retry }): PipelineExporter => ({ exporter, retry })),
-          capacity: capacities.length > 0 ? Math.min(...capacities) : DEFAULT_PIPELINE_CAPACITY,
-          batch,
-          ...(gates.length > 0 ? { accepting: () => gates.every((x) => x.accepting!()) } : {}),
-        },
-        log,
-      );
+      const pipeline = new Pipeline({
+        id,
+        signal,
+        queues,
+        batch,
+        ...(gates.length > 0 ? { accepting: () => gates.every((x) => x.accepting!()) } : {}),
+      });
       this._pipelines.push(pipeline);
       this._pipelineIds.set(pipeline, id);
       if (signal === 'logs') {
@@ -199,6 +190,30 @@ export class Service {
     return processor;
   }
 
+  /** An exporter's queue for one signal, made on first use; on disk when its sending_queue names a storage. */
+  private _queue(exporterId: string, signal: Signal, log: Logger): SendingQueue {
+    const key = `${exporterId}\u0000${signal}`;
+    let queue = this._queues.get(key);
+    if (queue === undefined) {
+      const built = this._exporters.get(exporterId)!;
+      let storage: SegmentLog | undefined;
+      if (built.queue.enabled && built.queue.storage !== undefined) {
+        const extension = this._extensions.get(built.queue.storage) as { queueLog?: (name: string) => SegmentLog } | undefined;
+        if (extension?.queueLog === undefined) throw new Error(`exporters.${exporterId}.sending_queue.storage: extension "${built.queue.storage}" does not store queues (use a file_storage extension)`);
+        // As the Collector names a queue's storage: kind, type, name and signal.
+        storage = extension.queueLog(`exporter_${exporterId.replace('/', '_')}_${signal}`);
+      }
+      queue = new SendingQueue({ exporter: built.exporter, signal, queue: built.queue, retry: built.retry, ...(storage ? { storage } : {}), log });
+      this._queues.set(key, queue);
+    }
+    return queue;
+  }
+
+  /** Every exporter's queues: their sizes and counters, for the status page and self-telemetry. */
+  get queues(): readonly SendingQueue[] {
+    return [...this._queues.values()];
+  }
+
   /** Records a processor made (alerts), into the logs pipelines that list it, or every logs pipeline. */
   private _emitLogs(processorId: string, resource: Attributes, records: LogRecordData[]): boolean {
     const pipelines = this._logsPipelinesOf.get(processorId) ?? this._pipelines.filter((p) => p.signal === 'logs');
@@ -214,7 +229,7 @@ export class Service {
    * whose processors change records (redact, geoip) works on copies when another pipeline takes
    * the same records, so that nothing one pipeline does shows in another's export.
    */
-  private _fanOut(pipelines: readonly Pipeline[], batch: ReceivedBatch): boolean {
+  private _fanOut(pipelines: readonly Pipeline[], batch: ReceivedBatch): boolean | Promise<boolean> {
     const { logs, metrics } = batch.telemetry;
     for (const p of pipelines) {
       const n = p.signal === 'logs' ? logs.length : metrics.length;
@@ -239,6 +254,12 @@ export class Service {
     // What the status page shows: records a redacting pipeline processed, or, without one, as received.
     let shown: readonly LogRecordData[] = logs;
     let shownRedacted = false;
+    let taken = true;
+    let writes: Promise<boolean>[] | undefined;
+    const offered = (t: boolean | Promise<boolean>): void => {
+      if (t === false) taken = false;
+      else if (t !== true) (writes ??= []).push(t);
+    };
     for (const p of pipelines) {
       const chain = this._chains.get(p)!;
       const items = p.signal === 'logs' ? logs : metrics;
@@ -250,10 +271,10 @@ export class Service {
           shown = own;
           shownRedacted = true;
         }
-        p.offer(batch.resource, key, own);
+        offered(p.offer(batch.resource, key, own));
       } else {
         for (const step of chain.steps) step.process!(batch.resource, [], metrics, observed);
-        p.offer(batch.resource, key, metrics);
+        offered(p.offer(batch.resource, key, metrics));
       }
     }
     // After redaction: the status page shows no secret either.
@@ -262,7 +283,9 @@ export class Service {
       const drain = String(batch.resource['service.name'] ?? 'unnamed');
       if (this.drainLines.has(drain) || this.drainLines.size < 1000) this.drainLines.set(drain, (this.drainLines.get(drain) ?? 0) + logs.length);
     }
-    return true;
+    // A queue on disk answers once written; one that failed to write makes it a 503.
+    if (writes === undefined) return taken;
+    return Promise.all(writes).then((results) => taken && results.every(Boolean));
   }
 
   /**
@@ -270,7 +293,7 @@ export class Service {
    * they are full: memory stays bounded however large the input.
    */
   async ingest(resource: Attributes, telemetry: TelemetryBatch): Promise<void> {
-    while (!this._fanOut(this._pipelines, { resource, telemetry })) {
+    while (!(await this._fanOut(this._pipelines, { resource, telemetry }))) {
       if (this._stopped) throw new Error('the service is stopping');
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -330,12 +353,20 @@ export class Service {
   /** Everything but the receivers: for replay, which feeds the pipelines itself (ingest). */
   async startWithoutReceivers(): Promise<void> {
     await Promise.all([...this._extensions.values()].map((extension) => extension.start()));
+    this._startQueues();
     for (const x of this._processors.values()) x.start?.();
+  }
+
+  private _startQueues(): void {
+    const byId = new Map(this._pipelines.map((p) => [p.id, p]));
+    for (const q of this._queues.values()) q.start(byId);
   }
 
   async start(): Promise<void> {
     this._checkOpenFilesLimit();
     await Promise.all([...this._extensions.values()].map((extension) => extension.start()));
+    // What an earlier run left on disk goes out first.
+    this._startQueues();
     if (this.prometheus) {
       await this.prometheus.start();
       const { host, port } = this.prometheus.address;
@@ -387,7 +418,8 @@ export class Service {
     clearInterval(this._selfTimer);
     // A last report while the pipelines still take points: the final counts reach the backend.
     this._reportSelf();
-    await step('pipelines', () => Promise.all(this._pipelines.map((p) => p.shutdown(Math.max(0, deadlineMs - (Date.now() - started))))));
+    for (const p of this._pipelines) p.stop();
+    await step('queues', () => Promise.all([...this._queues.values()].map((q) => q.shutdown(Math.max(0, deadlineMs - (Date.now() - started))))));
     await step('exporters', () => Promise.all([...this._exporters.values()].map(({ exporter }) => exporter.shutdown())), 2000);
     await step('extensions', () => Promise.all([...this._extensions.values()].map((extension) => extension.shutdown())), 2000);
     await step('the metrics endpoint', () => this.prometheus?.shutdown() ?? Promise.resolve(), 1000);

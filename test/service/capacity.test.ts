@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { validateConfig } from '../../src/config/load.ts';
-import { DEFAULT_PIPELINE_CAPACITY, Service } from '../../src/service/service.ts';
+import { Service } from '../../src/service/service.ts';
 import { OtlpTestServer } from '../support/otlp-server.ts';
 
 const frame = (msg: string) => `${Buffer.byteLength(msg) + 1} ${msg}\n`;
@@ -40,7 +40,8 @@ service:
 describe('sending_queue', () => {
   it('sizes the pipeline in batches (requests) or items; other exporters leave the default', () => {
     const requests = build('otlphttp: { endpoint: "http://127.0.0.1:9", sending_queue: { queue_size: 3 } }', 'processors:\n  batch: { send_batch_size: 100 }');
-    expect(requests.pipelines.map((p) => p.capacity)).toEqual([300, DEFAULT_PIPELINE_CAPACITY]);
+    // The debug exporter's queue: 20 requests of 1024 items (no batch processor in its pipeline).
+    expect(requests.pipelines.map((p) => p.capacity)).toEqual([300, 20 * 1024]);
     const items = build('otlphttp: { endpoint: "http://127.0.0.1:9", sending_queue: { queue_size: 7, sizer: items } }');
     expect(items.pipelines[0]!.capacity).toBe(7);
     // Without a queue_size, each sizer has its own default: 20 batches, or 20480 items.

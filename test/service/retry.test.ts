@@ -51,15 +51,36 @@ describe('exportWithRetry', () => {
     const outcome = await exportWithRetry(
       exporter,
       batch,
-      { enabled: true, initialIntervalMs: 1000, maxIntervalMs: 4000, maxElapsedMs: 60_000 },
+      { enabled: true, initialIntervalMs: 1000, multiplier: 2, randomizationFactor: 0.2, maxIntervalMs: 4000, maxElapsedMs: 60_000 },
       { stopping: () => false, sleep: async (ms) => void waits.push(ms) },
     );
     expect(outcome.result.ok).toBe(true);
     expect(exporter.calls).toBe(4);
-    // Doubling with +-20 % jitter, capped by max_interval.
+    // 1 s, 2 s, 4 s (multiplier 2, capped by max_interval), each within ±20 % (randomization_factor).
     expect(waits[0]).toBeGreaterThanOrEqual(800);
     expect(waits[0]).toBeLessThanOrEqual(1200);
+    expect(waits[1]).toBeGreaterThanOrEqual(1600);
+    expect(waits[1]).toBeLessThanOrEqual(2400);
     expect(waits[2]).toBeGreaterThanOrEqual(3200);
     expect(waits[2]).toBeLessThanOrEqual(4800);
+  });
+
+  it("follows the Collector's defaults: 5 s growing by 1.5, each wait within ±50 %", async () => {
+    const waits: number[] = [];
+    const exporter = failing({ ok: false, retryable: true, error: '503' }, 200);
+    // Many runs: the spread covers both halves of ±50 % and never leaves it.
+    for (let run = 0; run < 50; run++) {
+      exporter.calls = 0;
+      const seen: number[] = [];
+      await exportWithRetry(exporter, batch, { enabled: true, initialIntervalMs: 5000, maxIntervalMs: 30_000, maxElapsedMs: 0 }, {
+        stopping: () => false,
+        sleep: async (ms) => void seen.push(ms),
+      }).catch(() => {});
+      waits.push(seen[0]!, seen[1]! / 1.5);
+    }
+    expect(Math.min(...waits)).toBeGreaterThanOrEqual(2500);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(7500);
+    expect(Math.min(...waits)).toBeLessThan(4000);
+    expect(Math.max(...waits)).toBeGreaterThan(6000);
   });
 });

@@ -1,6 +1,7 @@
 /** The `debug` exporter's factory: a line per batch on stdout; nothing to retry. */
 import type { ExporterFactory } from '../../service/component.ts';
 import { NO_RETRY } from '../../service/retry.ts';
+import { LOCAL_QUEUE } from '../exporterhelper/settings.ts';
 import { debugConfigSchema, DEBUG_TYPE, type DebugConfig } from './config.ts';
 import { DebugExporter } from './exporter.ts';
 
@@ -9,5 +10,5 @@ export const debugFactory: ExporterFactory = {
   type: DEBUG_TYPE,
   configSchema: debugConfigSchema,
   signals: ['logs', 'metrics'],
-  create: (id, config) => ({ exporter: new DebugExporter(id, config as DebugConfig), retry: NO_RETRY }),
+  create: (id, config) => ({ exporter: new DebugExporter(id, config as DebugConfig), retry: NO_RETRY, queue: LOCAL_QUEUE }),
 };

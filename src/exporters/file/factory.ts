@@ -1,5 +1,6 @@
 /** The `file` exporter's factory: OTLP/JSON lines in a file, retried as a disk that fills up may recover. */
 import type { ExporterFactory } from '../../service/component.ts';
+import { LOCAL_QUEUE } from '../exporterhelper/settings.ts';
 import { fileConfigSchema, FILE_TYPE, type FileConfig } from './config.ts';
 import { FileExporter } from './exporter.ts';
 
@@ -10,6 +11,7 @@ export const fileFactory: ExporterFactory = {
   signals: ['logs', 'metrics'],
   create: (id, config) => ({
     exporter: new FileExporter(id, config as FileConfig),
-    retry: { enabled: true, initialIntervalMs: 1000, maxIntervalMs: 30_000, maxElapsedMs: 300_000 },
+    retry: { enabled: true, initialIntervalMs: 1000, multiplier: 2, randomizationFactor: 0.2, maxIntervalMs: 30_000, maxElapsedMs: 300_000 },
+    queue: LOCAL_QUEUE,
   }),
 };

@@ -38,8 +38,11 @@ export interface ReceivedBatch {
   telemetry: TelemetryBatch;
 }
 
-/** Takes a batch into the pipeline; false when it cannot now (full, stopping): the receiver answers 503. */
-export type BatchConsumer = (batch: ReceivedBatch) => boolean;
+/**
+ * Takes a batch into the pipeline; false when it cannot now (full, stopping): the receiver
+ * answers 503. A promise when a queue keeps the batch on disk: the answer waits for the write.
+ */
+export type BatchConsumer = (batch: ReceivedBatch) => boolean | Promise<boolean>;
 
 /** Whether the pipelines have room for about `lines` more lines now (asked before a body is read). */
 export type RoomCheck = (lines: number) => boolean;
@@ -666,8 +669,34 @@ export class LogplexReceiver {
       this._limited.report('warn', 'msg-count', 'Logplex-Msg-Count disagrees with the frames found; all frames were kept', { declared, found: parsed.lines, drain: drain.fingerprint });
     }
     const resource = query === '' ? drain.resource : this._resourceFromQuery(drain, query);
+    const taken = this._stopping ? false : this._consume({ resource, telemetry: parsed.telemetry });
+    if (typeof taken === 'boolean') {
+      this._answer(taken, req, res, drain, intake, parsed, started, claimed);
+      return;
+    }
+    // On disk first: the answer (and the frame id's outcome) waits for the write.
+    taken.then(
+      (ok) => this._answer(ok, req, res, drain, intake, parsed, started, claimed),
+      (error: unknown) => {
+        this._failed(req, res, error, intake);
+        if (claimed) void this._store!.release(`frame:${intake.dedupeKey}`);
+      },
+    );
+  }
+
+  /** 200 when the pipelines took the batch, else 503 (Logplex keeps it and sends it again). */
+  private _answer(
+    ok: boolean,
+    req: IncomingMessage,
+    res: ServerResponse,
+    drain: Drain,
+    intake: Intake,
+    parsed: ReturnType<typeof bodyToTelemetry>,
+    started: number,
+    claimed: boolean,
+  ): void {
     const dedupeKey = intake.dedupeKey;
-    if (this._stopping || !this._consume({ resource, telemetry: parsed.telemetry })) {
+    if (!ok) {
       this._release(intake, false);
       if (claimed) void this._store!.release(`frame:${dedupeKey}`);
       this._reject(res, 503, this._stopping ? 'shutting_down' : 'queue_full', { 'retry-after': '1' });

@@ -413,8 +413,11 @@ export class SyslogReceiver {
 
     const release = (h: Held): void => {
       this._heldLines -= h.lines;
-      held.shift();
+      const i = held.indexOf(h);
+      if (i >= 0) held.splice(i, 1);
     };
+    /** An offer being written to disk (a queue with storage): nothing else is offered meanwhile, in order. */
+    let writing = false;
 
     /**
      * Runs `work` for this connection. Last line of defence: an exception (a bug of ours, in
@@ -442,9 +445,44 @@ export class SyslogReceiver {
     const offerHeld = (once = false): void => {
       if (retry !== undefined) clearTimeout(retry);
       retry = undefined;
+      if (writing && !once) return;
       while (held.length > 0) {
         const h = held[0]!;
-        if (!this._consume({ resource: h.resource, telemetry: h.telemetry })) {
+        const taken = this._consume({ resource: h.resource, telemetry: h.telemetry });
+        if (typeof taken !== 'boolean') {
+          // Written to disk first: reading waits, TCP makes the sender wait meanwhile.
+          if (once) {
+            release(h);
+            taken.then(
+              (ok) => this._countHeld(h, ok),
+              () => this._countHeld(h, false),
+            );
+            continue;
+          }
+          writing = true;
+          socket.pause();
+          socket.setTimeout(0);
+          taken.then(
+            (ok) => {
+              writing = false;
+              if (!ok) {
+                retry = setTimeout(() => guarded(() => offerHeld()), RETRY_MS);
+                return;
+              }
+              this._countHeld(h, true);
+              release(h);
+              guarded(() => offerHeld());
+            },
+            (error: unknown) => {
+              writing = false;
+              guarded(() => {
+                throw error;
+              });
+            },
+          );
+          return;
+        }
+        if (!taken) {
           if (once || this._stopping) {
             this.counters.rejectedLines.shutting_down += h.lines;
             release(h);
@@ -458,8 +496,7 @@ export class SyslogReceiver {
           retry = setTimeout(() => guarded(() => offerHeld()), RETRY_MS);
           return;
         }
-        this.counters.acceptedLines += h.lines;
-        this.counters.rawLines += h.raw;
+        this._countHeld(h, true);
         release(h);
       }
       if (!socket.destroyed && socket.isPaused()) {
@@ -539,7 +576,24 @@ export class SyslogReceiver {
     const raw = this._translate(line, telemetry, Date.now() * 1000);
     try {
       // Nobody to make wait over UDP: a full pipeline loses the line, counted.
-      if (!this._consume({ resource, telemetry })) {
+      const taken = this._consume({ resource, telemetry });
+      if (typeof taken !== 'boolean') {
+        taken.then(
+          (ok) => {
+            if (!ok) this.counters.rejectedLines.queue_full++;
+            else {
+              this.counters.acceptedLines++;
+              if (raw) this.counters.rawLines++;
+            }
+          },
+          (error: unknown) => {
+            this._lineError(error);
+            this.counters.rejectedLines.line_error++;
+          },
+        );
+        return;
+      }
+      if (!taken) {
         this.counters.rejectedLines.queue_full++;
         return;
       }
@@ -574,6 +628,16 @@ export class SyslogReceiver {
       return true;
     }
     return line.shape === 'raw';
+  }
+
+  /** Lines of a connection's batch, taken (or, at shutdown, refused) once the pipeline said so. */
+  private _countHeld(h: Held, ok: boolean): void {
+    if (ok) {
+      this.counters.acceptedLines += h.lines;
+      this.counters.rawLines += h.raw;
+    } else {
+      this.counters.rejectedLines.shutting_down += h.lines;
+    }
   }
 
   private _lineError(error: unknown): void {

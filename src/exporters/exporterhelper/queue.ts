@@ -1,0 +1,587 @@
+/**
+ * One exporter's sending queue for one signal, as the Collector's exporter helper: it takes what
+ * its pipelines offer, batches it per drain (the pipeline's `batch` settings), and sends it with
+ * `num_consumers` requests at once, each retried on its own (`retry_on_failure`). Every exporter
+ * has its own queue: a slow or dead backend fills only its own.
+ *
+ * Full, a queue that blocks (`block_on_overflow`, our default) refuses, so the receiver answers
+ * 503 and Logplex keeps the data; one that does not block drops what does not fit, counted and
+ * logged, and holds nobody back.
+ *
+ * With storage (a `file_storage` extension), an offer is written to disk before it counts as
+ * taken, so the receiver's 200 comes after the write; memory then holds only an index, and what
+ * is read back for the requests in flight. What is on disk at shutdown stays there and is sent
+ * after the next start on the same directory.
+ *
+ * Every item ends sent, failed (refused for good, or retries given up: logged with the reason),
+ * dropped because the queue was full (not blocking), dropped at shutdown (in memory, when the
+ * deadline passed) or left in storage; each counted once, here and in its pipeline's counters.
+ */
+import type { ExportBatch, Exporter } from '../exporter.ts';
+import type { StoredEntry } from '../../extensions/file_storage/segment-log.ts';
+import { BudgetFull, type SegmentLog } from '../../extensions/file_storage/segment-log.ts';
+import type { Attributes, LogRecordData, MetricPointData } from '../../translate/telemetry.ts';
+import { ExporterHealth } from '../../service/exporter-health.ts';
+import type { Logger } from '../../service/log.ts';
+import { RateLimitedLog } from '../../service/rate-limited-log.ts';
+import { exportWithRetry, type RetrySettings } from '../../service/retry.ts';
+import type { SendingQueueConfig } from './config.ts';
+
+export type Signal = 'logs' | 'metrics';
+type Item = LogRecordData | MetricPointData;
+
+/** The batch processor's settings of a pipeline, applied as its items leave the queue. */
+export interface QueueBatching {
+  timeoutMs: number;
+  sendBatchSize: number;
+  /** 0: no limit. */
+  sendBatchMaxSize: number;
+}
+
+/** What a pipeline counts of its items, per exporter id. */
+export interface SourceCounters {
+  exported: Record<string, number>;
+  failed: Record<string, number>;
+  /** Dropped by a queue that was full and does not block. */
+  queueFull: Record<string, number>;
+  droppedAtShutdown: number;
+}
+
+/** A pipeline, as a queue knows it. */
+export interface QueueSource {
+  id: string;
+  batch: QueueBatching | undefined;
+  counters: SourceCounters;
+}
+
+/** The queue's own counts: the Collector's `otelcol_exporter_*` and what storage adds. */
+export interface QueueCounters {
+  sent: number;
+  sendFailed: number;
+  enqueueFailed: number;
+  droppedAtShutdown: number;
+  /** Found in storage at start, left by an earlier run. */
+  recovered: number;
+  /** Still in storage at shutdown: sent after the next start. */
+  leftInStorage: number;
+}
+
+export interface QueueOptions {
+  exporter: Exporter;
+  signal: Signal;
+  queue: SendingQueueConfig;
+  retry: RetrySettings;
+  /** The queue's log in a file_storage extension. */
+  storage?: SegmentLog;
+  log: Logger;
+}
+
+interface Entry {
+  source: QueueSource;
+  resource: Attributes;
+  count: number;
+  bytes: number;
+  /** In memory: the items; stored: where they are. */
+  items: readonly Item[] | undefined;
+  stored: StoredEntry | undefined;
+  at: number;
+}
+
+interface Group {
+  key: string;
+  source: QueueSource;
+  resource: Attributes;
+  entries: Entry[];
+  items: number;
+  /** The requests its items make (what `sizer: requests` counts). */
+  requests: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Items a request holds: a batch (send_batch_size), or 1024 where a pipeline has no batch processor. */
+function requestItems(source: QueueSource | undefined): number {
+  return source?.batch?.sendBatchSize ?? 1024;
+}
+
+/** The requests `items` items make, as `sizer: requests` counts them. */
+function requestsOf(items: number, source: QueueSource | undefined): number {
+  return Math.ceil(items / requestItems(source));
+}
+
+/** What a record or point takes in memory, roughly, for `sizer: bytes` (a Heroku record: ~1 KB). */
+function approxBytes(items: readonly Item[]): number {
+  let n = 0;
+  for (const item of items) {
+    n += 160;
+    if ('body' in item) n += item.body.length;
+    for (const key in item.attributes) {
+      const v = item.attributes[key];
+      n += 40 + key.length + (typeof v === 'string' ? v.length : 8);
+    }
+  }
+  return n;
+}
+
+/** One health per exporter, whichever signals and pipelines it serves: a backend down is one story in the log. */
+const healths = new WeakMap<Exporter, ExporterHealth>();
+
+function healthOf(exporter: Exporter, log: Logger): ExporterHealth {
+  let health = healths.get(exporter);
+  if (health === undefined) {
+    health = new ExporterHealth(exporter.id, log);
+    healths.set(exporter, health);
+  }
+  return health;
+}
+
+function newSourceCounters(): SourceCounters {
+  return { exported: {}, failed: {}, queueFull: {}, droppedAtShutdown: 0 };
+}
+
+export class SendingQueue {
+  readonly counters: QueueCounters = { sent: 0, sendFailed: 0, enqueueFailed: 0, droppedAtShutdown: 0, recovered: 0, leftInStorage: 0 };
+  readonly exporter: Exporter;
+  readonly signal: Signal;
+  private readonly _config: SendingQueueConfig;
+  private readonly _retry: RetrySettings;
+  private readonly _storage: SegmentLog | undefined;
+  private readonly _log: Logger;
+  private readonly _health: ExporterHealth;
+  private readonly _limited: RateLimitedLog;
+  private readonly _groups = new Map<string, Group>();
+  /** Groups ready to send, oldest first. */
+  private readonly _ready = new Set<Group>();
+  /** Items, requests (batches of send_batch_size) and bytes held: queued or in flight. */
+  private _items = 0;
+  private _requests = 0;
+  private _bytes = 0;
+  /** Entries in flight, per request being sent. */
+  private readonly _inFlight = new Set<Entry[]>();
+  /** Appends to storage not yet written: they count as held already. */
+  private _appending = 0;
+  private _stopping = false;
+  private readonly _deadline = new AbortController();
+  private _idle: (() => void) | undefined;
+  private _shutdown: Promise<void> | undefined;
+  private readonly _unit: 'records' | 'points';
+
+  constructor(options: QueueOptions) {
+    this.exporter = options.exporter;
+    this.signal = options.signal;
+    this._config = options.queue;
+    this._retry = options.retry;
+    this._storage = options.queue.enabled ? options.storage : undefined;
+    this._log = options.log;
+    this._health = healthOf(options.exporter, options.log);
+    this._limited = new RateLimitedLog(options.log);
+    this._unit = options.signal === 'logs' ? 'records' : 'points';
+  }
+
+  /** The component id and signal, as log lines and metrics name it. */
+  get id(): string {
+    return this.exporter.id;
+  }
+
+  get persistent(): boolean {
+    return this._storage !== undefined;
+  }
+
+  get blocking(): boolean {
+    return this._config.block_on_overflow || !this._config.enabled;
+  }
+
+  /** What it holds now, in its sizer's unit (the Collector's otelcol_exporter_queue_size). */
+  get size(): number {
+    const sizer = this._config.sizer;
+    return sizer === 'items' ? this._items : sizer === 'bytes' ? this._bytes : this._requests;
+  }
+
+  /** What it may hold, in its sizer's unit; Infinity when only its storage's budget bounds it. */
+  get capacity(): number {
+    return this._config.enabled ? this._config.queue_size : 1;
+  }
+
+  /** What it may hold in items, roughly (requests of `sendBatchSize`, ~1 KB an item): for the status page. */
+  itemCapacity(sendBatchSize: number): number {
+    if (!this._config.enabled) return sendBatchSize;
+    const size = this._config.queue_size;
+    return this._config.sizer === 'items' ? size : this._config.sizer === 'bytes' ? Math.floor(size / 1024) : size * sendBatchSize;
+  }
+
+  /** Items (records or points) held now. */
+  get items(): number {
+    return this._items;
+  }
+
+  /**
+   * Whether `items` more items fit now. A queue that does not block always takes (what does not
+   * fit is dropped, counted); an empty queue takes one offer however large, or it never could.
+   */
+  fits(items: number, source?: QueueSource): boolean {
+    if (this._stopping) return false;
+    if (!this.blocking) return true;
+    return this._hasRoom(items, requestsOf(items, source), items * 1024);
+  }
+
+  private _hasRoom(items: number, requests: number, bytes: number): boolean {
+    if (this._storage !== undefined && !this._storage.room(items)) return false;
+    if (this._items === 0) return true;
+    if (!this._config.enabled) return false;
+    const cap = this._config.queue_size;
+    const sizer = this._config.sizer;
+    if (sizer === 'items') return this._items + items <= cap;
+    if (sizer === 'bytes') return this._bytes + bytes <= cap;
+    return this._requests + requests <= cap;
+  }
+
+  /**
+   * Takes a pipeline's items for one drain. False: refused (full and blocking, stopping, or the
+   * storage failed), nothing of it taken. With storage, resolves once the items are on disk.
+   */
+  enqueue(source: QueueSource, resource: Attributes, key: string, items: readonly Item[]): boolean | Promise<boolean> {
+    if (items.length === 0) return true;
+    if (this._stopping) return false;
+    const bytes = this._config.sizer === 'bytes' && this._storage === undefined ? approxBytes(items) : 0;
+    const requests = requestsOf(items.length, source);
+    if (!this._hasRoom(items.length, requests, bytes)) {
+      if (this.blocking) return false;
+      this._dropFull(source, items.length, 'the sending queue is full');
+      return true;
+    }
+    if (this._storage === undefined) {
+      this._add({ source, resource, count: items.length, bytes, items, stored: undefined, at: Date.now() }, key);
+      return true;
+    }
+    // Counted as held while it is written, so that concurrent offers see the room it takes.
+    this._items += items.length;
+    this._requests += requests;
+    this._appending++;
+    return this._storage.append(source.id, resource, items).then(
+      (stored) => {
+        this._items -= items.length;
+        this._requests -= requests;
+        this._appending--;
+        this._add({ source, resource, count: items.length, bytes: stored.bytes, items: undefined, stored, at: Date.now() }, key);
+        return true;
+      },
+      (error: unknown) => {
+        this._items -= items.length;
+        this._requests -= requests;
+        this._appending--;
+        this._wake();
+        if (this.blocking) {
+          if (!(error instanceof BudgetFull)) this._limited.report('error', 'write', `${this.id}: could not write to its storage; the receiver answers 503`, { exporter: this.id, error: String(error) });
+          return false;
+        }
+        this._dropFull(source, items.length, error instanceof BudgetFull ? error.message : `could not write to its storage: ${String(error)}`);
+        return true;
+      },
+    );
+  }
+
+  private _dropFull(source: QueueSource, n: number, reason: string): void {
+    this.counters.enqueueFailed += n;
+    source.counters.queueFull[this.id] = (source.counters.queueFull[this.id] ?? 0) + n;
+    this._limited.report('error', 'full', `${this.id}: ${reason} (block_on_overflow is off): ${n} ${this._unit} dropped for this exporter`, {
+      exporter: this.id,
+      pipeline: source.id,
+      dropped: n,
+    });
+  }
+
+  private _add(entry: Entry, key: string): void {
+    this._items += entry.count;
+    this._bytes += entry.bytes;
+    const groupKey = `${entry.source.id}\u0000${key}`;
+    let group = this._groups.get(groupKey);
+    if (group === undefined) {
+      group = { key: groupKey, source: entry.source, resource: entry.resource, entries: [], items: 0, requests: 0, timer: undefined };
+      this._groups.set(groupKey, group);
+    }
+    group.entries.push(entry);
+    group.items += entry.count;
+    this._regroup(group);
+    this._schedule(group);
+    this._pump();
+  }
+
+  /** Ready when full enough, when its oldest entry has waited the batch timeout, or when stopping. */
+  private _schedule(group: Group): void {
+    if (this._ready.has(group)) return;
+    const batch = group.source.batch;
+    if (batch === undefined || this._stopping || group.items >= batch.sendBatchSize) {
+      clearTimeout(group.timer);
+      group.timer = undefined;
+      this._ready.add(group);
+      return;
+    }
+    if (group.timer !== undefined) return;
+    const wait = group.entries[0]!.at + batch.timeoutMs - Date.now();
+    if (wait <= 0) {
+      this._ready.add(group);
+      return;
+    }
+    group.timer = setTimeout(() => {
+      group.timer = undefined;
+      this._ready.add(group);
+      this._pump();
+    }, wait);
+    group.timer.unref?.();
+  }
+
+  /** Starts requests while consumers are free and something is ready. */
+  private _pump(): void {
+    const consumers = this._config.enabled ? this._config.num_consumers : 1;
+    while (this._inFlight.size < consumers && this._ready.size > 0) {
+      const group = this._ready.values().next().value!;
+      this._ready.delete(group);
+      const taken = this._take(group);
+      this._inFlight.add(taken);
+      void this._send(group.source, group.resource, taken);
+    }
+  }
+
+  /** The entries of one request: a batch's worth (send_batch_size), or one offer without batching. */
+  private _take(group: Group): Entry[] {
+    const batch = group.source.batch;
+    const taken: Entry[] = [];
+    let n = 0;
+    while (group.entries.length > 0 && (taken.length === 0 || (batch !== undefined && n < batch.sendBatchSize))) {
+      const e = group.entries.shift()!;
+      taken.push(e);
+      n += e.count;
+    }
+    group.items -= n;
+    this._regroup(group);
+    // In flight, they are requests of their own.
+    this._requests += requestsOf(n, group.source);
+    if (group.entries.length === 0) this._groups.delete(group.key);
+    else this._schedule(group);
+    return taken;
+  }
+
+  /** Keeps the requests count in step with a group's items. */
+  private _regroup(group: Group): void {
+    const requests = requestsOf(group.items, group.source);
+    this._requests += requests - group.requests;
+    group.requests = requests;
+  }
+
+  private async _send(source: QueueSource, resource: Attributes, entries: Entry[]): Promise<void> {
+    let count = 0;
+    for (const e of entries) count += e.count;
+    let settled = false;
+    try {
+      let items: Item[] = [];
+      let unreadable = 0;
+      for (const e of entries) {
+        if (e.items !== undefined) {
+          for (const item of e.items) items.push(item);
+          continue;
+        }
+        try {
+          const read = (await this._storage!.read(e.stored!)) as Item[];
+          for (const item of read) items.push(item);
+        } catch (error) {
+          unreadable += e.count;
+          this._limited.report('error', 'read', `${this.id}: ${e.count} ${this._unit} could not be read back from storage and are lost`, { exporter: this.id, error: String(error) });
+        }
+      }
+      if (unreadable > 0) this._account(source, 0, unreadable);
+      const max = source.batch?.sendBatchMaxSize ?? 0;
+      const requests = max > 0 && items.length > max ? chunk(items, max) : [items];
+      items = [];
+      let sent = 0;
+      let failed = 0;
+      for (const request of requests) {
+        if (request.length === 0) continue;
+        const outcome = await this._export(source, resource, request);
+        if (outcome === 'aborted') return; // the shutdown deadline passed: counted there
+        sent += outcome.sent;
+        failed += outcome.failed;
+      }
+      this._account(source, sent, failed);
+      settled = true;
+      if (this._storage !== undefined) await this._storage.ack(entries.map((e) => e.stored!));
+    } catch (error) {
+      this._log('error', `${this.id}: sending ${count} ${this._unit} failed unexpectedly`, { exporter: this.id, pipeline: source.id, error: String(error) });
+      if (!settled) this._account(source, 0, count);
+    } finally {
+      this._release(entries, source);
+      this._inFlight.delete(entries);
+      this._pump();
+      this._wake();
+    }
+  }
+
+  private _release(entries: readonly Entry[], source: QueueSource): void {
+    let n = 0;
+    for (const e of entries) {
+      n += e.count;
+      this._bytes -= e.bytes;
+    }
+    this._items -= n;
+    this._requests -= requestsOf(n, source);
+  }
+
+  private _account(source: QueueSource, sent: number, failed: number): void {
+    this.counters.sent += sent;
+    this.counters.sendFailed += failed;
+    source.counters.exported[this.id] = (source.counters.exported[this.id] ?? 0) + sent;
+    source.counters.failed[this.id] = (source.counters.failed[this.id] ?? 0) + failed;
+  }
+
+  /** One request with its retries: how many were sent and how many failed, or aborted at the deadline. */
+  private async _export(source: QueueSource, resource: Attributes, items: Item[]): Promise<{ sent: number; failed: number } | 'aborted'> {
+    const signal = this.signal;
+    const exporter = this.exporter;
+    const health = this._health;
+    const endpoint = exporter.endpoints?.[signal];
+    const unit = this._unit;
+    const batch: ExportBatch = signal === 'logs' ? { resource, logs: items as LogRecordData[], metrics: [] } : { resource, logs: [], metrics: items as MetricPointData[] };
+    const outcome = await exportWithRetry(exporter, batch, this._retry, {
+      stopping: () => this._stopping,
+      deadline: this._deadline.signal,
+      onAttempt: (result, attempt) => {
+        this._log('debug', `${exporter.id}: export ${result.ok ? 'ok' : 'failed'}`, {
+          pipeline: source.id,
+          exporter: exporter.id,
+          attempt: attempt.number,
+          items: items.length,
+          ...(result.bytes !== undefined ? { bytes: result.bytes } : {}),
+          ...(result.status !== undefined ? { status: result.status } : {}),
+          duration_ms: attempt.durationMs,
+          ...(result.ok ? {} : { error: result.error, ...(attempt.retryInMs !== undefined ? { retry_in_ms: attempt.retryInMs } : {}) }),
+        });
+        if (result.ok) health.succeeded();
+        else if (attempt.retryInMs !== undefined && !this._deadline.signal.aborted) {
+          health.failed({ pipeline: source.id, endpoint, error: result.error, status: result.status, retryInMs: attempt.retryInMs, lost: 0, unit, reason: undefined });
+        }
+      },
+    });
+    // Past the deadline, shutdown has counted it (dropped, or left in storage): counted once.
+    if (this._deadline.signal.aborted) return 'aborted';
+    const result = outcome.result;
+    if (result.ok) {
+      const rejected = Math.min(result.rejected ?? 0, items.length);
+      if (result.warning !== undefined) {
+        this._limited.report(rejected > 0 ? 'error' : 'warn', 'partial', `${exporter.id}: ${result.warning}`, { pipeline: source.id, exporter: exporter.id, rejected });
+      }
+      return { sent: items.length - rejected, failed: rejected };
+    }
+    health.failed({ pipeline: source.id, endpoint, error: result.error, status: result.status, retryInMs: undefined, lost: items.length, unit, reason: outcome.gaveUp });
+    return { sent: 0, failed: items.length };
+  }
+
+  private _wake(): void {
+    if (this._idle !== undefined && this._inFlight.size === 0 && this._groups.size === 0 && this._appending === 0) {
+      const idle = this._idle;
+      this._idle = undefined;
+      idle();
+    }
+  }
+
+  /**
+   * Reads what an earlier run left in storage and queues it first, under the pipelines it came
+   * from (`sources`, by id; one no longer configured sends it unbatched).
+   */
+  start(sources: ReadonlyMap<string, QueueSource>): void {
+    if (this._storage === undefined) return;
+    const found = this._storage.recover();
+    if (found.torn > 0) {
+      this._log('warn', `${this.id}: ${found.torn} entries cut short in storage (written when the process died, never answered 200) were discarded`, { exporter: this.id, directory: this._storage.directory });
+    }
+    for (const c of found.corrupt) {
+      this._log('error', `${this.id}: a segment of its storage is damaged; ${c.bytesSkipped} bytes of it could not be read and are lost`, { exporter: this.id, directory: this._storage.directory, segment: c.segment });
+    }
+    const orphans = new Map<string, QueueSource>();
+    const now = Date.now();
+    for (const stored of found.entries) {
+      let source = sources.get(stored.pipeline);
+      if (source === undefined) {
+        source = orphans.get(stored.pipeline);
+        if (source === undefined) {
+          source = { id: stored.pipeline, batch: undefined, counters: newSourceCounters() };
+          orphans.set(stored.pipeline, source);
+        }
+      }
+      this.counters.recovered += stored.items;
+      this._add({ source, resource: stored.resource, count: stored.items, bytes: stored.bytes, items: undefined, stored, at: now }, JSON.stringify(stored.resource));
+    }
+    if (found.entries.length > 0) {
+      this._log('info', `${this.id}: ${this.counters.recovered} ${this._unit} left unsent by an earlier run found in storage; sending them`, {
+        exporter: this.id,
+        signal: this.signal,
+        recovered: this.counters.recovered,
+        ...(orphans.size > 0 ? { from_pipelines_no_longer_configured: [...orphans.keys()] } : {}),
+      });
+    }
+  }
+
+  /**
+   * Takes nothing more, sends everything it holds (batches go out at once) and waits, up to
+   * `deadlineMs`. Then requests and retries stop: in memory, what is unsent is counted dropped at
+   * shutdown and logged; in storage, it stays for the next start. Safe twice.
+   */
+  shutdown(deadlineMs: number): Promise<void> {
+    this._shutdown ??= this._stop(deadlineMs);
+    return this._shutdown;
+  }
+
+  private async _stop(deadlineMs: number): Promise<void> {
+    this._stopping = true;
+    for (const group of this._groups.values()) this._schedule(group);
+    this._pump();
+    let timer: NodeJS.Timeout | undefined;
+    const idle = new Promise<'done'>((resolve) => {
+      this._idle = () => resolve('done');
+      this._wake();
+    });
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), deadlineMs);
+    });
+    const outcome = await Promise.race([idle, deadline]);
+    clearTimeout(timer);
+    if (outcome === 'late') {
+      // Counted before aborting: what finishes from here on is not counted again.
+      let left = 0;
+      const bySource = new Map<QueueSource, number>();
+      const count = (e: Entry) => {
+        left += e.count;
+        bySource.set(e.source, (bySource.get(e.source) ?? 0) + e.count);
+      };
+      for (const entries of this._inFlight) entries.forEach(count);
+      for (const group of this._groups.values()) {
+        clearTimeout(group.timer);
+        group.entries.forEach(count);
+      }
+      this._deadline.abort();
+      if (this._storage === undefined) {
+        this.counters.droppedAtShutdown += left;
+        for (const [source, n] of bySource) source.counters.droppedAtShutdown += n;
+        this._log('error', `${this.id}: shutdown deadline passed: ${left} ${this._unit} not exported`, { exporter: this.id, signal: this.signal, dropped: left, pipelines: Object.fromEntries([...bySource].map(([s, n]) => [s.id, n])) });
+      } else {
+        this.counters.leftInStorage += left;
+        this._log('warn', `${this.id}: shutdown deadline passed: ${left} ${this._unit} stay in storage, sent after the next start on ${this._storage.directory}`, { exporter: this.id, signal: this.signal, left_in_storage: left });
+      }
+      // Requests in flight end at once on the abort; their entries are not acknowledged.
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          this._idle = resolve;
+          this._groups.clear();
+          this._ready.clear();
+          this._wake();
+        }),
+        new Promise((r) => setTimeout(r, 1000).unref()),
+      ]);
+    }
+    this._health.flush();
+    this._limited.flush();
+  }
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
