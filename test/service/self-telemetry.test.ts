@@ -62,7 +62,7 @@ service:
     const counters = { requests: 3, acceptedLines: 5, duplicateLines: 1, rawLines: 0, frameProblems: 0, msgCountMismatches: 0, rejectedRequests: { unauthenticated: 1, unknown_token: 0, too_large: 0, queue_full: 2, shutting_down: 0, not_found: 0, bad_method: 0 } };
     const points = new SelfTelemetry().report(
       [{ id: 'logplex', type: 'logplex', counters }],
-      [{ id: 'logs', held: 4, counters: { accepted: 5, refused: 1, exported: { otlphttp: 3 }, failed: { otlphttp: 1 }, droppedAtShutdown: 1 } }],
+      [{ id: 'logs', held: 4, counters: { accepted: 5, refused: 1, exported: { otlphttp: 3 }, failed: { otlphttp: 1 }, queueFull: {}, droppedAtShutdown: 1 } }],
       1,
       [{ id: 'alerts', firing: 2, resolved: 1, targets: [{ name: 'alertmanager', sent: 3, failed: 1 }] }],
     );
