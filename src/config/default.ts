@@ -15,7 +15,15 @@
  *   `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` / `_METRICS_ENDPOINT` (full URLs), `OTEL_EXPORTER_OTLP_COMPRESSION`
  *   (`gzip`, the default here, `zstd` or `none`), `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds).
  * - `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`: the resource of every drain.
+ * - `DRAIN_QUEUE_DIRECTORY` (default `$TMPDIR/heroku-otel-drain-queue-$PORT`) and
+ *   `DRAIN_QUEUE_MAX_SIZE_MIB` (default 512; `0` keeps the queue in memory only): with an OTLP
+ *   endpoint, what was answered 200 waits on disk while the backend is down, so an outage longer
+ *   than Logplex's patience (it shrinks a failing drain's buffer after 5 minutes) loses nothing.
+ *   On Heroku the dyno's disk lasts until the dyno restarts; on a VM or in Kubernetes with a
+ *   volume, point the directory at it and it lasts across restarts too.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { resourceFromEnv } from '../translate/resource.ts';
 
 export interface DefaultDocument {
@@ -86,6 +94,7 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
   const metricsEndpoint = env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT?.trim();
   let exporterId = 'debug';
   const exporters: Record<string, unknown> = {};
+  const extensions: Record<string, unknown> = {};
   if (endpoint || logsEndpoint || metricsEndpoint) {
     const protocol = env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim() || 'http/protobuf';
     if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
@@ -110,6 +119,19 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
       if (/^\d+$/.test(timeout) && Number(timeout) > 0) otlphttp.timeout = `${timeout}ms`;
       else problems.push(`OTEL_EXPORTER_OTLP_TIMEOUT: ${quoted(timeout)} is not a number of milliseconds above 0`);
     }
+    const maxSize = env.DRAIN_QUEUE_MAX_SIZE_MIB?.trim() || '512';
+    if (!/^\d+(\.\d+)?$/.test(maxSize)) problems.push(`DRAIN_QUEUE_MAX_SIZE_MIB: ${quoted(maxSize)} is not a number of MiB (0: keep the queue in memory)`);
+    else if (Number(maxSize) > 0) {
+      extensions.file_storage = {
+        // Port 0 (any port) names no instance: this process's own directory then.
+        directory: env.DRAIN_QUEUE_DIRECTORY?.trim() || join(tmpdir(), `heroku-otel-drain-queue-${port === '0' ? `pid${process.pid}` : port}`),
+        create_directory: true,
+        max_size_mib: Number(maxSize),
+      };
+      // On disk, the budget bounds the queue: retry until the backend is back, however long.
+      otlphttp.sending_queue = { storage: 'file_storage' };
+      otlphttp.retry_on_failure = { max_elapsed_time: 0 };
+    }
     exporterId = 'otlphttp';
     exporters.otlphttp = otlphttp;
   } else {
@@ -123,7 +145,9 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
     receivers: { logplex },
     processors: { memory_limiter: { check_interval: '1s', limit_percentage: 85, spike_limit_percentage: 15 }, redact: {}, alerts: {}, batch: {} },
     exporters,
+    ...(Object.keys(extensions).length > 0 ? { extensions } : {}),
     service: {
+      ...(Object.keys(extensions).length > 0 ? { extensions: Object.keys(extensions) } : {}),
       pipelines: {
         logs: { receivers: ['logplex'], processors: ['memory_limiter', 'redact', 'alerts', 'batch'], exporters: [exporterId] },
         metrics: { receivers: ['logplex'], processors: ['memory_limiter', 'alerts', 'batch'], exporters: [exporterId] },

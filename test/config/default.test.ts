@@ -51,6 +51,31 @@ describe('embedded default config', () => {
   });
 });
 
+describe('embedded default config: the queue on disk', () => {
+  it('keeps what it could not send yet on disk, per port, retried until the backend is back', () => {
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com', PORT: '5123' };
+    const embedded = defaultDocument(env);
+    const { config, problems } = validateConfig(embedded.document, env);
+    expect(problems).toEqual([]);
+    expect(config!.extensions.get('file_storage')?.config).toMatchObject({ directory: expect.stringMatching(/heroku-otel-drain-queue-5123$/), create_directory: true, max_size_mib: 512 });
+    expect(config!.serviceExtensions).toEqual(['file_storage']);
+    expect(config!.exporters.get('otlphttp')?.config).toMatchObject({ sending_queue: { storage: 'file_storage', block_on_overflow: true }, retry_on_failure: { max_elapsed_time: 0 } });
+  });
+
+  it('takes a directory and a budget, keeps the queue in memory with 0, and names a bad budget', () => {
+    const base = { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com' };
+    const set = validateConfig(defaultDocument({ ...base, DRAIN_QUEUE_DIRECTORY: '/data/queue', DRAIN_QUEUE_MAX_SIZE_MIB: '2048' }).document, {});
+    expect(set.config!.extensions.get('file_storage')?.config).toMatchObject({ directory: '/data/queue', max_size_mib: 2048 });
+    const memory = validateConfig(defaultDocument({ ...base, DRAIN_QUEUE_MAX_SIZE_MIB: '0' }).document, {});
+    expect(memory.problems).toEqual([]);
+    expect(memory.config!.extensions.size).toBe(0);
+    expect((memory.config!.exporters.get('otlphttp')?.config as any).sending_queue.storage).toBeUndefined();
+    expect(defaultDocument({ ...base, DRAIN_QUEUE_MAX_SIZE_MIB: 'lots' }).problems).toEqual(['DRAIN_QUEUE_MAX_SIZE_MIB: "lots" is not a number of MiB (0: keep the queue in memory)']);
+    // Without an endpoint (the debug exporter on stdout) there is nothing to keep.
+    expect(defaultDocument({}).document.extensions).toBeUndefined();
+  });
+});
+
 describe('embedded default config: drains without a token', () => {
   const logplex = (env: NodeJS.ProcessEnv) => {
     const embedded = defaultDocument(env);
