@@ -57,6 +57,14 @@ export const ATTR_EXCEPTION_STACKTRACE = 'exception.stacktrace';
 export const ATTR_OTEL_COMPONENT_NAME = 'otel.component.name';
 /** The component type (`logplex`, `otlphttp`, `file`, `debug`). */
 export const ATTR_OTEL_COMPONENT_TYPE = 'otel.component.type';
+/** The exporter's component id (`otlphttp/grafana`), on every otelcol_exporter_* metric. */
+export const ATTR_EXPORTER = 'exporter';
+/** The signal of an exporter's sending queue, on otelcol_exporter_queue_size and _capacity. */
+export const ATTR_DATA_TYPE = 'data_type';
+/** The queue of a logs pipeline's exporter. */
+export const DATA_TYPE_VALUE_LOGS = 'logs';
+/** The queue of a metrics pipeline's exporter. */
+export const DATA_TYPE_VALUE_METRICS = 'metrics';
 /** Two-letter ISO 3166-1 code of the country of client.address. */
 export const ATTR_GEO_COUNTRY_ISO_CODE = 'geo.country.iso_code';
 /** Two-letter code of the continent of client.address (AF, AN, AS, EU, NA, OC, SA). */

@@ -125,6 +125,26 @@ export const METRIC_HEROKU_OTEL_DRAIN_ALERTS_NOTIFICATIONS = 'heroku.otel_drain.
 export const METRIC_HEROKU_OTEL_DRAIN_PIPELINE_ITEMS = 'heroku.otel_drain.pipeline.items';
 /** Items a pipeline holds (queued, batching or being exported): its memory in use. Instrument: gauge; unit: `{item}`. */
 export const METRIC_HEROKU_OTEL_DRAIN_PIPELINE_HELD = 'heroku.otel_drain.pipeline.held';
+/** The Collector's: log records an exporter delivered (partially rejected ones count as failed). Instrument: counter; unit: `{record}`. */
+export const METRIC_OTELCOL_EXPORTER_SENT_LOG_RECORDS = 'otelcol_exporter_sent_log_records';
+/** The Collector's: log records an exporter could not deliver: refused for good by the backend, retries given up, or unreadable from storage. Instrument: counter; unit: `{record}`. */
+export const METRIC_OTELCOL_EXPORTER_SEND_FAILED_LOG_RECORDS = 'otelcol_exporter_send_failed_log_records';
+/** The Collector's: log records a full sending queue that does not block (block_on_overflow: false) dropped for that exporter alone. Instrument: counter; unit: `{record}`. */
+export const METRIC_OTELCOL_EXPORTER_ENQUEUE_FAILED_LOG_RECORDS = 'otelcol_exporter_enqueue_failed_log_records';
+/** The Collector's: metric points an exporter delivered (partially rejected ones count as failed). Instrument: counter; unit: `{datapoint}`. */
+export const METRIC_OTELCOL_EXPORTER_SENT_METRIC_POINTS = 'otelcol_exporter_sent_metric_points';
+/** The Collector's: metric points an exporter could not deliver: refused for good by the backend, retries given up, or unreadable from storage. Instrument: counter; unit: `{datapoint}`. */
+export const METRIC_OTELCOL_EXPORTER_SEND_FAILED_METRIC_POINTS = 'otelcol_exporter_send_failed_metric_points';
+/** The Collector's: metric points a full sending queue that does not block (block_on_overflow: false) dropped for that exporter alone. Instrument: counter; unit: `{datapoint}`. */
+export const METRIC_OTELCOL_EXPORTER_ENQUEUE_FAILED_METRIC_POINTS = 'otelcol_exporter_enqueue_failed_metric_points';
+/** The Collector's: what an exporter's sending queue holds now (waiting, batching or being sent), in its sizer's unit: requests (batches) by default, or items, or bytes. Instrument: gauge; unit: `{batch}`. */
+export const METRIC_OTELCOL_EXPORTER_QUEUE_SIZE = 'otelcol_exporter_queue_size';
+/** The Collector's: what an exporter's sending queue may hold, in its sizer's unit. Not reported for a queue on disk without a queue_size: only its storage's budget bounds it (heroku.otel_drain.storage.limit). Instrument: gauge; unit: `{batch}`. */
+export const METRIC_OTELCOL_EXPORTER_QUEUE_CAPACITY = 'otelcol_exporter_queue_capacity';
+/** Bytes a file_storage extension's queues take on disk now. Instrument: gauge; unit: `By`. */
+export const METRIC_HEROKU_OTEL_DRAIN_STORAGE_USAGE = 'heroku.otel_drain.storage.usage';
+/** A file_storage extension's budget (max_size_mib) for all its queues: full, a blocking queue makes the receiver answer 503, one that does not block drops. Instrument: gauge; unit: `By`. */
+export const METRIC_HEROKU_OTEL_DRAIN_STORAGE_LIMIT = 'heroku.otel_drain.storage.limit';
 /** The unit of every metric the registry names, by metric name. */
 export const METRIC_UNITS: Readonly<Record<string, string>> = {
   'http.server.request.duration': 's',
@@ -190,4 +210,14 @@ export const METRIC_UNITS: Readonly<Record<string, string>> = {
   'heroku.otel_drain.alerts.notifications': '{notification}',
   'heroku.otel_drain.pipeline.items': '{item}',
   'heroku.otel_drain.pipeline.held': '{item}',
+  'otelcol_exporter_sent_log_records': '{record}',
+  'otelcol_exporter_send_failed_log_records': '{record}',
+  'otelcol_exporter_enqueue_failed_log_records': '{record}',
+  'otelcol_exporter_sent_metric_points': '{datapoint}',
+  'otelcol_exporter_send_failed_metric_points': '{datapoint}',
+  'otelcol_exporter_enqueue_failed_metric_points': '{datapoint}',
+  'otelcol_exporter_queue_size': '{batch}',
+  'otelcol_exporter_queue_capacity': '{batch}',
+  'heroku.otel_drain.storage.usage': 'By',
+  'heroku.otel_drain.storage.limit': 'By',
 };

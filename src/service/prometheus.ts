@@ -7,8 +7,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { DrainAuth } from '../receivers/logplex/auth.ts';
+import * as A from '../semconv/attributes.ts';
+import * as M from '../semconv/metrics.ts';
 import type { PipelineCounters } from './pipeline.ts';
-import type { ReceiverCounters } from './self-telemetry.ts';
+import { QUEUE_COUNTERS, type QueueSnapshot, type ReceiverCounters, type StorageSnapshot } from './self-telemetry.ts';
 
 export interface TelemetrySource {
   receivers(): Array<{ id: string; type: string; counters: ReceiverCounters }>;
@@ -16,10 +18,17 @@ export interface TelemetrySource {
   alerts(): Array<{ id: string; firing: number; resolved: number; targets: Array<{ name: string; sent: number; failed: number }> }>;
   /** Lines taken per drain (service.name). */
   drains(): Array<[string, number]>;
+  /** Every exporter's sending queue, one per signal it serves. */
+  queues(): readonly QueueSnapshot[];
+  /** Storage extensions (file_storage): bytes on disk and budget. */
+  storages(): readonly StorageSnapshot[];
 }
 
-/** A counter whose values are the totals read at scrape time. */
-function totals(registry: Registry, name: string, help: string, labelNames: string[], read: () => Array<[Record<string, string>, number]>): void {
+/**
+ * A counter whose values are the totals read at scrape time. `zeros`: a series from the start,
+ * so that `increase()` sees the first one.
+ */
+function totals(registry: Registry, name: string, help: string, labelNames: string[], read: () => Array<[Record<string, string>, number]>, zeros = false): void {
   new Counter({
     name,
     help,
@@ -27,7 +36,21 @@ function totals(registry: Registry, name: string, help: string, labelNames: stri
     registers: [registry],
     collect() {
       this.reset();
-      for (const [labels, value] of read()) if (value > 0) this.inc(labels, value);
+      for (const [labels, value] of read()) if (value > 0 || (zeros && value === 0)) this.inc(labels, value);
+    },
+  });
+}
+
+/** A gauge whose values are read at scrape time; a series that is gone is gone. */
+function gauge(registry: Registry, name: string, help: string, labelNames: string[], read: () => Array<[Record<string, string>, number]>): void {
+  new Gauge({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, value] of read()) this.set(labels, value);
     },
   });
 }
@@ -82,9 +105,38 @@ export class PrometheusEndpoint {
       labelNames: ['pipeline'],
       registers: [r],
       collect() {
-        for (const p of source.pipelines()) this.set({ pipeline: p.id }, p.capacity);
+        this.reset();
+        // Infinity (its queues on disk, or none that blocks): no item limit, no series.
+        for (const p of source.pipelines()) if (Number.isFinite(p.capacity)) this.set({ pipeline: p.id }, p.capacity);
       },
     });
+    // The Collector's exporter metrics, with its names and labels (see QUEUE_COUNTERS); counters get
+    // `_total`, as its Prometheus reader writes them.
+    for (const signal of ['logs', 'metrics'] as const) {
+      const names = QUEUE_COUNTERS[signal];
+      const what = signal === 'logs' ? 'log records' : 'metric points';
+      const per = (count: (q: QueueSnapshot) => number) => (): Array<[Record<string, string>, number]> =>
+        source.queues().flatMap((q) => (q.signal === signal ? [[{ [A.ATTR_EXPORTER]: q.id }, count(q)]] : []));
+      totals(r, `${names.sent}_total`, `Number of ${what} successfully sent to destination.`, [A.ATTR_EXPORTER], per((q) => q.counters.sent), true);
+      totals(r, `${names.sendFailed}_total`, `Number of ${what} the exporter could not deliver: refused for good, retries given up, or unreadable from storage.`, [A.ATTR_EXPORTER], per((q) => q.counters.sendFailed), true);
+      totals(r, `${names.enqueueFailed}_total`, `Number of ${what} failed to be added to the sending queue: full, with block_on_overflow off.`, [A.ATTR_EXPORTER], per((q) => q.counters.enqueueFailed), true);
+    }
+    const queueLabels = [A.ATTR_EXPORTER, A.ATTR_DATA_TYPE];
+    gauge(r, M.METRIC_OTELCOL_EXPORTER_QUEUE_SIZE, "Current size of the exporter's sending queue, in its sizer's unit (requests by default).", queueLabels, () =>
+      source.queues().map((q): [Record<string, string>, number] => [{ [A.ATTR_EXPORTER]: q.id, [A.ATTR_DATA_TYPE]: q.signal }, q.size]),
+    );
+    // A queue on disk without a queue_size has no capacity of its own: its storage's budget is.
+    gauge(r, M.METRIC_OTELCOL_EXPORTER_QUEUE_CAPACITY, "Capacity of the exporter's sending queue, in its sizer's unit; absent when only its storage's budget bounds it.", queueLabels, () =>
+      source.queues().flatMap((q): Array<[Record<string, string>, number]> => (Number.isFinite(q.capacity) ? [[{ [A.ATTR_EXPORTER]: q.id, [A.ATTR_DATA_TYPE]: q.signal }, q.capacity]] : [])),
+    );
+    // Our registry's names, as OpenTelemetry's Prometheus exporters write a gauge in bytes.
+    const inBytes = (metric: string) => `${metric.replaceAll('.', '_')}_bytes`;
+    gauge(r, inBytes(M.METRIC_HEROKU_OTEL_DRAIN_STORAGE_USAGE), "Bytes a file_storage extension's queues take on disk now.", ['extension'], () =>
+      source.storages().map((s): [Record<string, string>, number] => [{ extension: s.id }, s.bytes]),
+    );
+    gauge(r, inBytes(M.METRIC_HEROKU_OTEL_DRAIN_STORAGE_LIMIT), "A file_storage extension's budget (max_size_mib) for all its queues.", ['extension'], () =>
+      source.storages().map((s): [Record<string, string>, number] => [{ extension: s.id }, s.maxBytes]),
+    );
     totals(r, 'heroku_otel_drain_alerts_transitions_total', 'Alerts that started firing (repeats included) or resolved.', ['processor', 'state'], () =>
       source.alerts().flatMap((a) => [
         [{ processor: a.id, state: 'firing' }, a.firing] as [Record<string, string>, number],

@@ -13,7 +13,7 @@ import { errorSite, type Logger } from './log.ts';
 import { Pipeline } from './pipeline.ts';
 import { SendingQueue } from '../exporters/exporterhelper/queue.ts';
 import type { SegmentLog } from '../extensions/file_storage/segment-log.ts';
-import { SelfTelemetry } from './self-telemetry.ts';
+import { SelfTelemetry, storagesOf } from './self-telemetry.ts';
 import { PrometheusEndpoint } from './prometheus.ts';
 import { StatusBoard } from './status.ts';
 import { drainResource } from '../translate/resource.ts';
@@ -151,6 +151,7 @@ export class Service {
       const render = () =>
         board.render({
           pipelines: () => this._pipelines.map((p) => ({ id: this._pipelineIds.get(p)!, held: p.held, capacity: p.capacity, counters: p.counters })),
+          queues: () => this.queues,
           firing: () => [...this._processors.values()].flatMap((x) => x.firing?.() ?? []),
         });
       for (const { receiver } of this._receivers) receiver.serveStatusPage?.({ path: config.telemetry.status.path, render });
@@ -164,6 +165,8 @@ export class Service {
             pipelines: () => this._pipelines.map((p) => ({ id: this._pipelineIds.get(p)!, held: p.held, capacity: p.capacity, counters: p.counters })),
             alerts: () => this._alertSnapshots(),
             drains: () => [...this.drainLines],
+            queues: () => this.queues,
+            storages: () => storagesOf(this._extensions),
           }, config.telemetry.metrics.basic_auth);
   }
 
@@ -319,6 +322,8 @@ export class Service {
       this._pipelines.map((p) => ({ id: this._pipelineIds.get(p)!, held: p.held, counters: p.counters })),
       Date.now() * 1000,
       this._alertSnapshots(),
+      this.queues,
+      storagesOf(this._extensions),
     );
     const key = resourceKey(this._selfResource);
     for (const p of this._pipelines) if (p.signal === 'metrics') p.offer(this._selfResource, key, points);

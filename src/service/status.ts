@@ -1,12 +1,15 @@
 /**
  * The status page: what a person checks first. Per drain, lines per kind over the last 15
  * minutes, the last line seen, lines kept raw (parse failures) with a sample, Logplex L10 drops;
- * per pipeline, what each exporter sent or lost and how full the queue is; the alerts firing.
+ * per pipeline, what each exporter sent or lost and how full the queue is; per exporter and
+ * signal, its sending queue (held, capacity, sent, failed, dropped because full, on disk or not);
+ * the alerts firing.
  * Plain server-rendered HTML that reloads itself; no front-end build.
  */
 import type { AlertEvent } from '../processors/alerts/engine.ts';
 import type { Attributes, LogRecordData } from '../translate/telemetry.ts';
 import type { PipelineCounters } from './pipeline.ts';
+import type { QueueSnapshot } from './self-telemetry.ts';
 
 const MINUTE = 60_000;
 const WINDOW_MINUTES = 15;
@@ -25,7 +28,15 @@ interface DrainStatus {
 
 export interface StatusSource {
   pipelines(): Array<{ id: string; held: number; capacity: number; counters: PipelineCounters }>;
+  /** Every exporter's sending queue, one per signal it serves. */
+  queues(): readonly QueueSnapshot[];
   firing(): AlertEvent[];
+}
+
+/** A queue's held / capacity, in its sizer's unit; a queue on disk without queue_size is bounded by its storage. */
+function fill(q: QueueSnapshot): string {
+  const unit = q.sizer === undefined ? '' : ` ${q.sizer}`;
+  return Number.isFinite(q.capacity) ? `${q.size} / ${q.capacity}${unit}` : `${q.size}${unit} / disk budget`;
 }
 
 function escape(text: string): string {
@@ -84,7 +95,14 @@ export class StatusBoard {
         const exporters = Object.keys(p.counters.exported)
           .map((e) => `${escape(e)}: ${p.counters.exported[e]} sent, ${p.counters.failed[e]} failed${p.counters.failed[e]! > 0 ? ' <span class="bad">(failing)</span>' : ''}`)
           .join('<br>');
-        return `<tr><td>${escape(p.id)}</td><td>${exporters}</td><td class="n">${p.held} / ${p.capacity}</td><td class="n">${p.counters.refused}</td><td class="n">${p.counters.droppedAtShutdown}</td></tr>`;
+        return `<tr><td>${escape(p.id)}</td><td>${exporters}</td><td class="n">${p.held} / ${Number.isFinite(p.capacity) ? p.capacity : 'no item limit'}</td><td class="n">${p.counters.refused}</td><td class="n">${p.counters.droppedAtShutdown}</td></tr>`;
+      })
+      .join('\n');
+    const queues = source
+      .queues()
+      .map((q) => {
+        const c = q.counters;
+        return `<tr><td>${escape(q.id)}</td><td>${q.signal}</td><td class="n">${fill(q)}</td><td class="n">${c.sent}</td><td class="n">${c.sendFailed}${c.sendFailed > 0 ? ' <span class="bad">(failing)</span>' : ''}</td><td class="n">${c.enqueueFailed}${c.enqueueFailed > 0 ? ' <span class="bad">(full)</span>' : ''}</td><td>${q.persistent ? 'on disk' : 'in memory'}</td></tr>`;
       })
       .join('\n');
     const firing = source.firing();
@@ -106,6 +124,9 @@ ${drains.length === 0 ? '<p>No drain has sent anything yet.</p>' : `<table><tr><
 <h2>Pipelines</h2>
 <table><tr><th>Pipeline</th><th>Exporters</th><th>Queue (held / capacity)</th><th>Refused (503)</th><th>Dropped at shutdown</th></tr>
 ${pipelines}</table>
+<h2>Exporter queues</h2>
+<table><tr><th>Exporter</th><th>Signal</th><th>Held / capacity (sizer unit)</th><th>Sent</th><th>Failed</th><th>Dropped: queue full</th><th>Kept</th></tr>
+${queues}</table>
 <h2>Alerts</h2>
 ${alerts}
 </body></html>`;

@@ -10,6 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { validateConfig } from '../../src/config/load.ts';
 import { Service } from '../../src/service/service.ts';
+import { HeldBackend } from '../support/held-backend.ts';
+import { OtlpTestServer } from '../support/otlp-server.ts';
 import { freePort, hasCommand } from '../support/syslog-tools.ts';
 
 const CI = process.env.CI === 'true' || process.env.CI === '1';
@@ -17,10 +19,13 @@ const frame = (m: string) => `${Buffer.byteLength(m) + 1} ${m}\n`;
 
 let service: Service | undefined;
 let prometheus: ChildProcess | undefined;
+let backends: Array<{ stop(): Promise<void> }> = [];
 afterEach(async () => {
   prometheus?.kill('SIGKILL');
   await service?.shutdown(5000);
+  await Promise.all(backends.map((b) => b.stop()));
   service = prometheus = undefined;
+  backends = [];
 });
 
 async function until<T>(what: () => Promise<T | undefined>, ms: number): Promise<T> {
@@ -58,6 +63,80 @@ service:
     expect(text).toMatch(/# TYPE heroku_otel_drain_pipeline_held gauge/);
     expect(text).toContain('heroku_otel_drain_drain_lines_total{drain="unnamed"} 4');
     expect((await fetch(`http://127.0.0.1:${service.prometheus!.address.port}/other`)).status).toBe(404);
+  });
+
+  it("serves each exporter queue's otelcol_exporter_* series, as the Collector names them, and each storage's bytes", async () => {
+    // otlphttp/backup: a backend that holds its first request, then refuses it for good (400);
+    // a queue of one request that drops when full. otlphttp/disk: a healthy backend, a queue on disk.
+    const held = new HeldBackend();
+    const healthy = new OtlpTestServer();
+    backends = [held, healthy];
+    const dir = mkdtempSync(join(tmpdir(), 'hod-prom-queues-'));
+    const { config, problems } = validateConfig(
+      parseYaml(`
+receivers:
+  logplex: { endpoint: "127.0.0.1:0", accept_any_drain: true }
+extensions:
+  file_storage: { directory: "${dir}", max_size_mib: 8 }
+exporters:
+  otlphttp/disk: { endpoint: "${await healthy.start()}", compression: none, sending_queue: { storage: file_storage } }
+  otlphttp/backup: { endpoint: "${await held.start()}", compression: none, sending_queue: { num_consumers: 1, queue_size: 1, block_on_overflow: false } }
+service:
+  extensions: [file_storage]
+  telemetry: { metrics: { address: "127.0.0.1:0" }, status: { enabled: true } }
+  pipelines:
+    logs: { receivers: [logplex], exporters: [otlphttp/disk, otlphttp/backup] }
+`),
+      {},
+    );
+    expect(problems).toEqual([]);
+    service = new Service(config!, () => {}, { selfTelemetryIntervalMs: 0 });
+    await service.start();
+    const receiver = `http://127.0.0.1:${service.receivers[0]!.receiver.address.port}`;
+    const post = (from: number, n: number) =>
+      fetch(`${receiver}/logs`, { method: 'POST', body: Array.from({ length: n }, (_, i) => frame(`<190>1 2024-05-01T12:00:00+00:00 host app web.1 - line ${from + i}`)).join('') });
+    const scrape = async () => (await fetch(`http://127.0.0.1:${service!.prometheus!.address.port}/metrics`)).text();
+    const queue = (id: string) => service!.queues.find((q) => q.id === id)!;
+
+    // The first batch is the backup's one request, held in flight; the second finds it full: dropped for it alone.
+    expect((await post(0, 3)).status).toBe(200);
+    expect((await post(3, 2)).status).toBe(200);
+    let text = await scrape();
+    expect(text).toContain('otelcol_exporter_queue_size{exporter="otlphttp/backup",data_type="logs"} 1');
+    expect(text).toContain('otelcol_exporter_queue_capacity{exporter="otlphttp/backup",data_type="logs"} 1');
+    expect(text).toContain('otelcol_exporter_enqueue_failed_log_records_total{exporter="otlphttp/backup"} 2');
+    expect(text).toContain('otelcol_exporter_send_failed_log_records_total{exporter="otlphttp/backup"} 0');
+    expect(text).toContain('otelcol_exporter_enqueue_failed_log_records_total{exporter="otlphttp/disk"} 0');
+    expect(text).toMatch(/# TYPE otelcol_exporter_sent_log_records_total counter/);
+    expect(text).toMatch(/# TYPE otelcol_exporter_queue_size gauge/);
+    // On disk without a queue_size, only the storage's budget bounds it: no capacity of its own.
+    expect(text).not.toContain('otelcol_exporter_queue_capacity{exporter="otlphttp/disk"');
+    // Nor has its pipeline an item limit (+Inf is no number to alert on): the disk's budget is its bound.
+    expect(text).not.toContain('heroku_otel_drain_pipeline_capacity{pipeline="logs"}');
+    expect(text).toContain('heroku_otel_drain_storage_limit_bytes{extension="file_storage"} 8388608');
+    expect(text).toMatch(/^heroku_otel_drain_storage_usage_bytes\{extension="file_storage"\} \d+$/m);
+
+    held.release(400);
+    // Settled: the backup's request refused, the disk queue's sent and acknowledged on disk.
+    const settled = () => queue('otlphttp/backup').counters.sendFailed === 3 && queue('otlphttp/disk').counters.sent === 5 && service!.queues.every((q) => q.size === 0);
+    for (let i = 0; i < 200 && !settled(); i++) await new Promise((r) => setTimeout(r, 10));
+    text = await scrape();
+    expect(text).toContain('otelcol_exporter_send_failed_log_records_total{exporter="otlphttp/backup"} 3');
+    expect(text).toContain('otelcol_exporter_sent_log_records_total{exporter="otlphttp/backup"} 0');
+    expect(text).toContain('otelcol_exporter_sent_log_records_total{exporter="otlphttp/disk"} 5');
+    expect(text).toContain('otelcol_exporter_send_failed_log_records_total{exporter="otlphttp/disk"} 0');
+    expect(text).toContain('otelcol_exporter_queue_size{exporter="otlphttp/backup",data_type="logs"} 0');
+    expect(text).toContain('otelcol_exporter_queue_size{exporter="otlphttp/disk",data_type="logs"} 0');
+    expect(healthy.logRecords()).toHaveLength(5);
+
+    // The status page's table of queues says the same, for a person.
+    const page = await (await fetch(`${receiver}/`)).text();
+    const rows = [...page.matchAll(/<tr><td>otlphttp\/.*?<\/tr>/g)].map(([row]) => [...row.matchAll(/<td[^>]*>(.*?)<\/td>/g)].map(([, cell]) => cell!.replace(/<[^>]+>/g, '')));
+    expect(rows).toEqual([
+      ['otlphttp/disk', 'logs', '0 / disk budget', '5', '0', '0', 'on disk'],
+      ['otlphttp/backup', 'logs', '0 / 1', '0', '3 (failing)', '2 (full)', 'in memory'],
+    ]);
+    expect(page).toContain('<td class="n">0 / no item limit</td>');
   });
 
   it('refuses, in validate, to serve the counters on a public address without basic_auth', () => {

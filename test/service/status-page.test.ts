@@ -1,7 +1,8 @@
 /**
  * The status page in a real browser (Debian's Chromium, headless, driven by playwright-core):
  * after a Logplex POST, a person sees the drain, its lines per kind, the last line, the lines
- * kept raw with a sample, Logplex's drops and the exporters' state; without the password, 401.
+ * kept raw with a sample, Logplex's drops, the exporters' state and their queues; without the
+ * password, 401.
  * A screenshot is kept in test/artifacts/.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -48,6 +49,12 @@ service:
     expect((await fetch(`${base}/logs?app=shop-web`, { method: 'POST', body: Buffer.concat([capture, Buffer.from(stray)]), headers: auth })).status).toBe(200);
     expect((await fetch(`${base}/`)).status).toBe(401);
 
+    // Before the page is read: the debug exporter has written everything.
+    const queue = service.queues[0]!;
+    for (let i = 0; i < 200 && (queue.size > 0 || queue.counters.sent === 0); i++) await new Promise((r) => setTimeout(r, 10));
+    const sent = queue.counters.sent;
+    expect(sent).toBeGreaterThan(0);
+
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
     const page = await browser.newPage({ httpCredentials: { username: 'ops', password: 's3cret' } });
     const response = await page.goto(`${base}/`);
@@ -64,7 +71,10 @@ service:
     expect(cells[9]).toContain('not a syslog line');
     expect(Number(cells[10])).toBeGreaterThan(0);
     await expect.poll(async () => page.locator('body').innerText()).toContain('debug: ');
-    expect(await page.locator('h2').allInnerTexts()).toEqual(['Drains (last 15 minutes)', 'Pipelines', 'Alerts']);
+    expect(await page.locator('h2').allInnerTexts()).toEqual(['Drains (last 15 minutes)', 'Pipelines', 'Exporter queues', 'Alerts']);
+    // The debug exporter's queue, in memory, of 20 requests: empty, having written what it took.
+    const queueRow = page.locator('tr', { has: page.locator('td', { hasText: /^debug$/ }) });
+    expect(await queueRow.locator('td').allInnerTexts()).toEqual(['debug', 'logs', '0 / 20', String(sent), '0', '0', 'in memory']);
     mkdirSync(new URL('../artifacts/', import.meta.url), { recursive: true });
     await page.screenshot({ path: new URL('../artifacts/status-page.png', import.meta.url).pathname, fullPage: true });
   }, 60_000);
