@@ -177,7 +177,12 @@ export class SendingQueue {
     this._unit = options.signal === 'logs' ? 'records' : 'points';
   }
 
-  /** The component id and signal, as log lines and metrics name it. */
+  /** What queue_size counts: requests, items or bytes. */
+  get sizer(): 'requests' | 'items' | 'bytes' {
+    return this._config.sizer;
+  }
+
+  /** The exporter's component id, as log lines and metrics name it. */
   get id(): string {
     return this.exporter.id;
   }
@@ -402,7 +407,12 @@ export class SendingQueue {
       }
       this._account(source, sent, failed);
       settled = true;
-      if (this._storage !== undefined) await this._storage.ack(entries.map((e) => e.stored!));
+      if (this._storage !== undefined) {
+        // Sent: a failed note of it means a duplicate after a restart, never a loss.
+        await this._storage.ack(entries.map((e) => e.stored!)).catch((error: unknown) =>
+          this._limited.report('error', 'ack', `${this.id}: could not note in storage that ${count} ${this._unit} were sent; they may be sent again after a restart`, { exporter: this.id, error: String(error) }),
+        );
+      }
     } catch (error) {
       this._log('error', `${this.id}: sending ${count} ${this._unit} failed unexpectedly`, { exporter: this.id, pipeline: source.id, error: String(error) });
       if (!settled) this._account(source, 0, count);
