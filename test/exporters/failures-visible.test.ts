@@ -7,6 +7,8 @@ import { connect, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { otlphttpConfigSchema } from '../../src/exporters/otlphttp/config.ts';
 import { OtlphttpExporter } from '../../src/exporters/otlphttp/exporter.ts';
+import { SendingQueue } from '../../src/exporters/exporterhelper/queue.ts';
+import { sendingQueueSchema } from '../../src/exporters/exporterhelper/config.ts';
 import { jsonLogger, type Level } from '../../src/service/log.ts';
 import { Pipeline } from '../../src/service/pipeline.ts';
 import type { RetrySettings } from '../../src/service/retry.ts';
@@ -45,16 +47,23 @@ const QUICK_RETRY: RetrySettings = { enabled: true, initialIntervalMs: 1, maxInt
 let server: OtlpTestServer | undefined;
 let exporter: OtlphttpExporter | undefined;
 let pipeline: Pipeline | undefined;
+let queue: SendingQueue | undefined;
+/** As the service stops them: the pipeline takes nothing more, then its exporter's queue sends what it holds, up to the deadline. */
+async function shutdown(deadlineMs: number): Promise<void> {
+  pipeline?.stop();
+  await queue?.shutdown(deadlineMs);
+}
 afterEach(async () => {
-  await pipeline?.shutdown(100);
+  await shutdown(100);
   await exporter?.shutdown();
   await server?.stop();
-  pipeline = exporter = server = undefined;
+  pipeline = exporter = server = queue = undefined;
 });
 
 function build(settings: Record<string, unknown>, log: ReturnType<typeof jsonLogger>, retry: RetrySettings = QUICK_RETRY): Pipeline {
   exporter = new OtlphttpExporter('otlphttp/backend', otlphttpConfigSchema.parse({ encoding: 'json', compression: 'none', headers: { authorization: `Bearer ${HEADER_SECRET}` }, ...settings }));
-  pipeline = new Pipeline({ id: 'logs', signal: 'logs', exporters: [{ exporter, retry }], capacity: 100_000, batch: undefined }, log);
+  queue = new SendingQueue({ exporter, signal: 'logs', queue: sendingQueueSchema.parse({ sizer: 'items', queue_size: 100_000 }), retry, log });
+  pipeline = new Pipeline({ id: 'logs', signal: 'logs', queues: [queue], batch: undefined });
   return pipeline;
 }
 
@@ -112,7 +121,7 @@ describe('export failures in our log', () => {
       msg: `otlphttp/backend: export to ${base}/v1/logs failed: 400 resource is missing service.name; 3 records lost (not retryable)`,
       status: 400,
     });
-    await p.shutdown(100);
+    await shutdown(100);
     const all = lines();
     expect(all).toHaveLength(2);
     expect(all[1]!.msg).toMatch(/^otlphttp\/backend: 99 failures in the last [\d.]+m?s, 297 records lost \(not retryable\), last: 400 resource is missing service.name$/);
@@ -166,7 +175,7 @@ describe('export failures in our log', () => {
       expect(told[1]).toMatchObject({ level: 'info', msg: expect.stringMatching(/^otlphttp\/backend: recovered after \d+ failures \/ [\d.]+m?s$/) });
       expectNoSecret(raw);
     } finally {
-      await p.shutdown(100);
+      await shutdown(100);
       await exporter!.shutdown();
       proxy.close();
       proxy.closeAll();
@@ -181,11 +190,14 @@ describe('export failures in our log', () => {
     const p = build({ endpoint: base, timeout: '30s' }, log);
     p.offer({}, 'a', records(0, 6));
     await settle(50);
-    await p.shutdown(50);
+    await shutdown(50);
     // Had the request gone on, the records would stay held for the 30 s timeout.
     await until(() => p.held === 0);
     expect(p.counters).toMatchObject({ droppedAtShutdown: 6, failed: { 'otlphttp/backend': 0 }, exported: { 'otlphttp/backend': 0 } });
-    expect(lines()).toEqual([expect.objectContaining({ level: 'error', msg: 'shutdown deadline passed: 6 records not exported', dropped: 6 })]);
+    expect(queue!.counters).toMatchObject({ droppedAtShutdown: 6, sendFailed: 0, sent: 0 });
+    expect(lines()).toEqual([
+      expect.objectContaining({ level: 'error', msg: 'otlphttp/backend: shutdown deadline passed: 6 records not exported', exporter: 'otlphttp/backend', dropped: 6, pipelines: { logs: 6 } }),
+    ]);
     expectNoSecret(raw);
   });
 
@@ -197,7 +209,7 @@ describe('export failures in our log', () => {
     p.offer({}, 'a', records(0, 3));
     await until(() => p.counters.exported['otlphttp/backend'] === 3);
     expect(info.raw).toEqual([]);
-    await p.shutdown(100);
+    await shutdown(100);
     await exporter!.shutdown();
     const debug = capturedLog('debug');
     const q = build({ endpoint: base }, debug.log);

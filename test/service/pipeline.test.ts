@@ -1,8 +1,15 @@
+/**
+ * A pipeline and its exporter's sending queue (src/exporters/exporterhelper/queue.ts): what a
+ * receiver offers is batched per drain, sent, retried, counted and logged; what does not fit is
+ * refused (the receiver answers 503); shutdown sends what is batching and ends at its deadline.
+ */
 import { describe, expect, it } from 'vitest';
 import type { ExportBatch, ExportResult, Exporter } from '../../src/exporters/exporter.ts';
-import { Pipeline, type PipelineSettings } from '../../src/service/pipeline.ts';
-import type { Level } from '../../src/service/log.ts';
-import { NO_RETRY } from '../../src/service/retry.ts';
+import { sendingQueueSchema } from '../../src/exporters/exporterhelper/config.ts';
+import { SendingQueue, type QueueBatching } from '../../src/exporters/exporterhelper/queue.ts';
+import { Pipeline } from '../../src/service/pipeline.ts';
+import type { Level, Logger } from '../../src/service/log.ts';
+import { NO_RETRY, type RetrySettings } from '../../src/service/retry.ts';
 import type { LogRecordData } from '../../src/translate/telemetry.ts';
 
 function record(n: number): LogRecordData {
@@ -32,11 +39,33 @@ class ScriptedExporter implements Exporter {
   async shutdown(): Promise<void> {}
 }
 
-function pipeline(exporter: Exporter, overrides: Partial<PipelineSettings> = {}, log?: (l: Level, m: string, f?: Record<string, unknown>) => void) {
-  return new Pipeline(
-    { id: 'logs', signal: 'logs', exporters: [{ exporter, retry: { enabled: true, initialIntervalMs: 5, maxIntervalMs: 20, maxElapsedMs: 5000 } }], capacity: 1000, batch: { timeoutMs: 20, sendBatchSize: 100, sendBatchMaxSize: 0 }, ...overrides },
+interface Options {
+  batch?: QueueBatching | undefined;
+  /** Items the exporter's queue holds (`sizer: items`). Default 1000. */
+  capacity?: number;
+  retry?: RetrySettings;
+}
+
+const QUICK_RETRY: RetrySettings = { enabled: true, initialIntervalMs: 5, maxIntervalMs: 20, maxElapsedMs: 5000 };
+
+/** A pipeline with one exporter and its sending queue, as the service wires them; `shutdown` as the service does it. */
+function pipeline(exporter: Exporter, options: Options = {}, log: Logger = () => {}) {
+  const queue = new SendingQueue({
+    exporter,
+    signal: 'logs',
+    queue: sendingQueueSchema.parse({ sizer: 'items', queue_size: options.capacity ?? 1000 }),
+    retry: options.retry ?? QUICK_RETRY,
     log,
-  );
+  });
+  const batch = 'batch' in options ? options.batch : { timeoutMs: 20, sendBatchSize: 100, sendBatchMaxSize: 0 };
+  const p = new Pipeline({ id: 'logs', signal: 'logs', queues: [queue], batch });
+  return Object.assign(p, {
+    queue,
+    shutdown: async (deadlineMs: number) => {
+      p.stop();
+      await queue.shutdown(deadlineMs);
+    },
+  });
 }
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -64,13 +93,18 @@ describe('pipeline', () => {
     const p = pipeline(exporter);
     expect(p.offer({ 'service.name': 'a' }, 'a', records(0, 150))).toBe(true);
     expect(p.offer({ 'service.name': 'b' }, 'b', records(1000, 10))).toBe(true);
-    await settle(60);
-    expect(exporter.batches.map((b) => [b.resource['service.name'], b.logs.length])).toEqual([
+    const sent = () => exporter.batches.map((b) => [b.resource['service.name'], b.logs.length]);
+    // Drain a is past send_batch_size: it goes at once; drain b's 10 records wait for the timeout.
+    await until(() => exporter.batches.length >= 1);
+    expect(sent()[0]).toEqual(['a', 150]);
+    await until(() => exporter.batches.length === 2);
+    expect(sent()).toEqual([
       ['a', 150],
       ['b', 10],
     ]);
+    await until(() => p.held === 0);
     expect(p.counters).toMatchObject({ accepted: 160, exported: { file: 160 }, failed: { file: 0 } });
-    expect(p.held).toBe(0);
+    await p.shutdown(1000);
   });
 
   it('refuses what does not fit, and takes it again once the exporter has caught up', async () => {
@@ -78,13 +112,17 @@ describe('pipeline', () => {
     const exporter = new ScriptedExporter('slow', [], new Promise<void>((r) => (release = r)));
     const p = pipeline(exporter, { capacity: 100, batch: undefined });
     expect(p.offer({}, 'a', records(0, 80))).toBe(true);
+    expect(p.fits(30)).toBe(false);
     expect(p.offer({}, 'a', records(80, 30))).toBe(false);
     expect(p.counters.refused).toBe(30);
+    expect(p.counters.accepted).toBe(80);
     release();
-    await settle(10);
+    await until(() => p.fits(30));
     expect(p.offer({}, 'a', records(80, 30))).toBe(true);
-    await settle(10);
+    await until(() => p.held === 0);
     expect(exporter.batches.flatMap((b) => b.logs.map((r) => r.body))).toEqual(records(0, 110).map((r) => r.body));
+    expect(p.counters).toMatchObject({ accepted: 110, refused: 30, exported: { slow: 110 } });
+    await p.shutdown(1000);
   });
 
   it('loses nothing while the backend is down for a while: retries until it answers', async () => {
@@ -92,9 +130,11 @@ describe('pipeline', () => {
     const exporter = new ScriptedExporter('otlphttp', [down, down, down, { ok: false, retryable: true, retryAfterMs: 10, error: '429' }]);
     const p = pipeline(exporter, { batch: undefined });
     p.offer({}, 'a', records(0, 5));
-    await settle(200);
+    await until(() => p.counters.exported.otlphttp === 5);
     expect(exporter.calls).toBe(5);
     expect(p.counters).toMatchObject({ exported: { otlphttp: 5 }, failed: { otlphttp: 0 } });
+    expect(p.queue.counters).toMatchObject({ sent: 5, sendFailed: 0 });
+    await p.shutdown(1000);
   });
 
   it('counts and logs a permanent refusal, which is not retried', async () => {
@@ -105,7 +145,9 @@ describe('pipeline', () => {
     await until(() => p.held === 0);
     expect(exporter.calls).toBe(1);
     expect(p.counters.failed.otlphttp).toBe(7);
+    expect(p.queue.counters.sendFailed).toBe(7);
     expect(lines).toEqual(['error otlphttp: export failed: 400 Bad Request: invalid; 7 records lost (not retryable)']);
+    await p.shutdown(1000);
   });
 
   it('survives an exporter that throws: counted failed, its items released, shutdown still clean', async () => {
@@ -126,15 +168,20 @@ describe('pipeline', () => {
     expect(lines[0]).toMatch(/^error broken: export failed: broken threw: RangeError: Offset is outside the bounds of the DataView\n.*; 7 records lost \(not retryable\)$/s);
     await p.shutdown(1000);
     expect(p.counters.droppedAtShutdown).toBe(0);
+    expect(lines).toHaveLength(1);
   });
 
   it('on shutdown sends what is batching, waits for it, and refuses more', async () => {
     const exporter = new ScriptedExporter('file');
     const p = pipeline(exporter, { batch: { timeoutMs: 60_000, sendBatchSize: 1000, sendBatchMaxSize: 0 } });
     p.offer({}, 'a', records(0, 42));
+    expect(exporter.calls).toBe(0);
     await p.shutdown(1000);
-    expect(exporter.batches[0]!.logs).toHaveLength(42);
+    expect(exporter.batches.map((b) => b.logs.length)).toEqual([42]);
+    expect(p.counters).toMatchObject({ exported: { file: 42 }, droppedAtShutdown: 0 });
+    expect(p.fits(1)).toBe(false);
     expect(p.offer({}, 'a', records(42, 1))).toBe(false);
+    expect(p.counters.refused).toBe(1);
     await p.shutdown(1000);
   });
 
@@ -145,16 +192,18 @@ describe('pipeline', () => {
     p.offer({}, 'a', records(0, 3));
     await p.shutdown(30);
     expect(p.counters.droppedAtShutdown).toBe(3);
-    expect(lines).toEqual(['error shutdown deadline passed: 3 records not exported']);
+    expect(p.queue.counters.droppedAtShutdown).toBe(3);
+    expect(lines).toEqual(['error hung: shutdown deadline passed: 3 records not exported']);
     await p.shutdown(30);
     expect(p.counters.droppedAtShutdown).toBe(3);
+    expect(lines).toHaveLength(1);
   });
 
   it('ends retries at the shutdown deadline: no wait outlives it, and what they held is counted once, as dropped', async () => {
     const down: ExportResult = { ok: false, retryable: true, error: '503 Service Unavailable', status: 503 };
     const exporter = new ScriptedExporter('otlphttp', Array.from({ length: 1000 }, () => down));
     const { lines, log } = logLines();
-    const p = pipeline(exporter, { batch: undefined, exporters: [{ exporter, retry: { enabled: true, initialIntervalMs: 60_000, maxIntervalMs: 60_000, maxElapsedMs: 0 } }] }, log);
+    const p = pipeline(exporter, { batch: undefined, retry: { enabled: true, initialIntervalMs: 60_000, maxIntervalMs: 60_000, maxElapsedMs: 0 } }, log);
     p.offer({}, 'a', records(0, 4));
     p.offer({}, 'b', records(4, 5));
     await until(() => exporter.calls === 2);
@@ -164,10 +213,11 @@ describe('pipeline', () => {
     await until(() => p.held === 0);
     await settle(20);
     expect(p.counters).toMatchObject({ droppedAtShutdown: 9, failed: { otlphttp: 0 }, exported: { otlphttp: 0 } });
+    expect(p.queue.counters).toMatchObject({ droppedAtShutdown: 9, sendFailed: 0, sent: 0 });
     expect(lines).toEqual([
       expect.stringMatching(/^warn otlphttp: export failed: 503 Service Unavailable; retrying in (\d+m)?[\d.]+s$/),
-      'error shutdown deadline passed: 9 records not exported',
-      // The other batch's first failure, counted, then written when the pipeline stopped.
+      'error otlphttp: shutdown deadline passed: 9 records not exported',
+      // The other batch's first failure, counted, then written when the queue stopped.
       expect.stringMatching(/^warn otlphttp: 1 failure in the last \d+ms, last: 503 Service Unavailable$/),
     ]);
   });
@@ -176,7 +226,7 @@ describe('pipeline', () => {
     const down: ExportResult = { ok: false, retryable: true, error: 'ECONNREFUSED connect ECONNREFUSED 127.0.0.1:1' };
     const exporter = new ScriptedExporter('otlphttp', Array.from({ length: 30 }, () => down));
     const { lines, debug, log } = logLines();
-    const p = pipeline(exporter, { batch: undefined, exporters: [{ exporter, retry: { enabled: true, initialIntervalMs: 1, maxIntervalMs: 2, maxElapsedMs: 0 } }] }, log);
+    const p = pipeline(exporter, { batch: undefined, retry: { enabled: true, initialIntervalMs: 1, maxIntervalMs: 2, maxElapsedMs: 0 } }, log);
     p.offer({}, 'a', records(0, 5));
     await until(() => lines.length > 0);
     expect(lines[0]).toBe('warn otlphttp: export failed: ECONNREFUSED connect ECONNREFUSED 127.0.0.1:1; retrying in 1ms');
@@ -186,15 +236,16 @@ describe('pipeline', () => {
     expect(lines[1]).toMatch(/^info otlphttp: recovered after 30 failures \/ \d+(\.\d)?m?s$/);
     // At debug level, every attempt: its items, its outcome and its duration.
     expect(debug).toHaveLength(31);
-    expect(debug[0]).toMatchObject({ message: 'otlphttp: export failed', fields: { pipeline: 'logs', attempt: 1, items: 5, duration_ms: expect.any(Number), error: down.error, retry_in_ms: 1 } });
+    expect(debug[0]).toMatchObject({ message: 'otlphttp: export failed', fields: { pipeline: 'logs', exporter: 'otlphttp', attempt: 1, items: 5, duration_ms: expect.any(Number), error: down.error, retry_in_ms: 1 } });
     expect(debug[30]).toMatchObject({ message: 'otlphttp: export ok', fields: { attempt: 31, items: 5 } });
+    await p.shutdown(1000);
   });
 
   it('logs what the retries gave up on, with the reason', async () => {
     const down: ExportResult = { ok: false, retryable: true, error: '503 Service Unavailable', status: 503 };
     const exporter = new ScriptedExporter('otlphttp', Array.from({ length: 1000 }, () => down));
     const { lines, log } = logLines();
-    const p = pipeline(exporter, { batch: undefined, exporters: [{ exporter, retry: { enabled: true, initialIntervalMs: 5, maxIntervalMs: 5, maxElapsedMs: 30 } }] }, log);
+    const p = pipeline(exporter, { batch: undefined, retry: { enabled: true, initialIntervalMs: 5, maxIntervalMs: 5, maxElapsedMs: 30 } }, log);
     p.offer({}, 'a', records(0, 6));
     await until(() => p.held === 0);
     expect(p.counters.failed.otlphttp).toBe(6);
@@ -209,8 +260,9 @@ describe('pipeline', () => {
     const exporter = new ScriptedExporter('otlphttp', Array.from({ length: 50 }, () => partial));
     const { lines, log } = logLines();
     const p = pipeline(exporter, { batch: undefined }, log);
-    for (let i = 0; i < 50; i++) p.offer({}, 'a', records(i * 2, 2));
+    for (let i = 0; i < 50; i++) expect(p.offer({}, 'a', records(i * 2, 2))).toBe(true);
     await until(() => p.held === 0);
+    expect(exporter.calls).toBe(50);
     expect(p.counters).toMatchObject({ exported: { otlphttp: 50 }, failed: { otlphttp: 50 } });
     await p.shutdown(100);
     expect(lines).toEqual(['error otlphttp: 200 partial success: 1 rejected: too old', 'error otlphttp: 200 partial success: 1 rejected: too old (48 more in the last 1s)']);
@@ -220,16 +272,19 @@ describe('pipeline', () => {
     const exporter = new ScriptedExporter('file');
     const p = pipeline(exporter, { batch: { timeoutMs: 10, sendBatchSize: 500, sendBatchMaxSize: 200 } });
     p.offer({}, 'a', records(0, 500));
-    await settle(20);
+    await until(() => p.held === 0);
     expect(exporter.batches.map((b) => b.logs.length)).toEqual([200, 200, 100]);
+    expect(exporter.batches.flatMap((b) => b.logs.map((r) => r.body))).toEqual(records(0, 500).map((r) => r.body));
+    await p.shutdown(1000);
   });
 
   it('sends each batch as it comes without a batch processor', async () => {
     const exporter = new ScriptedExporter('file');
-    const p = new Pipeline({ id: 'logs', signal: 'logs', exporters: [{ exporter, retry: NO_RETRY }], capacity: 10, batch: undefined });
+    const p = pipeline(exporter, { batch: undefined, capacity: 10, retry: NO_RETRY });
     p.offer({}, 'a', records(0, 2));
     p.offer({}, 'a', records(2, 3));
-    await settle(5);
+    await until(() => p.held === 0);
     expect(exporter.batches.map((b) => b.logs.length)).toEqual([2, 3]);
+    await p.shutdown(1000);
   });
 });
