@@ -434,10 +434,12 @@ export class Service {
       pipeline: this._pipelineIds.get(p)!,
       dropped_at_shutdown: p.counters.droppedAtShutdown,
       failed: Object.values(p.counters.failed).reduce((a, b) => a + b, 0),
+      // Dropped by a full queue that does not block: not exported by that exporter.
+      queue_full: Object.values(p.counters.queueFull).reduce((a, b) => a + b, 0),
     }));
-    const lost = unexported.reduce((n, u) => n + u.dropped_at_shutdown + u.failed, 0);
+    const lost = unexported.reduce((n, u) => n + u.dropped_at_shutdown + u.failed + u.queue_full, 0);
     if (lost === 0) this._log('info', 'stopped: every accepted item was exported');
-    else this._log('error', `stopped: ${lost} accepted items could not be exported`, { pipelines: unexported.filter((u) => u.dropped_at_shutdown + u.failed > 0) });
+    else this._log('error', `stopped: ${lost} accepted items could not be exported`, { pipelines: unexported.filter((u) => u.dropped_at_shutdown + u.failed + u.queue_full > 0) });
   }
 }
 

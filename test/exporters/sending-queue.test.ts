@@ -429,3 +429,18 @@ describe('sending queue: retry_on_failure', () => {
     expect(defaults).toMatchObject({ multiplier: 1.5, randomizationFactor: 0.5 });
   });
 });
+
+describe('sizer: requests, with many drains batching at once', () => {
+  it('counts requests by what they hold: 25 drains of one record each do not fill a queue of 20 requests', () => {
+    const exporter: Exporter = { id: 'otlphttp/slow', export: () => new Promise<ExportResult>(() => {}), shutdown: async () => {} };
+    const queue = new SendingQueue({ exporter, signal: 'logs', queue: sendingQueueSchema.parse({}), retry: QUICK_RETRY, log: () => {} });
+    const pipeline = new Pipeline({ id: 'logs', signal: 'logs', queues: [queue], batch: { timeoutMs: 60_000, sendBatchSize: 8192, sendBatchMaxSize: 0 } });
+    // Each drain's batch is filling (timeout far off): one record each is a sliver of a request.
+    for (let drain = 0; drain < 25; drain++) expect(pipeline.offer({ 'service.name': `app-${drain}` }, `app-${drain}`, records(drain, 1))).toBe(true);
+    expect(pipeline.counters.refused).toBe(0);
+    expect(queue.size).toBe(1);
+    // 20 requests of 8192: a drain sending a full request's worth after the first 20 is refused.
+    for (let i = 0; i < 19; i++) expect(pipeline.offer({ 'service.name': 'big' }, 'big', records(1000 + i * 8192, 8192))).toBe(true);
+    expect(pipeline.offer({ 'service.name': 'big' }, 'big', records(500_000, 8192))).toBe(false);
+  });
+});

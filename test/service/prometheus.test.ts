@@ -80,7 +80,7 @@ extensions:
   file_storage: { directory: "${dir}", max_size_mib: 8 }
 exporters:
   otlphttp/disk: { endpoint: "${await healthy.start()}", compression: none, sending_queue: { storage: file_storage } }
-  otlphttp/backup: { endpoint: "${await held.start()}", compression: none, sending_queue: { num_consumers: 1, queue_size: 1, block_on_overflow: false } }
+  otlphttp/backup: { endpoint: "${await held.start()}", compression: none, sending_queue: { num_consumers: 1, queue_size: 1, sizer: items, block_on_overflow: false } }
 service:
   extensions: [file_storage]
   telemetry: { metrics: { address: "127.0.0.1:0" }, status: { enabled: true } }
@@ -102,7 +102,7 @@ service:
     expect((await post(0, 3)).status).toBe(200);
     expect((await post(3, 2)).status).toBe(200);
     let text = await scrape();
-    expect(text).toContain('otelcol_exporter_queue_size{exporter="otlphttp/backup",data_type="logs"} 1');
+    expect(text).toContain('otelcol_exporter_queue_size{exporter="otlphttp/backup",data_type="logs"} 3');
     expect(text).toContain('otelcol_exporter_queue_capacity{exporter="otlphttp/backup",data_type="logs"} 1');
     expect(text).toContain('otelcol_exporter_enqueue_failed_log_records_total{exporter="otlphttp/backup"} 2');
     expect(text).toContain('otelcol_exporter_send_failed_log_records_total{exporter="otlphttp/backup"} 0');
@@ -133,8 +133,8 @@ service:
     const page = await (await fetch(`${receiver}/`)).text();
     const rows = [...page.matchAll(/<tr><td>otlphttp\/.*?<\/tr>/g)].map(([row]) => [...row.matchAll(/<td[^>]*>(.*?)<\/td>/g)].map(([, cell]) => cell!.replace(/<[^>]+>/g, '')));
     expect(rows).toEqual([
-      ['otlphttp/disk', 'logs', '0 / disk budget', '5', '0', '0', 'on disk'],
-      ['otlphttp/backup', 'logs', '0 / 1', '0', '3 (failing)', '2 (full)', 'in memory'],
+      ['otlphttp/disk', 'logs', '0 requests / disk budget', '5', '0', '0', 'on disk'],
+      ['otlphttp/backup', 'logs', '0 / 1 items', '0', '3 (failing)', '2 (full)', 'in memory'],
     ]);
     expect(page).toContain('<td class="n">0 / no item limit</td>');
   });

@@ -84,7 +84,7 @@ receivers:
   logplex: { endpoint: "127.0.0.1:0", drains: [ { token: "${TOKEN}" } ] }
 exporters:
   file: { path: ${out} }
-  otlphttp/backup: { endpoint: "${await held.start()}", compression: none, sending_queue: { num_consumers: 1, queue_size: 1, block_on_overflow: false } }
+  otlphttp/backup: { endpoint: "${await held.start()}", compression: none, sending_queue: { num_consumers: 1, queue_size: 1, sizer: items, block_on_overflow: false } }
 service:
   pipelines:
     logs: { receivers: [logplex], exporters: [file, otlphttp/backup] }

@@ -74,7 +74,7 @@ service:
     expect(await page.locator('h2').allInnerTexts()).toEqual(['Drains (last 15 minutes)', 'Pipelines', 'Exporter queues', 'Alerts']);
     // The debug exporter's queue, in memory, of 20 requests: empty, having written what it took.
     const queueRow = page.locator('tr', { has: page.locator('td', { hasText: /^debug$/ }) });
-    expect(await queueRow.locator('td').allInnerTexts()).toEqual(['debug', 'logs', '0 / 20', String(sent), '0', '0', 'in memory']);
+    expect(await queueRow.locator('td').allInnerTexts()).toEqual(['debug', 'logs', '0 / 20 requests', String(sent), '0', '0', 'in memory']);
     mkdirSync(new URL('../artifacts/', import.meta.url), { recursive: true });
     await page.screenshot({ path: new URL('../artifacts/status-page.png', import.meta.url).pathname, fullPage: true });
   }, 60_000);

@@ -103,9 +103,13 @@ function requestItems(source: QueueSource | undefined): number {
   return source?.batch?.sendBatchSize ?? 1024;
 }
 
-/** The requests `items` items make, as `sizer: requests` counts them. */
+/**
+ * The requests `items` items make, as `sizer: requests` counts them: in fractions, so that many
+ * drains each filling a batch of their own do not count a whole request each (20 drains with one
+ * record each are not a full queue of 20 requests).
+ */
 function requestsOf(items: number, source: QueueSource | undefined): number {
-  return Math.ceil(items / requestItems(source));
+  return items / requestItems(source);
 }
 
 /** What a record or point takes in memory, roughly, for `sizer: bytes` (a Heroku record: ~1 KB). */
@@ -198,7 +202,7 @@ export class SendingQueue {
   /** What it holds now, in its sizer's unit (the Collector's otelcol_exporter_queue_size). */
   get size(): number {
     const sizer = this._config.sizer;
-    return sizer === 'items' ? this._items : sizer === 'bytes' ? this._bytes : this._requests;
+    return sizer === 'items' ? this._items : sizer === 'bytes' ? this._bytes : Math.ceil(this._requests - 1e-9);
   }
 
   /** What it may hold, in its sizer's unit; Infinity when only its storage's budget bounds it. */
@@ -236,7 +240,7 @@ export class SendingQueue {
     const sizer = this._config.sizer;
     if (sizer === 'items') return this._items + items <= cap;
     if (sizer === 'bytes') return this._bytes + bytes <= cap;
-    return this._requests + requests <= cap;
+    return this._requests + requests <= cap + 1e-9;
   }
 
   /**
@@ -248,7 +252,9 @@ export class SendingQueue {
     if (this._stopping) return false;
     const bytes = this._config.sizer === 'bytes' && this._storage === undefined ? approxBytes(items) : 0;
     const requests = requestsOf(items.length, source);
-    if (!this._hasRoom(items.length, requests, bytes)) {
+    // A queue that blocks was asked `fits` by the pipeline just before, for every queue at once:
+    // asked again here with the exact size, it could refuse what another queue already took.
+    if (!(this.blocking && this._storage === undefined) && !this._hasRoom(items.length, requests, bytes)) {
       if (this.blocking) return false;
       this._dropFull(source, items.length, 'the sending queue is full');
       return true;
