@@ -225,6 +225,8 @@ class Sidecar {
   torn = 0;
   /** The service's last word at shutdown ("stopped: ..."), with what was not exported. */
   stopLine = '';
+  /** Records a queue kept on disk at shutdown, past its deadline: sent after the next start. */
+  leftInStorage = 0;
   private _tail = '';
   private _partial = '';
 
@@ -259,6 +261,7 @@ class Sidecar {
       this.tally.set(msg, (this.tally.get(msg) ?? 0) + 1);
       if (line.includes('found in storage')) this.recovered += Number(/"recovered":(\d+)/.exec(line)?.[1] ?? 0);
       if (line.includes('"msg":"stopped:')) this.stopLine = line;
+      if (line.includes('stay in storage')) this.leftInStorage += Number(/"left_in_storage":(\d+)/.exec(line)?.[1] ?? 0);
       if (line.includes('cut short in storage')) this.torn += Number(/(\d+) entries cut short/.exec(line)?.[1] ?? 0);
     }
   }
@@ -751,7 +754,9 @@ async function outageRun(o: OutageOptions): Promise<BenchResult> {
     acknowledged: acc.acknowledged,
     acknowledged_during_outage: ackedDuringOutage,
     delivered_once: acc.delivered_once,
+    // Not delivered: on disk when the run ended (the backlog was not through), or lost.
     lost: acc.lost,
+    left_in_storage: sidecar.leftInStorage,
     duplicates: acc.duplicates,
     delivered_unacked: acc.delivered_unacked,
     answers_503: all.answers_503,
