@@ -110,6 +110,27 @@ describe('the queue log', () => {
     expect(found.corrupt).toEqual([{ segment: a.segment, bytesSkipped: data.length - a.bytes }]);
   });
 
+  it('reads many entries across segments at once, in the order asked; one damaged on disk gives an error in its place, the rest read', async () => {
+    const d = dir();
+    const l = log(d, undefined, 4096);
+    l.recover();
+    const entries = [];
+    for (let i = 0; i < 12; i++) entries.push(await l.append('logs', RESOURCE, records(i * 4, 4)));
+    expect(new Set(entries.map((e) => e.segment)).size).toBeGreaterThan(1);
+    // Damage the fifth entry after it was written (a disk fault): it alone fails.
+    const bad = entries[4]!;
+    const segPath = join(d, `${String(bad.segment).padStart(10, '0')}.seg`);
+    const data = readFileSync(segPath);
+    data[bad.offset + bad.bytes - 3] = data[bad.offset + bad.bytes - 3]! ^ 0xff;
+    writeFileSync(segPath, data);
+    const asked = [entries[7]!, entries[0]!, entries[4]!, entries[1]!, entries[11]!, entries[2]!];
+    const got = await l.readMany(asked);
+    expect(got[2]).toBeInstanceOf(Error);
+    expect((got[2] as Error).message).toContain('does not read back as written');
+    expect([got[0], got[1], got[3], got[4], got[5]]).toEqual([records(28, 4), records(0, 4), records(4, 4), records(44, 4), records(8, 4)]);
+    await l.close();
+  });
+
   it('deletes a segment once everything in it was sent and a newer one is written', async () => {
     const d = dir();
     const budget = { maxBytes: 64 * 1024 * 1024, used: 0 };

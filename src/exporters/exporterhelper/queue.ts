@@ -18,7 +18,6 @@
  * deadline passed) or left in storage; each counted once, here and in its pipeline's counters.
  */
 import type { ExportBatch, Exporter } from '../exporter.ts';
-import type { StoredEntry } from '../../extensions/file_storage/segment-log.ts';
 import { BudgetFull, type SegmentLog } from '../../extensions/file_storage/segment-log.ts';
 import type { Attributes, LogRecordData, MetricPointData } from '../../translate/telemetry.ts';
 import { ExporterHealth } from '../../service/exporter-health.ts';
@@ -76,14 +75,15 @@ export interface QueueOptions {
   log: Logger;
 }
 
+/** One offer held: its pipeline and drain are its group's (an entry is kept small: a backlog of one-line POSTs is millions of them). */
 interface Entry {
-  source: QueueSource;
-  resource: Attributes;
   count: number;
   bytes: number;
-  /** In memory: the items; stored: where they are. */
+  /** In memory: the items; stored: undefined, and where they are on disk. */
   items: readonly Item[] | undefined;
-  stored: StoredEntry | undefined;
+  /** The storage segment and offset, or -1 in memory. */
+  segment: number;
+  offset: number;
   at: number;
 }
 
@@ -162,7 +162,8 @@ export class SendingQueue {
   private _requests = 0;
   private _bytes = 0;
   /** Entries in flight, per request being sent. */
-  private readonly _inFlight = new Set<Entry[]>();
+  /** Requests being sent: their entries, and the pipeline they came from. */
+  private readonly _inFlight = new Map<Entry[], QueueSource>();
   /** Appends to storage not yet written: they count as held already. */
   private _appending = 0;
   private _stopping = false;
@@ -262,7 +263,7 @@ export class SendingQueue {
       return true;
     }
     if (this._storage === undefined) {
-      this._add({ source, resource, count: items.length, bytes, items, stored: undefined, at: Date.now() }, key);
+      this._add(source, resource, key, { count: items.length, bytes, items, segment: -1, offset: -1, at: Date.now() });
       return true;
     }
     // Counted as held while it is written, so that concurrent offers see the room it takes.
@@ -274,7 +275,7 @@ export class SendingQueue {
         this._items -= items.length;
         this._requests -= requests;
         this._appending--;
-        this._add({ source, resource, count: items.length, bytes: stored.bytes, items: undefined, stored, at: Date.now() }, key);
+        this._add(source, resource, key, { count: items.length, bytes: stored.bytes, items: undefined, segment: stored.segment, offset: stored.offset, at: Date.now() });
         return true;
       },
       (error: unknown) => {
@@ -302,13 +303,13 @@ export class SendingQueue {
     });
   }
 
-  private _add(entry: Entry, key: string): void {
+  private _add(source: QueueSource, resource: Attributes, key: string, entry: Entry): void {
     this._items += entry.count;
     this._bytes += entry.bytes;
-    const groupKey = `${entry.source.id}\u0000${key}`;
+    const groupKey = `${source.id}\u0000${key}`;
     let group = this._groups.get(groupKey);
     if (group === undefined) {
-      group = { key: groupKey, source: entry.source, resource: entry.resource, entries: [], head: 0, items: 0, requests: 0, timer: undefined };
+      group = { key: groupKey, source, resource, entries: [], head: 0, items: 0, requests: 0, timer: undefined };
       this._groups.set(groupKey, group);
     }
     group.entries.push(entry);
@@ -349,7 +350,7 @@ export class SendingQueue {
       const group = this._ready.values().next().value!;
       this._ready.delete(group);
       const taken = this._take(group);
-      this._inFlight.add(taken);
+      this._inFlight.set(taken, group.source);
       void this._send(group.source, group.resource, taken);
     }
   }
@@ -392,18 +393,17 @@ export class SendingQueue {
     try {
       let items: Item[] = [];
       let unreadable = 0;
-      for (const e of entries) {
-        if (e.items !== undefined) {
-          for (const item of e.items) items.push(item);
+      // Stored entries are read together: one open per segment, neighbours in one read.
+      const read = this._storage === undefined ? [] : await this._storage.readMany(entries);
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i]!;
+        const got = e.items ?? read[i]!;
+        if (got instanceof Error) {
+          unreadable += e.count;
+          this._limited.report('error', 'read', `${this.id}: ${e.count} ${this._unit} could not be read back from storage and are lost`, { exporter: this.id, error: String(got) });
           continue;
         }
-        try {
-          const read = (await this._storage!.read(e.stored!)) as Item[];
-          for (const item of read) items.push(item);
-        } catch (error) {
-          unreadable += e.count;
-          this._limited.report('error', 'read', `${this.id}: ${e.count} ${this._unit} could not be read back from storage and are lost`, { exporter: this.id, error: String(error) });
-        }
+        for (const item of got as Item[]) items.push(item);
       }
       if (unreadable > 0) this._account(source, 0, unreadable);
       const max = source.batch?.sendBatchMaxSize ?? 0;
@@ -422,7 +422,7 @@ export class SendingQueue {
       settled = true;
       if (this._storage !== undefined) {
         // Sent: a failed note of it means a duplicate after a restart, never a loss.
-        await this._storage.ack(entries.map((e) => e.stored!)).catch((error: unknown) =>
+        await this._storage.ack(entries).catch((error: unknown) =>
           this._limited.report('error', 'ack', `${this.id}: could not note in storage that ${count} ${this._unit} were sent; they may be sent again after a restart`, { exporter: this.id, error: String(error) }),
         );
       }
@@ -529,7 +529,7 @@ export class SendingQueue {
         }
       }
       this.counters.recovered += stored.items;
-      this._add({ source, resource: stored.resource, count: stored.items, bytes: stored.bytes, items: undefined, stored, at: now }, JSON.stringify(stored.resource));
+      this._add(source, stored.resource, JSON.stringify(stored.resource), { count: stored.items, bytes: stored.bytes, items: undefined, segment: stored.segment, offset: stored.offset, at: now });
     }
     if (found.entries.length > 0) {
       this._log('info', `${this.id}: ${this.counters.recovered} ${this._unit} left unsent by an earlier run found in storage; sending them`, {
@@ -569,14 +569,16 @@ export class SendingQueue {
       // Counted before aborting: what finishes from here on is not counted again.
       let left = 0;
       const bySource = new Map<QueueSource, number>();
-      const count = (e: Entry) => {
-        left += e.count;
-        bySource.set(e.source, (bySource.get(e.source) ?? 0) + e.count);
+      const count = (source: QueueSource, entries: readonly Entry[], from: number) => {
+        let n = 0;
+        for (let i = from; i < entries.length; i++) n += entries[i]!.count;
+        left += n;
+        bySource.set(source, (bySource.get(source) ?? 0) + n);
       };
-      for (const entries of this._inFlight) entries.forEach(count);
+      for (const [entries, source] of this._inFlight) count(source, entries, 0);
       for (const group of this._groups.values()) {
         clearTimeout(group.timer);
-        for (let i = group.head; i < group.entries.length; i++) count(group.entries[i]!);
+        count(group.source, group.entries, group.head);
       }
       this._deadline.abort();
       if (this._storage === undefined) {

@@ -29,13 +29,19 @@ const inflate = promisify(inflateRaw);
 
 const HEAD = 8; // length + crc
 const FIXED = 8; // items + meta length
+/** Entries next to each other on disk are read together up to this many bytes. */
+const READ_RUN_BYTES = 4 * 1024 * 1024;
 
-/** Where an entry lives, and what the queue needs to know of it without reading it. */
-export interface StoredEntry {
-  segment: number;
-  offset: number;
+/** Where an entry lives: what reading it back or acknowledging it takes. */
+export interface EntryPlace {
+  readonly segment: number;
+  readonly offset: number;
   /** Bytes on disk, header included. */
-  bytes: number;
+  readonly bytes: number;
+}
+
+/** An entry written, and what the queue needs to know of it without reading it. */
+export interface StoredEntry extends EntryPlace {
   items: number;
   pipeline: string;
   resource: Attributes;
@@ -285,23 +291,87 @@ export class SegmentLog {
   }
 
   /** Reads an entry's items back. */
-  async read(entry: StoredEntry): Promise<unknown[]> {
-    const handle = await open(this._path(entry.segment, 'seg'), 'r');
-    try {
-      const buf = Buffer.allocUnsafe(entry.bytes);
-      const { bytesRead } = await handle.read(buf, 0, entry.bytes, entry.offset);
-      if (bytesRead !== entry.bytes || crc32(buf.subarray(HEAD)) !== buf.readUInt32LE(4)) throw new Error(`entry at ${entry.offset} of segment ${entry.segment} does not read back as written`);
-      const metaLength = buf.readUInt32LE(HEAD + 4);
-      return deserialize(await inflate(buf.subarray(HEAD + FIXED + metaLength))) as unknown[];
-    } finally {
-      await handle.close();
+  async read(entry: EntryPlace): Promise<unknown[]> {
+    const [result] = await this.readMany([entry]);
+    if (result instanceof Error) throw result;
+    return result!;
+  }
+
+  /**
+   * Reads entries back, each segment opened once and neighbouring entries in one read: a
+   * request of many one-line entries is not an open, a read and a close each. An entry that does
+   * not read back as written (or a segment that cannot be opened) gives an Error in its place.
+   */
+  async readMany(entries: readonly EntryPlace[]): Promise<Array<unknown[] | Error>> {
+    const results: Array<unknown[] | Error> = new Array(entries.length);
+    const bySegment = new Map<number, number[]>();
+    for (let i = 0; i < entries.length; i++) {
+      const segment = entries[i]!.segment;
+      let list = bySegment.get(segment);
+      if (list === undefined) bySegment.set(segment, (list = []));
+      list.push(i);
     }
+    const inflating: Promise<void>[] = [];
+    for (const [segment, indexes] of bySegment) {
+      indexes.sort((a, b) => entries[a]!.offset - entries[b]!.offset);
+      let handle: FileHandle;
+      try {
+        handle = await open(this._path(segment, 'seg'), 'r');
+      } catch (error) {
+        for (const i of indexes) results[i] = error as Error;
+        continue;
+      }
+      try {
+        for (let k = 0; k < indexes.length; ) {
+          // A run of entries that follow each other on disk, up to READ_RUN_BYTES: one read.
+          const first = entries[indexes[k]!]!;
+          let end = first.offset + first.bytes;
+          let last = k + 1;
+          while (last < indexes.length) {
+            const e = entries[indexes[last]!]!;
+            if (e.offset !== end || end + e.bytes - first.offset > READ_RUN_BYTES) break;
+            end += e.bytes;
+            last++;
+          }
+          const run = Buffer.allocUnsafe(end - first.offset);
+          const { bytesRead } = await handle.read(run, 0, run.length, first.offset);
+          for (; k < last; k++) {
+            const i = indexes[k]!;
+            const e = entries[i]!;
+            const at = e.offset - first.offset;
+            const buf = run.subarray(at, at + e.bytes);
+            if (at + e.bytes > bytesRead || buf.readUInt32LE(0) !== e.bytes - HEAD || crc32(buf.subarray(HEAD)) !== buf.readUInt32LE(4)) {
+              results[i] = new Error(`entry at ${e.offset} of segment ${segment} does not read back as written`);
+              continue;
+            }
+            const metaLength = buf.readUInt32LE(HEAD + 4);
+            inflating.push(
+              inflate(buf.subarray(HEAD + FIXED + metaLength)).then(
+                (raw) => void (results[i] = deserialize(raw) as unknown[]),
+              ).catch(
+                (error: unknown) => void (results[i] = error instanceof Error ? error : new Error(String(error))),
+              ),
+            );
+          }
+        }
+      } catch (error) {
+        for (const i of indexes) if (results[i] === undefined) results[i] = error as Error;
+      } finally {
+        await handle.close().catch(() => {});
+      }
+    }
+    await Promise.all(inflating);
+    return results;
   }
 
   /** Marks entries sent: they are not read again after a restart; a segment all sent is deleted. */
-  ack(entries: readonly StoredEntry[]): Promise<void> {
+  ack(entries: readonly EntryPlace[]): Promise<void> {
     const bySegment = new Map<number, number[]>();
-    for (const e of entries) bySegment.set(e.segment, [...(bySegment.get(e.segment) ?? []), e.offset]);
+    for (const e of entries) {
+      let offsets = bySegment.get(e.segment);
+      if (offsets === undefined) bySegment.set(e.segment, (offsets = []));
+      offsets.push(e.offset);
+    }
     this._meta = this._meta.then(async () => {
       for (const [number, offsets] of bySegment) {
         const segment = this._segments.get(number);
