@@ -655,6 +655,25 @@ function summary(result: BenchResult): string {
 // ---------------------------------------------------------------------------------------------
 // The scenarios.
 
+/**
+ * The end of every run: stops the load, gives the sink up to `flushMs` to hold every line answered
+ * 200 (a backlog not through by then shows as lines not delivered), then reads the sidecar's
+ * counters and CPU time before its SIGTERM, and stops the sampler.
+ */
+async function finishRun(run: { load: Load; sink: Sink; sidecar: Sidecar; sampler: Sampler; metricsPort: number; flushMs: number }) {
+  const { load, sink, sidecar, sampler } = run;
+  await load.stop();
+  const loadSeconds = (load.stoppedAt - load.started) / 1000;
+  sampler.phase = 'flush';
+  const acked = load.ackedLines();
+  await until(async () => (await sink.totals()).withId >= acked, run.flushMs);
+  const metrics = await scrape(run.metricsPort);
+  const cpu = cpuSeconds(sidecar.pid);
+  const stopped = await sidecar.stop();
+  sampler.stop();
+  return { loadSeconds, acked, metrics, cpu, stopped };
+}
+
 interface OutageOptions {
   bench: 'outage' | 'sigkill';
   outageSeconds: number;
@@ -722,15 +741,7 @@ async function outageRun(o: OutageOptions): Promise<BenchResult> {
   sampler.phase = 'tail';
   progress(through ? 'backlog through' : `backlog not through after ${DRAIN_MAX_S} s`);
   await sleep(TAIL_S * 1000);
-  await load.stop();
-  const loadSeconds = (load.stoppedAt - load.started) / 1000;
-  sampler.phase = 'flush';
-  const acked = load.ackedLines();
-  await until(async () => (await sink.totals()).withId >= acked, 120_000);
-  const metrics = await scrape(metricsPort);
-  const cpu = cpuSeconds(sidecar.pid);
-  const stopped = await sidecar.stop();
-  sampler.stop();
+  const { loadSeconds, metrics, cpu, stopped } = await finishRun({ load, sink, sidecar, sampler, metricsPort, flushMs: 120_000 });
   clearInterval(ticker);
   const counts = await sink.counts();
   const arrivals = await sink.arrivals();
@@ -827,14 +838,7 @@ async function deadSecondRun(variant: Variant, seconds: number, mode: '503' | 'h
   sampler.phase = variant;
   const load = new Load(target);
   await sleep(seconds * 1000);
-  await load.stop();
-  const loadSeconds = (load.stoppedAt - load.started) / 1000;
-  const acked = load.ackedLines();
-  await until(async () => (await primary.totals()).withId >= acked, 60_000);
-  const metrics = await scrape(metricsPort);
-  const cpu = cpuSeconds(sidecar.pid);
-  const stopped = await sidecar.stop();
-  sampler.stop();
+  const { loadSeconds, acked, metrics, cpu, stopped } = await finishRun({ load, sink: primary, sidecar, sampler, metricsPort, flushMs: 60_000 });
   const counts = await primary.counts();
   const backupTotals = backup === undefined ? undefined : await backup.totals();
   primary.stop();

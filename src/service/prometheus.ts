@@ -24,35 +24,47 @@ export interface TelemetrySource {
   storages(): readonly StorageSnapshot[];
 }
 
+/** Label values and the value read for one series. */
+type Series = Array<[Record<string, string>, number]>;
+
 /**
- * A counter whose values are the totals read at scrape time. `zeros`: a series from the start,
- * so that `increase()` sees the first one.
+ * A metric whose series are all read at scrape time: emptied, then `write` gives it each value
+ * read, so a series that is gone is gone. Counters and gauges differ only in `write`.
  */
-function totals(registry: Registry, name: string, help: string, labelNames: string[], read: () => Array<[Record<string, string>, number]>, zeros = false): void {
-  new Counter({
+function readAtScrape<M extends Counter | Gauge>(
+  Metric: new (configuration: { name: string; help: string; labelNames: string[]; registers: Registry[]; collect(this: M): void }) => M,
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: string[],
+  read: () => Series,
+  write: (metric: M, labels: Record<string, string>, value: number) => void,
+): void {
+  new Metric({
     name,
     help,
     labelNames,
     registers: [registry],
     collect() {
       this.reset();
-      for (const [labels, value] of read()) if (value > 0 || (zeros && value === 0)) this.inc(labels, value);
+      for (const [labels, value] of read()) write(this, labels, value);
     },
   });
 }
 
-/** A gauge whose values are read at scrape time; a series that is gone is gone. */
-function gauge(registry: Registry, name: string, help: string, labelNames: string[], read: () => Array<[Record<string, string>, number]>): void {
-  new Gauge({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [labels, value] of read()) this.set(labels, value);
-    },
+/**
+ * A counter whose values are the totals read at scrape time. `zeros`: a series from the start,
+ * so that `increase()` sees the first one.
+ */
+function totals(registry: Registry, name: string, help: string, labelNames: string[], read: () => Series, zeros = false): void {
+  readAtScrape<Counter>(Counter, registry, name, help, labelNames, read, (counter, labels, value) => {
+    if (value > 0 || (zeros && value === 0)) counter.inc(labels, value);
   });
+}
+
+/** A gauge whose values are read at scrape time; a series that is gone is gone. */
+function gauge(registry: Registry, name: string, help: string, labelNames: string[], read: () => Series): void {
+  readAtScrape<Gauge>(Gauge, registry, name, help, labelNames, read, (metric, labels, value) => metric.set(labels, value));
 }
 
 export class PrometheusEndpoint {

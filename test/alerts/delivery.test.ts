@@ -12,6 +12,7 @@ import { fingerprint, JsonSender, webhookPayload } from '../../src/processors/al
 import { Service } from '../../src/service/service.ts';
 import { startAlertmanager, WebhookReceiver, type RunningAlertmanager } from '../support/alertmanager.ts';
 import { hasCommand } from '../support/syslog-tools.ts';
+import { until } from '../support/wait.ts';
 
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 const HAVE_ALERTMANAGER = hasCommand('prometheus-alertmanager') || CI;
@@ -30,14 +31,6 @@ afterEach(async () => {
   for (const r of receivers.splice(0)) await r.stop();
   service = alertmanager = undefined;
 });
-
-async function until(what: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  const started = Date.now();
-  while (!(await what())) {
-    if (Date.now() - started > ms) throw new Error(`timed out after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const event = (state: 'firing' | 'resolved'): AlertEvent => ({
   rule: 'RouterH12Storm',
@@ -70,13 +63,13 @@ describe('alert delivery', () => {
     const logs: string[] = [];
     const sender = new JsonSender('webhook', { endpoint: url, headers: {}, timeout: 2000 }, (_l, m) => logs.push(m));
     sender.send(webhookPayload([event('firing')], undefined));
-    await until(() => hook.payloads.length === 1, 10_000);
+    await until(() => hook.payloads.length === 1, { timeoutMs: 10_000 });
     expect(sender.counters).toEqual({ sent: 1, failed: 0, retries: 2 });
     expect(logs[0]).toMatch(/alert delivery failed, retrying/);
     // A 400 is the payload's fault: not retried, counted failed.
     hook.script = [400];
     sender.send({ nonsense: true });
-    await until(() => sender.counters.failed === 1, 5000);
+    await until(() => sender.counters.failed === 1);
     await sender.shutdown();
   });
 
@@ -117,7 +110,7 @@ service:
     await until(async () => {
       alerts = (await (await fetch(`${alertmanager!.url}/api/v2/alerts`)).json()) as any[];
       return alerts.some((a) => a.labels.alertname === 'RouterH12Storm');
-    }, 5000);
+    }, { everyMs: 50, what: 'Alertmanager to hold RouterH12Storm' });
     expect(Date.now() - posted).toBeLessThan(5000);
     const storm = alerts.find((a) => a.labels.alertname === 'RouterH12Storm');
     expect(storm.labels).toMatchObject({ severity: 'critical', service_name: 'shop-web' });
@@ -127,8 +120,8 @@ service:
     // Our webhook fingerprints are Alertmanager's own.
     expect(fingerprint(storm.labels)).toBe(storm.fingerprint);
     // Alertmanager's own webhook, and ours.
-    await until(() => amHook.payloads.some((p) => p.alerts.some((a: any) => a.labels.alertname === 'RouterH12Storm')), 5000);
-    await until(() => ourHook.payloads.length > 0, 5000);
+    await until(() => amHook.payloads.some((p) => p.alerts.some((a: any) => a.labels.alertname === 'RouterH12Storm')));
+    await until(() => ourHook.payloads.length > 0);
     expect(ourHook.payloads[0]).toMatchObject({ version: '4', status: 'firing', commonLabels: { alertname: 'RouterH12Storm', service_name: 'shop-web' } });
     expect((service.processors.get('alerts') as AlertsProcessor).alertmanager!.counters.failed).toBe(0);
   });

@@ -14,6 +14,7 @@ import { Pipeline } from '../../src/service/pipeline.ts';
 import type { RetrySettings } from '../../src/service/retry.ts';
 import type { LogRecordData } from '../../src/translate/telemetry.ts';
 import { OtlpTestServer } from '../support/otlp-server.ts';
+import { settle, until } from '../support/wait.ts';
 
 const HEADER_SECRET = 'glc_eyJvIjoiMTIzNDU2Nzg5In0-header-secret';
 const PASSWORD = 's3cr3t-pa55word';
@@ -34,12 +35,6 @@ function capturedLog(level: Level = 'info') {
   const raw: string[] = [];
   const log = jsonLogger(level, { write: (text: string) => raw.push(...text.split('\n').filter((l) => l !== '')) });
   return { raw, lines: () => raw.map((l) => JSON.parse(l) as Line), log };
-}
-
-const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await settle(5);
-  expect(condition()).toBe(true);
 }
 
 const QUICK_RETRY: RetrySettings = { enabled: true, initialIntervalMs: 1, maxIntervalMs: 2, maxElapsedMs: 0 };

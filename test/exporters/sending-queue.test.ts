@@ -16,35 +16,21 @@ import { SendingQueue, type QueueBatching } from '../../src/exporters/exporterhe
 import { retrySettings } from '../../src/exporters/exporterhelper/settings.ts';
 import { otlphttpConfigSchema } from '../../src/exporters/otlphttp/config.ts';
 import { OtlphttpExporter } from '../../src/exporters/otlphttp/exporter.ts';
-import type { Level, Logger } from '../../src/service/log.ts';
+import type { Logger } from '../../src/service/log.ts';
 import { Pipeline } from '../../src/service/pipeline.ts';
 import type { RetrySettings } from '../../src/service/retry.ts';
 import type { LogRecordData } from '../../src/translate/telemetry.ts';
 import { OtlpTestServer } from '../support/otlp-server.ts';
+import { capturedLog } from '../support/log.ts';
+import { settle, until } from '../support/wait.ts';
+
+/** 4 s before a wait fails. */
+const WAIT = { timeoutMs: 4000 };
 
 function record(n: number, body = `line ${n}`): LogRecordData {
   return { timeUnixMicros: n, observedUnixMicros: n, severityNumber: 9, severityText: 'INFO', body, eventName: 'heroku.app.log', attributes: {}, traceId: undefined, spanId: undefined, traceFlags: 0 };
 }
 const records = (from: number, n: number) => Array.from({ length: n }, (_, i) => record(from + i));
-
-const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `condition` every 5 ms, for 4 s at most. */
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 800 && !condition(); i++) await settle(5);
-  expect(condition()).toBe(true);
-}
-
-/** Our log lines, as `level message`, and the debug ones with their fields. */
-function capturedLog() {
-  const lines: string[] = [];
-  const debug: Array<{ message: string; fields: Record<string, unknown> }> = [];
-  const log: Logger = (level: Level, message: string, fields?: Record<string, unknown>) => {
-    if (level === 'debug') debug.push({ message, fields: fields ?? {} });
-    else lines.push(`${level} ${message}`);
-  };
-  return { lines, debug, log };
-}
 
 const QUICK_RETRY: RetrySettings = { enabled: true, initialIntervalMs: 20, maxIntervalMs: 50, maxElapsedMs: 0 };
 
@@ -168,31 +154,44 @@ async function stopAll(pipelines: Pipeline[], queues: SendingQueue[], deadlineMs
   await Promise.all(queues.map((q) => q.shutdown(deadlineMs)));
 }
 
+/**
+ * A logs pipeline feeding two otlphttp exporters (id and config keys each), each through its own
+ * sending queue; all of them shut down after the test.
+ */
+function pipelineToTwo(a: [id: string, settings: Record<string, unknown>], b: [id: string, settings: Record<string, unknown>], log: Logger = () => {}) {
+  const ea = otlphttp(...a);
+  const eb = otlphttp(...b);
+  const qa = new SendingQueue({ exporter: ea.exporter, signal: 'logs', queue: ea.config.sending_queue, retry: QUICK_RETRY, log });
+  const qb = new SendingQueue({ exporter: eb.exporter, signal: 'logs', queue: eb.config.sending_queue, retry: QUICK_RETRY, log });
+  const p = new Pipeline({ id: 'logs', signal: 'logs', queues: [qa, qb], batch: undefined });
+  cleanups.push(
+    () => stopAll([p], [qa, qb], 100),
+    () => ea.exporter.shutdown(),
+    () => eb.exporter.shutdown(),
+  );
+  return { p, qa, qb };
+}
+
 describe('sending queue: a dead backend fills only its own queue', () => {
   it('block_on_overflow off: the live exporter gets everything, the dead one drops what does not fit (counted, logged), nothing is refused', async () => {
     const live = new OtlpTestServer();
     const liveUrl = await live.start();
     const port = await closedPort();
     const { lines, log } = capturedLog();
-    const a = otlphttp('otlphttp/primary', { endpoint: liveUrl });
-    const b = otlphttp('otlphttp/backup', { endpoint: `http://127.0.0.1:${port}`, sending_queue: { block_on_overflow: false, sizer: 'items', queue_size: 10 } });
-    const qa = new SendingQueue({ exporter: a.exporter, signal: 'logs', queue: a.config.sending_queue, retry: QUICK_RETRY, log });
-    const qb = new SendingQueue({ exporter: b.exporter, signal: 'logs', queue: b.config.sending_queue, retry: QUICK_RETRY, log });
-    const p = new Pipeline({ id: 'logs', signal: 'logs', queues: [qa, qb], batch: undefined });
-    cleanups.push(
-      () => stopAll([p], [qa, qb], 100),
-      () => a.exporter.shutdown(),
-      () => b.exporter.shutdown(),
-      () => live.stop(),
+    const { p, qa, qb } = pipelineToTwo(
+      ['otlphttp/primary', { endpoint: liveUrl }],
+      ['otlphttp/backup', { endpoint: `http://127.0.0.1:${port}`, sending_queue: { block_on_overflow: false, sizer: 'items', queue_size: 10 } }],
+      log,
     );
+    cleanups.push(() => live.stop());
 
     for (let i = 0; i < 20; i++) {
       expect(p.fits(5)).toBe(true);
       expect(p.offer({ 'service.name': 'shop' }, 'shop', records(i * 5, 5))).toBe(true);
     }
-    await until(() => live.logRecords().length === 100);
+    await until(() => live.logRecords().length === 100, WAIT);
     expect(live.logRecords().map((r) => r.body.stringValue).sort()).toEqual(records(0, 100).map((r) => r.body).sort());
-    await until(() => qa.items === 0);
+    await until(() => qa.items === 0, WAIT);
     expect(p.fits(5)).toBe(true);
     expect(p.counters).toMatchObject({ accepted: 100, refused: 0, exported: { 'otlphttp/primary': 100, 'otlphttp/backup': 0 }, queueFull: { 'otlphttp/primary': 0, 'otlphttp/backup': 90 } });
     // The backup holds its 10 (retrying a refused connection); the other 90 were dropped for it alone.
@@ -218,25 +217,15 @@ describe('sending queue: a dead backend fills only its own queue', () => {
     const liveUrl = await live.start();
     const dead = new HoldingBackend();
     const deadUrl = await dead.start();
-    const a = otlphttp('otlphttp/primary', { endpoint: liveUrl });
-    const b = otlphttp('otlphttp/slow', { endpoint: deadUrl, timeout: '30s', sending_queue: { sizer: 'items', queue_size: 20 } });
-    const qa = new SendingQueue({ exporter: a.exporter, signal: 'logs', queue: a.config.sending_queue, retry: QUICK_RETRY, log: () => {} });
-    const qb = new SendingQueue({ exporter: b.exporter, signal: 'logs', queue: b.config.sending_queue, retry: QUICK_RETRY, log: () => {} });
-    const p = new Pipeline({ id: 'logs', signal: 'logs', queues: [qa, qb], batch: undefined });
-    cleanups.push(
-      () => stopAll([p], [qa, qb], 100),
-      () => a.exporter.shutdown(),
-      () => b.exporter.shutdown(),
-      () => live.stop(),
-      () => dead.stop(),
-    );
+    const { p, qa, qb } = pipelineToTwo(['otlphttp/primary', { endpoint: liveUrl }], ['otlphttp/slow', { endpoint: deadUrl, timeout: '30s', sending_queue: { sizer: 'items', queue_size: 20 } }]);
+    cleanups.push(() => live.stop(), () => dead.stop());
 
     let offered = 0;
     while (p.fits(5)) {
       expect(p.offer({}, 'shop', records(offered, 5))).toBe(true);
       offered += 5;
       // The live backend has each offer before the next, though the other backend answers nothing.
-      await until(() => live.logRecords().length === offered);
+      await until(() => live.logRecords().length === offered, WAIT);
       expect(offered).toBeLessThanOrEqual(20);
     }
     expect(offered).toBe(20);
@@ -250,9 +239,9 @@ describe('sending queue: a dead backend fills only its own queue', () => {
     // The slow backend answers: its queue empties, and the pipeline takes the refused records again.
     dead.holding = false;
     dead.answerHeld();
-    await until(() => p.fits(5));
+    await until(() => p.fits(5), WAIT);
     expect(p.offer({}, 'shop', records(20, 5))).toBe(true);
-    await until(() => dead.records === 25 && live.logRecords().length === 25);
+    await until(() => dead.records === 25 && live.logRecords().length === 25, WAIT);
     await stopAll([p], [qa, qb], 1000);
     expect(p.counters).toMatchObject({ accepted: 25, exported: { 'otlphttp/primary': 25, 'otlphttp/slow': 25 }, droppedAtShutdown: 0 });
   });
@@ -273,10 +262,10 @@ describe('sending queue: num_consumers', () => {
     );
     for (let i = 0; i < 10; i++) expect(p.offer({}, 'shop', records(i * 2, 2))).toBe(true);
     while (backend.answered < 10) {
-      await until(() => backend.held === Math.min(queueConsumers, 10 - backend.answered));
+      await until(() => backend.held === Math.min(queueConsumers, 10 - backend.answered), WAIT);
       backend.answerHeld();
     }
-    await until(() => queue.items === 0);
+    await until(() => queue.items === 0, WAIT);
     return { peak: backend.peak, records: backend.records, sent: queue.counters.sent };
   }
 
@@ -316,7 +305,7 @@ describe('sending queue: queue_size in its sizer', () => {
       expect(queue.size).toBeGreaterThan(10_000 - 2 * 1200);
       expect(p.offer({}, 'shop', make(0))).toBe(false);
       exporter.release();
-      await until(() => queue.items === 0);
+      await until(() => queue.items === 0, WAIT);
       expect(queue.size).toBe(0);
       expect(p.fits(1)).toBe(true);
     }
@@ -340,7 +329,7 @@ describe('sending queue: queue_size in its sizer', () => {
     expect(exporter.calls).toBe(1);
     expect(p.offer({}, 'shop', records(300, 1))).toBe(false);
     exporter.release();
-    await until(() => queue.items === 0);
+    await until(() => queue.items === 0, WAIT);
     expect(exporter.batches.map((b) => b.logs.length)).toEqual([100, 100, 100]);
     expect(p.counters).toMatchObject({ accepted: 300, refused: 1, exported: { otlphttp: 300 } });
   });
@@ -366,7 +355,7 @@ describe('sending queue: shared by the pipelines of one signal', () => {
     web.offer({ 'service.name': 'shop' }, 'shop', records(0, 7));
     audit.offer({ 'service.name': 'shop' }, 'shop', records(100, 5));
     audit.offer({ 'service.name': 'bad' }, 'bad', records(200, 3));
-    await until(() => queue.counters.sent + queue.counters.sendFailed === 15);
+    await until(() => queue.counters.sent + queue.counters.sendFailed === 15, WAIT);
     expect(web.counters).toMatchObject({ accepted: 7, exported: { otlphttp: 7 }, failed: { otlphttp: 0 } });
     expect(audit.counters).toMatchObject({ accepted: 8, exported: { otlphttp: 5 }, failed: { otlphttp: 3 } });
     expect(queue.counters).toMatchObject({ sent: 12, sendFailed: 3 });
@@ -407,7 +396,7 @@ describe('sending queue: retry_on_failure', () => {
     const p = new Pipeline({ id: 'logs', signal: 'logs', queues: [queue], batch: undefined });
     cleanups.push(() => stopAll([p], [queue], 100));
     p.offer({}, 'shop', records(0, 1));
-    await until(() => p.counters.exported.otlphttp === 1);
+    await until(() => p.counters.exported.otlphttp === 1, WAIT);
     return debug.filter((d) => d.message === 'otlphttp: export failed').map((d) => d.fields.retry_in_ms);
   }
 

@@ -12,6 +12,7 @@ import { SharedAlertWindows } from '../../src/extensions/redis/alert-windows.ts'
 import { redisConfigSchema } from '../../src/extensions/redis/config.ts';
 import { RedisStore } from '../../src/extensions/redis/store.ts';
 import { freePort, hasCommand, makeCertificates } from '../support/syslog-tools.ts';
+import { settle, until } from '../support/wait.ts';
 
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 const HAVE_REDIS = hasCommand('redis-server') || CI;
@@ -25,14 +26,6 @@ afterEach(() => {
   for (const c of children.splice(0)) c.kill('SIGKILL');
 });
 
-async function until(what: () => boolean, ms = 15_000): Promise<void> {
-  const started = Date.now();
-  while (!what()) {
-    if (Date.now() - started > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 async function startRedis(tls?: { certFile: string; keyFile: string }): Promise<{ port: number; proc: ChildProcess }> {
   const port = await freePort();
   // With TLS, as Heroku's rediss:// is: a certificate no public CA signed.
@@ -43,7 +36,7 @@ async function startRedis(tls?: { certFile: string; keyFile: string }): Promise<
   children.push(proc);
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
-  await until(() => /Ready to accept connections/i.test(out));
+  await until(() => /Ready to accept connections/i.test(out), { timeoutMs: 15_000, what: 'redis-server to be ready' });
   return { port, proc };
 }
 
@@ -63,7 +56,7 @@ async function sidecar(dir: string, name: string, redisPort: number, alerts = fa
   children.push(proc);
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));
-  await until(() => /listening on [^:]+:\d+/.test(err));
+  await until(() => /listening on [^:]+:\d+/.test(err), { timeoutMs: 15_000, what: `sidecar ${name} to listen` });
   return { port: Number(/listening on [^:]+:(\d+)/.exec(err)![1]), proc, out, log: () => err };
 }
 
@@ -137,7 +130,7 @@ describe.skipIf(!HAVE_REDIS)('redis extension: several instances', () => {
     expect((await post(b.port, Array.from({ length: 6 }, (_, i) => h12(i + 6)).join(''), 'b1')).status).toBe(200);
     const alertRecords = () => [...records(a.out), ...records(b.out)].filter((r) => r.eventName === 'heroku.alert');
     // Records reach the files on shutdown or batch: wait a few evaluations, then stop both.
-    await new Promise((r) => setTimeout(r, 1500));
+    await settle(1500);
     expect(await stop(a)).toBe(0);
     expect(await stop(b)).toBe(0);
     const firing = alertRecords().filter((r) => r.attributes.some((x: any) => x.key === 'heroku.alert.state' && x.value.stringValue === 'firing'));

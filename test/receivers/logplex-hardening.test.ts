@@ -14,6 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { logplexConfigSchema } from '../../src/receivers/logplex/config.ts';
 import { LogplexReceiver, type ReceivedBatch } from '../../src/receivers/logplex/receiver.ts';
 import { parseRequestTarget } from '../../src/receivers/logplex/target.ts';
+import { settle, until } from '../support/wait.ts';
 
 const TOKEN = 'd.9a1c2b3d-1111-4222-8333-444455556666';
 const ROUTER = '<158>1 2024-05-01T12:00:00.000001+00:00 host heroku router - at=info method=GET path="/a" host=shop.example.com request_id=r1 fwd="203.0.113.9" dyno=web.1 connect=0ms service=41ms status=200 bytes=10 protocol=https';
@@ -76,14 +77,6 @@ function post(base: string, body: string | Buffer, headers: Record<string, strin
   return fetch(base + path, { method: 'POST', body, headers: { 'content-type': 'application/logplex-1', 'logplex-msg-count': '3', ...headers } });
 }
 
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('request targets that made new URL() throw', () => {
   it.each(['//[', 'http://[', '//%zz', '/logs%', '/lo gs', 'http://', '*', 'http://[::1/logs', 'http://host:99999/logs', 'http://a b/logs'])('answers 400 to "%s" and goes on serving', async (target) => {
     const { port, base } = await start({ accept_any_drain: true });
@@ -106,9 +99,9 @@ describe('request targets that made new URL() throw', () => {
     const { port } = await start({ accept_any_drain: true });
     const s = await raw(port);
     s.write('POST /logs HTTP/1.1\r\nhost: x\r\ncontent-le');
-    await new Promise((r) => setTimeout(r, 50));
+    await settle(50);
     s.end();
-    await until(() => receiver!.counters.rejectedRequests.client_gone === 1, 'the hang-up to be counted');
+    await until(() => receiver!.counters.rejectedRequests.client_gone === 1, { what: 'the hang-up to be counted' });
     expect(receiver!.counters.rejectedRequests.bad_request).toBe(0);
   });
 
@@ -226,7 +219,7 @@ describe('answers before parsing when the answer is known', () => {
     const { port, base } = await start({ drains: [{ token: TOKEN }] }, (b) => (got.push(b), true), (n) => 50 + n <= 1000);
     const liar = await raw(port);
     liar.write(`POST /logs HTTP/1.1\r\nhost: x\r\nlogplex-drain-token: ${TOKEN}\r\nlogplex-msg-count: 948\r\ncontent-length: ${Buffer.byteLength(BODY)}\r\n\r\n${BODY.slice(0, 10)}`);
-    await until(() => receiver!.counters.requests === 1, 'the slow upload');
+    await until(() => receiver!.counters.requests === 1, { what: 'the slow upload' });
     expect((await post(base, BODY, { 'logplex-drain-token': TOKEN, 'logplex-frame-id': 'honest' })).status).toBe(200);
     expect(got).toHaveLength(1);
   });
@@ -239,7 +232,7 @@ describe('answers before parsing when the answer is known', () => {
     const firstAnswer = new Promise<string>((resolve) => first.once('data', (d) => resolve(d.toString())));
     first.write(`POST /logs HTTP/1.1\r\nhost: x\r\nlogplex-drain-token: ${TOKEN}\r\nlogplex-frame-id: RACE\r\nlogplex-msg-count: 3\r\ncontent-length: ${body.length}\r\n\r\n`);
     first.write(body.subarray(0, 10));
-    await until(() => receiver!.counters.requests === 1, 'the first copy');
+    await until(() => receiver!.counters.requests === 1, { what: 'the first copy' });
     // Logplex gave up waiting (5 s) and re-sent it.
     const retry = await post(base, BODY, { 'logplex-drain-token': TOKEN, 'logplex-frame-id': 'RACE' });
     expect(retry.status).toBe(503);
@@ -255,9 +248,9 @@ describe('answers before parsing when the answer is known', () => {
     const { port, base } = await start({ drains: [{ token: TOKEN }] }, (b) => (got.push(b), true));
     const first = await raw(port);
     first.write(`POST /logs HTTP/1.1\r\nhost: x\r\nlogplex-drain-token: ${TOKEN}\r\nlogplex-frame-id: CUT\r\ncontent-length: 1000\r\n\r\n${BODY.slice(0, 20)}`);
-    await until(() => receiver!.counters.requests === 1, 'the first copy');
+    await until(() => receiver!.counters.requests === 1, { what: 'the first copy' });
     first.destroy();
-    await until(() => receiver!.connections === 0, 'the cut connection to close');
+    await until(() => receiver!.connections === 0, { what: 'the cut connection to close' });
     expect((await post(base, BODY, { 'logplex-drain-token': TOKEN, 'logplex-frame-id': 'CUT' })).status).toBe(200);
     expect(got).toHaveLength(1);
   });
@@ -268,7 +261,7 @@ describe('connections are bounded, and a real drain always gets in', () => {
     const got: ReceivedBatch[] = [];
     const { port, base } = await start({ drains: [{ token: TOKEN }], max_connections: 20 }, (b) => (got.push(b), true));
     const idle = await Promise.all(Array.from({ length: 20 }, () => raw(port)));
-    await until(() => receiver!.connections === 20, '20 connections');
+    await until(() => receiver!.connections === 20, { what: '20 connections' });
     for (let i = 0; i < 5; i++) expect((await post(base, BODY, { 'logplex-drain-token': TOKEN, 'logplex-frame-id': `cap-${i}` })).status).toBe(200);
     expect(got).toHaveLength(5);
     expect(receiver!.counters.rejectedConnections.evicted).toBeGreaterThanOrEqual(1);
@@ -298,7 +291,7 @@ describe('connections are bounded, and a real drain always gets in', () => {
       // Headers and half the body: a batch being uploaded.
       s.write(`POST /logs HTTP/1.1\r\nhost: x\r\nlogplex-drain-token: ${TOKEN}\r\nlogplex-frame-id: b${i}\r\ncontent-length: ${Buffer.byteLength(BODY)}\r\n\r\n${BODY.slice(0, 20)}`);
     }
-    await until(() => receiver!.counters.requests === 3, 'three uploads');
+    await until(() => receiver!.counters.requests === 3, { what: 'three uploads' });
     const extra = await raw(port);
     await new Promise((r) => extra.once('close', r));
     expect(receiver!.counters.rejectedConnections.too_many_connections).toBe(1);
@@ -326,13 +319,13 @@ describe('shutdown finishes whatever clients do', () => {
     const trickler = await raw(port);
     trickler.write(`POST /logs HTTP/1.1\r\nhost: x\r\nlogplex-drain-token: ${TOKEN}\r\ncontent-length: 100000\r\n\r\n`);
     const drip = setInterval(() => trickler.write('x'), 200);
-    await until(() => receiver!.counters.requests === 1, 'the trickling request');
+    await until(() => receiver!.counters.requests === 1, { what: 'the trickling request' });
     try {
       await receiver!.shutdown(300);
     } finally {
       clearInterval(drip);
     }
-    await until(() => stranger.destroyed || stranger.readableEnded, 'the stranger to be closed');
+    await until(() => stranger.destroyed || stranger.readableEnded, { what: 'the stranger to be closed' });
     expect(receiver!.connections).toBe(0);
     expect(got).toEqual([]);
   });
@@ -345,7 +338,7 @@ describe('shutdown finishes whatever clients do', () => {
     expect(statusOf(await first)).toBe(200);
     // The next request is already on its way when shutdown starts: headers now, the body later.
     s.write(`POST /logs HTTP/1.1\r\nhost: x\r\nlogplex-drain-token: ${TOKEN}\r\ncontent-length: ${Buffer.byteLength(BODY)}\r\n\r\n`);
-    await until(() => receiver!.counters.requests === 2, 'the second request');
+    await until(() => receiver!.counters.requests === 2, { what: 'the second request' });
     const second = new Promise<string>((resolve) => s.once('data', (d) => resolve(d.toString())));
     const stopping = receiver!.shutdown(1000);
     s.write(BODY);
@@ -440,7 +433,7 @@ describe('a Content-Length the body does not match', () => {
       }, 50);
     });
     void port;
-    await until(() => receiver!.connections === 0, 'the connection to close');
+    await until(() => receiver!.connections === 0, { what: 'the connection to close' });
     expect(got).toEqual([]);
     expect((await post(base, BODY)).status).toBe(200);
   });

@@ -15,6 +15,10 @@ import { syslogConfigSchema } from '../../src/receivers/syslog/config.ts';
 import { SyslogReceiver } from '../../src/receivers/syslog/receiver.ts';
 import type { ReceivedBatch } from '../../src/receivers/logplex/receiver.ts';
 import { hasCommand, logger, makeCertificates, type Certificates } from '../support/syslog-tools.ts';
+import { until } from '../support/wait.ts';
+
+/** Real sockets on a machine that may be busy: 20 s before a wait fails. */
+const WAIT = { timeoutMs: 20_000 };
 
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 const HAVE_LOGGER = hasCommand('logger') || CI;
@@ -52,14 +56,6 @@ async function start(tcp: Record<string, unknown>): Promise<Started> {
   receiver = syslog;
   await syslog.start();
   return { syslog, port: syslog.addresses.tcp!.port, bodies };
-}
-
-async function until(what: () => boolean, ms = 20_000): Promise<void> {
-  const started = Date.now();
-  while (!what()) {
-    if (Date.now() - started > ms) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** A plain TCP client, connected (`closed` says when it has been closed). */
@@ -116,9 +112,9 @@ describe('max_connections: strangers go first', () => {
     const { syslog, port, bodies } = await start({ max_connections: CAP, handshake_timeout: '60s' });
     const silent = [];
     for (let i = 0; i < CAP; i++) silent.push(await open(port));
-    await until(() => syslog.openConnections === CAP);
+    await until(() => syslog.openConnections === CAP, WAIT);
     await logger(['--tcp', '--octet-count', '--rfc5424', '-n', '127.0.0.1', '-P', String(port), '-t', 'web.1', '-f', linesFile(200, 'drain')]);
-    await until(() => bodies.length === 200);
+    await until(() => bodies.length === 200, WAIT);
     expect(bodies).toEqual(Array.from({ length: 200 }, (_, i) => `drain line ${i}`));
     await closed(silent[0]!);
     expect(syslog.counters.rejectedConnections).toMatchObject({ evicted: 1, too_many_connections: 0 });
@@ -138,11 +134,11 @@ describe('max_connections: strangers go first', () => {
       s.write(CLIENT_HELLO_START);
       stalled.push(s);
     }
-    await until(() => syslog.openConnections === CAP);
+    await until(() => syslog.openConnections === CAP, WAIT);
     const drain = await openTls(port, certs);
     for (let i = 0; i < 50; i++) drain.write(frame(`tls line ${i}`));
     drain.end();
-    await until(() => bodies.length === 50);
+    await until(() => bodies.length === 50, WAIT);
     expect(bodies).toEqual(Array.from({ length: 50 }, (_, i) => `tls line ${i}`));
     await closed(stalled[0]!);
     expect(syslog.counters.rejectedConnections).toMatchObject({ evicted: 1, too_many_connections: 0, tls_handshake: 0 });
@@ -157,13 +153,13 @@ describe('max_connections: strangers go first', () => {
       s.write(frame(`hello from ${i}`));
       drains.push(s);
     }
-    await until(() => bodies.length === CAP);
+    await until(() => bodies.length === CAP, WAIT);
     const newcomer = await open(port);
     await closed(newcomer);
     expect(syslog.counters.rejectedConnections).toMatchObject({ too_many_connections: 1, evicted: 0 });
     // Those already in keep being served.
     drains[7]!.write(frame('still served'));
-    await until(() => bodies.includes('still served'));
+    await until(() => bodies.includes('still served'), WAIT);
     expect(drains.every((s) => !s.closed)).toBe(true);
   });
 
@@ -171,14 +167,14 @@ describe('max_connections: strangers go first', () => {
     const { syslog, port, bodies } = await start({ max_connections: 3, handshake_timeout: '60s' });
     const a = await open(port);
     a.write(frame('a'));
-    await until(() => bodies.length === 1);
+    await until(() => bodies.length === 1, WAIT);
     const stranger = await open(port);
     const b = await open(port);
     b.write(frame('b'));
-    await until(() => bodies.length === 2);
+    await until(() => bodies.length === 2, WAIT);
     const c = await open(port);
     c.write(frame('c'));
-    await until(() => bodies.length === 3);
+    await until(() => bodies.length === 3, WAIT);
     await closed(stranger);
     expect(syslog.counters.rejectedConnections.evicted).toBe(1);
     expect([a, b, c].every((s) => !s.closed)).toBe(true);
@@ -209,7 +205,7 @@ describe('handshake_timeout is a deadline, not an idle timer', () => {
     const afterHandshake = await openTls(port, certs);
     trickle(afterHandshake, Buffer.from(frame('never finished').replace(/^\d+/, '4000')), 100);
     await Promise.all([closed(inHandshake), closed(afterHandshake)]);
-    await until(() => syslog.openConnections === 0);
+    await until(() => syslog.openConnections === 0, WAIT);
     expect(syslog.counters.rejectedConnections).toMatchObject({ tls_handshake: 1, unauthenticated: 1 });
   });
 });
@@ -226,7 +222,7 @@ describe('shutdown', () => {
     trickle(slowMessage, Buffer.from(frame('never finished').replace(/^\d+/, '4000')), 100);
     const drain = await openTls(port, certs);
     drain.write(frame('read before shutdown'));
-    await until(() => bodies.length === 1 && syslog.openConnections === 4);
+    await until(() => bodies.length === 1 && syslog.openConnections === 4, WAIT);
     const outcome = await Promise.race([syslog.shutdown().then(() => 'finished'), new Promise((r) => setTimeout(() => r('still waiting after 10 s'), 10_000))]);
     expect(outcome).toBe('finished');
     await Promise.all([stalled, trickler, slowMessage, drain].map(closed));
@@ -241,7 +237,7 @@ describe('shutdown cuts a line', () => {
     const s = await open(port);
     const message = (text: string) => `<190>1 2024-05-01T12:00:00+00:00 ${TOKEN} app web.1 - ${text}`;
     s.write(`${message('complete line')}\n${message('{"amount": 12345, "user": "al')}`);
-    await until(() => bodies.length === 1);
+    await until(() => bodies.length === 1, WAIT);
     await syslog.shutdown();
     expect(bodies).toEqual(['complete line']);
     expect(syslog.counters.rejectedLines.truncated).toBe(1);

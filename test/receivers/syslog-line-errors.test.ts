@@ -12,6 +12,10 @@ import type { ReceivedBatch } from '../../src/receivers/logplex/receiver.ts';
 import { syslogConfigSchema } from '../../src/receivers/syslog/config.ts';
 import { SyslogReceiver } from '../../src/receivers/syslog/receiver.ts';
 import type { LogRecordData } from '../../src/translate/telemetry.ts';
+import { until } from '../support/wait.ts';
+
+/** Real sockets on a machine that may be busy: 20 s before a wait fails. */
+const WAIT = { timeoutMs: 20_000 };
 
 // BOOM: interpreting the line throws (a bug of ours, injected).
 vi.mock('../../src/heroku/classify.ts', async (importOriginal) => {
@@ -32,14 +36,6 @@ afterEach(async () => {
   await receiver?.shutdown();
   receiver = undefined;
 });
-
-async function until(what: () => boolean, ms = 20_000): Promise<void> {
-  const started = Date.now();
-  while (!what()) {
-    if (Date.now() - started > ms) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function message(text: string): string {
   return `<190>1 2024-05-01T12:00:00+00:00 ${TOKEN} app web.1 - - ${text}`;
@@ -80,9 +76,9 @@ describe('a line whose handling throws', () => {
     const { syslog, bodies, records, logged } = await start();
     const s = await open(syslog.addresses.tcp!.port);
     s.write(frame('before') + frame('BOOM secret=hunter2') + frame('BOOM again') + frame('after'));
-    await until(() => bodies.length === 4);
+    await until(() => bodies.length === 4, WAIT);
     s.write(frame('still open'));
-    await until(() => bodies.length === 5);
+    await until(() => bodies.length === 5, WAIT);
     expect(bodies).toEqual(['before', 'BOOM secret=hunter2', 'BOOM again', 'after', 'still open']);
     const kept = records.filter((r) => r.body.startsWith('BOOM'));
     expect(kept.map((r) => r.attributes['heroku.log.parse_error'])).toEqual(['TypeError while reading the line: kept unparsed', 'TypeError while reading the line: kept unparsed']);
@@ -103,7 +99,7 @@ describe('a line whose handling throws', () => {
     const send = (text: string) => new Promise<void>((r) => udp.send(message(text), syslog.addresses.udp!.port, '127.0.0.1', () => r()));
     await send('BOOM over udp');
     await send('fine over udp');
-    await until(() => bodies.length === 2);
+    await until(() => bodies.length === 2, WAIT);
     expect(bodies).toEqual(['BOOM over udp', 'fine over udp']);
     expect(JSON.stringify(records)).not.toContain(TOKEN);
     expect(syslog.counters).toMatchObject({ acceptedLines: 2, rawLines: 1, lineErrors: 1 });
@@ -127,7 +123,7 @@ describe('a pipeline that throws', () => {
     expect(syslog.counters.rejectedLines.line_error).toBe(1);
     const good = await open(port);
     good.end(frame('healthy'));
-    await until(() => bodies.length === 1);
+    await until(() => bodies.length === 1, WAIT);
     expect(bodies).toEqual(['healthy']);
     expect(syslog.counters.acceptedLines).toBe(1);
   });

@@ -19,6 +19,10 @@ import type { SyslogReceiver } from '../../src/receivers/syslog/receiver.ts';
 import { Service } from '../../src/service/service.ts';
 import { OtlpTestServer } from '../support/otlp-server.ts';
 import { hasCommand, logger, makeCertificates, startRsyslog, type Rsyslog } from '../support/syslog-tools.ts';
+import { settle, until } from '../support/wait.ts';
+
+/** Real sockets on a machine that may be busy: 20 s before a wait fails. */
+const WAIT = { timeoutMs: 20_000 };
 
 // In CI these clients are installed by scripts/install-test-deps.sh: a missing one fails there.
 const CI = process.env.CI === 'true' || process.env.CI === '1';
@@ -63,14 +67,6 @@ service:
   return { syslog: service.receivers[0]!.receiver as SyslogReceiver, backend };
 }
 
-async function until(what: () => boolean, ms = 20_000): Promise<void> {
-  const started = Date.now();
-  while (!what()) {
-    if (Date.now() - started > ms) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 function linesFile(n: number, prefix: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'hod-lines-')), 'lines.txt');
   writeFileSync(file, Array.from({ length: n }, (_, i) => `${prefix} line ${i} method=GET status=200`).join('\n') + '\n');
@@ -91,8 +87,8 @@ describe.skipIf(!HAVE_LOGGER)('syslog receiver with logger', () => {
     const { syslog, backend } = await start(`tcp: { endpoint: "127.0.0.1:0" }\n${DRAINS}`);
     const port = syslog.addresses.tcp!.port;
     await logger(['--tcp', '--octet-count', '--rfc5424', '-n', '127.0.0.1', '-P', String(port), '-t', 'web.1', '-p', 'local7.info', '-f', linesFile(2000, 'octet')]);
-    await until(() => backend.logRecords().length >= 2000);
-    await new Promise((r) => setTimeout(r, 200));
+    await until(() => backend.logRecords().length >= 2000, WAIT);
+    await settle(200);
     expect(bodies(backend).sort()).toEqual(Array.from({ length: 2000 }, (_, i) => `octet line ${i} method=GET status=200`).sort());
     const request = backend.requests.find((r) => r.path === '/v1/logs')!;
     expect(request.body.resourceLogs[0].resource.attributes).toContainEqual({ key: 'service.name', value: { stringValue: 'logger-app' } });
@@ -106,7 +102,7 @@ describe.skipIf(!HAVE_LOGGER)('syslog receiver with logger', () => {
     const { syslog, backend } = await start(`tcp: { endpoint: "127.0.0.1:0" }\nudp: { endpoint: "127.0.0.1:0" }\n${DRAINS}`);
     await logger(['--tcp', '-n', '127.0.0.1', '-P', String(syslog.addresses.tcp!.port), '-t', 'worker.2', '-f', linesFile(300, 'plain')]);
     await logger(['--udp', '-n', '127.0.0.1', '-P', String(syslog.addresses.udp!.port), '-t', 'worker.3', '-f', linesFile(50, 'udp')]);
-    await until(() => backend.logRecords().length >= 350);
+    await until(() => backend.logRecords().length >= 350, WAIT);
     const got = bodies(backend);
     expect(got.filter((b) => b.startsWith('plain'))).toHaveLength(300);
     expect(got.filter((b) => b.startsWith('udp'))).toHaveLength(50);
@@ -128,8 +124,8 @@ describe.skipIf(!HAVE_LOGGER)('syslog receiver with logger', () => {
     socket.write(frame(`<190>1 2024-05-01T12:00:00+00:00 d.other-drain app web.1 - - not for us`));
     socket.write('just some text without a header\n');
     socket.end();
-    await until(() => backend.logRecords().length >= 1 && syslog.counters.rejectedLines.unauthenticated >= 1);
-    await new Promise((r) => setTimeout(r, 200));
+    await until(() => backend.logRecords().length >= 1 && syslog.counters.rejectedLines.unauthenticated >= 1, WAIT);
+    await settle(200);
     expect(bodies(backend)).toEqual(['welcome']);
     expect(backend.requests[0]!.body.resourceLogs[0].resource.attributes).toContainEqual({ key: 'service.name', value: { stringValue: 'shop-web' } });
     const welcome = attrs(backend.logRecords()[0]);
@@ -143,8 +139,8 @@ describe.skipIf(!HAVE_LOGGER)('syslog receiver with logger', () => {
     const { syslog, backend } = await start(`tcp: { endpoint: "127.0.0.1:0" }\n${DRAINS}`, { sending_queue: { queue_size: 200, sizer: 'items' } });
     backend.script = Array.from({ length: 15 }, () => ({ status: 200, delayMs: 150 }));
     await logger(['--tcp', '--octet-count', '--rfc5424', '-n', '127.0.0.1', '-P', String(syslog.addresses.tcp!.port), '-t', 'web.1', '-f', linesFile(5000, 'slow')]);
-    await until(() => backend.logRecords().length >= 5000, 60_000);
-    await new Promise((r) => setTimeout(r, 200));
+    await until(() => backend.logRecords().length >= 5000, { timeoutMs: 60_000 });
+    await settle(200);
     expect(new Set(bodies(backend)).size).toBe(5000);
     expect(backend.logRecords()).toHaveLength(5000);
     // The connection was not read while the pipeline was full: that is how logger was made to wait.
@@ -172,7 +168,7 @@ describe.skipIf(!HAVE_LOGGER)('syslog receiver with logger', () => {
     slowloris.write('2000 <190>1 - ');
     const slowClosed = new Promise((r) => slowloris.once('close', r));
     await logger(['--tcp', '--octet-count', '--rfc5424', '-n', '127.0.0.1', '-P', String(port), '-t', 'web.1', '-f', linesFile(1000, 'healthy')]);
-    await until(() => bodies(backend).filter((b) => b.startsWith('healthy')).length >= 1000 && bodies(backend).includes('after the big one'));
+    await until(() => bodies(backend).filter((b) => b.startsWith('healthy')).length >= 1000 && bodies(backend).includes('after the big one'), WAIT);
     await slowClosed;
     expect(bodies(backend).filter((b) => b.startsWith('healthy'))).toHaveLength(1000);
     expect(syslog.counters.rejectedLines.too_large).toBe(1);
@@ -190,7 +186,7 @@ describe('syslog receiver limits and opt-ins', () => {
     const socket = connect(syslog.addresses.tcp!.port, '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
     socket.end('<34>Oct 11 22:14:15 mymachine su: \'su root\' failed for lonvick on /dev/pts/8\nplain words\n');
-    await until(() => backend.logRecords().length >= 2);
+    await until(() => backend.logRecords().length >= 2, WAIT);
     expect(bodies(backend)).toEqual(["<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8", 'plain words']);
     expect(syslog.counters.rawLines).toBe(2);
   });
@@ -205,7 +201,7 @@ describe('syslog receiver limits and opt-ins', () => {
     const socket = connect(syslog.addresses.tcp!.port, '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
     socket.end(frame(deep) + frame('the line after'));
-    await until(() => backend.logRecords().length === 2);
+    await until(() => backend.logRecords().length === 2, WAIT);
     const got = bodies(backend);
     expect(got[0]).toContain(deep);
     expect(got[1]).toBe('the line after');
@@ -230,12 +226,12 @@ describe('syslog receiver limits and opt-ins', () => {
     a.write(frame('a is a drain'));
     const b = await open();
     b.write(frame('b is a drain'));
-    await until(() => backend.logRecords().length === 2);
+    await until(() => backend.logRecords().length === 2, WAIT);
     const c = await open();
     await new Promise((r) => c.once('close', r));
     expect(syslog.counters.rejectedConnections).toMatchObject({ too_many_connections: 1, evicted: 0 });
     a.end(frame('still served'));
-    await until(() => backend.logRecords().length === 3);
+    await until(() => backend.logRecords().length === 3, WAIT);
     expect(bodies(backend).sort()).toEqual(['a is a drain', 'b is a drain', 'still served']);
     b.destroy();
   });
@@ -256,13 +252,13 @@ describe('the sidecar process with a syslog port', () => {
     try {
       let err = '';
       proc.stderr!.on('data', (d) => (err += d));
-      await until(() => /listening on [^:]+:\d+ \(tcp\)/.test(err), 15_000);
+      await until(() => /listening on [^:]+:\d+ \(tcp\)/.test(err), { timeoutMs: 15_000 });
       const port = Number(/listening on [^:]+:(\d+) \(tcp\)/.exec(err)![1]);
       const socket = connect(port, '127.0.0.1');
       await new Promise((r) => socket.once('connect', r));
       const m = `<190>1 2024-05-01T12:00:00+00:00 ${TOKEN} app web.1 - - read before SIGTERM`;
       await new Promise<void>((r) => socket.end(`${Buffer.byteLength(m)} ${m}`, () => r()));
-      await new Promise((r) => setTimeout(r, 300));
+      await settle(300);
       proc.kill('SIGTERM');
       expect(await new Promise((r) => proc.once('exit', (code) => r(code)))).toBe(0);
       expect(readFileSync(out, 'utf8')).toContain('read before SIGTERM');
@@ -292,7 +288,7 @@ describe.skipIf(!HAVE_RSYSLOG)('the sidecar process with a TLS syslog port', () 
     try {
       let err = '';
       proc.stderr!.on('data', (d) => (err += d));
-      await until(() => /listening on [^:]+:\d+ \(tcp\)/.test(err), 15_000);
+      await until(() => /listening on [^:]+:\d+ \(tcp\)/.test(err), { timeoutMs: 15_000 });
       const port = Number(/listening on [^:]+:(\d+) \(tcp\)/.exec(err)![1]);
       const secure = (ca: string) =>
         new Promise<import('node:tls').TLSSocket>((resolve, reject) => {
@@ -307,12 +303,12 @@ describe.skipIf(!HAVE_RSYSLOG)('the sidecar process with a TLS syslog port', () 
       copyFileSync(second.certFile, cert);
       copyFileSync(second.keyFile, key);
       proc.kill('SIGHUP');
-      await until(() => err.includes('TLS certificate reloaded'), 10_000);
+      await until(() => err.includes('TLS certificate reloaded'), { timeoutMs: 10_000 });
       const renewed = await secure(second.caFile);
       renewed.end(send('on the new certificate'));
       await expect(secure(first.caFile)).rejects.toThrow();
       old.end(send('after the reload, on the old connection'));
-      await new Promise((r) => setTimeout(r, 300));
+      await settle(300);
       proc.kill('SIGTERM');
       expect(await new Promise((r) => proc.once('exit', (code) => r(code)))).toBe(0);
       const got = readFileSync(out, 'utf8')
@@ -339,8 +335,8 @@ describe.skipIf(!HAVE_RSYSLOG)('syslog receiver with rsyslog over TLS', () => {
       input.write(`<158>1 ${at} ${TOKEN} heroku router - - at=info method=GET path="/p/${i}" host=shop.example.com request_id=r${i} fwd="203.0.113.9" dyno=web.1 connect=0ms service=${i % 50}ms status=200 bytes=10 protocol=https\n`);
     }
     input.end();
-    await until(() => backend.logRecords().length >= n, 30_000);
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => backend.logRecords().length >= n, { timeoutMs: 30_000 });
+    await settle(300);
     const records = backend.logRecords();
     expect(records).toHaveLength(n);
     expect(new Set(records.map((r: any) => attrs(r)['url.path'])).size).toBe(n);

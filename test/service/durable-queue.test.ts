@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OtlpTestServer } from '../support/otlp-server.ts';
 import { startSidecar, type RunningSidecar } from '../support/sidecar.ts';
+import { settle, until } from '../support/wait.ts';
 
 const TOKEN = 'd.9a1c2b3d-1111-4222-8333-444455556666';
 const frame = (msg: string) => `${Buffer.byteLength(msg) + 1} ${msg}\n`;
@@ -71,14 +72,6 @@ function delivered(b: OtlpTestServer): Map<string, number> {
   return seen;
 }
 
-async function until(what: () => boolean, ms: number): Promise<void> {
-  const started = Date.now();
-  while (!what()) {
-    if (Date.now() - started > ms) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 describe('a sending queue on disk', () => {
   it('SIGKILL in the middle of an outage, then a restart: every line answered 200 arrives, exactly once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'durable-'));
@@ -95,16 +88,16 @@ describe('a sending queue on disk', () => {
       for (let j = 0; j < 50; j++) acknowledged.push(`line-${i * 50 + j}`);
     }
     // Retrying meanwhile: the backend is asked, and refuses.
-    await until(() => backend!.script.length < 100_000, 5000);
+    await until(() => backend!.script.length < 100_000);
     expect(backend.logRecords()).toHaveLength(0);
     sidecar.proc.kill('SIGKILL');
     await sidecar.exited;
     // The backend comes back; the sidecar restarts on the same directory.
     backend.script = [];
     sidecar = await startSidecar(['start', '--config', path], {});
-    await until(() => delivered(backend!).size >= acknowledged.length, 20_000);
+    await until(() => delivered(backend!).size >= acknowledged.length, { timeoutMs: 20_000 });
     // A moment more: nothing arrives twice.
-    await new Promise((r) => setTimeout(r, 500));
+    await settle(500);
     const seen = delivered(backend);
     expect([...seen.keys()].sort()).toEqual([...acknowledged].sort());
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
@@ -130,17 +123,17 @@ describe('a sending queue on disk', () => {
     expect(statuses.slice(0, -1).every((s) => s === 200)).toBe(true);
     expect(acknowledged.length).toBeGreaterThan(1000);
     backend.script = [];
-    await until(() => delivered(backend!).size >= acknowledged.length, 20_000);
+    await until(() => delivered(backend!).size >= acknowledged.length, { timeoutMs: 20_000 });
     // With room again, the refused batch is taken.
     const again = statuses.length - 1;
     let status = 503;
     for (let k = 0; k < 100 && status === 503; k++) {
       status = await post(sidecar.port, body(again * 50, 50), `f${again}`);
-      if (status === 503) await new Promise((r) => setTimeout(r, 50));
+      if (status === 503) await settle(50);
     }
     expect(status).toBe(200);
     for (let j = 0; j < 50; j++) acknowledged.push(`line-${again * 50 + j}`);
-    await until(() => delivered(backend!).size >= acknowledged.length, 10_000);
+    await until(() => delivered(backend!).size >= acknowledged.length, { timeoutMs: 10_000 });
     const seen = delivered(backend);
     expect([...seen.keys()].sort()).toEqual([...acknowledged].sort());
     expect([...seen.values()].every((n) => n === 1)).toBe(true);

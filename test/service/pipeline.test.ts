@@ -8,9 +8,11 @@ import type { ExportBatch, ExportResult, Exporter } from '../../src/exporters/ex
 import { sendingQueueSchema } from '../../src/exporters/exporterhelper/config.ts';
 import { SendingQueue, type QueueBatching } from '../../src/exporters/exporterhelper/queue.ts';
 import { Pipeline } from '../../src/service/pipeline.ts';
-import type { Level, Logger } from '../../src/service/log.ts';
+import type { Logger } from '../../src/service/log.ts';
 import { NO_RETRY, type RetrySettings } from '../../src/service/retry.ts';
 import type { LogRecordData } from '../../src/translate/telemetry.ts';
+import { capturedLog } from '../support/log.ts';
+import { settle, until } from '../support/wait.ts';
 
 function record(n: number): LogRecordData {
   return { timeUnixMicros: n, observedUnixMicros: n, severityNumber: 9, severityText: 'INFO', body: `line ${n}`, eventName: 'heroku.app.log', attributes: {}, traceId: undefined, spanId: undefined, traceFlags: 0 };
@@ -68,25 +70,6 @@ function pipeline(exporter: Exporter, options: Options = {}, log: Logger = () =>
   });
 }
 
-const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `condition` every 5 ms, for 5 s at most. */
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await settle(5);
-  expect(condition()).toBe(true);
-}
-
-/** Our log lines above debug, as `level message`. */
-function logLines() {
-  const lines: string[] = [];
-  const debug: Array<{ message: string; fields?: Record<string, unknown> }> = [];
-  const log = (level: Level, message: string, fields?: Record<string, unknown>) => {
-    if (level === 'debug') debug.push({ message, ...(fields ? { fields } : {}) });
-    else lines.push(`${level} ${message}`);
-  };
-  return { lines, debug, log };
-}
-
 describe('pipeline', () => {
   it('batches per drain resource by size and by timeout, keeping each drain apart', async () => {
     const exporter = new ScriptedExporter('file');
@@ -138,7 +121,7 @@ describe('pipeline', () => {
   });
 
   it('counts and logs a permanent refusal, which is not retried', async () => {
-    const { lines, log } = logLines();
+    const { lines, log } = capturedLog();
     const exporter = new ScriptedExporter('otlphttp', [{ ok: false, retryable: false, error: '400 Bad Request: invalid' }]);
     const p = pipeline(exporter, { batch: undefined }, log);
     p.offer({}, 'a', records(0, 7));
@@ -151,7 +134,7 @@ describe('pipeline', () => {
   });
 
   it('survives an exporter that throws: counted failed, its items released, shutdown still clean', async () => {
-    const { lines, log } = logLines();
+    const { lines, log } = capturedLog();
     const throwing: Exporter = {
       id: 'broken',
       export: async () => {
@@ -187,7 +170,7 @@ describe('pipeline', () => {
 
   it('counts what a hung exporter still holds when the shutdown deadline passes', async () => {
     const exporter = new ScriptedExporter('hung', [], new Promise<void>(() => {}));
-    const { lines, log } = logLines();
+    const { lines, log } = capturedLog();
     const p = pipeline(exporter, { batch: undefined }, log);
     p.offer({}, 'a', records(0, 3));
     await p.shutdown(30);
@@ -202,7 +185,7 @@ describe('pipeline', () => {
   it('ends retries at the shutdown deadline: no wait outlives it, and what they held is counted once, as dropped', async () => {
     const down: ExportResult = { ok: false, retryable: true, error: '503 Service Unavailable', status: 503 };
     const exporter = new ScriptedExporter('otlphttp', Array.from({ length: 1000 }, () => down));
-    const { lines, log } = logLines();
+    const { lines, log } = capturedLog();
     const p = pipeline(exporter, { batch: undefined, retry: { enabled: true, initialIntervalMs: 60_000, maxIntervalMs: 60_000, maxElapsedMs: 0 } }, log);
     p.offer({}, 'a', records(0, 4));
     p.offer({}, 'b', records(4, 5));
@@ -225,7 +208,7 @@ describe('pipeline', () => {
   it('logs the first failure at once, while it is being retried, then its recovery; a backend down for a while writes no more', async () => {
     const down: ExportResult = { ok: false, retryable: true, error: 'ECONNREFUSED connect ECONNREFUSED 127.0.0.1:1' };
     const exporter = new ScriptedExporter('otlphttp', Array.from({ length: 30 }, () => down));
-    const { lines, debug, log } = logLines();
+    const { lines, debug, log } = capturedLog();
     const p = pipeline(exporter, { batch: undefined, retry: { enabled: true, initialIntervalMs: 1, maxIntervalMs: 2, maxElapsedMs: 0 } }, log);
     p.offer({}, 'a', records(0, 5));
     await until(() => lines.length > 0);
@@ -244,7 +227,7 @@ describe('pipeline', () => {
   it('logs what the retries gave up on, with the reason', async () => {
     const down: ExportResult = { ok: false, retryable: true, error: '503 Service Unavailable', status: 503 };
     const exporter = new ScriptedExporter('otlphttp', Array.from({ length: 1000 }, () => down));
-    const { lines, log } = logLines();
+    const { lines, log } = capturedLog();
     const p = pipeline(exporter, { batch: undefined, retry: { enabled: true, initialIntervalMs: 5, maxIntervalMs: 5, maxElapsedMs: 30 } }, log);
     p.offer({}, 'a', records(0, 6));
     await until(() => p.held === 0);
@@ -258,7 +241,7 @@ describe('pipeline', () => {
   it('says once per 30 s that a backend rejects part of what it takes (OTLP partial success)', async () => {
     const partial: ExportResult = { ok: true, rejected: 1, warning: '200 partial success: 1 rejected: too old' };
     const exporter = new ScriptedExporter('otlphttp', Array.from({ length: 50 }, () => partial));
-    const { lines, log } = logLines();
+    const { lines, log } = capturedLog();
     const p = pipeline(exporter, { batch: undefined }, log);
     for (let i = 0; i < 50; i++) expect(p.offer({}, 'a', records(i * 2, 2))).toBe(true);
     await until(() => p.held === 0);

@@ -13,6 +13,7 @@ import { Service } from '../../src/service/service.ts';
 import { HeldBackend } from '../support/held-backend.ts';
 import { OtlpTestServer } from '../support/otlp-server.ts';
 import { freePort, hasCommand } from '../support/syslog-tools.ts';
+import { until } from '../support/wait.ts';
 
 const CI = process.env.CI === 'true' || process.env.CI === '1';
 const frame = (m: string) => `${Buffer.byteLength(m) + 1} ${m}\n`;
@@ -27,16 +28,6 @@ afterEach(async () => {
   service = prometheus = undefined;
   backends = [];
 });
-
-async function until<T>(what: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const v = await what().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() - started > ms) throw new Error(`timed out after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('service.telemetry.metrics', () => {
   it('serves the counters in Prometheus text format', async () => {
@@ -119,7 +110,7 @@ service:
     held.release(400);
     // Settled: the backup's request refused, the disk queue's sent and acknowledged on disk.
     const settled = () => queue('otlphttp/backup').counters.sendFailed === 3 && queue('otlphttp/disk').counters.sent === 5 && service!.queues.every((q) => q.size === 0);
-    for (let i = 0; i < 200 && !settled(); i++) await new Promise((r) => setTimeout(r, 10));
+    await until(settled, { timeoutMs: 2000, what: "the backup's request refused and the disk queue's sent" });
     text = await scrape();
     expect(text).toContain('otelcol_exporter_send_failed_log_records_total{exporter="otlphttp/backup"} 3');
     expect(text).toContain('otelcol_exporter_sent_log_records_total{exporter="otlphttp/backup"} 0');
@@ -201,10 +192,13 @@ service:
     prometheus = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: 'ignore' });
     const query = encodeURIComponent('sum(heroku_otel_drain_receiver_lines_total{job="heroku-otel-drain",outcome="accepted"})');
     const value = await until(async () => {
-      const res = (await (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${query}`)).json()) as any;
-      const v = res.data?.result?.[0]?.value?.[1];
+      // Refused, or not JSON yet, while Prometheus starts.
+      const res = (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${query}`)
+        .then((r) => r.json())
+        .catch(() => undefined)) as any;
+      const v = res?.data?.result?.[0]?.value?.[1];
       return v === '7' ? v : undefined;
-    }, 30_000);
+    }, { timeoutMs: 30_000, everyMs: 200, what: 'Prometheus to answer 7 lines accepted' });
     expect(value).toBe('7');
   });
 });
