@@ -51,12 +51,6 @@ export interface RetryHooks {
   stopping(): boolean;
   /** Aborted when the shutdown deadline passes: waiting and sending stop at once. */
   deadline?: AbortSignal;
-  /**
-   * Shutting down, a failure worth retrying is not retried but kept (`kept` in the outcome): a
-   * persistent queue holds it on disk for the next start, and waiting on a dead backend would
-   * only hold up the shutdown.
-   */
-  keepWhenStopping?: boolean;
   /** Called as each attempt ends, before any wait. */
   onAttempt?(result: ExportResult, attempt: Attempt): void;
   sleep?: Sleep;
@@ -69,8 +63,6 @@ export interface RetryOutcome {
   attempts: number;
   /** When it failed: why it was not tried again, for the log line saying what was lost. */
   gaveUp?: string;
-  /** Failed while stopping with `keepWhenStopping`: not lost, the caller keeps it. */
-  kept?: boolean;
 }
 
 /** Exports `batch`, retrying retryable failures; the last result when it gives up. */
@@ -104,7 +96,6 @@ export async function exportWithRetry(exporter: Exporter, batch: ExportBatch, re
         // Shutting down: quicker last tries than the full schedule, until the deadline, still
         // backing off (1 s, 2 s, 4 s...): a dead backend is not asked hundreds of times a second.
         if (hooks.stopping()) {
-          if (hooks.keepWhenStopping === true) return { result, attempts: number, gaveUp: 'shutting down', kept: true };
           wait = Math.min(wait, quick);
           quick *= 2;
         }

@@ -104,34 +104,6 @@ describe('a sending queue on disk', () => {
     expect(sidecar.logLines().some((l) => /2000 records left unsent by an earlier run found in storage/.test(String(l.msg)))).toBe(true);
   }, 60_000);
 
-  it('SIGTERM while the backend fails: the queue does not wait out the deadline on it, keeps all on disk, and a restart sends it once', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'durable-'));
-    backend = new OtlpTestServer();
-    const endpoint = await backend.start();
-    backend.script = Array.from({ length: 100_000 }, () => ({ status: 503 }));
-    const path = config(dir, endpoint);
-    sidecar = await startSidecar(['start', '--config', path], {});
-    const acknowledged: string[] = [];
-    for (let i = 0; i < 20; i++) {
-      expect(await post(sidecar.port, body(i * 50, 50), `f${i}`)).toBe(200);
-      for (let j = 0; j < 50; j++) acknowledged.push(`line-${i * 50 + j}`);
-    }
-    await until(() => backend!.script.length < 100_000);
-    sidecar.proc.kill('SIGTERM');
-    expect(await sidecar.exited).toBe(0);
-    const lines = sidecar.logLines().map((l) => String(l.msg));
-    // Kept, not given up at the deadline: the backend refused its last try, so it waits on disk.
-    expect(lines.some((l) => /the backend is failing at shutdown: 1000 records stay in storage/.test(l))).toBe(true);
-    expect(lines.some((l) => /shutdown deadline passed/.test(l))).toBe(false);
-    backend.script = [];
-    sidecar = await startSidecar(['start', '--config', path], {});
-    await until(() => delivered(backend!).size >= acknowledged.length, { timeoutMs: 20_000 });
-    await settle(500);
-    const seen = delivered(backend);
-    expect([...seen.keys()].sort()).toEqual([...acknowledged].sort());
-    expect([...seen.values()].every((n) => n === 1)).toBe(true);
-  }, 60_000);
-
   it('answers 503 only once the disk budget is full; what it answered 200 all arrives after the outage', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'durable-'));
     backend = new OtlpTestServer();

@@ -167,10 +167,6 @@ export class SendingQueue {
   /** Appends to storage not yet written: they count as held already. */
   private _appending = 0;
   private _stopping = false;
-  /** Stopping with storage and the backend failing: no more requests, what is held stays on disk. */
-  private _keeping = false;
-  /** Items of requests that failed while stopping and stay in storage. */
-  private _kept = 0;
   private readonly _deadline = new AbortController();
   private _idle: (() => void) | undefined;
   private _shutdown: Promise<void> | undefined;
@@ -350,7 +346,7 @@ export class SendingQueue {
   /** Starts requests while consumers are free and something is ready. */
   private _pump(): void {
     const consumers = this._config.enabled ? this._config.num_consumers : 1;
-    while (!this._keeping && this._inFlight.size < consumers && this._ready.size > 0) {
+    while (this._inFlight.size < consumers && this._ready.size > 0) {
       const group = this._ready.values().next().value!;
       this._ready.delete(group);
       const taken = this._take(group);
@@ -419,11 +415,6 @@ export class SendingQueue {
         if (request.length === 0) continue;
         const outcome = await this._export(source, resource, request);
         if (outcome === 'aborted') return; // the shutdown deadline passed: counted there
-        if (outcome === 'kept') {
-          // Not acknowledged: all of it is sent after the next start (a part sent already, twice).
-          this._kept += count;
-          return;
-        }
         sent += outcome.sent;
         failed += outcome.failed;
       }
@@ -464,7 +455,7 @@ export class SendingQueue {
   }
 
   /** One request with its retries: how many were sent and how many failed, or aborted at the deadline. */
-  private async _export(source: QueueSource, resource: Attributes, items: Item[]): Promise<{ sent: number; failed: number } | 'aborted' | 'kept'> {
+  private async _export(source: QueueSource, resource: Attributes, items: Item[]): Promise<{ sent: number; failed: number } | 'aborted'> {
     const signal = this.signal;
     const exporter = this.exporter;
     const health = this._health;
@@ -474,7 +465,6 @@ export class SendingQueue {
     const outcome = await exportWithRetry(exporter, batch, this._retry, {
       stopping: () => this._stopping,
       deadline: this._deadline.signal,
-      keepWhenStopping: this._storage !== undefined,
       onAttempt: (result, attempt) => {
         this._log('debug', `${exporter.id}: export ${result.ok ? 'ok' : 'failed'}`, {
           pipeline: source.id,
@@ -494,10 +484,6 @@ export class SendingQueue {
     });
     // Past the deadline, shutdown has counted it (dropped, or left in storage): counted once.
     if (this._deadline.signal.aborted) return 'aborted';
-    if (outcome.kept === true) {
-      this._keeping = true;
-      return 'kept';
-    }
     const result = outcome.result;
     if (result.ok) {
       const rejected = Math.min(result.rejected ?? 0, items.length);
@@ -511,7 +497,7 @@ export class SendingQueue {
   }
 
   private _wake(): void {
-    if (this._idle !== undefined && this._inFlight.size === 0 && (this._groups.size === 0 || this._keeping) && this._appending === 0) {
+    if (this._idle !== undefined && this._inFlight.size === 0 && this._groups.size === 0 && this._appending === 0) {
       const idle = this._idle;
       this._idle = undefined;
       idle();
@@ -579,18 +565,6 @@ export class SendingQueue {
     });
     const outcome = await Promise.race([idle, deadline]);
     clearTimeout(timer);
-    if (outcome === 'done' && this._keeping) {
-      // The backend failed while stopping: the rest stays on disk rather than wait for it.
-      let left = this._kept;
-      for (const group of this._groups.values()) {
-        clearTimeout(group.timer);
-        for (let i = group.head; i < group.entries.length; i++) left += group.entries[i]!.count;
-      }
-      this._groups.clear();
-      this._ready.clear();
-      this.counters.leftInStorage += left;
-      this._log('warn', `${this.id}: the backend is failing at shutdown: ${left} ${this._unit} stay in storage, sent after the next start on ${this._storage!.directory}`, { exporter: this.id, signal: this.signal, left_in_storage: left });
-    }
     if (outcome === 'late') {
       // Counted before aborting: what finishes from here on is not counted again.
       let left = 0;
@@ -612,7 +586,6 @@ export class SendingQueue {
         for (const [source, n] of bySource) source.counters.droppedAtShutdown += n;
         this._log('error', `${this.id}: shutdown deadline passed: ${left} ${this._unit} not exported`, { exporter: this.id, signal: this.signal, dropped: left, pipelines: Object.fromEntries([...bySource].map(([s, n]) => [s.id, n])) });
       } else {
-        left += this._kept;
         this.counters.leftInStorage += left;
         this._log('warn', `${this.id}: shutdown deadline passed: ${left} ${this._unit} stay in storage, sent after the next start on ${this._storage.directory}`, { exporter: this.id, signal: this.signal, left_in_storage: left });
       }
