@@ -733,18 +733,18 @@ export function naiveInterpret(line: NaiveLine): NaiveEvent {
 // ---------------------------------------------------------------------------------------------
 // Mapping to OpenTelemetry
 
-function envelope(line: NaiveLine, kind: string, eventName: string, process: string | undefined): Attributes {
+function envelope(line: NaiveLine, kind: string, process: string | undefined): Attributes {
   const token = /^d\.[A-Za-z0-9-]+$/.test(line.hostname);
+  const dyno = process !== undefined && /^[A-Za-z0-9_-]+\.\d+$/.test(process) ? process : undefined;
   const base: Record<string, unknown> = {
-    [A.ATTR_EVENT_NAME]: eventName,
     [A.ATTR_HEROKU_LOG_KIND]: kind,
     [A.ATTR_HEROKU_LOG_SHAPE]: line.shape,
     [A.ATTR_HEROKU_SYSLOG_FACILITY]: line.facility >= 0 ? line.facility : undefined,
     [A.ATTR_HEROKU_SYSLOG_SEVERITY]: line.facility >= 0 ? line.severity : undefined,
     [A.ATTR_HEROKU_SYSLOG_APP_NAME]: line.appName || undefined,
     [A.ATTR_HEROKU_SYSLOG_PROC_ID]: line.procId || undefined,
-    [A.ATTR_HEROKU_PROCESS_NAME]: process || undefined,
-    [A.ATTR_HEROKU_PROCESS_TYPE]: process ? process.split('.')[0] : undefined,
+    [A.ATTR_HEROKU_DYNO_NAME]: dyno,
+    [A.ATTR_HEROKU_DYNO_TYPE]: dyno?.split('.')[0],
     [A.ATTR_HEROKU_SYSLOG_MSG_ID]: line.msgId || undefined,
     [A.ATTR_HEROKU_SYSLOG_STRUCTURED_DATA]: line.structuredData || undefined,
     [A.ATTR_HEROKU_SYSLOG_HOSTNAME]: line.hostname !== '' && line.hostname !== 'host' && !token ? line.hostname : undefined,
@@ -808,7 +808,7 @@ function naiveHttpVersion(protocol: string | undefined): string | undefined {
 }
 
 function naiveMapRouter(line: NaiveLine, ev: NaiveRouter, observed: number, out: TelemetryBatch): void {
-  const attrs = envelope(line, 'router', E.EVENT_HEROKU_ROUTER_REQUEST, ev.dyno);
+  const attrs = envelope(line, 'router', ev.dyno);
   const method = ev.method === undefined ? undefined : METHODS.includes(ev.method) ? ev.method : '_OTHER';
   const tlsFlag = ev.extra?.tls;
   const scheme =
@@ -842,8 +842,8 @@ function naiveMapRouter(line: NaiveLine, ev: NaiveRouter, observed: number, out:
     [A.ATTR_HEROKU_ERROR_CODE]: ev.code,
     [A.ATTR_HEROKU_ERROR_DESCRIPTION]: ev.desc ?? (ev.code ? ERROR_CODE_DESCRIPTIONS[ev.code] : undefined),
     [A.ATTR_HEROKU_ROUTER_REQUEST_ID]: ev.requestId,
-    [A.ATTR_HEROKU_ROUTER_CONNECT_MS]: ev.connectMs,
-    [A.ATTR_HEROKU_ROUTER_SERVICE_MS]: ev.serviceMs,
+    [A.ATTR_HEROKU_ROUTER_CONNECT_DURATION]: ev.connectMs / 1000,
+    [A.ATTR_HEROKU_ROUTER_SERVICE_DURATION]: ev.serviceMs / 1000,
     [A.ATTR_HEROKU_ROUTER_SOCK]: ev.sock,
     [A.ATTR_HEROKU_ROUTER_PROTOCOL]: ev.protocol,
     [A.ATTR_NETWORK_PROTOCOL_NAME]: version === undefined ? undefined : 'http',
@@ -864,7 +864,7 @@ function naiveMapRouter(line: NaiveLine, ev: NaiveRouter, observed: number, out:
       [A.ATTR_URL_SCHEME]: scheme,
       [A.ATTR_ERROR_TYPE]: ev.code,
       [A.ATTR_SERVER_ADDRESS]: host,
-      [A.ATTR_HEROKU_PROCESS_NAME]: ev.dyno,
+      [A.ATTR_NETWORK_PROTOCOL_VERSION]: version,
     });
     out.metrics.push({
       name: M.METRIC_HTTP_SERVER_REQUEST_DURATION,
@@ -890,14 +890,14 @@ function naiveMapSamples(line: NaiveLine, ev: NaiveSamples, observed: number, ou
   const runtime = ev.kind === 'runtime';
   const process = runtime ? (ev.source ?? line.procId) : line.procId;
   const eventName = runtime ? E.EVENT_HEROKU_RUNTIME_SAMPLE : E.EVENT_HEROKU_ADDON_SAMPLE;
-  const attrs = envelope(line, runtime ? 'runtime' : 'addon', eventName, process);
+  const attrs = envelope(line, runtime ? 'runtime' : 'addon', runtime ? process : undefined);
   const mAttrs: Attributes = {};
   let prefix: string;
   if (runtime) {
     if (ev.dyno) attrs[A.ATTR_HEROKU_DYNO_ID] = ev.dyno;
-    if (process) {
-      mAttrs[A.ATTR_HEROKU_PROCESS_NAME] = process;
-      mAttrs[A.ATTR_HEROKU_PROCESS_TYPE] = process.split('.')[0]!;
+    if (attrs[A.ATTR_HEROKU_DYNO_NAME] !== undefined) {
+      mAttrs[A.ATTR_HEROKU_DYNO_NAME] = attrs[A.ATTR_HEROKU_DYNO_NAME];
+      mAttrs[A.ATTR_HEROKU_DYNO_TYPE] = attrs[A.ATTR_HEROKU_DYNO_TYPE]!;
     }
     prefix = 'heroku.dyno.';
   } else {
@@ -910,12 +910,16 @@ function naiveMapSamples(line: NaiveLine, ev: NaiveSamples, observed: number, ou
   const time = Number.isNaN(line.timeUnixMicros) ? observed : line.timeUnixMicros;
   for (const s of ev.samples) {
     if (!Number.isFinite(s.value)) continue;
-    const key = s.key.split('-').join('_');
+    let key = s.key.split('-').join('_');
+    // pgbouncer's avg_query: microseconds without a unit on the line, sent in seconds.
+    const renamed = prefix + key === 'heroku.pgbouncer.avg_query';
+    if (renamed) key = 'avg_query_duration';
     const name = prefix + key;
-    const base = toBaseUnit(s.unit, M.METRIC_UNITS[name] ?? naiveUnitFromKey(key));
+    const base = toBaseUnit(s.unit === '' && renamed ? 'us' : s.unit, M.METRIC_UNITS[name] ?? naiveUnitFromKey(key));
     const value = base.factor === 1 ? s.value : base.unit === 'By' ? Math.round(s.value * base.factor) : s.value * base.factor;
     attrs[A.ATTR_HEROKU_SAMPLE_PREFIX + key] = value;
-    out.metrics.push({ name, unit: base.unit, type: 'gauge', value, timeUnixMicros: time, attributes: { ...mAttrs }, bounds: undefined });
+    const type = M.METRIC_INSTRUMENTS[name] === 'counter' ? 'total' : 'gauge';
+    out.metrics.push({ name, unit: base.unit, type, value, timeUnixMicros: time, attributes: { ...mAttrs }, bounds: undefined });
   }
   out.logs.push(logRecord(line, observed, SEVERITY_INFO, line.text, eventName, attrs));
 }
@@ -924,7 +928,7 @@ function naiveMapApp(line: NaiveLine, ev: NaiveApp, observed: number, out: Telem
   const isAddon = line.procId.startsWith('heroku-');
   const raw = line.shape === 'raw';
   const eventName = isAddon ? E.EVENT_HEROKU_ADDON_LOG : E.EVENT_HEROKU_APP_LOG;
-  const attrs: Attributes = { ...ev.fields, ...envelope(line, isAddon ? 'addon' : 'app', eventName, line.procId) };
+  const attrs: Attributes = { ...ev.fields, ...envelope(line, isAddon ? 'addon' : 'app', line.procId) };
   setDefined(attrs, {
     [A.ATTR_HEROKU_ADDON_SERVICE]: isAddon ? line.procId : undefined,
     [A.ATTR_HEROKU_LOG_FORMAT]: raw ? undefined : ev.format,
@@ -943,7 +947,7 @@ function naiveMapApp(line: NaiveLine, ev: NaiveApp, observed: number, out: Telem
   }
   out.logs.push(rec);
   const mAttrs: Attributes = {};
-  setDefined(mAttrs, { [A.ATTR_HEROKU_PROCESS_NAME]: line.procId || undefined, [A.ATTR_HEROKU_SOURCE]: ev.source });
+  setDefined(mAttrs, { [A.ATTR_HEROKU_DYNO_NAME]: /^[A-Za-z0-9_-]+\.\d+$/.test(line.procId) ? line.procId : undefined, [A.ATTR_HEROKU_SOURCE]: ev.source });
   const time = Number.isNaN(line.timeUnixMicros) ? observed : line.timeUnixMicros;
   for (const m of ev.measurements ?? []) {
     if (m.type === 'unique') {
@@ -962,7 +966,7 @@ function naiveMapApp(line: NaiveLine, ev: NaiveApp, observed: number, out: Telem
 function naiveMapPlatform(line: NaiveLine, ev: NaivePlatform, observed: number, out: TelemetryBatch): void {
   const isLogplex = ev.code?.startsWith('L') ?? false;
   const eventName = isLogplex ? E.EVENT_HEROKU_LOGPLEX_ERROR : (PLATFORM_EVENT_NAMES as Readonly<Record<string, string>>)[ev.type]!;
-  const attrs = envelope(line, 'platform', eventName, line.procId);
+  const attrs = envelope(line, 'platform', line.procId);
   setDefined(attrs, {
     [A.ATTR_ERROR_TYPE]: ev.code,
     [A.ATTR_HEROKU_ERROR_CODE]: ev.code,
@@ -980,7 +984,6 @@ function naiveMapPlatform(line: NaiveLine, ev: NaivePlatform, observed: number, 
   });
   if (ev.droppedMessages !== undefined && Number.isFinite(ev.droppedMessages) && ['L10', 'L12', 'L13', 'L14'].includes(ev.code!)) {
     const mAttrs: Attributes = { [A.ATTR_HEROKU_ERROR_CODE]: ev.code! };
-    if (line.procId) mAttrs[A.ATTR_HEROKU_PROCESS_NAME] = line.procId;
     out.metrics.push({
       name: M.METRIC_HEROKU_LOGPLEX_DROPPED_MESSAGES,
       unit: '{message}',
@@ -1003,7 +1006,7 @@ function naiveMapPlatform(line: NaiveLine, ev: NaivePlatform, observed: number, 
 
 function naiveMapApi(line: NaiveLine, ev: NaiveApi, observed: number, out: TelemetryBatch): void {
   const eventName = (API_EVENT_NAMES as Readonly<Record<string, string>>)[ev.type]!;
-  const attrs = envelope(line, 'api', eventName, line.procId);
+  const attrs = envelope(line, 'api', undefined);
   setDefined(attrs, {
     [A.ATTR_HEROKU_API_ACTION]: ev.action,
     [A.ATTR_HEROKU_USER]: ev.user,
@@ -1019,7 +1022,7 @@ function naiveMapApi(line: NaiveLine, ev: NaiveApi, observed: number, out: Telem
 }
 
 function naiveMapPostgres(line: NaiveLine, ev: NaivePostgres, observed: number, out: TelemetryBatch): void {
-  const attrs = envelope(line, 'addon', E.EVENT_HEROKU_ADDON_LOG, line.procId);
+  const attrs = envelope(line, 'addon', undefined);
   attrs[A.ATTR_HEROKU_ADDON_SERVICE] = 'heroku-postgres';
   attrs[A.ATTR_DB_SYSTEM_NAME] = 'postgresql';
   const severity = ev.level !== undefined ? (severityFromName(ev.level) ?? SEVERITY_INFO) : lineSeverity(line, SEVERITY_INFO);

@@ -49,6 +49,10 @@ function metricsTs(reg: Registry): string {
   out += 'export const METRIC_UNITS: Readonly<Record<string, string>> = {\n';
   for (const m of named) out += `  ${quote(m.name)}: ${quote(m.unit)},\n`;
   out += '};\n';
+  out += doc('The instrument of every metric the registry names, by metric name: a sample whose metric is a `counter` is a running total.');
+  out += 'export const METRIC_INSTRUMENTS: Readonly<Record<string, string>> = {\n';
+  for (const m of named) out += `  ${quote(m.name)}: ${quote(m.instrument)},\n`;
+  out += '};\n';
   return out;
 }
 

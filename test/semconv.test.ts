@@ -52,7 +52,7 @@ describe('semconv registry', () => {
       })
       .map((r) => `heroku[router]: at=${r.code ? 'error' : 'info'} ${r.code}method=${r.method} path=${r.path} host=a.example.com fwd="1.2.3.4,2001:db8::1" dyno=web.1 connect=1ms service=2ms status=${r.status} bytes=3 ${r.extra}protocol=${r.protocol}`);
     const sample = fc
-      .tuple(fc.constantFrom('heroku[web.1]: source=web.1 dyno=heroku.1.x', 'app[heroku-postgres]: source=DATABASE addon=pg-1', 'app[heroku-redis]: source=REDIS addon=r-1', 'app[heroku-pgbouncer]: source=pgb addon=pg-1'), fc.constantFrom('memory_rss=1MB', 'load_avg_1m=0.1', 'memory-total=10kB', 'db_size=10bytes', 'new-key=3', 'pages=4pages', 'tmp-disk-used=5'))
+      .tuple(fc.constantFrom('heroku[web.1]: source=web.1 dyno=heroku.1.x', 'app[heroku-postgres]: source=DATABASE addon=pg-1', 'app[heroku-redis]: source=REDIS addon=r-1', 'app[heroku-pgbouncer]: source=pgb addon=pg-1'), fc.constantFrom('memory_rss=1MB', 'load_avg_1m=0.1', 'memory-total=10kB', 'db_size=10bytes', 'new-key=3', 'pages=4pages', 'tmp-disk-used=5', 'memory_pgpgin=5pages', 'evicted-keys=2', 'avg_query=8751'))
       .map(([head, kv]) => `${head} sample#${kv}`);
     const other = fc.constantFrom(
       'heroku[web.1]: Error R14 (Memory quota exceeded)',
@@ -96,10 +96,10 @@ describe('semconv registry', () => {
   it('reports an undeclared attribute, a wrong type and a wrong unit', () => {
     const { batch, app } = translate('2024-05-01T12:00:00Z heroku[web.1]: source=web.1 sample#memory_rss=1MB');
     batch.logs[0]!.attributes['heroku.not_declared'] = 'x';
-    batch.logs[0]!.attributes['heroku.process.name'] = 42;
+    batch.logs[0]!.attributes['heroku.dyno.name'] = 42;
     batch.metrics[0]!.unit = 'MB';
     expect(registryProblems(batch.logs, batch.metrics, app)).toEqual([
-      'log heroku.runtime.sample: attribute heroku.process.name=42 should be a string',
+      'log heroku.runtime.sample: attribute heroku.dyno.name=42 should be a string',
       'log heroku.runtime.sample: attribute heroku.not_declared is not in semconv/',
       'metric heroku.dyno.memory_rss: unit MB, registry says By',
     ]);

@@ -29,7 +29,7 @@ export const ATTR_TLS_PROTOCOL_NAME = 'tls.protocol.name';
 export const ATTR_TLS_PROTOCOL_VERSION = 'tls.protocol.version';
 /** The Heroku error code (H12, R14, L10) or SQLSTATE of a failed line. */
 export const ATTR_ERROR_TYPE = 'error.type';
-/** The event's name. Also set as the log record's EventName field; kept as an attribute for backends that do not read that field yet. */
+/** Not written by translation: a Heroku line's event name is the log record's EventName field alone (Loki stores it as `event_name`). Only the alerts processor's heroku.alert records still repeat it as an attribute. */
 export const ATTR_EVENT_NAME = 'event.name';
 /** A dyno process's exit status. */
 export const ATTR_PROCESS_EXIT_CODE = 'process.exit.code';
@@ -137,10 +137,12 @@ export const ATTR_HEROKU_SYSLOG_HOSTNAME = 'heroku.syslog.hostname';
 export const ATTR_HEROKU_SYSLOG_STRUCTURED_DATA = 'heroku.syslog.structured_data';
 /** A fingerprint of the drain token (first 16 hex digits of its SHA-256), set when a syslog line's HOSTNAME may carry a token: any HOSTNAME but `host`, `heroku`, `app` and `localhost`. The token authenticates the drain, so it is never written in clear; the fingerprint tells drains apart. */
 export const ATTR_HEROKU_DRAIN_FINGERPRINT = 'heroku.drain.fingerprint';
-/** The process a line is about: the PROCID (`web.1`), the runtime sample's `source=`, or for router lines the dyno that served the request (`dyno=`). Stable across restarts. */
-export const ATTR_HEROKU_PROCESS_NAME = 'heroku.process.name';
-/** The process type, the part of the process name before the dot. */
-export const ATTR_HEROKU_PROCESS_TYPE = 'heroku.process.type';
+/** The Heroku app's name, a resource attribute set where the drain's configuration names the app: the embedded default sets it (with service.name) from a `DRAIN_TOKENS` entry `token=app`; in a config file, write it in a drain's `resource`, or map a query parameter of the drain URL to it (`resource_from_query`). Fir's resource attribute of the same name. Never read from a line, which does not carry it. */
+export const ATTR_HEROKU_APP_NAME = 'heroku.app.name';
+/** The dyno a line is about: a runtime sample's `source=`, for router lines the dyno that served the request (`dyno=`), else the PROCID when it is a dyno's name (`<process type>.<number>`). Platform components (`router`, `api`, `logplex`), add-ons and Postgres are no dynos and get none: their PROCID is heroku.syslog.proc_id. Stable across restarts. */
+export const ATTR_HEROKU_DYNO_NAME = 'heroku.dyno.name';
+/** The dyno's process type, the part of heroku.dyno.name before the dot. */
+export const ATTR_HEROKU_DYNO_TYPE = 'heroku.dyno.type';
 /** The signal a dyno's processes were stopped with. */
 export const ATTR_HEROKU_PROCESS_SIGNAL = 'heroku.process.signal';
 /** The dyno's id (`dyno=` of runtime samples); changes at every restart, so never a metric attribute. */
@@ -155,10 +157,10 @@ export const ATTR_HEROKU_DYNO_MEMORY_USAGE = 'heroku.dyno.memory.usage';
 export const ATTR_HEROKU_DYNO_MEMORY_QUOTA_PERCENT = 'heroku.dyno.memory.quota_percent';
 /** The router's request id (also sent to the app as `X-Request-ID`). */
 export const ATTR_HEROKU_ROUTER_REQUEST_ID = 'heroku.router.request_id';
-/** Milliseconds the router took to connect to the dyno (`connect=`). */
-export const ATTR_HEROKU_ROUTER_CONNECT_MS = 'heroku.router.connect_ms';
-/** Milliseconds the dyno took to answer (`service=`). */
-export const ATTR_HEROKU_ROUTER_SERVICE_MS = 'heroku.router.service_ms';
+/** Seconds the router took to connect to the dyno (`connect=`, which the line writes in milliseconds). */
+export const ATTR_HEROKU_ROUTER_CONNECT_DURATION = 'heroku.router.connect.duration';
+/** Seconds the dyno took to answer (`service=`, which the line writes in milliseconds). */
+export const ATTR_HEROKU_ROUTER_SERVICE_DURATION = 'heroku.router.service.duration';
 /** Every address in `fwd` (X-Forwarded-For), in order; the first is also `client.address`. */
 export const ATTR_HEROKU_ROUTER_FWD = 'heroku.router.fwd';
 /** Which side closed the connection on H18-style errors (`sock=`). */
@@ -181,7 +183,7 @@ export const ATTR_HEROKU_LOGPLEX_DROPPED_MESSAGES = 'heroku.logplex.dropped_mess
 export const ATTR_HEROKU_API_ACTION = 'heroku.api.action';
 /** Who did it, as the line names them (`by user ...`). */
 export const ATTR_HEROKU_USER = 'heroku.user';
-/** The release a line names. */
+/** The release an API line names (`Release v42 created`, `Running release v42 commands`; `Rollback to v41`: the release rolled back to). Fir's resource attribute of the same name; a record attribute here, as the resource is the drain's. */
 export const ATTR_HEROKU_RELEASE_VERSION = 'heroku.release.version';
 /** Config var names that were set or removed (never their values, which the line does not carry). */
 export const ATTR_HEROKU_CONFIG_VARS = 'heroku.config.vars';

@@ -15,6 +15,7 @@ import * as E from '../semconv/events.ts';
 import * as M from '../semconv/metrics.ts';
 import { interpretLine } from '../heroku/classify.ts';
 import { ERROR_CODE_DESCRIPTIONS } from '../heroku/codes.ts';
+import { dynoType } from '../heroku/dyno.ts';
 import type {
   AddonSampleEvent,
   ApiEvent,
@@ -75,24 +76,19 @@ export function drainFingerprint(token: string): string {
 
 const RAW_PARSE_ERROR = 'no syslog or heroku logs header';
 
-function processType(name: string): string {
-  const dot = name.indexOf('.');
-  return dot < 0 ? name : name.slice(0, dot);
-}
-
 /**
- * Attributes every record gets from its envelope. `processName` is the process the line is about:
- * the PROCID unless the line names another (a router line's serving dyno, a sample's `source=`).
+ * Attributes every record gets from its envelope (the event's name is the record's EventName
+ * field, not an attribute). `dyno` is the dyno the line may be about: the PROCID unless the line
+ * names another (a router line's serving dyno, a sample's `source=`); it becomes heroku.dyno.name
+ * and heroku.dyno.type only when shaped like a dyno's name (`web.1`, not `router` or `api`).
  */
 function envelopeAttributes(
   line: HerokuLine,
   kind: string,
-  eventName: string,
   frameStatus: FrameStatus | undefined,
-  processName: string | null = line.procId || null,
+  dyno: string | null = line.procId,
 ): Attributes {
   const attrs: Attributes = {
-    'event.name': eventName,
     'heroku.log.kind': kind,
     'heroku.log.shape': line.shape,
   };
@@ -102,9 +98,10 @@ function envelopeAttributes(
   }
   if (line.appName !== '') attrs['heroku.syslog.app_name'] = line.appName;
   if (line.procId !== '') attrs['heroku.syslog.proc_id'] = line.procId;
-  if (processName !== null) {
-    attrs['heroku.process.name'] = processName;
-    attrs['heroku.process.type'] = processType(processName);
+  const type = dyno === null ? undefined : dynoType(dyno);
+  if (type !== undefined) {
+    attrs['heroku.dyno.name'] = dyno!;
+    attrs['heroku.dyno.type'] = type;
   }
   if (line.msgId !== '') attrs['heroku.syslog.msg_id'] = line.msgId;
   if (line.structuredData !== '') attrs['heroku.syslog.structured_data'] = line.structuredData;
@@ -232,7 +229,7 @@ export function tlsProtocol(version: string | undefined): [string, string] | und
 }
 
 function translateRouter(line: HerokuLine, ev: RouterEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined): void {
-  const attrs = envelopeAttributes(line, 'router', E.EVENT_HEROKU_ROUTER_REQUEST, frame, ev.dyno ?? null);
+  const attrs = envelopeAttributes(line, 'router', frame, ev.dyno ?? null);
   let method: string | undefined;
   if (ev.method !== undefined) {
     method = KNOWN_METHODS.has(ev.method) ? ev.method : '_OTHER';
@@ -268,12 +265,14 @@ function translateRouter(line: HerokuLine, ev: RouterEvent, observed: number, ou
     attrs['heroku.error.description'] = ev.desc;
   }
   if (ev.requestId !== undefined) attrs['heroku.router.request_id'] = ev.requestId;
-  if (Number.isFinite(ev.connectMs)) attrs['heroku.router.connect_ms'] = ev.connectMs;
-  if (Number.isFinite(ev.serviceMs)) attrs['heroku.router.service_ms'] = ev.serviceMs;
+  // The conventions' unit for durations is the second; the line writes milliseconds.
+  if (Number.isFinite(ev.connectMs)) attrs['heroku.router.connect.duration'] = ev.connectMs / 1000;
+  if (Number.isFinite(ev.serviceMs)) attrs['heroku.router.service.duration'] = ev.serviceMs / 1000;
   if (ev.sock !== undefined) attrs['heroku.router.sock'] = ev.sock;
+  // `protocol=` is the scheme on the classic router (`https`), the HTTP version on Router 2.0 (`http1.1`).
+  const version = httpVersion(ev.protocol);
   if (ev.protocol !== undefined) {
     attrs['heroku.router.protocol'] = ev.protocol;
-    const version = httpVersion(ev.protocol);
     if (version !== undefined) {
       attrs['network.protocol.name'] = 'http';
       attrs['network.protocol.version'] = version;
@@ -296,7 +295,9 @@ function translateRouter(line: HerokuLine, ev: RouterEvent, observed: number, ou
 
   // The request's duration as the router saw it. Every request counts, so that request and 5xx
   // rates built from the histogram include outages: lines where no dyno answered (H10, H14,
-  // `connect= service=`) took no measurable time on a dyno and count as 0 s.
+  // `connect= service=`) took no measurable time on a dyno and count as 0 s. The attributes are
+  // the conventions' for this metric, without the dyno: a series per dyno would multiply every
+  // bucket by the app's number of dynos.
   const connect = ev.connectMs;
   const service = ev.serviceMs;
   if (ev.method !== undefined || Number.isFinite(status)) {
@@ -307,7 +308,7 @@ function translateRouter(line: HerokuLine, ev: RouterEvent, observed: number, ou
     if (scheme !== undefined) mAttrs['url.scheme'] = scheme;
     if (ev.code !== undefined) mAttrs['error.type'] = ev.code;
     if (host !== undefined) mAttrs['server.address'] = host;
-    if (ev.dyno !== undefined) mAttrs['heroku.process.name'] = ev.dyno;
+    if (version !== undefined) mAttrs['network.protocol.version'] = version;
     out.metrics.push(
       point(M.METRIC_HTTP_SERVER_REQUEST_DURATION, 's', 'histogram', seconds, pointTime(line, observed), mAttrs, HTTP_DURATION_BUCKETS),
     );
@@ -317,12 +318,25 @@ function translateRouter(line: HerokuLine, ev: RouterEvent, observed: number, ou
 // ---------------------------------------------------------------------------------------------
 // Samples
 
-/** What a sample key becomes: its metric name, attribute key and unit, worked out once. */
+/** What a sample key becomes: its metric name, attribute key, unit and point type, worked out once. */
 interface SampleNames {
   metric: string;
   attribute: string;
   fallbackUnit: string;
+  /** The unit of a value the line writes without one, when it is not the registry's (`us`). */
+  lineUnit: string;
+  /** `total` where the registry names a counter: the source's own running total (`pgpgin`). */
+  type: 'gauge' | 'total';
 }
+
+/**
+ * Sample keys whose metric is not `heroku.<scope>.<key>`: pgbouncer's `avg_query` is a duration
+ * the line writes in microseconds, without a unit; the conventions want seconds, and a name
+ * that says what it measures.
+ */
+const RENAMED_SAMPLES: Readonly<Record<string, { metric: string; lineUnit: string }>> = {
+  'heroku.pgbouncer.avg_query': { metric: M.METRIC_HEROKU_PGBOUNCER_AVG_QUERY_DURATION, lineUnit: 'us' },
+};
 
 // Sample keys repeat on every line of a dyno or add-on: their names are built once and reused,
 // which also hands V8 the same key strings each time. Bounded, as keys come from the input.
@@ -334,15 +348,21 @@ function namesOf(prefix: string, rawKey: string): SampleNames {
   if (names === undefined) {
     // `memory-total` to `memory_total`: the metric-name form of a sample key.
     const key = rawKey.indexOf('-') < 0 ? rawKey : rawKey.replace(/-/g, '_');
-    const metric = prefix + key;
-    names = { metric, attribute: A.ATTR_HEROKU_SAMPLE_PREFIX + key, fallbackUnit: M.METRIC_UNITS[metric] ?? unitFromKey(key) };
+    const renamed = RENAMED_SAMPLES[prefix + key];
+    const metric = renamed?.metric ?? prefix + key;
+    const attribute = A.ATTR_HEROKU_SAMPLE_PREFIX + metric.slice(prefix.length);
+    const type = M.METRIC_INSTRUMENTS[metric] === 'counter' ? 'total' : 'gauge';
+    names = { metric, attribute, fallbackUnit: M.METRIC_UNITS[metric] ?? unitFromKey(key), lineUnit: renamed?.lineUnit ?? '', type };
     if (sampleNames.size >= 10_000) sampleNames.clear();
     sampleNames.set(cacheKey, names);
   }
   return names;
 }
 
-/** Appends one gauge per sample and the value (base units) as a `heroku.sample.<key>` attribute. */
+/**
+ * Appends one point per sample (a gauge, or a total where the source reports a running count) and
+ * the value (base units) as a `heroku.sample.<key>` attribute.
+ */
 function emitSamples(
   samples: Sample[],
   prefix: string,
@@ -356,11 +376,11 @@ function emitSamples(
     // `1e999` is a number to the parser but nothing a backend can store: the body keeps it.
     if (!Number.isFinite(s.value)) continue;
     const names = namesOf(prefix, s.key);
-    const base = toBaseUnit(s.unit, names.fallbackUnit);
+    const base = toBaseUnit(s.unit === '' ? names.lineUnit : s.unit, names.fallbackUnit);
     // Bytes are whole: `470.22MB` is a rounded figure, its fraction of a byte means nothing.
     const value = base.factor === 1 ? s.value : base.unit === 'By' ? Math.round(s.value * base.factor) : s.value * base.factor;
     attrs[names.attribute] = value;
-    out.metrics.push(point(names.metric, base.unit, 'gauge', value, time, metricAttrs, undefined));
+    out.metrics.push(point(names.metric, base.unit, names.type, value, time, metricAttrs, undefined));
   }
 }
 
@@ -376,14 +396,14 @@ export function unitFromKey(key: string): string {
 }
 
 function translateRuntime(line: HerokuLine, ev: RuntimeSampleEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined): void {
-  const processName = ev.source ?? (line.procId || null);
-  const attrs = envelopeAttributes(line, 'runtime', E.EVENT_HEROKU_RUNTIME_SAMPLE, frame, processName);
+  const attrs = envelopeAttributes(line, 'runtime', frame, ev.source ?? line.procId);
   if (ev.dynoId !== undefined) attrs['heroku.dyno.id'] = ev.dynoId;
-  // The metric series is the process (`web.1`), never the dyno id, which changes at each restart.
+  // The metric series is the dyno's name (`web.1`), never its id, which changes at each restart.
   const mAttrs: Attributes = {};
-  if (processName !== null) {
-    mAttrs['heroku.process.name'] = processName;
-    mAttrs['heroku.process.type'] = processType(processName);
+  const dyno = attrs['heroku.dyno.name'];
+  if (dyno !== undefined) {
+    mAttrs['heroku.dyno.name'] = dyno;
+    mAttrs['heroku.dyno.type'] = attrs['heroku.dyno.type']!;
   }
   emitSamples(ev.samples, 'heroku.dyno.', attrs, mAttrs, pointTime(line, observed), out);
   out.logs.push(record(line, observed, SEVERITY_INFO, line.text, E.EVENT_HEROKU_RUNTIME_SAMPLE, attrs));
@@ -404,7 +424,7 @@ function addonPrefix(service: string): string {
 }
 
 function translateAddonSample(line: HerokuLine, ev: AddonSampleEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined): void {
-  const attrs = envelopeAttributes(line, 'addon', E.EVENT_HEROKU_ADDON_SAMPLE, frame);
+  const attrs = envelopeAttributes(line, 'addon', frame, null);
   attrs['heroku.addon.service'] = ev.service;
   const mAttrs: Attributes = {};
   if (ev.addon !== undefined) {
@@ -423,7 +443,8 @@ function translateAddonSample(line: HerokuLine, ev: AddonSampleEvent, observed: 
 }
 
 function translatePostgresLog(line: HerokuLine, ev: PostgresLogEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined): void {
-  const attrs = envelopeAttributes(line, 'addon', E.EVENT_HEROKU_ADDON_LOG, frame);
+  // `postgres.1234` is Postgres's process, not a dyno, though shaped like a dyno's name.
+  const attrs = envelopeAttributes(line, 'addon', frame, null);
   attrs['heroku.addon.service'] = 'heroku-postgres';
   attrs['db.system.name'] = 'postgresql';
   if (ev.source !== undefined) attrs['heroku.source'] = ev.source;
@@ -488,7 +509,7 @@ function platformSeverity(ev: PlatformEvent): Severity {
 function translatePlatform(line: HerokuLine, ev: PlatformEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined): void {
   const isLogplex = ev.code !== undefined && ev.code.charCodeAt(0) === 76; /* L */
   const eventName = isLogplex ? E.EVENT_HEROKU_LOGPLEX_ERROR : PLATFORM_EVENT_NAMES[ev.type];
-  const attrs = envelopeAttributes(line, 'platform', eventName, frame);
+  const attrs = envelopeAttributes(line, 'platform', frame);
   if (ev.code !== undefined) {
     attrs['error.type'] = ev.code;
     attrs['heroku.error.code'] = ev.code;
@@ -508,7 +529,6 @@ function translatePlatform(line: HerokuLine, ev: PlatformEvent, observed: number
     attrs['heroku.logplex.dropped_messages'] = ev.droppedMessages;
     if (ev.code !== undefined && LOG_LOSS_CODES.has(ev.code)) {
       const mAttrs: Attributes = { 'heroku.error.code': ev.code };
-      if (line.procId !== '') mAttrs['heroku.process.name'] = line.procId;
       out.metrics.push(
         point(M.METRIC_HEROKU_LOGPLEX_DROPPED_MESSAGES, '{message}', 'sum', ev.droppedMessages, pointTime(line, observed), mAttrs, undefined),
       );
@@ -532,7 +552,7 @@ export const API_EVENT_NAMES: Readonly<Record<ApiEvent['type'], string>> = {
 
 function translateApi(line: HerokuLine, ev: ApiEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined): void {
   const eventName = API_EVENT_NAMES[ev.type];
-  const attrs = envelopeAttributes(line, 'api', eventName, frame);
+  const attrs = envelopeAttributes(line, 'api', frame, null);
   if (ev.action !== undefined) attrs['heroku.api.action'] = ev.action;
   if (ev.user !== undefined) attrs['heroku.user'] = ev.user;
   if (ev.release !== undefined) attrs['heroku.release.version'] = ev.release;
@@ -571,9 +591,9 @@ function translateApp(line: HerokuLine, ev: AppLogEvent, observed: number, out: 
   if (fields !== undefined) {
     attrs = {};
     for (const key in fields) attrs[key] = fields[key]!;
-    Object.assign(attrs, envelopeAttributes(line, kind, eventName, frame));
+    Object.assign(attrs, envelopeAttributes(line, kind, frame));
   } else {
-    attrs = envelopeAttributes(line, kind, eventName, frame);
+    attrs = envelopeAttributes(line, kind, frame);
   }
   if (isAddon) attrs['heroku.addon.service'] = line.procId;
   if (line.shape !== 'raw') attrs['heroku.log.format'] = ev.format;
@@ -604,7 +624,8 @@ function translateApp(line: HerokuLine, ev: AppLogEvent, observed: number, out: 
   const measurements = ev.measurements;
   if (measurements === undefined) return;
   const mAttrs: Attributes = {};
-  if (line.procId !== '') mAttrs['heroku.process.name'] = line.procId;
+  // From the PROCID, not from attrs, where an app field of that name may stand when it is no dyno.
+  if (dynoType(line.procId) !== undefined) mAttrs['heroku.dyno.name'] = line.procId;
   if (ev.source !== undefined) mAttrs['heroku.source'] = ev.source;
   const time = pointTime(line, observed);
   for (const m of measurements) {
@@ -704,10 +725,10 @@ function unparsedRecord(line: HerokuLine, observedUnixMicros: number, frameStatu
   let attrs: Attributes;
   let severity = SEVERITY_UNSPECIFIED;
   try {
-    attrs = envelopeAttributes(line, 'app', E.EVENT_HEROKU_APP_LOG, frameStatus);
+    attrs = envelopeAttributes(line, 'app', frameStatus);
     if (line.severity >= 0) severity = severityFromSyslog(line.severity);
   } catch {
-    attrs = { 'event.name': E.EVENT_HEROKU_APP_LOG, 'heroku.log.kind': 'app' };
+    attrs = { 'heroku.log.kind': 'app' };
   }
   attrs['heroku.log.parse_error'] = reason;
   return {

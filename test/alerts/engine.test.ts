@@ -114,7 +114,7 @@ describe('alert engine semantics', () => {
   });
 
   it('resolves and forgets a group silent for two windows, even when its silence is the condition', () => {
-    const h = harness([{ name: 'Quiet', match: { kind: 'router' }, count: {}, window: '1m', below: 1, group_by: ['heroku.process.name'] }]);
+    const h = harness([{ name: 'Quiet', match: { kind: 'router' }, count: {}, window: '1m', below: 1, group_by: ['heroku.dyno.name'] }]);
     h.feed([ok(1)]);
     h.tick(90_000);
     expect(h.events.map((e) => e.state)).toEqual(['firing']);
@@ -125,7 +125,7 @@ describe('alert engine semantics', () => {
   });
 
   it('weighs each window bucket by what it saw, not by the sample it kept', () => {
-    const h = harness([{ name: 'P95', match: { kind: 'router' }, quantile: { attribute: 'heroku.router.service_ms', q: 0.95 }, window: '10m', above: 3000 }]);
+    const h = harness([{ name: 'P95', match: { kind: 'router' }, quantile: { attribute: 'heroku.router.service.duration', q: 0.95 }, window: '10m', above: 3 }]);
     // 1000 fast requests in one bucket, 30 slow ones (under 3 %) in the next.
     h.feed(Array.from({ length: 1000 }, (_, i) => ok(i, 20)));
     h.tick(20_000);
@@ -133,7 +133,7 @@ describe('alert engine semantics', () => {
     h.tick(1000);
     expect(h.events).toEqual([]);
     // And one slow line alone judges nothing (min_count 20).
-    const one = harness([{ name: 'P95', match: { kind: 'router' }, quantile: { attribute: 'heroku.router.service_ms', q: 0.95 }, window: '10m', above: 3000 }]);
+    const one = harness([{ name: 'P95', match: { kind: 'router' }, quantile: { attribute: 'heroku.router.service.duration', q: 0.95 }, window: '10m', above: 3 }]);
     one.feed([ok(1, 30000)]);
     one.tick(1000);
     expect(one.events).toEqual([]);
@@ -216,7 +216,7 @@ describe('built-in rules', () => {
       h.tick(MIN);
     }
     const alert = h.events.find((e) => e.rule === 'DynoMemoryNearQuota')!;
-    expect(alert.labels).toMatchObject({ service_name: 'shop-web', heroku_process_name: 'web.1' });
+    expect(alert.labels).toMatchObject({ service_name: 'shop-web', heroku_dyno_name: 'web.1' });
     expect(alert.value).toBeCloseTo(480 / 512, 3);
     h.feed([sample(200)]);
     h.tick(MIN);

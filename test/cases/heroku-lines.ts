@@ -46,25 +46,27 @@ export interface HerokuLineCase {
 
 const TS = '2024-05-01T12:00:00.123456+00:00';
 
-function processAttrs(process: string | null): Attrs {
-  if (process === null) return {};
-  const dot = process.indexOf('.');
-  return { 'heroku.process.name': process, 'heroku.process.type': dot < 0 ? process : process.slice(0, dot) };
+function dynoAttrs(dyno: string | null): Attrs {
+  if (dyno === null) return {};
+  return { 'heroku.dyno.name': dyno, 'heroku.dyno.type': dyno.slice(0, dyno.indexOf('.')) };
 }
 
-/** Envelope of a `heroku logs` line: `SOURCE[PROCID]:`. `process` null: the line names none. */
-function logsEnv(kind: string, appName: string, procId: string, process: string | null = procId): Attrs {
+/**
+ * Envelope of a `heroku logs` line: `SOURCE[PROCID]:`. `dyno`: the dyno the line is about, the
+ * PROCID unless given; null when the line names none (`router`, `api`, an add-on's PROCID).
+ */
+function logsEnv(kind: string, appName: string, procId: string, dyno: string | null = procId): Attrs {
   return {
     'heroku.log.kind': kind,
     'heroku.log.shape': 'heroku-logs',
     'heroku.syslog.app_name': appName,
     'heroku.syslog.proc_id': procId,
-    ...processAttrs(process),
+    ...dynoAttrs(dyno),
   };
 }
 
 /** Envelope of a Logplex HTTPS drain frame (`<PRI>1 TS host APP PROCID - TEXT`). */
-function frameEnv(kind: string, pri: number, appName: string, procId: string, process: string | null = procId): Attrs {
+function frameEnv(kind: string, pri: number, appName: string, procId: string, dyno: string | null = procId): Attrs {
   return {
     'heroku.log.kind': kind,
     'heroku.log.shape': 'logplex',
@@ -72,7 +74,7 @@ function frameEnv(kind: string, pri: number, appName: string, procId: string, pr
     'heroku.syslog.severity': pri & 7,
     'heroku.syslog.app_name': appName,
     'heroku.syslog.proc_id': procId,
-    ...processAttrs(process),
+    ...dynoAttrs(dyno),
   };
 }
 
@@ -111,7 +113,6 @@ function hCodeCase(code: string, desc: string, at: 'error' | 'info', status: num
           'url.scheme': 'https',
           'error.type': code,
           'server.address': HOST,
-          'heroku.process.name': 'web.1',
         }),
       ],
     },
@@ -146,7 +147,6 @@ const routerCases: HerokuLineCase[] = [
       body: `at=info method=GET path="/search?q=a%3Db&page=2" host=${HOST} request_id=${RID} fwd="203.0.113.9" dyno=web.2 connect=0ms service=41ms status=200 bytes=1834 protocol=https`,
       attributes: {
         ...logsEnv('router', 'heroku', 'router', 'web.2'),
-        'event.name': 'heroku.router.request',
         'http.request.method': 'GET',
         'url.path': '/search',
         'url.query': 'q=a%3Db&page=2',
@@ -157,18 +157,17 @@ const routerCases: HerokuLineCase[] = [
         'http.response.status_code': 200,
         'http.response.body.size': 1834,
         'heroku.router.request_id': RID,
-        'heroku.router.connect_ms': 0,
-        'heroku.router.service_ms': 41,
+        'heroku.router.connect.duration': 0,
+        'heroku.router.service.duration': 0.041,
         'heroku.router.protocol': 'https',
       },
-      absent: ['error.type', 'heroku.error.code', 'http.request.method_original', 'heroku.log.format'],
+      absent: ['event.name', 'error.type', 'heroku.error.code', 'http.request.method_original', 'heroku.log.format'],
       metrics: [
         routerMetric(0.041, {
           'http.request.method': 'GET',
           'http.response.status_code': 200,
           'url.scheme': 'https',
           'server.address': HOST,
-          'heroku.process.name': 'web.2',
         }),
       ],
     },
@@ -193,8 +192,8 @@ const routerCases: HerokuLineCase[] = [
         'error.type': 'H12',
         'heroku.error.code': 'H12',
         'heroku.error.description': 'Request timeout',
-        'heroku.router.connect_ms': 1,
-        'heroku.router.service_ms': 30000,
+        'heroku.router.connect.duration': 0.001,
+        'heroku.router.service.duration': 30,
       },
       absent: ['url.query'],
       metrics: [
@@ -204,7 +203,6 @@ const routerCases: HerokuLineCase[] = [
           'url.scheme': 'https',
           'error.type': 'H12',
           'server.address': HOST,
-          'heroku.process.name': 'web.1',
         }),
       ],
     },
@@ -218,7 +216,7 @@ const routerCases: HerokuLineCase[] = [
       severityText: 'INFO',
       body: `at=info method=GET path="/" host=${HOST} request_id=${RID} fwd="185.244.159.14,141.101.104.98" dyno=web.1 connect=0ms service=6ms status=200 bytes=512 protocol=https`,
       attributes: { 'client.address': '185.244.159.14', 'heroku.router.fwd': ['185.244.159.14', '141.101.104.98'] },
-      metrics: [routerMetric(0.006, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'https', 'server.address': HOST, 'heroku.process.name': 'web.1' })],
+      metrics: [routerMetric(0.006, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'https', 'server.address': HOST })],
     },
   },
   {
@@ -231,7 +229,7 @@ const routerCases: HerokuLineCase[] = [
       body: `at=info method=GET path="/" host=${HOST} fwd="2001:db8:85a3::8a2e:370:7334, 198.51.100.2, 10.0.0.1" dyno=web.1 connect=0ms service=6ms status=200 bytes=512 protocol=https`,
       attributes: { 'client.address': '2001:db8:85a3::8a2e:370:7334', 'heroku.router.fwd': ['2001:db8:85a3::8a2e:370:7334', '198.51.100.2', '10.0.0.1'] },
       absent: ['heroku.router.request_id'],
-      metrics: [routerMetric(0.006, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'https', 'server.address': HOST, 'heroku.process.name': 'web.1' })],
+      metrics: [routerMetric(0.006, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'https', 'server.address': HOST })],
     },
   },
   {
@@ -243,7 +241,7 @@ const routerCases: HerokuLineCase[] = [
       severityText: 'INFO',
       body: `at=info method=GET path="/" host=${HOST} fwd="[2001:db8::1]:443, 203.0.113.9:51234" dyno=web.1 connect=0ms service=6ms status=200 bytes=512 protocol=https`,
       attributes: { 'client.address': '2001:db8::1', 'heroku.router.fwd': ['2001:db8::1', '203.0.113.9'] },
-      metrics: [routerMetric(0.006, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'https', 'server.address': HOST, 'heroku.process.name': 'web.1' })],
+      metrics: [routerMetric(0.006, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'https', 'server.address': HOST })],
     },
   },
   {
@@ -270,7 +268,7 @@ const routerCases: HerokuLineCase[] = [
         'heroku.router.request_id': 'f189ac84-cfd8-4bec-9226-741250314389',
       },
       // No dyno answered: no process, no size, no timings.
-      absent: ['heroku.process.name', 'heroku.process.type', 'http.response.body.size', 'heroku.router.connect_ms', 'heroku.router.service_ms', 'heroku.router.dyno', 'heroku.router.bytes'],
+      absent: ['heroku.dyno.name', 'heroku.dyno.type', 'http.response.body.size', 'heroku.router.connect.duration', 'heroku.router.service.duration', 'heroku.router.dyno', 'heroku.router.bytes'],
     },
   },
   {
@@ -295,9 +293,9 @@ const routerCases: HerokuLineCase[] = [
       eventName: 'heroku.router.request',
       severityText: 'ERROR',
       body: 'at=error code=H12 desc="Request timeout" method=GET path="/" host=myapp.herokuapp.com fwd=17.17.17.17 dyno=web.1 connect=6ms service=30001ms status=503 bytes=0',
-      attributes: { ...logsEnv('router', 'heroku', 'router', 'web.1'), 'heroku.router.connect_ms': 6, 'heroku.router.service_ms': 30001, 'http.response.body.size': 0 },
+      attributes: { ...logsEnv('router', 'heroku', 'router', 'web.1'), 'heroku.router.connect.duration': 0.006, 'heroku.router.service.duration': 30.001, 'http.response.body.size': 0 },
       metrics: [
-        routerMetric(30.007, { 'http.request.method': 'GET', 'http.response.status_code': 503, 'error.type': 'H12', 'server.address': 'myapp.herokuapp.com', 'heroku.process.name': 'web.1' }),
+        routerMetric(30.007, { 'http.request.method': 'GET', 'http.response.status_code': 503, 'error.type': 'H12', 'server.address': 'myapp.herokuapp.com' }),
       ],
     },
   },
@@ -337,7 +335,7 @@ const routerCases: HerokuLineCase[] = [
       body: 'at=error code=H18 desc="Request Interrupted" method=GET path="/" host=myapp.herokuapp.com fwd=17.17.17.17 dyno=web.1 connect=1ms service=0ms status=503 bytes=0 sock=client',
       attributes: { 'heroku.router.sock': 'client', 'error.type': 'H18', 'heroku.error.description': 'Request Interrupted' },
       metrics: [
-        routerMetric(0.001, { 'http.request.method': 'GET', 'http.response.status_code': 503, 'error.type': 'H18', 'server.address': 'myapp.herokuapp.com', 'heroku.process.name': 'web.1' }),
+        routerMetric(0.001, { 'http.request.method': 'GET', 'http.response.status_code': 503, 'error.type': 'H18', 'server.address': 'myapp.herokuapp.com' }),
       ],
     },
   },
@@ -351,7 +349,7 @@ const routerCases: HerokuLineCase[] = [
       body: 'at=error code=H24 desc="Forced close" method=GET path="/" host=myapp.herokuapp.com fwd=17.17.17.17 dyno=web.1 connect=1ms service=80000ms status= bytes=18',
       attributes: { 'http.response.body.size': 18, 'error.type': 'H24' },
       absent: ['http.response.status_code'],
-      metrics: [routerMetric(80.001, { 'http.request.method': 'GET', 'error.type': 'H24', 'server.address': 'myapp.herokuapp.com', 'heroku.process.name': 'web.1' })],
+      metrics: [routerMetric(80.001, { 'http.request.method': 'GET', 'error.type': 'H24', 'server.address': 'myapp.herokuapp.com' })],
     },
   },
   {
@@ -388,9 +386,9 @@ const routerCases: HerokuLineCase[] = [
       eventName: 'heroku.router.request',
       severityText: 'ERROR',
       body: 'at=error code=H25 desc="HTTP restriction: invalid content length" method=GET path="/" host=myapp.herokuapp.com request_id=3f336f1a-9be3-4791-afe3-596a1f2a481f fwd="17.17.17.17" dyno=web.1 connect=0 service=1 status=502 bytes=537',
-      attributes: { 'heroku.error.description': 'HTTP restriction: invalid content length', 'heroku.router.connect_ms': 0, 'heroku.router.service_ms': 1 },
+      attributes: { 'heroku.error.description': 'HTTP restriction: invalid content length', 'heroku.router.connect.duration': 0, 'heroku.router.service.duration': 0.001 },
       metrics: [
-        routerMetric(0.001, { 'http.request.method': 'GET', 'http.response.status_code': 502, 'error.type': 'H25', 'server.address': 'myapp.herokuapp.com', 'heroku.process.name': 'web.1' }),
+        routerMetric(0.001, { 'http.request.method': 'GET', 'http.response.status_code': 502, 'error.type': 'H25', 'server.address': 'myapp.herokuapp.com' }),
       ],
     },
   },
@@ -446,12 +444,13 @@ const routerCases: HerokuLineCase[] = [
       },
       absent: ['tls.protocol.name', 'tls.protocol.version'],
       metrics: [
+        // Router 2.0 names the HTTP version, which the conventions recommend on this histogram.
         routerMetric(0.793, {
           'http.request.method': 'GET',
           'http.response.status_code': 304,
           'url.scheme': 'https',
           'server.address': 'daily-mailer-39029f0bfc36.herokuapp.com',
-          'heroku.process.name': 'web.1',
+          'network.protocol.version': '1.1',
         }),
       ],
     },
@@ -465,7 +464,7 @@ const routerCases: HerokuLineCase[] = [
       severityText: 'INFO',
       body: `at=info method=GET path="/api/items" host=${HOST} request_id=${RID} fwd="203.0.113.9" dyno=web.3 connect=1ms service=12ms status=200 bytes=99 protocol=http2 tls=true tls_version=TLSv1.3`,
       attributes: { 'url.scheme': 'https', 'network.protocol.version': '2', 'tls.protocol.name': 'tls', 'tls.protocol.version': '1.3' },
-      metrics: [routerMetric(0.013, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'https', 'server.address': HOST, 'heroku.process.name': 'web.3' })],
+      metrics: [routerMetric(0.013, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'https', 'server.address': HOST, 'network.protocol.version': '2' })],
     },
   },
   {
@@ -477,7 +476,7 @@ const routerCases: HerokuLineCase[] = [
       severityText: 'INFO',
       body: `at=info method=GET path="/" host=${HOST} fwd="203.0.113.9" dyno=web.1 connect=0ms service=3ms status=200 bytes=10 protocol=http1.1 tls=false`,
       attributes: { 'url.scheme': 'http', 'heroku.router.tls': 'false' },
-      metrics: [routerMetric(0.003, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'http', 'server.address': HOST, 'heroku.process.name': 'web.1' })],
+      metrics: [routerMetric(0.003, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'http', 'server.address': HOST, 'network.protocol.version': '1.1' })],
     },
   },
   {
@@ -489,7 +488,7 @@ const routerCases: HerokuLineCase[] = [
       severityText: 'INFO',
       body: `at=info method=GET path="/files/a b=c.txt?name=x y&eq==" host=${HOST} fwd="203.0.113.9" dyno=web.1 connect=0ms service=3ms status=200 bytes=10 protocol=https`,
       attributes: { 'url.path': '/files/a b=c.txt', 'url.query': 'name=x y&eq==', 'server.address': HOST },
-      metrics: [routerMetric(0.003, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'https', 'server.address': HOST, 'heroku.process.name': 'web.1' })],
+      metrics: [routerMetric(0.003, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'https', 'server.address': HOST })],
     },
   },
   {
@@ -501,7 +500,7 @@ const routerCases: HerokuLineCase[] = [
       severityText: 'INFO',
       body: `at=info method=GET path="/say/\\"hi\\"?" host=${HOST} fwd="203.0.113.9" dyno=web.1 connect=0ms service=3ms status=200 bytes=10 protocol=https`,
       attributes: { 'url.path': '/say/"hi"', 'url.query': '' },
-      metrics: [routerMetric(0.003, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'https', 'server.address': HOST, 'heroku.process.name': 'web.1' })],
+      metrics: [routerMetric(0.003, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'https', 'server.address': HOST })],
     },
   },
   {
@@ -513,7 +512,7 @@ const routerCases: HerokuLineCase[] = [
       severityText: 'INFO',
       body: `at=info method=GET path="/café/日本語?q=über 🎉" host=${HOST} fwd="203.0.113.9" dyno=web.1 connect=0ms service=3ms status=200 bytes=10 protocol=https`,
       attributes: { 'url.path': '/café/日本語', 'url.query': 'q=über 🎉', 'http.response.status_code': 200 },
-      metrics: [routerMetric(0.003, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'https', 'server.address': HOST, 'heroku.process.name': 'web.1' })],
+      metrics: [routerMetric(0.003, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'https', 'server.address': HOST })],
     },
   },
   {
@@ -525,7 +524,7 @@ const routerCases: HerokuLineCase[] = [
       severityText: 'INFO',
       body: 'at=info method=GET path="/posts" host=myapp.herokuapp.com" fwd="204.204.204.204" dyno=web.1 connect=1ms service=18ms status=200 bytes=975',
       attributes: { 'server.address': 'myapp.herokuapp.com', 'client.address': '204.204.204.204', 'http.response.body.size': 975 },
-      metrics: [routerMetric(0.019, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'server.address': 'myapp.herokuapp.com', 'heroku.process.name': 'web.1' })],
+      metrics: [routerMetric(0.019, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'server.address': 'myapp.herokuapp.com' })],
     },
   },
   {
@@ -537,7 +536,7 @@ const routerCases: HerokuLineCase[] = [
       severityText: 'INFO',
       body: 'at=info method=POST path=/drain host=fakeapp.herokuapp.com fwd="108.21.18.132" dyno=web.1 connect=2ms service=3ms status=200 bytes=0',
       attributes: { 'url.path': '/drain', 'http.request.method': 'POST', 'client.address': '108.21.18.132' },
-      metrics: [routerMetric(0.005, { 'http.request.method': 'POST', 'http.response.status_code': 200, 'server.address': 'fakeapp.herokuapp.com', 'heroku.process.name': 'web.1' })],
+      metrics: [routerMetric(0.005, { 'http.request.method': 'POST', 'http.response.status_code': 200, 'server.address': 'fakeapp.herokuapp.com' })],
     },
   },
   {
@@ -549,7 +548,7 @@ const routerCases: HerokuLineCase[] = [
       severityText: 'INFO',
       body: 'at=info method=POST path=/drain host=fakeapp.herokuapp.com fwd=\\"108.21.18.132\\" dyno=web.1 connect=2ms service=3ms status=200 bytes=0',
       attributes: { 'client.address': '108.21.18.132', 'heroku.router.fwd': ['108.21.18.132'] },
-      metrics: [routerMetric(0.005, { 'http.request.method': 'POST', 'http.response.status_code': 200, 'server.address': 'fakeapp.herokuapp.com', 'heroku.process.name': 'web.1' })],
+      metrics: [routerMetric(0.005, { 'http.request.method': 'POST', 'http.response.status_code': 200, 'server.address': 'fakeapp.herokuapp.com' })],
     },
   },
   {
@@ -561,7 +560,7 @@ const routerCases: HerokuLineCase[] = [
       severityText: 'INFO',
       body: `at=info method=PROPFIND path="/dav/" host=${HOST} fwd="203.0.113.9" dyno=web.1 connect=0ms service=4ms status=207 bytes=120 protocol=https`,
       attributes: { 'http.request.method': '_OTHER', 'http.request.method_original': 'PROPFIND', 'http.response.status_code': 207 },
-      metrics: [routerMetric(0.004, { 'http.request.method': '_OTHER', 'http.response.status_code': 207, 'url.scheme': 'https', 'server.address': HOST, 'heroku.process.name': 'web.1' })],
+      metrics: [routerMetric(0.004, { 'http.request.method': '_OTHER', 'http.response.status_code': 207, 'url.scheme': 'https', 'server.address': HOST })],
     },
   },
   {
@@ -573,7 +572,7 @@ const routerCases: HerokuLineCase[] = [
       severityText: 'INFO',
       body: `at=info method=GET path="/" host=${HOST} request_id=${RID} fwd="203.0.113.9" dyno=web.1 connect=0ms service=4ms status=200 bytes=120 protocol=https region=eu edge="ams 1" early_hints=false`,
       attributes: { 'heroku.router.region': 'eu', 'heroku.router.edge': 'ams 1', 'heroku.router.early_hints': 'false', 'heroku.router.request_id': RID },
-      metrics: [routerMetric(0.004, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'https', 'server.address': HOST, 'heroku.process.name': 'web.1' })],
+      metrics: [routerMetric(0.004, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'https', 'server.address': HOST })],
     },
   },
   {
@@ -587,7 +586,7 @@ const routerCases: HerokuLineCase[] = [
       attributes: { ...frameEnv('router', 158, 'heroku', 'router', 'web.1'), 'url.scheme': 'http', 'client.address': '73.75.38.87' },
       absent: ['heroku.syslog.hostname', 'heroku.drain.fingerprint'],
       metrics: [
-        routerMetric(0.023, { 'http.request.method': 'GET', 'http.response.status_code': 304, 'url.scheme': 'http', 'server.address': 'lumberjack-store.timber.io', 'heroku.process.name': 'web.1' }),
+        routerMetric(0.023, { 'http.request.method': 'GET', 'http.response.status_code': 304, 'url.scheme': 'http', 'server.address': 'lumberjack-store.timber.io' }),
       ],
     },
   },
@@ -601,7 +600,7 @@ const routerCases: HerokuLineCase[] = [
       body: `at=info method=GET path="/" host=${HOST} fwd="203.0.113.9" dyno=web.1 connect=0ms service=4ms status=200 bytes=120 protocol=https`,
       attributes: { 'heroku.log.shape': 'syslog', 'heroku.syslog.facility': 19, 'heroku.syslog.severity': 6 },
       absent: ['heroku.syslog.hostname', 'heroku.syslog.structured_data', 'heroku.syslog.msg_id'],
-      metrics: [routerMetric(0.004, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'https', 'server.address': HOST, 'heroku.process.name': 'web.1' })],
+      metrics: [routerMetric(0.004, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'https', 'server.address': HOST })],
     },
   },
   {
@@ -622,7 +621,7 @@ const routerCases: HerokuLineCase[] = [
         'heroku.router.queue': '0',
         'heroku.router.wait': '0ms',
       },
-      absent: ['heroku.process.name'],
+      absent: ['heroku.dyno.name'],
       metrics: [routerMetric(0, { 'http.request.method': 'GET', 'error.type': 'H10', 'server.address': 'crasher.heroku.com' })],
     },
   },
@@ -635,7 +634,7 @@ const routerCases: HerokuLineCase[] = [
       severityText: 'INFO',
       body: `at=info method=GET path="/" host=${HOST} fwd="203.0.113.9" dyno=web.1 connect=0ms service=4ms status=200 bytes=120 protocol=https`,
       attributes: { 'url.scheme': 'https', 'heroku.router.protocol': 'https' },
-      metrics: [routerMetric(0.004, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'https', 'server.address': HOST, 'heroku.process.name': 'web.1' })],
+      metrics: [routerMetric(0.004, { 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.scheme': 'https', 'server.address': HOST })],
     },
   },
   {
@@ -647,7 +646,7 @@ const routerCases: HerokuLineCase[] = [
       severityText: 'INFO',
       body: `at=info method=GET path="/${'a'.repeat(8000)}?q=${'b'.repeat(1000)}" host=${HOST} fwd="203.0.113.9" dyno=web.1 connect=0ms service=4ms status=414 bytes=0 protocol=https`,
       attributes: { 'url.path': `/${'a'.repeat(8000)}`, 'http.response.status_code': 414, 'server.address': HOST },
-      metrics: [routerMetric(0.004, { 'http.request.method': 'GET', 'http.response.status_code': 414, 'url.scheme': 'https', 'server.address': HOST, 'heroku.process.name': 'web.1' })],
+      metrics: [routerMetric(0.004, { 'http.request.method': 'GET', 'http.response.status_code': 414, 'url.scheme': 'https', 'server.address': HOST })],
     },
   },
 ];
@@ -662,7 +661,12 @@ function gauge(name: string, unit: string, value: number, attributes: Attrs): Ex
   return { name, unit, type: 'gauge', value, attributes };
 }
 
-const web1 = { 'heroku.process.name': 'web.1', 'heroku.process.type': 'web' };
+/** A running total the source reports (Heroku documents it as cumulative). */
+function total(name: string, unit: string, value: number, attributes: Attrs): ExpectedMetric {
+  return { name, unit, type: 'total', value, attributes };
+}
+
+const web1 = { 'heroku.dyno.name': 'web.1', 'heroku.dyno.type': 'web' };
 
 const runtimeCases: HerokuLineCase[] = [
   {
@@ -730,8 +734,8 @@ const runtimeCases: HerokuLineCase[] = [
         gauge('heroku.dyno.memory_rss', 'By', 22250783, web1),
         gauge('heroku.dyno.memory_cache', 'By', 0, web1),
         gauge('heroku.dyno.memory_swap', 'By', 0, web1),
-        gauge('heroku.dyno.memory_pgpgin', '{page}', 348836, web1),
-        gauge('heroku.dyno.memory_pgpgout', '{page}', 343403, web1),
+        total('heroku.dyno.memory_pgpgin', '{page}', 348836, web1),
+        total('heroku.dyno.memory_pgpgout', '{page}', 343403, web1),
         gauge('heroku.dyno.memory_quota', 'By', 536870912, web1),
       ],
     },
@@ -747,8 +751,8 @@ const runtimeCases: HerokuLineCase[] = [
       attributes: { ...logsEnv('runtime', 'heroku', 'worker.2'), 'heroku.sample.load_avg_1m': 0.01, 'heroku.sample.load_avg_5m': 0.02 },
       absent: ['heroku.sample.load_avg_15m'],
       metrics: [
-        gauge('heroku.dyno.load_avg_1m', '1', 0.01, { 'heroku.process.name': 'worker.2', 'heroku.process.type': 'worker' }),
-        gauge('heroku.dyno.load_avg_5m', '1', 0.02, { 'heroku.process.name': 'worker.2', 'heroku.process.type': 'worker' }),
+        gauge('heroku.dyno.load_avg_1m', '1', 0.01, { 'heroku.dyno.name': 'worker.2', 'heroku.dyno.type': 'worker' }),
+        gauge('heroku.dyno.load_avg_5m', '1', 0.02, { 'heroku.dyno.name': 'worker.2', 'heroku.dyno.type': 'worker' }),
       ],
     },
   },
@@ -762,7 +766,7 @@ const runtimeCases: HerokuLineCase[] = [
       body: 'source=run.6221 sample#load_avg_1m=1.36',
       attributes: { ...logsEnv('runtime', 'heroku', 'run.6221'), 'heroku.sample.load_avg_1m': 1.36 },
       absent: ['heroku.dyno.id'],
-      metrics: [gauge('heroku.dyno.load_avg_1m', '1', 1.36, { 'heroku.process.name': 'run.6221', 'heroku.process.type': 'run' })],
+      metrics: [gauge('heroku.dyno.load_avg_1m', '1', 1.36, { 'heroku.dyno.name': 'run.6221', 'heroku.dyno.type': 'run' })],
     },
   },
   {
@@ -775,8 +779,8 @@ const runtimeCases: HerokuLineCase[] = [
       body: `source=scheduler.4321 dyno=${DYNO_ID} sample#memory_total=470.22MB sample#memory_rss=400.5MB`,
       attributes: { ...frameEnv('runtime', 134, 'heroku', 'scheduler.4321'), 'heroku.sample.memory_total': Math.round(470.22 * MB), 'heroku.sample.memory_rss': 419954688 },
       metrics: [
-        gauge('heroku.dyno.memory_total', 'By', Math.round(470.22 * MB), { 'heroku.process.name': 'scheduler.4321', 'heroku.process.type': 'scheduler' }),
-        gauge('heroku.dyno.memory_rss', 'By', 419954688, { 'heroku.process.name': 'scheduler.4321', 'heroku.process.type': 'scheduler' }),
+        gauge('heroku.dyno.memory_total', 'By', Math.round(470.22 * MB), { 'heroku.dyno.name': 'scheduler.4321', 'heroku.dyno.type': 'scheduler' }),
+        gauge('heroku.dyno.memory_rss', 'By', 419954688, { 'heroku.dyno.name': 'scheduler.4321', 'heroku.dyno.type': 'scheduler' }),
       ],
     },
   },
@@ -805,7 +809,7 @@ const addonCases: HerokuLineCase[] = [
       severityText: 'INFO',
       body: PG_FULL,
       attributes: {
-        ...frameEnv('addon', 134, 'app', 'heroku-postgres'),
+        ...frameEnv('addon', 134, 'app', 'heroku-postgres', null),
         'heroku.addon.service': 'heroku-postgres',
         'heroku.addon.name': 'postgresql-reticulated-12345',
         'heroku.source': 'HEROKU_POSTGRESQL_YELLOW',
@@ -875,7 +879,7 @@ const addonCases: HerokuLineCase[] = [
       severityText: 'INFO',
       body: 'source=DATABASE addon=postgresql-curly-12345 sample#memory-postgres=15405636.0kB sample#follower-lag-commits=10441 sample#db-size-percentage-used=0.51 sample#max-connections=500 sample#connections-percentage-used=0.02 sample#iops-percentage-used=0.1 sample#brand-new-metric=7',
       attributes: {
-        ...logsEnv('addon', 'app', 'heroku-postgres'),
+        ...logsEnv('addon', 'app', 'heroku-postgres', null),
         'heroku.sample.memory_postgres': 15405636 * KB,
         'heroku.sample.follower_lag_commits': 10441,
         'heroku.sample.db_size_percentage_used': 0.51,
@@ -903,7 +907,7 @@ const addonCases: HerokuLineCase[] = [
       eventName: 'heroku.addon.sample',
       severityText: 'INFO',
       body: 'source=HEROKU_POSTGRESQL_VIOLET sample#current_transaction=1873 sample#db_size=26219348792bytes sample#tables=13 sample#read-iops=0 sample#write-iops=2.875',
-      attributes: { ...logsEnv('addon', 'heroku', 'heroku-postgres'), 'heroku.source': 'HEROKU_POSTGRESQL_VIOLET', 'heroku.sample.db_size': 26219348792, 'heroku.sample.write_iops': 2.875 },
+      attributes: { ...logsEnv('addon', 'heroku', 'heroku-postgres', null), 'heroku.source': 'HEROKU_POSTGRESQL_VIOLET', 'heroku.sample.db_size': 26219348792, 'heroku.sample.write_iops': 2.875 },
       absent: ['heroku.addon.name'],
       metrics: [
         gauge('heroku.postgres.current_transaction', '{transaction}', 1873, { 'heroku.source': 'HEROKU_POSTGRESQL_VIOLET' }),
@@ -923,7 +927,7 @@ const addonCases: HerokuLineCase[] = [
       severityText: 'INFO',
       body: REDIS_FULL,
       attributes: {
-        ...frameEnv('addon', 134, 'app', 'heroku-redis'),
+        ...frameEnv('addon', 134, 'app', 'heroku-redis', null),
         'heroku.addon.service': 'heroku-redis',
         'heroku.addon.name': 'redis-closed-12345',
         'heroku.source': 'REDIS',
@@ -952,7 +956,7 @@ const addonCases: HerokuLineCase[] = [
         gauge('heroku.redis.memory_cached', 'By', 2528244 * KB, redisSeries),
         gauge('heroku.redis.memory_redis', 'By', 460192, redisSeries),
         gauge('heroku.redis.hit_rate', '1', 0.92675, redisSeries),
-        gauge('heroku.redis.evicted_keys', '{key}', 0, redisSeries),
+        total('heroku.redis.evicted_keys', '{key}', 0, redisSeries),
       ],
     },
   },
@@ -964,14 +968,16 @@ const addonCases: HerokuLineCase[] = [
       eventName: 'heroku.addon.sample',
       severityText: 'INFO',
       body: PGB,
-      attributes: { ...frameEnv('addon', 134, 'app', 'heroku-pgbouncer'), 'heroku.addon.service': 'heroku-pgbouncer', 'heroku.sample.client_active': 56, 'heroku.sample.avg_sent': 1339005 },
+      attributes: { ...frameEnv('addon', 134, 'app', 'heroku-pgbouncer', null), 'heroku.addon.service': 'heroku-pgbouncer', 'heroku.sample.client_active': 56, 'heroku.sample.avg_query_duration': 0.008751, 'heroku.sample.avg_sent': 1339005 },
+      absent: ['heroku.sample.avg_query'],
       metrics: [
         gauge('heroku.pgbouncer.client_active', '{connection}', 56, pgbSeries),
         gauge('heroku.pgbouncer.client_waiting', '{connection}', 0, pgbSeries),
         gauge('heroku.pgbouncer.server_active', '{connection}', 0, pgbSeries),
         gauge('heroku.pgbouncer.server_idle', '{connection}', 16, pgbSeries),
         gauge('heroku.pgbouncer.max_wait', 's', 0, pgbSeries),
-        gauge('heroku.pgbouncer.avg_query', 'us', 8751, pgbSeries),
+        // pgbouncer's microseconds, in seconds under a name that says it is a duration.
+        gauge('heroku.pgbouncer.avg_query_duration', 's', 0.008751, pgbSeries),
         gauge('heroku.pgbouncer.avg_recv', 'By/s', 37568, pgbSeries),
         gauge('heroku.pgbouncer.avg_sent', 'By/s', 1339005, pgbSeries),
       ],
@@ -986,7 +992,7 @@ const addonCases: HerokuLineCase[] = [
       severityText: 'INFO',
       body: 'checkpoint starting: time',
       attributes: {
-        ...logsEnv('addon', 'app', 'postgres'),
+        ...logsEnv('addon', 'app', 'postgres', null),
         'heroku.addon.service': 'heroku-postgres',
         'db.system.name': 'postgresql',
         'heroku.source': 'CHARCOAL',
@@ -1016,7 +1022,7 @@ const addonCases: HerokuLineCase[] = [
       eventName: 'heroku.addon.log',
       severityText: 'INFO',
       body: 'duration: 4822.012 ms  statement: BEGIN READ ONLY;',
-      attributes: { ...logsEnv('addon', 'app', 'postgres.13761'), 'heroku.source': 'DATABASE', 'heroku.postgres.line_id': '7-1', 'db.response.status_code': '00000' },
+      attributes: { ...logsEnv('addon', 'app', 'postgres.13761', null), 'heroku.source': 'DATABASE', 'heroku.postgres.line_id': '7-1', 'db.response.status_code': '00000' },
       absent: ['error.type'],
     },
   },
@@ -1052,7 +1058,7 @@ const addonCases: HerokuLineCase[] = [
       eventName: 'heroku.addon.log',
       severityText: 'INFO',
       body: 'SELECT',
-      attributes: { ...frameEnv('addon', 134, 'app', 'postgres.1105947'), 'heroku.source': 'YELLOW' },
+      attributes: { ...frameEnv('addon', 134, 'app', 'postgres.1105947', null), 'heroku.source': 'YELLOW' },
     },
   },
   {
@@ -1095,7 +1101,7 @@ const addonCases: HerokuLineCase[] = [
       severityText: 'ERROR',
       body: 'duplicate key value violates unique constraint "idx_index_123"',
       attributes: {
-        ...frameEnv('addon', 132, 'app', 'postgres.3796759'),
+        ...frameEnv('addon', 132, 'app', 'postgres.3796759', null),
         'db.system.name': 'postgresql',
         'db.response.status_code': '23505',
         'error.type': '23505',
@@ -1140,7 +1146,7 @@ const addonCases: HerokuLineCase[] = [
       eventName: 'heroku.addon.log',
       severityText: 'INFO',
       body: 'Redis maintenance window starts in 1 hour',
-      attributes: { ...logsEnv('addon', 'app', 'heroku-redis'), 'heroku.addon.service': 'heroku-redis' },
+      attributes: { ...logsEnv('addon', 'app', 'heroku-redis', null), 'heroku.addon.service': 'heroku-redis' },
     },
   },
 ];
@@ -1161,14 +1167,9 @@ function platformCase(
   return { name, line, expect: { event: { kind: 'platform', ...event }, eventName, severityText, body: text, attributes, ...more } };
 }
 
-function droppedMetric(value: number, code: string, process: string): ExpectedMetric {
-  return {
-    name: 'heroku.logplex.dropped_messages',
-    unit: '{message}',
-    type: 'sum',
-    value,
-    attributes: { 'heroku.error.code': code, 'heroku.process.name': process },
-  };
+/** Messages dropped, by code: the PROCID (`logplex`, `log-shuttle`) is no dyno, so no series of its own. */
+function droppedMetric(value: number, code: string): ExpectedMetric {
+  return { name: 'heroku.logplex.dropped_messages', unit: '{message}', type: 'sum', value, attributes: { 'heroku.error.code': code } };
 }
 
 const platformCases: HerokuLineCase[] = [
@@ -1434,13 +1435,13 @@ const platformCases: HerokuLineCase[] = [
       severityText: 'ERROR',
       body: 'Error L10 (output buffer overflow): 491 messages dropped since 2015-09-15T16:22:24+00:00.',
       attributes: {
-        ...frameEnv('platform', 172, 'heroku', 'logplex'),
+        ...frameEnv('platform', 172, 'heroku', 'logplex', null),
         'error.type': 'L10',
         'heroku.error.code': 'L10',
         'heroku.error.description': 'output buffer overflow',
         'heroku.logplex.dropped_messages': 491,
       },
-      metrics: [droppedMetric(491, 'L10', 'logplex')],
+      metrics: [droppedMetric(491, 'L10')],
     },
   },
   {
@@ -1452,7 +1453,7 @@ const platformCases: HerokuLineCase[] = [
       severityText: 'ERROR',
       body: 'Error L10 (output buffer overflow): 500 messages dropped since 2013-04-17T19:04:46+00:00.',
       attributes: { 'heroku.log.shape': 'syslog', 'heroku.logplex.dropped_messages': 500 },
-      metrics: [droppedMetric(500, 'L10', 'logplex')],
+      metrics: [droppedMetric(500, 'L10')],
     },
   },
   {
@@ -1474,8 +1475,8 @@ const platformCases: HerokuLineCase[] = [
       eventName: 'heroku.logplex.error',
       severityText: 'ERROR',
       body: 'Error L12: 222 messages dropped since 2013-11-04T21:31:32.125756+00:00.',
-      attributes: { ...logsEnv('platform', 'app', 'log-shuttle'), 'error.type': 'L12', 'heroku.error.description': 'Local buffer overflow', 'heroku.logplex.dropped_messages': 222 },
-      metrics: [droppedMetric(222, 'L12', 'log-shuttle')],
+      attributes: { ...logsEnv('platform', 'app', 'log-shuttle', null), 'error.type': 'L12', 'heroku.error.description': 'Local buffer overflow', 'heroku.logplex.dropped_messages': 222 },
+      metrics: [droppedMetric(222, 'L12')],
     },
   },
   {
@@ -1487,7 +1488,7 @@ const platformCases: HerokuLineCase[] = [
       severityText: 'ERROR',
       body: 'Error L13: 111 messages lost since 2013-11-04T21:31:32.125756+00:00.',
       attributes: { 'error.type': 'L13', 'heroku.error.description': 'Local delivery error', 'heroku.logplex.dropped_messages': 111 },
-      metrics: [droppedMetric(111, 'L13', 'log-shuttle')],
+      metrics: [droppedMetric(111, 'L13')],
     },
   },
   platformCase(
@@ -1496,7 +1497,7 @@ const platformCases: HerokuLineCase[] = [
     { type: 'other' },
     'heroku.platform.event',
     'INFO',
-    { ...logsEnv('platform', 'heroku', 'slug-compiler') },
+    { ...logsEnv('platform', 'heroku', 'slug-compiler', null) },
   ),
   {
     name: 'state change in a Logplex frame (Dev Center sample)',
@@ -1527,7 +1528,7 @@ function apiCase(
 }
 
 const U = 'glacier-melt@hotmail.co.jp';
-const apiEnv = logsEnv('api', 'app', 'api');
+const apiEnv = logsEnv('api', 'app', 'api', null);
 
 const apiCases: HerokuLineCase[] = [
   apiCase(
@@ -1591,7 +1592,7 @@ const apiCases: HerokuLineCase[] = [
     '2014-12-07T13:52:25.191250+00:00 heroku[api]: Scale to web=1 by miketheman@gmail.com',
     { type: 'scale', formation: ['web=1'], user: 'miketheman@gmail.com' },
     'heroku.api.scale',
-    { ...logsEnv('api', 'heroku', 'api'), 'heroku.formation': ['web=1'], 'heroku.user': 'miketheman@gmail.com' },
+    { ...logsEnv('api', 'heroku', 'api', null), 'heroku.formation': ['web=1'], 'heroku.user': 'miketheman@gmail.com' },
   ),
   apiCase(
     'legacy heroku[api] release, no "user"',
@@ -1848,9 +1849,9 @@ const appCases: HerokuLineCase[] = [
     { 'heroku.log.format': 'l2met', 'heroku.source': 'web.1', 'heroku.l2met.unique.user': 'u42' },
     {
       metrics: [
-        { name: 'orders.created', unit: '1', type: 'sum', value: 1, attributes: { 'heroku.process.name': 'web.1', 'heroku.source': 'web.1' } },
-        { name: 'db.query', unit: 's', type: 'histogram', value: 0.0125, attributes: { 'heroku.process.name': 'web.1', 'heroku.source': 'web.1' } },
-        { name: 'queue.depth', unit: '1', type: 'gauge', value: 3, attributes: { 'heroku.process.name': 'web.1', 'heroku.source': 'web.1' } },
+        { name: 'orders.created', unit: '1', type: 'sum', value: 1, attributes: { 'heroku.dyno.name': 'web.1', 'heroku.source': 'web.1' } },
+        { name: 'db.query', unit: 's', type: 'histogram', value: 0.0125, attributes: { 'heroku.dyno.name': 'web.1', 'heroku.source': 'web.1' } },
+        { name: 'queue.depth', unit: '1', type: 'gauge', value: 3, attributes: { 'heroku.dyno.name': 'web.1', 'heroku.source': 'web.1' } },
       ],
     },
   ),
@@ -1870,9 +1871,9 @@ const appCases: HerokuLineCase[] = [
     { 'heroku.log.format': 'l2met' },
     {
       metrics: [
-        { name: 'render', unit: 's', type: 'histogram', value: 0.25, attributes: { 'heroku.process.name': 'web.1' } },
-        { name: 'payload', unit: 'By', type: 'histogram', value: 2048, attributes: { 'heroku.process.name': 'web.1' } },
-        { name: 'hits', unit: '1', type: 'sum', value: 1, attributes: { 'heroku.process.name': 'web.1' } },
+        { name: 'render', unit: 's', type: 'histogram', value: 0.25, attributes: { 'heroku.dyno.name': 'web.1' } },
+        { name: 'payload', unit: 'By', type: 'histogram', value: 2048, attributes: { 'heroku.dyno.name': 'web.1' } },
+        { name: 'hits', unit: '1', type: 'sum', value: 1, attributes: { 'heroku.dyno.name': 'web.1' } },
       ],
     },
   ),
@@ -1947,7 +1948,7 @@ const appCases: HerokuLineCase[] = [
       severityText: '',
       body: 'just some text',
       attributes: { 'heroku.log.kind': 'app', 'heroku.log.shape': 'raw', 'heroku.log.parse_error': 'no syslog or heroku logs header' },
-      absent: ['heroku.log.format', 'heroku.process.name'],
+      absent: ['heroku.log.format', 'heroku.dyno.name'],
     },
   },
 ];

@@ -47,7 +47,7 @@ describe('JSON app lines are read within bounds', () => {
     expect(record.attributes).toMatchObject({
       'heroku.log.format': 'plain',
       'heroku.log.parse_error': `JSON nested deeper than ${MAX_JSON_DEPTH} levels: kept as plain text`,
-      'heroku.process.name': 'web.1',
+      'heroku.dyno.name': 'web.1',
     });
   });
 
@@ -153,7 +153,7 @@ describe('translateLineSafely: the last line of defence', () => {
     expect(record.attributes).toMatchObject({
       'heroku.log.parse_error': 'RangeError while reading the line: kept unparsed',
       'heroku.syslog.app_name': 'app',
-      'heroku.process.name': 'web.1',
+      'heroku.dyno.name': 'web.1',
       'heroku.drain.fingerprint': drainFingerprint(TOKEN),
     });
     expect(JSON.stringify(record)).not.toContain(TOKEN);
@@ -182,7 +182,7 @@ describe('translateLineSafely: the last line of defence', () => {
       },
     });
     expect(translateLineSafely(line, 1, batch)).toBe(true);
-    expect(batch.logs).toEqual([expect.objectContaining({ body: 'hello', attributes: { 'event.name': 'heroku.app.log', 'heroku.log.kind': 'app', 'heroku.log.parse_error': 'RangeError while reading the line: kept unparsed' } })]);
+    expect(batch.logs).toEqual([expect.objectContaining({ body: 'hello', attributes: { 'heroku.log.kind': 'app', 'heroku.log.parse_error': 'RangeError while reading the line: kept unparsed' } })]);
   });
 });
 

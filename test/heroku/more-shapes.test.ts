@@ -59,7 +59,7 @@ describe('more shapes', () => {
     const token = 'd.9173ea1f-6f14-4976-9cf0-7cd0dafdcdbc';
     const { record } = recordOf(`2013-01-01T01:01:01.000000+00:00 ${token} app[web.1] Your message here.`);
     expect(record.body).toBe('Your message here.');
-    expect(record.attributes).toMatchObject({ 'heroku.process.name': 'web.1', 'heroku.syslog.app_name': 'app' });
+    expect(record.attributes).toMatchObject({ 'heroku.dyno.name': 'web.1', 'heroku.syslog.app_name': 'app' });
     expect(record.attributes['heroku.drain.fingerprint']).toMatch(/^[0-9a-f]{16}$/);
     expect(JSON.stringify(record)).not.toContain(token);
   });
@@ -130,7 +130,7 @@ describe('review findings, second round', () => {
     const { record } = recordOf(`${Buffer.byteLength(m) + 1} ${m}`);
     expect(record.eventName).toBe('heroku.dyno.state_change');
     expect(record.severityText).toBe('INFO');
-    expect(record.attributes).toMatchObject({ 'heroku.process.name': 'web.3', 'heroku.dyno.state': 'up' });
+    expect(record.attributes).toMatchObject({ 'heroku.dyno.name': 'web.3', 'heroku.dyno.state': 'up' });
     expect(JSON.stringify(record)).not.toContain(token);
   });
 
