@@ -14,20 +14,26 @@ const dashboard = JSON.parse(readFileSync(new URL('../examples/grafana/heroku-da
 const registry = loadRegistry();
 const underscore = (name: string) => name.replace(/[^A-Za-z0-9_]/g, '_');
 
-/** Names a Loki query may use: our attributes (templates as prefixes), and what Loki adds itself. */
-const lokiNames = new Set(['service_name', 'severity_text', ...registry.attributes.filter((a) => !a.template).map((a) => underscore(a.id))]);
+/**
+ * Names a Loki query may use: our attributes (templates as prefixes), and what Loki adds itself
+ * from the record's fields (`event_name` is the EventName field, grafana/loki#21229).
+ */
+const lokiNames = new Set(['service_name', 'severity_text', 'event_name', ...registry.attributes.filter((a) => !a.template).map((a) => underscore(a.id))]);
 const lokiPrefixes = registry.attributes.filter((a) => a.template).map((a) => `${underscore(a.id)}_`);
 const knownLoki = (name: string) => lokiNames.has(name) || lokiPrefixes.some((p) => name.startsWith(p));
 
 const UNIT_SUFFIX: Record<string, string> = { By: '_bytes', s: '_seconds', ms: '_milliseconds' };
-const promMetrics = new Set<string>();
+/** Prometheus metric names, each with the labels its series carry (the registry's attributes). */
+const promMetrics = new Map<string, Set<string>>();
 for (const m of registry.metrics.filter((x) => !x.pattern)) {
   const base = underscore(m.name) + (UNIT_SUFFIX[m.unit] ?? (m.unit === '1' && m.instrument === 'gauge' ? '_ratio' : ''));
-  if (m.instrument === 'histogram') for (const s of ['_bucket', '_count', '_sum']) promMetrics.add(base + s);
-  else if (m.instrument === 'counter') promMetrics.add(`${base}_total`);
-  else promMetrics.add(base);
+  const labels = new Set(['job', 'instance', ...m.attributes.map(underscore)]);
+  if (m.instrument === 'histogram') {
+    for (const s of ['_bucket', '_count', '_sum']) promMetrics.set(base + s, labels);
+    promMetrics.get(`${base}_bucket`)!.add('le');
+  } else if (m.instrument === 'counter') promMetrics.set(`${base}_total`, labels);
+  else promMetrics.set(base, labels);
 }
-const promLabels = new Set(['job', 'instance', 'le', ...registry.attributes.map((a) => underscore(a.id))]);
 
 function lokiNamesIn(expr: string): string[] {
   const names: string[] = [];
@@ -77,13 +83,16 @@ describe('Grafana dashboard', () => {
           }
         } else {
           const { metrics, labels } = promNamesIn(target.expr);
+          // A label must be one that a metric of the query carries, not any attribute we have.
+          const carried = new Set<string>();
           for (const m of metrics) {
             checked++;
             if (!promMetrics.has(m)) unknown.push(`${panel.title}: metric ${m}`);
+            for (const l of promMetrics.get(m) ?? []) carried.add(l);
           }
           for (const l of labels) {
             checked++;
-            if (!promLabels.has(l)) unknown.push(`${panel.title}: label ${l}`);
+            if (!carried.has(l)) unknown.push(`${panel.title}: label ${l}`);
           }
         }
       }
@@ -99,5 +108,11 @@ describe('Grafana dashboard', () => {
     expect(promMetrics.has('http_server_request_duration_seconds_count')).toBe(true);
     expect(promMetrics.has('heroku_dyno_memory_rss_bytes')).toBe(true);
     expect(promMetrics.has('heroku_dyno_memory_rss')).toBe(false);
+    // Running totals are counters (`_total`), durations in seconds, no per-dyno request histogram.
+    expect(promMetrics.has('heroku_dyno_memory_pgpgin_total')).toBe(true);
+    expect(promMetrics.has('heroku_redis_evicted_keys_total')).toBe(true);
+    expect(promMetrics.has('heroku_pgbouncer_avg_query_duration_seconds')).toBe(true);
+    expect(promMetrics.get('http_server_request_duration_seconds_count')!.has('heroku_dyno_name')).toBe(false);
+    expect(promMetrics.get('heroku_dyno_memory_rss_bytes')!.has('heroku_dyno_name')).toBe(true);
   });
 });
