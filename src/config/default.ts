@@ -4,8 +4,9 @@
  *
  * - `PORT` (8080 if unset): where the logplex receiver listens, on every interface when drains or
  *   basic auth are set, on loopback only otherwise (nobody else's logs get in by accident).
- * - `DRAIN_TOKENS`: the drains allowed in, comma-separated `token` or `token=service-name`
+ * - `DRAIN_TOKENS`: the drains allowed in, comma-separated `token` or `token=app`
  *   (`d.9a1c...=shop-web,d.77b0...=shop-worker`); read the tokens with `heroku drains --json`.
+ *   The app's name is the drain's service.name and heroku.app.name (Fir's name for it).
  * - `DRAIN_BASIC_AUTH`: `user:password`, as in the drain URL `https://user:password@host/logs`.
  * - `DRAIN_ACCEPT_TOKENLESS`: `true` lets in requests without a drain token (space-level drains)
  *   beside `DRAIN_TOKENS`; without it, only listed tokens get in.
@@ -68,8 +69,8 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
     if (item === '') continue;
     const eq = item.indexOf('=');
     const token = eq < 0 ? item : item.slice(0, eq).trim();
-    const service = eq < 0 ? '' : item.slice(eq + 1).trim();
-    drains.push({ token, resource: service ? { 'service.name': service } : {} });
+    const app = eq < 0 ? '' : item.slice(eq + 1).trim();
+    drains.push({ token, resource: app ? { 'service.name': app, 'heroku.app.name': app } : {} });
   }
   let basicAuth: { username: string; password: string } | undefined;
   if (env.DRAIN_BASIC_AUTH) {

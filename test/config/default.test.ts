@@ -76,6 +76,18 @@ describe('embedded default config: the queue on disk', () => {
   });
 });
 
+describe('embedded default config: the drains', () => {
+  it('names each drain\'s app, as service.name and as Fir\'s heroku.app.name, on its resource', () => {
+    const env = { DRAIN_TOKENS: 'd.1=shop-web, d.2', DRAIN_BASIC_AUTH: 'u:p' };
+    const { config, problems } = validateConfig(defaultDocument(env).document, env);
+    expect(problems).toEqual([]);
+    expect((config!.receivers.get('logplex')!.config as any).drains).toEqual([
+      { token: 'd.1', resource: { 'service.name': 'shop-web', 'heroku.app.name': 'shop-web' } },
+      { token: 'd.2', resource: {} },
+    ]);
+  });
+});
+
 describe('embedded default config: drains without a token', () => {
   const logplex = (env: NodeJS.ProcessEnv) => {
     const embedded = defaultDocument(env);

@@ -121,7 +121,7 @@ service:
       expect(logsRequest.headers['x-api-key']).toBe('s=cret');
       expect(logsRequest.headers['content-type']).toBe('application/x-protobuf');
       const resource = Object.fromEntries(logsRequest.body.resourceLogs[0].resource.attributes.map((a: any) => [a.key, a.value.stringValue]));
-      expect(resource).toEqual({ 'service.name': 'shop-web', 'deployment.environment.name': 'test', 'cloud.provider': 'heroku' });
+      expect(resource).toEqual({ 'service.name': 'shop-web', 'heroku.app.name': 'shop-web', 'deployment.environment.name': 'test', 'cloud.provider': 'heroku' });
     } finally {
       await backend.stop();
     }
