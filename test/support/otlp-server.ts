@@ -30,6 +30,18 @@ function hexIds(value: any): any {
   return value;
 }
 
+/**
+ * The request body as a plain object, the way every test backend here reads it: gunzipped when
+ * the request says gzip, then OTLP/JSON parsed or protobuf decoded (logs on `/v1/logs`, metrics
+ * on any other path), trace and span ids as hex.
+ */
+export function decodeOtlpBody(path: string, headers: IncomingMessage['headers'], body: Buffer): any {
+  const raw = headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body;
+  if (String(headers['content-type']).includes('json')) return JSON.parse(raw.toString('utf8'));
+  const type = path.endsWith('/v1/logs') ? collector.logs.v1.ExportLogsServiceRequest : collector.metrics.v1.ExportMetricsServiceRequest;
+  return hexIds(type.toObject(type.decode(raw), TO_OBJECT));
+}
+
 export class OtlpTestServer {
   readonly requests: ReceivedRequest[] = [];
   /**
@@ -60,10 +72,7 @@ export class OtlpTestServer {
           answer(next.status, { 'content-type': 'text/plain', ...next.headers }, next.body ?? 'scripted failure');
           return;
         }
-        let raw = Buffer.concat(chunks);
-        if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
-        const type = req.url === '/v1/logs' ? collector.logs.v1.ExportLogsServiceRequest : collector.metrics.v1.ExportMetricsServiceRequest;
-        const body = String(req.headers['content-type']).includes('json') ? JSON.parse(raw.toString('utf8')) : hexIds(type.toObject(type.decode(raw), TO_OBJECT));
+        const body = decodeOtlpBody(req.url === '/v1/logs' ? '/v1/logs' : '/v1/metrics', req.headers, Buffer.concat(chunks));
         const items = req.url === '/v1/logs' ? body.resourceLogs.flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords)).length : 0;
         if (this.maxLogRecords !== undefined && items > this.maxLogRecords) {
           answer(413, { 'content-type': 'text/plain' }, 'request entity too large');
