@@ -10,7 +10,7 @@ import type { AttributeValue, MetricPointData } from './telemetry.ts';
 import { bucketIndex } from './otlp-json.ts';
 
 /** The attributes as a key: every part length-prefixed, so no value can pass for two. */
-function attributeKey(attributes: Readonly<Record<string, AttributeValue>>): string {
+export function attributeKey(attributes: Readonly<Record<string, AttributeValue>>): string {
   let key = '';
   for (const name in attributes) {
     const value = attributes[name]!;
@@ -23,7 +23,7 @@ function attributeKey(attributes: Readonly<Record<string, AttributeValue>>): str
 /** Bucket bounds are shared constant arrays: numbered once, not joined per point. */
 const boundsIds = new WeakMap<readonly number[], string>();
 
-function boundsId(bounds: readonly number[]): string {
+export function boundsId(bounds: readonly number[]): string {
   let id = boundsIds.get(bounds);
   if (id === undefined) {
     id = bounds.join(',');

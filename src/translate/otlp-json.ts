@@ -68,6 +68,31 @@ export function logsRequest(resource: Attributes, scope: InstrumentationScope, r
   };
 }
 
+const AGGREGATION_TEMPORALITY_DELTA = 1;
+const AGGREGATION_TEMPORALITY_CUMULATIVE = 2;
+
+/** OTLP's AggregationTemporality: an aggregated point says which; one observation is a delta, a running total cumulative. */
+export function temporalityOf(p: MetricPointData): number {
+  return (p.temporality ?? (p.type === 'total' ? 'cumulative' : 'delta')) === 'cumulative' ? AGGREGATION_TEMPORALITY_CUMULATIVE : AGGREGATION_TEMPORALITY_DELTA;
+}
+
+/** A point's start time: its series' (aggregated), its merged observations' earliest, or its own time. */
+export function startOf(p: MetricPointData): number {
+  return p.startTimeUnixMicros ?? p.merged?.startTimeUnixMicros ?? p.timeUnixMicros;
+}
+
+/**
+ * Whether a sum's points only grow: a running total does; an aggregated sum says; an l2met
+ * `count#x=-3` is the app's to send, and a sum with a negative delta is not monotonic.
+ */
+export function isMonotonic(points: readonly MetricPointData[]): boolean {
+  for (const p of points) {
+    if (p.type === 'total') continue;
+    if (p.monotonic !== undefined ? !p.monotonic : p.value < 0) return false;
+  }
+  return true;
+}
+
 /** Index of the bucket a value falls in: bucket i holds (bounds[i-1], bounds[i]]. */
 export function bucketIndex(bounds: readonly number[], value: number): number {
   let i = 0;
@@ -79,18 +104,18 @@ function dataPoint(p: MetricPointData): Record<string, unknown> {
   const time = microsToNanoString(p.timeUnixMicros);
   const attributes = keyValues(p.attributes);
   if (p.type === 'gauge') return { attributes, timeUnixNano: time, asDouble: p.value };
-  if (p.type === 'sum') return { attributes, startTimeUnixNano: time, timeUnixNano: time, asDouble: p.value };
+  if (p.type !== 'histogram') return { attributes, startTimeUnixNano: microsToNanoString(startOf(p)), timeUnixNano: time, asDouble: p.value };
   const bounds = p.bounds ?? [];
   const m = p.merged;
   if (m !== undefined) {
     return {
       attributes,
-      startTimeUnixNano: microsToNanoString(m.startTimeUnixMicros),
+      startTimeUnixNano: microsToNanoString(startOf(p)),
       timeUnixNano: time,
       count: String(m.count),
-      ...(m.min >= 0 ? { sum: m.sum } : {}),
-      min: m.min,
-      max: m.max,
+      ...(m.min >= 0 || (Number.isNaN(m.min) && m.sum >= 0) ? { sum: m.sum } : {}),
+      // A delta made from cumulative points knows no min or max (NaN).
+      ...(Number.isNaN(m.min) ? {} : { min: m.min, max: m.max }),
       bucketCounts: m.bucketCounts.map(String),
       explicitBounds: bounds,
     };
@@ -111,30 +136,25 @@ function dataPoint(p: MetricPointData): Record<string, unknown> {
   };
 }
 
-/** Delta temporality: each point is one line's own observation. */
-const AGGREGATION_TEMPORALITY_DELTA = 1;
-
 export function metricsRequest(resource: Attributes, scope: InstrumentationScope, points: readonly MetricPointData[]): object {
-  // One Metric per name, type and unit, its points in input order.
-  const metrics = new Map<string, { name: string; unit: string; type: MetricPointData['type']; dataPoints: object[] }>();
+  // One Metric per name, type, unit and temporality, its points in input order.
+  const metrics = new Map<string, { name: string; unit: string; type: MetricPointData['type']; points: MetricPointData[] }>();
   for (const p of points) {
-    const key = `${p.name}\u0000${p.type}\u0000${p.unit}`;
+    const key = `${p.name}\u0000${p.type}\u0000${p.unit}\u0000${p.temporality ?? ''}`;
     let m = metrics.get(key);
     if (m === undefined) {
-      m = { name: p.name, unit: p.unit, type: p.type, dataPoints: [] };
+      m = { name: p.name, unit: p.unit, type: p.type, points: [] };
       metrics.set(key, m);
     }
-    m.dataPoints.push(dataPoint(p));
+    m.points.push(p);
   }
   const encoded = [...metrics.values()].map((m) => {
     const base = { name: m.name, unit: m.unit };
-    if (m.type === 'gauge') return { ...base, gauge: { dataPoints: m.dataPoints } };
-    if (m.type === 'sum') {
-      // An l2met `count#x=-3` is the app's to send; a sum with a negative delta is not monotonic.
-      const isMonotonic = m.dataPoints.every((d) => (d as { asDouble: number }).asDouble >= 0);
-      return { ...base, sum: { dataPoints: m.dataPoints, aggregationTemporality: AGGREGATION_TEMPORALITY_DELTA, isMonotonic } };
-    }
-    return { ...base, histogram: { dataPoints: m.dataPoints, aggregationTemporality: AGGREGATION_TEMPORALITY_DELTA } };
+    const dataPoints = m.points.map(dataPoint);
+    if (m.type === 'gauge') return { ...base, gauge: { dataPoints } };
+    const aggregationTemporality = temporalityOf(m.points[0]!);
+    if (m.type === 'histogram') return { ...base, histogram: { dataPoints, aggregationTemporality } };
+    return { ...base, sum: { dataPoints, aggregationTemporality, isMonotonic: isMonotonic(m.points) } };
   });
   return {
     resourceMetrics: [{ resource: { attributes: keyValues(resource) }, scopeMetrics: [{ scope, metrics: encoded }] }],

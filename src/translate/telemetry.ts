@@ -24,7 +24,15 @@ export interface LogRecordData {
   traceFlags: number;
 }
 
-export type MetricPointType = 'gauge' | 'sum' | 'histogram';
+/**
+ * `sum`: an increment one line observed (l2met `count#`, messages dropped). `total`: a running
+ * total the source itself reports, monotonic since the source started (a dyno's `pgpgin`, Redis's
+ * `evicted_keys`): the aggregation stage keeps its series and starts a new one when it goes down.
+ */
+export type MetricPointType = 'gauge' | 'sum' | 'total' | 'histogram';
+
+/** How a sum or histogram point reads: since its series started, or since the previous point. */
+export type Temporality = 'cumulative' | 'delta';
 
 /**
  * One observation. Gauges carry the sampled value; sums a delta (l2met counts, dropped messages);
@@ -44,6 +52,15 @@ export interface MetricPointData {
    * `value` is then unused and `timeUnixMicros` is the latest observation's.
    */
   merged?: MergedHistogram;
+  /**
+   * Set on sums and histograms the metrics aggregation stage emits: how `value` (or `merged`)
+   * reads, since when, and whether a sum only grows. Unset: one observation, sent as a delta.
+   */
+  temporality?: Temporality;
+  startTimeUnixMicros?: number;
+  monotonic?: boolean;
+  /** The aggregation stage's series it belongs to: the same object export after export (a stable identity for cumulativetodelta). */
+  series?: object;
 }
 
 export interface MergedHistogram {

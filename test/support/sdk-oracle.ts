@@ -49,16 +49,20 @@ export function toReadableLogRecords(resource: Attributes, records: readonly Log
 export function toResourceMetrics(resource: Attributes, points: readonly MetricPointData[]): ResourceMetrics {
   const metrics = new Map<string, MetricData>();
   for (const p of points) {
-    const key = `${p.name}\u0000${p.type}\u0000${p.unit}`;
+    const key = `${p.name}\u0000${p.type}\u0000${p.unit}\u0000${p.temporality ?? ''}`;
     let metric = metrics.get(key);
     const descriptor = { name: p.name, description: '', unit: p.unit, valueType: VALUE_TYPE_DOUBLE };
     const time = microsToHrTime(p.timeUnixMicros);
+    // As the SDK reads it: a running total the source reports is a cumulative monotonic sum.
+    const aggregationTemporality =
+      (p.temporality ?? (p.type === 'total' ? 'cumulative' : 'delta')) === 'cumulative' ? AggregationTemporality.CUMULATIVE : AggregationTemporality.DELTA;
     if (metric === undefined) {
-      if (p.type === 'gauge') metric = { descriptor, aggregationTemporality: AggregationTemporality.DELTA, dataPointType: DataPointType.GAUGE, dataPoints: [] };
-      else if (p.type === 'sum') metric = { descriptor, aggregationTemporality: AggregationTemporality.DELTA, dataPointType: DataPointType.SUM, dataPoints: [], isMonotonic: true };
-      else metric = { descriptor, aggregationTemporality: AggregationTemporality.DELTA, dataPointType: DataPointType.HISTOGRAM, dataPoints: [] };
+      if (p.type === 'gauge') metric = { descriptor, aggregationTemporality, dataPointType: DataPointType.GAUGE, dataPoints: [] };
+      else if (p.type === 'sum' || p.type === 'total') metric = { descriptor, aggregationTemporality, dataPointType: DataPointType.SUM, dataPoints: [], isMonotonic: true };
+      else metric = { descriptor, aggregationTemporality, dataPointType: DataPointType.HISTOGRAM, dataPoints: [] };
       metrics.set(key, metric);
     }
+    const start = microsToHrTime(p.startTimeUnixMicros ?? p.timeUnixMicros);
     if (metric.dataPointType === DataPointType.HISTOGRAM) {
       const bounds = p.bounds ?? [];
       const counts = new Array<number>(bounds.length + 1).fill(0);
@@ -73,8 +77,8 @@ export function toResourceMetrics(resource: Attributes, points: readonly MetricP
       });
     } else if (metric.dataPointType === DataPointType.SUM || metric.dataPointType === DataPointType.GAUGE) {
       // An l2met count may be negative: such a sum is not monotonic.
-      if (metric.dataPointType === DataPointType.SUM && p.value < 0) (metric as { isMonotonic: boolean }).isMonotonic = false;
-      metric.dataPoints.push({ startTime: time, endTime: time, attributes: p.attributes, value: p.value });
+      if (p.type === 'sum' && (p.monotonic === false || (p.monotonic === undefined && p.value < 0))) (metric as { isMonotonic: boolean }).isMonotonic = false;
+      metric.dataPoints.push({ startTime: metric.dataPointType === DataPointType.GAUGE ? time : start, endTime: time, attributes: p.attributes, value: p.value });
     }
   }
   return { resource: sdkResource(resource), scopeMetrics: [{ scope: SCOPE, metrics: [...metrics.values()] }] };

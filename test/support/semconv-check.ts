@@ -39,7 +39,7 @@ function typeProblem(def: AttributeDef, value: AttributeValue): string | undefin
   }
 }
 
-const INSTRUMENT_FOR_TYPE: Record<MetricPointData['type'], string> = { gauge: 'gauge', sum: 'counter', histogram: 'histogram' };
+const INSTRUMENT_FOR_TYPE: Record<MetricPointData['type'], string> = { gauge: 'gauge', sum: 'counter', total: 'counter', histogram: 'histogram' };
 
 /**
  * Problems with a batch, as readable strings. `appDefined` holds attribute keys and metric names

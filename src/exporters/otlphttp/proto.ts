@@ -12,7 +12,7 @@
  * Field numbers are opentelemetry-proto's (v1); tests decode the output with the generated code
  * of the official schema and compare it with what the SDK's serializer produces.
  */
-import { bucketIndex } from '../../translate/otlp-json.ts';
+import { bucketIndex, isMonotonic, startOf, temporalityOf } from '../../translate/otlp-json.ts';
 import type { AttributeValue, Attributes, LogRecordData, MetricPointData } from '../../translate/telemetry.ts';
 
 interface InstrumentationScope {
@@ -79,7 +79,6 @@ const TAG = {
   max: 0x61,
 } as const;
 
-const AGGREGATION_TEMPORALITY_DELTA = 1;
 const TWO_32 = 4294967296;
 
 function varintSize(n: number): number {
@@ -506,10 +505,10 @@ export class OtlpProtoEncoder {
     const w = this._writer;
     const resourceField = this._resourceField(resource);
     const itemsStart = this._begin(resourceField);
-    // One Metric per name, type and unit, its points in input order (as the OTLP/JSON encoding).
+    // One Metric per name, type, unit and temporality, its points in input order (as the OTLP/JSON encoding).
     const groups = new Map<string, MetricPointData[]>();
     for (const p of points) {
-      const key = `${p.name}\u0000${p.type}\u0000${p.unit}`;
+      const key = `${p.name}\u0000${p.type}\u0000${p.unit}\u0000${p.temporality ?? ''}`;
       const group = groups.get(key);
       if (group === undefined) groups.set(key, [p]);
       else group.push(p);
@@ -521,7 +520,7 @@ export class OtlpProtoEncoder {
       w.string(TAG.metricName, first.name);
       if (first.unit !== '') w.string(TAG.metricUnit, first.unit);
       w.ensure(1);
-      w.byte(first.type === 'gauge' ? TAG.gauge : first.type === 'sum' ? TAG.sum : TAG.histogram);
+      w.byte(first.type === 'gauge' ? TAG.gauge : first.type === 'histogram' ? TAG.histogram : TAG.sum);
       const dataAt = w.openLength(3);
       for (const p of group) {
         w.ensure(1);
@@ -534,12 +533,11 @@ export class OtlpProtoEncoder {
       w.ensure(4);
       if (first.type !== 'gauge') {
         w.byte(TAG.aggregationTemporality);
-        w.byte(AGGREGATION_TEMPORALITY_DELTA);
+        w.byte(temporalityOf(first));
       }
-      if (first.type === 'sum') {
-        // An l2met `count#x=-3` is the app's to send; a sum with a negative delta is not monotonic.
+      if (first.type !== 'gauge' && first.type !== 'histogram') {
         w.byte(TAG.isMonotonic);
-        w.byte(group.every((p) => p.value >= 0) ? 1 : 0);
+        w.byte(isMonotonic(group) ? 1 : 0);
       }
       w.closeLength(dataAt, 3);
       w.closeLength(metricAt, 3);
@@ -551,9 +549,9 @@ export class OtlpProtoEncoder {
     const w = this._writer;
     w.attributes(TAG.numberAttributes, p.attributes);
     w.ensure(27);
-    if (p.type === 'sum') {
+    if (p.type !== 'gauge') {
       w.byte(TAG.startTime);
-      w.nanosFromMicros(p.timeUnixMicros);
+      w.nanosFromMicros(startOf(p));
     }
     w.byte(TAG.pointTime);
     w.nanosFromMicros(p.timeUnixMicros);
@@ -569,14 +567,15 @@ export class OtlpProtoEncoder {
     // Six tagged 8-byte fields, two packed arrays with their tags and lengths.
     w.ensure(80 + 16 * bounds.length);
     w.byte(TAG.startTime);
-    w.nanosFromMicros(m === undefined ? p.timeUnixMicros : m.startTimeUnixMicros);
+    w.nanosFromMicros(startOf(p));
     w.byte(TAG.pointTime);
     w.nanosFromMicros(p.timeUnixMicros);
     w.byte(TAG.count);
     w.fixed64(m === undefined ? 1 : m.count);
-    // The specification leaves sum out of histograms that record negative values.
+    // The specification leaves sum out of histograms that record negative values; a delta made
+    // from cumulative points has no min (NaN): its sum then says.
     const min = m === undefined ? p.value : m.min;
-    if (min >= 0) {
+    if (min >= 0 || (Number.isNaN(min) && m!.sum >= 0)) {
       w.byte(TAG.histogramSum);
       w.double(m === undefined ? p.value : m.sum);
     }
@@ -589,10 +588,12 @@ export class OtlpProtoEncoder {
       w.varint(8 * bounds.length);
       for (const b of bounds) w.double(b);
     }
-    w.byte(TAG.min);
-    w.double(min);
-    w.byte(TAG.max);
-    w.double(m === undefined ? p.value : m.max);
+    if (!Number.isNaN(min)) {
+      w.byte(TAG.min);
+      w.double(min);
+      w.byte(TAG.max);
+      w.double(m === undefined ? p.value : m.max);
+    }
   }
 
 }
