@@ -10,7 +10,9 @@ import { fileStorageFactory } from './extensions/file_storage/factory.ts';
 import { redisFactory } from './extensions/redis/factory.ts';
 import { alertsFactory } from './processors/alerts/factory.ts';
 import { batchFactory } from './processors/batch/factory.ts';
+import { cumulativeToDeltaFactory } from './processors/cumulativetodelta/factory.ts';
 import { geoipFactory } from './processors/geoip/factory.ts';
+import { intervalFactory } from './processors/interval/factory.ts';
 import { memoryLimiterFactory } from './processors/memory_limiter/factory.ts';
 import { redactFactory } from './processors/redact/factory.ts';
 import { logplexFactory } from './receivers/logplex/factory.ts';
@@ -24,6 +26,8 @@ export const FACTORIES: readonly Factory[] = [
   alertsFactory,
   geoipFactory,
   redactFactory,
+  intervalFactory,
+  cumulativeToDeltaFactory,
   otlphttpFactory,
   debugFactory,
   fileFactory,

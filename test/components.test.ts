@@ -18,6 +18,8 @@ const MINIMAL: Record<string, unknown> = {
   alerts: {},
   geoip: {},
   redact: {},
+  interval: {},
+  cumulativetodelta: {},
   otlphttp: { endpoint: 'http://127.0.0.1:4318' },
   debug: {},
   file: { path: '/dev/null' },
@@ -81,6 +83,7 @@ describe('the component registry', () => {
       expect(typeof processor.mutates).toBe('boolean');
       processor.start?.();
       processor.process?.({}, [], [], new Set());
+      expect(processor.transformMetrics?.({}, []) ?? []).toEqual([]);
       await processor.flush?.();
       await processor.shutdown?.();
       await processor.shutdown?.();

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import { FACTORIES } from '../components.ts';
-import type { ComponentKind } from '../service/component.ts';
+import type { ComponentKind, MetricsPlacement, ProcessorFactory } from '../service/component.ts';
 
 export type { ComponentKind };
 
@@ -18,6 +18,12 @@ export const COMPONENT_SCHEMAS: Readonly<Record<ComponentKind, Readonly<Record<s
 
 function schemasOf(kind: ComponentKind): Record<string, z.ZodType> {
   return Object.fromEntries(FACTORIES.filter((f) => f.kind === kind).map((f) => [f.type, f.configSchema]));
+}
+
+/** Where a processor type goes in a metrics pipeline (see MetricsPlacement); undefined: anywhere. */
+export function metricsPlacement(type: string): MetricsPlacement | undefined {
+  const f = FACTORIES.find((x) => x.kind === 'processors' && x.type === type) as ProcessorFactory | undefined;
+  return f?.metricsPlacement;
 }
 
 /** `otlphttp/grafana` to its type `otlphttp`; undefined when the id is malformed. */

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { COMPONENT_SCHEMAS, componentType, type ComponentKind } from './components.ts';
+import { COMPONENT_SCHEMAS, componentType, metricsPlacement, type ComponentKind } from './components.ts';
 import { expandEnv, maskExpansions, type ExpandProblem, type Expansion } from './expand.ts';
 import { hostPort } from './units.ts';
 import { isLoopback } from '../receivers/logplex/config.ts';
@@ -190,6 +190,31 @@ function validatePipelines(
   return pipelines;
 }
 
+const PLACEMENT_RANK = { 'before-aggregation': 0, aggregation: 1, 'after-aggregation': 2 } as const;
+
+/**
+ * A metrics pipeline aggregates once, at `interval`'s place (or, with none listed, before the
+ * first processor of aggregated points): what reads points as lines made them must come before
+ * it, what reads aggregated series after it.
+ */
+function aggregationOrder(id: string, p: PipelineConfig, processors: ReadonlyMap<string, ComponentConfig>): string[] {
+  const problems: string[] = [];
+  let highest: { pid: string; rank: number } | undefined;
+  p.processors.forEach((pid, i) => {
+    const placement = metricsPlacement(processors.get(pid)!.type);
+    if (placement === undefined) return;
+    const rank = PLACEMENT_RANK[placement];
+    if (placement === 'aggregation' && highest?.rank === 1) {
+      problems.push(`service.pipelines.${id}.processors[${i}]: "${pid}" aggregates a second time after "${highest.pid}"; a metrics pipeline aggregates once`);
+    } else if (highest !== undefined && rank < highest.rank) {
+      const what = placement === 'before-aggregation' ? 'works on the points as lines made them' : 'is where the pipeline aggregates';
+      problems.push(`service.pipelines.${id}.processors[${i}]: "${pid}" ${what}, so it goes before "${highest.pid}" (${highest.rank === 1 ? 'the aggregation' : 'which works on aggregated series'})`);
+    }
+    if (highest === undefined || rank > highest.rank) highest = { pid, rank };
+  });
+  return problems;
+}
+
 /** Validates a parsed config document (before `${env:...}` expansion). */
 export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = process.env): ConfigResult {
   const problems: string[] = [];
@@ -220,6 +245,9 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
     const parsed = telemetrySchema.safeParse(service.telemetry);
     if (parsed.success) telemetry = parsed.data;
     else for (const issue of parsed.error.issues) problems.push(...describeIssue('service.telemetry', issue).split('\n'));
+  }
+  for (const [id, p] of problems.length > 0 ? [] : pipelines) {
+    if (p.signal === 'metrics') problems.push(...aggregationOrder(id, p, components.processors));
   }
   for (const [id, p] of problems.length > 0 ? [] : pipelines) {
     // The embedded default and every shipped example mask secrets; a config that does not should say so.

@@ -12,6 +12,7 @@ import type { Logger } from './log.ts';
 import type { RetrySettings } from './retry.ts';
 import type { SendingQueueConfig } from '../exporters/exporterhelper/config.ts';
 import type { AlertsSnapshot, ReceiverCounters } from './self-telemetry.ts';
+import type { StageSettings } from '../processors/interval/stage.ts';
 import type { Attributes, LogRecordData, MetricPointData } from '../translate/telemetry.ts';
 
 export type Signal = 'logs' | 'metrics';
@@ -130,6 +131,16 @@ export interface Processor {
   process?(resource: Attributes, logs: readonly LogRecordData[], metrics: readonly MetricPointData[], observed: Set<string>): void;
   /** The batch processor's settings for its pipelines; without one, each offered batch goes out as it is. */
   readonly batch?: BatchSettings;
+  /**
+   * `interval`: a metrics pipeline aggregates where it is listed, with these settings (the
+   * service makes one aggregation stage per pipeline: each aggregates its own points). A
+   * metrics pipeline that lists none aggregates with the defaults, after its processors.
+   */
+  readonly aggregation?: StageSettings;
+  /** Works on aggregated points (cumulativetodelta): in a metrics pipeline it must come after the aggregation. */
+  readonly afterAggregation?: boolean;
+  /** After the aggregation: replaces a pipeline's points with what it returns. */
+  transformMetrics?(resource: Attributes, points: MetricPointData[]): MetricPointData[];
   /** Whether its pipelines take data now (memory_limiter); always when unset. */
   accepting?(): boolean;
   /** Called before the receivers start (and for replay, which has none). */
@@ -146,9 +157,17 @@ export interface Processor {
   alertsSnapshot?(): AlertsSnapshot;
 }
 
+/**
+ * Where a processor goes in a metrics pipeline, around its aggregation stage: on the points as
+ * translated (alerts), as the stage itself (interval), or on the aggregated points
+ * (cumulativetodelta). Unset: anywhere (batch, memory_limiter).
+ */
+export type MetricsPlacement = 'before-aggregation' | 'aggregation' | 'after-aggregation';
+
 export interface ProcessorFactory extends FactoryBase<'processors'> {
   /** The signals it works on; in a pipeline of another signal, the service leaves it out. */
   signals: readonly Signal[];
+  metricsPlacement?: MetricsPlacement;
   /** Called once per processor id, whatever the number of pipelines listing it. */
   create(id: string, config: unknown, host: ProcessorHost): Processor;
 }

@@ -66,9 +66,14 @@ export class Pipeline implements QueueSource {
     return max;
   }
 
+  /** Whether it takes data now at all: not stopping, and its memory_limiter lets data in. */
+  accepts(): boolean {
+    return !this._stopping && (this._settings.accepting === undefined || this._settings.accepting());
+  }
+
   /** Whether `n` more items fit every queue that blocks, and its memory_limiter lets data in. */
   fits(n: number): boolean {
-    if (this._stopping || (this._settings.accepting !== undefined && !this._settings.accepting())) return false;
+    if (!this.accepts()) return false;
     for (const q of this._settings.queues) if (!q.fits(n, this)) return false;
     return true;
   }

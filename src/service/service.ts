@@ -17,12 +17,19 @@ import { SelfTelemetry, storagesOf } from './self-telemetry.ts';
 import { PrometheusEndpoint } from './prometheus.ts';
 import { StatusBoard } from './status.ts';
 import { drainResource } from '../translate/resource.ts';
+import { MetricsStage } from '../processors/interval/stage.ts';
+import { intervalConfigSchema } from '../processors/interval/config.ts';
+import { stageSettings } from '../processors/interval/factory.ts';
+import { RateLimitedLog } from './rate-limited-log.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
 /** A pipeline's processors, and what they amount to, known once at build time. */
 interface Chain {
-  /** The processors that run on its items, in the order it lists them. */
+  /** The processors that run on its items, in the order it lists them (a metrics pipeline's: before its aggregation). */
   steps: Processor[];
+  /** A metrics pipeline's aggregation stage, and the processors that work on what it sends (cumulativetodelta). */
+  stage?: MetricsStage;
+  after?: Processor[];
   /** Some step changes records. */
   mutates: boolean;
   /** A redact step is among them: its records are fit for the status page. */
@@ -125,8 +132,12 @@ export class Service {
       if (signal === 'logs') {
         for (const pid of p.processors) this._logsPipelinesOf.set(pid, [...(this._logsPipelinesOf.get(pid) ?? []), pipeline]);
       }
-      const steps = processors.filter((x) => x.process !== undefined);
-      this._chains.set(pipeline, { steps, mutates: steps.some((x) => x.mutates), redacts: steps.some((x) => x.redacts === true) });
+      if (signal === 'metrics') {
+        this._chains.set(pipeline, this._metricsChain(id, pipeline, processors, log));
+      } else {
+        const steps = processors.filter((x) => x.process !== undefined);
+        this._chains.set(pipeline, { steps, mutates: steps.some((x) => x.mutates), redacts: steps.some((x) => x.redacts === true) });
+      }
       for (const r of p.receivers) byReceiver.set(r, [...(byReceiver.get(r) ?? []), pipeline]);
     }
     for (const [id, component] of config.receivers) {
@@ -141,7 +152,7 @@ export class Service {
       const consume = (batch: ReceivedBatch) => this._fanOut(pipelines, batch);
       // Asked from a request's headers, before its body is read: a line is a record in a logs
       // pipeline; how many points it gives is not known yet, so metrics pipelines need one.
-      const room = (lines: number) => pipelines.every((p) => p.fits(p.signal === 'logs' ? lines : 1));
+      const room = (lines: number) => pipelines.every((p) => (p.signal === 'logs' ? p.fits(lines) : p.accepts()));
       const receiver = factory.create(id, component.config, { consume, room }, host);
       this._receivers.push({ id, type: component.type, receiver, open: factory.open(component.config) });
     }
@@ -193,6 +204,39 @@ export class Service {
     return processor;
   }
 
+  /**
+   * A metrics pipeline's chain: the processors before its aggregation stage (at `interval`'s place,
+   * else before the first processor that works on aggregated points, else at the end), the stage,
+   * and the processors after it. The config loader has checked the order.
+   */
+  private _metricsChain(id: string, pipeline: Pipeline, processors: Processor[], log: Logger): Chain {
+    let at = processors.findIndex((x) => x.aggregation !== undefined);
+    if (at < 0) at = processors.findIndex((x) => x.afterAggregation === true);
+    if (at < 0) at = processors.length;
+    const settings = processors[at]?.aggregation ?? stageSettings(intervalConfigSchema.parse(undefined));
+    const steps = processors.slice(0, at).filter((x) => x.process !== undefined);
+    const after = processors.slice(at).filter((x) => x.transformMetrics !== undefined);
+    const refused = new RateLimitedLog(log);
+    const stage = new MetricsStage(`service.pipelines.${id}`, settings, (resource, key, points) => {
+      for (const x of after) points = x.transformMetrics!(resource, points);
+      // The stage's series identity served the processors after it; the queue keeps no such thing.
+      for (const p of points) if (p.series !== undefined) delete p.series;
+      const taken = pipeline.offer(resource, key, points);
+      const said = (ok: boolean) => {
+        // A cumulative series refused now is not lost (the next export carries it); a delta is.
+        if (!ok) refused.report('warn', 'refused', `service.pipelines.${id}: a full queue refused ${points.length} aggregated points (cumulative series catch up at the next export; deltas are lost)`, { pipeline: id, points: points.length });
+      };
+      if (taken === true || taken === false) return said(taken);
+      return taken.then(said);
+    }, log);
+    return { steps, stage, after, mutates: false, redacts: false };
+  }
+
+  /** Each metrics pipeline's aggregation stage. */
+  get stages(): MetricsStage[] {
+    return [...this._chains.values()].flatMap((c) => (c.stage === undefined ? [] : [c.stage]));
+  }
+
   /** An exporter's queue for one signal, made on first use; on disk when its sending_queue names a storage. */
   private _queue(exporterId: string, signal: Signal, log: Logger): SendingQueue {
     const key = `${exporterId}\u0000${signal}`;
@@ -235,8 +279,8 @@ export class Service {
   private _fanOut(pipelines: readonly Pipeline[], batch: ReceivedBatch): boolean | Promise<boolean> {
     const { logs, metrics } = batch.telemetry;
     for (const p of pipelines) {
-      const n = p.signal === 'logs' ? logs.length : metrics.length;
-      if (n > 0 && !p.fits(n)) return false;
+      // A metrics pipeline aggregates what it takes (bounded by max_streams): it refuses only when its memory_limiter does.
+      if (p.signal === 'logs' ? logs.length > 0 && !p.fits(logs.length) : metrics.length > 0 && !p.accepts()) return false;
     }
     const key = resourceKey(batch.resource);
     // Who may change the records as received: the one logs pipeline that takes them, or, when
@@ -277,7 +321,7 @@ export class Service {
         offered(p.offer(batch.resource, key, own));
       } else {
         for (const step of chain.steps) step.process!(batch.resource, [], metrics, observed);
-        offered(p.offer(batch.resource, key, metrics));
+        chain.stage!.absorb(batch.resource, key, metrics);
       }
     }
     // After redaction: the status page shows no secret either.
@@ -326,7 +370,7 @@ export class Service {
       storagesOf(this._extensions),
     );
     const key = resourceKey(this._selfResource);
-    for (const p of this._pipelines) if (p.signal === 'metrics') p.offer(this._selfResource, key, points);
+    for (const stage of this.stages) stage.absorb(this._selfResource, key, points);
   }
 
   /** The processors, by id. */
@@ -360,6 +404,7 @@ export class Service {
     await Promise.all([...this._extensions.values()].map((extension) => extension.start()));
     this._startQueues();
     for (const x of this._processors.values()) x.start?.();
+    for (const stage of this.stages) stage.start();
   }
 
   private _startQueues(): void {
@@ -379,6 +424,7 @@ export class Service {
     }
     // Before the receivers: a memory_limiter has measured once when the first data comes.
     for (const x of this._processors.values()) x.start?.();
+    for (const stage of this.stages) stage.start();
     if (this._selfTelemetryIntervalMs > 0) {
       this._selfTimer = setInterval(() => this._reportSelf(), this._selfTelemetryIntervalMs);
       this._selfTimer.unref();
@@ -423,6 +469,8 @@ export class Service {
     clearInterval(this._selfTimer);
     // A last report while the pipelines still take points: the final counts reach the backend.
     this._reportSelf();
+    // What the stages aggregated since their last export, into the queues before they close.
+    await step('the last export of aggregated metrics', () => Promise.all(this.stages.map((stage) => stage.shutdown())), 3000);
     for (const p of this._pipelines) p.stop();
     await step('queues', () => Promise.all([...this._queues.values()].map((q) => q.shutdown(Math.max(0, deadlineMs - (Date.now() - started))))));
     await step('exporters', () => Promise.all([...this._exporters.values()].map(({ exporter }) => exporter.shutdown())), 2000);

@@ -48,7 +48,7 @@ export interface MetricPointData {
   /** Explicit bucket bounds, for histograms. */
   bounds: readonly number[] | undefined;
   /**
-   * Set on a histogram point that merges several observations (see mergeHistogramPoints); its
+   * Set on a histogram point that merges several observations (the aggregation stage); its
    * `value` is then unused and `timeUnixMicros` is the latest observation's.
    */
   merged?: MergedHistogram;

@@ -12,7 +12,8 @@ import { SCOPE } from '../../src/exporters/exporter.ts';
 import { OtlpProtoEncoder } from '../../src/exporters/otlphttp/proto.ts';
 import { interpretLine } from '../../src/heroku/classify.ts';
 import { readCapture } from '../../src/heroku/input.ts';
-import { mergeHistogramPoints } from '../../src/translate/histograms.ts';
+import { MetricsStage } from '../../src/processors/interval/stage.ts';
+import { CumulativeToDelta } from '../../src/processors/cumulativetodelta/processor.ts';
 import { logsRequest, metricsRequest } from '../../src/translate/otlp-json.ts';
 import { newTelemetryBatch, type Attributes, type LogRecordData, type MetricPointData } from '../../src/translate/telemetry.ts';
 import { translateEvent } from '../../src/translate/translate.ts';
@@ -171,7 +172,7 @@ describe('OTLP protobuf encoder', () => {
   const points: fc.Arbitrary<MetricPointData> = fc.record({
     name: fc.constantFrom('heroku.dyno.memory.rss', 'http.server.request.duration', 'http.server.request.duration', 'l2met.count'),
     unit: fc.constantFrom('By', 's', '', '{request}'),
-    type: fc.constantFrom('gauge' as const, 'sum' as const, 'histogram' as const),
+    type: fc.constantFrom('gauge' as const, 'sum' as const, 'total' as const, 'histogram' as const),
     // JSON has no -0: a point of -0 reads back as 0 there.
     value: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer()).map((v) => (Object.is(v, -0) ? 0 : v)),
     timeUnixMicros: micros.filter((m) => m > 0),
@@ -189,8 +190,18 @@ describe('OTLP protobuf encoder', () => {
         if (logs.length > 0) expect(withoutZeros(decodeLogs(encoder.logs(resource, logs)))).toEqual(withoutZeros(withoutEmptyArrays(jsonLogs(resource, logs))));
         if (metrics.length > 0) {
           expect(withoutZeros(decodeMetrics(encoder.metrics(resource, metrics)))).toEqual(withoutZeros(withoutEmptyArrays(jsonMetrics(resource, metrics))));
-          const merged = mergeHistogramPoints(metrics);
-          expect(withoutZeros(decodeMetrics(encoder.metrics(resource, merged)))).toEqual(withoutZeros(withoutEmptyArrays(jsonMetrics(resource, merged))));
+          // As the aggregation stage sends them (cumulative, merged histograms), and as deltas of two exports.
+          const stage = new MetricsStage('t', { intervalMs: 1000, maxStreams: 100, maxStaleMs: 60_000, instanceId: 'i' }, () => {}, () => {});
+          const toDelta = new CumulativeToDelta({ initial_value: 'keep' } as never);
+          for (const at of [2e12, 2e12 + 1000]) {
+            stage.absorb(resource, 'r', metrics, at / 1000);
+            for (const [, aggregated] of stage.collect(at / 1000)) {
+              for (const batch of [aggregated, toDelta.transform(aggregated)]) {
+                for (const p of batch) delete p.series;
+                if (batch.length > 0) expect(withoutZeros(decodeMetrics(encoder.metrics(resource, batch)))).toEqual(withoutZeros(withoutEmptyArrays(jsonMetrics(resource, batch))));
+              }
+            }
+          }
         }
       }),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 300) },

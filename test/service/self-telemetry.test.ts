@@ -74,7 +74,7 @@ service:
     expect(value('heroku.otel_drain.pipeline.held', { 'heroku.otel_drain.pipeline': 'logs' })).toBe(0);
   });
 
-  it("reports each exporter queue with the Collector's names: sent, send_failed, enqueue_failed as deltas, size and capacity as gauges", async () => {
+  it("reports each exporter queue with the Collector's names: sent, send_failed, enqueue_failed as counters, size and capacity as gauges", async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'hod-self-')), 'out.jsonl');
     // otlphttp/backup: a backend that holds its first request, then refuses it for good (400);
     // a queue of one request that drops when full.
@@ -103,6 +103,8 @@ service:
       held.release(400);
       const logs = service.pipelines.find((p) => p.signal === 'logs')!;
       const metrics = service.pipelines.find((p) => p.signal === 'metrics')!;
+      // One export of what the metrics pipeline aggregated, before the shutdown's.
+      await service.stages[0]!.flush();
       const settled = () => logs.counters.failed['otlphttp/backup'] === 3 && logs.counters.exported.file === 5 && metrics.counters.accepted > 0 && metrics.counters.exported.file === metrics.counters.accepted;
       for (let i = 0; i < 200 && !settled(); i++) await new Promise((r) => setTimeout(r, 10));
       expect(settled()).toBe(true);
@@ -123,7 +125,8 @@ service:
       // The file exporter's queue: 20 requests, one at a time, per signal.
       expect(value('otelcol_exporter_queue_capacity', { exporter: 'file', data_type: 'metrics' })).toEqual([20]);
       const sum = self.find((m) => m.name === 'otelcol_exporter_send_failed_log_records').sum;
-      expect(sum.aggregationTemporality).toBe(1); // delta
+      // Through the metrics pipeline's aggregation, as everything it sends: cumulative.
+      expect(sum.aggregationTemporality).toBe(2);
       expect(sum.isMonotonic).toBe(true);
     } finally {
       await service.shutdown(5000);

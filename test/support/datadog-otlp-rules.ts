@@ -64,6 +64,12 @@ export interface DatadogLoss {
   rule: 'last-write-wins' | 'outside-time-window';
   message: string;
   writer: string;
+  /**
+   * A gauge's later sample from the same writer took the place of an earlier one in the same
+   * second: what a last-value gauge means anyway (the SDK's and our aggregation keep the latest
+   * sample of an interval), so no count or distribution is lost. Counts and distributions never.
+   */
+  superseded?: boolean;
 }
 
 /** The partial success message the intake answers to cumulative and unspecified data (R). */
@@ -214,6 +220,7 @@ export class DatadogOtlpChecker implements MetricsRules {
           rule: 'last-write-wins',
           message: `${earlier.writer}'s point (${earlier.v}) at second ${second} was replaced by ${writer}'s (${value}): one point per second and series is kept`,
           writer: earlier.writer,
+          superseded: type === 'gauge' && earlier.writer === writer && t >= earlier.t,
         });
       }
       view.points.set(second, { t, v: value, writer });

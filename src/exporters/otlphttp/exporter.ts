@@ -11,7 +11,6 @@
 import { promisify } from 'node:util';
 import { constants as zlibConstants, gzip as gzipCallback, zstdCompress as zstdCallback } from 'node:zlib';
 import { Agent, request } from 'undici';
-import { mergeHistogramPoints } from '../../translate/histograms.ts';
 import { logsRequest, metricsRequest } from '../../translate/otlp-json.ts';
 import { SCOPE, urlForLogs, type ExportBatch, type ExportDetail, type ExportResult, type Exporter } from '../exporter.ts';
 import type { OtlphttpConfig } from './config.ts';
@@ -178,8 +177,7 @@ export class OtlphttpExporter implements Exporter {
       if (!result.ok) return result;
     }
     if (batch.metrics.length > 0) {
-      // One histogram point per metric and attribute set per request, not one per router line.
-      const metrics = await this._sendSplitting('metrics', { resource: batch.resource, logs: [], metrics: mergeHistogramPoints(batch.metrics) }, sent, signal);
+      const metrics = await this._sendSplitting('metrics', batch, sent, signal);
       if (!metrics.ok || metrics.warning === undefined) return metrics.ok ? result : metrics;
       if (result.warning === undefined) return metrics;
       return { ok: true, rejected: (result.rejected ?? 0) + (metrics.rejected ?? 0), warning: `${result.warning}; ${metrics.warning}` };

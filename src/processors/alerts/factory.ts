@@ -17,6 +17,8 @@ export const alertsFactory: ProcessorFactory = {
   type: ALERTS_TYPE,
   configSchema: alertsConfigSchema,
   signals: ['logs', 'metrics'],
+  // Its rules read the points as lines made them, not the aggregated series.
+  metricsPlacement: 'before-aggregation',
   create(id, config, host): Processor {
     const c = config as AlertsConfig;
     // Windows shared across instances through a redis extension (RedisStore).

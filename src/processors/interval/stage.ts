@@ -1,0 +1,331 @@
+/**
+ * The metrics aggregation stage of one pipeline. Translation makes one point per observation (a
+ * router line's duration, an l2met count, a runtime sample); sent as they come, a busy app makes
+ * thousands of points a second, and backends of the Prometheus family refuse them (delta sums
+ * and histograms are rejected by its OTLP translator). Here they accumulate per series (metric,
+ * unit, attributes, drain) and go out once per interval:
+ *
+ * - `sum` (increments) and `histogram` as cumulative series: a start time fixed when the series
+ *   began, a value that only adds, sent every interval while the series lives (what the SDK does;
+ *   a sent point that a full queue refused is not lost: the next one carries it);
+ * - `total` (a running total the source reports) as cumulative too, sent when a new sample came,
+ *   at the export's time; when it goes down the source restarted, and so does the series,
+ *   with a new start time rather than a drop inside the old one;
+ * - `gauge`: the latest sample of the interval, with its own time, once it is newer than the one
+ *   sent before (a backend refuses a series going back in time).
+ *
+ * Memory is bounded: at most `max_streams` series (past it, new series' points add up in one
+ * overflow series per metric, `otel.metric.overflow: true`, as the SDK's cardinality limit does),
+ * and a series with no point for `max_stale` is forgotten. The resource of what it sends carries
+ * this instance's `service.instance.id`: two instances aggregating the same drain write two
+ * series, never one with two writers.
+ */
+import type { Logger } from '../../service/log.ts';
+import { RateLimitedLog } from '../../service/rate-limited-log.ts';
+import { attributeKey, boundsId } from '../../translate/histograms.ts';
+import { bucketIndex } from '../../translate/otlp-json.ts';
+import type { Attributes, MetricPointData, MetricPointType } from '../../translate/telemetry.ts';
+
+export interface StageSettings {
+  intervalMs: number;
+  maxStreams: number;
+  maxStaleMs: number;
+  instanceId: string;
+}
+
+/** Where aggregated points go, one call per resource: the rest of the pipeline. */
+export type StageOutput = (resource: Attributes, resourceKey: string, points: MetricPointData[]) => void | Promise<void>;
+
+/** What the stage holds and what it had to fold or skip, for the status page and self-telemetry. */
+export interface StageStats {
+  series: number;
+  /** Points taken into series. */
+  absorbed: number;
+  /** Points left out because their value was not a finite number (no backend stores them). */
+  notFinite: number;
+  /** Points added to an overflow series because max_streams was reached. */
+  overflowPoints: number;
+  /** Gauge samples not sent: a later sample of the same series came in the same interval, or one sent before was newer. */
+  supersededSamples: number;
+  /** Series forgotten after max_stale without a point. */
+  forgotten: number;
+}
+
+interface Series {
+  type: MetricPointType;
+  name: string;
+  unit: string;
+  attributes: Attributes;
+  bounds: readonly number[] | undefined;
+  output: OutputResource;
+  startMicros: number;
+  /** Wall-clock ms of its last point: forgotten after max_stale. */
+  seenMs: number;
+  /** A point came since the last export. */
+  fresh: boolean;
+  /** sum: the total of increments; total and gauge: the latest sample. */
+  value: number;
+  /** Its time (total, gauge: the sample's; sum, histogram: the latest observation's). */
+  timeMicros: number;
+  /** gauge and total: the time of the sample sent last (nothing older goes out). */
+  sentMicros: number;
+  monotonic: boolean;
+  /** histogram */
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  buckets: Float64Array | undefined;
+}
+
+interface OutputResource {
+  resource: Attributes;
+  key: string;
+  series: number;
+}
+
+const MICROS_PER_MS = 1000;
+
+export class MetricsStage {
+  readonly id: string;
+  readonly settings: StageSettings;
+  private readonly _series = new Map<string, Series>();
+  private readonly _outputs = new Map<string, OutputResource>();
+  private readonly _output: StageOutput;
+  private readonly _limited: RateLimitedLog;
+  private readonly _stats: StageStats = { series: 0, absorbed: 0, notFinite: 0, overflowPoints: 0, supersededSamples: 0, forgotten: 0 };
+  private _timer: NodeJS.Timeout | undefined;
+  private _flushing: Promise<void> | undefined;
+
+  constructor(id: string, settings: StageSettings, output: StageOutput, log: Logger) {
+    this.id = id;
+    this.settings = settings;
+    this._output = output;
+    this._limited = new RateLimitedLog(log);
+  }
+
+  get stats(): StageStats {
+    this._stats.series = this._series.size;
+    return this._stats;
+  }
+
+  /** Takes a batch's points into their series. Never refuses: memory is bounded by max_streams. */
+  absorb(resource: Attributes, resourceKey: string, points: readonly MetricPointData[], nowMs = Date.now()): void {
+    for (let i = 0; i < points.length; i++) {
+      const p = points[i]!;
+      if (!Number.isFinite(p.value) && p.merged === undefined) {
+        this._stats.notFinite++;
+        this._limited.report('warn', 'not-finite', `${this.id}: a point of ${p.name} has no finite value (${p.value}); left out`, { processor: this.id, metric: p.name });
+        continue;
+      }
+      this._stats.absorbed++;
+      const key = seriesKey(resourceKey, p);
+      let series = this._series.get(key);
+      if (series === undefined) series = this._open(key, resource, resourceKey, p, nowMs);
+      this._add(series, p, nowMs);
+    }
+  }
+
+  private _open(key: string, resource: Attributes, resourceKey: string, p: MetricPointData, nowMs: number): Series {
+    let attributes = p.attributes;
+    let at = key;
+    if (this._series.size >= this.settings.maxStreams) {
+      // Full: the point counts in its metric's overflow series, not in a new one.
+      this._stats.overflowPoints++;
+      attributes = { 'otel.metric.overflow': true };
+      at = seriesKey(resourceKey, { ...p, attributes });
+      this._limited.report('warn', 'overflow', `${this.id}: max_streams (${this.settings.maxStreams}) series reached: points of new series of ${p.name} add up in its overflow series (otel.metric.overflow=true)`, {
+        processor: this.id,
+        metric: p.name,
+      });
+      const existing = this._series.get(at);
+      if (existing !== undefined) return existing;
+    }
+    const series: Series = {
+      type: p.type,
+      name: p.name,
+      unit: p.unit,
+      attributes,
+      bounds: p.bounds,
+      output: this._outputOf(resource, resourceKey),
+      startMicros: Math.min(p.merged?.startTimeUnixMicros ?? p.timeUnixMicros, nowMs * MICROS_PER_MS),
+      seenMs: nowMs,
+      fresh: false,
+      value: 0,
+      timeMicros: 0,
+      sentMicros: 0,
+      monotonic: true,
+      count: 0,
+      sum: 0,
+      min: Infinity,
+      max: -Infinity,
+      buckets: p.type === 'histogram' ? new Float64Array((p.bounds?.length ?? 0) + 1) : undefined,
+    };
+    if (p.type === 'total') series.value = Number.NEGATIVE_INFINITY;
+    series.output.series++;
+    this._series.set(at, series);
+    return series;
+  }
+
+  private _add(s: Series, p: MetricPointData, nowMs: number): void {
+    s.seenMs = nowMs;
+    s.fresh = true;
+    const time = p.timeUnixMicros;
+    switch (s.type) {
+      case 'sum':
+        // Past a double's range the running sum would read Infinity: the series starts anew.
+        if (!Number.isFinite(s.value + p.value)) this._restart(s, time);
+        s.value += p.value;
+        if (p.value < 0) s.monotonic = false;
+        if (time > s.timeMicros) s.timeMicros = time;
+        return;
+      case 'total':
+        if (time < s.timeMicros) {
+          this._stats.supersededSamples++;
+          return;
+        }
+        // Down: the source restarted its count. A new series start, not a drop inside the old one.
+        if (p.value < s.value) s.startMicros = time;
+        s.value = p.value;
+        s.timeMicros = time;
+        return;
+      case 'gauge':
+        if (time < s.timeMicros) {
+          this._stats.supersededSamples++;
+          return;
+        }
+        if (s.timeMicros > s.sentMicros) this._stats.supersededSamples++;
+        s.value = p.value;
+        s.timeMicros = time;
+        return;
+      case 'histogram': {
+        const m = p.merged;
+        const buckets = s.buckets!;
+        if (m !== undefined && m.bucketCounts.length === buckets.length) {
+          s.count += m.count;
+          s.sum += m.sum;
+          if (m.min < s.min) s.min = m.min;
+          if (m.max > s.max) s.max = m.max;
+          for (let i = 0; i < buckets.length; i++) buckets[i]! += m.bucketCounts[i]!;
+        } else {
+          if (!Number.isFinite(s.sum + p.value)) this._restart(s, time);
+          s.count++;
+          s.sum += p.value;
+          if (p.value < s.min) s.min = p.value;
+          if (p.value > s.max) s.max = p.value;
+          buckets[bucketIndex(s.bounds ?? [], p.value)]!++;
+        }
+        if (time > s.timeMicros) s.timeMicros = time;
+      }
+    }
+  }
+
+  /** A new series in place of one that cannot go on: a new start time, nothing counted yet. */
+  private _restart(s: Series, timeMicros: number): void {
+    s.startMicros = timeMicros;
+    s.value = 0;
+    s.count = 0;
+    s.sum = 0;
+    s.min = Infinity;
+    s.max = -Infinity;
+    s.buckets?.fill(0);
+  }
+
+  private _outputOf(resource: Attributes, resourceKey: string): OutputResource {
+    let out = this._outputs.get(resourceKey);
+    if (out === undefined) {
+      out = { resource: { ...resource, 'service.instance.id': this.settings.instanceId }, key: `${resourceKey}\u0000${this.settings.instanceId}`, series: 0 };
+      this._outputs.set(resourceKey, out);
+    }
+    return out;
+  }
+
+  /**
+   * The points of one export: every live cumulative series, and the gauges and totals with a
+   * new sample; series idle past max_stale are forgotten after.
+   */
+  collect(nowMs = Date.now()): Map<OutputResource, MetricPointData[]> {
+    const nowMicros = nowMs * MICROS_PER_MS;
+    const byResource = new Map<OutputResource, MetricPointData[]>();
+    for (const [key, s] of this._series) {
+      const point = this._point(s, nowMicros);
+      s.fresh = false;
+      if (point !== undefined) {
+        let list = byResource.get(s.output);
+        if (list === undefined) byResource.set(s.output, (list = []));
+        list.push(point);
+      }
+      if (nowMs - s.seenMs >= this.settings.maxStaleMs) {
+        this._series.delete(key);
+        this._stats.forgotten++;
+        if (--s.output.series === 0) {
+          for (const [k, o] of this._outputs) if (o === s.output) this._outputs.delete(k);
+        }
+      }
+    }
+    return byResource;
+  }
+
+  private _point(s: Series, nowMicros: number): MetricPointData | undefined {
+    const base = { name: s.name, unit: s.unit, attributes: s.attributes, bounds: s.bounds, series: s };
+    switch (s.type) {
+      case 'gauge':
+      case 'total':
+        if (!s.fresh || s.timeMicros <= s.sentMicros) return undefined;
+        s.sentMicros = s.timeMicros;
+        if (s.type === 'gauge') return { ...base, type: 'gauge', value: s.value, timeUnixMicros: s.timeMicros };
+        // At the export's time, as the SDK stamps an observable counter: exports are an interval
+        // apart, so two of them never share a second (Datadog keeps one delta per second).
+        return { ...base, type: 'total', value: s.value, timeUnixMicros: Math.max(nowMicros, s.timeMicros), temporality: 'cumulative', startTimeUnixMicros: Math.min(s.startMicros, s.timeMicros), monotonic: true };
+      case 'sum': {
+        const time = Math.max(nowMicros, s.startMicros);
+        return { ...base, type: 'sum', value: s.value, timeUnixMicros: time, temporality: 'cumulative', startTimeUnixMicros: s.startMicros, monotonic: s.monotonic };
+      }
+      case 'histogram': {
+        const time = Math.max(nowMicros, s.startMicros);
+        return {
+          ...base,
+          type: 'histogram',
+          value: 0,
+          timeUnixMicros: time,
+          temporality: 'cumulative',
+          startTimeUnixMicros: s.startMicros,
+          merged: { startTimeUnixMicros: s.startMicros, count: s.count, sum: s.sum, min: s.min, max: s.max, bucketCounts: Array.from(s.buckets!) },
+        };
+      }
+    }
+  }
+
+  /** Sends one export's points through the rest of the pipeline. */
+  flush(nowMs = Date.now()): Promise<void> {
+    const run = async () => {
+      const sends: Array<void | Promise<void>> = [];
+      for (const [out, points] of this.collect(nowMs)) sends.push(this._output(out.resource, out.key, points));
+      await Promise.all(sends);
+    };
+    // One export at a time: a slow write to a disk queue does not overlap the next.
+    const previous = this._flushing ?? Promise.resolve();
+    const next = previous.then(run, run);
+    this._flushing = next;
+    return next;
+  }
+
+  start(): void {
+    if (this._timer !== undefined) return;
+    this._timer = setInterval(() => void this.flush().catch((error: unknown) => this._limited.report('error', 'flush', `${this.id}: sending aggregated metrics failed: ${String(error)}`, { processor: this.id })), this.settings.intervalMs);
+    this._timer.unref?.();
+  }
+
+  /** Stops the timer and sends what was aggregated since the last export. */
+  async shutdown(): Promise<void> {
+    clearInterval(this._timer);
+    this._timer = undefined;
+    await this.flush();
+    this._limited.flush();
+  }
+}
+
+function seriesKey(resourceKey: string, p: MetricPointData): string {
+  const bounds = p.type === 'histogram' ? boundsId(p.bounds ?? []) : '';
+  return `${resourceKey}\u0000${p.name}\u0000${p.type}\u0000${p.unit}\u0000${bounds}\u0000${attributeKey(p.attributes)}`;
+}
