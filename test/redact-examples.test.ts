@@ -4,7 +4,9 @@
  * point at a local OTLP backend; the secret table (test/cases/redact-secrets.ts), POSTed as app
  * and router lines the way Logplex sends them, reaches the backend masked.
  */
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultDocument } from '../src/config/default.ts';
 import { loadConfigFile, type SidecarConfig } from '../src/config/load.ts';
@@ -31,6 +33,8 @@ const ROUTER_SECRETS = ['PASSrouter0050', 'TOKENrouter0051'];
 function exampleEnv(text: string, endpoint: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const m of text.matchAll(/\$\{env:([A-Z0-9_]+)(?::-[^}]*)?\}/g)) env[m[1]!] = m[1] === 'PORT' ? '0' : m[1]!.includes('ENDPOINT') ? endpoint : `value-of-${m[1]}`;
+  // A queue's directory in a temporary place, not in the working tree.
+  if (env.QUEUE_DIRECTORY !== undefined) env.QUEUE_DIRECTORY = mkdtempSync(join(tmpdir(), 'hod-redact-queue-'));
   return env;
 }
 
