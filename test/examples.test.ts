@@ -21,6 +21,15 @@ describe('backend examples', () => {
     expect(r.status).toBe(0);
   });
 
+  it.each(examples)('%s says which temporality its backend takes, and its metrics pipeline sends that', (file) => {
+    const text = readFileSync(DIR + file, 'utf8');
+    const said = /^# Metrics: (cumulative|Datadog's intake takes delta)/m.exec(text);
+    expect(said, `${file}: a "# Metrics:" comment naming the temporality`).not.toBeNull();
+    const pipeline = /^\s+metrics: \{.*processors: \[([^\]]*)\]/m.exec(text)![1]!.split(',').map((x) => x.trim());
+    expect(pipeline).toContain('interval');
+    expect(pipeline.includes('cumulativetodelta'), `${file}: cumulativetodelta in its metrics pipeline`).toBe(said![1] !== 'cumulative');
+  });
+
   it('gives Honeycomb metrics their dataset header, and Datadog its API key header', () => {
     expect(readFileSync(DIR + 'honeycomb.yaml', 'utf8')).toMatch(/x-honeycomb-dataset/);
     expect(readFileSync(DIR + 'datadog.yaml', 'utf8')).toMatch(/dd-api-key: "\$\{env:DD_API_KEY\}"/);

@@ -16,6 +16,13 @@
  *   `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` / `_METRICS_ENDPOINT` (full URLs), `OTEL_EXPORTER_OTLP_COMPRESSION`
  *   (`gzip`, the default here, `zstd` or `none`), `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds).
  * - `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`: the resource of every drain.
+ * - `OTEL_METRIC_EXPORT_INTERVAL` (milliseconds, default 60000): how often the aggregated
+ *   metrics go out (the interval processor's `interval`).
+ * - `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`: `cumulative` (the default: what
+ *   Prometheus, Grafana Cloud's Mimir and New Relic take), `delta` (Datadog: every sum and
+ *   histogram as the change since the previous export), or `lowmemory` (as the SDK reads it:
+ *   counts and histograms as deltas, the running totals a source reports, such as a dyno's
+ *   pgpgin, cumulative).
  * - `DRAIN_QUEUE_DIRECTORY` (default `$TMPDIR/heroku-otel-drain-queue-$PORT`) and
  *   `DRAIN_QUEUE_MAX_SIZE_MIB` (default 512; `0` keeps the queue in memory only): with an OTLP
  *   endpoint, what was answered 200 waits on disk while the backend is down, so an outage longer
@@ -26,6 +33,14 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resourceFromEnv } from '../translate/resource.ts';
+import { METRIC_HEROKU_DYNO_MEMORY_PGPGIN, METRIC_HEROKU_DYNO_MEMORY_PGPGOUT, METRIC_HEROKU_REDIS_EVICTED_KEYS } from '../semconv/metrics.ts';
+
+/**
+ * The metrics a source reports as its own running total (`total` points): what the SDK's
+ * `lowmemory` keeps cumulative, as it does observable counters. test/config-default.test.ts
+ * checks the list against what translation makes of every sample line.
+ */
+export const RUNNING_TOTAL_METRICS: readonly string[] = [METRIC_HEROKU_DYNO_MEMORY_PGPGIN, METRIC_HEROKU_DYNO_MEMORY_PGPGOUT, METRIC_HEROKU_REDIS_EVICTED_KEYS];
 
 export interface DefaultDocument {
   document: Record<string, unknown>;
@@ -142,16 +157,33 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
   // before R14 (memory_limiter); secrets in request paths and app output are masked before
   // anything leaves (redact); the built-in alert pack watches both signals and writes its alerts
   // into the logs.
+  const metricsProcessors = ['memory_limiter', 'alerts', 'interval'];
+  const interval: Record<string, unknown> = {};
+  const intervalMs = env.OTEL_METRIC_EXPORT_INTERVAL?.trim();
+  if (intervalMs) {
+    if (/^\d+$/.test(intervalMs) && Number(intervalMs) > 0) interval.interval = `${intervalMs}ms`;
+    else problems.push(`OTEL_METRIC_EXPORT_INTERVAL: ${quoted(intervalMs)} is not a number of milliseconds above 0`);
+  }
+  const processors: Record<string, unknown> = { memory_limiter: { check_interval: '1s', limit_percentage: 85, spike_limit_percentage: 15 }, redact: {}, alerts: {}, interval, batch: {} };
+  // Case-insensitive, as the SDKs read it.
+  const temporality = env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE?.trim().toLowerCase();
+  if (temporality === 'delta' || temporality === 'lowmemory') {
+    processors.cumulativetodelta = temporality === 'delta' ? {} : { exclude: { match_type: 'strict', metrics: [...RUNNING_TOTAL_METRICS] } };
+    metricsProcessors.push('cumulativetodelta');
+  } else if (temporality && temporality !== 'cumulative') {
+    problems.push(`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: ${quoted(temporality)} is not one of cumulative, delta, lowmemory`);
+  }
+  metricsProcessors.push('batch');
   const document = {
     receivers: { logplex },
-    processors: { memory_limiter: { check_interval: '1s', limit_percentage: 85, spike_limit_percentage: 15 }, redact: {}, alerts: {}, batch: {} },
+    processors,
     exporters,
     ...(Object.keys(extensions).length > 0 ? { extensions } : {}),
     service: {
       ...(Object.keys(extensions).length > 0 ? { extensions: Object.keys(extensions) } : {}),
       pipelines: {
         logs: { receivers: ['logplex'], processors: ['memory_limiter', 'redact', 'alerts', 'batch'], exporters: [exporterId] },
-        metrics: { receivers: ['logplex'], processors: ['memory_limiter', 'alerts', 'batch'], exporters: [exporterId] },
+        metrics: { receivers: ['logplex'], processors: metricsProcessors, exporters: [exporterId] },
       },
     },
   };

@@ -1,6 +1,8 @@
 /** The embedded default config, from the standard OTEL_* variables and ours. */
 import { describe, expect, it } from 'vitest';
-import { defaultDocument } from '../../src/config/default.ts';
+import { defaultDocument, RUNNING_TOTAL_METRICS } from '../../src/config/default.ts';
+import { METRIC_INSTRUMENTS } from '../../src/semconv/metrics.ts';
+import { herokuLineCases } from '../cases/heroku-lines.ts';
 import { validateConfig } from '../../src/config/load.ts';
 
 function otlphttp(env: NodeJS.ProcessEnv) {
@@ -100,5 +102,45 @@ describe('embedded default config: drains without a token', () => {
     expect(logplex(base).receiver.accept_tokenless_drains).toBe(false);
     expect(logplex({ ...base, DRAIN_ACCEPT_TOKENLESS: 'true' }).receiver.accept_tokenless_drains).toBe(true);
     expect(logplex({ ...base, DRAIN_ACCEPT_TOKENLESS: 'yes please' }).problems).toContain('DRAIN_ACCEPT_TOKENLESS: expected true or false');
+  });
+});
+
+describe('embedded default config: metrics export interval and temporality', () => {
+  const metricsPipeline = (env: NodeJS.ProcessEnv) => {
+    const embedded = defaultDocument(env);
+    const result = validateConfig(embedded.document, env);
+    const config = result.config;
+    const processors = config?.pipelines.get('metrics')?.processors ?? [];
+    return { problems: [...embedded.problems, ...result.problems], processors, config: (id: string) => config?.processors.get(id)?.config as any };
+  };
+
+  it('exports cumulative series every 60 s unless OTEL_METRIC_EXPORT_INTERVAL says otherwise', () => {
+    const plain = metricsPipeline({});
+    expect(plain.problems).toEqual([]);
+    expect(plain.processors).toEqual(['memory_limiter', 'alerts', 'interval', 'batch']);
+    expect(plain.config('interval').interval).toBeUndefined();
+    const every15s = metricsPipeline({ OTEL_METRIC_EXPORT_INTERVAL: '15000' });
+    expect(every15s.config('interval').interval).toBe(15_000);
+    expect(metricsPipeline({ OTEL_METRIC_EXPORT_INTERVAL: '15s' }).problems).toEqual(['OTEL_METRIC_EXPORT_INTERVAL: "15s" is not a number of milliseconds above 0']);
+  });
+
+  it('reads OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE as the SDKs do: cumulative, delta, lowmemory', () => {
+    expect(metricsPipeline({ OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'cumulative' }).processors).not.toContain('cumulativetodelta');
+    const delta = metricsPipeline({ OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'Delta' });
+    expect(delta.problems).toEqual([]);
+    expect(delta.processors).toEqual(['memory_limiter', 'alerts', 'interval', 'cumulativetodelta', 'batch']);
+    expect(delta.config('cumulativetodelta').exclude).toBeUndefined();
+    const low = metricsPipeline({ OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'lowmemory' });
+    expect(low.config('cumulativetodelta').exclude).toEqual({ match_type: 'strict', metrics: [...RUNNING_TOTAL_METRICS], metric_types: [] });
+    expect(metricsPipeline({ OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'deltas' }).problems).toEqual([
+      'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: "deltas" is not one of cumulative, delta, lowmemory',
+    ]);
+  });
+
+  it('keeps cumulative, under lowmemory, exactly the running totals translation reports', () => {
+    const totals = new Set(herokuLineCases.flatMap((c) => (c.expect.metrics ?? []).filter((m) => m.type === 'total').map((m) => m.name)));
+    expect(totals.size).toBeGreaterThan(0);
+    expect([...totals].sort()).toEqual([...RUNNING_TOTAL_METRICS].sort());
+    for (const name of RUNNING_TOTAL_METRICS) expect(METRIC_INSTRUMENTS[name], name).toBe('counter');
   });
 });
