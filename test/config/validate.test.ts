@@ -319,6 +319,23 @@ describe('the README', () => {
     expect(config!.serviceExtensions).toEqual(['redis']);
   });
 
+  it('shows interval and cumulativetodelta configs that validate, with the keys and defaults it states', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Metrics: aggregation'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const document = {
+      ...parseYaml(yaml),
+      receivers: { logplex: { endpoint: '127.0.0.1:0', accept_any_drain: true } },
+      exporters: { otlphttp: { endpoint: 'http://127.0.0.1:4318' } },
+      service: { pipelines: { metrics: { receivers: ['logplex'], processors: ['interval', 'cumulativetodelta'], exporters: ['otlphttp'] } } },
+    };
+    const { config, problems } = validateConfig(document, {});
+    expect(problems).toEqual([]);
+    expect(config!.processors.get('interval')!.config).toEqual({ interval: 60_000, max_streams: 10_000, max_stale: 300_000 });
+    expect(config!.processors.get('cumulativetodelta')!.config).toMatchObject({ initial_value: 'auto' });
+  });
+
   it('shows a syslog receiver config that validates (with the batch processor and an exporter)', async () => {
     const { readFileSync } = await import('node:fs');
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
