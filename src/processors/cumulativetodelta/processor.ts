@@ -67,6 +67,9 @@ export class CumulativeToDelta {
     const start = p.startTimeUnixMicros ?? p.timeUnixMicros;
     const m = p.merged;
     const previous = this._previous.get(p.series!);
+    // Not after the previous point of the same series: nothing to say yet, and the previous
+    // point stays the reference, so the next delta carries whatever changed.
+    if (previous !== undefined && previous.startMicros === start && p.timeUnixMicros <= previous.timeMicros) return undefined;
     this._previous.set(p.series!, {
       startMicros: start,
       timeMicros: p.timeUnixMicros,

@@ -96,6 +96,7 @@ export class MetricsStage {
   private readonly _stats: StageStats = { series: 0, absorbed: 0, notFinite: 0, overflowPoints: 0, supersededSamples: 0, forgotten: 0 };
   private _timer: NodeJS.Timeout | undefined;
   private _flushing: Promise<void> | undefined;
+  private _lastExportMicros = 0;
 
   constructor(id: string, settings: StageSettings, output: StageOutput, log: Logger) {
     this.id = id;
@@ -174,7 +175,7 @@ export class MetricsStage {
     switch (s.type) {
       case 'sum':
         // Past a double's range the running sum would read Infinity: the series starts anew.
-        if (!Number.isFinite(s.value + p.value)) this._restart(s, time);
+        if (!Number.isFinite(s.value + p.value)) this._restart(s, Math.max(time, s.timeMicros));
         s.value += p.value;
         if (p.value < 0) s.monotonic = false;
         if (time > s.timeMicros) s.timeMicros = time;
@@ -208,7 +209,7 @@ export class MetricsStage {
           if (m.max > s.max) s.max = m.max;
           for (let i = 0; i < buckets.length; i++) buckets[i]! += m.bucketCounts[i]!;
         } else {
-          if (!Number.isFinite(s.sum + p.value)) this._restart(s, time);
+          if (!Number.isFinite(s.sum + p.value)) this._restart(s, Math.max(time, s.timeMicros));
           s.count++;
           s.sum += p.value;
           if (p.value < s.min) s.min = p.value;
@@ -245,7 +246,10 @@ export class MetricsStage {
    * new sample; series idle past max_stale are forgotten after.
    */
   collect(nowMs = Date.now()): Map<OutputResource, MetricPointData[]> {
-    const nowMicros = nowMs * MICROS_PER_MS;
+    // Each export strictly after the one before, even two in one millisecond (a timer's and
+    // the shutdown's) or after the clock stepped back: a series' points never share a time.
+    const nowMicros = Math.max(nowMs * MICROS_PER_MS, this._lastExportMicros + 1);
+    this._lastExportMicros = nowMicros;
     const byResource = new Map<OutputResource, MetricPointData[]>();
     for (const [key, s] of this._series) {
       const point = this._point(s, nowMicros);
@@ -278,11 +282,12 @@ export class MetricsStage {
         // apart, so two of them never share a second (Datadog keeps one delta per second).
         return { ...base, type: 'total', value: s.value, timeUnixMicros: Math.max(nowMicros, s.timeMicros), temporality: 'cumulative', startTimeUnixMicros: Math.min(s.startMicros, s.timeMicros), monotonic: true };
       case 'sum': {
-        const time = Math.max(nowMicros, s.startMicros);
+        // After its start: a point with start = time reads as one of unknown start.
+        const time = Math.max(nowMicros, s.startMicros + 1);
         return { ...base, type: 'sum', value: s.value, timeUnixMicros: time, temporality: 'cumulative', startTimeUnixMicros: s.startMicros, monotonic: s.monotonic };
       }
       case 'histogram': {
-        const time = Math.max(nowMicros, s.startMicros);
+        const time = Math.max(nowMicros, s.startMicros + 1);
         return {
           ...base,
           type: 'histogram',
