@@ -624,9 +624,16 @@ function translateApp(line: HerokuLine, ev: AppLogEvent, observed: number, out: 
   const measurements = ev.measurements;
   if (measurements === undefined) return;
   const mAttrs: Attributes = {};
+  // Histograms per dyno type, not per dyno: 16 buckets times every dyno is the series explosion
+  // the conventions warn of. An app that wants them per dyno says so with its own `source=`.
+  const hAttrs: Attributes = {};
   // From the PROCID, not from attrs, where an app field of that name may stand when it is no dyno.
-  if (dynoType(line.procId) !== undefined) mAttrs['heroku.dyno.name'] = line.procId;
-  if (ev.source !== undefined) mAttrs['heroku.source'] = ev.source;
+  const type = dynoType(line.procId);
+  if (type !== undefined) {
+    mAttrs['heroku.dyno.name'] = line.procId;
+    hAttrs['heroku.dyno.type'] = type;
+  }
+  if (ev.source !== undefined) mAttrs['heroku.source'] = hAttrs['heroku.source'] = ev.source;
   const time = pointTime(line, observed);
   for (const m of measurements) {
     if (m.type === 'unique') {
@@ -638,7 +645,7 @@ function translateApp(line: HerokuLine, ev: AppLogEvent, observed: number, out: 
     const value = base.factor === 1 ? m.value : m.value * base.factor;
     if (m.type === 'count') out.metrics.push(point(m.name, base.unit, 'sum', value, time, mAttrs, undefined));
     else if (m.type === 'measure')
-      out.metrics.push(point(m.name, base.unit, 'histogram', value, time, mAttrs, base.unit === 's' ? HTTP_DURATION_BUCKETS : DEFAULT_BUCKETS));
+      out.metrics.push(point(m.name, base.unit, 'histogram', value, time, hAttrs, base.unit === 's' ? HTTP_DURATION_BUCKETS : DEFAULT_BUCKETS));
     else out.metrics.push(point(m.name, base.unit, 'gauge', value, time, mAttrs, undefined));
   }
 }

@@ -1850,7 +1850,7 @@ const appCases: HerokuLineCase[] = [
     {
       metrics: [
         { name: 'orders.created', unit: '1', type: 'sum', value: 1, attributes: { 'heroku.dyno.name': 'web.1', 'heroku.source': 'web.1' } },
-        { name: 'db.query', unit: 's', type: 'histogram', value: 0.0125, attributes: { 'heroku.dyno.name': 'web.1', 'heroku.source': 'web.1' } },
+        { name: 'db.query', unit: 's', type: 'histogram', value: 0.0125, attributes: { 'heroku.dyno.type': 'web', 'heroku.source': 'web.1' } },
         { name: 'queue.depth', unit: '1', type: 'gauge', value: 3, attributes: { 'heroku.dyno.name': 'web.1', 'heroku.source': 'web.1' } },
       ],
     },
@@ -1871,8 +1871,8 @@ const appCases: HerokuLineCase[] = [
     { 'heroku.log.format': 'l2met' },
     {
       metrics: [
-        { name: 'render', unit: 's', type: 'histogram', value: 0.25, attributes: { 'heroku.dyno.name': 'web.1' } },
-        { name: 'payload', unit: 'By', type: 'histogram', value: 2048, attributes: { 'heroku.dyno.name': 'web.1' } },
+        { name: 'render', unit: 's', type: 'histogram', value: 0.25, attributes: { 'heroku.dyno.type': 'web' } },
+        { name: 'payload', unit: 'By', type: 'histogram', value: 2048, attributes: { 'heroku.dyno.type': 'web' } },
         { name: 'hits', unit: '1', type: 'sum', value: 1, attributes: { 'heroku.dyno.name': 'web.1' } },
       ],
     },
