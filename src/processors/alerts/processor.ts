@@ -198,7 +198,6 @@ export class AlertsProcessor implements Processor {
 export function alertRecord(event: AlertEvent, observedUnixMicros: number): LogRecordData {
   const severity = SEVERITY[event.severity];
   const attributes: Attributes = {
-    'event.name': ALERT_EVENT_NAME,
     'heroku.alert.rule': event.rule,
     'heroku.alert.state': event.state,
     'heroku.alert.severity': event.severity,
