@@ -9,6 +9,7 @@ import { COMPONENT_SCHEMAS, componentType, metricsPlacement, type ComponentKind 
 import { expandEnv, maskExpansions, type ExpandProblem, type Expansion } from './expand.ts';
 import { hostPort } from './units.ts';
 import { isLoopback } from '../receivers/logplex/config.ts';
+import { DEFAULT_INTERVAL_MS, envIntervalMs } from '../processors/interval/config.ts';
 import type { Signal } from '../service/component.ts';
 import { z } from 'zod';
 
@@ -280,6 +281,10 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
         problems.push(`${kind}.${id}.${key}: extension "${storage}" is a ${extensions.get(storage)?.type} extension; a queue is kept by a file_storage extension`);
       }
     }
+  }
+  const exportInterval = env.OTEL_METRIC_EXPORT_INTERVAL;
+  if (exportInterval !== undefined && exportInterval.trim() !== '' && envIntervalMs(env) === undefined && [...pipelines.values()].some((p) => p.signal === 'metrics')) {
+    warnings.push(`OTEL_METRIC_EXPORT_INTERVAL: not a number of milliseconds above 0, so left aside: metrics go out every ${DEFAULT_INTERVAL_MS / 1000}s unless an interval processor says otherwise`);
   }
   for (const id of extensions.keys()) if (!serviceExtensions.includes(id)) warnings.push(`extensions.${id}: defined but not listed in service.extensions`);
   for (const kind of KINDS) {

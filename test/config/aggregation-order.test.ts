@@ -91,3 +91,17 @@ describe('metrics pipelines: where aggregation happens', () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe('OTEL_METRIC_EXPORT_INTERVAL with a config file', () => {
+  const yaml = {
+    receivers: { logplex: { endpoint: '127.0.0.1:0', accept_any_drain: true } },
+    exporters: { debug: {} },
+    service: { pipelines: { metrics: { receivers: ['logplex'], exporters: ['debug'] } } },
+  };
+  it('warns when it is not a number of milliseconds, and is quiet when it is', () => {
+    expect(validateConfig(yaml, { OTEL_METRIC_EXPORT_INTERVAL: '30s' }).warnings).toContain(
+      'OTEL_METRIC_EXPORT_INTERVAL: not a number of milliseconds above 0, so left aside: metrics go out every 60s unless an interval processor says otherwise',
+    );
+    expect(validateConfig(yaml, { OTEL_METRIC_EXPORT_INTERVAL: '30000' }).warnings.filter((w) => w.startsWith('OTEL_METRIC'))).toEqual([]);
+  });
+});
