@@ -69,6 +69,43 @@ describe('heroku-otel-drain replay', () => {
     expect(backend!.requests[0]!.body.resourceLogs[0].resource.attributes).toContainEqual({ key: 'service.name', value: { stringValue: 'shop-web' } });
   });
 
+  it("exports the aggregated metrics interval by interval of the capture's own clock", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hod-replay-intervals-'));
+    const cfg = await config(dir);
+    // Five minutes of a dyno's runtime samples every 20 s and a router line every 10 s, replayed in a moment.
+    const start = Date.parse('2024-05-01T12:00:05Z');
+    const iso = (ms: number) => new Date(ms).toISOString().replace('Z', '000+00:00');
+    const text: string[] = [];
+    for (let s = 0; s < 300; s += 10) {
+      const at = start + s * 1000;
+      text.push(`${iso(at)} heroku[router]: at=info method=GET path="/" host=shop.example.com request_id=r${s} fwd="203.0.113.9" dyno=web.1 connect=0ms service=${s + 1}ms status=200 bytes=10 protocol=https`);
+      if (s % 20 === 0) text.push(`${iso(at)} heroku[web.1]: source=web.1 dyno=heroku.1.abc sample#memory_rss=${100 + s}.00MB sample#memory_total=${100 + s}.00MB`);
+    }
+    writeFileSync(join(dir, 'capture.txt'), text.join('\n') + '\n');
+    const r = await run(['replay', '--config', cfg, join(dir, 'capture.txt')]);
+    expect(r.code, r.stderr).toBe(0);
+    const points = (name: string) => backend!.metrics().filter((m: any) => m.name === name).flatMap((m: any) => (m.gauge ?? m.histogram).dataPoints);
+    // The latest sample of each minute of the capture, each with its own time: 12:00:45 (rss 140), 12:01:45, ... 12:04:45.
+    const rss = points('heroku.dyno.memory_rss');
+    expect(rss.map((p: any) => new Date(Number(BigInt(p.timeUnixNano) / 1_000_000n)).toISOString())).toEqual([
+      '2024-05-01T12:00:45.000Z',
+      '2024-05-01T12:01:45.000Z',
+      '2024-05-01T12:02:45.000Z',
+      '2024-05-01T12:03:45.000Z',
+      '2024-05-01T12:04:45.000Z',
+    ]);
+    // Router requests as a cumulative histogram exported at each minute's end of the capture, one start time.
+    const durations = points('http.server.request.duration');
+    expect(durations.map((p: any) => Number(p.count))).toEqual([6, 12, 18, 24, 30]);
+    expect(new Set(durations.map((p: any) => p.startTimeUnixNano)).size).toBe(1);
+    expect(durations.slice(0, 4).map((p: any) => new Date(Number(BigInt(p.timeUnixNano) / 1_000_000n)).toISOString())).toEqual([
+      '2024-05-01T12:01:00.000Z',
+      '2024-05-01T12:02:00.000Z',
+      '2024-05-01T12:03:00.000Z',
+      '2024-05-01T12:04:00.000Z',
+    ]);
+  });
+
   it('streams a large capture in bounded memory, losing nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hod-replay-big-'));
     const cfg = await config(dir);

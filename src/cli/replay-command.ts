@@ -13,7 +13,7 @@ import { CaptureReader } from '../heroku/input.ts';
 import { jsonLogger } from '../service/log.ts';
 import { Service } from '../service/service.ts';
 import { drainResource, resourceFromEnv } from '../translate/resource.ts';
-import { newTelemetryBatch, type Attributes } from '../translate/telemetry.ts';
+import { newTelemetryBatch, type Attributes, type TelemetryBatch } from '../translate/telemetry.ts';
 import { translateLineSafely } from '../translate/translate.ts';
 import { forEachPiece, MAX_LINE_BYTES } from './parse-command.ts';
 
@@ -60,7 +60,32 @@ export async function runReplay(
   const started = performance.now();
   let lines = 0;
   let longLines = 0;
+  // Metrics aggregate by the lines' clock: an export each interval of capture time.
+  const intervalMs = service.exportIntervalMs;
+  let nextExportMs: number | undefined;
   let bytes = 0;
+  /**
+   * A batch's points before the current interval's end go in, the interval is exported stamped
+   * at its end, then the rest: what a live drain would have sent, interval by interval.
+   */
+  const ingestByInterval = async (batch: TelemetryBatch): Promise<void> => {
+    if (intervalMs === undefined || batch.metrics.length === 0) return service.ingest(resource, batch);
+    let pending = batch;
+    for (;;) {
+      let earliestMs = Infinity;
+      for (const p of pending.metrics) earliestMs = Math.min(earliestMs, p.timeUnixMicros / 1000);
+      nextExportMs ??= Math.floor(earliestMs / intervalMs) * intervalMs + intervalMs;
+      const boundary = nextExportMs;
+      const later = pending.metrics.filter((p) => p.timeUnixMicros / 1000 >= boundary);
+      if (later.length === 0) return service.ingest(resource, pending);
+      await service.ingest(resource, { ...pending, metrics: pending.metrics.filter((p) => p.timeUnixMicros / 1000 < boundary) });
+      await service.exportAggregated(boundary);
+      let nextMs = Infinity;
+      for (const p of later) nextMs = Math.min(nextMs, p.timeUnixMicros / 1000);
+      nextExportMs = Math.floor(nextMs / intervalMs) * intervalMs + intervalMs;
+      pending = { ...pending, logs: [], metrics: later };
+    }
+  };
   const send = async (piece: Buffer): Promise<void> => {
     const reader = new CaptureReader(piece, MAX_LINE_BYTES);
     const observed = Date.now() * 1000;
@@ -71,7 +96,7 @@ export async function runReplay(
         if (batch.logs.length >= BATCH_RECORDS) break;
       }
       if (batch.logs.length === 0) break;
-      await service.ingest(resource, batch);
+      await ingestByInterval(batch);
     }
     lines += reader.stats.lines;
     longLines += reader.stats.longLines;

@@ -399,12 +399,26 @@ export class Service {
     }
   }
 
-  /** Everything but the receivers: for replay, which feeds the pipelines itself (ingest). */
+  /**
+   * Everything but the receivers: for replay, which feeds the pipelines itself (ingest). The
+   * aggregation stages run on no timer: replay exports them by the lines' own clock
+   * (exportAggregated), so a day of samples replayed in a minute is still a day of points.
+   */
   async startWithoutReceivers(): Promise<void> {
     await Promise.all([...this._extensions.values()].map((extension) => extension.start()));
     this._startQueues();
     for (const x of this._processors.values()) x.start?.();
-    for (const stage of this.stages) stage.start();
+  }
+
+  /** Every metrics pipeline's export of what it aggregated, stamped `atMs` (replay: the lines' time). */
+  async exportAggregated(atMs: number): Promise<void> {
+    await Promise.all(this.stages.map((stage) => stage.flush(atMs)));
+  }
+
+  /** The shortest export interval of the metrics pipelines; undefined without one. */
+  get exportIntervalMs(): number | undefined {
+    const intervals = this.stages.map((stage) => stage.settings.intervalMs);
+    return intervals.length === 0 ? undefined : Math.min(...intervals);
   }
 
   private _startQueues(): void {
