@@ -57,6 +57,8 @@ export const ATTR_EXCEPTION_STACKTRACE = 'exception.stacktrace';
 export const ATTR_OTEL_COMPONENT_NAME = 'otel.component.name';
 /** The component type (`logplex`, `otlphttp`, `file`, `debug`). */
 export const ATTR_OTEL_COMPONENT_TYPE = 'otel.component.type';
+/** On the one series per metric where points of new series add up once an aggregation has max_streams series (the SDK's cardinality limit). */
+export const ATTR_OTEL_METRIC_OVERFLOW = 'otel.metric.overflow';
 /** The exporter's component id (`otlphttp/grafana`), on every otelcol_exporter_* metric. */
 export const ATTR_EXPORTER = 'exporter';
 /** The signal of an exporter's sending queue, on otelcol_exporter_queue_size and _capacity. */
@@ -223,6 +225,10 @@ export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_FAILED = 'failed';
 export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_DROPPED = 'dropped';
 /** Not taken by a full pipeline (the receiver answered 503). */
 export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_REFUSED = 'refused';
+/** A metric point of a new series added to its metric's overflow series (otel.metric.overflow): the pipeline's aggregation had max_streams series. */
+export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_OVERFLOW = 'overflow';
+/** A metric point left out of the aggregation because its value was not a finite number. */
+export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_NOT_FINITE = 'not_finite';
 /** Where an alerts processor sends notifications (`alertmanager`, `webhook 0`). */
 export const ATTR_HEROKU_OTEL_DRAIN_TARGET = 'heroku.otel_drain.target';
 /** The pipeline id (`logs`, `metrics`, `logs/backup`). */

@@ -125,6 +125,8 @@ export const METRIC_HEROKU_OTEL_DRAIN_ALERTS_NOTIFICATIONS = 'heroku.otel_drain.
 export const METRIC_HEROKU_OTEL_DRAIN_PIPELINE_ITEMS = 'heroku.otel_drain.pipeline.items';
 /** Items a pipeline holds (queued, batching or being exported): its memory in use. Instrument: gauge; unit: `{item}`. */
 export const METRIC_HEROKU_OTEL_DRAIN_PIPELINE_HELD = 'heroku.otel_drain.pipeline.held';
+/** Series a metrics pipeline's aggregation holds: at most its interval processor's max_streams, and an overflow series per metric past it. Instrument: gauge; unit: `{series}`. */
+export const METRIC_HEROKU_OTEL_DRAIN_PIPELINE_SERIES = 'heroku.otel_drain.pipeline.series';
 /** The Collector's: log records an exporter delivered (partially rejected ones count as failed). Instrument: counter; unit: `{record}`. */
 export const METRIC_OTELCOL_EXPORTER_SENT_LOG_RECORDS = 'otelcol_exporter_sent_log_records';
 /** The Collector's: log records an exporter could not deliver: refused for good by the backend, retries given up, or unreadable from storage. Instrument: counter; unit: `{record}`. */
@@ -210,6 +212,7 @@ export const METRIC_UNITS: Readonly<Record<string, string>> = {
   'heroku.otel_drain.alerts.notifications': '{notification}',
   'heroku.otel_drain.pipeline.items': '{item}',
   'heroku.otel_drain.pipeline.held': '{item}',
+  'heroku.otel_drain.pipeline.series': '{series}',
   'otelcol_exporter_sent_log_records': '{record}',
   'otelcol_exporter_send_failed_log_records': '{record}',
   'otelcol_exporter_enqueue_failed_log_records': '{record}',
@@ -286,6 +289,7 @@ export const METRIC_INSTRUMENTS: Readonly<Record<string, string>> = {
   'heroku.otel_drain.alerts.notifications': 'counter',
   'heroku.otel_drain.pipeline.items': 'counter',
   'heroku.otel_drain.pipeline.held': 'gauge',
+  'heroku.otel_drain.pipeline.series': 'gauge',
   'otelcol_exporter_sent_log_records': 'counter',
   'otelcol_exporter_send_failed_log_records': 'counter',
   'otelcol_exporter_enqueue_failed_log_records': 'counter',

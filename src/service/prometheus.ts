@@ -14,7 +14,7 @@ import { QUEUE_COUNTERS, type QueueSnapshot, type ReceiverCounters, type Storage
 
 export interface TelemetrySource {
   receivers(): Array<{ id: string; type: string; counters: ReceiverCounters }>;
-  pipelines(): Array<{ id: string; held: number; capacity: number; counters: PipelineCounters }>;
+  pipelines(): Array<{ id: string; held: number; capacity: number; counters: PipelineCounters; aggregation?: { series: number; overflowPoints: number; notFinite: number } | undefined }>;
   alerts(): Array<{ id: string; firing: number; resolved: number; targets: Array<{ name: string; sent: number; failed: number }> }>;
   /** Lines taken per drain (service.name). */
   drains(): Array<[string, number]>;
@@ -94,13 +94,22 @@ export class PrometheusEndpoint {
     totals(r, 'heroku_otel_drain_receiver_connections_rejected_total', 'Connections a receiver refused or closed, by reason.', ['receiver', 'reason'], () =>
       source.receivers().flatMap(({ id, counters }) => Object.entries(counters.rejectedConnections ?? {}).map(([reason, n]): [Record<string, string>, number] => [{ receiver: id, reason }, n])),
     );
-    totals(r, 'heroku_otel_drain_pipeline_items_total', 'Records or points by outcome: exported or failed per exporter, refused by a full pipeline, dropped at shutdown.', ['pipeline', 'exporter', 'outcome'], () =>
-      source.pipelines().flatMap(({ id, counters }) => [
+    totals(r, 'heroku_otel_drain_pipeline_items_total', "Records or points by outcome: exported or failed per exporter, refused by a full pipeline, dropped at shutdown; a metrics pipeline's aggregation: added to an overflow series (max_streams reached) or left out (not a finite number).", ['pipeline', 'exporter', 'outcome'], () =>
+      source.pipelines().flatMap(({ id, counters, aggregation }) => [
+        ...(aggregation === undefined
+          ? []
+          : ([
+              [{ pipeline: id, exporter: '', outcome: 'overflow' }, aggregation.overflowPoints],
+              [{ pipeline: id, exporter: '', outcome: 'not_finite' }, aggregation.notFinite],
+            ] as Array<[Record<string, string>, number]>)),
         ...Object.entries(counters.exported).map(([exporter, n]): [Record<string, string>, number] => [{ pipeline: id, exporter, outcome: 'exported' }, n]),
         ...Object.entries(counters.failed).map(([exporter, n]): [Record<string, string>, number] => [{ pipeline: id, exporter, outcome: 'failed' }, n]),
         [{ pipeline: id, exporter: '', outcome: 'refused' }, counters.refused],
         [{ pipeline: id, exporter: '', outcome: 'dropped' }, counters.droppedAtShutdown],
       ]),
+    );
+    gauge(r, 'heroku_otel_drain_pipeline_series', "Series a metrics pipeline's aggregation holds: at most max_streams, and an overflow series per metric past it.", ['pipeline'], () =>
+      source.pipelines().flatMap(({ id, aggregation }): Array<[Record<string, string>, number]> => (aggregation === undefined ? [] : [[{ pipeline: id }, aggregation.series]])),
     );
     new Gauge({
       name: 'heroku_otel_drain_pipeline_held',

@@ -30,6 +30,8 @@ export interface PipelineSnapshot {
   id: string;
   held: number;
   counters: PipelineCounters;
+  /** A metrics pipeline's aggregation stage. */
+  aggregation?: { series: number; overflowPoints: number; notFinite: number };
 }
 
 /** An alerts processor's transitions and its deliveries to Alertmanager and webhooks. */
@@ -150,6 +152,11 @@ export class SelfTelemetry {
       delta(M.METRIC_HEROKU_OTEL_DRAIN_PIPELINE_ITEMS, '{item}', { ...pipeline, 'heroku.otel_drain.outcome': 'refused' }, p.counters.refused);
       delta(M.METRIC_HEROKU_OTEL_DRAIN_PIPELINE_ITEMS, '{item}', { ...pipeline, 'heroku.otel_drain.outcome': 'dropped' }, p.counters.droppedAtShutdown);
       points.push({ name: M.METRIC_HEROKU_OTEL_DRAIN_PIPELINE_HELD, unit: '{item}', type: 'gauge', value: p.held, timeUnixMicros: nowMicros, attributes: pipeline, bounds: undefined });
+      if (p.aggregation !== undefined) {
+        delta(M.METRIC_HEROKU_OTEL_DRAIN_PIPELINE_ITEMS, '{item}', { ...pipeline, 'heroku.otel_drain.outcome': 'overflow' }, p.aggregation.overflowPoints);
+        delta(M.METRIC_HEROKU_OTEL_DRAIN_PIPELINE_ITEMS, '{item}', { ...pipeline, 'heroku.otel_drain.outcome': 'not_finite' }, p.aggregation.notFinite);
+        points.push({ name: M.METRIC_HEROKU_OTEL_DRAIN_PIPELINE_SERIES, unit: '{series}', type: 'gauge', value: p.aggregation.series, timeUnixMicros: nowMicros, attributes: pipeline, bounds: undefined });
+      }
     }
     const gauge = (name: string, attributes: Attributes, value: number): void => {
       points.push({ name, unit: M.METRIC_UNITS[name]!, type: 'gauge', value, timeUnixMicros: nowMicros, attributes, bounds: undefined });

@@ -161,7 +161,7 @@ export class Service {
       this.status = board;
       const render = () =>
         board.render({
-          pipelines: () => this._pipelines.map((p) => ({ id: this._pipelineIds.get(p)!, held: p.held, capacity: p.capacity, counters: p.counters })),
+          pipelines: () => this._pipelineSnapshots(),
           queues: () => this.queues,
           firing: () => [...this._processors.values()].flatMap((x) => x.firing?.() ?? []),
         });
@@ -173,7 +173,7 @@ export class Service {
         ? undefined
         : new PrometheusEndpoint(address, {
             receivers: () => this._receivers.map(({ id, type, receiver }) => ({ id, type, counters: receiver.counters })),
-            pipelines: () => this._pipelines.map((p) => ({ id: this._pipelineIds.get(p)!, held: p.held, capacity: p.capacity, counters: p.counters })),
+            pipelines: () => this._pipelineSnapshots(),
             alerts: () => this._alertSnapshots(),
             drains: () => [...this.drainLines],
             queues: () => this.queues,
@@ -230,6 +230,11 @@ export class Service {
       return taken.then(said);
     }, log);
     return { steps, stage, after, mutates: false, redacts: false };
+  }
+
+  /** Every pipeline's figures, for the status page, the Prometheus endpoint and the self-telemetry. */
+  private _pipelineSnapshots() {
+    return this._pipelines.map((p) => ({ id: this._pipelineIds.get(p)!, held: p.held, capacity: p.capacity, counters: p.counters, aggregation: this._chains.get(p)?.stage?.stats }));
   }
 
   /** Each metrics pipeline's aggregation stage. */
@@ -363,7 +368,7 @@ export class Service {
   private _reportSelf(): void {
     const points = this._selfTelemetry.report(
       this._receivers.map(({ id, type, receiver }) => ({ id, type, counters: receiver.counters })),
-      this._pipelines.map((p) => ({ id: this._pipelineIds.get(p)!, held: p.held, counters: p.counters })),
+      this._pipelineSnapshots(),
       Date.now() * 1000,
       this._alertSnapshots(),
       this.queues,

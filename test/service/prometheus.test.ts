@@ -56,6 +56,36 @@ service:
     expect((await fetch(`http://127.0.0.1:${service.prometheus!.address.port}/other`)).status).toBe(404);
   });
 
+  it("counts a metrics pipeline's series and the points max_streams sent to the overflow series", async () => {
+    const { config, problems } = validateConfig(
+      parseYaml(`
+receivers:
+  logplex: { endpoint: "127.0.0.1:0", accept_any_drain: true }
+processors:
+  interval: { max_streams: 2 }
+exporters:
+  debug: {}
+service:
+  telemetry: { metrics: { address: "127.0.0.1:0" } }
+  pipelines:
+    metrics: { receivers: [logplex], processors: [interval], exporters: [debug] }
+`),
+      {},
+    );
+    expect(problems).toEqual([]);
+    service = new Service(config!, () => {}, { selfTelemetryIntervalMs: 0 });
+    await service.start();
+    // Five l2met counters, five series: two fit, the points of the other three go to their metrics' overflow series.
+    const body = ['a', 'b', 'c', 'd', 'e'].map((m) => frame(`<190>1 2024-05-01T12:00:00+00:00 host app web.1 - count#${m}=1`)).join('');
+    expect((await fetch(`http://127.0.0.1:${service.receivers[0]!.receiver.address.port}/logs`, { method: 'POST', body })).status).toBe(200);
+    const text = await (await fetch(`http://127.0.0.1:${service.prometheus!.address.port}/metrics`)).text();
+    expect(text).toContain('heroku_otel_drain_pipeline_items_total{pipeline="metrics",exporter="",outcome="overflow"} 3');
+    // A count that never moved has no series.
+    expect(text).not.toContain('outcome="not_finite"');
+    // Two series, and one overflow series per metric that had no room (c, d, e).
+    expect(text).toContain('heroku_otel_drain_pipeline_series{pipeline="metrics"} 5');
+  });
+
   it("serves each exporter queue's otelcol_exporter_* series, as the Collector names them, and each storage's bytes", async () => {
     // otlphttp/backup: a backend that holds its first request, then refuses it for good (400);
     // a queue of one request that drops when full. otlphttp/disk: a healthy backend, a queue on disk.
