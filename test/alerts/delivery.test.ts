@@ -63,13 +63,14 @@ describe('alert delivery', () => {
     const logs: string[] = [];
     const sender = new JsonSender('webhook', { endpoint: url, headers: {}, timeout: 2000 }, (_l, m) => logs.push(m));
     sender.send(webhookPayload([event('firing')], undefined));
-    await until(() => hook.payloads.length === 1, { timeoutMs: 10_000 });
+    // The webhook has the payload before the sender has read its answer: wait for both.
+    await until(() => hook.payloads.length === 1 && sender.counters.sent === 1, { timeoutMs: 10_000, what: 'the payload delivered and counted' });
     expect(sender.counters).toEqual({ sent: 1, failed: 0, retries: 2 });
     expect(logs[0]).toMatch(/alert delivery failed, retrying/);
     // A 400 is the payload's fault: not retried, counted failed.
     hook.script = [400];
     sender.send({ nonsense: true });
-    await until(() => sender.counters.failed === 1);
+    await until(() => sender.counters.failed === 1, { timeoutMs: 10_000, what: 'the 400 counted as failed' });
     await sender.shutdown();
   });
 
