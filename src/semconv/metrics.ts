@@ -25,6 +25,8 @@ export const METRIC_HEROKU_DYNO_MEMORY_PGPGOUT = 'heroku.dyno.memory_pgpgout';
 export const METRIC_HEROKU_POSTGRES_CURRENT_TRANSACTION = 'heroku.postgres.current_transaction';
 /** Heroku Postgres: Database size. Instrument: gauge; unit: `By`. */
 export const METRIC_HEROKU_POSTGRES_DB_SIZE = 'heroku.postgres.db_size';
+/** Heroku Postgres: The plan's maximum data size (`sample#db-max-size`), the limit db_size_percentage_used is a fraction of. Instrument: gauge; unit: `By`. */
+export const METRIC_HEROKU_POSTGRES_DB_MAX_SIZE = 'heroku.postgres.db_max_size';
 /** Heroku Postgres: Number of tables. Instrument: gauge; unit: `{table}`. */
 export const METRIC_HEROKU_POSTGRES_TABLES = 'heroku.postgres.tables';
 /** Heroku Postgres: Active connections. Instrument: gauge; unit: `{connection}`. */
@@ -89,6 +91,8 @@ export const METRIC_HEROKU_REDIS_MEMORY_FREE = 'heroku.redis.memory_free';
 export const METRIC_HEROKU_REDIS_MEMORY_CACHED = 'heroku.redis.memory_cached';
 /** Heroku Redis: Memory used by Redis. Instrument: gauge; unit: `By`. */
 export const METRIC_HEROKU_REDIS_MEMORY_REDIS = 'heroku.redis.memory_redis';
+/** Heroku Redis (Key-Value Store): Fraction of the plan's memory used (0-1, as Heroku writes it: `sample#memory-percentage-used=0.00081` is 0.081 %). Instrument: gauge; unit: `1`. */
+export const METRIC_HEROKU_REDIS_MEMORY_PERCENTAGE_USED = 'heroku.redis.memory_percentage_used';
 /** Heroku Redis: Keyspace hit rate (0-1). Instrument: gauge; unit: `1`. */
 export const METRIC_HEROKU_REDIS_HIT_RATE = 'heroku.redis.hit_rate';
 /** Heroku Redis: Keys evicted since the server started (Redis's evicted_keys, reset by a restart or `heroku redis:stats-reset`), as a cumulative monotonic sum: a new series starts when it goes down. Instrument: counter; unit: `{key}`. */
@@ -162,6 +166,7 @@ export const METRIC_UNITS: Readonly<Record<string, string>> = {
   'heroku.dyno.memory_pgpgout': '{page}',
   'heroku.postgres.current_transaction': '{transaction}',
   'heroku.postgres.db_size': 'By',
+  'heroku.postgres.db_max_size': 'By',
   'heroku.postgres.tables': '{table}',
   'heroku.postgres.active_connections': '{connection}',
   'heroku.postgres.waiting_connections': '{connection}',
@@ -194,6 +199,7 @@ export const METRIC_UNITS: Readonly<Record<string, string>> = {
   'heroku.redis.memory_free': 'By',
   'heroku.redis.memory_cached': 'By',
   'heroku.redis.memory_redis': 'By',
+  'heroku.redis.memory_percentage_used': '1',
   'heroku.redis.hit_rate': '1',
   'heroku.redis.evicted_keys': '{key}',
   'heroku.pgbouncer.client_active': '{connection}',
@@ -239,6 +245,7 @@ export const METRIC_INSTRUMENTS: Readonly<Record<string, string>> = {
   'heroku.dyno.memory_pgpgout': 'counter',
   'heroku.postgres.current_transaction': 'gauge',
   'heroku.postgres.db_size': 'gauge',
+  'heroku.postgres.db_max_size': 'gauge',
   'heroku.postgres.tables': 'gauge',
   'heroku.postgres.active_connections': 'gauge',
   'heroku.postgres.waiting_connections': 'gauge',
@@ -271,6 +278,7 @@ export const METRIC_INSTRUMENTS: Readonly<Record<string, string>> = {
   'heroku.redis.memory_free': 'gauge',
   'heroku.redis.memory_cached': 'gauge',
   'heroku.redis.memory_redis': 'gauge',
+  'heroku.redis.memory_percentage_used': 'gauge',
   'heroku.redis.hit_rate': 'gauge',
   'heroku.redis.evicted_keys': 'counter',
   'heroku.pgbouncer.client_active': 'gauge',

@@ -376,6 +376,8 @@ function emitSamples(
     // `1e999` is a number to the parser but nothing a backend can store: the body keeps it.
     if (!Number.isFinite(s.value)) continue;
     const names = namesOf(prefix, s.key);
+    // The value's own suffix wins; else the unit Heroku documents for a bare value (`us`), else
+    // the registry's, else the key's words (unitFromKey).
     const base = toBaseUnit(s.unit === '' ? names.lineUnit : s.unit, names.fallbackUnit);
     // Bytes are whole: `470.22MB` is a rounded figure, its fraction of a byte means nothing.
     const value = base.factor === 1 ? s.value : base.unit === 'By' ? Math.round(s.value * base.factor) : s.value * base.factor;
@@ -385,13 +387,25 @@ function emitSamples(
 }
 
 /**
- * The unit of a sample key that no registry entry names and whose value has no unit suffix,
- * guessed from Heroku's naming: `max-connections`, `max-iops`, `maxmemory`, `*-percentage-used`.
+ * The unit of a sample key whose value has no suffix and that the registry does not list, read
+ * from the key's whole words (`_`-separated, the metric-name form), never from a prefix: a
+ * `memory-*` key is not bytes by its name (Redis's `memory-percentage-used` is a fraction).
+ * - a word `percentage` or `percent`: `1`, the value kept as it is. Every percentage Heroku
+ *   documents is written as a fraction 0-1 (`wal-percentage-used` is healthy at 0.75 or lower).
+ * - a last word `rate` (`hit-rate`, `*-cache-hit-rate`): a ratio, `1`.
+ * - a word `iops`: `{operation}/s`; a word `connections`: `{connection}`; a last word `bytes`, or
+ *   `maxmemory` (Redis's setting of that name, in bytes): `By`.
+ * - anything else, `load-avg-*` included: `1`, a plain number (the unit l2met's bare
+ *   `sample#` values get too), rather than a unit guessed from part of a name.
  */
 export function unitFromKey(key: string): string {
-  if (key.endsWith('connections')) return '{connection}';
-  if (key.endsWith('iops')) return '{operation}/s';
-  if (key.includes('memory') || key.includes('disk') || key.endsWith('bytes') || key.endsWith('_size')) return 'By';
+  const words = key.split('_');
+  const last = words[words.length - 1];
+  if (words.includes('percentage') || words.includes('percent')) return '1';
+  if (last === 'rate') return '1';
+  if (words.includes('iops')) return '{operation}/s';
+  if (words.includes('connections')) return '{connection}';
+  if (last === 'bytes' || words.includes('maxmemory')) return 'By';
   return '1';
 }
 
