@@ -154,6 +154,13 @@ function readRouterPairs(ev: RouterEvent, text: string, start: number): RouterEv
           break;
         }
       }
+    } else if (text.charCodeAt(valueStart) === 92 /* \ */ && text.charCodeAt(valueStart + 1) === 34 /* " */) {
+      // A line copied out of JSON or source code: `fwd=\"203.0.113.9, 10.0.0.1\"` is a quoted
+      // value whose quotes were escaped; its spaces are inside it, not between keys.
+      valueStart += 2;
+      const q = text.indexOf('\\"', valueStart);
+      valueEnd = q < 0 ? end : q;
+      i = q < 0 ? end : q + 2;
     } else {
       let sp = text.indexOf(' ', valueStart);
       if (sp < 0) sp = end;

@@ -49,6 +49,16 @@ describe('parseRouterLine', () => {
     });
   });
 
+  it('reads values whose quotes were escaped (a line copied out of JSON) whole, spaces and all', () => {
+    const ev = parseRouterLine('at=info method=POST path=\\"/search?q=red shoes\\" host=shop.example.com fwd=\\"203.0.113.9, 10.0.0.1\\" dyno=web.2 status=200');
+    expect(ev.fwd).toEqual(['203.0.113.9', '10.0.0.1']);
+    expect([ev.path, ev.query]).toEqual(['/search', 'q=red shoes']);
+    expect(ev.dyno).toBe('web.2');
+    expect(ev.status).toBe(200);
+    // Nothing of the value leaks out as a key of its own.
+    expect(ev.extra).toBeUndefined();
+  });
+
   it('does not share the fwd array between lines', () => {
     const a = parseRouterLine('at=info');
     const b = parseRouterLine('at=info');
