@@ -125,6 +125,10 @@ export interface PlatformEvent {
   memoryPercent: number;
   /** L10: messages Logplex dropped. */
   droppedMessages: number;
+  /** L10, L12...: since when (`... dropped since 2024-05-01T11:59:00+00:00.`), the timestamp as written. */
+  droppedSince: string | undefined;
+  /** The drain an L error names (`drain d.<uuid> dropped ...`): a drain token, never to be emitted as it is. */
+  drainToken: string | undefined;
 }
 
 export type ApiEventType =

@@ -4,6 +4,7 @@
  * These lines are rare next to router lines, so clarity beats speed here; still no regex.
  */
 import { isErrorCodeAt } from './codes.ts';
+import { parseTimestampMicros } from './time.ts';
 import type { PlatformEvent, PlatformEventType } from './events.ts';
 
 function platformEvent(type: PlatformEventType): PlatformEvent {
@@ -22,7 +23,27 @@ function platformEvent(type: PlatformEventType): PlatformEvent {
     memoryBytes: NaN,
     memoryPercent: NaN,
     droppedMessages: NaN,
+    droppedSince: undefined,
+    drainToken: undefined,
   };
+}
+
+/** The word after `marker` in `text` (up to a space, a quote or a trailing `.`), or undefined. */
+function wordAfter(text: string, marker: string): string | undefined {
+  const at = text.indexOf(marker);
+  if (at < 0) return undefined;
+  let start = at + marker.length;
+  const quote = text.charCodeAt(start);
+  if (quote === 39 /* ' */ || quote === 34 /* " */) start++;
+  let end = start;
+  while (end < text.length) {
+    const c = text.charCodeAt(end);
+    if (c <= 32 || c === 39 || c === 34) break;
+    end++;
+  }
+  // `since 2024-05-01T11:59:00+00:00.`: the sentence's full stop is no part of the word.
+  if (end > start && text.charCodeAt(end - 1) === 46 /* . */) end--;
+  return end > start ? text.slice(start, end) : undefined;
 }
 
 const STATE_CHANGED = 'State changed from ';
@@ -97,6 +118,10 @@ function parseErrorLine(text: string): PlatformEvent | null {
     // `N messages dropped since TIMESTAMP.`, `N messages lost since`, `dropped N messages since`.
     const m = /(\d+) messages? (?:dropped|lost)|dropped (\d+) messages?/.exec(rest);
     if (m) ev.droppedMessages = Number(m[1] ?? m[2]);
+    const since = wordAfter(rest, ' since ') ?? (rest.startsWith('since ') ? wordAfter(rest, 'since ') : undefined);
+    if (since !== undefined && !Number.isNaN(parseTimestampMicros(since))) ev.droppedSince = since;
+    const drain = wordAfter(rest, 'drain ');
+    if (drain !== undefined && drain.startsWith('d.')) ev.drainToken = drain;
   }
   return ev;
 }
