@@ -38,6 +38,16 @@ function splitUser(text: string): { head: string; user: string | undefined } {
 
 const ADDON_VERBS = new Set(['attach', 'detach', 'update', 'provision', 'deprovision', 'destroy', 'create', 'add', 'remove', 'promote']);
 
+/** `DATABASE_URL.`, `REDIS_URL, REDIS_TLS_URL and FOO`: config var names (upper-case words), in order. */
+function configVarNames(list: string): string[] {
+  const names: string[] = [];
+  for (const word of list.split(/[\s,]+/)) {
+    const name = word.endsWith('.') ? word.slice(0, -1) : word;
+    if (name !== 'and' && /^[A-Z][A-Z0-9_]*$/.test(name)) names.push(name);
+  }
+  return names;
+}
+
 export function parseApiLine(text: string): ApiEvent {
   const trimmed = text.trim();
   if (trimmed.startsWith('Starting process with command ')) {
@@ -64,10 +74,16 @@ export function parseApiLine(text: string): ApiEvent {
     ev.release = rest.slice(8).split(' ', 1)[0];
     return ev;
   }
-  if (verb.startsWith('@ref:')) {
-    // `@ref:postgresql-flexible-35202 completed provisioning, setting DATABASE_URL.`
+  if (verb.startsWith('@ref:') || rest.startsWith('completed provisioning')) {
+    // `@ref:postgresql-flexible-35202 completed provisioning, setting DATABASE_URL.` (the `@ref:`
+    // is left out in some renderings): the add-on, and the config vars it set.
     const ev = apiEvent('addon_change', rest.includes('provisioning') ? 'provision' : rest.split(' ', 1)[0], user);
-    ev.addon = head.slice(5, space < 0 ? undefined : space);
+    ev.addon = head.slice(verb.startsWith('@ref:') ? 5 : 0, space < 0 ? undefined : space);
+    const setting = rest.indexOf('setting ');
+    if (setting >= 0) {
+      const names = configVarNames(rest.slice(setting + 8));
+      if (names.length > 0) ev.configVars = names;
+    }
     return ev;
   }
   if (verb === 'deploy') {

@@ -1640,9 +1640,16 @@ const apiCases: HerokuLineCase[] = [
   apiCase(
     '@ref provisioning completed (note the period before "by user")',
     `2023-07-17T08:44:19.523741+00:00 app[api]: @ref:postgresql-flexible-35202 completed provisioning, setting DATABASE_URL. by user ${U}`,
-    { type: 'addon_change', action: 'provision', addon: 'postgresql-flexible-35202', user: U },
+    { type: 'addon_change', action: 'provision', addon: 'postgresql-flexible-35202', user: U, configVars: ['DATABASE_URL'] },
     'heroku.api.addon_change',
-    { 'heroku.api.action': 'provision', 'heroku.addon.name': 'postgresql-flexible-35202', 'heroku.user': U },
+    { 'heroku.api.action': 'provision', 'heroku.addon.name': 'postgresql-flexible-35202', 'heroku.user': U, 'heroku.config.vars': ['DATABASE_URL'] },
+  ),
+  apiCase(
+    'provisioning completed without @ref, several config vars set',
+    `2024-05-01T12:00:00.000000+00:00 app[api]: redis-closed-12345 completed provisioning, setting REDIS_URL, REDIS_TLS_URL and REDIS_SENTINEL_URL. by user ${U}`,
+    { type: 'addon_change', action: 'provision', addon: 'redis-closed-12345', user: U, configVars: ['REDIS_URL', 'REDIS_TLS_URL', 'REDIS_SENTINEL_URL'] },
+    'heroku.api.addon_change',
+    { 'heroku.api.action': 'provision', 'heroku.addon.name': 'redis-closed-12345', 'heroku.user': U, 'heroku.config.vars': ['REDIS_URL', 'REDIS_TLS_URL', 'REDIS_SENTINEL_URL'] },
   ),
   apiCase(
     'build started',
