@@ -181,6 +181,8 @@ export const ATTR_HEROKU_ERROR_DESCRIPTION = 'heroku.error.description';
 export const ATTR_HEROKU_ERROR_DETAIL = 'heroku.error.detail';
 /** Messages Heroku dropped, from L10/L11/L12/L13 lines. */
 export const ATTR_HEROKU_LOGPLEX_DROPPED_MESSAGES = 'heroku.logplex.dropped_messages';
+/** Since when an L error's messages were dropped, as Logplex wrote it (`... dropped since 2024-05-01T11:59:00+00:00.`). When the line names its drain (`drain d.<uuid> dropped ...`), that drain goes out as heroku.drain.fingerprint and its token is masked in the body. */
+export const ATTR_HEROKU_LOGPLEX_DROPPED_SINCE = 'heroku.logplex.dropped_since';
 /** The verb of the API line, lower-cased. */
 export const ATTR_HEROKU_API_ACTION = 'heroku.api.action';
 /** Who did it, as the line names them (`by user ...`). */

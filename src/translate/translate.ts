@@ -539,6 +539,15 @@ function translatePlatform(line: HerokuLine, ev: PlatformEvent, observed: number
   if (ev.signal !== undefined) attrs['heroku.process.signal'] = ev.signal;
   if (Number.isFinite(ev.memoryBytes)) attrs['heroku.dyno.memory.usage'] = Math.round(ev.memoryBytes);
   if (Number.isFinite(ev.memoryPercent)) attrs['heroku.dyno.memory.quota_percent'] = ev.memoryPercent;
+  if (ev.droppedSince !== undefined) attrs['heroku.logplex.dropped_since'] = ev.droppedSince;
+  let body = line.text;
+  if (ev.drainToken !== undefined) {
+    // The drain's id is its token: only its fingerprint leaves, in the body and detail too.
+    const fingerprint = drainFingerprint(ev.drainToken);
+    attrs['heroku.drain.fingerprint'] = fingerprint;
+    body = body.split(ev.drainToken).join(`[fingerprint ${fingerprint}]`);
+    if (ev.detail !== undefined) attrs['heroku.error.detail'] = ev.detail.split(ev.drainToken).join(`[fingerprint ${fingerprint}]`);
+  }
   if (Number.isFinite(ev.droppedMessages)) {
     attrs['heroku.logplex.dropped_messages'] = ev.droppedMessages;
     if (ev.code !== undefined && LOG_LOSS_CODES.has(ev.code)) {
@@ -548,7 +557,7 @@ function translatePlatform(line: HerokuLine, ev: PlatformEvent, observed: number
       );
     }
   }
-  out.logs.push(record(line, observed, platformSeverity(ev), line.text, eventName, attrs));
+  out.logs.push(record(line, observed, platformSeverity(ev), body, eventName, attrs));
 }
 
 export const API_EVENT_NAMES: Readonly<Record<ApiEvent['type'], string>> = {

@@ -25,3 +25,24 @@ describe('Logplex errors', () => {
     expect(parsePlatformLine('Error R14 (Memory quota exceeded) since 2024-05-01T11:59:00+00:00')).toMatchObject({ code: 'R14', droppedSince: undefined });
   });
 });
+
+describe('Logplex errors as records', () => {
+  it('carries since when, and the drain as a fingerprint: the token is nowhere in the record or its points', async () => {
+    const { parseSyslogLine } = await import('../../src/heroku/syslog.ts');
+    const { interpretLine } = await import('../../src/heroku/classify.ts');
+    const { translateEvent, drainFingerprint } = await import('../../src/translate/translate.ts');
+    const { newTelemetryBatch } = await import('../../src/translate/telemetry.ts');
+    const line = parseSyslogLine(`<172>1 2024-05-01T12:00:00+00:00 host heroku logplex - Error L10 (output buffer overflow): drain ${DRAIN} dropped 12 messages since 2024-05-01T11:59:00+00:00.`)!;
+    const out = newTelemetryBatch();
+    translateEvent(line, interpretLine(line), 1, out);
+    const [record] = out.logs;
+    expect(record!.attributes).toMatchObject({
+      'heroku.logplex.dropped_messages': 12,
+      'heroku.logplex.dropped_since': '2024-05-01T11:59:00+00:00',
+      'heroku.drain.fingerprint': drainFingerprint(DRAIN),
+    });
+    expect(record!.body).toBe(`Error L10 (output buffer overflow): drain [fingerprint ${drainFingerprint(DRAIN)}] dropped 12 messages since 2024-05-01T11:59:00+00:00.`);
+    expect(JSON.stringify(out)).not.toContain(DRAIN);
+    expect(out.metrics.map((p) => [p.name, p.value])).toEqual([['heroku.logplex.dropped_messages', 12]]);
+  });
+});
