@@ -1,6 +1,7 @@
 /**
  * Which kind of line is this? Decided from the envelope (APP-NAME and PROCID) first, the text
- * second, so each line is looked at once by exactly one parser.
+ * second, so each line is looked at once by exactly one parser. A line whose header is irregular
+ * (no HOSTNAME, PRI out of range, VERSION not 1) is read the other way round: its text first.
  */
 import { parseApiLine } from './api.ts';
 import { isErrorCodeAt } from './codes.ts';
@@ -30,8 +31,71 @@ function isPlatformTextInApp(text: string): boolean {
   return c === 80 /* P */ && text.startsWith('Process exited with status');
 }
 
-/** Parses one line's text into the typed event its envelope and text call for. Never throws. */
+/** What a line's text alone shows it to be; `undefined` when the text names no kind. */
+export type MessageKind = 'router' | 'legacy-router' | 'runtime' | 'addon' | 'platform' | 'api';
+
+/** `Error L10 (`: Logplex's and log-shuttle's own errors. */
+function isLogplexError(text: string): boolean {
+  return text.startsWith('Error L') && isErrorCodeAt(text, 6) && text.charCodeAt(9) === 32;
+}
+
+/** `Release v12 ...`: the API announcing a release. */
+function isReleaseText(text: string): boolean {
+  const d = text.charCodeAt(9) - 48;
+  return text.startsWith('Release v') && d >= 0 && d <= 9;
+}
+
+/**
+ * The kind a line's text shows, read before its APP-NAME and PROCID: for lines whose header is
+ * irregular (see `HerokuLine.irregularHeader`). Only Heroku's own wording counts, and only from
+ * the `heroku` APP-NAME: under `app` a dyno may print anything, so there only what the header path
+ * accepts too (add-on samples from a `heroku-*` PROCID, the platform's words Dev Center shows).
+ */
+export function kindFromMessage(line: HerokuLine): MessageKind | undefined {
+  const { appName, procId, text } = line;
+  if (procId.startsWith('heroku-') && (appName === 'heroku' || appName === 'app') && hasSamples(text)) return 'addon';
+  if (appName === 'app') return isPlatformTextInApp(text) || ((procId === 'logplex' || procId === 'log-shuttle') && isLogplexError(text)) ? 'platform' : undefined;
+  if (appName !== 'heroku') return undefined;
+  if (looksLikeRouterLine(text) && text.includes(' path=')) return 'router';
+  if (looksLikeLegacyRouterLine(text)) return 'legacy-router';
+  if (text.startsWith('source=') && hasSamples(text)) return 'runtime';
+  if (isReleaseText(text)) return 'api';
+  // `Starting process with command` is the API's when it runs a one-off, the platform's otherwise.
+  if (text.startsWith('Starting process with command')) return procId === 'api' ? 'api' : 'platform';
+  if (isPlatformTextInApp(text) || isLogplexError(text)) return 'platform';
+  return undefined;
+}
+
+/** The event for a line whose text showed its kind, or undefined to let the header decide. */
+function interpretByMessage(line: HerokuLine): HerokuEvent | undefined {
+  const text = line.text;
+  switch (kindFromMessage(line)) {
+    case 'router':
+      return parseRouterLine(line.original, line.original.length - text.length);
+    case 'legacy-router':
+      return parseLegacyRouterLine(text);
+    case 'runtime':
+      return parseRuntimeSamples(text);
+    case 'addon':
+      return parseAddonSamples(line.procId, text);
+    case 'platform':
+      return parsePlatformLine(text);
+    case 'api':
+      return parseApiLine(text);
+    case undefined:
+      return undefined;
+  }
+}
+
+/**
+ * Parses one line's text into the typed event its envelope and text call for. Never throws.
+ * A line with an irregular header is read by its text first (kindFromMessage), then as any other.
+ */
 export function interpretLine(line: HerokuLine): HerokuEvent {
+  if (line.irregularHeader === true) {
+    const ev = interpretByMessage(line);
+    if (ev !== undefined) return ev;
+  }
   const { appName, procId, text } = line;
   if (appName === 'heroku' || appName === 'app') {
     if (procId === 'api') return parseApiLine(text);

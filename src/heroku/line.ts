@@ -29,6 +29,12 @@ export interface HerokuLine {
   text: string;
   /** The whole line as received (without the line terminator), for raw records and debugging. */
   original: string;
+  /**
+   * True when the syslog header was not as Heroku writes it: no HOSTNAME (APP-NAME and PROCID read
+   * one position left), a PRI above 191 (facility and severity -1), or a VERSION other than 1.
+   * The line's kind is then read from its text first. Absent otherwise.
+   */
+  irregularHeader?: boolean;
 }
 
 /** A line with no recognisable envelope: the whole text is kept, nothing is guessed. */

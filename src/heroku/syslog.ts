@@ -18,6 +18,11 @@ function isHerokuWritten(appName: string, procId: string): boolean {
   return appName === 'heroku' || procId === 'api' || procId.startsWith('heroku-') || procId.startsWith('postgres');
 }
 
+/** `heroku` or `app`: the APP-NAMEs Heroku writes, never a drain token or Logplex's `host`. */
+function isEnvelopeAppName(s: string): boolean {
+  return s.length === 6 ? s === 'heroku' : s.length === 3 && s === 'app';
+}
+
 /** Index of the next space at or after `from`, or `end`. indexOf runs natively. */
 function nextSpace(s: string, from: number, end: number): number {
   const i = s.indexOf(' ', from);
@@ -89,7 +94,10 @@ export function parseSyslogLine(
     pri = pri * 10 + d;
     i++;
   }
-  if (i === 1 || line.charCodeAt(i) !== 62 /* > */ || pri > 191) return null;
+  if (i === 1 || line.charCodeAt(i) !== 62 /* > */) return null;
+  // A PRI above 191 names no facility: the rest of the header may still be good, so it is read
+  // and no facility or severity is made up (both -1); the kind then comes from the message.
+  let irregular = pri > 191;
   i++;
   // VERSION: one to three digits, then a space. RFC 3164 lines have none and stay raw.
   const versionStart = i;
@@ -99,6 +107,7 @@ export function parseSyslogLine(
     i++;
   }
   if (i === versionStart || line.charCodeAt(i) !== 32) return null;
+  if (i !== versionStart + 1 || line.charCodeAt(versionStart) !== 49 /* 1 */) irregular = true;
   i++;
   const tsStart = i;
   const tsEnd = nextSpace(line, i, end);
@@ -117,8 +126,28 @@ export function parseSyslogLine(
   if (procEnd >= end || msgIdEnd === msgIdStart) return null;
 
   const timestamp = line.slice(tsStart, tsEnd);
-  const hostname = line.slice(hostStart, hostEnd);
+  let hostname = line.slice(hostStart, hostEnd);
+  let appName = line.slice(appStart, appEnd);
+  let procId = line.slice(procStart, procEnd);
+  let msgId = msgIdEnd - msgIdStart === 1 && line.charCodeAt(msgIdStart) === 45 ? '' : line.slice(msgIdStart, msgIdEnd);
   let textStart = msgIdEnd + 1;
+  // Logplex's labs-era HTTPS drains wrote `heroku web.3 d.<token>` in HOSTNAME, APP-NAME and PROCID:
+  // put each where today's order has it, so the token is recognised (and never emitted).
+  if (procId.length > 2 && procId.charCodeAt(0) === 100 && procId.charCodeAt(1) === 46 && procId.indexOf('-') > 0 && appName.indexOf('.') > 0) {
+    const token = procId;
+    procId = appName;
+    appName = hostname === '-' ? '' : hostname;
+    hostname = token;
+  } else if (isEnvelopeAppName(hostname) && !isEnvelopeAppName(appName)) {
+    // No HOSTNAME (exports and copy-pastes strip the drain token): `heroku router - at=...` puts
+    // APP-NAME in HOSTNAME, so every field from there on is one position left, the text included.
+    procId = appName;
+    appName = hostname;
+    hostname = '';
+    msgId = procEnd - procStart === 1 && line.charCodeAt(procStart) === 45 ? '' : line.slice(procStart, procEnd);
+    textStart = msgIdStart;
+    irregular = true;
+  }
   let structuredData = '';
   const expectSd = sd === 'present' || (sd === 'auto' && hostname !== 'host');
   if (expectSd && textStart < end) {
@@ -135,32 +164,20 @@ export function parseSyslogLine(
       }
     }
   }
-  const msgId = msgIdEnd - msgIdStart === 1 && line.charCodeAt(msgIdStart) === 45 ? '' : line.slice(msgIdStart, msgIdEnd);
-  let appName = line.slice(appStart, appEnd);
-  let procId = line.slice(procStart, procEnd);
-  let host = hostname === '-' ? '' : hostname;
-  // Logplex's labs-era HTTPS drains wrote `heroku web.3 d.<token>` in HOSTNAME, APP-NAME and PROCID:
-  // put each where today's order has it, so the token is recognised (and never emitted).
-  if (procId.length > 2 && procId.charCodeAt(0) === 100 && procId.charCodeAt(1) === 46 && procId.indexOf('-') > 0 && appName.indexOf('.') > 0) {
-    const token = procId;
-    procId = appName;
-    appName = host;
-    host = token;
-  }
   // Some Logplex versions write a NILVALUE for STRUCTURED-DATA on HTTPS drains too (`- -`). For
   // what Heroku itself writes (router, platform, API, add-ons) a text starting with `- ` is that;
   // a dyno's own output may well start so, and keeps it.
   if (!expectSd && textStart + 1 < end && line.charCodeAt(textStart) === 45 && line.charCodeAt(textStart + 1) === 32 && isHerokuWritten(appName, procId)) {
     textStart += 2;
   }
-  return {
+  const parsed: HerokuLine = {
     // Unless the transport says, Logplex's literal `host` tells an HTTPS drain frame.
     shape: shape ?? (hostname === 'host' ? 'logplex' : 'syslog'),
-    facility: pri >> 3,
-    severity: pri & 7,
+    facility: pri > 191 ? -1 : pri >> 3,
+    severity: pri > 191 ? -1 : pri & 7,
     timestamp: timestamp === '-' ? '' : timestamp,
     timeUnixMicros: parseTimestampMicros(line, tsStart, tsEnd),
-    hostname: host,
+    hostname: hostname === '-' ? '' : hostname,
     appName,
     procId,
     msgId,
@@ -168,6 +185,8 @@ export function parseSyslogLine(
     text: textStart < end ? line.slice(textStart) : '',
     original: line,
   };
+  if (irregular) parsed.irregularHeader = true;
+  return parsed;
 }
 
 /**

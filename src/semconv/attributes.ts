@@ -103,6 +103,12 @@ export const HEROKU_LOG_SHAPE_VALUE_SYSLOG = 'syslog';
 export const HEROKU_LOG_SHAPE_VALUE_HEROKU_LOGS = 'heroku-logs';
 /** A line with no recognisable envelope; kept whole. */
 export const HEROKU_LOG_SHAPE_VALUE_RAW = 'raw';
+/** How heroku.log.kind was decided, set only when the syslog header was irregular (no HOSTNAME, a PRI above 191, a VERSION other than 1); absent, the header as written decided. */
+export const ATTR_HEROKU_LOG_KIND_SOURCE = 'heroku.log.kind_source';
+/** The text's own wording decided the kind (a router line's pairs, `sample#` keys, the platform's or the API's phrases). */
+export const HEROKU_LOG_KIND_SOURCE_VALUE_MESSAGE = 'message';
+/** The text named no kind; APP-NAME and PROCID decided (read one position left when HOSTNAME was missing). */
+export const HEROKU_LOG_KIND_SOURCE_VALUE_HEADER = 'header';
 /** How the app wrote an app log line. */
 export const ATTR_HEROKU_LOG_FORMAT = 'heroku.log.format';
 /** Plain text. */

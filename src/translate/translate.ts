@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import * as A from '../semconv/attributes.ts';
 import * as E from '../semconv/events.ts';
 import * as M from '../semconv/metrics.ts';
-import { interpretLine } from '../heroku/classify.ts';
+import { interpretLine, kindFromMessage } from '../heroku/classify.ts';
 import { ERROR_CODE_DESCRIPTIONS } from '../heroku/codes.ts';
 import { dynoType } from '../heroku/dyno.ts';
 import type {
@@ -112,6 +112,8 @@ function envelopeAttributes(
   }
   if (frameStatus !== undefined && frameStatus !== 'ok') attrs['heroku.log.frame_status'] = frameStatus;
   if (line.shape === 'raw') attrs['heroku.log.parse_error'] = RAW_PARSE_ERROR;
+  // An irregular header's kind was inferred: say from what, so a user can audit it.
+  if (line.irregularHeader === true) attrs['heroku.log.kind_source'] = kindFromMessage(line) === undefined ? 'header' : 'message';
   return attrs;
 }
 

@@ -79,7 +79,7 @@ describe('parseSyslogLine', () => {
 
   it.each([
     '<34>Oct 11 22:14:15 mymachine su: an RFC 3164 line',
-    '<999>1 2024-05-01T12:00:00Z host app web.1 - x',
+    '<12345>1 2024-05-01T12:00:00Z host app web.1 - x',
     '<190>1 2024-05-01T12:00:00Z host',
     '190>1 2024-05-01T12:00:00Z host app web.1 - x',
     '',
