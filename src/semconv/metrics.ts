@@ -69,6 +69,10 @@ export const METRIC_HEROKU_POSTGRES_MAX_CONNECTIONS = 'heroku.postgres.max_conne
 export const METRIC_HEROKU_POSTGRES_CONNECTIONS_PERCENTAGE_USED = 'heroku.postgres.connections_percentage_used';
 /** Heroku Postgres: Fraction of the plan's IOPS used (0-1). Instrument: gauge; unit: `1`. */
 export const METRIC_HEROKU_POSTGRES_IOPS_PERCENTAGE_USED = 'heroku.postgres.iops_percentage_used';
+/** Heroku Postgres: The plan's IOPS limit (`sample#max-iops`), the limit iops_percentage_used is a fraction of. Instrument: gauge; unit: `{operation}/s`. */
+export const METRIC_HEROKU_POSTGRES_MAX_IOPS = 'heroku.postgres.max_iops';
+/** Heroku Postgres: Fraction of the server's memory used (0-1, as Heroku writes it). Instrument: gauge; unit: `1`. */
+export const METRIC_HEROKU_POSTGRES_MEMORY_PERCENTAGE_USED = 'heroku.postgres.memory_percentage_used';
 /** Heroku Postgres: Commits a follower is behind its leader. Instrument: gauge; unit: `{commit}`. */
 export const METRIC_HEROKU_POSTGRES_FOLLOWER_LAG_COMMITS = 'heroku.postgres.follower_lag_commits';
 /** Heroku Redis: Active connections. Instrument: gauge; unit: `{connection}`. */
@@ -91,6 +95,14 @@ export const METRIC_HEROKU_REDIS_MEMORY_FREE = 'heroku.redis.memory_free';
 export const METRIC_HEROKU_REDIS_MEMORY_CACHED = 'heroku.redis.memory_cached';
 /** Heroku Redis: Memory used by Redis. Instrument: gauge; unit: `By`. */
 export const METRIC_HEROKU_REDIS_MEMORY_REDIS = 'heroku.redis.memory_redis';
+/** Heroku Redis (Key-Value Store): The plan's connection limit. Instrument: gauge; unit: `{connection}`. */
+export const METRIC_HEROKU_REDIS_MAX_CONNECTIONS = 'heroku.redis.max_connections';
+/** Heroku Redis (Key-Value Store): Fraction of the connection limit used (0-1; Heroku writes `connection-`, singular, on Redis lines). Instrument: gauge; unit: `1`. */
+export const METRIC_HEROKU_REDIS_CONNECTION_PERCENTAGE_USED = 'heroku.redis.connection_percentage_used';
+/** Heroku Redis (Key-Value Store): The plan's IOPS limit. Instrument: gauge; unit: `{operation}/s`. */
+export const METRIC_HEROKU_REDIS_MAX_IOPS = 'heroku.redis.max_iops';
+/** Heroku Redis (Key-Value Store): Fraction of the plan's IOPS used (0-1). Instrument: gauge; unit: `1`. */
+export const METRIC_HEROKU_REDIS_IOPS_PERCENTAGE_USED = 'heroku.redis.iops_percentage_used';
 /** Heroku Redis (Key-Value Store): Fraction of the plan's memory used (0-1, as Heroku writes it: `sample#memory-percentage-used=0.00081` is 0.081 %). Instrument: gauge; unit: `1`. */
 export const METRIC_HEROKU_REDIS_MEMORY_PERCENTAGE_USED = 'heroku.redis.memory_percentage_used';
 /** Heroku Redis: Keyspace hit rate (0-1). Instrument: gauge; unit: `1`. */
@@ -188,6 +200,8 @@ export const METRIC_UNITS: Readonly<Record<string, string>> = {
   'heroku.postgres.max_connections': '{connection}',
   'heroku.postgres.connections_percentage_used': '1',
   'heroku.postgres.iops_percentage_used': '1',
+  'heroku.postgres.max_iops': '{operation}/s',
+  'heroku.postgres.memory_percentage_used': '1',
   'heroku.postgres.follower_lag_commits': '{commit}',
   'heroku.redis.active_connections': '{connection}',
   'heroku.redis.load_avg_1m': '1',
@@ -199,6 +213,10 @@ export const METRIC_UNITS: Readonly<Record<string, string>> = {
   'heroku.redis.memory_free': 'By',
   'heroku.redis.memory_cached': 'By',
   'heroku.redis.memory_redis': 'By',
+  'heroku.redis.max_connections': '{connection}',
+  'heroku.redis.connection_percentage_used': '1',
+  'heroku.redis.max_iops': '{operation}/s',
+  'heroku.redis.iops_percentage_used': '1',
   'heroku.redis.memory_percentage_used': '1',
   'heroku.redis.hit_rate': '1',
   'heroku.redis.evicted_keys': '{key}',
@@ -267,6 +285,8 @@ export const METRIC_INSTRUMENTS: Readonly<Record<string, string>> = {
   'heroku.postgres.max_connections': 'gauge',
   'heroku.postgres.connections_percentage_used': 'gauge',
   'heroku.postgres.iops_percentage_used': 'gauge',
+  'heroku.postgres.max_iops': 'gauge',
+  'heroku.postgres.memory_percentage_used': 'gauge',
   'heroku.postgres.follower_lag_commits': 'gauge',
   'heroku.redis.active_connections': 'gauge',
   'heroku.redis.load_avg_1m': 'gauge',
@@ -278,6 +298,10 @@ export const METRIC_INSTRUMENTS: Readonly<Record<string, string>> = {
   'heroku.redis.memory_free': 'gauge',
   'heroku.redis.memory_cached': 'gauge',
   'heroku.redis.memory_redis': 'gauge',
+  'heroku.redis.max_connections': 'gauge',
+  'heroku.redis.connection_percentage_used': 'gauge',
+  'heroku.redis.max_iops': 'gauge',
+  'heroku.redis.iops_percentage_used': 'gauge',
   'heroku.redis.memory_percentage_used': 'gauge',
   'heroku.redis.hit_rate': 'gauge',
   'heroku.redis.evicted_keys': 'counter',

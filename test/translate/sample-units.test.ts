@@ -112,6 +112,19 @@ const DOCUMENTED: Row[] = [
   row('pgbouncer', 'avg_sent=1339005', 'heroku.pgbouncer.avg_sent', 'By/s', 1339005),
 ];
 
+/**
+ * Keys Heroku's lines carry beyond the lists above (newer plans), registered with the unit the key's
+ * words give: every `*-percentage-used` written as a fraction 0-1, like the documented ones.
+ */
+const NEWER: Row[] = [
+  row('postgres', 'max-iops=3000', 'heroku.postgres.max_iops', '{operation}/s', 3000),
+  row('postgres', 'memory-percentage-used=0.96052', 'heroku.postgres.memory_percentage_used', '1', 0.96052),
+  row('redis', 'max-connections=40', 'heroku.redis.max_connections', '{connection}', 40),
+  row('redis', 'connection-percentage-used=0.05', 'heroku.redis.connection_percentage_used', '1', 0.05),
+  row('redis', 'max-iops=3000', 'heroku.redis.max_iops', '{operation}/s', 3000),
+  row('redis', 'iops-percentage-used=0.0125', 'heroku.redis.iops_percentage_used', '1', 0.0125),
+];
+
 /** Keys no registry entry names: the suffix, then the key's whole words, never a prefix. */
 const UNDOCUMENTED: Row[] = [
   row('redis', 'memory-fragmentation=1.3', 'heroku.redis.memory_fragmentation', '1', 1.3),
@@ -119,7 +132,6 @@ const UNDOCUMENTED: Row[] = [
   row('postgres', 'disk-percentage-used=0.5', 'heroku.postgres.disk_percentage_used', '1', 0.5),
   row('postgres', 'memory-swap=2048kB', 'heroku.postgres.memory_swap', 'By', 2048 * KB),
   row('postgres', 'replica-cache-hit-rate=0.98', 'heroku.postgres.replica_cache_hit_rate', '1', 0.98),
-  row('postgres', 'max-iops=3000', 'heroku.postgres.max_iops', '{operation}/s', 3000),
   row('postgres', 'idle-connections=9', 'heroku.postgres.idle_connections', '{connection}', 9),
   row('postgres', 'load-avg-30m=0.2', 'heroku.postgres.load_avg_30m', '1', 0.2),
   row('postgres', 'wal-archived-bytes=4096', 'heroku.postgres.wal_archived_bytes', 'By', 4096),
@@ -139,7 +151,7 @@ function translate(r: Row): { name: string; unit: string; value: number; attribu
 }
 
 describe('sample units: every documented key', () => {
-  it.each(DOCUMENTED.map((r) => [`${r.source} ${r.sample}`, r] as const))('%s', (_name, r) => {
+  it.each([...DOCUMENTED, ...NEWER].map((r) => [`${r.source} ${r.sample}`, r] as const))('%s', (_name, r) => {
     const points = translate(r);
     expect(points).toHaveLength(1);
     expect(points[0]).toMatchObject({ name: r.metric, unit: r.unit });
