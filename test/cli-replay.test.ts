@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OtlpTestServer } from './support/otlp-server.ts';
+import { syslogTime } from './support/heroku-time.ts';
 
 const BIN = new URL('../bin/heroku-otel-drain.js', import.meta.url).pathname;
 let backend: OtlpTestServer | undefined;
@@ -76,12 +77,11 @@ describe('heroku-otel-drain replay', () => {
     const cfg = await config(dir);
     // Five minutes of a dyno's runtime samples every 20 s and a router line every 10 s, replayed in a moment.
     const start = Date.parse('2024-05-01T12:00:05Z');
-    const iso = (ms: number) => new Date(ms).toISOString().replace('Z', '000+00:00');
     const text: string[] = [];
     for (let s = 0; s < 300; s += 10) {
       const at = start + s * 1000;
-      text.push(`${iso(at)} heroku[router]: at=info method=GET path="/" host=shop.example.com request_id=r${s} fwd="203.0.113.9" dyno=web.1 connect=0ms service=${s + 1}ms status=200 bytes=10 protocol=https`);
-      if (s % 20 === 0) text.push(`${iso(at)} heroku[web.1]: source=web.1 dyno=heroku.1.abc sample#memory_rss=${100 + s}.00MB sample#memory_total=${100 + s}.00MB`);
+      text.push(`${syslogTime(at)} heroku[router]: at=info method=GET path="/" host=shop.example.com request_id=r${s} fwd="203.0.113.9" dyno=web.1 connect=0ms service=${s + 1}ms status=200 bytes=10 protocol=https`);
+      if (s % 20 === 0) text.push(`${syslogTime(at)} heroku[web.1]: source=web.1 dyno=heroku.1.abc sample#memory_rss=${100 + s}.00MB sample#memory_total=${100 + s}.00MB`);
     }
     writeFileSync(join(dir, 'capture.txt'), text.join('\n') + '\n');
     const r = await run(['replay', '--config', cfg, join(dir, 'capture.txt')]);

@@ -151,7 +151,7 @@ export class Service {
       const factory = this._factory('receivers', id, component.type);
       const consume = (batch: ReceivedBatch) => this._fanOut(pipelines, batch);
       // Asked from a request's headers, before its body is read: a line is a record in a logs
-      // pipeline; how many points it gives is not known yet, so metrics pipelines need one.
+      // pipeline; a metrics pipeline aggregates whatever comes, so it only asks its memory_limiter.
       const room = (lines: number) => pipelines.every((p) => (p.signal === 'logs' ? p.fits(lines) : p.accepts()));
       const receiver = factory.create(id, component.config, { consume, room }, host);
       this._receivers.push({ id, type: component.type, receiver, open: factory.open(component.config) });

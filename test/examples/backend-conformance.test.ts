@@ -32,6 +32,7 @@ import { OtlpBackendDouble, OtlpDataModelChecker } from '../support/otlp-backend
 import { dataPointsOf, PrometheusOtlpChecker, TEMPORALITY, type MetricsRules } from '../support/prometheus-otlp-rules.ts';
 import { startSidecar, type RunningSidecar } from '../support/sidecar.ts';
 import { settle, until } from '../support/wait.ts';
+import { syslogTime } from '../support/heroku-time.ts';
 
 const DIR = new URL('../../examples/backends/', import.meta.url).pathname;
 const EXAMPLES = readdirSync(DIR)
@@ -77,10 +78,6 @@ const METHODS = ['GET', 'GET', 'GET', 'POST', 'GET', 'PUT', 'GET', 'DELETE'];
 const STATUSES = [200, 200, 200, 201, 200, 304, 200, 404, 302, 422, 500, 200];
 const WEB_DYNOS = ['web.1', 'web.2', 'web.3'];
 
-/** Syslog time with microseconds, as Logplex writes it. */
-function syslogTime(ms: number): string {
-  return new Date(ms).toISOString().replace('Z', '000+00:00');
-}
 
 function routerLine(i: number, ms: number): string {
   const ts = syslogTime(ms);

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OtlpTestServer } from '../support/otlp-server.ts';
 import { startSidecar, type RunningSidecar } from '../support/sidecar.ts';
 import { until } from '../support/wait.ts';
+import { syslogTime } from '../support/heroku-time.ts';
 
 const TOKEN = 'd.5e1f0c2a-7b3d-4e8f-9a60-1c2d3e4f5a6b';
 const DURATION = 'http.server.request.duration';
@@ -29,8 +30,6 @@ afterEach(async () => {
   backend = undefined;
 });
 
-/** Syslog time with microseconds, as Logplex writes it. */
-const syslogTime = (ms: number) => new Date(ms).toISOString().replace('Z', '000+00:00');
 const nanos = (ms: number) => String(BigInt(ms) * 1_000_000n);
 
 function routerLine(i: number, ms: number): string {
