@@ -142,6 +142,26 @@ describe('MetricsStage: gauges', () => {
     expect(stage.stats.supersededSamples).toBe(1);
   });
 
+  it('go out at the previous export time when written less than an interval before it and delivered after; older samples keep their own time', () => {
+    // The Prometheus translator writes target_info at each request's earliest and latest point
+    // time (prometheusremotewrite helper.go addResourceTargetInfo); a request reaching back before
+    // the previous one's latest is an out-of-order target_info sample for Mimir.
+    const { stage } = newStage();
+    feed(stage, point('sum', 'orders.created', 1, T0 + 100));
+    feed(stage, point('gauge', 'heroku.dyno.load.avg.1m', 0.4, T0 + 200));
+    collect(stage, T0 + 1000);
+    // Written 20 ms before that export, delivered 30 ms after it.
+    stage.absorb(RESOURCE, RKEY, [point('gauge', 'heroku.dyno.load.avg.1m', 0.5, T0 + 980)], T0 + 1030);
+    // A line of a capture (or a backlog) from an hour ago.
+    stage.absorb(RESOURCE, RKEY, [point('gauge', 'heroku.postgres.db.size', 10, T0 - 3_600_000)], T0 + 1040);
+    const points = collect(stage, T0 + 2000);
+    const times = (name: string) => points.filter((p) => p.name === name).map((p) => p.timeUnixMicros);
+    expect(times('heroku.dyno.load.avg.1m')).toEqual([us(T0 + 1000)]);
+    expect(times('heroku.postgres.db.size')).toEqual([us(T0 - 3_600_000)]);
+    // Nothing in the request but the old capture's sample reaches back before the previous export.
+    expect(points.filter((p) => p.timeUnixMicros < us(T0 + 1000)).map((p) => p.name)).toEqual(['heroku.postgres.db.size']);
+  });
+
   it('keep the newer sample when an older one arrives after it in the same interval', () => {
     const { stage } = newStage();
     feed(stage, point('gauge', 'heroku.dyno.memory.total', 410, T0 + 600));

@@ -12,7 +12,12 @@
  *   at the export's time; when it goes down the source restarted, and so does the series,
  *   with a new start time rather than a drop inside the old one;
  * - `gauge`: the latest sample of the interval, with its own time, once it is newer than the one
- *   sent before (a backend refuses a series going back in time).
+ *   sent before (a backend refuses a series going back in time). A sample that missed the
+ *   previous export by less than an interval (written just before it, delivered just after) goes
+ *   out at that export's time: the Prometheus translator stamps `target_info` over each request's
+ *   earliest to latest point, so a request reaching back before the previous one's latest makes
+ *   an out-of-order `target_info` sample, which Mimir refuses when out-of-order ingestion is off.
+ *   Older samples (a capture, a backlog) keep their own time.
  *
  * Memory is bounded: at most `max_streams` series (past it, new series' points add up in one
  * overflow series per metric, `otel.metric.overflow: true`, as the SDK's cardinality limit does),
@@ -248,11 +253,14 @@ export class MetricsStage {
   collect(nowMs = Date.now()): Map<OutputResource, MetricPointData[]> {
     // Each export strictly after the one before, even two in one millisecond (a timer's and
     // the shutdown's) or after the clock stepped back: a series' points never share a time.
-    const nowMicros = Math.max(nowMs * MICROS_PER_MS, this._lastExportMicros + 1);
+    const previousMicros = this._lastExportMicros;
+    const nowMicros = Math.max(nowMs * MICROS_PER_MS, previousMicros + 1);
     this._lastExportMicros = nowMicros;
+    // Samples written less than an interval before the previous export go out at its time (see the top).
+    const lateSinceMicros = previousMicros - this.settings.intervalMs * MICROS_PER_MS;
     const byResource = new Map<OutputResource, MetricPointData[]>();
     for (const [key, s] of this._series) {
-      const point = this._point(s, nowMicros);
+      const point = this._point(s, nowMicros, previousMicros, lateSinceMicros);
       s.fresh = false;
       if (point !== undefined) {
         let list = byResource.get(s.output);
@@ -270,14 +278,17 @@ export class MetricsStage {
     return byResource;
   }
 
-  private _point(s: Series, nowMicros: number): MetricPointData | undefined {
+  private _point(s: Series, nowMicros: number, previousMicros: number, lateSinceMicros: number): MetricPointData | undefined {
     const base = { name: s.name, unit: s.unit, attributes: s.attributes, bounds: s.bounds, series: s };
     switch (s.type) {
       case 'gauge':
       case 'total':
         if (!s.fresh || s.timeMicros <= s.sentMicros) return undefined;
         s.sentMicros = s.timeMicros;
-        if (s.type === 'gauge') return { ...base, type: 'gauge', value: s.value, timeUnixMicros: s.timeMicros };
+        if (s.type === 'gauge') {
+          const time = s.timeMicros < previousMicros && s.timeMicros >= lateSinceMicros ? previousMicros : s.timeMicros;
+          return { ...base, type: 'gauge', value: s.value, timeUnixMicros: time };
+        }
         // At the export's time, as the SDK stamps an observable counter: exports are an interval
         // apart, so two of them never share a second (Datadog keeps one delta per second).
         return { ...base, type: 'total', value: s.value, timeUnixMicros: Math.max(nowMicros, s.timeMicros), temporality: 'cumulative', startTimeUnixMicros: Math.min(s.startMicros, s.timeMicros), monotonic: true };
