@@ -113,13 +113,28 @@ export interface BatchSettings {
 }
 
 /**
+ * What a processor hands on in place of what it was given: another resource (`resource`), fewer
+ * items (`filter`). Unset members: as given. A processor never changes the resource object it was
+ * given (one object serves a whole drain and every pipeline); it returns one of its own, the same
+ * object for the same input (cache by input), since batches go together by resource object.
+ */
+export interface Processed {
+  resource?: Attributes;
+  logs?: LogRecordData[];
+  metrics?: MetricPointData[];
+}
+
+/**
  * A processor, one shape for every type. The service makes one per id, shared by every pipeline
  * that lists it (its state is kept once), and runs `process` in the order each pipeline lists
  * its processors; the other members say what it does to the pipeline itself. Every member but
  * `mutates` is optional: a processor has only what it does.
  */
 export interface Processor {
-  /** Whether `process` changes records (then a pipeline sharing them with another works on copies). */
+  /**
+   * Whether `process` changes records or points in place (then a pipeline sharing them with
+   * another works on copies). Returning other items or another resource is not changing them.
+   */
   readonly mutates: boolean;
   /** Whether it masks secrets: records it processed are fit for the status page. Default false. */
   readonly redacts?: boolean;
@@ -127,8 +142,10 @@ export interface Processor {
    * Runs on a pipeline's own items: a logs pipeline passes its records (and no points), a
    * metrics pipeline its points. `observed` is shared by every pipeline of one received batch:
    * a processor that keeps state across pipelines marks what it has seen of it, to see it once.
+   * In a metrics pipeline, a processor listed after the aggregation runs on the aggregated points
+   * (with an `observed` of its own), unless it has `transformMetrics`.
    */
-  process?(resource: Attributes, logs: readonly LogRecordData[], metrics: readonly MetricPointData[], observed: Set<string>): void;
+  process?(resource: Attributes, logs: readonly LogRecordData[], metrics: readonly MetricPointData[], observed: Set<string>): void | Processed;
   /** The batch processor's settings for its pipelines; without one, each offered batch goes out as it is. */
   readonly batch?: BatchSettings;
   /**

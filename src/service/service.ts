@@ -8,7 +8,7 @@ import type { BuiltExporter, ComponentKind, Extension, Host, Processor, Processo
 import type { ComponentConfig, SidecarConfig } from '../config/load.ts';
 import { isLoopback } from '../receivers/logplex/config.ts';
 import type { ReceivedBatch } from '../receivers/logplex/receiver.ts';
-import type { Attributes, LogRecordData, TelemetryBatch } from '../translate/telemetry.ts';
+import type { Attributes, LogRecordData, MetricPointData, TelemetryBatch } from '../translate/telemetry.ts';
 import { errorSite, type Logger } from './log.ts';
 import { Pipeline } from './pipeline.ts';
 import { SendingQueue } from '../exporters/exporterhelper/queue.ts';
@@ -39,6 +39,11 @@ interface Chain {
 /** A record another pipeline's processors may change without this one seeing it. */
 function copyRecord(record: LogRecordData): LogRecordData {
   return { ...record, attributes: { ...record.attributes } };
+}
+
+/** A point a processor may change without another pipeline (or the aggregation stage's series) seeing it. */
+function copyPoint(point: MetricPointData): MetricPointData {
+  return { ...point, attributes: { ...point.attributes } };
 }
 
 /** A receiver the service runs. */
@@ -215,10 +220,24 @@ export class Service {
     if (at < 0) at = processors.length;
     const settings = processors[at]?.aggregation ?? stageSettings(intervalConfigSchema.parse(undefined));
     const steps = processors.slice(0, at).filter((x) => x.process !== undefined);
-    const after = processors.slice(at).filter((x) => x.transformMetrics !== undefined);
+    const after = processors.slice(at).filter((x) => x.transformMetrics !== undefined || x.process !== undefined);
     const refused = new RateLimitedLog(log);
     const stage = new MetricsStage(`service.pipelines.${id}`, settings, (resource, key, points) => {
-      for (const x of after) points = x.transformMetrics!(resource, points);
+      for (const x of after) {
+        if (x.transformMetrics !== undefined) {
+          points = x.transformMetrics(resource, points);
+          continue;
+        }
+        // The stage's points share their attributes with its series: a processor changing them works on copies.
+        if (x.mutates) points = points.map(copyPoint);
+        const r = x.process!(resource, [], points, new Set());
+        if (r === undefined) continue;
+        if (r.metrics !== undefined) points = r.metrics;
+        if (r.resource !== undefined && r.resource !== resource) {
+          resource = r.resource;
+          key = resourceKey(resource);
+        }
+      }
       // The stage's series identity served the processors after it; the queue keeps no such thing.
       for (const p of points) if (p.series !== undefined) delete p.series;
       const taken = pipeline.offer(resource, key, points);
@@ -229,7 +248,7 @@ export class Service {
       if (taken === true || taken === false) return said(taken);
       return taken.then(said);
     }, log);
-    return { steps, stage, after, mutates: false, redacts: false };
+    return { steps, stage, after, mutates: steps.some((x) => x.mutates), redacts: false };
   }
 
   /** Every pipeline's figures, for the status page, the Prometheus endpoint and the self-telemetry. */
@@ -316,17 +335,31 @@ export class Service {
       const chain = this._chains.get(p)!;
       const items = p.signal === 'logs' ? logs : metrics;
       if (items.length === 0) continue;
+      // What a step hands on (another resource, fewer items) is what the next step gets.
+      let resource = batch.resource;
       if (p.signal === 'logs') {
-        const own = chain.mutates && p !== mayChangeOriginals ? logs.map(copyRecord) : logs;
-        for (const step of chain.steps) step.process!(batch.resource, own, [], observed);
+        let own = chain.mutates && p !== mayChangeOriginals ? logs.map(copyRecord) : logs;
+        for (const step of chain.steps) {
+          const r = step.process!(resource, own, [], observed);
+          if (r === undefined) continue;
+          if (r.logs !== undefined) own = r.logs;
+          if (r.resource !== undefined) resource = r.resource;
+        }
         if (!shownRedacted && chain.redacts) {
           shown = own;
           shownRedacted = true;
         }
-        offered(p.offer(batch.resource, key, own));
+        offered(p.offer(resource, resource === batch.resource ? key : resourceKey(resource), own));
       } else {
-        for (const step of chain.steps) step.process!(batch.resource, [], metrics, observed);
-        chain.stage!.absorb(batch.resource, key, metrics);
+        // Points are not copied up front for every pipeline: only one whose processors change them.
+        let own: readonly MetricPointData[] = chain.mutates ? metrics.map(copyPoint) : metrics;
+        for (const step of chain.steps) {
+          const r = step.process!(resource, [], own, observed);
+          if (r === undefined) continue;
+          if (r.metrics !== undefined) own = r.metrics;
+          if (r.resource !== undefined) resource = r.resource;
+        }
+        chain.stage!.absorb(resource, resource === batch.resource ? key : resourceKey(resource), own);
       }
     }
     // After redaction: the status page shows no secret either.
