@@ -5,8 +5,11 @@
 import type { ComponentKind, ExporterFactory, ExtensionFactory, Factory, ProcessorFactory, ReceiverFactory } from './service/component.ts';
 import { debugFactory } from './exporters/debug/factory.ts';
 import { fileFactory } from './exporters/file/factory.ts';
-import { otlphttpFactory } from './exporters/otlphttp/factory.ts';
+import { otlpHttpAliasFactory, otlphttpFactory } from './exporters/otlphttp/factory.ts';
+import { basicAuthFactory } from './extensions/basicauth/factory.ts';
+import { bearerTokenAuthFactory } from './extensions/bearertokenauth/factory.ts';
 import { fileStorageFactory } from './extensions/file_storage/factory.ts';
+import { headersSetterFactory } from './extensions/headers_setter/factory.ts';
 import { redisFactory } from './extensions/redis/factory.ts';
 import { alertsFactory } from './processors/alerts/factory.ts';
 import { batchFactory } from './processors/batch/factory.ts';
@@ -29,10 +32,14 @@ export const FACTORIES: readonly Factory[] = [
   intervalFactory,
   cumulativeToDeltaFactory,
   otlphttpFactory,
+  otlpHttpAliasFactory,
   debugFactory,
   fileFactory,
   redisFactory,
   fileStorageFactory,
+  basicAuthFactory,
+  bearerTokenAuthFactory,
+  headersSetterFactory,
 ];
 
 interface ByKind {

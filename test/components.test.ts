@@ -21,10 +21,14 @@ const MINIMAL: Record<string, unknown> = {
   interval: {},
   cumulativetodelta: {},
   otlphttp: { endpoint: 'http://127.0.0.1:4318' },
+  otlp_http: { endpoint: 'http://127.0.0.1:4318' },
   debug: {},
   file: { path: '/dev/null' },
   redis: { url: 'redis://127.0.0.1:6379' },
   file_storage: { directory: `${tmpdir()}/heroku-otel-drain-lifecycle-${process.pid}`, create_directory: true },
+  basicauth: { client_auth: { username: 'shop', password: 'lifecycle-password' } },
+  bearertokenauth: { token: 'lifecycle-token' },
+  headers_setter: { headers: [{ key: 'X-Scope-OrgID', from_context: 'service.name', default_value: 'anonymous' }] },
 };
 
 const host: Host = { log: () => {}, extension: () => undefined };

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import { FACTORIES } from '../components.ts';
-import type { ComponentKind, MetricsPlacement, ProcessorFactory } from '../service/component.ts';
+import type { ComponentKind, ExtensionFactory, MetricsPlacement, ProcessorFactory } from '../service/component.ts';
 
 export type { ComponentKind };
 
@@ -24,6 +24,12 @@ function schemasOf(kind: ComponentKind): Record<string, z.ZodType> {
 export function metricsPlacement(type: string): MetricsPlacement | undefined {
   const f = FACTORIES.find((x) => x.kind === 'processors' && x.type === type) as ProcessorFactory | undefined;
   return f?.metricsPlacement;
+}
+
+/** Which requests an extension of this type and config authenticates (see ExtensionFactory.authenticates). */
+export function authenticates(type: string, config: unknown): { client: boolean; server: boolean } {
+  const f = FACTORIES.find((x) => x.kind === 'extensions' && x.type === type) as ExtensionFactory | undefined;
+  return f?.authenticates?.(config) ?? { client: false, server: false };
 }
 
 /** `otlphttp/grafana` to its type `otlphttp`; undefined when the id is malformed. */

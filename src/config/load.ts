@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { COMPONENT_SCHEMAS, componentType, metricsPlacement, type ComponentKind } from './components.ts';
+import { authenticates, COMPONENT_SCHEMAS, componentType, metricsPlacement, type ComponentKind } from './components.ts';
 import { expandEnv, maskExpansions, type ExpandProblem, type Expansion } from './expand.ts';
 import { hostPort } from './units.ts';
 import { isLoopback } from '../receivers/logplex/config.ts';
@@ -260,9 +260,9 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
     // The page shows drains' last lines: on an address others reach, only behind a password.
     for (const [id, component] of components.receivers) {
       if (component.type !== 'logplex') continue;
-      const c = component.config as { endpoint: { host: string; port: number }; basic_auth?: unknown };
-      if (c.basic_auth === undefined && !isLoopback(c.endpoint.host)) {
-        problems.push(`service.telemetry.status: would be served without a password on receivers.${id} (${c.endpoint.host}:${c.endpoint.port}); set basic_auth on that receiver, or turn the page off`);
+      const c = component.config as { endpoint: { host: string; port: number }; basic_auth?: unknown; auth?: unknown };
+      if (c.basic_auth === undefined && c.auth === undefined && !isLoopback(c.endpoint.host)) {
+        problems.push(`service.telemetry.status: would be served without a password on receivers.${id} (${c.endpoint.host}:${c.endpoint.port}); set basic_auth or auth on that receiver, or turn the page off`);
       }
     }
   }
@@ -281,6 +281,25 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
         problems.push(`${kind}.${id}.${key}: extension "${storage}" is a ${extensions.get(storage)?.type} extension; a queue is kept by a file_storage extension`);
       }
     }
+  }
+  // An `auth.authenticator` names a running extension that authenticates that side, as the
+  // Collector's configauth: a client authenticator for an exporter (and for headers_setter's
+  // additional_auth), a server one for a receiver. A declared but invalid extension has its own problem.
+  const references: Array<[string, string | undefined, 'client' | 'server']> = [
+    ...[...components.exporters].map(([id, c]): [string, string | undefined, 'client'] => [`exporters.${id}.auth.authenticator`, (c.config as { auth?: { authenticator: string } }).auth?.authenticator, 'client']),
+    ...[...components.receivers].map(([id, c]): [string, string | undefined, 'server'] => [`receivers.${id}.auth.authenticator`, (c.config as { auth?: { authenticator: string } }).auth?.authenticator, 'server']),
+    ...[...extensions].map(([id, c]): [string, string | undefined, 'client'] => [`extensions.${id}.additional_auth`, (c.config as { additional_auth?: string }).additional_auth, 'client']),
+  ];
+  for (const [key, ref, side] of references) {
+    if (ref === undefined) continue;
+    if (!serviceExtensions.includes(ref)) {
+      problems.push(`${key}: extension "${ref}" is not ${declaredExtensions.has(ref) ? 'listed in service.extensions' : 'defined under extensions'}`);
+      continue;
+    }
+    const extension = extensions.get(ref);
+    if (extension === undefined || authenticates(extension.type, extension.config)[side]) continue;
+    const what = side === 'client' ? "an exporter's requests (basicauth with client_auth, bearertokenauth, headers_setter)" : "a receiver's requests (basicauth with htpasswd, bearertokenauth)";
+    problems.push(`${key}: extension "${ref}" (${extension.type}) does not authenticate ${what}`);
   }
   const exportInterval = env.OTEL_METRIC_EXPORT_INTERVAL;
   if (exportInterval !== undefined && exportInterval.trim() !== '' && envIntervalMs(env) === undefined && [...pipelines.values()].some((p) => p.signal === 'metrics')) {

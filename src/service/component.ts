@@ -4,6 +4,7 @@
  * supports. The service builds what a config lists from the factories in `src/components.ts`
  * alone, never naming a type; adding a component touches its own folder and one registry line.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { z } from 'zod';
 import type { Exporter } from '../exporters/exporter.ts';
 import type { AlertEvent } from '../processors/alerts/engine.ts';
@@ -33,18 +34,39 @@ export interface Host {
   extension(id: string): Extension | undefined;
 }
 
+/** What an exporter's `auth.authenticator` asks of an extension (the Collector's extensionauth.HTTPClient). */
+export interface ClientAuthenticator {
+  /**
+   * Sets or removes headers of one request (keys in lower case), over the exporter's own.
+   * `resource`: the batch's, which headers_setter's `from_context` reads.
+   */
+  applyHeaders(headers: Record<string, string>, resource: Attributes): void;
+}
+
+/** What a receiver's `auth.authenticator` asks of an extension (the Collector's extensionauth.Server). */
+export interface ServerAuthenticator {
+  /** Whether a request's headers carry valid credentials (a promise when checking takes work: bcrypt). */
+  authenticate(headers: IncomingHttpHeaders): boolean | Promise<boolean>;
+}
+
 export interface Extension {
+  /** Set when its config makes it authenticate exporters' requests (see ExtensionFactory.authenticates). */
+  readonly clientAuth?: ClientAuthenticator;
+  /** Set when its config makes it check receivers' requests. */
+  readonly serverAuth?: ServerAuthenticator;
   start(): Promise<void>;
   shutdown(): Promise<void>;
 }
 
 export interface ExtensionFactory extends FactoryBase<'extensions'> {
+  /** Which requests a config of this type authenticates, for validate's `auth.authenticator` check; unset: none. */
+  authenticates?(config: unknown): { client: boolean; server: boolean };
   create(id: string, config: unknown, host: Host): Extension;
 }
 
 /** Where a receiver listens, for the service's "listening on" lines. */
 export interface Listening {
-  transport: 'http' | 'tcp' | 'udp';
+  transport: 'http' | 'https' | 'tcp' | 'udp';
   host: string;
   port: number;
 }

@@ -113,7 +113,7 @@ describe('config', () => {
     [
       'an open receiver on a public address',
       withParts({ receivers: 'receivers:\n  logplex: { endpoint: "0.0.0.0:8080" }' }),
-      ["receivers.logplex.endpoint: no drains and no basic_auth: refusing to accept anyone's logs on 0.0.0.0:8080; add drains (tokens) or basic_auth, or set accept_any_drain: true"],
+      ["receivers.logplex.endpoint: no drains and no basic_auth: refusing to accept anyone's logs on 0.0.0.0:8080; add drains (tokens), basic_auth or auth (an authenticator extension), or set accept_any_drain: true"],
     ],
   ])('names the key path of %s', (_name, yaml, expected) => {
     const { config, problems } = validate(yaml);

@@ -2,10 +2,36 @@
  * Config of the `otlphttp` exporter, with the Collector's otlphttp option names.
  */
 import { z } from 'zod';
+import { tlsClientSchema } from '../../config/tls.ts';
 import { httpUrl } from '../../config/units.ts';
 import { retryOnFailureSchema, sendingQueueSchema, timeoutSchema } from '../exporterhelper/config.ts';
 
 export const OTLPHTTP_TYPE = 'otlphttp';
+/** The Collector's newer name for the same exporter (`otlp_http/grafana` is `otlphttp/grafana`). */
+export const OTLP_HTTP_ALIAS_TYPE = 'otlp_http';
+
+/**
+ * An http:// or https:// proxy (`http://user:password@proxy:3128`). A message never quotes it:
+ * its userinfo is a credential. https:// endpoints go through a CONNECT tunnel, http:// ones are
+ * forwarded, as Go's http.ProxyURL does.
+ */
+const proxyUrl = z.string().transform((value, ctx) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    const scheme = url?.protocol.slice(0, -1);
+    ctx.addIssue({
+      code: 'custom',
+      message: scheme === undefined ? 'expected an http:// or https:// proxy URL (not shown: it may hold a password)' : `expected an http:// or https:// proxy URL, got a ${scheme.slice(0, 16)}:// URL (not supported here)`,
+    });
+    return z.NEVER;
+  }
+  return value;
+});
 
 export const otlphttpConfigSchema = z
   .strictObject({
@@ -21,6 +47,16 @@ export const otlphttpConfigSchema = z
     /** The compression level: 1 (fastest, the default) to 9 (smallest; zstd goes to 19 but 9 is plenty). */
     compression_params: z.strictObject({ level: z.number().int().min(1).max(9).default(1) }).prefault({}),
     headers: z.record(z.string(), z.string()).default({}),
+    /** The Collector's configtls client settings (see src/config/tls.ts); https:// endpoints only. */
+    tls: tlsClientSchema.optional(),
+    /** Requests go through this proxy (see proxyUrl). Default: none (HTTPS_PROXY is not read). */
+    proxy_url: proxyUrl.optional(),
+    /**
+     * An extension listed in service.extensions that authenticates requests (basicauth with
+     * client_auth, bearertokenauth, headers_setter): its headers go on every request, over the
+     * configured `headers`.
+     */
+    auth: z.strictObject({ authenticator: z.string().min(1) }).optional(),
     /** Per request. Default 10s. */
     timeout: timeoutSchema,
     /** The exporter helper's retries, with the Collector's keys (see exporterhelper/config.ts). */

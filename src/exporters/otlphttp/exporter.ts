@@ -10,8 +10,13 @@
  */
 import { promisify } from 'node:util';
 import { constants as zlibConstants, gzip as gzipCallback, zstdCompress as zstdCallback } from 'node:zlib';
-import { Agent, request } from 'undici';
+import type { ConnectionOptions } from 'node:tls';
+import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { clientTlsOptions, describeTlsFailure, TlsConfigError } from '../../config/tls.ts';
+import type { ClientAuthenticator } from '../../service/component.ts';
+import type { Logger } from '../../service/log.ts';
 import { logsRequest, metricsRequest } from '../../translate/otlp-json.ts';
+import type { Attributes } from '../../translate/telemetry.ts';
 import { SCOPE, urlForLogs, type ExportBatch, type ExportDetail, type ExportResult, type Exporter } from '../exporter.ts';
 import type { OtlphttpConfig } from './config.ts';
 import { OtlpProtoEncoder } from './proto.ts';
@@ -112,13 +117,28 @@ function withoutUserinfo(url: string): string {
   return u.toString();
 }
 
+/** What the service gives an exporter besides its config. */
+export interface OtlphttpOptions {
+  log?: Logger;
+  /** The extension `auth.authenticator` names, resolved. */
+  auth?: ClientAuthenticator;
+}
+
 export class OtlphttpExporter implements Exporter {
   readonly id: string;
   readonly endpoints: Readonly<Record<Signal, string>>;
   private readonly _config: OtlphttpConfig;
   private readonly _urls: Record<Signal, string>;
-  private readonly _agent: Agent;
+  /** An Agent, or a ProxyAgent with proxy_url; replaced when tls.reload_interval finds new files. */
+  private _agent: Dispatcher;
+  /** Dispatchers replaced by a reload, closing once their requests are done. */
+  private readonly _retired = new Set<Promise<void>>();
+  private readonly _tls: ConnectionOptions | undefined;
+  /** tls.reload_interval: when cert_file and key_file are read again (ms since the epoch); undefined: never. */
+  private _reloadAt: number | undefined;
   private readonly _headers: Record<string, string>;
+  private readonly _auth: ClientAuthenticator | undefined;
+  private readonly _log: Logger;
   /** Requests in flight, at most sending_queue.num_consumers. */
   private readonly _slots: Slots;
   /**
@@ -132,9 +152,11 @@ export class OtlphttpExporter implements Exporter {
   private readonly _secrets: string[];
   private _stopped = false;
 
-  constructor(id: string, config: OtlphttpConfig) {
+  constructor(id: string, config: OtlphttpConfig, options: OtlphttpOptions = {}) {
     this.id = id;
     this._config = config;
+    this._auth = options.auth;
+    this._log = options.log ?? (() => {});
     const urls = {
       logs: config.logs_endpoint ?? `${config.endpoint}/v1/logs`,
       metrics: config.metrics_endpoint ?? `${config.endpoint}/v1/metrics`,
@@ -143,7 +165,11 @@ export class OtlphttpExporter implements Exporter {
     this.endpoints = { logs: urlForLogs(urls.logs), metrics: urlForLogs(urls.metrics) };
     const consumers = config.sending_queue.num_consumers;
     this._slots = new Slots(consumers);
-    this._agent = new Agent({ keepAliveTimeout: 30_000, connections: consumers });
+    // Read now: a certificate that cannot be used stops the start, naming its key and file.
+    this._tls = config.tls === undefined ? undefined : clientTlsOptions(config.tls, `exporters.${id}.tls`);
+    const reload = config.tls?.reload_interval;
+    if (this._tls?.cert !== undefined && config.tls?.cert_file !== undefined && reload !== undefined && reload > 0) this._reloadAt = Date.now() + reload;
+    this._agent = this._dispatcher(this._tls);
     const configured = lowerCaseKeys(config.headers);
     // One endpoint's userinfo for both signals: a backend has one set of credentials.
     const basic = basicAuthOf(urls.logs) ?? basicAuthOf(urls.metrics);
@@ -154,7 +180,7 @@ export class OtlphttpExporter implements Exporter {
       'content-type': config.encoding === 'proto' ? 'application/x-protobuf' : 'application/json',
       ...(config.compression !== 'none' ? { 'content-encoding': config.compression } : {}),
     };
-    this._secrets = [...Object.values(config.headers), ...[urls.logs, urls.metrics].flatMap(userinfoParts)]
+    this._secrets = [...Object.values(config.headers), ...[urls.logs, urls.metrics, ...(config.proxy_url !== undefined ? [config.proxy_url] : [])].flatMap(userinfoParts)]
       // `Bearer <token>`: the token alone too, as an error may quote it.
       .flatMap((v) => [v, v.slice(v.indexOf(' ') + 1).trim()])
       .filter((v) => v.length >= 4)
@@ -241,15 +267,65 @@ export class OtlphttpExporter implements Exporter {
       }
       // The compressed copy is what goes out: the encoder's buffer is free for the next batch.
       releaseEncoder();
-      return await this._post(signal, body, sent, abort);
+      return await this._post(signal, body, batch.resource, sent, abort);
     } finally {
       releaseEncoder();
       this._slots.release();
     }
   }
 
-  private async _post(signal: Signal, body: Uint8Array, sent: Sent, abort: AbortSignal | undefined): Promise<ExportResult> {
+  /**
+   * What requests go through: an Agent, or a ProxyAgent with proxy_url (the backend's TLS
+   * settings inside the tunnel, and for an https:// proxy itself, as Go's transport does).
+   */
+  private _dispatcher(tls: ConnectionOptions | undefined): Dispatcher {
+    const consumers = this._config.sending_queue.num_consumers;
+    const proxy = this._config.proxy_url;
+    if (proxy === undefined) return new Agent({ keepAliveTimeout: 30_000, connections: consumers, ...(tls !== undefined ? { connect: tls } : {}) });
+    const { servername: _backendName, ...proxyTls } = tls ?? {};
+    return new ProxyAgent({ uri: proxy, keepAliveTimeout: 30_000, connections: consumers, ...(tls !== undefined ? { requestTls: tls, proxyTls } : {}) });
+  }
+
+  /**
+   * tls.reload_interval: once it has passed, cert_file and key_file are read again and, when
+   * they changed, new connections use them (the old dispatcher closes once its requests are done).
+   * A file that cannot be used now keeps the certificate in use, with a warning.
+   */
+  private _reloadIfDue(): void {
+    if (this._reloadAt === undefined || Date.now() < this._reloadAt) return;
+    this._reloadAt = Date.now() + this._config.tls!.reload_interval!;
+    let tls: ConnectionOptions | undefined;
+    try {
+      tls = clientTlsOptions(this._config.tls!, `exporters.${this.id}.tls`);
+    } catch (error) {
+      const message = error instanceof TlsConfigError ? error.message : 'the certificate could not be read';
+      this._log('warn', `${this.id}: client certificate not reloaded; the one in use stays`, { exporter: this.id, error: message });
+      return;
+    }
+    if (tls === undefined || (samePem(tls.cert, this._tls?.cert) && samePem(tls.key, this._tls?.key))) return;
+    const old = this._agent;
+    this._agent = this._dispatcher(tls);
+    const closing = old.close().catch(() => {});
+    this._retired.add(closing);
+    void closing.then(() => this._retired.delete(closing));
+    this._log('info', `${this.id}: client certificate reloaded`, { exporter: this.id });
+  }
+
+  /** The headers of one request: ours, then the authenticator's over them. */
+  private _requestHeaders(resource: Attributes): { headers: Record<string, string>; added: string[] } {
+    if (this._auth === undefined) return { headers: this._headers, added: [] };
+    const headers = { ...this._headers };
+    this._auth.applyHeaders(headers, resource);
+    // What it set may be a credential a backend's error could echo.
+    const added: string[] = [];
+    for (const k in headers) if (headers[k] !== this._headers[k] && headers[k]!.length >= 4) added.push(headers[k]!, headers[k]!.slice(headers[k]!.indexOf(' ') + 1));
+    return { headers, added };
+  }
+
+  private async _post(signal: Signal, body: Uint8Array, resource: Attributes, sent: Sent, abort: AbortSignal | undefined): Promise<ExportResult> {
     if (abort?.aborted) return { ok: false, retryable: false, error: 'given up: the shutdown deadline passed' };
+    this._reloadIfDue();
+    const { headers: requestHeaders, added } = this._requestHeaders(resource);
     let status: number;
     let headers: Record<string, string | string[] | undefined>;
     let text: Buffer;
@@ -261,14 +337,14 @@ export class OtlphttpExporter implements Exporter {
     const onDeadline = () => controller.abort(abort?.reason);
     abort?.addEventListener('abort', onDeadline, { once: true });
     try {
-      const response = await request(this._urls[signal], { method: 'POST', headers: this._headers, body, dispatcher: this._agent, signal: controller.signal });
+      const response = await request(this._urls[signal], { method: 'POST', headers: requestHeaders, body, dispatcher: this._agent, signal: controller.signal });
       status = response.statusCode;
       headers = response.headers;
       text = await readCapped(response.body);
     } catch (error) {
       if (abort?.aborted) return { ok: false, retryable: false, error: 'given up: the shutdown deadline passed' };
-      // Refused, reset, timed out, DNS: the backend was not reached or did not answer in time.
-      return { ok: false, retryable: true, error: describeNetworkError(error, this._config.timeout) };
+      // Refused, reset, timed out, DNS, TLS: the backend was not reached or did not answer in time.
+      return { ok: false, retryable: true, error: maskAll(describeNetworkError(error, this._config.timeout), added) };
     } finally {
       clearTimeout(timer);
       abort?.removeEventListener('abort', onDeadline);
@@ -278,9 +354,9 @@ export class OtlphttpExporter implements Exporter {
     if (status >= 200 && status < 300) {
       const partial = partialSuccess(text, proto, signal);
       if (partial === undefined) return { ok: true };
-      return { ok: true, rejected: partial.rejected, warning: `${status} partial success: ${partial.rejected} rejected${partial.message ? `: ${partial.message}` : ''}` };
+      return { ok: true, rejected: partial.rejected, warning: maskAll(`${status} partial success: ${partial.rejected} rejected${partial.message ? `: ${partial.message}` : ''}`, added) };
     }
-    const message = statusMessage(text, proto);
+    const message = maskAll(statusMessage(text, proto), added);
     const error = `${status}${message ? ` ${message}` : ''}`;
     if (RETRYABLE_STATUS.has(status)) {
       const after = retryAfterMs(headers['retry-after']);
@@ -298,10 +374,20 @@ export class OtlphttpExporter implements Exporter {
     this._stopped = true;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), SHUTDOWN_GRACE_MS)));
-    const outcome = await Promise.race([this._agent.close().then(() => 'closed' as const), late]);
+    const outcome = await Promise.race([Promise.all([this._agent.close(), ...this._retired]).then(() => 'closed' as const), late]);
     clearTimeout(timer);
     if (outcome === 'late') await this._agent.destroy();
   }
+}
+
+/** `text` with each of `secrets` masked. */
+function maskAll(text: string, secrets: readonly string[]): string {
+  for (const secret of secrets) if (secret.length >= 4 && text.includes(secret)) text = text.split(secret).join('[REDACTED]');
+  return text;
+}
+
+function samePem(a: unknown, b: unknown): boolean {
+  return String(a) === String(b);
 }
 
 function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
@@ -328,7 +414,12 @@ function userinfoParts(url: string): string[] {
 function describeNetworkError(error: unknown, timeoutMs: number): string {
   const e = error as Error & { code?: string; cause?: Error & { code?: string } };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `timed out after ${timeoutMs}ms (timeout)`;
-  const code = e?.code ?? e?.cause?.code;
+  const code = e?.cause?.code ?? e?.code;
   const message = e?.cause?.message ?? e?.message ?? String(error);
-  return code && !message.includes(code) ? `${code} ${message}` : message;
+  const tls = describeTlsFailure(code, message);
+  if (tls !== undefined) return tls;
+  // undici's words for a proxy that refused the tunnel or the connection.
+  const proxy = /proxy/i.test(e?.message ?? '') || e?.name === 'ProxyConnectionError' || e?.name === 'SecureProxyConnectionError';
+  const text = code && !message.includes(code) ? `${code} ${message}` : message;
+  return proxy && !text.includes('proxy_url') ? `proxy_url: ${text}` : text;
 }

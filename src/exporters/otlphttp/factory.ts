@@ -1,7 +1,7 @@
 /** The `otlphttp` exporter's factory: OTLP over HTTP, with the Collector's timeout, retry_on_failure and sending_queue. */
 import type { ExporterFactory } from '../../service/component.ts';
 import { retrySettings } from '../exporterhelper/settings.ts';
-import { otlphttpConfigSchema, OTLPHTTP_TYPE, type OtlphttpConfig } from './config.ts';
+import { OTLP_HTTP_ALIAS_TYPE, otlphttpConfigSchema, OTLPHTTP_TYPE, type OtlphttpConfig } from './config.ts';
 import { OtlphttpExporter } from './exporter.ts';
 
 export const otlphttpFactory: ExporterFactory = {
@@ -9,8 +9,18 @@ export const otlphttpFactory: ExporterFactory = {
   type: OTLPHTTP_TYPE,
   configSchema: otlphttpConfigSchema,
   signals: ['logs', 'metrics'],
-  create(id, config) {
+  create(id, config, host) {
     const c = config as OtlphttpConfig;
-    return { exporter: new OtlphttpExporter(id, c), retry: retrySettings(c.retry_on_failure), queue: c.sending_queue };
+    let auth;
+    if (c.auth !== undefined) {
+      // validate checked the reference; a component built without it (a test) is told the same.
+      auth = host.extension(c.auth.authenticator)?.clientAuth;
+      if (auth === undefined) throw new Error(`exporters.${id}.auth.authenticator: extension "${c.auth.authenticator}" is not running or does not authenticate an exporter's requests`);
+    }
+    const exporter = new OtlphttpExporter(id, c, { log: host.log, ...(auth !== undefined ? { auth } : {}) });
+    return { exporter, retry: retrySettings(c.retry_on_failure), queue: c.sending_queue };
   },
 };
+
+/** `otlp_http`, the Collector's newer name: the same schema and the same exporter. */
+export const otlpHttpAliasFactory: ExporterFactory = { ...otlphttpFactory, type: OTLP_HTTP_ALIAS_TYPE };

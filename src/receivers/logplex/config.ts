@@ -2,6 +2,7 @@
  * Config of the `logplex` receiver: Heroku's HTTPS drains (`heroku drains:add https://...`).
  */
 import { z } from 'zod';
+import { tlsServerSchema } from '../../config/tls.ts';
 import { duration, hostPort, size } from '../../config/units.ts';
 
 export const LOGPLEX_TYPE = 'logplex';
@@ -27,6 +28,18 @@ export const logplexConfigSchema = z
     resource: resource.default({}),
     /** Basic auth, as in `https://user:password@host/logs`. */
     basic_auth: z.strictObject({ username: z.string().min(1), password: z.string().min(1) }).optional(),
+    /**
+     * Instead of basic_auth: an extension listed in service.extensions that checks each
+     * request's credentials (basicauth with htpasswd, bearertokenauth), as the Collector's
+     * receivers' `auth`. A request it refuses is answered 401.
+     */
+    auth: z.strictObject({ authenticator: z.string().min(1) }).optional(),
+    /**
+     * Serve HTTPS itself (off Heroku, where no router terminates TLS): cert_file and key_file
+     * (PEM), client_ca_file to ask drains for a client certificate, min_version "1.2" (default)
+     * or "1.3". The files are read again on SIGHUP. Default: plain HTTP.
+     */
+    tls: tlsServerSchema.optional(),
     /** Accept any drain, token or not: an explicit opt-in. Default false. */
     accept_any_drain: z.boolean().default(false),
     /**
@@ -59,14 +72,16 @@ export const logplexConfigSchema = z
     storage: z.string().min(1).optional(),
   })
   .superRefine((config, ctx) => {
-    const open = config.drains.length === 0 && config.basic_auth === undefined && !config.accept_any_drain;
-    if (open && !isLoopback(config.endpoint.host)) {
+    if (config.basic_auth !== undefined && config.auth !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['auth'], message: 'set basic_auth or auth (an authenticator extension), not both' });
+    }
+    if (isOpen(config) && !isLoopback(config.endpoint.host)) {
       ctx.addIssue({
         code: 'custom',
         path: ['endpoint'],
         message:
           `no drains and no basic_auth: refusing to accept anyone's logs on ${config.endpoint.host}:${config.endpoint.port}; ` +
-          'add drains (tokens) or basic_auth, or set accept_any_drain: true',
+          'add drains (tokens), basic_auth or auth (an authenticator extension), or set accept_any_drain: true',
       });
     }
     const tokens = new Set<string>();
@@ -77,6 +92,11 @@ export const logplexConfigSchema = z
   });
 
 export type LogplexConfig = z.output<typeof logplexConfigSchema>;
+
+/** Whether a config lets anyone in: no drain tokens, no credentials, and no explicit opt-in. */
+export function isOpen(config: Pick<LogplexConfig, 'drains' | 'basic_auth' | 'auth' | 'accept_any_drain'>): boolean {
+  return config.drains.length === 0 && config.basic_auth === undefined && config.auth === undefined && !config.accept_any_drain;
+}
 
 /** 127.0.0.0/8, ::1 and localhost: addresses no other machine reaches. */
 export function isLoopback(host: string): boolean {

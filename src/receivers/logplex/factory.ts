@@ -1,6 +1,6 @@
 /** The `logplex` receiver's factory: Heroku's HTTPS drains. */
 import type { ReceiverFactory } from '../../service/component.ts';
-import { logplexConfigSchema, LOGPLEX_TYPE, type LogplexConfig } from './config.ts';
+import { isOpen, logplexConfigSchema, LOGPLEX_TYPE, type LogplexConfig } from './config.ts';
 import { LogplexReceiver, type SharedClaims } from './receiver.ts';
 
 export const logplexFactory: ReceiverFactory = {
@@ -8,13 +8,16 @@ export const logplexFactory: ReceiverFactory = {
   type: LOGPLEX_TYPE,
   configSchema: logplexConfigSchema,
   signals: ['logs', 'metrics'],
-  open: (config) => {
-    const c = config as LogplexConfig;
-    return c.drains.length === 0 && c.basic_auth === undefined && !c.accept_any_drain;
-  },
-  create(_id, config, next, host) {
+  open: (config) => isOpen(config as LogplexConfig),
+  create(id, config, next, host) {
     const c = config as LogplexConfig;
     const store = c.storage === undefined ? undefined : (host.extension(c.storage) as SharedClaims | undefined);
-    return new LogplexReceiver(c, next.consume, host.log, store, next.room);
+    let authenticator;
+    if (c.auth !== undefined) {
+      // validate checked the reference; a receiver built without it (a test) is told the same.
+      authenticator = host.extension(c.auth.authenticator)?.serverAuth;
+      if (authenticator === undefined) throw new Error(`receivers.${id}.auth.authenticator: extension "${c.auth.authenticator}" is not running or does not authenticate a receiver's requests`);
+    }
+    return new LogplexReceiver(c, next.consume, host.log, store, next.room, { id, ...(authenticator !== undefined ? { authenticator } : {}) });
   },
 };

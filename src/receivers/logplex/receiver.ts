@@ -1,6 +1,7 @@
 /**
- * The `logplex` receiver: the drain endpoint Logplex POSTs to (plain HTTP; Heroku's router or a
- * proxy in front terminates TLS).
+ * The `logplex` receiver: the drain endpoint Logplex POSTs to. Plain HTTP behind Heroku's router
+ * (or a proxy) that terminates TLS; HTTPS itself with `tls` (off Heroku), its certificate files
+ * read again on SIGHUP.
  *
  * Logplex drops a batch for good on any 4xx but 429, and retries 5xx, 429 and timeouts (5 s) with
  * the same Logplex-Frame-Id, one request in flight per drain. So:
@@ -16,11 +17,13 @@
  * - Connections are capped; those that never authenticated make room first, so a real drain
  *   always gets in; a stranger has `STRANGER_MS` to authenticate.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzip } from 'node:zlib';
+import { serverTls, TlsConfigError } from '../../config/tls.ts';
 import { errorSite } from '../../service/log.ts';
-import type { Listening, StatusPage } from '../../service/component.ts';
+import type { Listening, ServerAuthenticator, StatusPage } from '../../service/component.ts';
 import { RateLimitedLog } from '../../service/rate-limited-log.ts';
 import { OctetFrameReader } from '../../heroku/octet-frames.ts';
 import { drainResource } from '../../translate/resource.ts';
@@ -84,7 +87,8 @@ export interface LogplexCounters {
   /** Query values not applied to the resource (not printable, too long, or naming a drain's own attribute). */
   queryValuesRefused: number;
   rejectedRequests: Record<LogplexRejection, number>;
-  rejectedConnections: Record<'too_many_connections' | 'evicted' | 'unauthenticated', number>;
+  /** `tls_handshake`: a TLS handshake that failed (no or a refused client certificate, a client that gave up). */
+  rejectedConnections: Record<'too_many_connections' | 'evicted' | 'unauthenticated' | 'tls_handshake', number>;
 }
 
 /** Claims shared with other instances (the redis extension): see RedisStore. */
@@ -127,6 +131,19 @@ interface Intake {
 
 const NO_KEYS: ReadonlySet<string> = new Set();
 
+/** What the service gives a receiver besides its config. */
+export interface LogplexOptions {
+  /** Its component id, for messages naming its keys (`receivers.logplex/eu.tls.cert_file`). Default `logplex`. */
+  id?: string;
+  /** The extension `auth.authenticator` names, resolved. */
+  authenticator?: ServerAuthenticator;
+}
+
+/** A connection's peer, the same for a TCP socket and the TLS socket over it. */
+function peerOf(socket: Socket): string {
+  return `${socket.remoteAddress}|${socket.remotePort}`;
+}
+
 /** Printable (no C0/C1 controls, no DEL) and not too long: safe as a resource attribute and a label. */
 function printable(value: string): boolean {
   if (value.length === 0 || value.length > QUERY_VALUE_MAX) return false;
@@ -164,7 +181,7 @@ export class LogplexReceiver {
       bad_encoding: 0,
       internal_error: 0,
     },
-    rejectedConnections: { too_many_connections: 0, evicted: 0, unauthenticated: 0 },
+    rejectedConnections: { too_many_connections: 0, evicted: 0, unauthenticated: 0, tls_handshake: 0 },
   };
 
   private readonly _config: LogplexConfig;
@@ -181,16 +198,27 @@ export class LogplexReceiver {
   private readonly _strangers = new Map<Socket, NodeJS.Timeout>();
   /** Connections with a request in flight: never closed to make room. */
   private readonly _busy = new Set<Socket>();
+  /**
+   * With `tls`: the TCP socket under each TLS socket. Connections are counted, capped and timed
+   * out as TCP sockets from their accept (a handshake that never ends is a stranger too); a
+   * request's socket is the TLS one.
+   */
+  private readonly _tcpByPeer = new Map<string, Socket>();
+  private readonly _tcpOf = new WeakMap<Socket, Socket>();
+  private readonly _id: string;
+  private readonly _authenticator: ServerAuthenticator | undefined;
   /** Lines of requests admitted and not yet taken or refused: the room they will need. */
   private _reserved = 0;
-  private _server: Server | undefined;
+  private _server: Server | HttpsServer | undefined;
   private _stopping = false;
 
   /** The status page served on this port (behind basic auth when the receiver has it). */
   statusPage: StatusPage | undefined;
 
-  constructor(config: LogplexConfig, consume: BatchConsumer, log: ReceiverLog = () => {}, store?: SharedClaims, room: RoomCheck = () => true) {
+  constructor(config: LogplexConfig, consume: BatchConsumer, log: ReceiverLog = () => {}, store?: SharedClaims, room: RoomCheck = () => true, options: LogplexOptions = {}) {
     this._config = config;
+    this._id = options.id ?? 'logplex';
+    this._authenticator = options.authenticator;
     this._store = store;
     this._consume = consume;
     this._room = room;
@@ -215,9 +243,9 @@ export class LogplexReceiver {
     return { host: a?.address ?? this._config.endpoint.host, port: a?.port ?? this._config.endpoint.port };
   }
 
-  /** Where it listens: one HTTP address. */
+  /** Where it listens: one HTTP (or HTTPS) address. */
   listening(): Listening[] {
-    return [{ transport: 'http', ...this.address }];
+    return [{ transport: this._config.tls === undefined ? 'http' : 'https', ...this.address }];
   }
 
   /**
@@ -236,17 +264,33 @@ export class LogplexReceiver {
   async start(): Promise<void> {
     if (this._server) return;
     this._stopping = false;
-    const server = createServer(
-      {
-        // Slow clients are found within a second or two rather than Node's default 30 s sweep.
-        connectionsCheckingInterval: 1_000,
-        // Logplex's request timeout is 5 s; a client much slower than that is not Logplex.
-        headersTimeout: 10_000,
-        requestTimeout: 30_000,
-        keepAliveTimeout: this._config.idle_timeout,
-      },
-      (req, res) => this._handle(req, res),
-    );
+    const options: ServerOptions = {
+      // Slow clients are found within a second or two rather than Node's default 30 s sweep.
+      connectionsCheckingInterval: 1_000,
+      // Logplex's request timeout is 5 s; a client much slower than that is not Logplex.
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
+      keepAliveTimeout: this._config.idle_timeout,
+    };
+    const handler = (req: IncomingMessage, res: ServerResponse) => this._handle(req, res);
+    let server: Server | HttpsServer;
+    if (this._config.tls === undefined) server = createServer(options, handler);
+    else {
+      // Read now: a certificate that cannot be used stops the start, naming its key and file.
+      const tls = serverTls(this._config.tls, `receivers.${this._id}.tls`);
+      server = createHttpsServer({ ...options, ...tls.context, requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized, handshakeTimeout: STRANGER_MS }, handler);
+      server.on('secureConnection', (socket: Socket) => {
+        const tcp = this._tcpByPeer.get(peerOf(socket));
+        if (tcp !== undefined) this._tcpOf.set(socket, tcp);
+      });
+      server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+        this.counters.rejectedConnections.tls_handshake++;
+        // A client that hung up mid-handshake said nothing worth a line.
+        if (error.code !== 'ECONNRESET') {
+          this._limited.report('warn', 'tls-handshake', 'logplex receiver: a TLS handshake failed', { error: error.code ?? 'handshake', client: socket.remoteAddress });
+        }
+      });
+    }
     server.on('connection', (socket: Socket) => this._connected(socket));
     // A malformed request line or header: Node answers 400 and closes; we count it.
     // A request too slow to arrive (headersTimeout, requestTimeout): Node answers 408. Both are
@@ -278,6 +322,22 @@ export class LogplexReceiver {
     // After listening, an accept error (EMFILE, say) is logged, not a crash.
     server.on('error', (error: Error) => this._limited.report('error', 'server-error', 'logplex receiver: server error', { error: error.message }));
     this._server = server;
+  }
+
+  /**
+   * SIGHUP: reads tls.cert_file, key_file and client_ca_file again; new connections get them,
+   * open ones keep theirs. Files that cannot be used now leave the certificate in use, and say why.
+   */
+  reload(): void {
+    const server = this._server as HttpsServer | undefined;
+    if (server === undefined || this._config.tls === undefined) return;
+    try {
+      server.setSecureContext(serverTls(this._config.tls, `receivers.${this._id}.tls`).context);
+      this._log('info', 'TLS certificate reloaded', { receiver: this._id });
+    } catch (error) {
+      const why = error instanceof TlsConfigError ? error.message : ((error as NodeJS.ErrnoException).code ?? 'the files could not be used');
+      this._log('error', 'TLS certificate reload failed; the previous one stays in use', { receiver: this._id, error: why });
+    }
   }
 
   /**
@@ -332,13 +392,16 @@ export class LogplexReceiver {
       victim.destroy();
     }
     this._sockets.add(socket);
+    if (this._config.tls !== undefined) this._tcpByPeer.set(peerOf(socket), socket);
     const timer = setTimeout(() => {
       this.counters.rejectedConnections.unauthenticated++;
       socket.destroy();
     }, STRANGER_MS);
     timer.unref();
     this._strangers.set(socket, timer);
+    const peer = this._config.tls === undefined ? undefined : peerOf(socket);
     socket.once('close', () => {
+      if (peer !== undefined && this._tcpByPeer.get(peer) === socket) this._tcpByPeer.delete(peer);
       this._sockets.delete(socket);
       this._busy.delete(socket);
       this._forgetStranger(socket);
@@ -363,8 +426,13 @@ export class LogplexReceiver {
     res.end(`${reason.replace(/_/g, ' ')}\n`);
   }
 
+  /** The connection a request came on, as counted: its TCP socket (under the TLS one with `tls`). */
+  private _connectionOf(req: IncomingMessage): Socket {
+    return this._tcpOf.get(req.socket) ?? req.socket;
+  }
+
   private _handle(req: IncomingMessage, res: ServerResponse): void {
-    const socket = req.socket;
+    const socket = this._connectionOf(req);
     this._busy.add(socket);
     res.once('close', () => this._busy.delete(socket));
     try {
@@ -405,19 +473,7 @@ export class LogplexReceiver {
     }
     const status = this.statusPage;
     if (status !== undefined && req.method === 'GET' && path === status.path) {
-      if (this._auth.hasBasicAuth && !this._auth.basicAuthMatches(req.headers.authorization)) {
-        this._unauthorized(req, res, 'unauthenticated', 'status page');
-        return;
-      }
-      res.writeHead(200, {
-        'content-type': 'text/html; charset=utf-8',
-        'cache-control': 'no-store',
-        'x-content-type-options': 'nosniff',
-        // The page is static HTML with inline styles, no script, no outside resource.
-        'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-        'referrer-policy': 'no-referrer',
-      });
-      res.end(status.render());
+      this._afterCredentials(req, res, 'status page', () => this._serveStatusPage(res, status));
       return;
     }
     if (path !== this._config.path) {
@@ -433,10 +489,54 @@ export class LogplexReceiver {
       req.resume();
       return this._reject(res, 503, 'shutting_down', { 'retry-after': '5' });
     }
-    const drain = this._authenticate(req, res);
+    this._afterCredentials(req, res, 'a batch', () => this._authenticated(req, res, target.query));
+  }
+
+  /**
+   * Runs `next` once the request's credentials pass: basic_auth, or the `auth` extension's
+   * verdict (a promise when it takes work: bcrypt, the first time); 401 otherwise.
+   */
+  private _afterCredentials(req: IncomingMessage, res: ServerResponse, what: string, next: () => void): void {
+    let verdict: boolean | Promise<boolean>;
+    if (this._authenticator !== undefined) verdict = this._authenticator.authenticate(req.headers);
+    else verdict = !this._auth.hasBasicAuth || this._auth.basicAuthMatches(req.headers.authorization);
+    if (verdict === true) return next();
+    if (verdict === false) return this._unauthorized(req, res, 'unauthenticated', what);
+    verdict.then(
+      (ok) => {
+        try {
+          if (ok) next();
+          else this._unauthorized(req, res, 'unauthenticated', what);
+        } catch (error) {
+          this._failed(req, res, error, undefined);
+        }
+      },
+      (error: unknown) => this._failed(req, res, error, undefined),
+    );
+  }
+
+  private _serveStatusPage(res: ServerResponse, status: StatusPage): void {
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      // The page is static HTML with inline styles, no script, no outside resource.
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+      'referrer-policy': 'no-referrer',
+    });
+    res.end(status.render());
+  }
+
+  /** A POST to the drain path whose credentials passed: its drain, then its body. */
+  private _authenticated(req: IncomingMessage, res: ServerResponse, query: string): void {
+    if (this._stopping) {
+      req.resume();
+      return this._reject(res, 503, 'shutting_down', { 'retry-after': '5' });
+    }
+    const drain = this._drainOf(req, res);
     if (drain === undefined) return;
     // Authenticated: this connection is a drain's (or the router's carrying one), no stranger.
-    this._forgetStranger(req.socket);
+    this._forgetStranger(this._connectionOf(req));
 
     const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
     const gzipped = encoding === 'gzip' || encoding === 'x-gzip';
@@ -484,7 +584,7 @@ export class LogplexReceiver {
     const intake: Intake = { reserved: needed, dedupeKey, settled: false };
     this._reserved += needed;
     if (dedupeKey !== undefined) this._frameIds.pending(dedupeKey, now);
-    this._readBody(req, res, drain, gzipped, intake, (body) => this._parsed(req, res, drain, intake, body, target.query, now));
+    this._readBody(req, res, drain, gzipped, intake, (body) => this._parsed(req, res, drain, intake, body, query, now));
   }
 
   /**
@@ -596,13 +696,12 @@ export class LogplexReceiver {
     this._reject(res, reason === 'unknown_token' ? 403 : 401, reason, headers);
   }
 
-  /** The drain a request comes from, or undefined when it has been answered 401/403. */
-  private _authenticate(req: IncomingMessage, res: ServerResponse): Drain | undefined {
+  /**
+   * The drain a request comes from by its token, or undefined when it has been answered 401/403
+   * (its credentials, basic_auth or `auth`, passed before).
+   */
+  private _drainOf(req: IncomingMessage, res: ServerResponse): Drain | undefined {
     const auth = this._auth;
-    if (auth.hasBasicAuth && !auth.basicAuthMatches(req.headers.authorization)) {
-      this._unauthorized(req, res, 'unauthenticated', 'a batch');
-      return undefined;
-    }
     const header = req.headers['logplex-drain-token'];
     const token = typeof header === 'string' && header !== '' ? header : undefined;
     if (!auth.hasTokens) {
@@ -613,8 +712,8 @@ export class LogplexReceiver {
       if (drain === undefined) this._unauthorized(req, res, 'unknown_token', 'a batch', drainFingerprint(token));
       return drain;
     }
-    // Space-level drains send no token: only let in when the config says so (and basic auth,
-    // when set, was checked above).
+    // Space-level drains send no token: only let in when the config says so (and basic_auth or
+    // auth, when set, was checked before).
     if (!this._config.accept_tokenless_drains) {
       this._unauthorized(req, res, 'unauthenticated', 'a batch without a Logplex-Drain-Token');
       return undefined;
