@@ -11,7 +11,7 @@
 import { promisify } from 'node:util';
 import { constants as zlibConstants, gzip as gzipCallback, zstdCompress as zstdCallback } from 'node:zlib';
 import type { ConnectionOptions } from 'node:tls';
-import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { Agent, buildConnector, ProxyAgent, request, type Dispatcher } from 'undici';
 import { clientTlsOptions, describeTlsFailure, TlsConfigError } from '../../config/tls.ts';
 import type { ClientAuthenticator } from '../../service/component.ts';
 import type { Logger } from '../../service/log.ts';
@@ -36,6 +36,31 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
  * between the thread pool and a busy event loop, each waiting for the loop: one or two suffice.
  */
 const COMPRESS_CHUNK = 1 << 20;
+
+/** TLS errors kept for the message of the request that met them (see TlsAlerts). */
+const MAX_TLS_ALERTS = 64;
+
+/**
+ * TLS errors of our sockets, by local port. With TLS 1.3 a backend refuses a client certificate
+ * after the handshake, and undici reports only "other side closed": the alert the socket got
+ * says what happened.
+ */
+class TlsAlerts {
+  private readonly _byPort = new Map<number, { code: string; message: string }>();
+  watch(socket: { localPort?: number | undefined; on(event: 'error', listener: (error: NodeJS.ErrnoException) => void): unknown }): void {
+    socket.on('error', (error) => {
+      if (socket.localPort === undefined || error.code === undefined || !error.code.startsWith('ERR_SSL_')) return;
+      if (this._byPort.size >= MAX_TLS_ALERTS) this._byPort.delete(this._byPort.keys().next().value!);
+      this._byPort.set(socket.localPort, { code: error.code, message: error.message });
+    });
+  }
+  take(port: number | undefined): { code: string; message: string } | undefined {
+    if (port === undefined) return undefined;
+    const alert = this._byPort.get(port);
+    this._byPort.delete(port);
+    return alert;
+  }
+}
 
 /** How long shutdown waits for requests still in flight before closing their connections. */
 const SHUTDOWN_GRACE_MS = 2000;
@@ -139,6 +164,7 @@ export class OtlphttpExporter implements Exporter {
   private readonly _headers: Record<string, string>;
   private readonly _auth: ClientAuthenticator | undefined;
   private readonly _log: Logger;
+  private readonly _tlsAlerts = new TlsAlerts();
   /** Requests in flight, at most sending_queue.num_consumers. */
   private readonly _slots: Slots;
   /**
@@ -281,7 +307,15 @@ export class OtlphttpExporter implements Exporter {
   private _dispatcher(tls: ConnectionOptions | undefined): Dispatcher {
     const consumers = this._config.sending_queue.num_consumers;
     const proxy = this._config.proxy_url;
-    if (proxy === undefined) return new Agent({ keepAliveTimeout: 30_000, connections: consumers, ...(tls !== undefined ? { connect: tls } : {}) });
+    if (proxy === undefined) {
+      const connector = buildConnector({ ...tls });
+      const connect: buildConnector.connector = (options, callback) =>
+        connector(options, (...args) => {
+          if (args[1] != null) this._tlsAlerts.watch(args[1]);
+          callback(...args);
+        });
+      return new Agent({ keepAliveTimeout: 30_000, connections: consumers, connect });
+    }
     const { servername: _backendName, ...proxyTls } = tls ?? {};
     return new ProxyAgent({ uri: proxy, keepAliveTimeout: 30_000, connections: consumers, ...(tls !== undefined ? { requestTls: tls, proxyTls } : {}) });
   }
@@ -344,7 +378,8 @@ export class OtlphttpExporter implements Exporter {
     } catch (error) {
       if (abort?.aborted) return { ok: false, retryable: false, error: 'given up: the shutdown deadline passed' };
       // Refused, reset, timed out, DNS, TLS: the backend was not reached or did not answer in time.
-      return { ok: false, retryable: true, error: maskAll(describeNetworkError(error, this._config.timeout), added) };
+      const failure = describeNetworkError(error, this._config.timeout, controller.signal.aborted, this._tlsAlerts);
+      return { ok: false, retryable: true, error: maskAll(failure, added) };
     } finally {
       clearTimeout(timer);
       abort?.removeEventListener('abort', onDeadline);
@@ -411,11 +446,13 @@ function userinfoParts(url: string): string[] {
   return [u.username, u.password].filter((p) => p !== '').flatMap((p) => [p, decodeURIComponent(p)]);
 }
 
-function describeNetworkError(error: unknown, timeoutMs: number): string {
-  const e = error as Error & { code?: string; cause?: Error & { code?: string } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `timed out after ${timeoutMs}ms (timeout)`;
-  const code = e?.cause?.code ?? e?.code;
-  const message = e?.cause?.message ?? e?.message ?? String(error);
+function describeNetworkError(error: unknown, timeoutMs: number, timedOut: boolean, alerts: TlsAlerts): string {
+  const e = error as Error & { code?: string; cause?: Error & { code?: string }; socket?: { localPort?: number } };
+  if (timedOut || e?.name === 'TimeoutError') return `timed out after ${timeoutMs}ms (timeout)`;
+  let code = e?.cause?.code ?? e?.code;
+  let message = e?.cause?.message ?? e?.message ?? String(error);
+  const alert = code === 'UND_ERR_SOCKET' ? alerts.take(e.socket?.localPort) : undefined;
+  if (alert !== undefined) ({ code, message } = alert);
   const tls = describeTlsFailure(code, message);
   if (tls !== undefined) return tls;
   // undici's words for a proxy that refused the tunnel or the connection.
