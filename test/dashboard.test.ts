@@ -1,9 +1,11 @@
 /**
  * The Grafana dashboard (examples/grafana/heroku-dashboard.json): a panel for each of the seeds'
- * seven dashboards and a table for each of their three reports, and every query naming only
+ * seven dashboards, a table for each of their three reports, a row on the sidecar itself (its own
+ * `otelcol_*` metrics, as its periodic OTLP reader sends them), and every query naming only
  * attributes and metrics our semconv registry declares, translated as Grafana Cloud stores OTLP:
  * Loki keeps attributes as structured metadata with dots as underscores (service.name is the
- * service_name label), Prometheus names metrics with the unit's suffix (`_bytes`, `_seconds`)
+ * service_name label), Prometheus names metrics with the unit's suffix (`_bytes`, `_seconds`, not
+ * repeated when the name has the word already)
  * and `_bucket`/`_count`/`_sum` for histograms, and service.name becomes the job label.
  */
 import { readFileSync } from 'node:fs';
@@ -25,8 +27,10 @@ const knownLoki = (name: string) => lokiNames.has(name) || lokiPrefixes.some((p)
 const UNIT_SUFFIX: Record<string, string> = { By: '_bytes', s: '_seconds', ms: '_milliseconds' };
 /** Prometheus metric names, each with the labels its series carry (the registry's attributes). */
 const promMetrics = new Map<string, Set<string>>();
+/** A unit's suffix, unless the name has that word already (`otelcol_process_cpu_seconds`), as the OTLP translator does. */
+const withUnit = (name: string, suffix: string) => (suffix === '' || name.split('_').includes(suffix.slice(1)) ? name : name + suffix);
 for (const m of registry.metrics.filter((x) => !x.pattern)) {
-  const base = underscore(m.name) + (UNIT_SUFFIX[m.unit] ?? (m.unit === '1' && m.instrument === 'gauge' ? '_ratio' : ''));
+  const base = withUnit(underscore(m.name), UNIT_SUFFIX[m.unit] ?? (m.unit === '1' && m.instrument === 'gauge' ? '_ratio' : ''));
   const labels = new Set(['job', 'instance', ...m.attributes.map(underscore)]);
   if (m.instrument === 'histogram') {
     for (const s of ['_bucket', '_count', '_sum']) promMetrics.set(base + s, labels);
@@ -66,6 +70,13 @@ describe('Grafana dashboard', () => {
       'Report: router logs',
       'Report: resource utilization',
       'Report: commands executed',
+      'The sidecar itself',
+      'Sidecar: lines in, refused, failed requests',
+      'Sidecar: exports',
+      'Sidecar: sending queues and disk',
+      'Sidecar: memory',
+      'Sidecar: CPU and event loop',
+      'Sidecar: alerts firing and aggregation',
     ]);
     for (const p of dashboard.panels.filter((x: any) => x.title.startsWith('Report'))) expect(p.type).toBe('table');
   });
@@ -114,5 +125,11 @@ describe('Grafana dashboard', () => {
     expect(promMetrics.has('heroku_pgbouncer_avg_query_duration_seconds')).toBe(true);
     expect(promMetrics.get('http_server_request_duration_seconds_count')!.has('heroku_dyno_name')).toBe(false);
     expect(promMetrics.get('heroku_dyno_memory_rss_bytes')!.has('heroku_dyno_name')).toBe(true);
+    // The sidecar's own metrics, as Mimir stores what its periodic OTLP reader sends.
+    expect(promMetrics.has('otelcol_process_memory_rss_bytes')).toBe(true);
+    expect(promMetrics.has('otelcol_process_cpu_seconds_total')).toBe(true);
+    expect(promMetrics.has('otelcol_process_uptime_seconds_total')).toBe(true);
+    expect(promMetrics.has('otelcol_exporter_sent_log_records_total')).toBe(true);
+    expect(promMetrics.get('otelcol_receiver_accepted_log_records_total')!.has('receiver')).toBe(true);
   });
 });

@@ -17,7 +17,9 @@
  *   (`gzip`, the default here, `zstd` or `none`), `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds).
  * - `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`: the resource of every drain.
  * - `OTEL_METRIC_EXPORT_INTERVAL` (milliseconds, default 60000): how often the aggregated
- *   metrics go out (the interval processor's `interval`).
+ *   metrics go out (the interval processor's `interval`), and the sidecar's own metrics
+ *   (`otelcol_*`, service.name heroku-otel-drain), which a periodic OTLP reader
+ *   (service.telemetry.metrics.readers) sends to the same endpoint with the same headers.
  * - `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`: `cumulative` (the default: what
  *   Prometheus, Grafana Cloud's Mimir and New Relic take), `delta` (Datadog: every sum and
  *   histogram as the change since the previous export), or `lowmemory` (as the SDK reads it:
@@ -109,6 +111,7 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
   const logsEndpoint = env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT?.trim();
   const metricsEndpoint = env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT?.trim();
   let exporterId = 'debug';
+  let ownMetrics: Record<string, unknown> | undefined;
   const exporters: Record<string, unknown> = {};
   const extensions: Record<string, unknown> = {};
   if (endpoint || logsEndpoint || metricsEndpoint) {
@@ -149,6 +152,29 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
       otlphttp.retry_on_failure = { max_elapsed_time: 0 };
     }
     exporterId = 'otlphttp';
+    // The sidecar's own metrics go where the data's metrics go, by the Collector's periodic OTLP
+    // reader (service.telemetry), not through the data's pipelines: same URL, headers and protocol.
+    const ownEndpoint = metricsEndpoint || (endpoint ? `${endpoint.replace(/\/+$/, '')}/v1/metrics` : undefined);
+    // A malformed endpoint is the exporter's problem already: said once.
+    if (ownEndpoint !== undefined && /^https?:\/\//.test(ownEndpoint) && URL.canParse(ownEndpoint)) {
+      const temporality = env.OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE?.trim().toLowerCase();
+      const every = env.OTEL_METRIC_EXPORT_INTERVAL?.trim();
+      ownMetrics = {
+        periodic: {
+          ...(every && /^\d+$/.test(every) && Number(every) > 0 ? { interval: Number(every) } : {}),
+          exporter: {
+            otlp: {
+              protocol: protocol === 'http/json' ? 'http/json' : 'http/protobuf',
+              endpoint: ownEndpoint,
+              headers: otlphttp.headers,
+              compression: otlphttp.compression === 'none' ? 'none' : 'gzip',
+              ...(typeof otlphttp.timeout === 'string' ? { timeout: otlphttp.timeout } : {}),
+              temporality_preference: temporality === 'delta' ? 'delta' : temporality === 'lowmemory' ? 'low_memory' : 'cumulative',
+            },
+          },
+        },
+      };
+    }
     exporters.otlphttp = otlphttp;
   } else {
     exporters.debug = { verbosity: 'basic' };
@@ -181,6 +207,7 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
     ...(Object.keys(extensions).length > 0 ? { extensions } : {}),
     service: {
       ...(Object.keys(extensions).length > 0 ? { extensions: Object.keys(extensions) } : {}),
+      ...(ownMetrics !== undefined ? { telemetry: { metrics: { readers: [ownMetrics] } } } : {}),
       pipelines: {
         logs: { receivers: ['logplex'], processors: ['memory_limiter', 'redact', 'alerts', 'batch'], exporters: [exporterId] },
         metrics: { receivers: ['logplex'], processors: metricsProcessors, exporters: [exporterId] },

@@ -7,37 +7,14 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { authenticates, COMPONENT_SCHEMAS, componentType, metricsPlacement, type ComponentKind } from './components.ts';
 import { expandEnv, maskExpansions, type ExpandProblem, type Expansion } from './expand.ts';
-import { hostPort } from './units.ts';
 import { isLoopback } from '../receivers/logplex/config.ts';
 import { DEFAULT_INTERVAL_MS, envIntervalMs } from '../processors/interval/config.ts';
 import type { Signal } from '../service/component.ts';
+import { telemetrySchema, type TelemetryConfig } from '../service/telemetry-config.ts';
 import { z } from 'zod';
 
-/**
- * service.telemetry, as the Collector's: `metrics.address` serves the sidecar's own counters in
- * Prometheus' text format at /metrics (the Collector's :8888). Off unless set. On an address
- * other machines reach, only behind `basic_auth` (Prometheus' scrape config has the same key).
- */
-const telemetrySchema = z.strictObject({
-  metrics: z
-    .strictObject({
-      address: hostPort.optional(),
-      basic_auth: z.strictObject({ username: z.string().min(1), password: z.string().min(1) }).optional(),
-    })
-    .superRefine((metrics, ctx) => {
-      if (metrics.address !== undefined && metrics.basic_auth === undefined && !isLoopback(metrics.address.host)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['address'],
-          message: `would serve the sidecar's counters (drain names, volumes) to anyone who reaches ${metrics.address.host}:${metrics.address.port}; set metrics.basic_auth or a loopback address`,
-        });
-      }
-    })
-    .prefault({}),
-  /** The status page, on the logplex receivers' port, behind their basic auth. Off by default. */
-  status: z.strictObject({ enabled: z.boolean().default(false), path: z.string().startsWith('/', 'a path starts with /').default('/') }).prefault({}),
-});
-export type TelemetryConfig = z.output<typeof telemetrySchema>;
+/** service.telemetry, as the Collector's: the sidecar's own metrics and log (see the schema's file). */
+export type { TelemetryConfig };
 
 export interface ComponentConfig {
   id: string;
@@ -246,6 +223,10 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
     const parsed = telemetrySchema.safeParse(service.telemetry);
     if (parsed.success) telemetry = parsed.data;
     else for (const issue of parsed.error.issues) problems.push(...describeIssue('service.telemetry', issue).split('\n'));
+  }
+  if (telemetry.logs.encoding === 'console') warnings.push('service.telemetry.logs.encoding: the log is JSON lines (one object per line on stderr); console is not written');
+  if (telemetry.metrics.level === 'none' && (telemetry.metrics.address !== undefined || telemetry.metrics.readers.length > 0)) {
+    warnings.push('service.telemetry.metrics.level: none, so its readers serve and export nothing');
   }
   for (const [id, p] of problems.length > 0 ? [] : pipelines) {
     if (p.signal === 'metrics') problems.push(...aggregationOrder(id, p, components.processors));

@@ -59,6 +59,26 @@ export const ATTR_OTEL_COMPONENT_NAME = 'otel.component.name';
 export const ATTR_OTEL_COMPONENT_TYPE = 'otel.component.type';
 /** On the one series per metric where points of new series add up once an aggregation has max_streams series (the SDK's cardinality limit). */
 export const ATTR_OTEL_METRIC_OVERFLOW = 'otel.metric.overflow';
+/** The receiver's component id (`logplex`, `syslog/tls`), on every otelcol_receiver_* metric. */
+export const ATTR_RECEIVER = 'receiver';
+/** What a receiver listens on (`http`; `tcp`, `udp`, or `tcp,udp` for a syslog receiver on both, whose counts are not split). */
+export const ATTR_TRANSPORT = 'transport';
+/** The processor's component id (`redact`, `alerts/builtin`), on every otelcol_processor_* metric. */
+export const ATTR_PROCESSOR = 'processor';
+/** The signal of the pipelines a processor ran in (processorhelper's attribute). */
+export const ATTR_OTEL_SIGNAL = 'otel.signal';
+/** A logs pipeline's. */
+export const OTEL_SIGNAL_VALUE_LOGS = 'logs';
+/** A metrics pipeline's. */
+export const OTEL_SIGNAL_VALUE_METRICS = 'metrics';
+/** What became of a request (receiverhelper's otelcol_receiver_requests) or a notification. */
+export const ATTR_OUTCOME = 'outcome';
+/** Taken (a request) */
+export const OUTCOME_VALUE_SUCCESS = 'success';
+/** Refused because the pipelines downstream were full (a 503: Logplex sends it again). */
+export const OUTCOME_VALUE_REFUSED = 'refused';
+/** Refused for any other reason (error.type says which) */
+export const OUTCOME_VALUE_FAILURE = 'failure';
 /** The exporter's component id (`otlphttp/grafana`), on every otelcol_exporter_* metric. */
 export const ATTR_EXPORTER = 'exporter';
 /** The signal of an exporter's sending queue, on otelcol_exporter_queue_size and _capacity. */
@@ -217,30 +237,20 @@ export const ATTR_HEROKU_POSTGRES_LEVEL = 'heroku.postgres.level';
 export const ATTR_HEROKU_POSTGRES_PREFIX = 'heroku.postgres.';
 /** An l2met `unique#name=value` measurement's value (`heroku.l2met.unique.<name>`). Template: the key follows this prefix. */
 export const ATTR_HEROKU_L2MET_UNIQUE_PREFIX = 'heroku.l2met.unique.';
-/** What became of lines, requests or items. */
-export const ATTR_HEROKU_OTEL_DRAIN_OUTCOME = 'heroku.otel_drain.outcome';
-/** Taken into the pipeline. */
-export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_ACCEPTED = 'accepted';
-/** A re-sent batch (same Logplex-Frame-Id) */
-export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_DUPLICATE = 'duplicate';
-/** Refused with a 4xx or 503 (error.type says why). */
-export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_REJECTED = 'rejected';
-/** Delivered by an exporter. */
-export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_EXPORTED = 'exported';
-/** Refused for good by the backend. */
-export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_FAILED = 'failed';
-/** Not exported before the shutdown deadline. */
-export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_DROPPED = 'dropped';
-/** Not taken by a full pipeline (the receiver answered 503). */
-export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_REFUSED = 'refused';
-/** A metric point of a new series added to its metric's overflow series (otel.metric.overflow): the pipeline's aggregation had max_streams series. */
-export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_OVERFLOW = 'overflow';
-/** A metric point left out of the aggregation because its value was not a finite number. */
-export const HEROKU_OTEL_DRAIN_OUTCOME_VALUE_NOT_FINITE = 'not_finite';
-/** Where an alerts processor sends notifications (`alertmanager`, `webhook 0`). */
-export const ATTR_HEROKU_OTEL_DRAIN_TARGET = 'heroku.otel_drain.target';
 /** The pipeline id (`logs`, `metrics`, `logs/backup`). */
-export const ATTR_HEROKU_OTEL_DRAIN_PIPELINE = 'heroku.otel_drain.pipeline';
+export const ATTR_PIPELINE = 'pipeline';
+/** A drain's service.name (`unnamed` when its resource sets none), on otelcol_drain_lines. */
+export const ATTR_DRAIN = 'drain';
+/** An alert transition's state, on otelcol_processor_alerts_transitions. */
+export const ATTR_STATE = 'state';
+/** The alert started firing (or fired again after its repeat interval). */
+export const STATE_VALUE_FIRING = 'firing';
+/** The alert resolved. */
+export const STATE_VALUE_RESOLVED = 'resolved';
+/** Where an alerts processor sends notifications (`alertmanager`, `webhook 0`). */
+export const ATTR_TARGET = 'target';
+/** The extension's component id (`file_storage`), on otelcol_storage_* metrics. */
+export const ATTR_EXTENSION = 'extension';
 /** The rule's name (the alertname label). */
 export const ATTR_HEROKU_ALERT_RULE = 'heroku.alert.rule';
 /** Whether the alert fires or resolved. */

@@ -127,42 +127,82 @@ export const METRIC_HEROKU_PGBOUNCER_AVG_RECV = 'heroku.pgbouncer.avg_recv';
 export const METRIC_HEROKU_PGBOUNCER_AVG_SENT = 'heroku.pgbouncer.avg_sent';
 /** Messages Heroku dropped before delivery (L10-L13 lines), as delta sums. Instrument: counter; unit: `{message}`. */
 export const METRIC_HEROKU_LOGPLEX_DROPPED_MESSAGES = 'heroku.logplex.dropped_messages';
-/** Lines a receiver took (accepted), acknowledged without emitting again (duplicate), or refused one by one (rejected, by error.type: unknown_token, unauthenticated, too_large, queue_full...); delta sums every report. Instrument: counter; unit: `{line}`. */
-export const METRIC_HEROKU_OTEL_DRAIN_RECEIVER_LINES = 'heroku.otel_drain.receiver.lines';
-/** Connections a receiver refused or closed, by reason (error.type: too_many_connections, evicted, unauthenticated, tls_handshake, idle_timeout, internal_error). Instrument: counter; unit: `{connection}`. */
-export const METRIC_HEROKU_OTEL_DRAIN_RECEIVER_CONNECTIONS = 'heroku.otel_drain.receiver.connections';
-/** Requests a receiver refused or cut, by reason (error.type: unauthenticated, unknown_token, too_large, queue_full, in_progress, shutting_down, not_found, bad_method, bad_request, timeout, client_gone, unsupported_encoding, bad_encoding, internal_error). Instrument: counter; unit: `{request}`. */
-export const METRIC_HEROKU_OTEL_DRAIN_RECEIVER_REQUESTS = 'heroku.otel_drain.receiver.requests';
-/** Alerts an alerts processor started firing (repeats included) or resolved; delta sums every report. Instrument: counter; unit: `{alert}`. */
-export const METRIC_HEROKU_OTEL_DRAIN_ALERTS_TRANSITIONS = 'heroku.otel_drain.alerts.transitions';
-/** Notifications to Alertmanager or a webhook: delivered (exported), or given up on after retries (failed). Instrument: counter; unit: `{notification}`. */
-export const METRIC_HEROKU_OTEL_DRAIN_ALERTS_NOTIFICATIONS = 'heroku.otel_drain.alerts.notifications';
-/** Log records or metric points by outcome: exported or failed per exporter, refused by a full pipeline, dropped at shutdown. Instrument: counter; unit: `{item}`. */
-export const METRIC_HEROKU_OTEL_DRAIN_PIPELINE_ITEMS = 'heroku.otel_drain.pipeline.items';
-/** Items a pipeline holds (queued, batching or being exported): its memory in use. Instrument: gauge; unit: `{item}`. */
-export const METRIC_HEROKU_OTEL_DRAIN_PIPELINE_HELD = 'heroku.otel_drain.pipeline.held';
-/** Series a metrics pipeline's aggregation holds: at most its interval processor's max_streams, and an overflow series per metric past it. Instrument: gauge; unit: `{series}`. */
-export const METRIC_HEROKU_OTEL_DRAIN_PIPELINE_SERIES = 'heroku.otel_drain.pipeline.series';
+/** The Collector's: log records (one per line) a receiver pushed into its logs pipelines. Instrument: counter; unit: `{record}`. */
+export const METRIC_OTELCOL_RECEIVER_ACCEPTED_LOG_RECORDS = 'otelcol_receiver_accepted_log_records';
+/** The Collector's: log records a receiver read but its pipelines refused (full, or a memory_limiter): the request was answered 503 or the connection paused. Instrument: counter; unit: `{record}`. */
+export const METRIC_OTELCOL_RECEIVER_REFUSED_LOG_RECORDS = 'otelcol_receiver_refused_log_records';
+/** The Collector's: metric points (runtime and add-on samples, router timings, l2met) a receiver pushed into its metrics pipelines. Instrument: counter; unit: `{datapoint}`. */
+export const METRIC_OTELCOL_RECEIVER_ACCEPTED_METRIC_POINTS = 'otelcol_receiver_accepted_metric_points';
+/** The Collector's: metric points a receiver read but its pipelines refused. Instrument: counter; unit: `{datapoint}`. */
+export const METRIC_OTELCOL_RECEIVER_REFUSED_METRIC_POINTS = 'otelcol_receiver_refused_metric_points';
+/** The Collector's (receiverhelper.newReceiverMetrics): requests by outcome; refused and failure ones with error.type (queue_full, unknown_token, unauthenticated, too_large...). Instrument: counter; unit: `{request}`. */
+export const METRIC_OTELCOL_RECEIVER_REQUESTS = 'otelcol_receiver_requests';
+/** Lines of batches Logplex re-sent (a Logplex-Frame-Id already taken): acknowledged, not emitted again. Instrument: counter; unit: `{line}`. */
+export const METRIC_OTELCOL_RECEIVER_DUPLICATE_LINES = 'otelcol_receiver_duplicate_lines';
+/** Lines refused one by one (syslog: too_large, truncated, line_error), by error.type. Instrument: counter; unit: `{line}`. */
+export const METRIC_OTELCOL_RECEIVER_REJECTED_LINES = 'otelcol_receiver_rejected_lines';
+/** Connections a receiver refused or closed (too_many_connections, evicted, unauthenticated, tls_handshake, idle_timeout, queue_full...), by error.type. Instrument: counter; unit: `{connection}`. */
+export const METRIC_OTELCOL_RECEIVER_REJECTED_CONNECTIONS = 'otelcol_receiver_rejected_connections';
+/** Lines taken per drain (its service.name; at most 1000 drains are told apart). Instrument: counter; unit: `{line}`. */
+export const METRIC_OTELCOL_DRAIN_LINES = 'otelcol_drain_lines';
+/** The Collector's: items passed to a processor (those that work on items: redact, geoip, alerts, resource, attributes, filter, transform...; interval: the points it aggregates). Instrument: counter; unit: `{item}`. */
+export const METRIC_OTELCOL_PROCESSOR_INCOMING_ITEMS = 'otelcol_processor_incoming_items';
+/** The Collector's: items a processor handed on (fewer after a filter; interval: the aggregated points it exported). Instrument: counter; unit: `{item}`. */
+export const METRIC_OTELCOL_PROCESSOR_OUTGOING_ITEMS = 'otelcol_processor_outgoing_items';
+/** Alerts an alerts processor started firing (repeats included) or resolved. Instrument: counter; unit: `{alert}`. */
+export const METRIC_OTELCOL_PROCESSOR_ALERTS_TRANSITIONS = 'otelcol_processor_alerts_transitions';
+/** Alerts an alerts processor has firing now. Instrument: gauge; unit: `{alert}`. */
+export const METRIC_OTELCOL_PROCESSOR_ALERTS_FIRING = 'otelcol_processor_alerts_firing';
+/** Notifications to Alertmanager or a webhook: delivered (success) or given up on after retries (failure). Instrument: counter; unit: `{notification}`. */
+export const METRIC_OTELCOL_PROCESSOR_ALERTS_NOTIFICATIONS = 'otelcol_processor_alerts_notifications';
+/** Series a metrics pipeline's aggregation holds: at most max_streams, and an overflow series per metric past it. Instrument: gauge; unit: `{series}`. */
+export const METRIC_OTELCOL_PROCESSOR_INTERVAL_SERIES = 'otelcol_processor_interval_series';
+/** Points added to their metric's overflow series (otel.metric.overflow) because the aggregation had max_streams series. Instrument: counter; unit: `{datapoint}`. */
+export const METRIC_OTELCOL_PROCESSOR_INTERVAL_OVERFLOW_POINTS = 'otelcol_processor_interval_overflow_points';
+/** Points left out of the aggregation because their value was not a finite number. Instrument: counter; unit: `{datapoint}`. */
+export const METRIC_OTELCOL_PROCESSOR_INTERVAL_NOT_FINITE_POINTS = 'otelcol_processor_interval_not_finite_points';
+/** Items a pipeline's exporters hold for it (queued, batching or being sent; the fullest queue): its memory in use. Instrument: gauge; unit: `{item}`. */
+export const METRIC_OTELCOL_PIPELINE_HELD_ITEMS = 'otelcol_pipeline_held_items';
+/** Items a pipeline may hold before its receivers answer 503; absent when only a disk budget bounds it. Instrument: gauge; unit: `{item}`. */
+export const METRIC_OTELCOL_PIPELINE_CAPACITY_ITEMS = 'otelcol_pipeline_capacity_items';
 /** The Collector's: log records an exporter delivered (partially rejected ones count as failed). Instrument: counter; unit: `{record}`. */
 export const METRIC_OTELCOL_EXPORTER_SENT_LOG_RECORDS = 'otelcol_exporter_sent_log_records';
 /** The Collector's: log records an exporter could not deliver: refused for good by the backend, retries given up, or unreadable from storage. Instrument: counter; unit: `{record}`. */
 export const METRIC_OTELCOL_EXPORTER_SEND_FAILED_LOG_RECORDS = 'otelcol_exporter_send_failed_log_records';
 /** The Collector's: log records a full sending queue that does not block (block_on_overflow: false) dropped for that exporter alone. Instrument: counter; unit: `{record}`. */
 export const METRIC_OTELCOL_EXPORTER_ENQUEUE_FAILED_LOG_RECORDS = 'otelcol_exporter_enqueue_failed_log_records';
+/** Log records an in-memory sending queue still held when the shutdown deadline came (a queue on disk keeps them for the next start). Instrument: counter; unit: `{record}`. */
+export const METRIC_OTELCOL_EXPORTER_DROPPED_LOG_RECORDS = 'otelcol_exporter_dropped_log_records';
 /** The Collector's: metric points an exporter delivered (partially rejected ones count as failed). Instrument: counter; unit: `{datapoint}`. */
 export const METRIC_OTELCOL_EXPORTER_SENT_METRIC_POINTS = 'otelcol_exporter_sent_metric_points';
 /** The Collector's: metric points an exporter could not deliver: refused for good by the backend, retries given up, or unreadable from storage. Instrument: counter; unit: `{datapoint}`. */
 export const METRIC_OTELCOL_EXPORTER_SEND_FAILED_METRIC_POINTS = 'otelcol_exporter_send_failed_metric_points';
 /** The Collector's: metric points a full sending queue that does not block (block_on_overflow: false) dropped for that exporter alone. Instrument: counter; unit: `{datapoint}`. */
 export const METRIC_OTELCOL_EXPORTER_ENQUEUE_FAILED_METRIC_POINTS = 'otelcol_exporter_enqueue_failed_metric_points';
+/** Metric points an in-memory sending queue still held when the shutdown deadline came. Instrument: counter; unit: `{datapoint}`. */
+export const METRIC_OTELCOL_EXPORTER_DROPPED_METRIC_POINTS = 'otelcol_exporter_dropped_metric_points';
 /** The Collector's: what an exporter's sending queue holds now (waiting, batching or being sent), in its sizer's unit: requests (batches) by default, or items, or bytes. Instrument: gauge; unit: `{batch}`. */
 export const METRIC_OTELCOL_EXPORTER_QUEUE_SIZE = 'otelcol_exporter_queue_size';
-/** The Collector's: what an exporter's sending queue may hold, in its sizer's unit. Not reported for a queue on disk without a queue_size: only its storage's budget bounds it (heroku.otel_drain.storage.limit). Instrument: gauge; unit: `{batch}`. */
+/** The Collector's: what an exporter's sending queue may hold, in its sizer's unit. Not reported for a queue on disk without a queue_size: only its storage's budget bounds it (otelcol_storage_limit_bytes). Instrument: gauge; unit: `{batch}`. */
 export const METRIC_OTELCOL_EXPORTER_QUEUE_CAPACITY = 'otelcol_exporter_queue_capacity';
 /** Bytes a file_storage extension's queues take on disk now. Instrument: gauge; unit: `By`. */
-export const METRIC_HEROKU_OTEL_DRAIN_STORAGE_USAGE = 'heroku.otel_drain.storage.usage';
+export const METRIC_OTELCOL_STORAGE_USAGE_BYTES = 'otelcol_storage_usage_bytes';
 /** A file_storage extension's budget (max_size_mib) for all its queues: full, a blocking queue makes the receiver answer 503, one that does not block drops. Instrument: gauge; unit: `By`. */
-export const METRIC_HEROKU_OTEL_DRAIN_STORAGE_LIMIT = 'heroku.otel_drain.storage.limit';
+export const METRIC_OTELCOL_STORAGE_LIMIT_BYTES = 'otelcol_storage_limit_bytes';
+/** The Collector's: seconds since the process started. Instrument: counter; unit: `s`. */
+export const METRIC_OTELCOL_PROCESS_UPTIME = 'otelcol_process_uptime';
+/** The Collector's: CPU time (user and system) the process used. Instrument: counter; unit: `s`. */
+export const METRIC_OTELCOL_PROCESS_CPU_SECONDS = 'otelcol_process_cpu_seconds';
+/** The Collector's: the process's resident set size. Instrument: gauge; unit: `By`. */
+export const METRIC_OTELCOL_PROCESS_MEMORY_RSS = 'otelcol_process_memory_rss';
+/** The Collector's (Go's HeapAlloc): bytes of live objects on V8's heap. Instrument: gauge; unit: `By`. */
+export const METRIC_OTELCOL_PROCESS_RUNTIME_HEAP_ALLOC_BYTES = 'otelcol_process_runtime_heap_alloc_bytes';
+/** 99th percentile of how late the event loop ran a timer over the last window (at least 10 s): a busy or blocked loop. Instrument: gauge; unit: `s`. */
+export const METRIC_OTELCOL_PROCESS_RUNTIME_EVENT_LOOP_DELAY_P99_SECONDS = 'otelcol_process_runtime_event_loop_delay_p99_seconds';
+/** The longest event loop delay over the last window (at least 10 s). Instrument: gauge; unit: `s`. */
+export const METRIC_OTELCOL_PROCESS_RUNTIME_EVENT_LOOP_DELAY_MAX_SECONDS = 'otelcol_process_runtime_event_loop_delay_max_seconds';
+/** Share of the last window (at least 10 s) the event loop spent running code, 0 to 1: near 1, the sidecar has more to do than one core allows. Instrument: gauge; unit: `1`. */
+export const METRIC_OTELCOL_PROCESS_RUNTIME_EVENT_LOOP_UTILIZATION = 'otelcol_process_runtime_event_loop_utilization';
 /** The unit of every metric the registry names, by metric name. */
 export const METRIC_UNITS: Readonly<Record<string, string>> = {
   'http.server.request.duration': 's',
@@ -229,24 +269,44 @@ export const METRIC_UNITS: Readonly<Record<string, string>> = {
   'heroku.pgbouncer.avg_recv': 'By/s',
   'heroku.pgbouncer.avg_sent': 'By/s',
   'heroku.logplex.dropped_messages': '{message}',
-  'heroku.otel_drain.receiver.lines': '{line}',
-  'heroku.otel_drain.receiver.connections': '{connection}',
-  'heroku.otel_drain.receiver.requests': '{request}',
-  'heroku.otel_drain.alerts.transitions': '{alert}',
-  'heroku.otel_drain.alerts.notifications': '{notification}',
-  'heroku.otel_drain.pipeline.items': '{item}',
-  'heroku.otel_drain.pipeline.held': '{item}',
-  'heroku.otel_drain.pipeline.series': '{series}',
+  'otelcol_receiver_accepted_log_records': '{record}',
+  'otelcol_receiver_refused_log_records': '{record}',
+  'otelcol_receiver_accepted_metric_points': '{datapoint}',
+  'otelcol_receiver_refused_metric_points': '{datapoint}',
+  'otelcol_receiver_requests': '{request}',
+  'otelcol_receiver_duplicate_lines': '{line}',
+  'otelcol_receiver_rejected_lines': '{line}',
+  'otelcol_receiver_rejected_connections': '{connection}',
+  'otelcol_drain_lines': '{line}',
+  'otelcol_processor_incoming_items': '{item}',
+  'otelcol_processor_outgoing_items': '{item}',
+  'otelcol_processor_alerts_transitions': '{alert}',
+  'otelcol_processor_alerts_firing': '{alert}',
+  'otelcol_processor_alerts_notifications': '{notification}',
+  'otelcol_processor_interval_series': '{series}',
+  'otelcol_processor_interval_overflow_points': '{datapoint}',
+  'otelcol_processor_interval_not_finite_points': '{datapoint}',
+  'otelcol_pipeline_held_items': '{item}',
+  'otelcol_pipeline_capacity_items': '{item}',
   'otelcol_exporter_sent_log_records': '{record}',
   'otelcol_exporter_send_failed_log_records': '{record}',
   'otelcol_exporter_enqueue_failed_log_records': '{record}',
+  'otelcol_exporter_dropped_log_records': '{record}',
   'otelcol_exporter_sent_metric_points': '{datapoint}',
   'otelcol_exporter_send_failed_metric_points': '{datapoint}',
   'otelcol_exporter_enqueue_failed_metric_points': '{datapoint}',
+  'otelcol_exporter_dropped_metric_points': '{datapoint}',
   'otelcol_exporter_queue_size': '{batch}',
   'otelcol_exporter_queue_capacity': '{batch}',
-  'heroku.otel_drain.storage.usage': 'By',
-  'heroku.otel_drain.storage.limit': 'By',
+  'otelcol_storage_usage_bytes': 'By',
+  'otelcol_storage_limit_bytes': 'By',
+  'otelcol_process_uptime': 's',
+  'otelcol_process_cpu_seconds': 's',
+  'otelcol_process_memory_rss': 'By',
+  'otelcol_process_runtime_heap_alloc_bytes': 'By',
+  'otelcol_process_runtime_event_loop_delay_p99_seconds': 's',
+  'otelcol_process_runtime_event_loop_delay_max_seconds': 's',
+  'otelcol_process_runtime_event_loop_utilization': '1',
 };
 /** The instrument of every metric the registry names, by metric name: a sample whose metric is a `counter` is a running total. */
 export const METRIC_INSTRUMENTS: Readonly<Record<string, string>> = {
@@ -314,22 +374,42 @@ export const METRIC_INSTRUMENTS: Readonly<Record<string, string>> = {
   'heroku.pgbouncer.avg_recv': 'gauge',
   'heroku.pgbouncer.avg_sent': 'gauge',
   'heroku.logplex.dropped_messages': 'counter',
-  'heroku.otel_drain.receiver.lines': 'counter',
-  'heroku.otel_drain.receiver.connections': 'counter',
-  'heroku.otel_drain.receiver.requests': 'counter',
-  'heroku.otel_drain.alerts.transitions': 'counter',
-  'heroku.otel_drain.alerts.notifications': 'counter',
-  'heroku.otel_drain.pipeline.items': 'counter',
-  'heroku.otel_drain.pipeline.held': 'gauge',
-  'heroku.otel_drain.pipeline.series': 'gauge',
+  'otelcol_receiver_accepted_log_records': 'counter',
+  'otelcol_receiver_refused_log_records': 'counter',
+  'otelcol_receiver_accepted_metric_points': 'counter',
+  'otelcol_receiver_refused_metric_points': 'counter',
+  'otelcol_receiver_requests': 'counter',
+  'otelcol_receiver_duplicate_lines': 'counter',
+  'otelcol_receiver_rejected_lines': 'counter',
+  'otelcol_receiver_rejected_connections': 'counter',
+  'otelcol_drain_lines': 'counter',
+  'otelcol_processor_incoming_items': 'counter',
+  'otelcol_processor_outgoing_items': 'counter',
+  'otelcol_processor_alerts_transitions': 'counter',
+  'otelcol_processor_alerts_firing': 'gauge',
+  'otelcol_processor_alerts_notifications': 'counter',
+  'otelcol_processor_interval_series': 'gauge',
+  'otelcol_processor_interval_overflow_points': 'counter',
+  'otelcol_processor_interval_not_finite_points': 'counter',
+  'otelcol_pipeline_held_items': 'gauge',
+  'otelcol_pipeline_capacity_items': 'gauge',
   'otelcol_exporter_sent_log_records': 'counter',
   'otelcol_exporter_send_failed_log_records': 'counter',
   'otelcol_exporter_enqueue_failed_log_records': 'counter',
+  'otelcol_exporter_dropped_log_records': 'counter',
   'otelcol_exporter_sent_metric_points': 'counter',
   'otelcol_exporter_send_failed_metric_points': 'counter',
   'otelcol_exporter_enqueue_failed_metric_points': 'counter',
+  'otelcol_exporter_dropped_metric_points': 'counter',
   'otelcol_exporter_queue_size': 'gauge',
   'otelcol_exporter_queue_capacity': 'gauge',
-  'heroku.otel_drain.storage.usage': 'gauge',
-  'heroku.otel_drain.storage.limit': 'gauge',
+  'otelcol_storage_usage_bytes': 'gauge',
+  'otelcol_storage_limit_bytes': 'gauge',
+  'otelcol_process_uptime': 'counter',
+  'otelcol_process_cpu_seconds': 'counter',
+  'otelcol_process_memory_rss': 'gauge',
+  'otelcol_process_runtime_heap_alloc_bytes': 'gauge',
+  'otelcol_process_runtime_event_loop_delay_p99_seconds': 'gauge',
+  'otelcol_process_runtime_event_loop_delay_max_seconds': 'gauge',
+  'otelcol_process_runtime_event_loop_utilization': 'gauge',
 };

@@ -1,18 +1,36 @@
 /**
- * The sidecar's own counters as metric points, sent through the metrics pipelines like any drain's
- * (resource service.name=heroku-otel-drain). Counts go out as deltas since the last report, in
- * keeping with every sum we emit; the items a pipeline holds, a queue's size and a storage's bytes
- * as gauges. Exporters' queues report with the Collector's names (`otelcol_exporter_*`).
+ * The sidecar's own metrics on the OpenTelemetry SDK, as the Collector builds its own: one meter
+ * provider, whose readers are `service.telemetry.metrics.readers` (a Prometheus pull reader, the
+ * `address` shorthand, periodic OTLP readers), with the Collector's `otelcol_*` names, units and
+ * attributes (`receiver`, `transport`, `processor`, `otel.signal`, `exporter`, `data_type`), and
+ * ours under the same scheme where the Collector has no such metric. Every instrument is
+ * observable: it reads the counters the components keep anyway, at collection time, so the data
+ * path does no work for it. The names are registered in semconv/registry/metrics.yaml.
+ *
+ * Unlike the Collector's, nothing here serves by default: a reader is configured or there is none.
+ * The sidecar's metrics do not go through the user's metrics pipelines either (as the Collector's
+ * do not): a periodic OTLP reader sends them where they should go (the embedded default points
+ * one at OTEL_EXPORTER_OTLP_ENDPOINT).
  */
+import { ValueType, type BatchObservableResult, type Meter, type Observable } from '@opentelemetry/api';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
 import type { QueueCounters, Signal } from '../exporters/exporterhelper/queue.ts';
+import type { StageStats } from '../processors/interval/stage.ts';
+import type { ReceivedBatch } from '../receivers/logplex/receiver.ts';
 import * as A from '../semconv/attributes.ts';
 import * as M from '../semconv/metrics.ts';
-import type { Attributes, MetricPointData } from '../translate/telemetry.ts';
 import type { Extension } from './component.ts';
-import type { PipelineCounters } from './pipeline.ts';
+import type { Logger } from './log.ts';
+import { registerProcessMetrics } from './process-metrics.ts';
+import { PrometheusEndpoint } from './prometheus.ts';
+import type { TelemetryConfig } from './telemetry-config.ts';
+import { metricExporter } from './telemetry-exporters.ts';
 
 /** What every receiver counts; each kind adds what it refuses, per request, line or connection. */
 export interface ReceiverCounters {
+  /** HTTP receivers: requests to the drain path (not those refused as not_found or bad_method). */
+  requests?: number;
   acceptedLines: number;
   duplicateLines: number;
   rejectedRequests?: Readonly<Record<string, number>>;
@@ -20,18 +38,43 @@ export interface ReceiverCounters {
   rejectedConnections?: Readonly<Record<string, number>>;
 }
 
-export interface ReceiverSnapshot {
-  id: string;
-  type: string;
-  counters: ReceiverCounters;
+/** What a receiver's pipelines took of what it read, counted once per batch (the Collector's accepted / refused items). */
+export interface ReceiverIntake {
+  acceptedRecords: number;
+  refusedRecords: number;
+  acceptedPoints: number;
+  refusedPoints: number;
 }
 
-export interface PipelineSnapshot {
-  id: string;
-  held: number;
-  counters: PipelineCounters;
-  /** A metrics pipeline's aggregation stage. */
-  aggregation?: { series: number; overflowPoints: number; notFinite: number };
+export function newReceiverIntake(): ReceiverIntake {
+  return { acceptedRecords: 0, refusedRecords: 0, acceptedPoints: 0, refusedPoints: 0 };
+}
+
+/**
+ * Counts a batch into `intake` once its pipelines answered (`taken`, or its promise when a queue
+ * is on disk), and hands the answer on. `records` / `points`: whether the receiver feeds a logs /
+ * a metrics pipeline (what none takes is not counted).
+ */
+export function countIntake(intake: ReceiverIntake, batch: ReceivedBatch, records: boolean, points: boolean, taken: boolean | Promise<boolean>): boolean | Promise<boolean> {
+  const count = (ok: boolean): boolean => {
+    const r = records ? batch.telemetry.logs.length : 0;
+    const p = points ? batch.telemetry.metrics.length : 0;
+    if (ok) {
+      intake.acceptedRecords += r;
+      intake.acceptedPoints += p;
+    } else {
+      intake.refusedRecords += r;
+      intake.refusedPoints += p;
+    }
+    return ok;
+  };
+  return taken === true || taken === false ? count(taken) : taken.then(count);
+}
+
+/** Items a processor was given and handed on, over the pipelines of one signal that list it. */
+export interface ItemCounts {
+  incoming: number;
+  outgoing: number;
 }
 
 /** An alerts processor's transitions and its deliveries to Alertmanager and webhooks. */
@@ -76,108 +119,297 @@ export function storagesOf(extensions: ReadonlyMap<string, Extension>): StorageS
   return out;
 }
 
+/** Where the instruments read, at collection time. */
+export interface TelemetrySource {
+  /** `transport`: what it listens on (`http`, `tcp`, `tcp,udp`). */
+  receivers(): Array<{ id: string; transport: string; counters: ReceiverCounters; intake: ReceiverIntake }>;
+  /** Lines taken per drain (service.name). */
+  drains(): Iterable<[string, number]>;
+  /** Every processor that works on items, per signal. */
+  processors(): Array<{ id: string; signal: Signal; counts: ItemCounts }>;
+  /** Each metrics pipeline's aggregation stage, with the interval processor it is (or `interval` when the pipeline lists none). */
+  stages(): Array<{ processor: string; pipeline: string; stats: StageStats }>;
+  /** Every alerts processor, with the alerts firing now. */
+  alerts(): Array<AlertsSnapshot & { firingNow: number }>;
+  pipelines(): Array<{ id: string; held: number; capacity: number }>;
+  /** Every exporter's sending queue, one per signal it serves. */
+  queues(): readonly QueueSnapshot[];
+  /** Storage extensions (file_storage): bytes on disk and budget. */
+  storages(): readonly StorageSnapshot[];
+}
+
 /**
- * The Collector's counter names per signal: its metric names carry the signal, not an attribute.
- * Attributes as the current Collector emits them: `exporter` (the component id) on every series,
- * `data_type` on the queue's size and capacity only. Its newer `otelcol.component.id` /
- * `otelcol.signal` are instrumentation-scope attributes, and for metrics still behind the
- * `telemetry.newPipelineTelemetry` gate (its Prometheus exporter drops scope attributes), so its
- * dashboards and alerts key on `exporter`: we follow them.
+ * The Collector's counter names per signal: its names carry the signal, not an attribute, and
+ * its counters carry `exporter` alone (`data_type` is on the queue's size and capacity only).
  */
-export const QUEUE_COUNTERS: Record<Signal, { unit: string; sent: string; sendFailed: string; enqueueFailed: string }> = {
+const QUEUE_COUNTERS: Record<Signal, { sent: string; sendFailed: string; enqueueFailed: string; dropped: string }> = {
   logs: {
-    unit: M.METRIC_UNITS[M.METRIC_OTELCOL_EXPORTER_SENT_LOG_RECORDS]!,
     sent: M.METRIC_OTELCOL_EXPORTER_SENT_LOG_RECORDS,
     sendFailed: M.METRIC_OTELCOL_EXPORTER_SEND_FAILED_LOG_RECORDS,
     enqueueFailed: M.METRIC_OTELCOL_EXPORTER_ENQUEUE_FAILED_LOG_RECORDS,
+    dropped: M.METRIC_OTELCOL_EXPORTER_DROPPED_LOG_RECORDS,
   },
   metrics: {
-    unit: M.METRIC_UNITS[M.METRIC_OTELCOL_EXPORTER_SENT_METRIC_POINTS]!,
     sent: M.METRIC_OTELCOL_EXPORTER_SENT_METRIC_POINTS,
     sendFailed: M.METRIC_OTELCOL_EXPORTER_SEND_FAILED_METRIC_POINTS,
     enqueueFailed: M.METRIC_OTELCOL_EXPORTER_ENQUEUE_FAILED_METRIC_POINTS,
+    dropped: M.METRIC_OTELCOL_EXPORTER_DROPPED_METRIC_POINTS,
   },
 };
 
-export class SelfTelemetry {
-  private readonly _last = new Map<string, number>();
+/** Rejections that mean the pipelines downstream were full: the Collector's `refused` outcome. */
+const REFUSED_BY_PIPELINES = new Set(['queue_full']);
 
-  /** Points for what changed since the last call (and the gauges), at `nowMicros`. */
-  report(
-    receivers: readonly ReceiverSnapshot[],
-    pipelines: readonly PipelineSnapshot[],
-    nowMicros: number,
-    alerts: readonly AlertsSnapshot[] = [],
-    queues: readonly QueueSnapshot[] = [],
-    storages: readonly StorageSnapshot[] = [],
-  ): MetricPointData[] {
-    const points: MetricPointData[] = [];
-    const delta = (name: string, unit: string, attributes: Attributes, total: number): void => {
-      const key = `${name}\u0000${JSON.stringify(attributes)}`;
-      const change = total - (this._last.get(key) ?? 0);
-      this._last.set(key, total);
-      if (change !== 0) points.push({ name, unit, type: 'sum', value: change, timeUnixMicros: nowMicros, attributes, bounds: undefined });
-    };
-    for (const r of receivers) {
-      const component = { 'otel.component.name': r.id, 'otel.component.type': r.type };
-      delta(M.METRIC_HEROKU_OTEL_DRAIN_RECEIVER_LINES, '{line}', { ...component, 'heroku.otel_drain.outcome': 'accepted' }, r.counters.acceptedLines);
-      delta(M.METRIC_HEROKU_OTEL_DRAIN_RECEIVER_LINES, '{line}', { ...component, 'heroku.otel_drain.outcome': 'duplicate' }, r.counters.duplicateLines);
-      for (const [reason, n] of Object.entries(r.counters.rejectedRequests ?? {})) {
-        delta(M.METRIC_HEROKU_OTEL_DRAIN_RECEIVER_REQUESTS, '{request}', { ...component, 'heroku.otel_drain.outcome': 'rejected', 'error.type': reason }, n);
+/** Rejections counted before a request counts (another path, another method). */
+const BEFORE_COUNTING = new Set(['not_found', 'bad_method']);
+
+/** A setInterval beyond this fires at once; an override of 0 means a periodic reader exports at shutdown only. */
+const NEVER_MS = 2 ** 31 - 1;
+
+type Instruments = Record<string, Observable>;
+
+/**
+ * The component metrics. `withOurs`: ours beside the Collector's (level normal and detailed).
+ * Each group is one batch callback, which reads its source once per collection.
+ */
+function registerComponentMetrics(meter: Meter, source: TelemetrySource, withOurs: boolean): void {
+  const counter = (name: string, description: string) => meter.createObservableCounter(name, { unit: M.METRIC_UNITS[name]!, description, valueType: ValueType.INT });
+  const gauge = (name: string, description: string) => meter.createObservableGauge(name, { unit: M.METRIC_UNITS[name]!, description, valueType: ValueType.INT });
+  const group = (instruments: Instruments, observe: (result: BatchObservableResult, i: Instruments) => void) => meter.addBatchObservableCallback((result) => observe(result, instruments), Object.values(instruments));
+
+  group(
+    {
+      acceptedRecords: counter(M.METRIC_OTELCOL_RECEIVER_ACCEPTED_LOG_RECORDS, 'Number of log records successfully pushed into the pipeline.'),
+      refusedRecords: counter(M.METRIC_OTELCOL_RECEIVER_REFUSED_LOG_RECORDS, 'Number of log records that could not be pushed into the pipeline.'),
+      acceptedPoints: counter(M.METRIC_OTELCOL_RECEIVER_ACCEPTED_METRIC_POINTS, 'Number of metric points successfully pushed into the pipeline.'),
+      refusedPoints: counter(M.METRIC_OTELCOL_RECEIVER_REFUSED_METRIC_POINTS, 'Number of metric points that could not be pushed into the pipeline.'),
+      requests: counter(M.METRIC_OTELCOL_RECEIVER_REQUESTS, 'The number of requests performed, by outcome (and error.type when not a success).'),
+      ...(withOurs
+        ? {
+            duplicate: counter(M.METRIC_OTELCOL_RECEIVER_DUPLICATE_LINES, 'Lines of batches Logplex re-sent: acknowledged, not emitted again.'),
+            rejectedLines: counter(M.METRIC_OTELCOL_RECEIVER_REJECTED_LINES, 'Lines refused one by one, by error.type.'),
+            rejectedConnections: counter(M.METRIC_OTELCOL_RECEIVER_REJECTED_CONNECTIONS, 'Connections refused or closed, by error.type.'),
+          }
+        : {}),
+    },
+    (result, i) => {
+      for (const r of source.receivers()) {
+        const at = { [A.ATTR_RECEIVER]: r.id, [A.ATTR_TRANSPORT]: r.transport };
+        result.observe(i.acceptedRecords!, r.intake.acceptedRecords, at);
+        result.observe(i.refusedRecords!, r.intake.refusedRecords, at);
+        result.observe(i.acceptedPoints!, r.intake.acceptedPoints, at);
+        result.observe(i.refusedPoints!, r.intake.refusedPoints, at);
+        const c = r.counters;
+        if (c.requests !== undefined) {
+          let rejected = 0;
+          for (const [reason, n] of Object.entries(c.rejectedRequests ?? {})) {
+            if (!BEFORE_COUNTING.has(reason)) rejected += n;
+            // Zeros too: a series from the start, so that increase() sees the first one.
+            result.observe(i.requests!, n, { ...at, [A.ATTR_OUTCOME]: REFUSED_BY_PIPELINES.has(reason) ? 'refused' : 'failure', [A.ATTR_ERROR_TYPE]: reason });
+          }
+          result.observe(i.requests!, Math.max(0, c.requests - rejected), { ...at, [A.ATTR_OUTCOME]: 'success' });
+        }
+        if (!withOurs) continue;
+        result.observe(i.duplicate!, c.duplicateLines, at);
+        for (const [reason, n] of Object.entries(c.rejectedLines ?? {})) result.observe(i.rejectedLines!, n, { ...at, [A.ATTR_ERROR_TYPE]: reason });
+        for (const [reason, n] of Object.entries(c.rejectedConnections ?? {})) result.observe(i.rejectedConnections!, n, { ...at, [A.ATTR_ERROR_TYPE]: reason });
       }
-      for (const [reason, n] of Object.entries(r.counters.rejectedLines ?? {})) {
-        delta(M.METRIC_HEROKU_OTEL_DRAIN_RECEIVER_LINES, '{line}', { ...component, 'heroku.otel_drain.outcome': 'rejected', 'error.type': reason }, n);
+    },
+  );
+
+  group(
+    {
+      incoming: counter(M.METRIC_OTELCOL_PROCESSOR_INCOMING_ITEMS, 'Number of items passed to the processor.'),
+      outgoing: counter(M.METRIC_OTELCOL_PROCESSOR_OUTGOING_ITEMS, 'Number of items emitted from the processor.'),
+    },
+    (result, i) => {
+      for (const p of source.processors()) {
+        const at = { [A.ATTR_PROCESSOR]: p.id, [A.ATTR_OTEL_SIGNAL]: p.signal };
+        result.observe(i.incoming!, p.counts.incoming, at);
+        result.observe(i.outgoing!, p.counts.outgoing, at);
       }
-      for (const [reason, n] of Object.entries(r.counters.rejectedConnections ?? {})) {
-        delta(M.METRIC_HEROKU_OTEL_DRAIN_RECEIVER_CONNECTIONS, '{connection}', { ...component, 'heroku.otel_drain.outcome': 'rejected', 'error.type': reason }, n);
+    },
+  );
+
+  group(
+    {
+      sent: counter(M.METRIC_OTELCOL_EXPORTER_SENT_LOG_RECORDS, 'Number of log records successfully sent to destination.'),
+      sendFailed: counter(M.METRIC_OTELCOL_EXPORTER_SEND_FAILED_LOG_RECORDS, 'Number of log records in failed attempts to send to destination.'),
+      enqueueFailed: counter(M.METRIC_OTELCOL_EXPORTER_ENQUEUE_FAILED_LOG_RECORDS, 'Number of log records failed to be added to the sending queue.'),
+      pointsSent: counter(M.METRIC_OTELCOL_EXPORTER_SENT_METRIC_POINTS, 'Number of metric points successfully sent to destination.'),
+      pointsSendFailed: counter(M.METRIC_OTELCOL_EXPORTER_SEND_FAILED_METRIC_POINTS, 'Number of metric points in failed attempts to send to destination.'),
+      pointsEnqueueFailed: counter(M.METRIC_OTELCOL_EXPORTER_ENQUEUE_FAILED_METRIC_POINTS, 'Number of metric points failed to be added to the sending queue.'),
+      size: gauge(M.METRIC_OTELCOL_EXPORTER_QUEUE_SIZE, "Current size of the exporter's sending queue, in its sizer's unit."),
+      capacity: gauge(M.METRIC_OTELCOL_EXPORTER_QUEUE_CAPACITY, "Capacity of the exporter's sending queue, in its sizer's unit."),
+      ...(withOurs
+        ? {
+            dropped: counter(M.METRIC_OTELCOL_EXPORTER_DROPPED_LOG_RECORDS, 'Log records an in-memory queue still held at the shutdown deadline.'),
+            pointsDropped: counter(M.METRIC_OTELCOL_EXPORTER_DROPPED_METRIC_POINTS, 'Metric points an in-memory queue still held at the shutdown deadline.'),
+          }
+        : {}),
+    },
+    (result, i) => {
+      for (const q of source.queues()) {
+        const logs = q.signal === 'logs';
+        const at = { [A.ATTR_EXPORTER]: q.id };
+        result.observe(logs ? i.sent! : i.pointsSent!, q.counters.sent, at);
+        result.observe(logs ? i.sendFailed! : i.pointsSendFailed!, q.counters.sendFailed, at);
+        result.observe(logs ? i.enqueueFailed! : i.pointsEnqueueFailed!, q.counters.enqueueFailed, at);
+        if (withOurs) result.observe(logs ? i.dropped! : i.pointsDropped!, q.counters.droppedAtShutdown, at);
+        const queue = { ...at, [A.ATTR_DATA_TYPE]: q.signal };
+        result.observe(i.size!, q.size, queue);
+        // Unbounded but by its storage's budget: that budget is the storage's own gauge.
+        if (Number.isFinite(q.capacity)) result.observe(i.capacity!, q.capacity, queue);
       }
+    },
+  );
+
+  if (!withOurs) return;
+
+  group({ lines: counter(M.METRIC_OTELCOL_DRAIN_LINES, 'Lines taken per drain (its service.name).') }, (result, i) => {
+    for (const [drain, n] of source.drains()) result.observe(i.lines!, n, { [A.ATTR_DRAIN]: drain });
+  });
+
+  group(
+    {
+      transitions: counter(M.METRIC_OTELCOL_PROCESSOR_ALERTS_TRANSITIONS, 'Alerts that started firing (repeats included) or resolved.'),
+      firing: gauge(M.METRIC_OTELCOL_PROCESSOR_ALERTS_FIRING, 'Alerts firing now.'),
+      notifications: counter(M.METRIC_OTELCOL_PROCESSOR_ALERTS_NOTIFICATIONS, 'Notifications to Alertmanager or webhooks: delivered (success) or given up on (failure).'),
+    },
+    (result, i) => {
+      for (const a of source.alerts()) {
+        const at = { [A.ATTR_PROCESSOR]: a.id };
+        result.observe(i.transitions!, a.firing, { ...at, [A.ATTR_STATE]: 'firing' });
+        result.observe(i.transitions!, a.resolved, { ...at, [A.ATTR_STATE]: 'resolved' });
+        result.observe(i.firing!, a.firingNow, at);
+        for (const t of a.targets) {
+          result.observe(i.notifications!, t.sent, { ...at, [A.ATTR_TARGET]: t.name, [A.ATTR_OUTCOME]: 'success' });
+          result.observe(i.notifications!, t.failed, { ...at, [A.ATTR_TARGET]: t.name, [A.ATTR_OUTCOME]: 'failure' });
+        }
+      }
+    },
+  );
+
+  group(
+    {
+      series: gauge(M.METRIC_OTELCOL_PROCESSOR_INTERVAL_SERIES, "Series a metrics pipeline's aggregation holds."),
+      overflow: counter(M.METRIC_OTELCOL_PROCESSOR_INTERVAL_OVERFLOW_POINTS, 'Points added to an overflow series: max_streams reached.'),
+      notFinite: counter(M.METRIC_OTELCOL_PROCESSOR_INTERVAL_NOT_FINITE_POINTS, 'Points left out: their value was not a finite number.'),
+    },
+    (result, i) => {
+      for (const s of source.stages()) {
+        const at = { [A.ATTR_PROCESSOR]: s.processor, [A.ATTR_PIPELINE]: s.pipeline };
+        result.observe(i.series!, s.stats.series, at);
+        result.observe(i.overflow!, s.stats.overflowPoints, at);
+        result.observe(i.notFinite!, s.stats.notFinite, at);
+      }
+    },
+  );
+
+  group(
+    {
+      held: gauge(M.METRIC_OTELCOL_PIPELINE_HELD_ITEMS, "Items a pipeline's exporters hold for it: its memory in use."),
+      capacity: gauge(M.METRIC_OTELCOL_PIPELINE_CAPACITY_ITEMS, 'Items a pipeline may hold before its receivers answer 503.'),
+    },
+    (result, i) => {
+      for (const p of source.pipelines()) {
+        result.observe(i.held!, p.held, { [A.ATTR_PIPELINE]: p.id });
+        // Infinity (its queues on disk, or none that blocks): no item limit, no series.
+        if (Number.isFinite(p.capacity)) result.observe(i.capacity!, p.capacity, { [A.ATTR_PIPELINE]: p.id });
+      }
+    },
+  );
+
+  group(
+    {
+      usage: gauge(M.METRIC_OTELCOL_STORAGE_USAGE_BYTES, "Bytes a file_storage extension's queues take on disk now."),
+      limit: gauge(M.METRIC_OTELCOL_STORAGE_LIMIT_BYTES, "A file_storage extension's budget (max_size_mib) for all its queues."),
+    },
+    (result, i) => {
+      for (const s of source.storages()) {
+        result.observe(i.usage!, s.bytes, { [A.ATTR_EXTENSION]: s.id });
+        result.observe(i.limit!, s.maxBytes, { [A.ATTR_EXTENSION]: s.id });
+      }
+    },
+  );
+}
+
+export interface SelfTelemetryOptions {
+  /** service.name, service.version and service.instance.id; `service.telemetry.resource` adds to them. */
+  resource: Record<string, string>;
+  log: Logger;
+  /** Replaces every periodic reader's interval (replay, tests); 0: they export once, at shutdown. */
+  periodicIntervalMs?: number;
+}
+
+export class SelfTelemetry {
+  /** The Prometheus pull readers (`address`, then `readers[].pull`), each with its server. */
+  readonly endpoints: PrometheusEndpoint[] = [];
+  /** The resource of the sidecar's own metrics and logs. */
+  readonly resource: Resource;
+  private readonly _config: TelemetryConfig['metrics'];
+  private readonly _source: TelemetrySource;
+  private readonly _options: SelfTelemetryOptions;
+  private _provider: MeterProvider | undefined;
+  private _stopProcessMetrics: (() => void) | undefined;
+
+  constructor(config: TelemetryConfig, source: TelemetrySource, options: SelfTelemetryOptions) {
+    this._config = config.metrics;
+    this._source = source;
+    this._options = options;
+    const attributes: Record<string, string> = { ...options.resource };
+    for (const [key, value] of Object.entries(config.resource)) {
+      if (value === null) delete attributes[key];
+      else attributes[key] = value;
     }
-    for (const a of alerts) {
-      const component = { 'otel.component.name': a.id, 'otel.component.type': 'alerts' };
-      delta(M.METRIC_HEROKU_OTEL_DRAIN_ALERTS_TRANSITIONS, '{alert}', { ...component, 'heroku.alert.state': 'firing' }, a.firing);
-      delta(M.METRIC_HEROKU_OTEL_DRAIN_ALERTS_TRANSITIONS, '{alert}', { ...component, 'heroku.alert.state': 'resolved' }, a.resolved);
-      for (const t of a.targets) {
-        delta(M.METRIC_HEROKU_OTEL_DRAIN_ALERTS_NOTIFICATIONS, '{notification}', { ...component, 'heroku.otel_drain.target': t.name, 'heroku.otel_drain.outcome': 'exported' }, t.sent);
-        delta(M.METRIC_HEROKU_OTEL_DRAIN_ALERTS_NOTIFICATIONS, '{notification}', { ...component, 'heroku.otel_drain.target': t.name, 'heroku.otel_drain.outcome': 'failed' }, t.failed);
-      }
+    this.resource = resourceFromAttributes(attributes);
+    if (this._config.level === 'none') return;
+    const auth = this._config.basic_auth;
+    if (this._config.address !== undefined) this.endpoints.push(new PrometheusEndpoint(this._config.address, auth));
+    for (const r of this._config.readers) {
+      const p = r.pull?.exporter.prometheus;
+      if (p !== undefined) this.endpoints.push(new PrometheusEndpoint({ host: p.host, port: p.port }, auth));
     }
-    for (const p of pipelines) {
-      const pipeline = { 'heroku.otel_drain.pipeline': p.id };
-      for (const [exporter, n] of Object.entries(p.counters.exported)) {
-        delta(M.METRIC_HEROKU_OTEL_DRAIN_PIPELINE_ITEMS, '{item}', { ...pipeline, 'otel.component.name': exporter, 'heroku.otel_drain.outcome': 'exported' }, n);
-      }
-      for (const [exporter, n] of Object.entries(p.counters.failed)) {
-        delta(M.METRIC_HEROKU_OTEL_DRAIN_PIPELINE_ITEMS, '{item}', { ...pipeline, 'otel.component.name': exporter, 'heroku.otel_drain.outcome': 'failed' }, n);
-      }
-      delta(M.METRIC_HEROKU_OTEL_DRAIN_PIPELINE_ITEMS, '{item}', { ...pipeline, 'heroku.otel_drain.outcome': 'refused' }, p.counters.refused);
-      delta(M.METRIC_HEROKU_OTEL_DRAIN_PIPELINE_ITEMS, '{item}', { ...pipeline, 'heroku.otel_drain.outcome': 'dropped' }, p.counters.droppedAtShutdown);
-      points.push({ name: M.METRIC_HEROKU_OTEL_DRAIN_PIPELINE_HELD, unit: '{item}', type: 'gauge', value: p.held, timeUnixMicros: nowMicros, attributes: pipeline, bounds: undefined });
-      if (p.aggregation !== undefined) {
-        delta(M.METRIC_HEROKU_OTEL_DRAIN_PIPELINE_ITEMS, '{item}', { ...pipeline, 'heroku.otel_drain.outcome': 'overflow' }, p.aggregation.overflowPoints);
-        delta(M.METRIC_HEROKU_OTEL_DRAIN_PIPELINE_ITEMS, '{item}', { ...pipeline, 'heroku.otel_drain.outcome': 'not_finite' }, p.aggregation.notFinite);
-        points.push({ name: M.METRIC_HEROKU_OTEL_DRAIN_PIPELINE_SERIES, unit: '{series}', type: 'gauge', value: p.aggregation.series, timeUnixMicros: nowMicros, attributes: pipeline, bounds: undefined });
-      }
-    }
-    const gauge = (name: string, attributes: Attributes, value: number): void => {
-      points.push({ name, unit: M.METRIC_UNITS[name]!, type: 'gauge', value, timeUnixMicros: nowMicros, attributes, bounds: undefined });
-    };
-    for (const q of queues) {
-      // As the Collector: `exporter` on every series, `data_type` on the queue's size and capacity only.
-      const exporter = { [A.ATTR_EXPORTER]: q.id };
-      const names = QUEUE_COUNTERS[q.signal];
-      delta(names.sent, names.unit, exporter, q.counters.sent);
-      delta(names.sendFailed, names.unit, exporter, q.counters.sendFailed);
-      delta(names.enqueueFailed, names.unit, exporter, q.counters.enqueueFailed);
-      const queue = { ...exporter, [A.ATTR_DATA_TYPE]: q.signal };
-      gauge(M.METRIC_OTELCOL_EXPORTER_QUEUE_SIZE, queue, q.size);
-      // Unbounded but by its storage's budget: that budget is the storage's own gauge.
-      if (Number.isFinite(q.capacity)) gauge(M.METRIC_OTELCOL_EXPORTER_QUEUE_CAPACITY, queue, q.capacity);
-    }
-    for (const s of storages) {
-      const component = { [A.ATTR_OTEL_COMPONENT_NAME]: s.id };
-      gauge(M.METRIC_HEROKU_OTEL_DRAIN_STORAGE_USAGE, component, s.bytes);
-      gauge(M.METRIC_HEROKU_OTEL_DRAIN_STORAGE_LIMIT, component, s.maxBytes);
-    }
-    return points;
+  }
+
+  /** Whether any reader reads (level none, or no reader: nothing is collected at all). */
+  get enabled(): boolean {
+    return this._config.level !== 'none' && (this.endpoints.length > 0 || this._config.readers.some((r) => r.periodic !== undefined));
+  }
+
+  /** Builds the meter provider (periodic readers start their clocks), then serves the pull readers. */
+  async start(): Promise<void> {
+    if (!this.enabled || this._provider !== undefined) return;
+    const readers: IMetricReader[] = this.endpoints.map((e) => e.reader);
+    this._config.readers.forEach((r, i) => {
+      if (r.periodic === undefined) return;
+      const override = this._options.periodicIntervalMs;
+      const interval = override === undefined ? r.periodic.interval : override > 0 ? override : NEVER_MS;
+      readers.push(
+        new PeriodicExportingMetricReader({
+          exporter: metricExporter(r.periodic.exporter.otlp, `service.telemetry.metrics.readers[${i}]`, this._options.log),
+          exportIntervalMillis: interval,
+          // The SDK refuses a timeout longer than the interval.
+          exportTimeoutMillis: Math.min(r.periodic.timeout, interval),
+        }),
+      );
+    });
+    this._provider = new MeterProvider({ resource: this.resource, readers });
+    const meter = this._provider.getMeter(String(this._options.resource['service.name'] ?? 'heroku-otel-drain'), this._options.resource['service.version']);
+    const withOurs = this._config.level !== 'basic';
+    registerComponentMetrics(meter, this._source, withOurs);
+    this._stopProcessMetrics = registerProcessMetrics(meter, withOurs);
+    for (const e of this.endpoints) await e.start();
+  }
+
+  /** The pull readers' servers close, then every periodic reader collects and exports a last time; safe twice. */
+  async shutdown(): Promise<void> {
+    const provider = this._provider;
+    this._provider = undefined;
+    this._stopProcessMetrics?.();
+    this._stopProcessMetrics = undefined;
+    // The servers first: the last export does not need them, and they close whatever it does.
+    await Promise.all(this.endpoints.map((e) => e.shutdown()));
+    await provider?.shutdown();
   }
 }

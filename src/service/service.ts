@@ -9,17 +9,17 @@ import type { ComponentConfig, SidecarConfig } from '../config/load.ts';
 import { isLoopback } from '../receivers/logplex/config.ts';
 import type { ReceivedBatch } from '../receivers/logplex/receiver.ts';
 import type { Attributes, LogRecordData, MetricPointData, TelemetryBatch } from '../translate/telemetry.ts';
-import { errorSite, type Logger } from './log.ts';
+import { errorSite, type Level, type Logger } from './log.ts';
 import { Pipeline } from './pipeline.ts';
 import { SendingQueue } from '../exporters/exporterhelper/queue.ts';
 import type { SegmentLog } from '../extensions/file_storage/segment-log.ts';
-import { SelfTelemetry, storagesOf } from './self-telemetry.ts';
-import { PrometheusEndpoint } from './prometheus.ts';
+import { countIntake, newReceiverIntake, SelfTelemetry, storagesOf, type ItemCounts, type ReceiverIntake } from './self-telemetry.ts';
+import { OwnLogs } from './own-logs.ts';
+import type { PrometheusEndpoint } from './prometheus.ts';
 import { StatusBoard } from './status.ts';
-import { drainResource } from '../translate/resource.ts';
 import { MetricsStage } from '../processors/interval/stage.ts';
 import { intervalConfigSchema } from '../processors/interval/config.ts';
-import { stageSettings } from '../processors/interval/factory.ts';
+import { defaultInstanceId, stageSettings } from '../processors/interval/factory.ts';
 import { RateLimitedLog } from './rate-limited-log.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
@@ -27,8 +27,13 @@ import pkg from '../../package.json' with { type: 'json' };
 interface Chain {
   /** The processors that run on its items, in the order it lists them (a metrics pipeline's: before its aggregation). */
   steps: Processor[];
+  /** Per step, what it was given and handed on (shared with the other pipelines of its signal that list it). */
+  counts: ItemCounts[];
   /** A metrics pipeline's aggregation stage, and the processors that work on what it sends (cumulativetodelta). */
   stage?: MetricsStage;
+  /** The interval processor the stage is (`interval` when the pipeline lists none), and its counts when it is listed. */
+  stageId?: string;
+  stageCounts?: ItemCounts;
   after?: Processor[];
   /** Some step changes records. */
   mutates: boolean;
@@ -53,6 +58,8 @@ export interface RunningReceiver {
   receiver: Receiver;
   /** Listening with no drains and no opt-in: loopback only. */
   open: boolean;
+  /** What its pipelines took of what it read. */
+  intake: ReceiverIntake;
 }
 
 const resourceKeys = new WeakMap<Attributes, string>();
@@ -67,13 +74,14 @@ function resourceKey(resource: Attributes): string {
   return key;
 }
 
-/** How often the sidecar reports its own counters through the metrics pipelines. */
-export const SELF_TELEMETRY_INTERVAL_MS = 10_000;
-
 export interface ServiceOptions {
-  /** Default SELF_TELEMETRY_INTERVAL_MS; 0 turns the periodic report off (one still goes out at shutdown). */
+  /**
+   * Replaces the interval of every periodic reader of the sidecar's own metrics
+   * (service.telemetry.metrics.readers); 0: they export once, at shutdown (replay, tests).
+   */
   selfTelemetryIntervalMs?: number;
 }
+
 
 export class Service {
   private readonly _receivers: RunningReceiver[] = [];
@@ -91,23 +99,48 @@ export class Service {
   private readonly _logsPipelinesOf = new Map<string, Pipeline[]>();
   /** Per pipeline, its processors in the order it lists them. */
   private readonly _chains = new Map<Pipeline, Chain>();
-  /** Lines taken per drain (its service.name), for the Prometheus endpoint. */
+  /** Lines taken per drain (its service.name), for the self-telemetry. */
   readonly drainLines = new Map<string, number>();
   /** service.telemetry.status: what the status page shows. */
   readonly status: StatusBoard | undefined;
-  /** service.telemetry.metrics.address: the Prometheus scrape endpoint. */
-  readonly prometheus: PrometheusEndpoint | undefined;
+  /** service.telemetry.metrics: the sidecar's own metrics and their readers. */
+  readonly telemetry: SelfTelemetry;
+  /** service.telemetry.logs.processors: the copy of its log over OTLP. */
+  private readonly _ownLogs: OwnLogs | undefined;
+  /** What each processor that works on items was given and handed on, per signal. */
+  private readonly _itemCounts = new Map<string, { id: string; signal: Signal; counts: ItemCounts }>();
   /** Running extensions (service.extensions), by id. */
   private readonly _extensions = new Map<string, Extension>();
-  private readonly _selfTelemetry = new SelfTelemetry();
-  private readonly _selfResource = drainResource({ 'service.name': pkg.name, 'service.version': pkg.version });
-  private readonly _selfTelemetryIntervalMs: number;
-  private _selfTimer: NodeJS.Timeout | undefined;
   private _stopped = false;
 
   constructor(config: SidecarConfig, log: Logger, options: ServiceOptions = {}) {
+    const stderr = log;
+    this.telemetry = new SelfTelemetry(
+      config.telemetry,
+      {
+        receivers: () => this._receivers.map(({ id, receiver, intake }) => ({ id, transport: [...new Set(receiver.listening().map((l) => l.transport))].join(','), counters: receiver.counters, intake })),
+        drains: () => this.drainLines,
+        processors: () => [...this._itemCounts.values()],
+        stages: () => [...this._chains].flatMap(([p, c]) => (c.stage === undefined ? [] : [{ processor: c.stageId!, pipeline: p.id, stats: c.stage.stats }])),
+        alerts: () => [...this._processors.values()].flatMap((x) => (x.alertsSnapshot === undefined ? [] : [{ ...x.alertsSnapshot(), firingNow: x.firing?.().length ?? 0 }])),
+        pipelines: () => this._pipelines.map((p) => ({ id: p.id, held: p.held, capacity: p.capacity })),
+        queues: () => this.queues,
+        storages: () => storagesOf(this._extensions),
+      },
+      {
+        resource: { 'service.name': pkg.name, 'service.version': pkg.version, 'service.instance.id': defaultInstanceId() },
+        log: (level, message, fields) => this._log(level, message, fields),
+        ...(options.selfTelemetryIntervalMs !== undefined ? { periodicIntervalMs: options.selfTelemetryIntervalMs } : {}),
+      },
+    );
+    const logs = config.telemetry.logs;
+    // The config's level wins over OTEL_LOG_LEVEL / LOG_LEVEL, which set the logger's at start.
+    if (logs.level !== undefined) (log as { setLevel?(level: Level): void }).setLevel?.(logs.level);
+    if (logs.processors.length > 0) {
+      this._ownLogs = new OwnLogs(logs.processors, this.telemetry.resource, logs.level ?? 'info', stderr, { name: pkg.name, version: pkg.version });
+      log = this._ownLogs.tee(log);
+    }
     this._log = log;
-    this._selfTelemetryIntervalMs = options.selfTelemetryIntervalMs ?? SELF_TELEMETRY_INTERVAL_MS;
     const host: Host = { log, extension: (id) => this._extensions.get(id) };
     for (const id of config.serviceExtensions) {
       const component = config.extensions.get(id)!;
@@ -121,7 +154,11 @@ export class Service {
     for (const [id, p] of config.pipelines) {
       const signal = p.signal;
       // Its processors in the order it lists them; one of another signal only is left out.
-      const processors = p.processors.flatMap((pid) => this._processor(pid, config.processors.get(pid)!, signal, processorHost) ?? []);
+      const built = p.processors.flatMap((pid) => {
+        const processor = this._processor(pid, config.processors.get(pid)!, signal, processorHost);
+        return processor === undefined ? [] : [{ id: pid, processor }];
+      });
+      const processors = built.map((b) => b.processor);
       const batch = processors.find((x) => x.batch !== undefined)?.batch;
       const queues = p.exporters.map((e) => this._queue(e, signal, log));
       const gates = processors.filter((x) => x.accepting !== undefined);
@@ -138,10 +175,15 @@ export class Service {
         for (const pid of p.processors) this._logsPipelinesOf.set(pid, [...(this._logsPipelinesOf.get(pid) ?? []), pipeline]);
       }
       if (signal === 'metrics') {
-        this._chains.set(pipeline, this._metricsChain(id, pipeline, processors, log));
+        this._chains.set(pipeline, this._metricsChain(id, pipeline, built, log));
       } else {
-        const steps = processors.filter((x) => x.process !== undefined);
-        this._chains.set(pipeline, { steps, mutates: steps.some((x) => x.mutates), redacts: steps.some((x) => x.redacts === true) });
+        const steps = built.filter((b) => b.processor.process !== undefined);
+        this._chains.set(pipeline, {
+          steps: steps.map((b) => b.processor),
+          counts: steps.map((b) => this._countsOf(b.id, signal)),
+          mutates: steps.some((b) => b.processor.mutates),
+          redacts: steps.some((b) => b.processor.redacts === true),
+        });
       }
       for (const r of p.receivers) byReceiver.set(r, [...(byReceiver.get(r) ?? []), pipeline]);
     }
@@ -154,12 +196,15 @@ export class Service {
       }
       this._receiverConfigs.set(id, component.config);
       const factory = this._factory('receivers', id, component.type);
-      const consume = (batch: ReceivedBatch) => this._fanOut(pipelines, batch);
+      const intake = newReceiverIntake();
+      const records = pipelines.some((p) => p.signal === 'logs');
+      const points = pipelines.some((p) => p.signal === 'metrics');
+      const consume = (batch: ReceivedBatch) => countIntake(intake, batch, records, points, this._fanOut(pipelines, batch));
       // Asked from a request's headers, before its body is read: a line is a record in a logs
       // pipeline; a metrics pipeline aggregates whatever comes, so it only asks its memory_limiter.
       const room = (lines: number) => pipelines.every((p) => (p.signal === 'logs' ? p.fits(lines) : p.accepts()));
       const receiver = factory.create(id, component.config, { consume, room }, host);
-      this._receivers.push({ id, type: component.type, receiver, open: factory.open(component.config) });
+      this._receivers.push({ id, type: component.type, receiver, open: factory.open(component.config), intake });
     }
     if (config.telemetry.status.enabled) {
       const board = new StatusBoard();
@@ -172,18 +217,22 @@ export class Service {
         });
       for (const { receiver } of this._receivers) receiver.serveStatusPage?.({ path: config.telemetry.status.path, render });
     }
-    const address = config.telemetry.metrics.address;
-    this.prometheus =
-      address === undefined
-        ? undefined
-        : new PrometheusEndpoint(address, {
-            receivers: () => this._receivers.map(({ id, type, receiver }) => ({ id, type, counters: receiver.counters })),
-            pipelines: () => this._pipelineSnapshots(),
-            alerts: () => this._alertSnapshots(),
-            drains: () => [...this.drainLines],
-            queues: () => this.queues,
-            storages: () => storagesOf(this._extensions),
-          }, config.telemetry.metrics.basic_auth);
+  }
+
+  /** The first Prometheus pull reader of the sidecar's own metrics (service.telemetry.metrics), if any. */
+  get prometheus(): PrometheusEndpoint | undefined {
+    return this.telemetry.endpoints[0];
+  }
+
+  /** A processor's counts for one signal, shared by every pipeline of that signal listing it. */
+  private _countsOf(id: string, signal: Signal): ItemCounts {
+    const key = `${id}\u0000${signal}`;
+    let entry = this._itemCounts.get(key);
+    if (entry === undefined) {
+      entry = { id, signal, counts: { incoming: 0, outgoing: 0 } };
+      this._itemCounts.set(key, entry);
+    }
+    return entry.counts;
   }
 
   /** The factory of a component the config names; the config loader has checked the type exists. */
@@ -191,10 +240,6 @@ export class Service {
     const factory = factoryOf(kind, type);
     if (factory === undefined) throw new Error(`${kind}.${id}: the ${type} component is not available in this version`);
     return factory;
-  }
-
-  private _alertSnapshots() {
-    return [...this._processors.values()].flatMap((x) => (x.alertsSnapshot === undefined ? [] : [x.alertsSnapshot()]));
   }
 
   /** The processor of an id, made on first use; undefined in a pipeline of a signal it does not work on. */
@@ -214,26 +259,34 @@ export class Service {
    * else before the first processor that works on aggregated points, else at the end), the stage,
    * and the processors after it. The config loader has checked the order.
    */
-  private _metricsChain(id: string, pipeline: Pipeline, processors: Processor[], log: Logger): Chain {
-    let at = processors.findIndex((x) => x.aggregation !== undefined);
-    if (at < 0) at = processors.findIndex((x) => x.afterAggregation === true);
-    if (at < 0) at = processors.length;
-    const settings = processors[at]?.aggregation ?? stageSettings(intervalConfigSchema.parse(undefined));
-    const steps = processors.slice(0, at).filter((x) => x.process !== undefined);
-    const after = processors.slice(at).filter((x) => x.transformMetrics !== undefined || x.process !== undefined);
+  private _metricsChain(id: string, pipeline: Pipeline, built: Array<{ id: string; processor: Processor }>, log: Logger): Chain {
+    let at = built.findIndex((b) => b.processor.aggregation !== undefined);
+    const listed = at >= 0;
+    if (at < 0) at = built.findIndex((b) => b.processor.afterAggregation === true);
+    if (at < 0) at = built.length;
+    const settings = (listed ? built[at]!.processor.aggregation : undefined) ?? stageSettings(intervalConfigSchema.parse(undefined));
+    const steps = built.slice(0, at).filter((b) => b.processor.process !== undefined);
+    const afterBuilt = built.slice(at).filter((b) => b.processor.transformMetrics !== undefined || b.processor.process !== undefined);
+    const after = afterBuilt.map((b) => b.processor);
+    const afterCounts = afterBuilt.map((b) => this._countsOf(b.id, 'metrics'));
+    const stageCounts = listed ? this._countsOf(built[at]!.id, 'metrics') : undefined;
     const refused = new RateLimitedLog(log);
     const stage = new MetricsStage(`service.pipelines.${id}`, settings, (resource, key, points) => {
-      for (const x of after) {
+      if (stageCounts !== undefined) stageCounts.outgoing += points.length;
+      for (let i = 0; i < after.length; i++) {
+        const x = after[i]!;
+        afterCounts[i]!.incoming += points.length;
         if (x.transformMetrics !== undefined) {
           points = x.transformMetrics(resource, points);
+          afterCounts[i]!.outgoing += points.length;
           continue;
         }
         // The stage's points share their attributes with its series: a processor changing them works on copies.
         if (x.mutates) points = points.map(copyPoint);
         const r = x.process!(resource, [], points, new Set());
-        if (r === undefined) continue;
-        if (r.metrics !== undefined) points = r.metrics;
-        if (r.resource !== undefined && r.resource !== resource) {
+        if (r?.metrics !== undefined) points = r.metrics;
+        afterCounts[i]!.outgoing += points.length;
+        if (r?.resource !== undefined && r.resource !== resource) {
           resource = r.resource;
           key = resourceKey(resource);
         }
@@ -248,7 +301,16 @@ export class Service {
       if (taken === true || taken === false) return said(taken);
       return taken.then(said);
     }, log);
-    return { steps, stage, after, mutates: steps.some((x) => x.mutates), redacts: false };
+    return {
+      steps: steps.map((b) => b.processor),
+      counts: steps.map((b) => this._countsOf(b.id, 'metrics')),
+      stage,
+      stageId: listed ? built[at]!.id : 'interval',
+      ...(stageCounts !== undefined ? { stageCounts } : {}),
+      after,
+      mutates: steps.some((b) => b.processor.mutates),
+      redacts: false,
+    };
   }
 
   /** Every pipeline's figures, for the status page, the Prometheus endpoint and the self-telemetry. */
@@ -339,11 +401,14 @@ export class Service {
       let resource = batch.resource;
       if (p.signal === 'logs') {
         let own = chain.mutates && p !== mayChangeOriginals ? logs.map(copyRecord) : logs;
-        for (const step of chain.steps) {
-          const r = step.process!(resource, own, [], observed);
-          if (r === undefined) continue;
-          if (r.logs !== undefined) own = r.logs;
-          if (r.resource !== undefined) resource = r.resource;
+        for (let i = 0; i < chain.steps.length; i++) {
+          // Counted per batch, for otelcol_processor_incoming_items / _outgoing_items.
+          const counts = chain.counts[i]!;
+          counts.incoming += own.length;
+          const r = chain.steps[i]!.process!(resource, own, [], observed);
+          if (r?.logs !== undefined) own = r.logs;
+          if (r?.resource !== undefined) resource = r.resource;
+          counts.outgoing += own.length;
         }
         if (!shownRedacted && chain.redacts) {
           shown = own;
@@ -353,12 +418,15 @@ export class Service {
       } else {
         // Points are not copied up front for every pipeline: only one whose processors change them.
         let own: readonly MetricPointData[] = chain.mutates ? metrics.map(copyPoint) : metrics;
-        for (const step of chain.steps) {
-          const r = step.process!(resource, [], own, observed);
-          if (r === undefined) continue;
-          if (r.metrics !== undefined) own = r.metrics;
-          if (r.resource !== undefined) resource = r.resource;
+        for (let i = 0; i < chain.steps.length; i++) {
+          const counts = chain.counts[i]!;
+          counts.incoming += own.length;
+          const r = chain.steps[i]!.process!(resource, [], own, observed);
+          if (r?.metrics !== undefined) own = r.metrics;
+          if (r?.resource !== undefined) resource = r.resource;
+          counts.outgoing += own.length;
         }
+        if (chain.stageCounts !== undefined) chain.stageCounts.incoming += own.length;
         chain.stage!.absorb(resource, resource === batch.resource ? key : resourceKey(resource), own);
       }
     }
@@ -395,20 +463,6 @@ export class Service {
 
   get pipelines(): readonly Pipeline[] {
     return this._pipelines;
-  }
-
-  /** Sends the counters' changes through every metrics pipeline. */
-  private _reportSelf(): void {
-    const points = this._selfTelemetry.report(
-      this._receivers.map(({ id, type, receiver }) => ({ id, type, counters: receiver.counters })),
-      this._pipelineSnapshots(),
-      Date.now() * 1000,
-      this._alertSnapshots(),
-      this.queues,
-      storagesOf(this._extensions),
-    );
-    const key = resourceKey(this._selfResource);
-    for (const stage of this.stages) stage.absorb(this._selfResource, key, points);
   }
 
   /** The processors, by id. */
@@ -469,18 +523,14 @@ export class Service {
     await Promise.all([...this._extensions.values()].map((extension) => extension.start()));
     // What an earlier run left on disk goes out first.
     this._startQueues();
-    if (this.prometheus) {
-      await this.prometheus.start();
-      const { host, port } = this.prometheus.address;
+    await this.telemetry.start();
+    for (const endpoint of this.telemetry.endpoints) {
+      const { host, port } = endpoint.address;
       this._log('info', `own metrics for Prometheus on http://${host}:${port}/metrics`);
     }
     // Before the receivers: a memory_limiter has measured once when the first data comes.
     for (const x of this._processors.values()) x.start?.();
     for (const stage of this.stages) stage.start();
-    if (this._selfTelemetryIntervalMs > 0) {
-      this._selfTimer = setInterval(() => this._reportSelf(), this._selfTelemetryIntervalMs);
-      this._selfTimer.unref();
-    }
     for (const { id, receiver, open } of this._receivers) {
       await receiver.start();
       for (const { host, port, transport } of receiver.listening()) {
@@ -518,16 +568,14 @@ export class Service {
     const processors = [...this._processors.values()];
     await step("the processors' last work (alert evaluations)", () => Promise.all(processors.map((x) => x.flush?.())), 3000);
     await step('processors', () => Promise.all(processors.map((x) => x.shutdown?.())));
-    clearInterval(this._selfTimer);
-    // A last report while the pipelines still take points: the final counts reach the backend.
-    this._reportSelf();
     // What the stages aggregated since their last export, into the queues before they close.
     await step('the last export of aggregated metrics', () => Promise.all(this.stages.map((stage) => stage.shutdown())), 3000);
     for (const p of this._pipelines) p.stop();
     await step('queues', () => Promise.all([...this._queues.values()].map((q) => q.shutdown(Math.max(0, deadlineMs - (Date.now() - started))))));
     await step('exporters', () => Promise.all([...this._exporters.values()].map(({ exporter }) => exporter.shutdown())), 2000);
     await step('extensions', () => Promise.all([...this._extensions.values()].map((extension) => extension.shutdown())), 2000);
-    await step('the metrics endpoint', () => this.prometheus?.shutdown() ?? Promise.resolve(), 1000);
+    // Once the queues have counted their last: a last export carries the final counts.
+    await step("the sidecar's own metrics (their last export)", () => this.telemetry.shutdown(), 1500);
     for (const { id, receiver } of this._receivers) this._log('info', `${id}: stopped`, { receiver: id, ...receiver.counters });
     for (const p of this._pipelines) this._log('info', 'pipeline stopped', { pipeline: this._pipelineIds.get(p), signal: p.signal, ...p.counters });
     const unexported = this._pipelines.map((p) => ({
@@ -540,6 +588,8 @@ export class Service {
     const lost = unexported.reduce((n, u) => n + u.dropped_at_shutdown + u.failed + u.queue_full, 0);
     if (lost === 0) this._log('info', 'stopped: every accepted item was exported');
     else this._log('error', `stopped: ${lost} accepted items could not be exported`, { pipelines: unexported.filter((u) => u.dropped_at_shutdown + u.failed + u.queue_full > 0) });
+    // Its own log's copy over OTLP, last: the lines above go out too.
+    if (this._ownLogs !== undefined) await step("the copy of the sidecar's own log", () => this._ownLogs!.shutdown(), 1500);
   }
 }
 

@@ -1,6 +1,8 @@
 /**
- * The sidecar's own counters scraped by a real Prometheus (Debian's, started on loopback), which
- * then answers a PromQL query for the lines accepted.
+ * The sidecar's own metrics through its Prometheus pull reader: the Collector's exposition
+ * (`otelcol_*`, counters with `_total`, no unit suffixes, no scope labels, target_info), scraped
+ * over HTTP, and by a real Prometheus (Debian's, started on loopback), which then answers a PromQL
+ * query for the lines accepted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -30,7 +32,7 @@ afterEach(async () => {
 });
 
 describe('service.telemetry.metrics', () => {
-  it('serves the counters in Prometheus text format', async () => {
+  it("serves the counters in the Collector's exposition", async () => {
     const { config, problems } = validateConfig(
       parseYaml(`
 receivers:
@@ -49,10 +51,20 @@ service:
     await service.start();
     const body = Array.from({ length: 4 }, (_, i) => frame(`<190>1 2024-05-01T12:00:00+00:00 host app web.1 - line ${i}`)).join('');
     await fetch(`http://127.0.0.1:${service.receivers[0]!.receiver.address.port}/logs`, { method: 'POST', body });
-    const text = await (await fetch(`http://127.0.0.1:${service.prometheus!.address.port}/metrics`)).text();
-    expect(text).toContain('heroku_otel_drain_receiver_lines_total{receiver="logplex",outcome="accepted",reason=""} 4');
-    expect(text).toMatch(/# TYPE heroku_otel_drain_pipeline_held gauge/);
-    expect(text).toContain('heroku_otel_drain_drain_lines_total{drain="unnamed"} 4');
+    const res = await fetch(`http://127.0.0.1:${service.prometheus!.address.port}/metrics`);
+    expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const text = await res.text();
+    expect(text).toContain('# TYPE otelcol_receiver_accepted_log_records_total counter');
+    expect(text).toContain('otelcol_receiver_accepted_log_records_total{receiver="logplex",transport="http"} 4');
+    expect(text).toContain('otelcol_receiver_requests_total{receiver="logplex",transport="http",outcome="success"} 1');
+    expect(text).toMatch(/# TYPE otelcol_pipeline_held_items gauge/);
+    expect(text).toContain('otelcol_drain_lines_total{drain="unnamed"} 4');
+    // No unit suffixes, as the Collector's reader writes them (without_units).
+    expect(text).toMatch(/^otelcol_process_memory_rss \d+$/m);
+    expect(text).toMatch(/^otelcol_process_uptime_total [\d.e+-]+$/m);
+    // The resource once, in target_info; no scope labels on the series.
+    expect(text).toMatch(/^target_info\{.*service_name="heroku-otel-drain".*\} 1$/m);
+    expect(text).not.toContain('otel_scope_name');
     expect((await fetch(`http://127.0.0.1:${service.prometheus!.address.port}/other`)).status).toBe(404);
   });
 
@@ -79,11 +91,13 @@ service:
     const body = ['a', 'b', 'c', 'd', 'e'].map((m) => frame(`<190>1 2024-05-01T12:00:00+00:00 host app web.1 - count#${m}=1`)).join('');
     expect((await fetch(`http://127.0.0.1:${service.receivers[0]!.receiver.address.port}/logs`, { method: 'POST', body })).status).toBe(200);
     const text = await (await fetch(`http://127.0.0.1:${service.prometheus!.address.port}/metrics`)).text();
-    expect(text).toContain('heroku_otel_drain_pipeline_items_total{pipeline="metrics",exporter="",outcome="overflow"} 3');
-    // A count that never moved has no series.
-    expect(text).not.toContain('outcome="not_finite"');
+    expect(text).toContain('otelcol_processor_interval_overflow_points_total{processor="interval",pipeline="metrics"} 3');
+    expect(text).toContain('otelcol_processor_interval_not_finite_points_total{processor="interval",pipeline="metrics"} 0');
     // Two series, and one overflow series per metric that had no room (c, d, e).
-    expect(text).toContain('heroku_otel_drain_pipeline_series{pipeline="metrics"} 5');
+    expect(text).toContain('otelcol_processor_interval_series{processor="interval",pipeline="metrics"} 5');
+    // The interval processor took the five points; it has exported none yet.
+    expect(text).toContain('otelcol_processor_incoming_items_total{processor="interval",otel_signal="metrics"} 5');
+    expect(text).toContain('otelcol_processor_outgoing_items_total{processor="interval",otel_signal="metrics"} 0');
   });
 
   it("serves each exporter queue's otelcol_exporter_* series, as the Collector names them, and each storage's bytes", async () => {
@@ -133,9 +147,9 @@ service:
     // On disk without a queue_size, only the storage's budget bounds it: no capacity of its own.
     expect(text).not.toContain('otelcol_exporter_queue_capacity{exporter="otlphttp/disk"');
     // Nor has its pipeline an item limit (+Inf is no number to alert on): the disk's budget is its bound.
-    expect(text).not.toContain('heroku_otel_drain_pipeline_capacity{pipeline="logs"}');
-    expect(text).toContain('heroku_otel_drain_storage_limit_bytes{extension="file_storage"} 8388608');
-    expect(text).toMatch(/^heroku_otel_drain_storage_usage_bytes\{extension="file_storage"\} \d+$/m);
+    expect(text).not.toContain('otelcol_pipeline_capacity_items{pipeline="logs"}');
+    expect(text).toContain('otelcol_storage_limit_bytes{extension="file_storage"} 8388608');
+    expect(text).toMatch(/^otelcol_storage_usage_bytes\{extension="file_storage"\} \d+$/m);
 
     held.release(400);
     // Settled: the backup's request refused, the disk queue's sent and acknowledged on disk.
@@ -175,6 +189,49 @@ service:
       "service.telemetry.metrics.address: would serve the sidecar's counters (drain names, volumes) to anyone who reaches 0.0.0.0:8888; set metrics.basic_auth or a loopback address",
     ]);
     expect(validateConfig(parseYaml(yaml('{ address: "0.0.0.0:8888", basic_auth: { username: prom, password: s3cret } }')), {}).problems).toEqual([]);
+    // The same rule for a pull reader in the Collector's shape.
+    expect(validateConfig(parseYaml(yaml('{ readers: [ { pull: { exporter: { prometheus: { host: "0.0.0.0", port: 8888 } } } } ] }')), {}).problems).toEqual([
+      "service.telemetry.metrics.readers[0].pull.exporter.prometheus.host: would serve the sidecar's counters (drain names, volumes) to anyone who reaches 0.0.0.0:8888; set metrics.basic_auth or a loopback address",
+    ]);
+  });
+
+  it("takes the Collector's reader shapes, and says what is wrong with one", () => {
+    const problems = (telemetry: string) =>
+      validateConfig(
+        parseYaml(`
+receivers:
+  logplex: { endpoint: "127.0.0.1:0", accept_any_drain: true }
+exporters:
+  debug: {}
+service:
+  telemetry: ${telemetry}
+  pipelines:
+    logs: { receivers: [logplex], exporters: [debug] }
+`),
+        {},
+      ).problems;
+    // As otelcol-contrib's documentation writes them: a pull reader, a periodic OTLP reader with headers as a list, logs over OTLP.
+    expect(
+      problems(`
+    metrics:
+      level: detailed
+      readers:
+        - pull: { exporter: { prometheus: { host: localhost, port: 8888, without_units: true, without_type_suffix: true, without_scope_info: true } } }
+        - periodic:
+            interval: 10000
+            exporter: { otlp: { protocol: http/protobuf, endpoint: "https://otlp.example.com/v1/metrics", headers: [ { name: api-key, value: k } ] } }
+    logs:
+      level: DEBUG
+      processors:
+        - batch: { exporter: { otlp: { protocol: http/json, endpoint: "https://otlp.example.com/v1/logs" } } }
+    resource: { deployment.environment.name: production, service.instance.id: null }`),
+    ).toEqual([]);
+    expect(problems('{ metrics: { readers: [ { periodic: { exporter: { otlp: { protocol: grpc, endpoint: "http://localhost:4317" } } } } ] } }')).toEqual([
+      'service.telemetry.metrics.readers[0].periodic.exporter.otlp.protocol: expected one of "http/protobuf", "http/json"',
+    ]);
+    expect(problems('{ metrics: { readers: [ {} ] } }')).toEqual(['service.telemetry.metrics.readers[0]: a reader is either pull (prometheus) or periodic (otlp)']);
+    expect(problems('{ metrics: { level: verbose } }')).toEqual(['service.telemetry.metrics.level: expected one of "none", "basic", "normal", "detailed"']);
+    expect(problems('{ logs: { sampling: { enabled: false } } }')).toEqual(['service.telemetry.logs.sampling: unknown key']);
   });
 
   it('refuses, in validate, a status page served without a password on a public address', () => {
@@ -191,7 +248,9 @@ service:
 `),
       {},
     );
-    expect(problems).toEqual(['service.telemetry.status: would be served without a password on receivers.logplex (0.0.0.0:8080); set basic_auth on that receiver, or turn the page off']);
+    // (Its advice grows with the receiver's ways to authenticate: the start of it is what this test is about.)
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^service\.telemetry\.status: would be served without a password on receivers\.logplex \(0\.0\.0\.0:8080\); set basic_auth/);
   });
 
   it.skipIf(!hasCommand('prometheus') && !CI)('is scraped by a real Prometheus with basic auth, which answers a PromQL query for the lines accepted', async () => {
@@ -220,7 +279,7 @@ service:
     const promPort = await freePort();
     writeFileSync(join(dir, 'prometheus.yml'), `global: { scrape_interval: 1s }\nscrape_configs:\n  - job_name: heroku-otel-drain\n    basic_auth: { username: prom, password: s3cret }\n    static_configs: [ { targets: ["127.0.0.1:${metricsPort}"] } ]\n`);
     prometheus = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: 'ignore' });
-    const query = encodeURIComponent('sum(heroku_otel_drain_receiver_lines_total{job="heroku-otel-drain",outcome="accepted"})');
+    const query = encodeURIComponent('sum(otelcol_receiver_accepted_log_records_total{job="heroku-otel-drain"})');
     const value = await until(async () => {
       // Refused, or not JSON yet, while Prometheus starts.
       const res = (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${query}`)
