@@ -289,7 +289,7 @@ async function scrape(metricsPort: number): Promise<Record<string, number>> {
   try {
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
     for (const line of text.split('\n')) {
-      if (!line.startsWith('heroku_otel_drain_receiver_requests_rejected') && !line.startsWith('heroku_otel_drain_pipeline_items') && !line.startsWith('heroku_otel_drain_receiver_lines')) continue;
+      if (!line.startsWith('otelcol_receiver_requests') && !line.startsWith('otelcol_exporter_sent_') && !line.startsWith('otelcol_receiver_accepted_log_records')) continue;
       const space = line.lastIndexOf(' ');
       const value = Number(line.slice(space + 1));
       if (value !== 0) out[line.slice(0, space)] = value;
@@ -862,11 +862,11 @@ async function deadSecondRun(variant: Variant, seconds: number, mode: '503' | 'h
     peak_rss_mb: sampler.peak(),
     cpu_s: cpu,
     backup_requests_refused: backupTotals?.refused ?? 0,
-    backup_exported: metric(metrics, 'otlphttp/backup', 'exported'),
+    backup_exported: metric(metrics, 'otelcol_exporter_sent_log_records', 'otlphttp/backup'),
     // What the backup's full queue dropped, and what it still held at shutdown: the service's last line.
     backup_queue_full: Number(/"queue_full":(\d+)/.exec(sidecar.stopLine)?.[1] ?? 0),
     backup_dropped_at_shutdown: Number(/"dropped_at_shutdown":(\d+)/.exec(sidecar.stopLine)?.[1] ?? 0),
-    receiver_refused_queue_full: metric(metrics, 'requests_rejected', 'queue_full'),
+    receiver_refused_queue_full: metric(metrics, 'otelcol_receiver_requests', 'queue_full'),
     sigterm_ms: stopped.ms,
     reasons: stats.reasons,
   };
