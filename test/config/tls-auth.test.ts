@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { validateConfig } from '../../src/config/load.ts';
+import { loadConfigFile, validateConfig } from '../../src/config/load.ts';
 import { makeTlsFixture, type TlsFixture } from '../support/tls-fixture.ts';
 
 const SECRETS = ['s3cr3t-b4sic-pw', 'tok-3f9a1c77e2', 'proxy-pa55word'];
@@ -194,5 +194,36 @@ describe('auth extensions', () => {
   ])('names the key of %s', (_name, extensions, problem) => {
     const id = Object.keys(extensions)[0]!;
     expect(validate({ extensions, serviceExtensions: [id] }).problems).toEqual([problem]);
+  });
+});
+
+describe('examples/off-heroku/tls-gateway.yaml', () => {
+  it('validates with the files its variables name, and is refused naming each one that is not there', async () => {
+    const htpasswd = join(certs.dir, 'htpasswd');
+    writeFileSync(htpasswd, 'logplex:$apr1$oKGdPBN5$Shctt/sLp.mxH6STJYJ.00\n');
+    const file = new URL('../../examples/off-heroku/tls-gateway.yaml', import.meta.url).pathname;
+    const env = {
+      DRAIN_TOKEN: 'd.9a1c2b3d-1111-4222-8333-444455556666',
+      TLS_CERT_FILE: certs.serverCert,
+      TLS_KEY_FILE: certs.serverKey,
+      GATEWAY_CA_FILE: certs.caFile,
+      CLIENT_CERT_FILE: certs.clientCert,
+      CLIENT_KEY_FILE: certs.clientKey,
+      HTPASSWD_FILE: htpasswd,
+    };
+    const ok = await loadConfigFile(file, env);
+    expect(ok.problems).toEqual([]);
+    expect(ok.config!.exporters.get('otlp_http/gateway')!.type).toBe('otlp_http');
+    const missing = await loadConfigFile(file, { DRAIN_TOKEN: env.DRAIN_TOKEN });
+    // Each named by its key (the path as the file wrote it: a value from the environment is not quoted).
+    expect(missing.problems.map((p) => p.slice(0, p.indexOf(': ')))).toEqual([
+      'receivers.logplex.tls.cert_file',
+      'receivers.logplex.tls.key_file',
+      'exporters.otlp_http/gateway.tls.ca_file',
+      'exporters.otlp_http/gateway.tls.cert_file',
+      'exporters.otlp_http/gateway.tls.key_file',
+      'extensions.basicauth/drains.htpasswd.file',
+    ]);
+    for (const p of missing.problems) expect(p).toMatch(/: cannot read ".*": no such file$/);
   });
 });
