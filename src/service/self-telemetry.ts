@@ -56,19 +56,19 @@ export function newReceiverIntake(): ReceiverIntake {
  * a metrics pipeline (what none takes is not counted).
  */
 export function countIntake(intake: ReceiverIntake, batch: ReceivedBatch, records: boolean, points: boolean, taken: boolean | Promise<boolean>): boolean | Promise<boolean> {
-  const count = (ok: boolean): boolean => {
-    const r = records ? batch.telemetry.logs.length : 0;
-    const p = points ? batch.telemetry.metrics.length : 0;
-    if (ok) {
-      intake.acceptedRecords += r;
-      intake.acceptedPoints += p;
-    } else {
-      intake.refusedRecords += r;
-      intake.refusedPoints += p;
-    }
-    return ok;
-  };
-  return taken === true || taken === false ? count(taken) : taken.then(count);
+  if (taken === true || taken === false) return addIntake(intake, records ? batch.telemetry.logs.length : 0, points ? batch.telemetry.metrics.length : 0, taken);
+  return taken.then((ok) => addIntake(intake, records ? batch.telemetry.logs.length : 0, points ? batch.telemetry.metrics.length : 0, ok));
+}
+
+function addIntake(intake: ReceiverIntake, r: number, p: number, ok: boolean): boolean {
+  if (ok) {
+    intake.acceptedRecords += r;
+    intake.acceptedPoints += p;
+  } else {
+    intake.refusedRecords += r;
+    intake.refusedPoints += p;
+  }
+  return ok;
 }
 
 /** Items a processor was given and handed on, over the pipelines of one signal that list it. */
