@@ -160,8 +160,12 @@ const QUEUE_COUNTERS: Record<Signal, { sent: string; sendFailed: string; enqueue
 /** Rejections that mean the pipelines downstream were full: the Collector's `refused` outcome. */
 const REFUSED_BY_PIPELINES = new Set(['queue_full']);
 
-/** Rejections counted before a request counts (another path, another method). */
-const BEFORE_COUNTING = new Set(['not_found', 'bad_method']);
+/**
+ * Rejections of requests the receiver's `requests` does not count (another path or method, a
+ * malformed or too slow request, a client gone before its headers): the rest of `requests`
+ * minus the other rejections succeeded.
+ */
+const BEFORE_COUNTING = new Set(['not_found', 'bad_method', 'bad_request', 'timeout', 'client_gone']);
 
 /** A setInterval beyond this fires at once; an override of 0 means a periodic reader exports at shutdown only. */
 const NEVER_MS = 2 ** 31 - 1;
