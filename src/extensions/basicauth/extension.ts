@@ -62,7 +62,10 @@ export class BasicAuthClient implements Extension, ClientAuthenticator {
     };
     watch('username_file', (v) => (this._username = v));
     watch('password_file', (v) => (this._password = v));
-    if (this._username.includes(':')) throw new Error(`extensions.${this._id}.client_auth.username_file: the username must not contain ":" (basic auth splits there)`);
+    if (this._username.includes(':')) {
+      await this.shutdown();
+      throw new Error(`extensions.${this._id}.client_auth.username_file: the username must not contain ":" (basic auth splits there)`);
+    }
   }
 
   async shutdown(): Promise<void> {

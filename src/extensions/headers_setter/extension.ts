@@ -35,7 +35,8 @@ export class HeadersSetter implements Extension, ClientAuthenticator {
   private readonly _config: HeadersSetterConfig;
   private readonly _host: Host;
   private readonly _actions: Action[] = [];
-  private readonly _files: Array<{ setting: HeaderSetting; file: WatchedFile | undefined; text: string }> = [];
+  /** value_file headers: each file and what it held last (trimmed). */
+  private readonly _files: Array<{ file: WatchedFile; text: string }> = [];
   private _additional: ClientAuthenticator | undefined;
 
   constructor(id: string, config: HeadersSetterConfig, host: Host) {
@@ -49,10 +50,12 @@ export class HeadersSetter implements Extension, ClientAuthenticator {
         const fallback = setting.default_value ?? '';
         this._actions.push({ key, action: setting.action, value: (resource) => attributeText(resource[name]) ?? fallback });
       } else if (setting.value_file !== undefined) {
-        const slot = { setting, file: undefined as WatchedFile | undefined, text: '' };
+        const slot: { file: WatchedFile; text: string } = {
+          file: new WatchedFile(`extensions.${id}.headers[${i}].value_file`, setting.value_file, (text) => (slot.text = text.trim()), host.log),
+          text: '',
+        };
         this._files.push(slot);
         this._actions.push({ key, action: setting.action, value: () => slot.text });
-        slot.file = new WatchedFile(`extensions.${id}.headers[${i}].value_file`, setting.value_file, (text) => (slot.text = text.trim()), host.log);
       } else {
         const value = setting.value ?? '';
         this._actions.push({ key, action: setting.action, value: () => value });
@@ -67,11 +70,11 @@ export class HeadersSetter implements Extension, ClientAuthenticator {
       this._additional = this._host.extension(other)?.clientAuth;
       if (this._additional === undefined) throw new Error(`extensions.${this._id}.additional_auth: extension "${other}" is not running or does not authenticate an exporter's requests`);
     }
-    for (const slot of this._files) slot.file!.start();
+    for (const slot of this._files) slot.file.start();
   }
 
   async shutdown(): Promise<void> {
-    for (const slot of this._files) slot.file!.stop();
+    for (const slot of this._files) slot.file.stop();
   }
 
   applyHeaders(headers: Record<string, string>, resource: Attributes): void {
