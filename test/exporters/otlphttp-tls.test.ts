@@ -4,7 +4,7 @@
  * the auth extensions' headers arriving at the backend. What the backend got is decoded as OTLP
  * with opentelemetry-proto's generated code. No secret may appear in an error or a log line.
  */
-import { copyFileSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { bodyToTelemetry } from '../../src/receivers/logplex/body.ts';
 import type { Extension, Host } from '../../src/service/component.ts';
 import { drainResource } from '../../src/translate/resource.ts';
 import { OtlpTestServer } from '../support/otlp-server.ts';
+import { startSidecar } from '../support/sidecar.ts';
 import { HttpsOtlpServer, makeTlsFixture, TestProxy, type TlsFixture } from '../support/tls-fixture.ts';
 import { until } from '../support/wait.ts';
 
@@ -286,5 +287,45 @@ describe('otlphttp auth through extensions', () => {
     // Another drain's batch: its own resource.
     expect(await exporter.export({ ...batch, resource: drainResource({ 'service.name': 'api', 'heroku.app.name': 'api-prod' }) })).toMatchObject({ ok: true });
     expect(backend.requests[1]!.headers['x-scope-orgid']).toBe('api-prod');
+  });
+});
+
+describe('otlphttp TLS in the sidecar process', () => {
+  it('retries an untrusted backend on its schedule, logging what to set, and never the credentials', async () => {
+    const backend = await httpsBackend({ clientCa: certs.caFile });
+    const dir = mkdtempSync(join(tmpdir(), 'hod-tls-retry-'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `receivers:\n  logplex: { endpoint: 127.0.0.1:0, accept_any_drain: true }\n` +
+        `exporters:\n  otlphttp:\n    endpoint: https://localhost:${backend.port}\n    headers: { Authorization: "Bearer tok-3f9a1c77e2" }\n` +
+        `    tls: { ca_file: ${JSON.stringify(certs.otherCaFile)}, cert_file: ${JSON.stringify(certs.clientCert)}, key_file: ${JSON.stringify(certs.clientKey)} }\n` +
+        `    retry_on_failure: { initial_interval: 50ms, max_interval: 100ms }\n` +
+        `service:\n  pipelines:\n    logs: { receivers: [logplex], exporters: [otlphttp] }\n`,
+    );
+    const sidecar = await startSidecar(['start', '--config', config], {});
+    cleanups.push(async () => {
+      sidecar.proc.kill('SIGKILL');
+      await sidecar.exited;
+    });
+    const line = '<190>1 2024-05-01T12:00:00.000002+00:00 host app web.1 - over an untrusted backend';
+    const res = await fetch(`http://127.0.0.1:${sidecar.port}/logs`, { method: 'POST', body: `${Buffer.byteLength(line)} ${line}`, headers: { 'content-type': 'application/logplex-1', 'logplex-msg-count': '1' } });
+    expect(res.status).toBe(200);
+    await until(() => backend.tlsErrors >= 3, { timeoutMs: 15_000, what: 'three handshakes refused: retried' });
+    await until(() => sidecar.stderr().includes("failed: TLS: the backend's certificate is not signed by a CA this exporter trusts (set tls.ca_file to its CA)"), { timeoutMs: 15_000 });
+    expect(backend.requests).toHaveLength(0);
+    expect(sidecar.stderr()).not.toContain('tok-3f9a1c77e2');
+  });
+});
+
+describe('otlphttp TLS at start', () => {
+  it('a certificate file gone between validate and start stops the start, naming the key and the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hod-tls-start-'));
+    const key = join(dir, 'client.key');
+    copyFileSync(certs.clientKey, key);
+    const config = otlphttpConfigSchema.parse({ endpoint: 'https://localhost:4318', tls: { ca_file: certs.caFile, cert_file: certs.clientCert, key_file: key } });
+    rmSync(key);
+    const host: Host = { log: () => {}, extension: () => undefined };
+    expect(() => otlphttpFactory.create('otlphttp/eu', config, host)).toThrow(`exporters.otlphttp/eu.tls.key_file: cannot read ${JSON.stringify(key)}: no such file`);
   });
 });

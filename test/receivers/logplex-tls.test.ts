@@ -6,7 +6,7 @@
  * extension answers 200 to good credentials and 401 to bad ones. No secret reaches the log.
  */
 import bcrypt from 'bcryptjs';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
@@ -192,6 +192,16 @@ describe('logplex receiver tls and auth in process', () => {
     cleanups.push(() => receiver.shutdown());
     return { receiver, got, logs, port: receiver.address.port };
   }
+
+  it('a key file gone between validate and start stops the start, naming the key and the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hod-logplex-start-'));
+    const key = join(dir, 'tls.key');
+    copyFileSync(certs.serverKey, key);
+    const config = logplexConfigSchema.parse({ endpoint: '127.0.0.1:0', drains: [{ token: TOKEN }], tls: { cert_file: certs.serverCert, key_file: key } });
+    rmSync(key);
+    const receiver = new LogplexReceiver(config, () => true, () => {}, undefined, () => true, { id: 'logplex/edge' });
+    await expect(receiver.start()).rejects.toThrow(`receivers.logplex/edge.tls.key_file: cannot read ${JSON.stringify(key)}: no such file`);
+  });
 
   it('with client_ca_file, lets in only drains showing a certificate from that CA', async () => {
     const { receiver, got, port } = await start({ tls: { cert_file: certs.serverCert, key_file: certs.serverKey, client_ca_file: certs.caFile } });
