@@ -221,10 +221,10 @@ function versionProblems(min: string, max: string | undefined): TlsProblem[] {
   return [{ key: 'min_version', message: `is newer than max_version (${max})` }];
 }
 
-/** Every problem of a client `tls` block, files read. */
+/** Every problem of a client `tls` block, files read (not when they would not be used: see clientTlsApplies). */
 export function checkClientTls(config: TlsClientConfig): TlsProblem[] {
   const problems = versionProblems(config.min_version, config.max_version);
-  clientMaterial(config, problems);
+  if (clientTlsApplies(config)) clientMaterial(config, problems);
   return problems;
 }
 

@@ -99,6 +99,10 @@ describe('exporter tls, proxy_url and auth', () => {
     for (const [tls, problem] of cases) expect(validate({ exporters: { otlphttp: { endpoint: 'https://otlp.example.com', tls } } }).problems).toEqual([problem]);
   });
 
+  it('leaves the files alone where the Collector would not use them: insecure without a CA', () => {
+    expect(validate({ exporters: { otlphttp: { endpoint: 'http://collector:4318', tls: { insecure: true, cert_file: '/nonexistent/c.pem', key_file: '/nonexistent/c.key' } } } }).problems).toEqual([]);
+  });
+
   it('never quotes a key given inline, even when it cannot be read', () => {
     const { problems } = validate({ exporters: { otlphttp: { endpoint: 'https://otlp.example.com', tls: { cert_pem: 'not a cert', key_pem: '-----BEGIN PRIVATE KEY-----\ns3cr3t-b4sic-pw\n-----END PRIVATE KEY-----\n' } } } });
     expect(problems).toEqual(['exporters.otlphttp.tls.cert_pem: cert_pem holds no PEM certificate (-----BEGIN CERTIFICATE-----)', 'exporters.otlphttp.tls.key_pem: key_pem holds no readable private key (PEM, without a passphrase)']);

@@ -158,7 +158,8 @@ export class OtlphttpExporter implements Exporter {
   private _agent: Dispatcher;
   /** Dispatchers replaced by a reload, closing once their requests are done. */
   private readonly _retired = new Set<Promise<void>>();
-  private readonly _tls: ConnectionOptions | undefined;
+  /** The TLS options in use (the last pair reload_interval found). */
+  private _tls: ConnectionOptions | undefined;
   /** tls.reload_interval: when cert_file and key_file are read again (ms since the epoch); undefined: never. */
   private _reloadAt: number | undefined;
   private readonly _headers: Record<string, string>;
@@ -338,6 +339,7 @@ export class OtlphttpExporter implements Exporter {
     }
     if (tls === undefined || (samePem(tls.cert, this._tls?.cert) && samePem(tls.key, this._tls?.key))) return;
     const old = this._agent;
+    this._tls = tls;
     this._agent = this._dispatcher(tls);
     const closing = old.close().catch(() => {});
     this._retired.add(closing);
