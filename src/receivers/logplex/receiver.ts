@@ -243,9 +243,9 @@ export class LogplexReceiver {
     return { host: a?.address ?? this._config.endpoint.host, port: a?.port ?? this._config.endpoint.port };
   }
 
-  /** Where it listens: one HTTP (or HTTPS) address. */
+  /** Where it listens: one HTTP address (with TLS or not: the Collector's `transport` is `http` either way). */
   listening(): Listening[] {
-    return [{ transport: this._config.tls === undefined ? 'http' : 'https', ...this.address }];
+    return [{ transport: 'http', ...this.address }];
   }
 
   /**
@@ -278,6 +278,7 @@ export class LogplexReceiver {
     else {
       // Read now: a certificate that cannot be used stops the start, naming its key and file.
       const tls = serverTls(this._config.tls, `receivers.${this._id}.tls`);
+      this._log('info', `${this._id}: serving HTTPS with ${this._config.tls.cert_file}${tls.requestCert ? '; drains must show a client certificate' : ''}`, { receiver: this._id });
       server = createHttpsServer({ ...options, ...tls.context, requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized, handshakeTimeout: STRANGER_MS }, handler);
       server.on('secureConnection', (socket: Socket) => {
         const tcp = this._tcpByPeer.get(peerOf(socket));
