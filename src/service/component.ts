@@ -66,7 +66,7 @@ export interface ExtensionFactory extends FactoryBase<'extensions'> {
 
 /** Where a receiver listens, for the service's "listening on" lines. */
 export interface Listening {
-  transport: 'http' | 'tcp' | 'udp';
+  transport: 'http' | 'https' | 'tcp' | 'udp';
   host: string;
   port: number;
 }

@@ -125,6 +125,7 @@ service:
       await sidecar.exited;
     });
     expect(sidecar.stderr()).toContain(`"logplex: serving HTTPS with ${cert}"`);
+    expect(sidecar.stderr()).toMatch(/"logplex: listening on 127\.0\.0\.1:\d+ \(https\)"/);
     const port = sidecar.port;
 
     expect(await post(port, certs.caFile, line('over tls, inline user'), { authorization: basic('logplex', DRAIN_PASSWORD) })).toBe(200);
@@ -205,7 +206,7 @@ describe('logplex receiver tls and auth in process', () => {
 
   it('with client_ca_file, lets in only drains showing a certificate from that CA', async () => {
     const { receiver, got, port } = await start({ tls: { cert_file: certs.serverCert, key_file: certs.serverKey, client_ca_file: certs.caFile } });
-    expect(receiver.listening()).toEqual([{ transport: 'http', host: '127.0.0.1', port }]);
+    expect(receiver.listening()).toEqual([{ transport: 'https', host: '127.0.0.1', port }]);
     expect(await post(port, certs.caFile, line('with a client certificate'), {}, { cert: certs.clientCert, key: certs.clientKey })).toBe(200);
     await expect(post(port, certs.caFile, line('without one'), {})).rejects.toThrow();
     expect(got.flatMap((b) => b.telemetry.logs.map((r) => r.body))).toEqual(['with a client certificate']);

@@ -243,9 +243,9 @@ export class LogplexReceiver {
     return { host: a?.address ?? this._config.endpoint.host, port: a?.port ?? this._config.endpoint.port };
   }
 
-  /** Where it listens: one HTTP address (with TLS or not: the Collector's `transport` is `http` either way). */
+  /** Where it listens: one HTTP (or, with `tls`, HTTPS) address. */
   listening(): Listening[] {
-    return [{ transport: 'http', ...this.address }];
+    return [{ transport: this._config.tls === undefined ? 'http' : 'https', ...this.address }];
   }
 
   /**
