@@ -61,7 +61,7 @@ export const ATTR_OTEL_COMPONENT_TYPE = 'otel.component.type';
 export const ATTR_OTEL_METRIC_OVERFLOW = 'otel.metric.overflow';
 /** The receiver's component id (`logplex`, `syslog/tls`), on every otelcol_receiver_* metric. */
 export const ATTR_RECEIVER = 'receiver';
-/** What a receiver listens on (`http`, or `https` for a logplex receiver with tls; `tcp`, `udp`, or `tcp,udp` for a syslog receiver on both, whose counts are not split). */
+/** What a receiver listens on (`http`, with or without TLS, as the Collector's HTTP receivers say; `tcp`, `udp`, or `tcp,udp` for a syslog receiver on both, whose counts are not split). */
 export const ATTR_TRANSPORT = 'transport';
 /** The processor's component id (`redact`, `alerts/builtin`), on every otelcol_processor_* metric. */
 export const ATTR_PROCESSOR = 'processor';

@@ -120,6 +120,14 @@ export function storagesOf(extensions: ReadonlyMap<string, Extension>): StorageS
 }
 
 /** Where the instruments read, at collection time. */
+/**
+ * A receiver's `transport` attribute from what it listens on: HTTP over TLS is `http`, as the
+ * Collector's HTTP receivers say it (dashboards filter on it); `tcp,udp` for both.
+ */
+export function transportOf(listening: ReadonlyArray<{ transport: string }>): string {
+  return [...new Set(listening.map((l) => (l.transport === 'https' ? 'http' : l.transport)))].join(',');
+}
+
 export interface TelemetrySource {
   /** `transport`: what it listens on (`http`, `tcp`, `tcp,udp`). */
   receivers(): Array<{ id: string; transport: string; counters: ReceiverCounters; intake: ReceiverIntake }>;

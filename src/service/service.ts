@@ -13,7 +13,7 @@ import { errorSite, type Level, type Logger } from './log.ts';
 import { Pipeline } from './pipeline.ts';
 import { SendingQueue } from '../exporters/exporterhelper/queue.ts';
 import type { SegmentLog } from '../extensions/file_storage/segment-log.ts';
-import { countIntake, newReceiverIntake, SelfTelemetry, storagesOf, type ItemCounts, type ReceiverIntake } from './self-telemetry.ts';
+import { countIntake, newReceiverIntake, SelfTelemetry, storagesOf, transportOf, type ItemCounts, type ReceiverIntake } from './self-telemetry.ts';
 import { OwnLogs } from './own-logs.ts';
 import type { PrometheusEndpoint } from './prometheus.ts';
 import { StatusBoard } from './status.ts';
@@ -118,7 +118,7 @@ export class Service {
     this.telemetry = new SelfTelemetry(
       config.telemetry,
       {
-        receivers: () => this._receivers.map(({ id, receiver, intake }) => ({ id, transport: [...new Set(receiver.listening().map((l) => l.transport))].join(','), counters: receiver.counters, intake })),
+        receivers: () => this._receivers.map(({ id, receiver, intake }) => ({ id, transport: transportOf(receiver.listening()), counters: receiver.counters, intake })),
         drains: () => this.drainLines,
         processors: () => [...this._itemCounts.values()],
         stages: () => [...this._chains].flatMap(([p, c]) => (c.stage === undefined ? [] : [{ processor: c.stageId!, pipeline: p.id, stats: c.stage.stats }])),

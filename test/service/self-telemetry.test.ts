@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadRegistry } from '../../scripts/semconv-registry.ts';
+import { transportOf } from '../../src/service/self-telemetry.ts';
 import { syslogTime } from '../support/heroku-time.ts';
 import { OtlpTestServer } from '../support/otlp-server.ts';
 import { parseExposition, valueOf, type Exposition } from '../support/prometheus-text.ts';
@@ -347,5 +348,12 @@ service:
     // Its last line, written after everything else stopped, went out too.
     expect(self.logRecords().map(body)).toContain('stopped: every accepted item was exported');
     expect(JSON.stringify(self.requests.map((r) => r.body))).not.toContain(TOKEN.slice(2));
+  });
+});
+
+describe('the transport attribute', () => {
+  it("says http for HTTP over TLS too, as the Collector's HTTP receivers do, and both of a syslog receiver's", () => {
+    expect(transportOf([{ transport: 'https' }])).toBe('http');
+    expect(transportOf([{ transport: 'tcp' }, { transport: 'udp' }])).toBe('tcp,udp');
   });
 });
