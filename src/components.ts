@@ -9,6 +9,7 @@ import { otlpHttpAliasFactory, otlphttpFactory } from './exporters/otlphttp/fact
 import { basicAuthFactory } from './extensions/basicauth/factory.ts';
 import { bearerTokenAuthFactory } from './extensions/bearertokenauth/factory.ts';
 import { fileStorageFactory } from './extensions/file_storage/factory.ts';
+import { healthCheckFactory } from './extensions/health_check/factory.ts';
 import { headersSetterFactory } from './extensions/headers_setter/factory.ts';
 import { redisFactory } from './extensions/redis/factory.ts';
 import { alertsFactory } from './processors/alerts/factory.ts';
@@ -40,6 +41,7 @@ export const FACTORIES: readonly Factory[] = [
   basicAuthFactory,
   bearerTokenAuthFactory,
   headersSetterFactory,
+  healthCheckFactory,
 ];
 
 interface ByKind {

@@ -28,6 +28,7 @@ const MINIMAL: Record<string, unknown> = {
   file_storage: { directory: `${tmpdir()}/heroku-otel-drain-lifecycle-${process.pid}`, create_directory: true },
   basicauth: { client_auth: { username: 'shop', password: 'lifecycle-password' } },
   bearertokenauth: { token: 'lifecycle-token' },
+  health_check: { endpoint: '127.0.0.1:0' },
   headers_setter: { headers: [{ key: 'X-Scope-OrgID', from_context: 'service.name', default_value: 'anonymous' }] },
 };
 

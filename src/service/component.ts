@@ -56,6 +56,10 @@ export interface Extension {
   readonly serverAuth?: ServerAuthenticator;
   start(): Promise<void>;
   shutdown(): Promise<void>;
+  /** Every component has started (the Collector's PipelineWatcher.Ready): health_check answers 200 from now. */
+  ready?(): void;
+  /** Shutdown has begun (PipelineWatcher.NotReady): health_check answers 503 before the receivers close. */
+  notReady?(): void;
 }
 
 export interface ExtensionFactory extends FactoryBase<'extensions'> {

@@ -545,6 +545,7 @@ export class Service {
       const note = x.startedNote?.();
       if (note !== undefined) this._log('info', note);
     }
+    for (const extension of this._extensions.values()) extension.ready?.();
   }
 
   /**
@@ -562,6 +563,7 @@ export class Service {
       const guarded = work().catch((error: unknown) => this._log('error', `shutdown: ${what} failed; going on`, errorSite(error)));
       await (ms === undefined ? guarded : Promise.race([guarded, new Promise((r) => setTimeout(r, ms).unref())]));
     };
+    for (const extension of this._extensions.values()) extension.notReady?.();
     await step('receivers', () => Promise.all(this._receivers.map(({ receiver }) => receiver.shutdown())));
     // Processors' last work (an alert evaluation, so what fired on the last lines still goes
     // out) while the pipelines take it; bounded: a hung Redis must not eat the flush's time.
