@@ -13,12 +13,14 @@ import { healthCheckFactory } from './extensions/health_check/factory.ts';
 import { headersSetterFactory } from './extensions/headers_setter/factory.ts';
 import { redisFactory } from './extensions/redis/factory.ts';
 import { alertsFactory } from './processors/alerts/factory.ts';
+import { attributesFactory } from './processors/attributes/factory.ts';
 import { batchFactory } from './processors/batch/factory.ts';
 import { cumulativeToDeltaFactory } from './processors/cumulativetodelta/factory.ts';
 import { geoipFactory } from './processors/geoip/factory.ts';
 import { intervalFactory } from './processors/interval/factory.ts';
 import { memoryLimiterFactory } from './processors/memory_limiter/factory.ts';
 import { redactFactory } from './processors/redact/factory.ts';
+import { resourceFactory } from './processors/resource/factory.ts';
 import { logplexFactory } from './receivers/logplex/factory.ts';
 import { syslogFactory } from './receivers/syslog/factory.ts';
 
@@ -30,6 +32,8 @@ export const FACTORIES: readonly Factory[] = [
   alertsFactory,
   geoipFactory,
   redactFactory,
+  resourceFactory,
+  attributesFactory,
   intervalFactory,
   cumulativeToDeltaFactory,
   otlphttpFactory,

@@ -18,6 +18,8 @@ const MINIMAL: Record<string, unknown> = {
   alerts: {},
   geoip: {},
   redact: {},
+  resource: { attributes: [{ key: 'deployment.environment.name', value: 'production', action: 'upsert' }] },
+  attributes: { actions: [{ key: 'team', value: 'shop', action: 'insert' }] },
   interval: {},
   cumulativetodelta: {},
   otlphttp: { endpoint: 'http://127.0.0.1:4318' },
