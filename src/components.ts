@@ -15,6 +15,8 @@ import { redisFactory } from './extensions/redis/factory.ts';
 import { alertsFactory } from './processors/alerts/factory.ts';
 import { attributesFactory } from './processors/attributes/factory.ts';
 import { batchFactory } from './processors/batch/factory.ts';
+import { filterFactory } from './processors/filter/factory.ts';
+import { transformFactory } from './processors/transform/factory.ts';
 import { cumulativeToDeltaFactory } from './processors/cumulativetodelta/factory.ts';
 import { geoipFactory } from './processors/geoip/factory.ts';
 import { intervalFactory } from './processors/interval/factory.ts';
@@ -34,6 +36,8 @@ export const FACTORIES: readonly Factory[] = [
   redactFactory,
   resourceFactory,
   attributesFactory,
+  filterFactory,
+  transformFactory,
   intervalFactory,
   cumulativeToDeltaFactory,
   otlphttpFactory,

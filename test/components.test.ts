@@ -20,6 +20,8 @@ const MINIMAL: Record<string, unknown> = {
   redact: {},
   resource: { attributes: [{ key: 'deployment.environment.name', value: 'production', action: 'upsert' }] },
   attributes: { actions: [{ key: 'team', value: 'shop', action: 'insert' }] },
+  filter: { logs: { log_record: ['attributes["url.path"] == "/health"'] } },
+  transform: { log_statements: ['set(attributes["team"], "shop")'] },
   interval: {},
   cumulativetodelta: {},
   otlphttp: { endpoint: 'http://127.0.0.1:4318' },
