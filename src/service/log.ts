@@ -9,7 +9,12 @@ import { pino, stdTimeFunctions, type DestinationStream } from 'pino';
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 export type Logger = (level: Level, message: string, fields?: Record<string, unknown>) => void;
 
-export function jsonLogger(minimum: Level = 'info', out?: { write(text: string): unknown }): Logger {
+/** The pino logger: its threshold can be set again once the config is read (service.telemetry.logs.level). */
+export interface JsonLogger extends Logger {
+  setLevel(level: Level): void;
+}
+
+export function jsonLogger(minimum: Level = 'info', out?: { write(text: string): unknown }): JsonLogger {
   const destination: DestinationStream = out ? { write: (text: string) => void out.write(text) } : pino.destination({ dest: 2, sync: true });
   const logger = pino(
     {
@@ -20,10 +25,11 @@ export function jsonLogger(minimum: Level = 'info', out?: { write(text: string):
     },
     destination,
   );
-  return (level, message, fields) => {
+  const log: Logger = (level, message, fields) => {
     if (fields === undefined) logger[level](message);
     else logger[level](fields, message);
   };
+  return Object.assign(log, { setLevel: (level: Level) => void (logger.level = level) });
 }
 
 /**

@@ -338,9 +338,10 @@ service:
     expect(listening.severityText).toBe('INFO');
     expect(listening.severityNumber).toBe(9);
     expect(listening.attributes).toContainEqual({ key: 'receiver', value: { stringValue: 'logplex' } });
-    // The level applies to the copy: the debug line of each batch taken is in it.
+    // The level applies to stderr and to the copy: the debug line of each batch taken is in both.
     const taken = await until(() => self.logRecords().find((r) => body(r) === 'batch taken'), { what: 'the debug line over OTLP' });
     expect(taken.severityText).toBe('DEBUG');
+    expect(sidecar.logLines().some((l) => l.level === 'debug' && l.msg === 'batch taken')).toBe(true);
     const requests = self.requests.filter((r) => r.path === '/v1/logs');
     expect(requests[0]!.body.resourceLogs[0].resource.attributes).toContainEqual({ key: 'service.name', value: { stringValue: 'heroku-otel-drain' } });
     sidecar.proc.kill('SIGTERM');
