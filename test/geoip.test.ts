@@ -40,6 +40,22 @@ describe('geoip processor', () => {
     expect(registryProblems([record], [], new Set())).toEqual([]);
   });
 
+  it("understands contrib's geoipprocessor keys: providers.maxmind.database_path, the attributes list (first present), context resource on a copy", async () => {
+    const { geoipFactory } = await import('../src/processors/geoip/factory.ts');
+    const database = new GeoipProcessor('geoip', geoipConfigSchema.parse({})).database;
+    const host = { log: () => {}, extension: () => undefined, emitLogs: () => true };
+    const onRecords = geoipFactory.create('geoip', geoipConfigSchema.parse({ providers: { maxmind: { database_path: database } }, attributes: ['source.address', 'client.address'] }), host);
+    const record = { timeUnixMicros: 1, observedUnixMicros: 1, severityNumber: 9, severityText: 'INFO', body: 'x', eventName: '', attributes: { 'client.address': '8.8.8.8', 'source.address': '81.2.69.142' } as Record<string, string>, traceId: undefined, spanId: undefined, traceFlags: 0 };
+    onRecords.process!({}, [record], [], new Set());
+    expect(record.attributes['geo.country.iso_code']).toBe('GB');
+    const onResource = geoipFactory.create('geoip', geoipConfigSchema.parse({ context: 'resource', providers: { maxmind: { database_path: database } } }), host);
+    const drain = { 'service.name': 'shop-web', 'client.address': '81.2.69.142' };
+    const out = onResource.process!(drain, [], [], new Set()) as { resource: Record<string, string> };
+    expect(out.resource).toMatchObject({ 'service.name': 'shop-web', 'geo.country.iso_code': 'GB' });
+    expect(drain).toEqual({ 'service.name': 'shop-web', 'client.address': '81.2.69.142' });
+    expect(geoipConfigSchema.safeParse({ database, providers: { maxmind: { database_path: database } } }).success).toBe(false);
+  });
+
   it('stops the sidecar at startup when the database is missing or not a database', () => {
     expect(() => new GeoipProcessor('geoip', geoipConfigSchema.parse({ database: '/nonexistent/GeoLite2-City.mmdb' }))).toThrow('processors.geoip.database: cannot read /nonexistent/GeoLite2-City.mmdb: ENOENT');
     const junk = join(mkdtempSync(join(tmpdir(), 'hod-geoip-')), 'junk.mmdb');

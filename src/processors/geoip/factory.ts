@@ -1,5 +1,6 @@
 /** The `geoip` processor's factory: geo.* attributes for client.address. */
 import type { Processor, ProcessorFactory } from '../../service/component.ts';
+import type { Attributes } from '../../translate/telemetry.ts';
 import { geoipConfigSchema, GEOIP_TYPE, type GeoipConfig } from './config.ts';
 import { GeoipProcessor } from './processor.ts';
 
@@ -10,7 +11,22 @@ export const geoipFactory: ProcessorFactory = {
   signals: ['logs'],
   /** Throws with a readable reason when the database cannot be read. */
   create(id, config): Processor {
-    const geoip = new GeoipProcessor(id, config as GeoipConfig);
-    return { mutates: true, process: (_resource, logs) => geoip.process(logs) };
+    const c = config as GeoipConfig;
+    const geoip = new GeoipProcessor(id, c);
+    if (c.context === 'record') return { mutates: true, process: (_resource, logs) => geoip.process(logs) };
+    // contrib's resource context: a changed copy per drain resource object.
+    const changed = new WeakMap<Attributes, Attributes>();
+    return {
+      mutates: false,
+      process(resource) {
+        let out = changed.get(resource);
+        if (out === undefined) {
+          out = { ...resource };
+          geoip.enrich(out);
+          changed.set(resource, out);
+        }
+        return { resource: out };
+      },
+    };
   },
 };

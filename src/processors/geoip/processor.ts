@@ -51,7 +51,7 @@ export class GeoipProcessor {
   readonly id: string;
   readonly counters = { lookups: 0, cacheHits: 0, found: 0, skipped: 0 };
   private readonly _reader: Reader<never>;
-  private readonly _source: string;
+  private readonly _sources: readonly string[];
   private readonly _cacheSize: number;
   private readonly _cache = new Map<string, Geo>();
   readonly database: string;
@@ -71,17 +71,23 @@ export class GeoipProcessor {
     } catch (error) {
       throw new Error(`processors.${id}.database: ${this.database} is not a MaxMind-format database (${(error as Error).message})`);
     }
-    this._source = config.source_attribute;
+    this._sources = config.sources;
     this._cacheSize = config.cache_size;
   }
 
   /** Adds the geo attributes to the records that carry an address (in place). */
   process(records: readonly LogRecordData[]): void {
-    for (const r of records) {
-      const address = r.attributes[this._source];
+    for (const r of records) this.enrich(r.attributes);
+  }
+
+  /** Adds the geo attributes of the first source attribute present, in place. */
+  enrich(attributes: Attributes): void {
+    for (const source of this._sources) {
+      const address = attributes[source];
       if (typeof address !== 'string') continue;
       const geo = this.lookup(address);
-      if (geo !== null) Object.assign(r.attributes, geo);
+      if (geo !== null) Object.assign(attributes, geo);
+      return;
     }
   }
 
