@@ -22,6 +22,7 @@ import { geoipFactory } from './processors/geoip/factory.ts';
 import { intervalFactory } from './processors/interval/factory.ts';
 import { memoryLimiterFactory } from './processors/memory_limiter/factory.ts';
 import { redactFactory } from './processors/redact/factory.ts';
+import { redactionFactory } from './processors/redaction/factory.ts';
 import { resourceFactory } from './processors/resource/factory.ts';
 import { logplexFactory } from './receivers/logplex/factory.ts';
 import { syslogFactory } from './receivers/syslog/factory.ts';
@@ -34,6 +35,7 @@ export const FACTORIES: readonly Factory[] = [
   alertsFactory,
   geoipFactory,
   redactFactory,
+  redactionFactory,
   resourceFactory,
   attributesFactory,
   filterFactory,

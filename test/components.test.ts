@@ -18,6 +18,7 @@ const MINIMAL: Record<string, unknown> = {
   alerts: {},
   geoip: {},
   redact: {},
+  redaction: { allow_all_keys: true },
   resource: { attributes: [{ key: 'deployment.environment.name', value: 'production', action: 'upsert' }] },
   attributes: { actions: [{ key: 'team', value: 'shop', action: 'insert' }] },
   filter: { logs: { log_record: ['attributes["url.path"] == "/health"'] } },
