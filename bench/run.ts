@@ -24,6 +24,7 @@ import { runSyslogBench } from './syslog.ts';
 import { encodeInputs, encodeScenarios } from './encode.ts';
 import { geoipScenario } from './geoip.ts';
 import { redactScenario } from './redact.ts';
+import { collectorProcessorScenarios } from './collector-processors.ts';
 
 function envInt(name: string, fallback: number): number {
   const v = process.env[name];
@@ -106,6 +107,7 @@ const scenarios: Scenario[] = [
   ...encodeScenarios(encodeInputs(bodies)),
   geoipScenario(encodeInputs(bodies)),
   redactScenario(encodeInputs(bodies)),
+  ...collectorProcessorScenarios(encodeInputs(bodies)),
 ];
 
 const results: Result[] = [];
