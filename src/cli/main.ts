@@ -8,18 +8,29 @@ import { runValidate } from './validate-command.ts';
 import { runStart } from './start-command.ts';
 import { runRulesTestFile } from '../processors/alerts/rules-test.ts';
 import { runReplay } from './replay-command.ts';
+import { runPrintConfig } from './print-config-command.ts';
+import { parseSetKey, setLabel, type ConfigSource } from '../config/sources.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
 
 const USAGE = `Usage: heroku-otel-drain <command> [options]
 
 Commands:
-  start [--config FILE]   (the default command)
+  start [--config URI]... [--set key.path=value]...   (the default command)
       Run the drain endpoint. Without --config, the embedded default reads the environment:
       PORT, DRAIN_TOKENS (token[=service-name],...), DRAIN_BASIC_AUTH (user:password),
-      OTEL_EXPORTER_OTLP_ENDPOINT / _HEADERS / _PROTOCOL, OTEL_SERVICE_NAME,
+      OTEL_EXPORTER_OTLP_* (endpoint, headers, protocol... per signal too), OTEL_SERVICE_NAME,
       OTEL_RESOURCE_ATTRIBUTES; with no endpoint it prints what it receives (debug exporter).
       SIGTERM stops accepting, flushes everything accepted and exits.
+
+  Config options (start, validate, print-config, replay):
+      --config URI   a config file: a path, file:PATH, env:VAR (a variable holding YAML) or
+                     yaml:TEXT (yaml:processors::batch::timeout: 2s). Repeatable: merged in
+                     order, mappings key by key, a later list or value replacing an earlier one.
+      --set key.path=value   one value over the merged config (after every --config), e.g.
+                     --set exporters.otlphttp.timeout=30s; the value is read as YAML. Use ::
+                     between keys when a key has dots (receivers::logplex::resource::service.name=x).
+      Values may use \${env:VAR}, \${env:VAR:-default}, \${VAR} and \${file:PATH}; $$ is a $.
 
   parse [FILE|-] [--resource key=value]...
       Read a capture (Logplex HTTPS bodies, syslog lines with or without octet counts,
@@ -30,12 +41,18 @@ Commands:
       --resource key=value   a resource attribute (repeatable), e.g. service.name=shop-web;
                              OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME are read too.
 
-  validate --config FILE
+  validate --config URI... [--set key.path=value]...
       Check a config (Collector shape: receivers, processors, exporters, service.pipelines;
-      \${env:VAR} and \${env:VAR:-default} expanded) and list every problem with its key path.
+      references expanded) and list every problem with its source and key path.
       Exit 0 when valid, 1 otherwise.
 
-  replay --config FILE [--resource key=value]... CAPTURE...
+  print-config [--config URI]... [--set key.path=value]... [--format yaml|json]
+               [--mode redacted|unredacted]
+      Print the effective config (as the Collector's print-config): merged, expanded, validated,
+      each component's defaults filled in; passwords, tokens, header values and URL userinfo
+      shown as [REDACTED] unless --mode unredacted. Without --config: the embedded default.
+
+  replay --config URI... [--set key.path=value]... [--resource key=value]... CAPTURE...
       Send captures (\`heroku logs\` output, Logplex bodies, syslog lines; gzip too; - for stdin)
       through the config's pipelines, keeping the lines' timestamps: backfill, or a try before
       adding a drain. A progress bar on a terminal, then a summary. Exit 1 if anything failed.
@@ -124,12 +141,40 @@ async function parseCommand(args: string[]): Promise<number> {
   }
 }
 
+/** --config and --set, as start, validate, print-config and replay take them. */
+const CONFIG_OPTIONS = {
+  config: { type: 'string', short: 'c', multiple: true },
+  set: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/**
+ * The config sources the flags name: every --config in order (or the embedded default when
+ * `embeddedDefault` and there is none), then every --set. A malformed --set is a usage error.
+ */
+function configSources(values: { config?: string[]; set?: string[] }, embeddedDefault: boolean): ConfigSource[] | string {
+  for (const assignment of values.set ?? []) {
+    const keys = parseSetKey(assignment);
+    if (typeof keys === 'string') return `${setLabel(assignment)}: ${keys}`;
+  }
+  const configs: ConfigSource[] = (values.config ?? []).map((uri) => ({ kind: 'config', uri }));
+  if (configs.length === 0 && embeddedDefault) configs.push({ kind: 'default' });
+  return [...configs, ...(values.set ?? []).map((assignment): ConfigSource => ({ kind: 'set', assignment }))];
+}
+
+/** Node's parseArgs wording talks about `--` and positionals; say what was wrong and where to look. */
+function usageProblem(command: string, err: unknown): string {
+  const unknown = /'([^']+)'/.exec((err as Error).message)?.[1];
+  const what = (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown ? `unknown option ${unknown}` : (err as Error).message.split('.')[0];
+  return `heroku-otel-drain ${command}: ${what} (see heroku-otel-drain --help)\n`;
+}
+
 async function validateCommand(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args, options: CONFIG_OPTIONS });
   } catch (err) {
-    process.stderr.write(`heroku-otel-drain validate: ${(err as Error).message.split('.')[0]} (see heroku-otel-drain validate --help)\n`);
+    process.stderr.write(usageProblem('validate', err));
     return 2;
   }
   if (parsed.values.help) {
@@ -140,37 +185,85 @@ async function validateCommand(args: string[]): Promise<number> {
     process.stderr.write('heroku-otel-drain validate: --config FILE is required\n');
     return 2;
   }
-  const { code, stdout, stderr } = await runValidate(parsed.values.config);
+  const sources = configSources(parsed.values, false);
+  if (typeof sources === 'string') {
+    process.stderr.write(`heroku-otel-drain validate: ${sources}\n`);
+    return 2;
+  }
+  const { code, stdout, stderr } = await runValidate(sources);
   process.stdout.write(stdout);
   process.stderr.write(stderr);
   return code;
 }
 
-async function startCommand(args: string[]): Promise<number> {
+async function printConfigCommand(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args, options: { ...CONFIG_OPTIONS, format: { type: 'string', default: 'yaml' }, mode: { type: 'string', default: 'redacted' } } });
   } catch (err) {
-    process.stderr.write(`heroku-otel-drain start: ${(err as Error).message.split('.')[0]} (see heroku-otel-drain --help)\n`);
+    process.stderr.write(usageProblem('print-config', err));
     return 2;
   }
   if (parsed.values.help) {
     process.stdout.write(USAGE);
     return 0;
   }
-  return runStart(parsed.values.config);
+  const format = parsed.values.format.toLowerCase();
+  const mode = parsed.values.mode.toLowerCase();
+  if (format !== 'yaml' && format !== 'json') {
+    process.stderr.write('heroku-otel-drain print-config: --format is yaml or json\n');
+    return 2;
+  }
+  if (mode !== 'redacted' && mode !== 'unredacted') {
+    process.stderr.write('heroku-otel-drain print-config: --mode is redacted or unredacted\n');
+    return 2;
+  }
+  const sources = configSources(parsed.values, true);
+  if (typeof sources === 'string') {
+    process.stderr.write(`heroku-otel-drain print-config: ${sources}\n`);
+    return 2;
+  }
+  const { code, stdout, stderr } = await runPrintConfig(sources, { format, mode });
+  process.stderr.write(stderr);
+  if (stdout !== '') await writeStdout(stdout);
+  return code;
+}
+
+async function startCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: CONFIG_OPTIONS });
+  } catch (err) {
+    process.stderr.write(usageProblem('start', err));
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const sources = configSources(parsed.values, true);
+  if (typeof sources === 'string') {
+    process.stderr.write(`heroku-otel-drain start: ${sources}\n`);
+    return 2;
+  }
+  return runStart(sources);
 }
 
 async function replayCommand(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, resource: { type: 'string', multiple: true, short: 'r' } } });
+    parsed = parseArgs({ args, allowPositionals: true, options: { ...CONFIG_OPTIONS, resource: { type: 'string', multiple: true, short: 'r' } } });
   } catch (err) {
-    process.stderr.write(`heroku-otel-drain replay: ${(err as Error).message.split('.')[0]} (see heroku-otel-drain --help)\n`);
+    process.stderr.write(usageProblem('replay', err));
     return 2;
   }
   if (parsed.values.config === undefined || parsed.positionals.length === 0) {
     process.stderr.write('heroku-otel-drain replay: usage: heroku-otel-drain replay --config FILE CAPTURE...\n');
+    return 2;
+  }
+  const sources = configSources(parsed.values, false);
+  if (typeof sources === 'string') {
+    process.stderr.write(`heroku-otel-drain replay: ${sources}\n`);
     return 2;
   }
   const resource = parseResourceFlags(parsed.values.resource ?? []);
@@ -180,7 +273,7 @@ async function replayCommand(args: string[]): Promise<number> {
   }
   const say = (message: string) => process.stderr.write(`heroku-otel-drain replay: ${message}\n`);
   try {
-    const { code } = await runReplay(parsed.values.config, parsed.positionals, resource, process.env, say, process.stderr);
+    const { code } = await runReplay(sources, parsed.positionals, resource, process.env, say, process.stderr);
     return code;
   } catch (err) {
     if (err instanceof InputError) {
@@ -224,6 +317,9 @@ export async function main(argv: string[]): Promise<number> {
       return validateCommand(rest);
     case 'start':
       return startCommand(rest);
+    case 'print-config':
+    case 'print-initial-config':
+      return printConfigCommand(rest);
     case 'rules':
       return rulesCommand(rest);
     case 'replay':

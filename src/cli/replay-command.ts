@@ -8,9 +8,10 @@
  */
 import { SingleBar } from 'cli-progress';
 import { statSync } from 'node:fs';
-import { loadConfigFile } from '../config/load.ts';
+import { loadConfig } from '../config/load.ts';
+import type { ConfigSource } from '../config/sources.ts';
 import { CaptureReader } from '../heroku/input.ts';
-import { jsonLogger } from '../service/log.ts';
+import { jsonLogger, logThresholdFromEnv } from '../service/log.ts';
 import { Service } from '../service/service.ts';
 import { drainResource, resourceFromEnv } from '../translate/resource.ts';
 import { newTelemetryBatch, type Attributes, type TelemetryBatch } from '../translate/telemetry.ts';
@@ -31,19 +32,21 @@ export interface ReplaySummary {
 }
 
 export async function runReplay(
-  configPath: string,
+  sources: readonly ConfigSource[],
   captures: readonly string[],
   resourceFlags: Record<string, string>,
   env: NodeJS.ProcessEnv,
   say: (message: string) => void,
   progressStream: NodeJS.WriteStream | undefined,
 ): Promise<{ code: number; summary?: ReplaySummary }> {
-  const loaded = await loadConfigFile(configPath, env);
+  const loaded = await loadConfig(sources, env);
   if (loaded.config === undefined) {
-    for (const p of loaded.problems) say(`${configPath}: ${p}`);
+    loaded.problems.forEach((p, i) => say(`${loaded.problemSources[i]}: ${p}`));
     return { code: 1 };
   }
-  const log = jsonLogger(env.LOG_LEVEL === 'debug' ? 'debug' : 'warn');
+  // Quieter than start: a progress bar shares the terminal. Debug when asked.
+  const { threshold } = logThresholdFromEnv(env);
+  const log = jsonLogger(threshold === 'debug' || threshold === 'silent' || threshold === 'error' ? threshold : 'warn');
   const service = new Service(loaded.config, log, { selfTelemetryIntervalMs: 0 });
   // Receivers are not started: only extensions, processors' timers and exporters run.
   await service.startWithoutReceivers();

@@ -1,10 +1,11 @@
 /**
- * `heroku-otel-drain start [--config FILE]`: runs the service until SIGTERM or SIGINT, then stops
- * accepting, flushes every queue and exits inside Heroku's 30 s grace period.
+ * `heroku-otel-drain start [--config URI]... [--set key=value]...`: runs the service until SIGTERM
+ * or SIGINT, then stops accepting, flushes every queue and exits inside Heroku's 30 s grace period.
+ * Without --config, the embedded default (from the environment), with any --set over it.
  */
-import { defaultDocument } from '../config/default.ts';
-import { loadConfigFile, validateConfig, type ConfigResult } from '../config/load.ts';
-import { errorSite, jsonLogger, type Level } from '../service/log.ts';
+import { loadConfig } from '../config/load.ts';
+import type { ConfigSource } from '../config/sources.ts';
+import { errorSite, jsonLogger, logThresholdFromEnv } from '../service/log.ts';
 import { RateLimitedLog } from '../service/rate-limited-log.ts';
 import { Service } from '../service/service.ts';
 
@@ -14,23 +15,14 @@ const SHUTDOWN_DEADLINE_MS = 25_000;
 /** Past this, the process exits whatever is still running: a last word rather than a SIGKILL. */
 const HARD_EXIT_MS = 28_500;
 
-export async function runStart(configPath: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const level = (['debug', 'info', 'warn', 'error'] as const).includes(env.LOG_LEVEL as Level) ? (env.LOG_LEVEL as Level) : 'info';
-  const log = jsonLogger(level);
-  let result: ConfigResult;
-  if (configPath !== undefined) {
-    result = await loadConfigFile(configPath, env);
-  } else {
-    const embedded = defaultDocument(env);
-    result = validateConfig(embedded.document, env);
-    result.problems.unshift(...embedded.problems);
-    result.warnings.unshift(...embedded.warnings);
-    if (embedded.problems.length > 0) result.config = undefined;
-  }
-  const source = configPath ?? 'the embedded default config';
-  for (const warning of result.warnings) log('warn', `${source}: ${warning}`);
+export async function runStart(sources: readonly ConfigSource[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const { threshold, warning } = logThresholdFromEnv(env);
+  const log = jsonLogger(threshold);
+  if (warning !== undefined) log('warn', warning);
+  const result = await loadConfig(sources, env);
+  result.warnings.forEach((w, i) => log('warn', `${result.warningSources[i]}: ${w}`));
   if (result.config === undefined) {
-    for (const problem of result.problems) process.stderr.write(`heroku-otel-drain: ${source}: ${problem}\n`);
+    result.problems.forEach((p, i) => process.stderr.write(`heroku-otel-drain: ${result.problemSources[i]}: ${p}\n`));
     return 1;
   }
   let service: Service;

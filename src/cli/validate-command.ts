@@ -1,21 +1,23 @@
 /**
- * `heroku-otel-drain validate --config FILE`: checks a config as `start` would, and says every
- * problem at once, each with its key path. Exit 0 when valid, 1 with the problems.
+ * `heroku-otel-drain validate --config URI... [--set key=value]...`: checks a config as `start`
+ * would, and says every problem at once, each with the source that set its key and its key path.
+ * Exit 0 when valid, 1 with the problems.
  */
-import { loadConfigFile } from '../config/load.ts';
+import { loadConfig } from '../config/load.ts';
+import type { ConfigSource } from '../config/sources.ts';
 
-export async function runValidate(path: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
-  const result = await loadConfigFile(path, env);
+export async function runValidate(sources: readonly ConfigSource[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
+  const result = await loadConfig(sources, env);
   let stderr = '';
-  for (const warning of result.warnings) stderr += `${path}: warning: ${warning}\n`;
+  result.warnings.forEach((w, i) => (stderr += `${result.warningSources[i]}: warning: ${w}\n`));
   if (result.config === undefined) {
-    for (const problem of result.problems) stderr += `${path}: ${problem}\n`;
+    result.problems.forEach((p, i) => (stderr += `${result.problemSources[i]}: ${p}\n`));
     const n = result.problems.length;
-    stderr += `${path}: ${n} problem${n === 1 ? '' : 's'}\n`;
+    stderr += `${result.label}: ${n} problem${n === 1 ? '' : 's'}\n`;
     return { code: 1, stdout: '', stderr };
   }
   const pipelines = [...result.config.pipelines]
     .map(([id, p]) => `${id} (${[p.receivers.join(', '), ...(p.processors.length ? [p.processors.join(' -> ')] : []), p.exporters.join(', ')].join(' -> ')})`)
     .join('; ');
-  return { code: 0, stdout: `${path}: valid: ${pipelines}\n`, stderr };
+  return { code: 0, stdout: `${result.label}: valid: ${pipelines}\n`, stderr };
 }

@@ -3,10 +3,9 @@
  * `exporters` and `service.pipelines`, with `${env:...}` expansion. Validation collects every
  * problem, each naming its key path, so one run of `validate` shows them all.
  */
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { authenticates, COMPONENT_SCHEMAS, componentType, metricsPlacement, type ComponentKind } from './components.ts';
-import { expandEnv, maskExpansions, type ExpandProblem, type Expansion } from './expand.ts';
+import { expandReferences, maskExpansions, type ExpandProblem, type Expansion } from './expand.ts';
+import { mergeDocuments, readSource, sourceOfLine, type ConfigSource } from './sources.ts';
 import { isLoopback } from '../receivers/logplex/config.ts';
 import { DEFAULT_INTERVAL_MS, envIntervalMs } from '../processors/interval/config.ts';
 import type { Signal } from '../service/component.ts';
@@ -51,6 +50,10 @@ export interface ConfigResult {
   problems: string[];
   /** Things that work but are probably not meant (an unset variable, an unused component). */
   warnings: string[];
+  /** The document after `${...}` expansion (what print-config shows, masked). */
+  document?: Record<string, unknown>;
+  /** Every value that came from the environment or a file, with its key path. */
+  expansions?: Expansion[];
 }
 
 /** The component kinds a pipeline lists. */
@@ -202,7 +205,7 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
   }
   const expandProblems: ExpandProblem[] = [];
   const expansions: Expansion[] = [];
-  const expanded = expandEnv(document, env, expandProblems, warnings, expansions) as Record<string, unknown>;
+  const expanded = expandReferences(document, { env }, expandProblems, warnings, expansions) as Record<string, unknown>;
   for (const p of expandProblems) problems.push(`${p.path}: ${p.message}`);
   for (const key of Object.keys(expanded)) {
     if (!(KINDS as readonly string[]).includes(key) && key !== 'service' && key !== 'extensions') problems.push(`${key}: unknown key`);
@@ -299,27 +302,48 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
     const colon = line.indexOf(': ');
     return colon < 0 ? maskExpansions(line, expansions) : line.slice(0, colon + 2) + maskExpansions(line.slice(colon + 2), expansions);
   };
-  if (problems.length > 0) return { config: undefined, problems: problems.map(masked), warnings: warnings.map(masked) };
-  return { config: { ...components, extensions, serviceExtensions, telemetry, pipelines }, problems, warnings: warnings.map(masked) };
+  if (problems.length > 0) return { config: undefined, problems: problems.map(masked), warnings: warnings.map(masked), document: expanded, expansions };
+  return { config: { ...components, extensions, serviceExtensions, telemetry, pipelines }, problems, warnings: warnings.map(masked), document: expanded, expansions };
 }
 
-/** Reads, parses and validates a config file. Read and YAML errors are problems too. */
+/** A config from its sources, with the source of each problem and warning. */
+export interface LoadedConfig extends ConfigResult {
+  /** Every source in one label, for a summary line: `a.yaml`, `a.yaml + b.yaml + --set x`. */
+  label: string;
+  /** The source each problem is about (the `--config` or `--set` that set its key), by index. */
+  problemSources: string[];
+  /** The same for each warning. */
+  warningSources: string[];
+}
+
+/**
+ * Reads every source (`--config` files and URIs, `--set`, the embedded default), merges them in
+ * order, then expands and validates the result as one config. A source that cannot be read or
+ * parsed is a problem of its own, and nothing is validated then.
+ */
+export async function loadConfig(sources: readonly ConfigSource[], env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+  const read = await Promise.all(sources.map((s) => readSource(s, env)));
+  const label = read.map((r) => r.label).join(' + ');
+  const own = { problems: read.flatMap((r) => r.problems), problemSources: read.flatMap((r) => r.problems.map(() => r.label)) };
+  const ownWarnings = { warnings: read.flatMap((r) => r.warnings), warningSources: read.flatMap((r) => r.warnings.map(() => r.label)) };
+  if (read.some((r) => r.document === undefined)) return { config: undefined, label, ...own, ...ownWarnings };
+  const provenance = new Map<string, string>();
+  let merged: Record<string, unknown> = {};
+  for (const r of read) merged = mergeDocuments(merged, r.document!, r.label, provenance);
+  const result = validateConfig(merged, env);
+  const sourceOf = (line: string) => sourceOfLine(line, provenance) ?? label;
+  return {
+    ...result,
+    config: own.problems.length > 0 ? undefined : result.config,
+    label,
+    problems: [...own.problems, ...result.problems],
+    problemSources: [...own.problemSources, ...result.problems.map(sourceOf)],
+    warnings: [...ownWarnings.warnings, ...result.warnings],
+    warningSources: [...ownWarnings.warningSources, ...result.warnings.map(sourceOf)],
+  };
+}
+
+/** Reads, parses and validates one config file. Read and YAML errors are problems too. */
 export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Promise<ConfigResult> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? String(err));
-    return { config: undefined, problems: [`cannot read the config: ${reason}`], warnings: [] };
-  }
-  let document: unknown;
-  try {
-    document = parseYaml(text);
-  } catch (err) {
-    const where = err instanceof YAMLParseError && err.linePos ? `line ${err.linePos[0].line}, column ${err.linePos[0].col}` : 'YAML';
-    const message = (err as Error).message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    return { config: undefined, problems: [`${where}: not valid YAML: ${message}`], warnings: [] };
-  }
-  return validateConfig(document ?? {}, env);
+  return loadConfig([{ kind: 'config', uri: path }], env);
 }

@@ -108,7 +108,8 @@ describe('config', () => {
     ['an unknown pipeline kind', withParts({ service: 'service:\n  pipelines:\n    traces: { receivers: [logplex], exporters: [debug] }' }), ['service.pipelines.traces: a pipeline id is logs or metrics, optionally /name (logs/backup)']],
     ['a pipeline without exporters', withParts({ service: 'service:\n  pipelines:\n    logs: { receivers: [logplex] }' }), ['service.pipelines.logs.exporters: at least one exporter is required']],
     ['no pipelines', withParts({ service: 'service: {}' }), ['service.pipelines: is required, with a logs and/or a metrics pipeline']],
-    ['a bad ${...} reference', withParts({ exporters: 'exporters:\n  debug: { verbosity: "${VERBOSITY}" }' }), ['exporters.debug.verbosity: "${VERBOSITY}" is not ${env:NAME} or ${env:NAME:-default}', 'exporters.debug.verbosity: expected one of "basic", "normal", "detailed"']],
+    ['a bad ${...} reference', withParts({ exporters: 'exporters:\n  debug: { verbosity: "${env:VERBOSITY-LEVEL}" }' }), ['exporters.debug.verbosity: "${env:VERBOSITY-LEVEL}" is not ${env:NAME} or ${env:NAME:-default} (a name is letters, digits and _)', 'exporters.debug.verbosity: expected one of "basic", "normal", "detailed"']],
+    ['a reference with a scheme not supported', withParts({ exporters: 'exporters:\n  debug: { verbosity: "${https://config.example.com/v}" }' }), ['exporters.debug.verbosity: "${https:...}": the https scheme is not supported here (env and file are)', 'exporters.debug.verbosity: expected one of "basic", "normal", "detailed"']],
     ['a duplicated drain token', withParts({ receivers: 'receivers:\n  logplex: { drains: [ { token: d.x }, { token: d.x } ] }' }), ['receivers.logplex.drains[1].token: this token is listed twice']],
     [
       'an open receiver on a public address',
