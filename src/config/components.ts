@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import { FACTORIES } from '../components.ts';
-import type { ComponentKind, ExtensionFactory, MetricsPlacement, ProcessorFactory } from '../service/component.ts';
+import type { ComponentKind, ExtensionFactory, MetricsPlacement, ProcessorFactory, Signal } from '../service/component.ts';
 
 export type { ComponentKind };
 
@@ -24,6 +24,12 @@ function schemasOf(kind: ComponentKind): Record<string, z.ZodType> {
 export function metricsPlacement(type: string): MetricsPlacement | undefined {
   const f = FACTORIES.find((x) => x.kind === 'processors' && x.type === type) as ProcessorFactory | undefined;
   return f?.metricsPlacement;
+}
+
+/** What a processor's config cannot do in a pipeline of `signal` (see ProcessorFactory.signalProblems). */
+export function processorSignalProblems(type: string, config: unknown, signal: Signal): string[] {
+  const f = FACTORIES.find((x) => x.kind === 'processors' && x.type === type) as ProcessorFactory | undefined;
+  return f?.signalProblems?.(config, signal) ?? [];
 }
 
 /** Which requests an extension of this type and config authenticates (see ExtensionFactory.authenticates). */

@@ -3,7 +3,7 @@
  * `exporters` and `service.pipelines`, with `${env:...}` expansion. Validation collects every
  * problem, each naming its key path, so one run of `validate` shows them all.
  */
-import { authenticates, COMPONENT_SCHEMAS, componentType, metricsPlacement, type ComponentKind } from './components.ts';
+import { authenticates, COMPONENT_SCHEMAS, componentType, metricsPlacement, processorSignalProblems, type ComponentKind } from './components.ts';
 import { expandReferences, maskExpansions, type ExpandProblem, type Expansion } from './expand.ts';
 import { mergeDocuments, readSource, sourceOfLine, type ConfigSource } from './sources.ts';
 import { isLoopback } from '../receivers/logplex/config.ts';
@@ -233,6 +233,10 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
   }
   for (const [id, p] of problems.length > 0 ? [] : pipelines) {
     if (p.signal === 'metrics') problems.push(...aggregationOrder(id, p, components.processors));
+    for (const pid of p.processors) {
+      const c = components.processors.get(pid)!;
+      for (const m of processorSignalProblems(c.type, c.config, p.signal)) problems.push(`processors.${pid}.${m} (service.pipelines.${id} lists it)`);
+    }
   }
   for (const [id, p] of problems.length > 0 ? [] : pipelines) {
     // The embedded default and every shipped example mask secrets; a config that does not should say so.

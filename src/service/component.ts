@@ -211,6 +211,12 @@ export interface ProcessorFactory extends FactoryBase<'processors'> {
   /** The signals it works on; in a pipeline of another signal, the service leaves it out. */
   signals: readonly Signal[];
   metricsPlacement?: MetricsPlacement;
+  /**
+   * What this config cannot do in a pipeline of `signal` (the Collector refuses to build it
+   * there: attributes' `include.metric_names` in a logs pipeline), each `key: message` with the
+   * key relative to the processor's config. validate reports them for each pipeline listing it.
+   */
+  signalProblems?(config: unknown, signal: Signal): string[];
   /** Called once per processor id, whatever the number of pipelines listing it. */
   create(id: string, config: unknown, host: ProcessorHost): Processor;
 }

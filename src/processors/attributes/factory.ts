@@ -1,30 +1,35 @@
-/** The `attributes` processor's factory: the Collector's attribute actions on records and data points. */
+/** The `attributes` processor's factory: the Collector's attribute actions on log records and data points. */
 import type { Processor, ProcessorFactory } from '../../service/component.ts';
 import { applyActions } from './actions.ts';
-import { attributesConfigSchema, ATTRIBUTES_TYPE, type AttributesConfig } from './config.ts';
-import { compileMatcher } from './match.ts';
+import { attributesConfigSchema, ATTRIBUTES_TYPE, signalProblems, type AttributesConfig } from './config.ts';
+import { compileLogMatcher, compileMetricMatcher } from './match.ts';
 
 export const attributesFactory: ProcessorFactory = {
   kind: 'processors',
   type: ATTRIBUTES_TYPE,
   configSchema: attributesConfigSchema,
   signals: ['logs', 'metrics'],
+  signalProblems,
   create(_id, config): Processor {
     const c = config as AttributesConfig;
-    const include = c.include === undefined ? undefined : compileMatcher(c.include);
-    const exclude = c.exclude === undefined ? undefined : compileMatcher(c.exclude);
+    const actions = c.actions;
+    // Matchers for what each signal can take (validate has refused a block a listing pipeline cannot).
+    const includeLog = c.include === undefined ? undefined : compileLogMatcher(c.include);
+    const excludeLog = c.exclude === undefined ? undefined : compileLogMatcher(c.exclude);
+    const includeMetric = c.include === undefined ? undefined : compileMetricMatcher(c.include);
+    const excludeMetric = c.exclude === undefined ? undefined : compileMetricMatcher(c.exclude);
     return {
       mutates: true,
       process(resource, logs, metrics) {
         for (const r of logs) {
-          if (include !== undefined && !include(resource, r, undefined)) continue;
-          if (exclude !== undefined && exclude(resource, r, undefined)) continue;
-          applyActions(c.actions, r.attributes);
+          if (includeLog !== undefined && !includeLog(resource, r)) continue;
+          if (excludeLog !== undefined && excludeLog(resource, r)) continue;
+          applyActions(actions, r.attributes);
         }
         for (const p of metrics) {
-          if (include !== undefined && !include(resource, undefined, p)) continue;
-          if (exclude !== undefined && exclude(resource, undefined, p)) continue;
-          applyActions(c.actions, p.attributes);
+          if (includeMetric !== undefined && !includeMetric(p)) continue;
+          if (excludeMetric !== undefined && excludeMetric(p)) continue;
+          applyActions(actions, p.attributes);
         }
       },
     };

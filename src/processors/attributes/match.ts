@@ -1,45 +1,93 @@
 /**
- * include / exclude of the attributes processor (contrib's filterconfig.MatchProperties): a record
- * or point matches when every property given matches. Compiled once at creation.
+ * include / exclude of the attributes processor, as contrib's filterlog and filtermetric match
+ * (internal/filter): a log record matches when every property given matches; a metric matches by
+ * its name alone (contrib's metric matcher reads metric_names and nothing else). Patterns are
+ * compiled once, here, when the processor is made.
  */
-import type { Attributes, LogRecordData, MetricPointData } from '../../translate/telemetry.ts';
+import { SCOPE } from '../../exporters/exporter.ts';
+import type { AttributeValue, Attributes, LogRecordData, MetricPointData } from '../../translate/telemetry.ts';
+import { asString } from './actions.ts';
 import type { MatchProperties } from './config.ts';
+import { compileGoRegexp } from './regexp.ts';
 
-export type Matcher = (resource: Attributes, record: LogRecordData | undefined, point: MetricPointData | undefined) => boolean;
+export type LogMatcher = (resource: Attributes, record: LogRecordData) => boolean;
+export type MetricMatcher = (point: MetricPointData) => boolean;
 
-const SEVERITY_NUMBERS: Record<string, number> = { TRACE: 1, DEBUG: 5, INFO: 9, WARN: 13, ERROR: 17, FATAL: 21 };
+type StringTest = (value: string) => boolean;
 
-export function compileMatcher(m: MatchProperties): Matcher {
-  const test = m.match_type === 'regexp' ? (pattern: string) => { const r = new RegExp(pattern); return (v: string) => r.test(v); } : (pattern: string) => (v: string) => v === pattern;
-  const anyOf = (list: string[] | undefined) => {
-    if (list === undefined) return undefined;
-    const tests = list.map(test);
-    return (v: string) => tests.some((t) => t(v));
+/** filterset: strict is equality, regexp a search; any one of the list matches. */
+function stringSet(matchType: MatchProperties['match_type'], list: readonly string[]): StringTest {
+  if (matchType === 'strict') {
+    const set = new Set(list);
+    return (v) => set.has(v);
+  }
+  const regexps = [...new Set(list)].map(compile);
+  return (v) => regexps.some((r) => r.test(v));
+}
+
+function compile(pattern: string): RegExp {
+  const compiled = compileGoRegexp(pattern);
+  // The schema has refused a pattern that does not compile.
+  if (!compiled.ok) throw new Error(compiled.problem);
+  return compiled.regexp;
+}
+
+function sameValue(want: AttributeValue, got: AttributeValue): boolean {
+  if (Array.isArray(want)) return Array.isArray(got) && want.length === got.length && want.every((w, i) => w === got[i]);
+  return want === got;
+}
+
+/** filtermatcher's AttributesMatcher: every entry's key present, with its value when given; no attributes at all never matches. */
+function attributesMatcher(matchType: MatchProperties['match_type'], list: MatchProperties['attributes']): ((a: Attributes) => boolean) | undefined {
+  if (list === undefined || list.length === 0) return undefined;
+  const checks = list.map(({ key, value }): ((a: Attributes) => boolean) => {
+    if (value === undefined || value === null) return (a) => Object.hasOwn(a, key);
+    if (matchType === 'regexp') {
+      const r = compile(value as string);
+      // A list has no string form there: it does not match.
+      return (a) => {
+        const v = a[key];
+        return v !== undefined && !Array.isArray(v) && r.test(typeof v === 'string' ? v : asString(v));
+      };
+    }
+    return (a) => {
+      const v = a[key];
+      return v !== undefined && sameValue(value, v);
+    };
+  });
+  return (a) => {
+    let any = false;
+    for (const _ in a) {
+      any = true;
+      break;
+    }
+    return any && checks.every((c) => c(a));
   };
-  const attributeChecks = (list: MatchProperties['attributes']) =>
-    list?.map(({ key, value }) => {
-      if (value === undefined) return (a: Attributes) => Object.hasOwn(a, key);
-      if (m.match_type === 'regexp' && typeof value === 'string') {
-        const r = new RegExp(value);
-        return (a: Attributes) => Object.hasOwn(a, key) && r.test(String(a[key]));
-      }
-      return (a: Attributes) => a[key] === value;
-    });
-  const attributes = attributeChecks(m.attributes);
-  const resources = attributeChecks(m.resources);
-  const bodies = anyOf(m.log_bodies);
-  const severityTexts = anyOf(m.log_severity_texts);
-  const names = anyOf(m.metric_names);
-  const min = m.log_severity_number === undefined ? undefined : typeof m.log_severity_number.min === 'number' ? m.log_severity_number.min : (SEVERITY_NUMBERS[m.log_severity_number.min.toUpperCase()] ?? Number(m.log_severity_number.min));
-  const matchUndefined = m.log_severity_number?.match_undefined ?? false;
-  return (resource, record, point) => {
-    if (resources !== undefined && !resources.every((c) => c(resource))) return false;
-    const own = record?.attributes ?? point?.attributes ?? {};
-    if (attributes !== undefined && !attributes.every((c) => c(own))) return false;
-    if (bodies !== undefined && (record === undefined || !bodies(record.body))) return false;
-    if (severityTexts !== undefined && (record === undefined || !severityTexts(record.severityText))) return false;
-    if (min !== undefined && (record === undefined || (record.severityNumber === 0 ? !matchUndefined : record.severityNumber < min))) return false;
-    if (names !== undefined && (point === undefined || !names(point.name))) return false;
-    return true;
+}
+
+/** A log record matcher (contrib's filterlog propertiesMatcher). */
+export function compileLogMatcher(m: MatchProperties): LogMatcher {
+  const bodies = m.log_bodies?.length ? stringSet(m.match_type, m.log_bodies) : undefined;
+  const severityTexts = m.log_severity_texts?.length ? stringSet(m.match_type, m.log_severity_texts) : undefined;
+  const severity = m.log_severity_number;
+  const attributes = attributesMatcher(m.match_type, m.attributes);
+  const resources = attributesMatcher(m.match_type, m.resources);
+  const libraries = (m.libraries ?? []).map((l) => ({ name: stringSet(m.match_type, [l.name]), version: typeof l.version === 'string' ? stringSet(m.match_type, [l.version]) : undefined }));
+  // The scope is always this sidecar's: whether the libraries match is known now.
+  const librariesMatch = libraries.every((l) => l.name(SCOPE.name) && (l.version === undefined || l.version(SCOPE.version)));
+  return (resource, record) => {
+    if (!librariesMatch) return false;
+    if (bodies !== undefined && !bodies(record.body)) return false;
+    if (severityTexts !== undefined && !severityTexts(record.severityText)) return false;
+    if (severity !== undefined && (record.severityNumber === 0 ? !severity.match_undefined : record.severityNumber < severity.min)) return false;
+    if (resources !== undefined && !resources(resource)) return false;
+    return attributes === undefined || attributes(record.attributes);
   };
+}
+
+/** A metric matcher (contrib's filtermetric name matcher): by metric_names; without any, none. */
+export function compileMetricMatcher(m: MatchProperties): MetricMatcher | undefined {
+  if (!m.metric_names?.length) return undefined;
+  const names = stringSet(m.match_type, m.metric_names);
+  return (point) => names(point.name);
 }

@@ -8,9 +8,11 @@
  *     token_shapes: true                             # mask well-known credential shapes anywhere (default true)
  *     emails: false                                  # also mask e-mail addresses
  *     mask: "***"
+ *     blocked_values: ["4[0-9]{12}(?:[0-9]{3})?"]   # contrib's redaction keys work here too
  * ```
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { redactionSchema } from '../redaction/config.ts';
 
 export const REDACT_TYPE = 'redact';
 
@@ -41,18 +43,13 @@ export const DEFAULT_SECRET_WORDS = [
   'jwt',
 ];
 
-export const redactConfigSchema = z.strictObject({
-  /** Words that make a key name secret; default DEFAULT_SECRET_WORDS. */
-  keys: z.array(z.string().min(1)).min(1).default(DEFAULT_SECRET_WORDS),
-  /**
-   * Mask well-known credential shapes wherever they appear, whatever their key: Stripe secret
-   * keys, GitHub tokens, AWS access key ids, Slack tokens, JWTs, `Bearer` tokens. Default true.
-   */
-  token_shapes: z.boolean().default(true),
-  /** Also mask e-mail addresses. Default false. */
-  emails: z.boolean().default(false),
-  /** What a masked value becomes. Default `***`. */
-  mask: z.string().default('***'),
-});
+/**
+ * Our keys, with their defaults: `keys` (default DEFAULT_SECRET_WORDS); `token_shapes` (default
+ * true: Stripe secret keys, GitHub tokens, AWS access key ids, Slack tokens, JWTs, `Bearer`
+ * tokens, wherever they appear, whatever their key); `emails` (default false); `mask` (default
+ * `***`). contrib's redaction keys are understood too, with redact's defaults (nothing removed):
+ * the shape is the redaction processor's (../redaction/config.ts).
+ */
+export const redactConfigSchema = redactionSchema('redact', DEFAULT_SECRET_WORDS);
 
 export type RedactConfig = z.output<typeof redactConfigSchema>;

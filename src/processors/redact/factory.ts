@@ -1,7 +1,7 @@
-/** The `redact` processor's factory: secrets masked before any exporter sees them. */
+/** The `redact` processor's factory: secrets masked before any exporter sees them (and contrib's redaction keys when set). */
 import type { Processor, ProcessorFactory } from '../../service/component.ts';
+import { createRedaction } from '../redaction/factory.ts';
 import { redactConfigSchema, REDACT_TYPE, type RedactConfig } from './config.ts';
-import { RedactProcessor } from './processor.ts';
 
 export const redactFactory: ProcessorFactory = {
   kind: 'processors',
@@ -9,7 +9,6 @@ export const redactFactory: ProcessorFactory = {
   configSchema: redactConfigSchema,
   signals: ['logs'],
   create(id, config): Processor {
-    const redact = new RedactProcessor(id, config as RedactConfig);
-    return { mutates: true, redacts: true, process: (_resource, logs) => redact.process(logs) };
+    return createRedaction(id, config as RedactConfig, true);
   },
 };
