@@ -10,11 +10,16 @@
  * - `DRAIN_BASIC_AUTH`: `user:password`, as in the drain URL `https://user:password@host/logs`.
  * - `DRAIN_ACCEPT_TOKENLESS`: `true` lets in requests without a drain token (space-level drains)
  *   beside `DRAIN_TOKENS`; without it, only listed tokens get in.
- * - `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS` (`k=v,k2=v2`, percent-encoded),
- *   `OTEL_EXPORTER_OTLP_PROTOCOL` (`http/protobuf`, the default, or `http/json`): the otlphttp
- *   exporter; without an endpoint, the debug exporter prints to stdout.
- *   `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` / `_METRICS_ENDPOINT` (full URLs), `OTEL_EXPORTER_OTLP_COMPRESSION`
- *   (`gzip`, the default here, `zstd` or `none`), `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds).
+ * - `OTEL_EXPORTER_OTLP_*`, as the OpenTelemetry specification defines them for the signals we
+ *   export (logs, metrics): ENDPOINT (the base URL, `/v1/logs` and `/v1/metrics` appended),
+ *   HEADERS (`k=v,k2=v2`, percent-encoded), PROTOCOL (`http/protobuf`, the default, or
+ *   `http/json`; `grpc` refused), COMPRESSION (`gzip`, the default here, `zstd` or `none`),
+ *   TIMEOUT (milliseconds), CERTIFICATE / CLIENT_CERTIFICATE / CLIENT_KEY (PEM files: the
+ *   exporter's tls ca_file / cert_file / key_file), and each as `OTEL_EXPORTER_OTLP_LOGS_*` /
+ *   `_METRICS_*` for one signal, which wins over the general one (a per-signal ENDPOINT is a full
+ *   URL, used as given; per-signal HEADERS are added to the general ones, replacing a header of
+ *   the same name). Both signals alike: one `otlphttp` exporter; otherwise `otlphttp/logs` and
+ *   `otlphttp/metrics`. Without any endpoint, the debug exporter prints to stdout.
  * - `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`: the resource of every drain.
  * - `OTEL_METRIC_EXPORT_INTERVAL` (milliseconds, default 60000): how often the aggregated
  *   metrics go out (the interval processor's `interval`), and the sidecar's own metrics
@@ -59,7 +64,7 @@ function quoted(value: string): string {
   return /^[a-z0-9/._-]{1,12}$/.test(value) ? `"${value}"` : 'the value (not shown)';
 }
 
-function otlpHeaders(raw: string | undefined, problems: string[]): Record<string, string> {
+function otlpHeaders(raw: string | undefined, problems: string[], variable = 'OTEL_EXPORTER_OTLP_HEADERS'): Record<string, string> {
   const out: Record<string, string> = {};
   const pairs = (raw ?? '').split(',');
   pairs.forEach((pair, i) => {
@@ -71,10 +76,78 @@ function otlpHeaders(raw: string | undefined, problems: string[]): Record<string
       if (eq <= 0) throw new Error();
       out[decodeURIComponent(pair.slice(0, eq).trim())] = decodeURIComponent(pair.slice(eq + 1).trim());
     } catch {
-      problems.push(`OTEL_EXPORTER_OTLP_HEADERS: ${key !== undefined ? `the "${key}" entry` : `entry ${i + 1}`} is not key=value with percent-encoded parts`);
+      problems.push(`${variable}: ${key !== undefined ? `the "${key}" entry` : `entry ${i + 1}`} is not key=value with percent-encoded parts`);
     }
   });
   return out;
+}
+
+/** One signal's exporter settings, as the specification reads them: `OTEL_EXPORTER_OTLP_{LOGS,METRICS}_X` over `OTEL_EXPORTER_OTLP_X`. */
+interface SignalSettings {
+  protocol: string;
+  /** The general headers, with the signal's own over them (Honeycomb: the team key for both, the dataset for metrics). */
+  headers: Record<string, string>;
+  compression: string | undefined;
+  timeout: string | undefined;
+  tls: Record<string, string> | undefined;
+}
+
+function signalSettings(env: NodeJS.ProcessEnv, signal: 'LOGS' | 'METRICS', problems: string[], said: Set<string>): SignalSettings {
+  const read = (name: string): { variable: string; value: string } | undefined => {
+    for (const variable of [`OTEL_EXPORTER_OTLP_${signal}_${name}`, `OTEL_EXPORTER_OTLP_${name}`]) {
+      const value = env[variable]?.trim();
+      if (value) return { variable, value };
+    }
+    return undefined;
+  };
+  // A variable both signals read is checked once.
+  const problem = (variable: string, message: string) => {
+    if (said.has(variable)) return;
+    said.add(variable);
+    problems.push(`${variable}: ${message}`);
+  };
+  const protocol = read('PROTOCOL') ?? { variable: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'http/protobuf' };
+  if (protocol.value !== 'http/protobuf' && protocol.value !== 'http/json') {
+    problem(protocol.variable, `${quoted(protocol.value)} is not supported; use http/protobuf or http/json${protocol.value === 'grpc' ? ' (this build sends OTLP over HTTP only)' : ''}`);
+  }
+  const generalProblems: string[] = [];
+  const headers = otlpHeaders(env.OTEL_EXPORTER_OTLP_HEADERS, generalProblems);
+  const ownProblems: string[] = [];
+  const own = otlpHeaders(env[`OTEL_EXPORTER_OTLP_${signal}_HEADERS`], ownProblems, `OTEL_EXPORTER_OTLP_${signal}_HEADERS`);
+  // Header names are case-insensitive: the signal's `X-Api-Key` replaces a general `x-api-key`.
+  const ownNames = new Set(Object.keys(own).map((name) => name.toLowerCase()));
+  for (const name of Object.keys(headers)) if (ownNames.has(name.toLowerCase())) delete headers[name];
+  Object.assign(headers, own);
+  for (const m of [...generalProblems, ...ownProblems]) {
+    if (said.has(m)) continue;
+    said.add(m);
+    problems.push(m);
+  }
+  let compression: string | undefined;
+  const c = read('COMPRESSION');
+  if (c) {
+    if (c.value === 'gzip' || c.value === 'none' || c.value === 'zstd') compression = c.value;
+    else problem(c.variable, `${quoted(c.value)} is not supported; use gzip, zstd or none`);
+  }
+  let timeout: string | undefined;
+  const t = read('TIMEOUT');
+  if (t) {
+    // Milliseconds, by the specification.
+    if (/^\d+$/.test(t.value) && Number(t.value) > 0) timeout = `${t.value}ms`;
+    else problem(t.variable, `${quoted(t.value)} is not a number of milliseconds above 0`);
+  }
+  // PEM files: the backend's CA (tls.ca_file), and this client's certificate and key for mutual
+  // TLS (tls.cert_file, tls.key_file).
+  const ca = read('CERTIFICATE');
+  const cert = read('CLIENT_CERTIFICATE');
+  const key = read('CLIENT_KEY');
+  const alone = cert === undefined ? key : key === undefined ? cert : undefined;
+  if (alone !== undefined) {
+    const partner = alone === cert ? 'CLIENT_KEY' : 'CLIENT_CERTIFICATE';
+    problem(alone.variable, `is set without OTEL_EXPORTER_OTLP_${partner} (or OTEL_EXPORTER_OTLP_${signal}_${partner}): a client certificate and its key go together`);
+  }
+  const tls = ca || cert || key ? { ...(ca ? { ca_file: ca.value } : {}), ...(cert ? { cert_file: cert.value } : {}), ...(key ? { key_file: key.value } : {}) } : undefined;
+  return { protocol: protocol.value, headers, compression, timeout, tls };
 }
 
 export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
@@ -114,30 +187,25 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
   let ownMetrics: Record<string, unknown> | undefined;
   const exporters: Record<string, unknown> = {};
   const extensions: Record<string, unknown> = {};
+  let logsExporterId = 'debug';
   if (endpoint || logsEndpoint || metricsEndpoint) {
-    const protocol = env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim() || 'http/protobuf';
-    if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
-      problems.push(`OTEL_EXPORTER_OTLP_PROTOCOL: ${quoted(protocol)} is not supported; use http/protobuf or http/json`);
-    }
-    const otlphttp: Record<string, unknown> = {
+    const said = new Set<string>();
+    const bySignal = { logs: signalSettings(env, 'LOGS', problems, said), metrics: signalSettings(env, 'METRICS', problems, said) };
+    const exporterOf = (settings: SignalSettings, only?: 'logs' | 'metrics'): Record<string, unknown> => ({
       // The specification's default for a signal without an endpoint of its own.
       endpoint: endpoint || 'http://localhost:4318',
-      ...(logsEndpoint ? { logs_endpoint: logsEndpoint } : {}),
-      ...(metricsEndpoint ? { metrics_endpoint: metricsEndpoint } : {}),
-      encoding: protocol === 'http/json' ? 'json' : 'proto',
-      headers: otlpHeaders(env.OTEL_EXPORTER_OTLP_HEADERS, problems),
-    };
-    const compression = env.OTEL_EXPORTER_OTLP_COMPRESSION?.trim();
-    if (compression) {
-      if (compression === 'gzip' || compression === 'none' || compression === 'zstd') otlphttp.compression = compression;
-      else problems.push(`OTEL_EXPORTER_OTLP_COMPRESSION: ${quoted(compression)} is not supported; use gzip, zstd or none`);
-    }
-    const timeout = env.OTEL_EXPORTER_OTLP_TIMEOUT?.trim();
-    if (timeout) {
-      // Milliseconds, by the specification.
-      if (/^\d+$/.test(timeout) && Number(timeout) > 0) otlphttp.timeout = `${timeout}ms`;
-      else problems.push(`OTEL_EXPORTER_OTLP_TIMEOUT: ${quoted(timeout)} is not a number of milliseconds above 0`);
-    }
+      ...(logsEndpoint && only !== 'metrics' ? { logs_endpoint: logsEndpoint } : {}),
+      ...(metricsEndpoint && only !== 'logs' ? { metrics_endpoint: metricsEndpoint } : {}),
+      encoding: settings.protocol === 'http/json' ? 'json' : 'proto',
+      headers: settings.headers,
+      ...(settings.compression !== undefined ? { compression: settings.compression } : {}),
+      ...(settings.timeout !== undefined ? { timeout: settings.timeout } : {}),
+      ...(settings.tls !== undefined ? { tls: settings.tls } : {}),
+    });
+    // One exporter when both signals are sent alike; one per signal when a per-signal variable makes them differ.
+    const same = JSON.stringify(bySignal.logs) === JSON.stringify(bySignal.metrics);
+    const built: Array<[string, Record<string, unknown>]> = same ? [['otlphttp', exporterOf(bySignal.logs)]] : [['otlphttp/logs', exporterOf(bySignal.logs, 'logs')], ['otlphttp/metrics', exporterOf(bySignal.metrics, 'metrics')]];
+    const metricsExporter = built[built.length - 1]![1];
     const maxSize = env.DRAIN_QUEUE_MAX_SIZE_MIB?.trim() || '512';
     if (!/^\d+(\.\d+)?$/.test(maxSize)) problems.push(`DRAIN_QUEUE_MAX_SIZE_MIB: ${quoted(maxSize)} is not a number of MiB (0: keep the queue in memory)`);
     else if (Number(maxSize) > 0) {
@@ -148,10 +216,13 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
         max_size_mib: Number(maxSize),
       };
       // On disk, the budget bounds the queue: retry until the backend is back, however long.
-      otlphttp.sending_queue = { storage: 'file_storage' };
-      otlphttp.retry_on_failure = { max_elapsed_time: 0 };
+      for (const [, e] of built) {
+        e.sending_queue = { storage: 'file_storage' };
+        e.retry_on_failure = { max_elapsed_time: 0 };
+      }
     }
-    exporterId = 'otlphttp';
+    logsExporterId = built[0]![0];
+    exporterId = built[built.length - 1]![0];
     // The sidecar's own metrics go where the data's metrics go, by the Collector's periodic OTLP
     // reader (service.telemetry), not through the data's pipelines: same URL, headers and protocol.
     const ownEndpoint = metricsEndpoint || (endpoint ? `${endpoint.replace(/\/+$/, '')}/v1/metrics` : undefined);
@@ -164,20 +235,25 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
           ...(every && /^\d+$/.test(every) && Number(every) > 0 ? { interval: Number(every) } : {}),
           exporter: {
             otlp: {
-              protocol: protocol === 'http/json' ? 'http/json' : 'http/protobuf',
+              protocol: bySignal.metrics.protocol === 'http/json' ? 'http/json' : 'http/protobuf',
               endpoint: ownEndpoint,
-              headers: otlphttp.headers,
-              compression: otlphttp.compression === 'none' ? 'none' : 'gzip',
-              ...(typeof otlphttp.timeout === 'string' ? { timeout: otlphttp.timeout } : {}),
+              headers: metricsExporter.headers,
+              compression: metricsExporter.compression === 'none' ? 'none' : 'gzip',
+              ...(typeof metricsExporter.timeout === 'string' ? { timeout: metricsExporter.timeout } : {}),
+              ...(bySignal.metrics.tls?.ca_file ? { certificate: bySignal.metrics.tls.ca_file } : {}),
+              ...(bySignal.metrics.tls?.cert_file ? { client_certificate: bySignal.metrics.tls.cert_file } : {}),
+              ...(bySignal.metrics.tls?.key_file ? { client_key: bySignal.metrics.tls.key_file } : {}),
               temporality_preference: temporality === 'delta' ? 'delta' : temporality === 'lowmemory' ? 'low_memory' : 'cumulative',
             },
           },
         },
       };
     }
-    exporters.otlphttp = otlphttp;
+    for (const [id, e] of built) exporters[id] = e;
   } else {
     exporters.debug = { verbosity: 'basic' };
+    const unused = Object.keys(env).filter((name) => name.startsWith('OTEL_EXPORTER_OTLP_') && !name.endsWith('_TEMPORALITY_PREFERENCE') && env[name]?.trim());
+    if (unused.length > 0) warnings.push(`${unused.sort().join(', ')}: set, but no OTEL_EXPORTER_OTLP_ENDPOINT (or _LOGS_ / _METRICS_ENDPOINT) is: the debug exporter prints what arrives to stdout instead`);
   }
   // Data is refused (503, Logplex keeps it) above 70 % of the dyno's or container's memory, well
   // before R14 (memory_limiter); secrets in request paths and app output are masked before
@@ -209,7 +285,7 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
       ...(Object.keys(extensions).length > 0 ? { extensions: Object.keys(extensions) } : {}),
       ...(ownMetrics !== undefined ? { telemetry: { metrics: { readers: [ownMetrics] } } } : {}),
       pipelines: {
-        logs: { receivers: ['logplex'], processors: ['memory_limiter', 'redact', 'alerts', 'batch'], exporters: [exporterId] },
+        logs: { receivers: ['logplex'], processors: ['memory_limiter', 'redact', 'alerts', 'batch'], exporters: [logsExporterId] },
         metrics: { receivers: ['logplex'], processors: metricsProcessors, exporters: [exporterId] },
       },
     },

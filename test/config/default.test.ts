@@ -46,9 +46,95 @@ describe('embedded default config', () => {
   it('names a bad compression, timeout or protocol', () => {
     const { problems } = otlphttp({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com', OTEL_EXPORTER_OTLP_COMPRESSION: 'brotli', OTEL_EXPORTER_OTLP_TIMEOUT: '10s', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
     expect(problems).toEqual([
-      'OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" is not supported; use http/protobuf or http/json',
+      'OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" is not supported; use http/protobuf or http/json (this build sends OTLP over HTTP only)',
       'OTEL_EXPORTER_OTLP_COMPRESSION: "brotli" is not supported; use gzip, zstd or none',
       'OTEL_EXPORTER_OTLP_TIMEOUT: "10s" is not a number of milliseconds above 0',
+    ]);
+  });
+});
+
+describe('embedded default config: per-signal OTLP variables', () => {
+  const exportersOf = (env: NodeJS.ProcessEnv) => {
+    const embedded = defaultDocument(env);
+    const result = validateConfig(embedded.document, env);
+    const config = result.config;
+    return {
+      problems: [...embedded.problems, ...result.problems],
+      warnings: [...embedded.warnings, ...result.warnings],
+      ids: config ? [...config.exporters.keys()] : [],
+      exporter: (id: string) => config?.exporters.get(id)?.config as any,
+      pipelines: config ? Object.fromEntries([...config.pipelines].map(([id, p]) => [id, p.exporters])) : {},
+    };
+  };
+
+  it("sends Honeycomb's metrics dataset header with the metrics only, the team key with both", () => {
+    const { problems, ids, exporter, pipelines } = exportersOf({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'https://api.honeycomb.io',
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-honeycomb-team=hc-key',
+      OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-honeycomb-dataset=heroku-metrics',
+    });
+    expect(problems).toEqual([]);
+    expect(ids).toEqual(['otlphttp/logs', 'otlphttp/metrics']);
+    expect(pipelines).toEqual({ logs: ['otlphttp/logs'], metrics: ['otlphttp/metrics'] });
+    expect(exporter('otlphttp/logs').headers).toEqual({ 'x-honeycomb-team': 'hc-key' });
+    expect(exporter('otlphttp/metrics').headers).toEqual({ 'x-honeycomb-team': 'hc-key', 'x-honeycomb-dataset': 'heroku-metrics' });
+    expect(exporter('otlphttp/logs').endpoint).toBe('https://api.honeycomb.io');
+  });
+
+  it('lets each per-signal variable win over the general one, a header of the same name in any case', () => {
+    const { problems, exporter } = exportersOf({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com',
+      OTEL_EXPORTER_OTLP_HEADERS: 'X-Api-Key=general,x-tenant=t1',
+      OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'x-api-key=logs-only',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '5000',
+      OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: '20000',
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+      OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: 'none',
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'https://metrics.example.com/custom/path',
+    });
+    expect(problems).toEqual([]);
+    expect(exporter('otlphttp/logs')).toMatchObject({ headers: { 'x-api-key': 'logs-only', 'x-tenant': 't1' }, encoding: 'json', timeout: 20_000, compression: 'gzip' });
+    expect(exporter('otlphttp/logs').metrics_endpoint).toBeUndefined();
+    expect(exporter('otlphttp/metrics')).toMatchObject({ headers: { 'X-Api-Key': 'general', 'x-tenant': 't1' }, encoding: 'proto', timeout: 5000, compression: 'none', metrics_endpoint: 'https://metrics.example.com/custom/path' });
+  });
+
+  it('keeps one otlphttp exporter when both signals are sent alike', () => {
+    const { ids } = exportersOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com', OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'a=1', OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'a=1' });
+    expect(ids).toEqual(['otlphttp']);
+  });
+
+  it('maps the certificate variables to the exporter\'s tls keys, per signal too', () => {
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com',
+      OTEL_EXPORTER_OTLP_CERTIFICATE: '/certs/ca.pem',
+      OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/certs/client.pem',
+      OTEL_EXPORTER_OTLP_CLIENT_KEY: '/certs/client-key.pem',
+      OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE: '/certs/metrics-ca.pem',
+    };
+    const { document, problems } = defaultDocument(env);
+    expect(problems).toEqual([]);
+    const exporters = document.exporters as any;
+    expect(exporters['otlphttp/logs'].tls).toEqual({ ca_file: '/certs/ca.pem', cert_file: '/certs/client.pem', key_file: '/certs/client-key.pem' });
+    expect(exporters['otlphttp/metrics'].tls).toEqual({ ca_file: '/certs/metrics-ca.pem', cert_file: '/certs/client.pem', key_file: '/certs/client-key.pem' });
+    expect(defaultDocument({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com', OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/certs/client.pem' }).problems).toEqual([
+      'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: is set without OTEL_EXPORTER_OTLP_CLIENT_KEY (or OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY): a client certificate and its key go together',
+    ]);
+  });
+
+  it('refuses grpc with its reason, once for both signals, and names a bad per-signal value by its variable', () => {
+    const { problems } = exportersOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '3s', OTEL_EXPORTER_OTLP_LOGS_HEADERS: 'novalue' });
+    expect(problems).toEqual([
+      'OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" is not supported; use http/protobuf or http/json (this build sends OTLP over HTTP only)',
+      'OTEL_EXPORTER_OTLP_LOGS_HEADERS: entry 1 is not key=value with percent-encoded parts',
+      'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: "3s" is not a number of milliseconds above 0',
+    ]);
+  });
+
+  it('says when OTLP variables are set but no endpoint is', () => {
+    expect(defaultDocument({ OTEL_EXPORTER_OTLP_HEADERS: 'x-honeycomb-team=k' }).warnings).toEqual([
+      'OTEL_EXPORTER_OTLP_HEADERS: set, but no OTEL_EXPORTER_OTLP_ENDPOINT (or _LOGS_ / _METRICS_ENDPOINT) is: the debug exporter prints what arrives to stdout instead',
     ]);
   });
 });
@@ -142,5 +228,32 @@ describe('embedded default config: metrics export interval and temporality', () 
     expect(totals.size).toBeGreaterThan(0);
     expect([...totals].sort()).toEqual([...RUNNING_TOTAL_METRICS].sort());
     for (const name of RUNNING_TOTAL_METRICS) expect(METRIC_INSTRUMENTS[name], name).toBe('counter');
+  });
+});
+
+describe('the README table of the embedded default variables', () => {
+  /** Every variable name a function asks the environment for, over the environments given. */
+  function readNames(envs: NodeJS.ProcessEnv[], read: (env: NodeJS.ProcessEnv) => unknown): Set<string> {
+    const names = new Set<string>();
+    for (const env of envs) {
+      read(new Proxy(env, { get: (target, name) => (typeof name === 'string' && /^[A-Z][A-Z0-9_]*$/.test(name) && names.add(name), Reflect.get(target, name)) }));
+    }
+    return names;
+  }
+
+  it('lists exactly the variables the embedded default and the log read', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { logThresholdFromEnv } = await import('../../src/service/log.ts');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('| Variable | Default | Effect |'));
+    const rows = table.slice(0, table.indexOf('\n\n')).split('\n').slice(2);
+    const listed = new Set(rows.flatMap((row) => [...row.split('|')[1]!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!)));
+    const everything: NodeJS.ProcessEnv = { PORT: '5000', DRAIN_TOKENS: 'd.1=shop', DRAIN_BASIC_AUTH: 'u:p', OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com', OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/c.pem', OTEL_EXPORTER_OTLP_CLIENT_KEY: '/k.pem' };
+    const read = readNames([{}, everything], (env) => {
+      const embedded = defaultDocument(env);
+      validateConfig(embedded.document, env);
+      logThresholdFromEnv(env);
+    });
+    expect([...listed].sort()).toEqual([...read].sort());
   });
 });

@@ -1,0 +1,127 @@
+/**
+ * The embedded default as the Deploy button runs it (no config file, environment only), on the
+ * real process, exporting to a local OTLP/HTTP sink that records each request's path, headers
+ * and body: per-signal OTLP variables, OTEL_EXPORTER_OTLP_PROTOCOL=http/json, OTEL_LOG_LEVEL.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OtlpTestServer } from './support/otlp-server.ts';
+import { startSidecar } from './support/sidecar.ts';
+import { HttpsOtlpServer, makeTlsFixture } from './support/tls-fixture.ts';
+import { until } from './support/wait.ts';
+
+const TOKEN = 'd.7e6d5c4b-1111-4222-8333-444455556666';
+const TEAM_KEY = 'hc-team-key-3c9a1f';
+
+function frame(msg: string): string {
+  return `${Buffer.byteLength(msg)} ${msg}`;
+}
+
+/** An app line and a router line (which makes http.server.request.duration), stamped now. */
+function logplexBody(): string {
+  const now = new Date().toISOString();
+  return [
+    frame(`<190>1 ${now} host app web.1 - checkout done`),
+    frame(`<158>1 ${now} host heroku router - at=info method=GET path="/" host=shop.example.com request_id=r1 fwd="81.2.69.142" dyno=web.1 connect=1ms service=5ms status=200 bytes=10 protocol=https`),
+  ].join('');
+}
+
+let child: ChildProcess | undefined;
+let sink: OtlpTestServer;
+beforeEach(async () => {
+  sink = new OtlpTestServer();
+  await sink.start();
+});
+afterEach(async () => {
+  child?.kill('SIGKILL');
+  child = undefined;
+  await sink.stop();
+});
+
+/** The embedded default on port 0, draining `TOKEN`, its queue in memory, exporting to the sink. */
+async function start(env: NodeJS.ProcessEnv) {
+  const sidecar = await startSidecar([], { PORT: '0', DRAIN_TOKENS: `${TOKEN}=shop`, DRAIN_QUEUE_MAX_SIZE_MIB: '0', OTEL_METRIC_EXPORT_INTERVAL: '300', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, ...env });
+  child = sidecar.proc;
+  const res = await fetch(`http://127.0.0.1:${sidecar.port}/logs`, { method: 'POST', body: logplexBody(), headers: { 'logplex-drain-token': TOKEN, 'logplex-msg-count': '2' } });
+  expect(res.status).toBe(200);
+  return sidecar;
+}
+
+/** The data's metrics requests (the sidecar's own, on the same path, carry no router metric). */
+const routerMetricsRequests = () =>
+  sink.requests.filter((r) => r.path === '/v1/metrics' && JSON.stringify(r.body).includes('http.server.request.duration'));
+
+describe('the embedded default, OTLP variables per signal', () => {
+  it("sends Honeycomb's team key with both signals and the metrics dataset header with the metrics only", async () => {
+    const sidecar = await start({ OTEL_EXPORTER_OTLP_HEADERS: `x-honeycomb-team=${TEAM_KEY}`, OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-honeycomb-dataset=heroku-metrics' });
+    await until(() => sink.requests.some((r) => r.path === '/v1/logs') && routerMetricsRequests().length > 0, { timeoutMs: 10_000, what: 'a logs and a metrics request' });
+    const logs = sink.requests.filter((r) => r.path === '/v1/logs');
+    for (const r of logs) {
+      expect(r.headers['x-honeycomb-team']).toBe(TEAM_KEY);
+      expect(r.headers['x-honeycomb-dataset']).toBeUndefined();
+    }
+    // Every metrics request, the data's and the sidecar's own (same endpoint, same headers).
+    for (const r of sink.requests.filter((x) => x.path === '/v1/metrics')) {
+      expect(r.headers['x-honeycomb-team']).toBe(TEAM_KEY);
+      expect(r.headers['x-honeycomb-dataset']).toBe('heroku-metrics');
+    }
+    expect(sink.logRecords().map((r) => r.body.stringValue)).toContain('checkout done');
+    expect(sidecar.stderr()).not.toContain(TEAM_KEY);
+  });
+
+  it('sends JSON bodies with OTEL_EXPORTER_OTLP_PROTOCOL=http/json, protobuf for the signal that says so', async () => {
+    await start({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_COMPRESSION: 'none' });
+    await until(() => sink.requests.some((r) => r.path === '/v1/logs') && routerMetricsRequests().length > 0, { timeoutMs: 10_000, what: 'a logs and a metrics request' });
+    const logs = sink.requests.find((r) => r.path === '/v1/logs')!;
+    expect(logs.headers['content-type']).toBe('application/json');
+    expect(logs.headers['content-encoding']).toBeUndefined();
+    expect(logs.body.resourceLogs[0].scopeLogs[0].logRecords.map((r: any) => r.body.stringValue)).toContain('checkout done');
+    expect(routerMetricsRequests()[0]!.headers['content-type']).toBe('application/x-protobuf');
+  });
+
+  it('sends to a per-signal endpoint as given, the other signal to the general endpoint with /v1/logs appended', async () => {
+    // (The sink reads /v1/logs as logs and any other path as metrics.)
+    await start({ OTEL_EXPORTER_OTLP_ENDPOINT: `${sink.url}/`, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${sink.url}/custom/metrics` });
+    await until(() => sink.requests.some((r) => r.path === '/v1/logs') && sink.requests.some((r) => r.path === '/custom/metrics' && JSON.stringify(r.body).includes('http.server.request.duration')), {
+      timeoutMs: 10_000,
+      what: 'requests on /v1/logs and /custom/metrics',
+    });
+    expect(sink.requests.filter((r) => r.path === '/v1/metrics')).toEqual([]);
+  });
+});
+
+describe('the embedded default, certificate variables', () => {
+  it('exports over mutual TLS to a backend whose CA no public list has, from OTEL_EXPORTER_OTLP_CERTIFICATE / _CLIENT_CERTIFICATE / _CLIENT_KEY', async () => {
+    const tls = await makeTlsFixture();
+    const backend = new HttpsOtlpServer({ cert: tls.serverCert, key: tls.serverKey, clientCa: tls.caFile });
+    const port = await backend.start();
+    try {
+      const sidecar = await startSidecar([], {
+        PORT: '0',
+        DRAIN_TOKENS: `${TOKEN}=shop`,
+        DRAIN_QUEUE_MAX_SIZE_MIB: '0',
+        OTEL_EXPORTER_OTLP_ENDPOINT: `https://localhost:${port}`,
+        OTEL_EXPORTER_OTLP_CERTIFICATE: tls.caFile,
+        OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: tls.clientCert,
+        OTEL_EXPORTER_OTLP_CLIENT_KEY: tls.clientKey,
+      });
+      child = sidecar.proc;
+      const res = await fetch(`http://127.0.0.1:${sidecar.port}/logs`, { method: 'POST', body: logplexBody(), headers: { 'logplex-drain-token': TOKEN, 'logplex-msg-count': '2' } });
+      expect(res.status).toBe(200);
+      const request = await until(() => backend.requests.find((r) => r.path === '/v1/logs'), { timeoutMs: 10_000, what: 'a logs request over mutual TLS' });
+      expect(request.clientCn).toBe('exporter-one');
+      expect(backend.logRecords().map((r) => r.body.stringValue)).toContain('checkout done');
+    } finally {
+      await backend.stop();
+    }
+  }, 60_000);
+});
+
+describe('the embedded default, OTEL_LOG_LEVEL', () => {
+  it('warns about a value that is no level and goes on at info', async () => {
+    const sidecar = await start({ OTEL_LOG_LEVEL: 'loud' });
+    const lines = sidecar.logLines();
+    expect(lines[0]).toMatchObject({ level: 'warn', msg: 'OTEL_LOG_LEVEL: "loud" is not a log level (none, error, warn, info, debug, verbose, all); logging at info' });
+    expect(lines.some((l) => l.level === 'info' && /listening on/.test(String(l.msg)))).toBe(true);
+  });
+});
