@@ -74,12 +74,47 @@ export interface MergedHistogram {
   bucketCounts: number[];
 }
 
-/** Where translation appends its output: one log record per line, any number of metric points. */
+/** OTLP's Span.SpanKind: a router line's request is a SERVER span. */
+export const SPAN_KIND_SERVER = 2;
+/** OTLP's Status.StatusCode. */
+export const SPAN_STATUS_UNSET = 0;
+export const SPAN_STATUS_OK = 1;
+export const SPAN_STATUS_ERROR = 2;
+
+/** One span: a router line's request (see src/translate/trace-context.ts for its ids). */
+export interface SpanData {
+  /** 32 lower-case hex digits. */
+  traceId: string;
+  /** 16 lower-case hex digits. */
+  spanId: string;
+  /** 16 lower-case hex digits, or undefined for a root span. */
+  parentSpanId: string | undefined;
+  /** W3C tracestate, '' when none. */
+  traceState: string;
+  /** W3C trace flags (bit 0: sampled). */
+  traceFlags: number;
+  name: string;
+  /** OTLP SpanKind (SPAN_KIND_SERVER). */
+  kind: number;
+  startUnixMicros: number;
+  endUnixMicros: number;
+  attributes: Attributes;
+  /** OTLP StatusCode: SPAN_STATUS_UNSET, _OK or _ERROR. */
+  statusCode: number;
+  /** Set with an error status only: what went wrong (an H-code's description). */
+  statusMessage: string;
+}
+
+/**
+ * Where translation appends its output: one log record per line, any number of metric points,
+ * and a span per router line when `spans` is set (only receivers feeding a traces pipeline ask).
+ */
 export interface TelemetryBatch {
   logs: LogRecordData[];
   metrics: MetricPointData[];
+  spans?: SpanData[];
 }
 
-export function newTelemetryBatch(): TelemetryBatch {
-  return { logs: [], metrics: [] };
+export function newTelemetryBatch(withSpans = false): TelemetryBatch {
+  return withSpans ? { logs: [], metrics: [], spans: [] } : { logs: [], metrics: [] };
 }
