@@ -14,7 +14,7 @@ import type { RetrySettings } from './retry.ts';
 import type { SendingQueueConfig } from '../exporters/exporterhelper/config.ts';
 import type { AlertsSnapshot, ReceiverCounters } from './self-telemetry.ts';
 import type { StageSettings } from '../processors/interval/stage.ts';
-import type { Attributes, LogRecordData, MetricPointData } from '../translate/telemetry.ts';
+import type { Attributes, LogRecordData, MetricPointData, SpanData } from '../translate/telemetry.ts';
 
 export type Signal = 'logs' | 'metrics';
 export type ComponentKind = 'receivers' | 'processors' | 'exporters' | 'extensions';
@@ -148,6 +148,7 @@ export interface Processed {
   resource?: Attributes;
   logs?: LogRecordData[];
   metrics?: MetricPointData[];
+  spans?: SpanData[];
 }
 
 /**
@@ -169,9 +170,10 @@ export interface Processor {
    * metrics pipeline its points. `observed` is shared by every pipeline of one received batch:
    * a processor that keeps state across pipelines marks what it has seen of it, to see it once.
    * In a metrics pipeline, a processor listed after the aggregation runs on the aggregated points
-   * (with an `observed` of its own), unless it has `transformMetrics`.
+   * (with an `observed` of its own), unless it has `transformMetrics`. A traces pipeline passes
+   * its spans as `spans` (and no records or points); the others pass none.
    */
-  process?(resource: Attributes, logs: readonly LogRecordData[], metrics: readonly MetricPointData[], observed: Set<string>): void | Processed;
+  process?(resource: Attributes, logs: readonly LogRecordData[], metrics: readonly MetricPointData[], observed: Set<string>, spans?: readonly SpanData[]): void | Processed;
   /** The batch processor's settings for its pipelines; without one, each offered batch goes out as it is. */
   readonly batch?: BatchSettings;
   /**
