@@ -112,7 +112,19 @@ function looksSecret(key: string): boolean {
   return SECRET_KEY.test(key) && !NOT_SECRET_KEY.test(key);
 }
 
+/** headers_setter's `headers` is a list of `{key, value, action}`: only the values are secret. */
+const HEADER_ENTRY_SECRETS = new Set(['value', 'default_value']);
+
 function redact(value: unknown, path: string, keyPath: readonly string[], secretPaths: ReadonlySet<string>): unknown {
+  if (Array.isArray(value) && keyPath[keyPath.length - 1] === 'headers') {
+    return value.map((entry, i) => {
+      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return REDACTED;
+      const at = `${path}[${i}]`;
+      return Object.fromEntries(
+        Object.entries(entry).map(([k, v]) => [k, HEADER_ENTRY_SECRETS.has(k) && v !== '' && v !== null && v !== undefined ? REDACTED : redact(v, `${at}.${k}`, [...keyPath, 'entry', k], secretPaths)]),
+      );
+    });
+  }
   if (Array.isArray(value)) return value.map((v, i) => redact(v, `${path}[${i}]`, keyPath, secretPaths));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, path === '' ? k : `${path}.${k}`, [...keyPath, k], secretPaths)]));

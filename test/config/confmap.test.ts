@@ -170,4 +170,28 @@ describe('the effective config (print-config)', () => {
       exporters: { otlphttp: { endpoint: `https://${REDACTED}@otlp.example.com`, headers: { 'x-honeycomb-team': REDACTED }, logs_endpoint: REDACTED, compression: 'gzip' } },
     });
   });
+
+  it("masks headers_setter's header values but shows which headers it sets and how", () => {
+    const document = {
+      extensions: { headers_setter: { headers: [{ key: 'X-Scope-OrgID', action: 'upsert', value: 'tenant-secret-42' }, { key: 'X-Api-Key', from_context: 'api_key', default_value: 'fallback-key-9' }] } },
+      receivers: { logplex: { endpoint: '127.0.0.1:8080', accept_any_drain: true } },
+      exporters: { otlphttp: { endpoint: 'https://otlp.example.com', auth: { authenticator: 'headers_setter' } } },
+      service: { extensions: ['headers_setter'], pipelines: { logs: { receivers: ['logplex'], exporters: ['otlphttp'] } } },
+    };
+    const result = validateConfig(document, {});
+    expect(result.problems).toEqual([]);
+    const printed = effectiveConfig({ document: result.document!, expansions: result.expansions! });
+    const text = stringify(printed);
+    for (const secret of ['tenant-secret-42', 'fallback-key-9']) expect(text).not.toContain(secret);
+    expect(printed).toMatchObject({
+      extensions: {
+        headers_setter: {
+          headers: [
+            { key: 'X-Scope-OrgID', action: 'upsert', value: REDACTED },
+            { key: 'X-Api-Key', from_context: 'api_key', default_value: REDACTED },
+          ],
+        },
+      },
+    });
+  });
 });
