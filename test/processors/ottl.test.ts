@@ -86,6 +86,22 @@ describe('OTTL statements', () => {
     expect(() => compileStatement('set(attributes["x"], "y") where', 'log')).toThrow(/expected a value, got the end/);
   });
 
+  it("reads patterns as Go's RE2, as attributes and redaction do: (?i) first, (?P<name>), lookaround refused", () => {
+    const r = record('Payment ERROR in checkout', {});
+    expect(compileCondition('IsMatch(body, "(?i)error")', 'log')(log(r))).toBe(true);
+    compileStatement('replace_pattern(body, "(?i)(?P<word>error)", "[${word}]")', 'log')(log(r));
+    expect(r.body).toBe('Payment [ERROR] in checkout');
+    expect(() => compileCondition('IsMatch(body, "err(?=or)")', 'log')).toThrow(/lookahead and lookbehind .* the Collector refuses them/);
+    expect(() => compileStatement('replace_pattern(body, "(?<=a)b", "c")', 'log')).toThrow(/lookahead and lookbehind/);
+  });
+
+  it('refuses arguments an editor would ignore', () => {
+    expect(() => compileStatement('set(attributes["a"], "b", "c")', 'log')).toThrow(/set takes 2 arguments here, got 3/);
+    expect(() => compileStatement('replace_pattern(body, "a", "b", "%s")', 'log')).toThrow(/replace_pattern takes 3 arguments here, got 4 \(the optional function and replacement format are not supported here\)/);
+    expect(() => compileStatement('delete_key(attributes)', 'log')).toThrow(/delete_key takes 2 arguments here, got 1/);
+    expect(() => compileStatement('limit(attributes, 2)', 'log')).not.toThrow();
+  });
+
   it('infers the context of a flat statement from its paths, as contrib does', () => {
     expect(inferContext('set(attributes["x"], "y")', 'logs')).toBe('log');
     expect(inferContext('set(resource.attributes["x"], "y")', 'logs')).toBe('resource');

@@ -17,6 +17,7 @@
  *   limit, replace_pattern, replace_all_patterns, replace_match, with `where`.
  */
 import type { AttributeValue, Attributes, LogRecordData, MetricPointData } from '../../translate/telemetry.ts';
+import { compileGoRegexp } from '../attributes/regexp.ts';
 
 export type OttlContext = 'log' | 'resource' | 'metric' | 'datapoint';
 
@@ -209,12 +210,11 @@ function constant(g: Getter, at: number, what: string): Value {
   return probe;
 }
 
+/** OTTL's patterns are Go's RE2, as attributes' and redaction's: translated or refused the same way. */
 function compileRegexp(source: string, at: number): RegExp {
-  try {
-    return new RegExp(source.replace(/\(\?P</g, '(?<'));
-  } catch (error) {
-    throw new OttlError(`not a valid regular expression: ${(error as Error).message}`, at);
-  }
+  const compiled = compileGoRegexp(source);
+  if (!compiled.ok) throw new OttlError(compiled.problem.startsWith('not a valid') ? compiled.problem : `not a valid regular expression here: ${compiled.problem}`, at);
+  return compiled.regexp;
 }
 
 function literal(v: Value): Getter {
@@ -464,6 +464,19 @@ function replaceIn(a: PathRef, at: number, fn: string, replace: (s: string) => s
   };
 }
 
+/** Arguments each editor takes here: [least, most, why OTTL's optional ones are not]. */
+const EDITOR_ARITY: Record<string, [number, number, string?]> = {
+  set: [2, 2],
+  delete_key: [2, 2],
+  delete_matching_keys: [2, 2],
+  keep_keys: [2, 2],
+  truncate_all: [2, 2],
+  limit: [2, 3],
+  replace_pattern: [3, 3, 'the optional function and replacement format are not supported here'],
+  replace_all_patterns: [4, 4, 'the optional function and replacement format are not supported here'],
+  replace_match: [3, 3, 'the optional function and replacement format are not supported here'],
+};
+
 const EDITORS: Record<string, Editor> = {
   set: ([target, value], at) => {
     if (target?.set === undefined || value === undefined) throw new OttlError('set(target, value): the target must be a path that can be set', at);
@@ -527,7 +540,7 @@ const EDITORS: Record<string, Editor> = {
   replace_pattern: ([target, pattern, replacement], at) => {
     if (target === undefined) throw new OttlError('replace_pattern(target, regex, replacement)', at);
     const re = compileRegexp(stringArg(pattern, at, 'replace_pattern\'s regex'), at);
-    const global = new RegExp(re.source, 'g');
+    const global = new RegExp(re.source, `${re.flags.replace('g', '')}g`);
     const by = goReplacement(stringArg(replacement, at, 'replace_pattern\'s replacement'));
     return replaceIn(target, at, 'replace_pattern', (s) => s.replace(global, by));
   },
@@ -535,7 +548,8 @@ const EDITORS: Record<string, Editor> = {
     const map = needMap(target, at, 'replace_all_patterns');
     const m = stringArg(mode, at, 'replace_all_patterns\'s mode');
     if (m !== 'key' && m !== 'value') throw new OttlError('replace_all_patterns\'s mode is "key" or "value"', at);
-    const global = new RegExp(compileRegexp(stringArg(pattern, at, 'replace_all_patterns\'s regex'), at).source, 'g');
+    const one = compileRegexp(stringArg(pattern, at, 'replace_all_patterns\'s regex'), at);
+    const global = new RegExp(one.source, `${one.flags.replace('g', '')}g`);
     const by = goReplacement(stringArg(replacement, at, 'replace_all_patterns\'s replacement'));
     return (t) => {
       const attrs = map(t);
@@ -593,6 +607,10 @@ export function compileStatement(source: string, context: OttlContext): (t: Targ
   if (editor === undefined) throw new OttlError(`editor ${name.text} is not supported here (supported: ${Object.keys(EDITORS).join(', ')})`, name.at);
   p.seek(1);
   const args = p.args();
+  const [min, max, more] = EDITOR_ARITY[name.text]!;
+  if (args.length < min || args.length > max) {
+    throw new OttlError(`${name.text} takes ${min === max ? min : `${min} or ${max}`} arguments here, got ${args.length}${args.length > max && more !== undefined ? ` (${more})` : ''}`, name.at);
+  }
   const run = editor(args, name.at);
   if (p.isWhere()) {
     p.skipWhere();

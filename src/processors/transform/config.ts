@@ -25,6 +25,8 @@ export interface StatementGroup {
   context: OttlContext;
   conditions: CompiledCondition[];
   statements: CompiledStatement[];
+  /** The group's own error_mode (contrib: it overrides the processor's for this group). */
+  errorMode?: z.output<typeof errorModeSchema>;
 }
 
 function groupsSchema(signal: 'logs' | 'metrics') {
@@ -63,7 +65,7 @@ function groupsSchema(signal: 'logs' | 'metrics') {
         if (r.success) statements.push(r.data);
         else for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', path: ['statements', i], message: issue.message });
       });
-      return { context, conditions, statements };
+      return { context, conditions, statements, ...(g.error_mode !== undefined ? { errorMode: g.error_mode } : {}) };
     });
   // Dispatched by shape rather than z.union, whose failure would say only "Invalid input".
   const either = z.unknown().transform((v, ctx): StatementGroup => {

@@ -21,20 +21,20 @@ export const transformFactory: ProcessorFactory = {
         try {
           if (g.conditions.length > 0 && !g.conditions.some((cond) => cond.test(t))) continue;
         } catch (error) {
-          report(error, g.conditions.map((x) => x.source).join(' or '));
+          report(g.errorMode ?? c.error_mode, error, g.conditions.map((x) => x.source).join(' or '));
           continue;
         }
         for (const s of g.statements) {
           try {
             s.run(t);
           } catch (error) {
-            report(error, s.source);
+            report(g.errorMode ?? c.error_mode, error, s.source);
           }
         }
       }
     };
-    const report = (error: unknown, source: string) => {
-      if (c.error_mode !== 'silent') limited.report(c.error_mode === 'propagate' ? 'error' : 'warn', `eval:${source}`, `${id}: a statement failed; the item goes on as it was: ${(error as Error).message}`, { processor: id, statement: source });
+    const report = (mode: TransformConfig['error_mode'], error: unknown, source: string) => {
+      if (mode !== 'silent') limited.report(mode === 'propagate' ? 'error' : 'warn', `eval:${source}`, `${id}: a statement failed; the item goes on as it was: ${(error as Error).message}`, { processor: id, statement: source });
     };
     const split = (groups: readonly StatementGroup[]) => ({ resource: groups.filter((g) => g.context === 'resource'), items: groups.filter((g) => g.context !== 'resource') });
     const logs = split(c.log_statements);
