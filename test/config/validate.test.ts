@@ -59,6 +59,13 @@ describe('config', () => {
     expect(config!.pipelines.get('metrics')).toEqual({ signal: 'metrics', receivers: ['logplex'], processors: ['batch'], exporters: ['otlphttp/grafana', 'debug'] });
   });
 
+  it('refuses a batch send_batch_max_size below send_batch_size, as the Collector does', () => {
+    const doc = (batch: Record<string, unknown>) => ({ receivers: { logplex: { accept_any_drain: true } }, processors: { batch }, exporters: { debug: {} }, service: { pipelines: { logs: { receivers: ['logplex'], processors: ['batch'], exporters: ['debug'] } } } });
+    expect(validateConfig(doc({ send_batch_size: 500, send_batch_max_size: 100 }), {}).problems).toContain('processors.batch.send_batch_max_size: must be 0 or at least send_batch_size (500)');
+    expect(validateConfig(doc({ send_batch_size: 500, send_batch_max_size: 500 }), {}).problems).toEqual([]);
+    expect(validateConfig(doc({ send_batch_size: 500, send_batch_max_size: 0 }), {}).problems).toEqual([]);
+  });
+
   it('uses the default of ${env:VAR:-default} when the variable is unset or empty, and warns about unset ones without', () => {
     const { config, warnings } = validate(GOOD, { PORT: '', DRAIN_TOKEN: 'd.abc' });
     expect(config!.receivers.get('logplex')!.config).toMatchObject({ endpoint: { port: 8080 } });

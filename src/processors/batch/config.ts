@@ -16,6 +16,11 @@ export const batchConfigSchema = z.strictObject({
   send_batch_size: z.number().int().positive().default(1024),
   /** Split batches larger than this; 0 means no limit. Default 0. */
   send_batch_max_size: z.number().int().nonnegative().default(0),
+}).superRefine((c, ctx) => {
+  // As the Collector's batch processor refuses it: a batch could never reach its own size.
+  if (c.send_batch_max_size > 0 && c.send_batch_max_size < c.send_batch_size) {
+    ctx.addIssue({ code: 'custom', path: ['send_batch_max_size'], message: `must be 0 or at least send_batch_size (${c.send_batch_size})` });
+  }
 });
 
 export type BatchConfig = z.output<typeof batchConfigSchema>;
