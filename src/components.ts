@@ -24,6 +24,7 @@ import { memoryLimiterFactory } from './processors/memory_limiter/factory.ts';
 import { redactFactory } from './processors/redact/factory.ts';
 import { redactionFactory } from './processors/redaction/factory.ts';
 import { resourceFactory } from './processors/resource/factory.ts';
+import { tailSamplingFactory } from './processors/tail_sampling/factory.ts';
 import { logplexFactory } from './receivers/logplex/factory.ts';
 import { syslogFactory } from './receivers/syslog/factory.ts';
 
@@ -40,6 +41,7 @@ export const FACTORIES: readonly Factory[] = [
   attributesFactory,
   filterFactory,
   transformFactory,
+  tailSamplingFactory,
   intervalFactory,
   cumulativeToDeltaFactory,
   otlphttpFactory,

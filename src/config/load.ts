@@ -239,6 +239,15 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
     }
   }
   for (const [id, p] of problems.length > 0 ? [] : pipelines) {
+    // Count, then sample: alerts must see every line, not the sample.
+    const types = p.processors.map((pid) => components.processors.get(pid)?.type);
+    const sampling = types.indexOf('tail_sampling');
+    const alerts = types.lastIndexOf('alerts');
+    if (sampling >= 0 && alerts > sampling) {
+      warnings.push(`service.pipelines.${id}.processors: "${p.processors[sampling]}" comes before "${p.processors[alerts]}", so alerts see only the sampled lines; list tail_sampling after alerts (count, then sample)`);
+    }
+  }
+  for (const [id, p] of problems.length > 0 ? [] : pipelines) {
     // The embedded default and every shipped example mask secrets; a config that does not should say so.
     if (p.signal === 'logs' && !p.processors.some((pid) => components.processors.get(pid)?.type === 'redact')) {
       warnings.push(`service.pipelines.${id}: no redact processor, so passwords, tokens and keys inside log lines reach the exporters as they are; add redact first in processors`);

@@ -127,7 +127,18 @@ export interface ProcessorHost extends Host {
    * or to every logs pipeline when none does. `resource` should be one object per drain, reused:
    * batches go together by resource. False when a full pipeline did not take them.
    */
-  emitLogs(processorId: string, resource: Attributes, records: LogRecordData[]): boolean;
+  emitLogs(processorId: string, resource: Attributes, records: LogRecordData[], options?: EmitOptions): boolean;
+}
+
+/** Where emitted records enter a logs pipeline. */
+export interface EmitOptions {
+  /**
+   * Run the steps the pipeline lists after this processor first (records it held back:
+   * tail_sampling's), rather than going straight to its exporters' queues (alerts' own records).
+   */
+  after?: boolean;
+  /** Only this pipeline (the one `process` was called for); unset: every logs pipeline listing the processor. */
+  pipeline?: string;
 }
 
 /** The batch processor's say on its pipelines' batching. */
@@ -171,9 +182,10 @@ export interface Processor {
    * a processor that keeps state across pipelines marks what it has seen of it, to see it once.
    * In a metrics pipeline, a processor listed after the aggregation runs on the aggregated points
    * (with an `observed` of its own), unless it has `transformMetrics`. A traces pipeline passes
-   * its spans as `spans` (and no records or points); the others pass none.
+   * its spans as `spans` (and no records or points); the others pass none. `pipeline`: the id
+   * of the pipeline it runs for (a processor holding records back emits them to it later).
    */
-  process?(resource: Attributes, logs: readonly LogRecordData[], metrics: readonly MetricPointData[], observed: Set<string>, spans?: readonly SpanData[]): void | Processed;
+  process?(resource: Attributes, logs: readonly LogRecordData[], metrics: readonly MetricPointData[], observed: Set<string>, spans?: readonly SpanData[], pipeline?: string): void | Processed;
   /** The batch processor's settings for its pipelines; without one, each offered batch goes out as it is. */
   readonly batch?: BatchSettings;
   /**

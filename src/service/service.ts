@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { factoryOf } from '../components.ts';
-import type { BuiltExporter, ComponentKind, Extension, Host, Processor, ProcessorHost, Receiver, Signal } from './component.ts';
+import type { BuiltExporter, ComponentKind, EmitOptions, Extension, Host, Processor, ProcessorHost, Receiver, Signal } from './component.ts';
 import type { ComponentConfig, SidecarConfig } from '../config/load.ts';
 import { isLoopback } from '../receivers/logplex/config.ts';
 import type { ReceivedBatch } from '../receivers/logplex/receiver.ts';
@@ -27,6 +27,8 @@ import pkg from '../../package.json' with { type: 'json' };
 interface Chain {
   /** The processors that run on its items, in the order it lists them (a metrics pipeline's: before its aggregation). */
   steps: Processor[];
+  /** Each step's processor id (emitLogs `after` finds its place by it). */
+  stepIds: string[];
   /** Per step, what it was given and handed on (shared with the other pipelines of its signal that list it). */
   counts: ItemCounts[];
   /** A metrics pipeline's aggregation stage, and the processors that work on what it sends (cumulativetodelta). */
@@ -149,7 +151,7 @@ export class Service {
     for (const [id, component] of config.exporters) {
       this._exporters.set(id, this._factory('exporters', id, component.type).create(id, component.config, host));
     }
-    const processorHost: ProcessorHost = { ...host, emitLogs: (pid, resource, records) => this._emitLogs(pid, resource, records) };
+    const processorHost: ProcessorHost = { ...host, emitLogs: (pid, resource, records, options) => this._emitLogs(pid, resource, records, options) };
     const byReceiver = new Map<string, Pipeline[]>();
     for (const [id, p] of config.pipelines) {
       const signal = p.signal;
@@ -180,6 +182,7 @@ export class Service {
         const steps = built.filter((b) => b.processor.process !== undefined);
         this._chains.set(pipeline, {
           steps: steps.map((b) => b.processor),
+          stepIds: steps.map((b) => b.id),
           counts: steps.map((b) => this._countsOf(b.id, signal)),
           mutates: steps.some((b) => b.processor.mutates),
           redacts: steps.some((b) => b.processor.redacts === true),
@@ -303,6 +306,7 @@ export class Service {
     }, log);
     return {
       steps: steps.map((b) => b.processor),
+      stepIds: steps.map((b) => b.id),
       counts: steps.map((b) => this._countsOf(b.id, 'metrics')),
       stage,
       stageId: listed ? built[at]!.id : 'interval',
@@ -347,12 +351,35 @@ export class Service {
     return [...this._queues.values()];
   }
 
-  /** Records a processor made (alerts), into the logs pipelines that list it, or every logs pipeline. */
-  private _emitLogs(processorId: string, resource: Attributes, records: LogRecordData[]): boolean {
-    const pipelines = this._logsPipelinesOf.get(processorId) ?? this._pipelines.filter((p) => p.signal === 'logs');
+  /**
+   * Records a processor made (alerts) or held back (tail_sampling), into the logs pipelines that
+   * list it (or every logs pipeline; or the one `options.pipeline` names). With `options.after`,
+   * each pipeline first runs the steps it lists after that processor on them.
+   */
+  private _emitLogs(processorId: string, resource: Attributes, records: LogRecordData[], options: EmitOptions = {}): boolean {
+    let pipelines = this._logsPipelinesOf.get(processorId) ?? this._pipelines.filter((p) => p.signal === 'logs');
+    if (options.pipeline !== undefined) pipelines = pipelines.filter((p) => p.id === options.pipeline);
     const key = resourceKey(resource);
     let taken = true;
-    for (const p of pipelines) if (!p.offer(resource, key, records)) taken = false;
+    pipelines.forEach((p, n) => {
+      let own = records;
+      let r = resource;
+      const chain = this._chains.get(p);
+      const at = options.after === true && chain !== undefined ? chain.stepIds.indexOf(processorId) : -1;
+      if (at >= 0) {
+        // The last pipeline may change the records as given; the others work on copies.
+        if (chain!.mutates && n < pipelines.length - 1) own = own.map(copyRecord);
+        for (let i = at + 1; i < chain!.steps.length; i++) {
+          const counts = chain!.counts[i]!;
+          counts.incoming += own.length;
+          const out = chain!.steps[i]!.process!(r, own, [], new Set(), undefined, p.id);
+          if (out?.logs !== undefined) own = out.logs;
+          if (out?.resource !== undefined) r = out.resource;
+          counts.outgoing += own.length;
+        }
+      }
+      if (own.length > 0 && !p.offer(r, r === resource ? key : resourceKey(r), own)) taken = false;
+    });
     return taken;
   }
 
@@ -405,7 +432,7 @@ export class Service {
           // Counted per batch, for otelcol_processor_incoming_items / _outgoing_items.
           const counts = chain.counts[i]!;
           counts.incoming += own.length;
-          const r = chain.steps[i]!.process!(resource, own, [], observed);
+          const r = chain.steps[i]!.process!(resource, own, [], observed, undefined, p.id);
           if (r?.logs !== undefined) own = r.logs;
           if (r?.resource !== undefined) resource = r.resource;
           counts.outgoing += own.length;
