@@ -116,6 +116,8 @@ const leafShape = {
   string_attribute: stringAttribute.optional(),
   boolean_attribute: booleanAttribute.optional(),
   probabilistic: probabilistic.optional(),
+  // Contrib's blocks of the types refused above: their type says why, once.
+  ...Object.fromEntries(Object.keys(UNSUPPORTED_TYPES).map((t) => [t, z.unknown().optional()])),
 };
 
 function checkType(p: { type: string } & Record<string, unknown>, ctx: z.RefinementCtx, allowed: readonly string[]): void {

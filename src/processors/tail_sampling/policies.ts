@@ -320,7 +320,8 @@ export function decide(policies: readonly Policy[], counts: readonly PolicyCount
  */
 export function thresholdOf(adjustedCount: number): string {
   if (adjustedCount <= 1) return '0';
-  const kept = ((1n << 56n) * BigInt(Math.round(1e12 / adjustedCount))) / 1_000_000_000_000n;
+  // As contrib's pkg/sampling: threshold = 2^56 - round(p * 2^56).
+  const kept = ((1n << 56n) * BigInt(Math.round(1e12 / adjustedCount)) + 500_000_000_000n) / 1_000_000_000_000n;
   const hex = ((1n << 56n) - kept).toString(16).padStart(14, '0').replace(/0+$/, '');
   return hex === '' ? '0' : hex;
 }
