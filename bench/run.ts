@@ -25,6 +25,7 @@ import { encodeInputs, encodeScenarios } from './encode.ts';
 import { geoipScenario } from './geoip.ts';
 import { redactScenario } from './redact.ts';
 import { collectorProcessorScenarios } from './collector-processors.ts';
+import { runSamplingBench } from './sampling.ts';
 
 function envInt(name: string, fallback: number): number {
   const v = process.env[name];
@@ -152,6 +153,12 @@ if (process.env.BENCH_E2E !== '0' && !FILTER) {
   }
   console.log('lines/CPU-s: lines per CPU-second of the server process (all its threads), what one core of it handles.');
   for (const r of e2e) console.log(JSON.stringify({ ...r, vs_ceiling: Number((r.lines_per_s / ceiling.lines_per_s).toFixed(2)) }));
+}
+
+// Count, then sample: the embedded default with and without tail_sampling, replayed into a decoding sink (BENCH_SAMPLING=0 skips).
+if (process.env.BENCH_SAMPLING !== '0' && (!FILTER || FILTER.test('count-then-sample'))) {
+  console.log(`\ncount, then sample: ${LINES.toLocaleString('en-US')} mix lines and the shipped captures replayed through the embedded default, unsampled then with tail_sampling after alerts (errors, over 1 s, 10 %)`);
+  console.log(JSON.stringify(await runSamplingBench(LINES, SEED)));
 }
 
 // Syslog over TCP: the same mix octet-counted on one connection, ours beside rsyslog (BENCH_SYSLOG=0 skips).

@@ -118,12 +118,21 @@ function fnvTraceId(hex: string): void {
   for (let i = 0; i + 1 < hex.length; i += 2) fnvByte((hexValue(hex.charCodeAt(i)) << 4) | hexValue(hex.charCodeAt(i + 1)));
 }
 
-/** A record without a trace id: its time and its text, as code units (below 0x80: one byte). */
+/** Code units of a lone record's text that its hash reads: with its time and length, plenty to spread. */
+const TEXT_HASHED = 64;
+
+/** A record without a trace id: its time, its length and its text's start, as code units (below 0x80: one byte). */
 function fnvText(text: string, micros: number): void {
-  for (let i = 0; i < text.length; i++) {
+  const n = Math.min(text.length, TEXT_HASHED);
+  for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c >= 0x80) fnvByte(c >>> 8);
     fnvByte(c & 0xff);
+  }
+  let length = text.length;
+  for (let i = 0; i < 4; i++) {
+    fnvByte(length & 0xff);
+    length >>>= 8;
   }
   let t = Math.max(0, Math.floor(micros));
   for (let i = 0; i < 8; i++) {
@@ -221,7 +230,14 @@ function leaf(p: LeafPolicyConfig): Policy {
     }
     case 'status_code': {
       const codes = new Set(p.status_code!.status_codes);
-      return { name, adjustedCount: 1, evaluate: (subjects) => (subjects.some((s) => codes.has(s.status)) ? SAMPLED : NOT_SAMPLED) };
+      return {
+        name,
+        adjustedCount: 1,
+        evaluate(subjects) {
+          for (let i = 0; i < subjects.length; i++) if (codes.has(subjects[i]!.status)) return SAMPLED;
+          return NOT_SAMPLED;
+        },
+      };
     }
     case 'numeric_attribute': {
       const c = p.numeric_attribute!;

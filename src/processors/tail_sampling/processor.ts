@@ -75,11 +75,9 @@ export class TailSamplingProcessor implements Processor {
   private readonly _now: () => number;
   /** Held requests by pipeline and trace id, oldest first. */
   private readonly _held = new Map<string, Held>();
-  /** Recent decisions by trace id: adjusted count when kept, 0 when dropped (oldest first in each). */
-  private readonly _kept = new Map<string, number>();
-  private readonly _notKept = new Set<string>();
-  private readonly _keptCap: number;
-  private readonly _notKeptCap: number;
+  /** Recent decisions by trace id: adjusted count when kept; dropped ones apart (decision_cache's two sizes). */
+  private readonly _kept: RecentDecisions;
+  private readonly _notKept: RecentDecisions;
   /** Released records a full pipeline refused: offered again at the next tick. */
   private _pending: Release[] = [];
   private _timer: NodeJS.Timeout | undefined;
@@ -89,6 +87,8 @@ export class TailSamplingProcessor implements Processor {
   private readonly _subject: Subject = { attributes: {}, status: 'UNSET', durationMs: NaN };
   private readonly _subjects: Subject[] = [this._subject];
   private readonly _key: HashKey = { traceId: undefined, text: '', micros: 0 };
+  /** Per record of the batch in hand, a router record's decision (reused from batch to batch). */
+  private readonly _routerDecisions: number[] = [];
 
   constructor(id: string, config: TailSamplingConfig, host: ProcessorHost, now: () => number = Date.now) {
     this._id = id;
@@ -98,8 +98,8 @@ export class TailSamplingProcessor implements Processor {
     this._waitMs = config.decision_wait;
     this._maxHeld = config.num_traces;
     this._attribute = config.adjusted_count_attribute;
-    this._keptCap = config.decision_cache.sampled_cache_size;
-    this._notKeptCap = config.decision_cache.non_sampled_cache_size;
+    this._kept = new RecentDecisions(config.decision_cache.sampled_cache_size);
+    this._notKept = new RecentDecisions(config.decision_cache.non_sampled_cache_size);
     this._now = now;
     this._warn = new RateLimitedLog(host.log);
     const policies: Record<string, PolicyCounts> = {};
@@ -139,22 +139,13 @@ export class TailSamplingProcessor implements Processor {
   }
 
   private _remember(traceId: string, adjustedCount: number): void {
-    if (adjustedCount > 0) {
-      if (this._keptCap === 0) return;
-      if (!this._kept.has(traceId) && this._kept.size >= this._keptCap) this._kept.delete(this._kept.keys().next().value!);
-      this._kept.set(traceId, adjustedCount);
-    } else {
-      if (this._notKeptCap === 0) return;
-      if (!this._notKept.has(traceId) && this._notKept.size >= this._notKeptCap) this._notKept.delete(this._notKept.values().next().value!);
-      this._notKept.add(traceId);
-    }
+    if (adjustedCount > 0) this._kept.set(traceId, adjustedCount);
+    else this._notKept.set(traceId, 0);
   }
 
   /** A decision made earlier for this trace: its adjusted count, 0 when dropped, undefined when none. */
   private _recalled(traceId: string): number | undefined {
-    const kept = this._kept.get(traceId);
-    if (kept !== undefined) return kept;
-    return this._notKept.has(traceId) ? 0 : undefined;
+    return this._kept.get(traceId) ?? this._notKept.get(traceId);
   }
 
   private _mark(record: LogRecordData, adjustedCount: number): void {
@@ -173,12 +164,16 @@ export class TailSamplingProcessor implements Processor {
     if (logs.length === 0) return undefined;
     // Router records first: their decisions serve the app lines before them in the batch.
     let decided: string[] | undefined;
+    const routerDecisions = this._routerDecisions;
+    routerDecisions.length = logs.length;
     for (let i = 0; i < logs.length; i++) {
       const r = logs[i]!;
       if (!isRouterRecord(r)) continue;
       const traceId = TailSamplingProcessor._routerTraceId(r);
+      const adjusted = this._decideRecord(r, resource, traceId);
+      routerDecisions[i] = adjusted;
       if (traceId === undefined) continue;
-      this._remember(traceId, this._decideRecord(r, resource, traceId));
+      this._remember(traceId, adjusted);
       (decided ??= []).push(traceId);
     }
     let kept: LogRecordData[] | undefined;
@@ -186,9 +181,7 @@ export class TailSamplingProcessor implements Processor {
       const r = logs[i]!;
       let adjusted: number | undefined;
       if (isRouterRecord(r)) {
-        const traceId = TailSamplingProcessor._routerTraceId(r);
-        adjusted = traceId === undefined ? undefined : this._recalled(traceId);
-        adjusted ??= this._decideRecord(r, resource, traceId);
+        adjusted = routerDecisions[i]!;
       } else if (r.traceId === undefined) {
         adjusted = this._decideRecord(r, resource, undefined);
       } else {
@@ -385,4 +378,37 @@ export class TailSamplingProcessor implements Processor {
 
 function heldKey(pipeline: string, traceId: string): string {
   return pipeline === '' ? traceId : `${pipeline}\u0000${traceId}`;
+}
+
+/**
+ * The last `capacity` decisions, by trace id: a ring of keys beside the map, so that forgetting
+ * the oldest is O(1) (deleting a Map's first entries over and over makes V8 skip ever more holes).
+ */
+class RecentDecisions {
+  private readonly _map = new Map<string, number>();
+  private readonly _ring: Array<string | undefined>;
+  private readonly _capacity: number;
+  private _next = 0;
+
+  constructor(capacity: number) {
+    this._capacity = capacity;
+    this._ring = new Array<string | undefined>(capacity);
+  }
+
+  get(traceId: string): number | undefined {
+    return this._map.get(traceId);
+  }
+
+  set(traceId: string, value: number): void {
+    if (this._capacity === 0) return;
+    if (this._map.has(traceId)) {
+      this._map.set(traceId, value);
+      return;
+    }
+    const oldest = this._ring[this._next];
+    if (oldest !== undefined) this._map.delete(oldest);
+    this._ring[this._next] = traceId;
+    this._next = (this._next + 1) % this._capacity;
+    this._map.set(traceId, value);
+  }
 }
