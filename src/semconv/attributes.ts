@@ -247,6 +247,14 @@ export const ATTR_STATE = 'state';
 export const STATE_VALUE_FIRING = 'firing';
 /** The alert resolved. */
 export const STATE_VALUE_RESOLVED = 'resolved';
+/** A tail_sampling policy's name, on otelcol_processor_tail_sampling_count_traces_sampled. */
+export const ATTR_POLICY = 'policy';
+/** Whether a tail_sampling policy sampled a request, as the Collector's tail_sampling counts its decisions. */
+export const ATTR_SAMPLED = 'sampled';
+/** The policy sampled the request. */
+export const SAMPLED_VALUE_TRUE = 'true';
+/** The policy did not sample the request. */
+export const SAMPLED_VALUE_FALSE = 'false';
 /** Where an alerts processor sends notifications (`alertmanager`, `webhook 0`). */
 export const ATTR_TARGET = 'target';
 /** The extension's component id (`file_storage`), on otelcol_storage_* metrics. */

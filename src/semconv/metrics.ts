@@ -155,6 +155,16 @@ export const METRIC_OTELCOL_PROCESSOR_ALERTS_TRANSITIONS = 'otelcol_processor_al
 export const METRIC_OTELCOL_PROCESSOR_ALERTS_FIRING = 'otelcol_processor_alerts_firing';
 /** Notifications to Alertmanager or a webhook: delivered (success) or given up on after retries (failure). Instrument: counter; unit: `{notification}`. */
 export const METRIC_OTELCOL_PROCESSOR_ALERTS_NOTIFICATIONS = 'otelcol_processor_alerts_notifications';
+/** The Collector's: requests (and lone records) a tail_sampling policy sampled or not, by its own decision. Instrument: counter; unit: `{trace}`. */
+export const METRIC_OTELCOL_PROCESSOR_TAIL_SAMPLING_COUNT_TRACES_SAMPLED = 'otelcol_processor_tail_sampling_count_traces_sampled';
+/** The Collector's: requests whose app lines wait in memory for their router line now. Instrument: gauge; unit: `{trace}`. */
+export const METRIC_OTELCOL_PROCESSOR_TAIL_SAMPLING_SAMPLING_TRACES_ON_MEMORY = 'otelcol_processor_tail_sampling_sampling_traces_on_memory';
+/** App lines tail_sampling held for their request's decision. Instrument: counter; unit: `{record}`. */
+export const METRIC_OTELCOL_PROCESSOR_TAIL_SAMPLING_HELD_LOG_RECORDS = 'otelcol_processor_tail_sampling_held_log_records';
+/** Requests whose held app lines saw no router line within decision_wait and were decided on their own. Instrument: counter; unit: `{trace}`. */
+export const METRIC_OTELCOL_PROCESSOR_TAIL_SAMPLING_EXPIRED_TRACES = 'otelcol_processor_tail_sampling_expired_traces';
+/** App lines kept undecided (fail open): num_traces requests were held already, or their request gathered 1000 lines. Instrument: counter; unit: `{record}`. */
+export const METRIC_OTELCOL_PROCESSOR_TAIL_SAMPLING_FORCED_LOG_RECORDS = 'otelcol_processor_tail_sampling_forced_log_records';
 /** Series a metrics pipeline's aggregation holds: at most max_streams, and an overflow series per metric past it. Instrument: gauge; unit: `{series}`. */
 export const METRIC_OTELCOL_PROCESSOR_INTERVAL_SERIES = 'otelcol_processor_interval_series';
 /** Points added to their metric's overflow series (otel.metric.overflow) because the aggregation had max_streams series. Instrument: counter; unit: `{datapoint}`. */
@@ -283,6 +293,11 @@ export const METRIC_UNITS: Readonly<Record<string, string>> = {
   'otelcol_processor_alerts_transitions': '{alert}',
   'otelcol_processor_alerts_firing': '{alert}',
   'otelcol_processor_alerts_notifications': '{notification}',
+  'otelcol_processor_tail_sampling_count_traces_sampled': '{trace}',
+  'otelcol_processor_tail_sampling_sampling_traces_on_memory': '{trace}',
+  'otelcol_processor_tail_sampling_held_log_records': '{record}',
+  'otelcol_processor_tail_sampling_expired_traces': '{trace}',
+  'otelcol_processor_tail_sampling_forced_log_records': '{record}',
   'otelcol_processor_interval_series': '{series}',
   'otelcol_processor_interval_overflow_points': '{datapoint}',
   'otelcol_processor_interval_not_finite_points': '{datapoint}',
@@ -388,6 +403,11 @@ export const METRIC_INSTRUMENTS: Readonly<Record<string, string>> = {
   'otelcol_processor_alerts_transitions': 'counter',
   'otelcol_processor_alerts_firing': 'gauge',
   'otelcol_processor_alerts_notifications': 'counter',
+  'otelcol_processor_tail_sampling_count_traces_sampled': 'counter',
+  'otelcol_processor_tail_sampling_sampling_traces_on_memory': 'gauge',
+  'otelcol_processor_tail_sampling_held_log_records': 'counter',
+  'otelcol_processor_tail_sampling_expired_traces': 'counter',
+  'otelcol_processor_tail_sampling_forced_log_records': 'counter',
   'otelcol_processor_interval_series': 'gauge',
   'otelcol_processor_interval_overflow_points': 'counter',
   'otelcol_processor_interval_not_finite_points': 'counter',

@@ -12,7 +12,7 @@ import type { BatchConsumer, RoomCheck } from '../receivers/logplex/receiver.ts'
 import type { Logger } from './log.ts';
 import type { RetrySettings } from './retry.ts';
 import type { SendingQueueConfig } from '../exporters/exporterhelper/config.ts';
-import type { AlertsSnapshot, ReceiverCounters } from './self-telemetry.ts';
+import type { AlertsSnapshot, ReceiverCounters, SamplingSnapshot } from './self-telemetry.ts';
 import type { StageSettings } from '../processors/interval/stage.ts';
 import type { Attributes, LogRecordData, MetricPointData, SpanData } from '../translate/telemetry.ts';
 
@@ -212,6 +212,8 @@ export interface Processor {
   firing?(): AlertEvent[];
   /** Its alert counters, for the Prometheus endpoint and the self-telemetry. */
   alertsSnapshot?(): AlertsSnapshot;
+  /** Its sampling decisions and what it holds (tail_sampling), for the Prometheus endpoint and the self-telemetry. */
+  samplingSnapshot?(): SamplingSnapshot;
 }
 
 /**

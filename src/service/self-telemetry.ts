@@ -86,6 +86,21 @@ export interface AlertsSnapshot {
   targets: Array<{ name: string; sent: number; failed: number }>;
 }
 
+/** A tail_sampling processor's decisions and what it holds. */
+export interface SamplingSnapshot {
+  id: string;
+  /** Per policy name, its own decisions. */
+  policies: Record<string, { sampled: number; not_sampled: number }>;
+  /** Requests held now, waiting for their router line. */
+  holdingRequests: number;
+  /** App lines held since start. */
+  held: number;
+  /** Requests decided on their own lines at decision_wait. */
+  releasedOnExpiry: number;
+  /** App lines kept undecided (fail open). */
+  forced: number;
+}
+
 /** An exporter's sending queue for one signal (a SendingQueue fits it). */
 export interface QueueSnapshot {
   /** The exporter's component id. */
@@ -139,6 +154,8 @@ export interface TelemetrySource {
   stages(): Array<{ processor: string; pipeline: string; stats: StageStats }>;
   /** Every alerts processor, with the alerts firing now. */
   alerts(): Array<AlertsSnapshot & { firingNow: number }>;
+  /** Every tail_sampling processor. */
+  sampling(): SamplingSnapshot[];
   pipelines(): Array<{ id: string; held: number; capacity: number }>;
   /** Every exporter's sending queue, one per signal it serves. */
   queues(): readonly QueueSnapshot[];
@@ -298,6 +315,29 @@ function registerComponentMetrics(meter: Meter, source: TelemetrySource, withOur
           result.observe(i.notifications!, t.sent, { ...at, [A.ATTR_TARGET]: t.name, [A.ATTR_OUTCOME]: 'success' });
           result.observe(i.notifications!, t.failed, { ...at, [A.ATTR_TARGET]: t.name, [A.ATTR_OUTCOME]: 'failure' });
         }
+      }
+    },
+  );
+
+  group(
+    {
+      decisions: counter(M.METRIC_OTELCOL_PROCESSOR_TAIL_SAMPLING_COUNT_TRACES_SAMPLED, 'Requests (and lone records) a tail_sampling policy sampled or not.'),
+      onMemory: gauge(M.METRIC_OTELCOL_PROCESSOR_TAIL_SAMPLING_SAMPLING_TRACES_ON_MEMORY, 'Requests whose app lines wait for their router line now.'),
+      held: counter(M.METRIC_OTELCOL_PROCESSOR_TAIL_SAMPLING_HELD_LOG_RECORDS, "App lines held for their request's decision."),
+      expired: counter(M.METRIC_OTELCOL_PROCESSOR_TAIL_SAMPLING_EXPIRED_TRACES, 'Requests decided on their own app lines: no router line within decision_wait.'),
+      forced: counter(M.METRIC_OTELCOL_PROCESSOR_TAIL_SAMPLING_FORCED_LOG_RECORDS, 'App lines kept undecided (fail open): num_traces reached.'),
+    },
+    (result, i) => {
+      for (const s of source.sampling()) {
+        const at = { [A.ATTR_PROCESSOR]: s.id };
+        for (const [policy, c] of Object.entries(s.policies)) {
+          result.observe(i.decisions!, c.sampled, { ...at, [A.ATTR_POLICY]: policy, [A.ATTR_SAMPLED]: 'true' });
+          result.observe(i.decisions!, c.not_sampled, { ...at, [A.ATTR_POLICY]: policy, [A.ATTR_SAMPLED]: 'false' });
+        }
+        result.observe(i.onMemory!, s.holdingRequests, at);
+        result.observe(i.held!, s.held, at);
+        result.observe(i.expired!, s.releasedOnExpiry, at);
+        result.observe(i.forced!, s.forced, at);
       }
     },
   );

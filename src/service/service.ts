@@ -125,6 +125,7 @@ export class Service {
         processors: () => [...this._itemCounts.values()],
         stages: () => [...this._chains].flatMap(([p, c]) => (c.stage === undefined ? [] : [{ processor: c.stageId!, pipeline: p.id, stats: c.stage.stats }])),
         alerts: () => [...this._processors.values()].flatMap((x) => (x.alertsSnapshot === undefined ? [] : [{ ...x.alertsSnapshot(), firingNow: x.firing?.().length ?? 0 }])),
+        sampling: () => [...this._processors.values()].flatMap((x) => (x.samplingSnapshot === undefined ? [] : [x.samplingSnapshot()])),
         pipelines: () => this._pipelines.map((p) => ({ id: p.id, held: p.held, capacity: p.capacity })),
         queues: () => this.queues,
         storages: () => storagesOf(this._extensions),

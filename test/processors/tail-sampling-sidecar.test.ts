@@ -4,7 +4,7 @@
  * backend decoding what arrives with opentelemetry-proto. Every failed request is kept with its
  * app lines, a request's app lines (sent before its router line, as Logplex does) are kept or
  * dropped with it, kept items carry their adjusted count, and the duration histogram still counts
- * every request.
+ * every request. Its decisions are counted on the Prometheus endpoint under the Collector's names.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { tailSamplingConfigSchema } from '../../src/processors/tail_sampling/con
 import { compilePolicy } from '../../src/processors/tail_sampling/policies.ts';
 import { traceIdsOfRequest } from '../../src/translate/trace-context.ts';
 import { OtlpTestServer } from '../support/otlp-server.ts';
+import { parseExposition, valueOf } from '../support/prometheus-text.ts';
 import { startSidecar } from '../support/sidecar.ts';
 import { until } from '../support/wait.ts';
 
@@ -36,6 +37,7 @@ processors:
 exporters:
   otlphttp: { endpoint: "\${env:SINK}", compression: none }
 service:
+  telemetry: { metrics: { address: "127.0.0.1:0" } }
   pipelines:
     logs: { receivers: [logplex], processors: [redact, alerts, tail_sampling, batch], exporters: [otlphttp] }
     metrics: { receivers: [logplex], processors: [alerts], exporters: [otlphttp] }
@@ -108,6 +110,19 @@ describe('tail_sampling in the sidecar', () => {
     // The orphan waits decision_wait (1 s), then goes out through batch and the exporter.
     await until(() => sink.logRecords().some((r) => r.body.stringValue === 'orphan failed'), { timeoutMs: 10_000 });
     await until(() => rids.every((rid, i) => kinds[i] === 'ok' || routerKept(rid)), { timeoutMs: 10_000 });
+
+    // The Collector's decision counter, per policy; ours for what waited.
+    const scrapePort = Number(/own metrics for Prometheus on http:\/\/[^:]+:(\d+)\/metrics/.exec(sidecar.stderr())![1]);
+    const scrape = parseExposition(await (await fetch(`http://127.0.0.1:${scrapePort}/metrics`)).text());
+    const decisions = (policy: string, sampled: string) => valueOf(scrape, 'otelcol_processor_tail_sampling_count_traces_sampled_total', { processor: 'tail_sampling', policy, sampled });
+    const errorsTotal = kinds.filter((k) => k === 'error').length;
+    // The failed requests and the orphan, decided on its own; held app lines go with their request's decision uncounted.
+    expect(decisions('errors', 'true')).toBe(errorsTotal + 1);
+    // The slow requests, and the H12s' 30 s.
+    expect(decisions('slow', 'true')).toBe(kinds.filter((k) => k !== 'ok').length);
+    expect(valueOf(scrape, 'otelcol_processor_tail_sampling_held_log_records_total', { processor: 'tail_sampling' })).toBe(apps.length + 1);
+    expect(valueOf(scrape, 'otelcol_processor_tail_sampling_expired_traces_total', { processor: 'tail_sampling' })).toBe(1);
+    expect(valueOf(scrape, 'otelcol_processor_tail_sampling_sampling_traces_on_memory', { processor: 'tail_sampling' })).toBe(0);
 
     child.kill('SIGTERM');
     expect(await sidecar.exited).toBe(0);

@@ -14,6 +14,7 @@
  */
 import type { Processed, Processor, ProcessorHost } from '../../service/component.ts';
 import { RateLimitedLog } from '../../service/rate-limited-log.ts';
+import type { SamplingSnapshot } from '../../service/self-telemetry.ts';
 import { traceIdsOfRequest } from '../../translate/trace-context.ts';
 import type { Attributes, LogRecordData, MetricPointData, SpanData } from '../../translate/telemetry.ts';
 import type { TailSamplingConfig } from './config.ts';
@@ -113,6 +114,11 @@ export class TailSamplingProcessor implements Processor {
     const tick = Math.max(20, Math.min(1000, this._waitMs / 10));
     this._timer = setInterval(() => this.tick(), tick);
     this._timer.unref();
+  }
+
+  samplingSnapshot(): SamplingSnapshot {
+    const c = this.counts;
+    return { id: this._id, policies: c.policies, holdingRequests: c.holdingRequests, held: c.held, releasedOnExpiry: c.releasedOnExpiry, forced: c.forced };
   }
 
   startedNote(): string {
