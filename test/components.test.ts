@@ -23,6 +23,7 @@ const MINIMAL: Record<string, unknown> = {
   attributes: { actions: [{ key: 'team', value: 'shop', action: 'insert' }] },
   filter: { logs: { log_record: ['attributes["url.path"] == "/health"'] } },
   transform: { log_statements: ['set(attributes["team"], "shop")'] },
+  tail_sampling: { policies: [{ name: 'errors', type: 'status_code', status_code: { status_codes: ['ERROR'] } }] },
   interval: {},
   cumulativetodelta: {},
   otlphttp: { endpoint: 'http://127.0.0.1:4318' },

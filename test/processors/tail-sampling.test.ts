@@ -317,14 +317,17 @@ describe('tail_sampling on records and spans', () => {
   });
 
   it('app lines wait for their router line in a later batch, then go with its decision', () => {
-    const p = sampler(STANDARD);
+    const emitted: Emitted[] = [];
+    const p = sampler(STANDARD, emitted);
     const failing = [appRecord('req-fail', 'info', 'charging'), appRecord('req-fail', 'info', 'calling bank')];
     expect(run(p, failing)).toEqual([]);
     expect(p.counts.holdingRecords).toBe(2);
     const router = routerRecord('req-fail', { status: 503 });
-    const out = run(p, [router]);
-    expect(out.map((r) => r.body)).toEqual([...failing.map((r) => r.body), router.body]);
-    expect(out.every((r) => r.attributes.SampleRate === 1)).toBe(true);
+    expect(run(p, [router])).toEqual([router]);
+    // Released beside the batch, into the pipeline they were held for, after the processor.
+    expect(emitted.map((e) => e.records.map((r) => r.body))).toEqual([['charging', 'calling bank']]);
+    expect(emitted[0]!.options).toEqual({ after: true, pipeline: 'logs' });
+    expect([router, ...emitted[0]!.records].every((r) => r.attributes.SampleRate === 1)).toBe(true);
     expect(p.counts.holdingRecords).toBe(0);
 
     // A request the policies drop: its app lines are dropped with its router line.
@@ -334,6 +337,7 @@ describe('tail_sampling on records and spans', () => {
     const dropped = `ok-${n}`;
     expect(run(p, [appRecord(dropped)])).toEqual([]);
     expect(run(p, [routerRecord(dropped)])).toEqual([]);
+    expect(emitted).toHaveLength(1);
     expect(p.counts.holdingRecords).toBe(0);
     // An app line after the router line: the recent decision serves it at once.
     expect(run(p, [appRecord(dropped)])).toEqual([]);

@@ -211,8 +211,8 @@ export class TailSamplingProcessor implements Processor {
         kept ??= logs.slice(0, i);
       }
     }
-    // Lines held for the requests decided in this batch go with it (same drain: one resource object).
-    let out = kept ?? (logs as LogRecordData[]);
+    // Lines held for the requests decided in this batch leave beside it, offered on their own: the
+    // batch itself was measured against the pipeline's room before it came here.
     if (decided !== undefined && this._held.size > 0) {
       for (const traceId of decided) {
         const held = this._held.get(heldKey(pipeline, traceId));
@@ -226,12 +226,11 @@ export class TailSamplingProcessor implements Processor {
           }
           for (const r of part.records) this._mark(r, adjusted);
           this.counts.kept += part.records.length;
-          if (part.resource === resource) out = part.records.concat(out);
-          else this._release({ pipeline, resource: part.resource, records: part.records });
+          this._release({ pipeline, resource: part.resource, records: part.records });
         }
       }
     }
-    return out === logs ? undefined : { logs: out };
+    return kept === undefined ? undefined : { logs: kept };
   }
 
   private _processSpans(resource: Attributes, spans: readonly SpanData[]): SpanData[] {
