@@ -98,6 +98,8 @@ processors:
   alerts: { alertmanager: { endpoint: "http://127.0.0.1:9" } }
   interval: { interval: 1h }
   batch: { timeout: 50ms }
+  # Keeps everything: here for its counters on the endpoint.
+  tail_sampling: { adjusted_count_attribute: "", policies: [ { name: all, type: always_sample } ] }
 extensions:
   file_storage: { directory: "${dir}" }
 exporters:
@@ -107,7 +109,7 @@ service:
   extensions: [file_storage]
   telemetry: { metrics: { address: "127.0.0.1:0" } }
   pipelines:
-    logs: { receivers: [logplex, syslog], processors: [redact, alerts, batch], exporters: [otlphttp, otlphttp/disk] }
+    logs: { receivers: [logplex, syslog], processors: [redact, alerts, tail_sampling, batch], exporters: [otlphttp, otlphttp/disk] }
     metrics: { receivers: [logplex], processors: [alerts, interval, batch], exporters: [otlphttp] }
 `);
     startedAt = Date.now();
