@@ -15,6 +15,7 @@ import { CaptureReader, completeFrames, startsWithOctetFrame } from '../heroku/i
 import { otlpJsonLines, type InstrumentationScope } from '../translate/otlp-json.ts';
 import { drainResource, resourceFromEnv } from '../translate/resource.ts';
 import { newTelemetryBatch, type Attributes } from '../translate/telemetry.ts';
+import { defaultDrainContext } from '../config/translation.ts';
 import { translateLineSafely } from '../translate/translate.ts';
 
 /** Records per request, at most: big enough to amortise the envelope, small enough to stream. */
@@ -188,6 +189,8 @@ export async function runParse(
   const resource: Attributes = drainResource({ ...resourceFromEnv(env, warn), ...options.resource });
   const summary: ParseSummary = { lines: 0, frameProblems: 0, rawLines: 0, longLines: 0 };
 
+  // The capture is one drain's: its route templates are learned across it.
+  const drainContext = defaultDrainContext();
   /** Translates one piece of the capture that ends at a line end, writing as batches fill. */
   const translatePiece = async (piece: Buffer): Promise<void> => {
     const reader = new CaptureReader(piece, MAX_LINE_BYTES);
@@ -195,7 +198,7 @@ export async function runParse(
     for (;;) {
       const batch = newTelemetryBatch();
       for (let line = reader.next(); line !== null; line = reader.next()) {
-        if (translateLineSafely(line, observed, batch, reader.frameStatus) || line.shape === 'raw') summary.rawLines++;
+        if (translateLineSafely(line, observed, batch, reader.frameStatus, undefined, drainContext) || line.shape === 'raw') summary.rawLines++;
         if (batch.logs.length >= RECORDS_PER_REQUEST) break;
       }
       if (batch.logs.length === 0) break;

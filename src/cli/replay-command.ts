@@ -15,6 +15,7 @@ import { jsonLogger, logThresholdFromEnv } from '../service/log.ts';
 import { Service } from '../service/service.ts';
 import { drainResource, resourceFromEnv } from '../translate/resource.ts';
 import { newTelemetryBatch, type Attributes, type TelemetryBatch } from '../translate/telemetry.ts';
+import { defaultDrainContext } from '../config/translation.ts';
 import { translateLineSafely } from '../translate/translate.ts';
 import { forEachPiece, MAX_LINE_BYTES } from './parse-command.ts';
 
@@ -89,13 +90,15 @@ export async function runReplay(
       pending = { ...pending, logs: [], metrics: later };
     }
   };
+  // The capture is one drain's: its route templates are learned across it.
+  const drainContext = defaultDrainContext();
   const send = async (piece: Buffer): Promise<void> => {
     const reader = new CaptureReader(piece, MAX_LINE_BYTES);
     const observed = Date.now() * 1000;
     for (;;) {
       const batch = newTelemetryBatch();
       for (let line = reader.next(); line !== null; line = reader.next()) {
-        translateLineSafely(line, observed, batch, reader.frameStatus);
+        translateLineSafely(line, observed, batch, reader.frameStatus, undefined, drainContext);
         if (batch.logs.length >= BATCH_RECORDS) break;
       }
       if (batch.logs.length === 0) break;

@@ -28,6 +28,7 @@ function appEvent(format: AppLogEvent['format'], message: string): AppLogEvent {
     fields: undefined,
     measurements: undefined,
     source: undefined,
+    json: undefined,
     parseError: undefined,
   };
 }
@@ -253,6 +254,7 @@ function parseJson(text: string): AppLogEvent | null {
   }
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return null;
   const ev = appEvent('json', text);
+  ev.json = obj as Record<string, unknown>;
   let message: string | undefined;
   let fallbackMessage: string | undefined;
   let fallbackKey = '';

@@ -201,6 +201,11 @@ export interface AppLogEvent {
   /** `source=` of l2met lines. */
   source: string | undefined;
   /**
+   * The object a JSON line parsed to, as read (a reference, not a copy): where a dotted field the
+   * app nests (`{"request": {"id": ...}}`) is found, since `fields` holds nested objects as JSON text.
+   */
+  json: Readonly<Record<string, unknown>> | undefined;
+  /**
    * Why text that looked structured was kept as plain text (JSON too deep or too long, see
    * MAX_JSON_DEPTH and MAX_JSON_CHARS); undefined when it was read, or was never structured.
    */

@@ -13,6 +13,8 @@ export const ATTR_URL_PATH = 'url.path';
 export const ATTR_URL_QUERY = 'url.query';
 /** The scheme the client used (`http` or `https`). */
 export const ATTR_URL_SCHEME = 'url.scheme';
+/** The low-cardinality template of the router's path, learned per drain (src/translate/url-template.ts): numbers, UUIDs, hex, base64-like and long tokens as `{id}`, `{uuid}`, `{hex}`, `{token}`, positions seen with more than max_segment_values values as `{var}`, user-given patterns first; `/{overflow}` once the drain's table holds max_templates. Chosen over http.route, which the conventions define as the route the app's framework matched: the router cannot know it, and a guess written there would pass for the app's own. */
+export const ATTR_URL_TEMPLATE = 'url.template';
 /** The host the client asked for (the router's `host=`). */
 export const ATTR_SERVER_ADDRESS = 'server.address';
 /** The port in the router's `host=`, when it names one (CONNECT requests). */

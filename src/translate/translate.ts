@@ -29,6 +29,8 @@ import type {
 } from '../heroku/events.ts';
 import type { HerokuLine } from '../heroku/line.ts';
 import type { FrameStatus } from '../heroku/octet-frames.ts';
+import { requestIdOf } from '../heroku/request-id.ts';
+import { STATELESS_CONTEXT, type DrainContext } from './drain-context.ts';
 import {
   SEVERITY_ERROR,
   SEVERITY_INFO,
@@ -39,6 +41,7 @@ import {
   type Severity,
 } from './severity.ts';
 import type { Attributes, LogRecordData, MetricPointData, TelemetryBatch } from './telemetry.ts';
+import { traceIdsOfRequest } from './trace-context.ts';
 import { toBaseUnit } from './units.ts';
 
 /** The semantic conventions' advised buckets for `http.server.request.duration`, in seconds. */
@@ -230,8 +233,11 @@ export function tlsProtocol(version: string | undefined): [string, string] | und
   return m ? [m[1]!.toLowerCase(), m[2]!] : undefined;
 }
 
-function translateRouter(line: HerokuLine, ev: RouterEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined): void {
+function translateRouter(line: HerokuLine, ev: RouterEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined, ctx: DrainContext): void {
   const attrs = envelopeAttributes(line, 'router', frame, ev.dyno ?? null);
+  // The route, learned per drain: on the record, the span's name and the duration histogram.
+  const template = ev.path === undefined ? undefined : ctx.urlTemplates?.templateOf(pathOnly(ev.path));
+  if (template !== undefined) attrs['url.template'] = template;
   let method: string | undefined;
   if (ev.method !== undefined) {
     method = KNOWN_METHODS.has(ev.method) ? ev.method : '_OTHER';
@@ -306,6 +312,7 @@ function translateRouter(line: HerokuLine, ev: RouterEvent, observed: number, ou
     const seconds = ((Number.isFinite(connect) ? connect : 0) + (Number.isFinite(service) ? service : 0)) / 1000;
     const mAttrs: Attributes = {};
     if (method !== undefined) mAttrs['http.request.method'] = method;
+    if (template !== undefined) mAttrs['url.template'] = template;
     if (Number.isFinite(status)) mAttrs['http.response.status_code'] = status;
     if (scheme !== undefined) mAttrs['url.scheme'] = scheme;
     if (ev.code !== undefined) mAttrs['error.type'] = ev.code;
@@ -606,7 +613,17 @@ function lineSeverity(line: HerokuLine, fallback: Severity): Severity {
   return severityFromSyslog(s);
 }
 
-function translateApp(line: HerokuLine, ev: AppLogEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined): void {
+function translateApp(line: HerokuLine, ev: AppLogEvent, observed: number, out: TelemetryBatch, frame: FrameStatus | undefined, ctx: DrainContext): void {
+  // A line that logs the router's request id joins the request's trace, unless it has its own.
+  if (ev.traceId === undefined && ctx.requestIds !== undefined) {
+    const requestId = requestIdOf(ev, ctx.requestIds);
+    if (requestId !== undefined) {
+      const ids = traceIdsOfRequest(requestId);
+      ev.traceId = ids.traceId;
+      ev.spanId = ids.spanId;
+      ev.traceFlags = 1;
+    }
+  }
   const isAddon = line.procId.startsWith('heroku-');
   const kind = isAddon ? 'addon' : 'app';
   const eventName = isAddon ? E.EVENT_HEROKU_ADDON_LOG : E.EVENT_HEROKU_APP_LOG;
@@ -679,7 +696,8 @@ function translateApp(line: HerokuLine, ev: AppLogEvent, observed: number, out: 
 
 /**
  * Appends the line's log record (exactly one) and its metric points to `out`.
- * `frameStatus` is the octet framing's verdict, when the line came in a frame.
+ * `frameStatus` is the octet framing's verdict, when the line came in a frame; `context` the
+ * drain's state (its route templates, its request-id keys: see drain-context.ts), one per drain.
  */
 export function translateEvent(
   line: HerokuLine,
@@ -687,10 +705,11 @@ export function translateEvent(
   observedUnixMicros: number,
   out: TelemetryBatch,
   frameStatus?: FrameStatus,
+  context: DrainContext = STATELESS_CONTEXT,
 ): void {
   switch (event.kind) {
     case 'router':
-      return translateRouter(line, event, observedUnixMicros, out, frameStatus);
+      return translateRouter(line, event, observedUnixMicros, out, frameStatus, context);
     case 'runtime':
       return translateRuntime(line, event, observedUnixMicros, out, frameStatus);
     case 'addon':
@@ -702,7 +721,7 @@ export function translateEvent(
     case 'api':
       return translateApi(line, event, observedUnixMicros, out, frameStatus);
     case 'app':
-      return translateApp(line, event, observedUnixMicros, out, frameStatus);
+      return translateApp(line, event, observedUnixMicros, out, frameStatus, context);
   }
 }
 
@@ -730,13 +749,14 @@ export function translateLineSafely(
   out: TelemetryBatch,
   frameStatus?: FrameStatus,
   tally?: LineTally,
+  context: DrainContext = STATELESS_CONTEXT,
 ): boolean {
   const logs = out.logs.length;
   const metrics = out.metrics.length;
   try {
     const event = interpretLine(line);
     if (tally !== undefined && event.kind === 'app' && event.parseError !== undefined) tally.jsonKeptAsText++;
-    translateEvent(line, event, observedUnixMicros, out, frameStatus);
+    translateEvent(line, event, observedUnixMicros, out, frameStatus, context);
     return false;
   } catch (error) {
     out.logs.length = logs;

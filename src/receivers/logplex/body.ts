@@ -5,6 +5,7 @@
  */
 import { CaptureReader } from '../../heroku/input.ts';
 import { newTelemetryBatch, type TelemetryBatch } from '../../translate/telemetry.ts';
+import type { DrainContext } from '../../translate/drain-context.ts';
 import { translateLineSafely, type LineTally } from '../../translate/translate.ts';
 
 export interface BodyTelemetry {
@@ -21,13 +22,14 @@ export interface BodyTelemetry {
   jsonKeptAsText: number;
 }
 
-export function bodyToTelemetry(body: Buffer, observedUnixMicros: number): BodyTelemetry {
+/** `context`: the drain's (its route templates, its request-id keys). */
+export function bodyToTelemetry(body: Buffer, observedUnixMicros: number, context?: DrainContext): BodyTelemetry {
   const reader = new CaptureReader(body);
   const telemetry = newTelemetryBatch();
   const tally: LineTally = { lineErrors: 0, jsonKeptAsText: 0 };
   let rawLines = 0;
   for (let line = reader.next(); line !== null; line = reader.next()) {
-    if (translateLineSafely(line, observedUnixMicros, telemetry, reader.frameStatus, tally) || line.shape === 'raw') rawLines++;
+    if (translateLineSafely(line, observedUnixMicros, telemetry, reader.frameStatus, tally, context) || line.shape === 'raw') rawLines++;
   }
   return {
     telemetry,

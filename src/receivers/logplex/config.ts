@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import { tlsServerSchema } from '../../config/tls.ts';
+import { traceCorrelationSchema, urlTemplatesSchema } from '../../config/translation.ts';
 import { duration, hostPort, size } from '../../config/units.ts';
 
 export const LOGPLEX_TYPE = 'logplex';
@@ -70,6 +71,16 @@ export const logplexConfigSchema = z
     idle_timeout: duration.default(100_000).refine((ms) => ms >= 1000, 'an idle timeout under 1s would close connections between two requests of one batch'),
     /** A `redis` extension sharing the frame-id window with other instances (several dynos). */
     storage: z.string().min(1).optional(),
+    /**
+     * App lines that log the router's request id (`request_id_keys`, Rails' `[id]` tags) get the
+     * request's trace id and router span id. Default on.
+     */
+    trace_correlation: traceCorrelationSchema,
+    /**
+     * `url.template` on router records and the duration histogram: a route template per path,
+     * learned per drain within `max_templates`; `patterns` first. Default on.
+     */
+    url_templates: urlTemplatesSchema,
   })
   .superRefine((config, ctx) => {
     if (config.basic_auth !== undefined && config.auth !== undefined) {

@@ -26,6 +26,7 @@ import { errorSite } from '../../service/log.ts';
 import type { Listening, ServerAuthenticator, StatusPage } from '../../service/component.ts';
 import { RateLimitedLog } from '../../service/rate-limited-log.ts';
 import { OctetFrameReader } from '../../heroku/octet-frames.ts';
+import { newDrainContext, type DrainContext } from '../../translate/drain-context.ts';
 import { drainResource } from '../../translate/resource.ts';
 import { drainFingerprint } from '../../translate/translate.ts';
 import type { Attributes, TelemetryBatch } from '../../translate/telemetry.ts';
@@ -86,6 +87,8 @@ export interface LogplexCounters {
   msgCountMismatches: number;
   /** Query values not applied to the resource (not printable, too long, or naming a drain's own attribute). */
   queryValuesRefused: number;
+  /** Router paths given the catch-all `/{overflow}` because their drain's url_templates table was full. */
+  urlTemplateOverflows: number;
   rejectedRequests: Record<LogplexRejection, number>;
   /** `tls_handshake`: a TLS handshake that failed (no or a refused client certificate, a client that gave up). */
   rejectedConnections: Record<'too_many_connections' | 'evicted' | 'unauthenticated' | 'tls_handshake', number>;
@@ -120,6 +123,8 @@ interface Drain {
   /** Keys the drain's own `resource` sets: query values never replace them. */
   ownKeys: ReadonlySet<string>;
   fingerprint: string;
+  /** Translation's state for it: its route templates. Drains not configured share one. */
+  context: DrainContext;
 }
 
 /** What one request holds while its body is read, released whatever happens. */
@@ -165,6 +170,7 @@ export class LogplexReceiver {
     jsonKeptAsText: 0,
     msgCountMismatches: 0,
     queryValuesRefused: 0,
+    urlTemplateOverflows: 0,
     rejectedRequests: {
       unauthenticated: 0,
       unknown_token: 0,
@@ -229,12 +235,17 @@ export class LogplexReceiver {
         (d) =>
           [
             d.token,
-            { resource: drainResource({ ...config.resource, ...d.resource }), ownKeys: new Set(Object.keys(d.resource)), fingerprint: drainFingerprint(d.token) },
+            {
+              resource: drainResource({ ...config.resource, ...d.resource }),
+              ownKeys: new Set(Object.keys(d.resource)),
+              fingerprint: drainFingerprint(d.token),
+              context: newDrainContext(config),
+            },
           ] as const,
       ),
       config.basic_auth,
     );
-    this._anyDrain = { resource: drainResource(config.resource), ownKeys: NO_KEYS, fingerprint: '' };
+    this._anyDrain = { resource: drainResource(config.resource), ownKeys: NO_KEYS, fingerprint: '', context: newDrainContext(config) };
   }
 
   /** Where it listens, once started (the port is the real one when the config said 0). */
@@ -723,7 +734,16 @@ export class LogplexReceiver {
   }
 
   private _parsed(req: IncomingMessage, res: ServerResponse, drain: Drain, intake: Intake, body: Buffer, query: string, started: number): void {
-    const parsed = bodyToTelemetry(body, Date.now() * 1000);
+    const templates = drain.context.urlTemplates;
+    const overflowsBefore = templates?.overflows ?? 0;
+    const parsed = bodyToTelemetry(body, Date.now() * 1000, drain.context);
+    if (templates !== undefined && templates.overflows !== overflowsBefore) {
+      this.counters.urlTemplateOverflows += templates.overflows - overflowsBefore;
+      this._limited.report('warn', 'url-template-overflow', `a drain's url_templates table is full (max_templates ${this._config.url_templates.max_templates}): new routes get /{overflow}`, {
+        drain: drain.fingerprint,
+        paths: templates.overflows,
+      });
+    }
     const store = this._store;
     const dedupeKey = intake.dedupeKey;
     if (dedupeKey === undefined || store === undefined) {

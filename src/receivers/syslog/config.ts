@@ -3,6 +3,7 @@
  * syslog+tls://host:6514`) and any RFC 5424 sender, over TCP (plain or TLS) and UDP.
  */
 import { z } from 'zod';
+import { traceCorrelationSchema, urlTemplatesSchema } from '../../config/translation.ts';
 import { duration, hostPort, size } from '../../config/units.ts';
 import { isLoopback, logplexDrainSchema } from '../logplex/config.ts';
 
@@ -55,6 +56,10 @@ export const syslogConfigSchema = z
     accept_any_drain: z.boolean().default(false),
     /** A message longer than this is skipped and counted. Default 64KiB (Heroku's are under 10 KB). */
     max_message_size: size.default(64 * 1024),
+    /** App lines that log the router's request id get the request's trace context, as the logplex receiver's. Default on. */
+    trace_correlation: traceCorrelationSchema,
+    /** `url.template` per router path, learned per drain, as the logplex receiver's. Default on. */
+    url_templates: urlTemplatesSchema,
   })
   .superRefine((config, ctx) => {
     if (config.tcp === undefined && config.udp === undefined) {

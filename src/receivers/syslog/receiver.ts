@@ -28,6 +28,7 @@ import { parseSyslogLine } from '../../heroku/syslog.ts';
 import type { Listening } from '../../service/component.ts';
 import { errorSite } from '../../service/log.ts';
 import { RateLimitedLog } from '../../service/rate-limited-log.ts';
+import { newDrainContext, type DrainContext } from '../../translate/drain-context.ts';
 import { drainResource } from '../../translate/resource.ts';
 import { newTelemetryBatch, type Attributes, type TelemetryBatch } from '../../translate/telemetry.ts';
 import { translateLineSafely, type LineTally } from '../../translate/translate.ts';
@@ -55,8 +56,16 @@ export interface SyslogCounters {
   lineErrors: number;
   /** Times a connection stopped being read until the pipeline had room (backpressure). */
   pauses: number;
+  /** Router paths given the catch-all `/{overflow}` because their drain's url_templates table was full. */
+  urlTemplateOverflows: number;
   rejectedLines: Record<SyslogLineRejection, number>;
   rejectedConnections: Record<SyslogConnectionRejection, number>;
+}
+
+/** A drain lines are let in for: its resource and translation's state for it. */
+interface SyslogDrain {
+  resource: Attributes;
+  context: DrainContext;
 }
 
 /** How often a paused connection asks the pipeline for room again. */
@@ -109,6 +118,7 @@ export class SyslogReceiver {
     rawLines: 0,
     lineErrors: 0,
     pauses: 0,
+    urlTemplateOverflows: 0,
     rejectedLines: { unknown_token: 0, unauthenticated: 0, too_large: 0, truncated: 0, queue_full: 0, shutting_down: 0, line_error: 0 },
     rejectedConnections: { too_many_connections: 0, evicted: 0, tls_handshake: 0, idle_timeout: 0, unauthenticated: 0, queue_full: 0, internal_error: 0 },
   };
@@ -120,8 +130,8 @@ export class SyslogReceiver {
   private readonly _warnings: RateLimitedLog;
   /** Lines kept unparsed and JSON kept as text, counted by translateLineSafely. */
   private readonly _tally: LineTally = { lineErrors: 0, jsonKeptAsText: 0 };
-  private readonly _auth: DrainAuth<Attributes>;
-  private readonly _anyResource: Attributes | undefined;
+  private readonly _auth: DrainAuth<SyslogDrain>;
+  private readonly _anyDrain: SyslogDrain | undefined;
   /** Open TCP connections, in the order they came. */
   private readonly _open = new Set<Connection>();
   /** Open connections not trusted yet, oldest first: the ones evicted when the cap is reached. */
@@ -140,10 +150,10 @@ export class SyslogReceiver {
     this._log = log;
     this._warnings = new RateLimitedLog((level, message, fields) => log(level === 'debug' ? 'info' : level, message, fields));
     this._auth = new DrainAuth(
-      config.drains.map((d) => [d.token, drainResource({ ...config.resource, ...d.resource })] as const),
+      config.drains.map((d) => [d.token, { resource: drainResource({ ...config.resource, ...d.resource }), context: newDrainContext(config) }] as const),
       undefined,
     );
-    this._anyResource = config.accept_any_drain || config.drains.length === 0 ? drainResource(config.resource) : undefined;
+    this._anyDrain = config.accept_any_drain || config.drains.length === 0 ? { resource: drainResource(config.resource), context: newDrainContext(config) } : undefined;
   }
 
   /** Where the TCP and UDP sockets listen, once started (real ports when the config said 0). */
@@ -366,7 +376,7 @@ export class SyslogReceiver {
     socket.on('timeout', () => this._close(c, 'idle_timeout'));
     // One connection usually carries one drain: its token is looked up once, not per line.
     let lastHost = '';
-    let lastResource: Attributes | undefined;
+    let lastDrain: SyslogDrain | undefined;
     let observed = 0;
     /** Lines read and not yet taken by the pipeline, per drain, in order. */
     const held: Held[] = [];
@@ -379,16 +389,16 @@ export class SyslogReceiver {
       if (end === start) return;
       const line = this._toLine(buf, start, end);
       if (line === undefined) return;
-      let resource: Attributes | undefined;
-      if (line.hostname !== '' && line.hostname === lastHost) resource = lastResource;
+      let drain: SyslogDrain | undefined;
+      if (line.hostname !== '' && line.hostname === lastHost) drain = lastDrain;
       else {
-        resource = this._resourceFor(line);
-        if (resource !== undefined && line.hostname !== '') {
+        drain = this._drainFor(line);
+        if (drain !== undefined && line.hostname !== '') {
           lastHost = line.hostname;
-          lastResource = resource;
+          lastDrain = drain;
         }
       }
-      if (resource === undefined) {
+      if (drain === undefined) {
         // A connection whose first message is not let in is not a drain of ours. (The rest of
         // the read is still counted line by line.)
         if (!c.trusted) this._close(c, 'unauthenticated');
@@ -396,11 +406,11 @@ export class SyslogReceiver {
       }
       if (!c.trusted) this._trust(c, socket);
       let h = held.at(-1);
-      if (h === undefined || h.resource !== resource) {
-        h = { resource, telemetry: newTelemetryBatch(), lines: 0, raw: 0 };
+      if (h === undefined || h.resource !== drain.resource) {
+        h = { resource: drain.resource, telemetry: newTelemetryBatch(), lines: 0, raw: 0 };
         held.push(h);
       }
-      const raw = this._translate(line, h.telemetry, observed);
+      const raw = this._translate(line, h.telemetry, observed, drain.context);
       h.lines++;
       this._heldLines++;
       if (raw) h.raw++;
@@ -566,14 +576,15 @@ export class SyslogReceiver {
     }
     const line = this._toLine(msg, 0, end);
     if (line === undefined) return;
-    const resource = this._resourceFor(line);
-    if (resource === undefined) return;
+    const drain = this._drainFor(line);
+    if (drain === undefined) return;
+    const resource = drain.resource;
     if (this._stopping) {
       this.counters.rejectedLines.shutting_down++;
       return;
     }
     const telemetry = newTelemetryBatch();
-    const raw = this._translate(line, telemetry, Date.now() * 1000);
+    const raw = this._translate(line, telemetry, Date.now() * 1000, drain.context);
     try {
       // Nobody to make wait over UDP: a full pipeline loses the line, counted.
       const taken = this._consume({ resource, telemetry });
@@ -606,13 +617,13 @@ export class SyslogReceiver {
     if (raw) this.counters.rawLines++;
   }
 
-  /** The resource of an allowed line, or undefined (counted) when it is not let in. */
-  private _resourceFor(line: HerokuLine): Attributes | undefined {
+  /** The drain of an allowed line, or undefined (counted) when it is not let in. */
+  private _drainFor(line: HerokuLine): SyslogDrain | undefined {
     if (line.hostname !== '' && this._auth.hasTokens) {
-      const resource = this._auth.drainFor(line.hostname);
-      if (resource !== undefined) return resource;
+      const drain = this._auth.drainFor(line.hostname);
+      if (drain !== undefined) return drain;
     }
-    if (this._anyResource !== undefined) return this._anyResource;
+    if (this._anyDrain !== undefined) return this._anyDrain;
     this.counters.rejectedLines[line.hostname === '' ? 'unauthenticated' : 'unknown_token']++;
     return undefined;
   }
@@ -622,8 +633,15 @@ export class SyslogReceiver {
    * threw and it was kept unparsed: `translateLineSafely`, whose record never carries the header,
    * where a syslog drain's token is).
    */
-  private _translate(line: HerokuLine, batch: TelemetryBatch, observed: number): boolean {
-    if (translateLineSafely(line, observed, batch, undefined, this._tally)) {
+  private _translate(line: HerokuLine, batch: TelemetryBatch, observed: number, context: DrainContext): boolean {
+    const templates = context.urlTemplates;
+    const overflowsBefore = templates?.overflows ?? 0;
+    const failed = translateLineSafely(line, observed, batch, undefined, this._tally, context);
+    if (templates !== undefined && templates.overflows !== overflowsBefore) {
+      this.counters.urlTemplateOverflows += templates.overflows - overflowsBefore;
+      this._warnings.report('warn', 'url_template_overflow', `a drain's url_templates table is full (max_templates ${this._config.url_templates.max_templates}): new routes get /{overflow}`);
+    }
+    if (failed) {
       this._lineError(undefined);
       return true;
     }
