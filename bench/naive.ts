@@ -924,6 +924,32 @@ function naiveMapSamples(line: NaiveLine, ev: NaiveSamples, observed: number, ou
   out.logs.push(logRecord(line, observed, SEVERITY_INFO, line.text, eventName, attrs));
 }
 
+const NAIVE_REQUEST_ID = /^[A-Za-z0-9+/=-]{20,200}$/;
+const NAIVE_TAGS = /^(?:[A-Z], \[[^\]]*\]\s+\w+ -- [^:]*: )?((?:\[[^\]]*\] ?)+)/;
+
+/** The router request id an app line logs, the obvious way: the default keys, then Rails tags by regex. */
+function naiveRequestId(ev: NaiveApp): string | undefined {
+  for (const key of ['request_id', 'requestId', 'request.id']) {
+    const v = ev.fields?.[key];
+    if (typeof v === 'string' && NAIVE_REQUEST_ID.test(v)) return v;
+  }
+  const request = ev.format === 'json' ? ev.fields?.request : undefined;
+  if (typeof request === 'string' && request.startsWith('{')) {
+    const id = (JSON.parse(request) as { id?: unknown }).id;
+    if (typeof id === 'string' && NAIVE_REQUEST_ID.test(id)) return id;
+  }
+  if (ev.format !== 'plain') return undefined;
+  const m = NAIVE_TAGS.exec(ev.message);
+  if (!m) return undefined;
+  for (const t of m[1]!.match(/\[[^\]]*\]/g)!.slice(0, 8)) {
+    const tag = t.slice(1, -1);
+    if (!NAIVE_REQUEST_ID.test(tag)) continue;
+    if (/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(tag)) return tag;
+    if (/^[0-9a-fA-F]+$/.test(tag) ? /\d/.test(tag) : (tag.match(/\d/g)?.length ?? 0) >= 3 && /[A-Za-z]/.test(tag)) return tag;
+  }
+  return undefined;
+}
+
 function naiveMapApp(line: NaiveLine, ev: NaiveApp, observed: number, out: TelemetryBatch): void {
   const isAddon = line.procId.startsWith('heroku-');
   const raw = line.shape === 'raw';
@@ -944,6 +970,14 @@ function naiveMapApp(line: NaiveLine, ev: NaiveApp, observed: number, out: Telem
     rec.traceId = ev.traceId;
     rec.spanId = ev.spanId;
     rec.traceFlags = ev.traceFlags;
+  } else {
+    const requestId = naiveRequestId(ev);
+    if (requestId !== undefined) {
+      const h = createHash('sha256').update(`heroku-request-id:${requestId}`).digest('hex');
+      rec.traceId = h.slice(0, 32);
+      rec.spanId = h.slice(32, 48);
+      rec.traceFlags = 1;
+    }
   }
   out.logs.push(rec);
   const mAttrs: Attributes = {};

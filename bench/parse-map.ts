@@ -1,12 +1,13 @@
 /**
  * `parse+map`: classify+parse, then translateEvent into OpenTelemetry log records and metric
- * points. One TelemetryBatch per body, emptied before the next body as an exporter would after
+ * points, with one drain's context (its url.template table and request-id keys) as a receiver. One TelemetryBatch per body, emptied before the next body as an exporter would after
  * handing it off; the observed time is taken once per body, as a receiver does per request.
  */
 import { readCapture } from '../src/heroku/input.ts';
 import { interpretLine } from '../src/heroku/classify.ts';
 import type { HerokuLine } from '../src/heroku/line.ts';
 import type { FrameStatus } from '../src/heroku/octet-frames.ts';
+import { defaultDrainContext } from '../src/config/translation.ts';
 import { translateEvent } from '../src/translate/translate.ts';
 import { newTelemetryBatch, type TelemetryBatch } from '../src/translate/telemetry.ts';
 import type { Body } from './mix.ts';
@@ -14,9 +15,11 @@ import type { Scenario } from './harness.ts';
 
 const batch: TelemetryBatch = newTelemetryBatch();
 let observed = 0;
+// One drain's state, as a receiver keeps it: url.template learned across the mix, request ids read.
+const drain = defaultDrainContext();
 
 function onLine(line: HerokuLine, frameStatus: FrameStatus | undefined): void {
-  translateEvent(line, interpretLine(line), observed, batch, frameStatus);
+  translateEvent(line, interpretLine(line), observed, batch, frameStatus, drain);
 }
 
 export function parseMap(bodies: readonly Body[], lines: number): Scenario {

@@ -10,7 +10,9 @@
  *    of digits or of hex (`application-3f2a1b9c.css` to `application-{hex}.css`);
  * 3. learned per drain: under one parent, a position that has seen more than `max_segment_values`
  *    distinct values is variable, `{var}`, from then on (usernames, slugs); the values seen before
- *    it turned keep their own entries (`/users/new` stays itself).
+ *    it turned keep their own entries (`/users/new` stays itself). Once the table is half full,
+ *    that limit shrinks with the room left (down to 1 value), so that small sets of values that
+ *    multiply (`/shop/{a}/{b}/{c}`) turn variable before they fill it.
  *
  * Bounded whatever the input: at most `max_templates` distinct templates are learned, plus the
  * catch-all `/{overflow}` a path gets once the table is full (counted in `overflows`); the trie
@@ -37,6 +39,12 @@ export const MAX_LITERAL_SEGMENT = 64;
 export const MAX_SEGMENTS = 16;
 /** Trie nodes per table, as a multiple of max_templates. */
 export const NODES_PER_TEMPLATE = 4;
+/** Recent paths and their templates, for paths a drain sees again (`/`, `/health`, assets). */
+const RECENT_PATHS = 1024;
+/** Longer paths are not kept among the recent ones: bounded memory. */
+const RECENT_PATH_MAX = 256;
+/** From this share of the table used, a position takes fewer values before it is variable. */
+const PRESSURE_FROM = 0.25;
 
 export interface UrlTemplateOptions {
   /** User-given templates, tried first, in order: `/users/{id}/orders/{order_id}`. */
@@ -121,6 +129,21 @@ function isUuidAt(s: string, from: number, to: number): boolean {
   return true;
 }
 
+// Character classes of ASCII, for one table lookup per character of a segment.
+const DIGIT = 1;
+const LETTER = 2;
+const HEX_LETTER = 4;
+const UPPER = 8;
+const SEPARATOR = 16;
+const TOKEN_MARK = 32;
+const OTHER = 64;
+const CHAR_CLASS = new Uint8Array(128).fill(OTHER);
+for (let c = 48; c <= 57; c++) CHAR_CLASS[c] = DIGIT;
+for (let c = 97; c <= 122; c++) CHAR_CLASS[c] = LETTER | (c <= 102 ? HEX_LETTER : 0);
+for (let c = 65; c <= 90; c++) CHAR_CLASS[c] = LETTER | UPPER | (c <= 70 ? HEX_LETTER : 0);
+for (const c of '-_.') CHAR_CLASS[c.charCodeAt(0)] = SEPARATOR;
+for (const c of '=+~') CHAR_CLASS[c.charCodeAt(0)] = TOKEN_MARK;
+
 /** A part of a segment between separators that varies: digits (2 and more), or hex with a digit and a letter (6 and more). */
 function partPlaceholder(s: string, from: number, to: number): string | undefined {
   const n = to - from;
@@ -153,13 +176,14 @@ export function segmentKey(path: string, from: number, to: number): string {
   let other = 0;
   for (let i = from; i < to; i++) {
     const c = path.charCodeAt(i);
-    if (isDigit(c)) digits++;
-    else if (isLetter(c)) {
+    const k = c < 128 ? CHAR_CLASS[c]! : OTHER;
+    if (k === DIGIT) digits++;
+    else if (k & LETTER) {
       letters++;
-      if (isHexLetter(c)) hexLetters++;
-      if (c <= 90) upper++;
-    } else if (c === 45 || c === 95 || c === 46) separators++;
-    else if (c === 61 || c === 43 || c === 126) other++;
+      if (k & HEX_LETTER) hexLetters++;
+      if (k & UPPER) upper++;
+    } else if (k === SEPARATOR) separators++;
+    else if (k === TOKEN_MARK) other++;
     else other += 1000; // `%`, `:`, `@`...: never a token
   }
   if (digits === n) return PLACEHOLDER_ID;
@@ -198,6 +222,12 @@ export class UrlTemplateTable {
   private readonly _root = new Node('');
   private _templates = 0;
   private _nodes = 1;
+  /**
+   * Path to template, for paths seen lately: a path's template never changes once given (nodes
+   * and templates are never taken back, a position turning variable keeps the values it had), so
+   * this needs no invalidation. Emptied when full.
+   */
+  private readonly _recent = new Map<string, string>();
 
   constructor(options: UrlTemplateOptions = {}) {
     this._patterns = (options.patterns ?? []).map(compilePattern);
@@ -222,6 +252,16 @@ export class UrlTemplateTable {
    */
   templateOf(path: string): string | undefined {
     if (path.charCodeAt(0) !== 47 /* / */) return path === '*' ? '*' : undefined;
+    if (path.length > RECENT_PATH_MAX) return this._templateOf(path);
+    const recent = this._recent.get(path);
+    if (recent !== undefined) return recent;
+    const template = this._templateOf(path);
+    if (this._recent.size >= RECENT_PATHS) this._recent.clear();
+    this._recent.set(path, template);
+    return template;
+  }
+
+  private _templateOf(path: string): string {
     const patterns = this._patterns;
     for (let p = 0; p < patterns.length; p++) {
       if (matches(patterns[p]!, path)) return patterns[p]!.template;
@@ -258,7 +298,11 @@ export class UrlTemplateTable {
     if (known !== undefined) return known;
     const placeholder = PLACEHOLDER_KEYS.has(key);
     if (!placeholder) {
-      if (node.variable || node.literals >= this._maxValues) {
+      // The fuller the table, the fewer values a position may take before it is variable: small
+      // sets of values multiplied by each other (`/shop/{a}/{b}/{c}`) would fill it otherwise.
+      const used = Math.max(this._nodes / this._maxNodes, this._templates / this._maxTemplates);
+      const limit = used <= PRESSURE_FROM ? this._maxValues : Math.max(1, Math.floor((this._maxValues * (1 - used)) / (1 - PRESSURE_FROM)));
+      if (node.variable || node.literals >= limit) {
         node.variable = true;
         return this._child(node, PLACEHOLDER_VAR);
       }

@@ -117,6 +117,21 @@ describe('url templates: bounded whatever the input', () => {
     expect(table.templateOf('/'.repeat(1 << 20))).toBe(`${'/'.repeat(MAX_SEGMENTS)}/{rest}`);
   });
 
+  it('gives a path the same template every time, however much the table learns after it', () => {
+    const table = new UrlTemplateTable({ maxTemplates: 40, maxSegmentValues: 4 });
+    const words = ['ab', 'cd', 'ef', 'gh', 'ij', 'kl', 'mn', 'op'];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const paths = Array.from({ length: 3000 }, () => `/${words[next() % 8]}/${words[next() % 8]}/${words[next() % 8]}${next() % 3 === 0 ? `/${next()}` : ''}`);
+    const first = new Map<string, string>();
+    for (const p of paths) {
+      const t = table.templateOf(p)!;
+      if (!first.has(p)) first.set(p, t);
+      expect(t).toBe(first.get(p));
+    }
+    expect(new Set(first.values()).size).toBeLessThanOrEqual(41);
+  });
+
   it('keeps percent-encoded segments as written, and learns them like any literal', () => {
     const table = new UrlTemplateTable({ maxSegmentValues: 2 });
     expect(table.templateOf('/tags/caf%C3%A9')).toBe('/tags/caf%C3%A9');
