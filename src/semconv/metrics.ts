@@ -141,6 +141,8 @@ export const METRIC_OTELCOL_RECEIVER_REQUESTS = 'otelcol_receiver_requests';
 export const METRIC_OTELCOL_RECEIVER_DUPLICATE_LINES = 'otelcol_receiver_duplicate_lines';
 /** Lines refused one by one (syslog: too_large, truncated, line_error), by error.type. Instrument: counter; unit: `{line}`. */
 export const METRIC_OTELCOL_RECEIVER_REJECTED_LINES = 'otelcol_receiver_rejected_lines';
+/** Router paths a receiver gave the catch-all url.template /{overflow} because their drain's table already held url_templates.max_templates templates (or its nodes): raise max_templates or add patterns. Instrument: counter; unit: `{path}`. */
+export const METRIC_OTELCOL_RECEIVER_URL_TEMPLATE_OVERFLOW_PATHS = 'otelcol_receiver_url_template_overflow_paths';
 /** Connections a receiver refused or closed (too_many_connections, evicted, unauthenticated, tls_handshake, idle_timeout, queue_full...), by error.type. Instrument: counter; unit: `{connection}`. */
 export const METRIC_OTELCOL_RECEIVER_REJECTED_CONNECTIONS = 'otelcol_receiver_rejected_connections';
 /** Lines taken per drain (its service.name; at most 1000 drains are told apart). Instrument: counter; unit: `{line}`. */
@@ -286,6 +288,7 @@ export const METRIC_UNITS: Readonly<Record<string, string>> = {
   'otelcol_receiver_requests': '{request}',
   'otelcol_receiver_duplicate_lines': '{line}',
   'otelcol_receiver_rejected_lines': '{line}',
+  'otelcol_receiver_url_template_overflow_paths': '{path}',
   'otelcol_receiver_rejected_connections': '{connection}',
   'otelcol_drain_lines': '{line}',
   'otelcol_processor_incoming_items': '{item}',
@@ -396,6 +399,7 @@ export const METRIC_INSTRUMENTS: Readonly<Record<string, string>> = {
   'otelcol_receiver_requests': 'counter',
   'otelcol_receiver_duplicate_lines': 'counter',
   'otelcol_receiver_rejected_lines': 'counter',
+  'otelcol_receiver_url_template_overflow_paths': 'counter',
   'otelcol_receiver_rejected_connections': 'counter',
   'otelcol_drain_lines': 'counter',
   'otelcol_processor_incoming_items': 'counter',

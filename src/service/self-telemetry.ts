@@ -36,6 +36,8 @@ export interface ReceiverCounters {
   rejectedRequests?: Readonly<Record<string, number>>;
   rejectedLines?: Readonly<Record<string, number>>;
   rejectedConnections?: Readonly<Record<string, number>>;
+  /** Router paths given the catch-all url.template because their drain's table was full. */
+  urlTemplateOverflows?: number;
 }
 
 /** What a receiver's pipelines took of what it read, counted once per batch (the Collector's accepted / refused items). */
@@ -218,6 +220,7 @@ function registerComponentMetrics(meter: Meter, source: TelemetrySource, withOur
             duplicate: counter(M.METRIC_OTELCOL_RECEIVER_DUPLICATE_LINES, 'Lines of batches Logplex re-sent: acknowledged, not emitted again.'),
             rejectedLines: counter(M.METRIC_OTELCOL_RECEIVER_REJECTED_LINES, 'Lines refused one by one, by error.type.'),
             rejectedConnections: counter(M.METRIC_OTELCOL_RECEIVER_REJECTED_CONNECTIONS, 'Connections refused or closed, by error.type.'),
+            urlTemplateOverflows: counter(M.METRIC_OTELCOL_RECEIVER_URL_TEMPLATE_OVERFLOW_PATHS, 'Router paths given url.template /{overflow}: their drain\'s table was full.'),
           }
         : {}),
     },
@@ -242,6 +245,7 @@ function registerComponentMetrics(meter: Meter, source: TelemetrySource, withOur
         result.observe(i.duplicate!, c.duplicateLines, at);
         for (const [reason, n] of Object.entries(c.rejectedLines ?? {})) result.observe(i.rejectedLines!, n, { ...at, [A.ATTR_ERROR_TYPE]: reason });
         for (const [reason, n] of Object.entries(c.rejectedConnections ?? {})) result.observe(i.rejectedConnections!, n, { ...at, [A.ATTR_ERROR_TYPE]: reason });
+        if (c.urlTemplateOverflows !== undefined) result.observe(i.urlTemplateOverflows!, c.urlTemplateOverflows, at);
       }
     },
   );
