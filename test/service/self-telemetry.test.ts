@@ -143,6 +143,8 @@ service:
     expect(valueOf(m, 'otelcol_receiver_refused_log_records_total', logplex)).toBe(0);
     expect(valueOf(m, 'otelcol_receiver_accepted_log_records_total', { receiver: 'syslog', transport: 'tcp' })).toBe(2);
     expect(valueOf(m, 'otelcol_receiver_duplicate_lines_total', logplex)).toBe(posted.length);
+    // A series from the start, at 0 while no drain's url_templates table is full.
+    expect(valueOf(m, 'otelcol_receiver_url_template_overflow_paths_total', logplex)).toBe(0);
     expect(valueOf(m, 'otelcol_receiver_requests_total', { ...logplex, outcome: 'success' })).toBe(2);
     expect(valueOf(m, 'otelcol_receiver_requests_total', { ...logplex, outcome: 'failure', error_type: 'unknown_token' })).toBe(1);
     expect(valueOf(m, 'otelcol_receiver_requests_total', { ...logplex, outcome: 'refused', error_type: 'queue_full' })).toBe(0);
