@@ -67,6 +67,7 @@ describe('Grafana dashboard', () => {
       'Request method by IP',
       'Visits on the application per day',
       'Log severity',
+      'Latency by route (p95)',
       'Report: router logs',
       'Report: resource utilization',
       'Report: commands executed',
