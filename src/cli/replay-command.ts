@@ -27,6 +27,8 @@ export interface ReplaySummary {
   longLines: number;
   records: number;
   points: number;
+  /** Spans exported, by the traces pipelines (0 without one). */
+  spans: number;
   failed: number;
   dropped: number;
   seconds: number;
@@ -66,6 +68,8 @@ export async function runReplay(
   let longLines = 0;
   // Metrics aggregate by the lines' clock: an export each interval of capture time.
   const intervalMs = service.exportIntervalMs;
+  // A span per router request, when a traces pipeline takes them.
+  const spans = service.pipelines.some((p) => p.signal === 'traces');
   let nextExportMs: number | undefined;
   let bytes = 0;
   /**
@@ -87,7 +91,8 @@ export async function runReplay(
       let nextMs = Infinity;
       for (const p of later) nextMs = Math.min(nextMs, p.timeUnixMicros / 1000);
       nextExportMs = Math.floor(nextMs / intervalMs) * intervalMs + intervalMs;
-      pending = { ...pending, logs: [], metrics: later };
+      // Logs and spans went in with the first part.
+      pending = pending.spans === undefined ? { logs: [], metrics: later } : { logs: [], metrics: later, spans: [] };
     }
   };
   // The capture is one drain's: its route templates are learned across it.
@@ -96,7 +101,7 @@ export async function runReplay(
     const reader = new CaptureReader(piece, MAX_LINE_BYTES);
     const observed = Date.now() * 1000;
     for (;;) {
-      const batch = newTelemetryBatch();
+      const batch = newTelemetryBatch(spans);
       for (let line = reader.next(); line !== null; line = reader.next()) {
         translateLineSafely(line, observed, batch, reader.frameStatus, undefined, drainContext);
         if (batch.logs.length >= BATCH_RECORDS) break;
@@ -128,18 +133,20 @@ export async function runReplay(
   const seconds = (performance.now() - started) / 1000;
   let records = 0;
   let points = 0;
+  let spanCount = 0;
   let failed = 0;
   let dropped = 0;
   for (const p of service.pipelines) {
     const exported = Math.min(...Object.values(p.counters.exported));
     if (p.signal === 'logs') records += exported;
+    else if (p.signal === 'traces') spanCount += exported;
     else points += exported;
     failed += Object.values(p.counters.failed).reduce((a, b) => a + b, 0);
     dropped += p.counters.droppedAtShutdown;
   }
-  const summary: ReplaySummary = { lines, longLines, records, points, failed, dropped, seconds };
+  const summary: ReplaySummary = { lines, longLines, records, points, spans: spanCount, failed, dropped, seconds };
   say(
-    `${lines} lines read, ${records} records and ${points} points exported, ${failed} failed, ${dropped} dropped, ` +
+    `${lines} lines read, ${records} records${spans ? `, ${points} points and ${spanCount} spans` : ` and ${points} points`} exported, ${failed} failed, ${dropped} dropped, ` +
       `${seconds.toFixed(1)} s (${Math.round(lines / Math.max(seconds, 0.001))} lines/s)`,
   );
   if (longLines > 0) say(`${longLines} ${longLines === 1 ? 'line' : 'lines'} longer than ${MAX_LINE_BYTES} bytes skipped (the longest line replay reads)`);

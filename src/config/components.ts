@@ -26,6 +26,12 @@ export function metricsPlacement(type: string): MetricsPlacement | undefined {
   return f?.metricsPlacement;
 }
 
+/** The signals a receiver, processor or exporter type works on; undefined for an unknown type. */
+export function componentSignals(kind: 'receivers' | 'processors' | 'exporters', type: string): readonly Signal[] | undefined {
+  const f = FACTORIES.find((x) => x.kind === kind && x.type === type) as { signals: readonly Signal[] } | undefined;
+  return f?.signals;
+}
+
 /** What a processor's config cannot do in a pipeline of `signal` (see ProcessorFactory.signalProblems). */
 export function processorSignalProblems(type: string, config: unknown, signal: Signal): string[] {
   const f = FACTORIES.find((x) => x.kind === 'processors' && x.type === type) as ProcessorFactory | undefined;

@@ -3,7 +3,7 @@
  * `exporters` and `service.pipelines`, with `${env:...}` expansion. Validation collects every
  * problem, each naming its key path, so one run of `validate` shows them all.
  */
-import { authenticates, COMPONENT_SCHEMAS, componentType, metricsPlacement, processorSignalProblems, type ComponentKind } from './components.ts';
+import { authenticates, COMPONENT_SCHEMAS, componentSignals, componentType, metricsPlacement, processorSignalProblems, type ComponentKind } from './components.ts';
 import { expandReferences, maskExpansions, type ExpandProblem, type Expansion } from './expand.ts';
 import { mergeDocuments, readSource, sourceOfLine, type ConfigSource } from './sources.ts';
 import { isLoopback } from '../receivers/logplex/config.ts';
@@ -132,19 +132,19 @@ function validatePipelines(
 ): Map<string, PipelineConfig> {
   const pipelines = new Map<string, PipelineConfig>();
   if (!isMapping(raw)) {
-    problems.push('service: is required, with pipelines (logs and/or metrics)');
+    problems.push('service: is required, with pipelines (logs, metrics and/or traces)');
     return pipelines;
   }
   for (const key of Object.keys(raw)) if (key !== 'pipelines' && key !== 'extensions' && key !== 'telemetry') problems.push(`service.${key}: unknown key`);
   const rawPipelines = raw.pipelines;
   if (!isMapping(rawPipelines) || Object.keys(rawPipelines).length === 0) {
-    problems.push('service.pipelines: is required, with a logs and/or a metrics pipeline');
+    problems.push('service.pipelines: is required, with a logs, a metrics and/or a traces pipeline');
     return pipelines;
   }
   for (const [id, rawPipeline] of Object.entries(rawPipelines)) {
     const path = `service.pipelines.${id}`;
-    if (!/^(logs|metrics)(\/[A-Za-z0-9_.-]+)?$/.test(id)) {
-      problems.push(`${path}: a pipeline id is logs or metrics, optionally /name (logs/backup)`);
+    if (!/^(logs|metrics|traces)(\/[A-Za-z0-9_.-]+)?$/.test(id)) {
+      problems.push(`${path}: a pipeline id is logs, metrics or traces, optionally /name (logs/backup)`);
       continue;
     }
     if (!isMapping(rawPipeline)) {
@@ -154,7 +154,8 @@ function validatePipelines(
     for (const key of Object.keys(rawPipeline)) {
       if (!(KINDS as readonly string[]).includes(key)) problems.push(`${path}.${key}: unknown key`);
     }
-    const pipeline: PipelineConfig = { signal: id.startsWith('logs') ? 'logs' : 'metrics', receivers: [], processors: [], exporters: [] };
+    const signal: Signal = id.startsWith('logs') ? 'logs' : id.startsWith('metrics') ? 'metrics' : 'traces';
+    const pipeline: PipelineConfig = { signal, receivers: [], processors: [], exporters: [] };
     for (const kind of KINDS) {
       const ids = stringList(rawPipeline[kind], `${path}.${kind}`, problems);
       ids.forEach((ref, i) => {
@@ -196,6 +197,27 @@ function aggregationOrder(id: string, p: PipelineConfig, processors: ReadonlyMap
   return problems;
 }
 
+/**
+ * Components a pipeline lists that do not work on its signal. Receivers and exporters are refused
+ * for any signal; a processor only in a traces pipeline (in a logs or metrics pipeline one of the
+ * other signal is left out, as it always was: `alerts` and `redact` are listed in both by the
+ * embedded default), so that a traces pipeline never runs without a processor it lists.
+ */
+function signalMismatches(id: string, p: PipelineConfig, components: Record<(typeof KINDS)[number], Map<string, ComponentConfig>>): string[] {
+  const problems: string[] = [];
+  for (const kind of KINDS) {
+    if (kind === 'processors' && p.signal !== 'traces') continue;
+    p[kind].forEach((ref, i) => {
+      const type = components[kind].get(ref)?.type;
+      if (type === undefined) return;
+      const signals = componentSignals(kind, type) ?? [];
+      if (signals.includes(p.signal)) return;
+      problems.push(`service.pipelines.${id}.${kind}[${i}]: ${KIND_SINGULAR[kind]} "${ref}" does not work on ${p.signal} (a ${type} ${KIND_SINGULAR[kind]} takes ${signals.join(' and ')}); take it out of this pipeline`);
+    });
+  }
+  return problems;
+}
+
 /** Validates a parsed config document (before `${env:...}` expansion). */
 export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = process.env): ConfigResult {
   const problems: string[] = [];
@@ -231,6 +253,8 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
   if (telemetry.metrics.level === 'none' && (telemetry.metrics.address !== undefined || telemetry.metrics.readers.length > 0)) {
     warnings.push('service.telemetry.metrics.level: none, so its readers serve and export nothing');
   }
+  // Told after the checks below, which a component of the wrong signal does not stop.
+  const mismatches = problems.length > 0 ? [] : [...pipelines].flatMap(([id, p]) => signalMismatches(id, p, components));
   for (const [id, p] of problems.length > 0 ? [] : pipelines) {
     if (p.signal === 'metrics') problems.push(...aggregationOrder(id, p, components.processors));
     for (const pid of p.processors) {
@@ -249,10 +273,12 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
   }
   for (const [id, p] of problems.length > 0 ? [] : pipelines) {
     // The embedded default and every shipped example mask secrets; a config that does not should say so.
-    if (p.signal === 'logs' && !p.processors.some((pid) => components.processors.get(pid)?.type === 'redact')) {
-      warnings.push(`service.pipelines.${id}: no redact processor, so passwords, tokens and keys inside log lines reach the exporters as they are; add redact first in processors`);
+    if (p.signal !== 'metrics' && !p.processors.some((pid) => components.processors.get(pid)?.type === 'redact')) {
+      const where = p.signal === 'logs' ? 'inside log lines' : "in router lines' paths and query strings (url.path, url.query on spans)";
+      warnings.push(`service.pipelines.${id}: no redact processor, so passwords, tokens and keys ${where} reach the exporters as they are; add redact first in processors`);
     }
   }
+  problems.push(...mismatches);
   if (telemetry.status.enabled) {
     // The page shows drains' last lines: on an address others reach, only behind a password.
     for (const [id, component] of components.receivers) {

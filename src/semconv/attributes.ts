@@ -73,6 +73,8 @@ export const ATTR_OTEL_SIGNAL = 'otel.signal';
 export const OTEL_SIGNAL_VALUE_LOGS = 'logs';
 /** A metrics pipeline's. */
 export const OTEL_SIGNAL_VALUE_METRICS = 'metrics';
+/** A traces pipeline's. */
+export const OTEL_SIGNAL_VALUE_TRACES = 'traces';
 /** What became of a request (receiverhelper's otelcol_receiver_requests) or a notification. */
 export const ATTR_OUTCOME = 'outcome';
 /** Taken (a request) */
@@ -89,6 +91,8 @@ export const ATTR_DATA_TYPE = 'data_type';
 export const DATA_TYPE_VALUE_LOGS = 'logs';
 /** The queue of a metrics pipeline's exporter. */
 export const DATA_TYPE_VALUE_METRICS = 'metrics';
+/** The queue of a traces pipeline's exporter. */
+export const DATA_TYPE_VALUE_TRACES = 'traces';
 /** Two-letter ISO 3166-1 code of the country of client.address. */
 export const ATTR_GEO_COUNTRY_ISO_CODE = 'geo.country.iso_code';
 /** Two-letter code of the continent of client.address (AF, AN, AS, EU, NA, OC, SA). */

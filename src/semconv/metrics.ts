@@ -131,6 +131,10 @@ export const METRIC_HEROKU_LOGPLEX_DROPPED_MESSAGES = 'heroku.logplex.dropped_me
 export const METRIC_OTELCOL_RECEIVER_ACCEPTED_LOG_RECORDS = 'otelcol_receiver_accepted_log_records';
 /** The Collector's: log records a receiver read but its pipelines refused (full, or a memory_limiter): the request was answered 503 or the connection paused. Instrument: counter; unit: `{record}`. */
 export const METRIC_OTELCOL_RECEIVER_REFUSED_LOG_RECORDS = 'otelcol_receiver_refused_log_records';
+/** The Collector's: spans (one per router request line) a receiver pushed into its traces pipelines. Instrument: counter; unit: `{span}`. */
+export const METRIC_OTELCOL_RECEIVER_ACCEPTED_SPANS = 'otelcol_receiver_accepted_spans';
+/** The Collector's: spans a receiver made but its pipelines refused (full, or a memory_limiter): the request was answered 503 or the connection paused. Instrument: counter; unit: `{span}`. */
+export const METRIC_OTELCOL_RECEIVER_REFUSED_SPANS = 'otelcol_receiver_refused_spans';
 /** The Collector's: metric points (runtime and add-on samples, router timings, l2met) a receiver pushed into its metrics pipelines. Instrument: counter; unit: `{datapoint}`. */
 export const METRIC_OTELCOL_RECEIVER_ACCEPTED_METRIC_POINTS = 'otelcol_receiver_accepted_metric_points';
 /** The Collector's: metric points a receiver read but its pipelines refused. Instrument: counter; unit: `{datapoint}`. */
@@ -193,6 +197,14 @@ export const METRIC_OTELCOL_EXPORTER_SEND_FAILED_METRIC_POINTS = 'otelcol_export
 export const METRIC_OTELCOL_EXPORTER_ENQUEUE_FAILED_METRIC_POINTS = 'otelcol_exporter_enqueue_failed_metric_points';
 /** Metric points an in-memory sending queue still held when the shutdown deadline came. Instrument: counter; unit: `{datapoint}`. */
 export const METRIC_OTELCOL_EXPORTER_DROPPED_METRIC_POINTS = 'otelcol_exporter_dropped_metric_points';
+/** The Collector's: spans an exporter delivered (partially rejected ones count as failed). Instrument: counter; unit: `{span}`. */
+export const METRIC_OTELCOL_EXPORTER_SENT_SPANS = 'otelcol_exporter_sent_spans';
+/** The Collector's: spans an exporter could not deliver: refused for good by the backend, retries given up, or unreadable from storage. Instrument: counter; unit: `{span}`. */
+export const METRIC_OTELCOL_EXPORTER_SEND_FAILED_SPANS = 'otelcol_exporter_send_failed_spans';
+/** The Collector's: spans a full sending queue that does not block (block_on_overflow: false) dropped for that exporter alone. Instrument: counter; unit: `{span}`. */
+export const METRIC_OTELCOL_EXPORTER_ENQUEUE_FAILED_SPANS = 'otelcol_exporter_enqueue_failed_spans';
+/** Spans an in-memory sending queue still held when the shutdown deadline came (a queue on disk keeps them for the next start). Instrument: counter; unit: `{span}`. */
+export const METRIC_OTELCOL_EXPORTER_DROPPED_SPANS = 'otelcol_exporter_dropped_spans';
 /** The Collector's: what an exporter's sending queue holds now (waiting, batching or being sent), in its sizer's unit: requests (batches) by default, or items, or bytes. Instrument: gauge; unit: `{batch}`. */
 export const METRIC_OTELCOL_EXPORTER_QUEUE_SIZE = 'otelcol_exporter_queue_size';
 /** The Collector's: what an exporter's sending queue may hold, in its sizer's unit. Not reported for a queue on disk without a queue_size: only its storage's budget bounds it (otelcol_storage_limit_bytes). Instrument: gauge; unit: `{batch}`. */
@@ -283,6 +295,8 @@ export const METRIC_UNITS: Readonly<Record<string, string>> = {
   'heroku.logplex.dropped_messages': '{message}',
   'otelcol_receiver_accepted_log_records': '{record}',
   'otelcol_receiver_refused_log_records': '{record}',
+  'otelcol_receiver_accepted_spans': '{span}',
+  'otelcol_receiver_refused_spans': '{span}',
   'otelcol_receiver_accepted_metric_points': '{datapoint}',
   'otelcol_receiver_refused_metric_points': '{datapoint}',
   'otelcol_receiver_requests': '{request}',
@@ -314,6 +328,10 @@ export const METRIC_UNITS: Readonly<Record<string, string>> = {
   'otelcol_exporter_send_failed_metric_points': '{datapoint}',
   'otelcol_exporter_enqueue_failed_metric_points': '{datapoint}',
   'otelcol_exporter_dropped_metric_points': '{datapoint}',
+  'otelcol_exporter_sent_spans': '{span}',
+  'otelcol_exporter_send_failed_spans': '{span}',
+  'otelcol_exporter_enqueue_failed_spans': '{span}',
+  'otelcol_exporter_dropped_spans': '{span}',
   'otelcol_exporter_queue_size': '{batch}',
   'otelcol_exporter_queue_capacity': '{batch}',
   'otelcol_storage_usage_bytes': 'By',
@@ -394,6 +412,8 @@ export const METRIC_INSTRUMENTS: Readonly<Record<string, string>> = {
   'heroku.logplex.dropped_messages': 'counter',
   'otelcol_receiver_accepted_log_records': 'counter',
   'otelcol_receiver_refused_log_records': 'counter',
+  'otelcol_receiver_accepted_spans': 'counter',
+  'otelcol_receiver_refused_spans': 'counter',
   'otelcol_receiver_accepted_metric_points': 'counter',
   'otelcol_receiver_refused_metric_points': 'counter',
   'otelcol_receiver_requests': 'counter',
@@ -425,6 +445,10 @@ export const METRIC_INSTRUMENTS: Readonly<Record<string, string>> = {
   'otelcol_exporter_send_failed_metric_points': 'counter',
   'otelcol_exporter_enqueue_failed_metric_points': 'counter',
   'otelcol_exporter_dropped_metric_points': 'counter',
+  'otelcol_exporter_sent_spans': 'counter',
+  'otelcol_exporter_send_failed_spans': 'counter',
+  'otelcol_exporter_enqueue_failed_spans': 'counter',
+  'otelcol_exporter_dropped_spans': 'counter',
   'otelcol_exporter_queue_size': 'gauge',
   'otelcol_exporter_queue_capacity': 'gauge',
   'otelcol_storage_usage_bytes': 'gauge',

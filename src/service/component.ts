@@ -16,7 +16,7 @@ import type { AlertsSnapshot, ReceiverCounters, SamplingSnapshot } from './self-
 import type { StageSettings } from '../processors/interval/stage.ts';
 import type { Attributes, LogRecordData, MetricPointData, SpanData } from '../translate/telemetry.ts';
 
-export type Signal = 'logs' | 'metrics';
+export type Signal = 'logs' | 'metrics' | 'traces';
 export type ComponentKind = 'receivers' | 'processors' | 'exporters' | 'extensions';
 
 interface FactoryBase<K extends ComponentKind> {
@@ -99,6 +99,8 @@ export interface Receiver {
 export interface ReceiverNext {
   consume: BatchConsumer;
   room: RoomCheck;
+  /** Whether a traces pipeline takes its batches: then translation makes a span per router request. */
+  spans?: boolean;
 }
 
 export interface ReceiverFactory extends FactoryBase<'receivers'> {

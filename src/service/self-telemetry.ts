@@ -15,12 +15,12 @@
 import { ValueType, type BatchObservableResult, type Meter, type Observable } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
-import type { QueueCounters, Signal } from '../exporters/exporterhelper/queue.ts';
+import type { QueueCounters } from '../exporters/exporterhelper/queue.ts';
 import type { StageStats } from '../processors/interval/stage.ts';
 import type { ReceivedBatch } from '../receivers/logplex/receiver.ts';
 import * as A from '../semconv/attributes.ts';
 import * as M from '../semconv/metrics.ts';
-import type { Extension } from './component.ts';
+import type { Extension, Signal } from './component.ts';
 import type { Logger } from './log.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
 import { PrometheusEndpoint } from './prometheus.ts';
@@ -46,29 +46,37 @@ export interface ReceiverIntake {
   refusedRecords: number;
   acceptedPoints: number;
   refusedPoints: number;
+  acceptedSpans: number;
+  refusedSpans: number;
 }
 
 export function newReceiverIntake(): ReceiverIntake {
-  return { acceptedRecords: 0, refusedRecords: 0, acceptedPoints: 0, refusedPoints: 0 };
+  return { acceptedRecords: 0, refusedRecords: 0, acceptedPoints: 0, refusedPoints: 0, acceptedSpans: 0, refusedSpans: 0 };
 }
 
 /**
  * Counts a batch into `intake` once its pipelines answered (`taken`, or its promise when a queue
  * is on disk), and hands the answer on. `records` / `points`: whether the receiver feeds a logs /
- * a metrics pipeline (what none takes is not counted).
+ * a metrics pipeline (what none takes is not counted); spans are made only for a traces pipeline.
  */
 export function countIntake(intake: ReceiverIntake, batch: ReceivedBatch, records: boolean, points: boolean, taken: boolean | Promise<boolean>): boolean | Promise<boolean> {
-  if (taken === true || taken === false) return addIntake(intake, records ? batch.telemetry.logs.length : 0, points ? batch.telemetry.metrics.length : 0, taken);
-  return taken.then((ok) => addIntake(intake, records ? batch.telemetry.logs.length : 0, points ? batch.telemetry.metrics.length : 0, ok));
+  const t = batch.telemetry;
+  const r = records ? t.logs.length : 0;
+  const p = points ? t.metrics.length : 0;
+  const s = t.spans?.length ?? 0;
+  if (taken === true || taken === false) return addIntake(intake, r, p, s, taken);
+  return taken.then((ok) => addIntake(intake, r, p, s, ok));
 }
 
-function addIntake(intake: ReceiverIntake, r: number, p: number, ok: boolean): boolean {
+function addIntake(intake: ReceiverIntake, r: number, p: number, s: number, ok: boolean): boolean {
   if (ok) {
     intake.acceptedRecords += r;
     intake.acceptedPoints += p;
+    intake.acceptedSpans += s;
   } else {
     intake.refusedRecords += r;
     intake.refusedPoints += p;
+    intake.refusedSpans += s;
   }
   return ok;
 }
@@ -182,6 +190,12 @@ const QUEUE_COUNTERS: Record<Signal, { sent: string; sendFailed: string; enqueue
     enqueueFailed: M.METRIC_OTELCOL_EXPORTER_ENQUEUE_FAILED_METRIC_POINTS,
     dropped: M.METRIC_OTELCOL_EXPORTER_DROPPED_METRIC_POINTS,
   },
+  traces: {
+    sent: M.METRIC_OTELCOL_EXPORTER_SENT_SPANS,
+    sendFailed: M.METRIC_OTELCOL_EXPORTER_SEND_FAILED_SPANS,
+    enqueueFailed: M.METRIC_OTELCOL_EXPORTER_ENQUEUE_FAILED_SPANS,
+    dropped: M.METRIC_OTELCOL_EXPORTER_DROPPED_SPANS,
+  },
 };
 
 /** Rejections that mean the pipelines downstream were full: the Collector's `refused` outcome. */
@@ -214,6 +228,8 @@ function registerComponentMetrics(meter: Meter, source: TelemetrySource, withOur
       refusedRecords: counter(M.METRIC_OTELCOL_RECEIVER_REFUSED_LOG_RECORDS, 'Number of log records that could not be pushed into the pipeline.'),
       acceptedPoints: counter(M.METRIC_OTELCOL_RECEIVER_ACCEPTED_METRIC_POINTS, 'Number of metric points successfully pushed into the pipeline.'),
       refusedPoints: counter(M.METRIC_OTELCOL_RECEIVER_REFUSED_METRIC_POINTS, 'Number of metric points that could not be pushed into the pipeline.'),
+      acceptedSpans: counter(M.METRIC_OTELCOL_RECEIVER_ACCEPTED_SPANS, 'Number of spans successfully pushed into the pipeline.'),
+      refusedSpans: counter(M.METRIC_OTELCOL_RECEIVER_REFUSED_SPANS, 'Number of spans that could not be pushed into the pipeline.'),
       requests: counter(M.METRIC_OTELCOL_RECEIVER_REQUESTS, 'The number of requests performed, by outcome (and error.type when not a success).'),
       ...(withOurs
         ? {
@@ -231,6 +247,8 @@ function registerComponentMetrics(meter: Meter, source: TelemetrySource, withOur
         result.observe(i.refusedRecords!, r.intake.refusedRecords, at);
         result.observe(i.acceptedPoints!, r.intake.acceptedPoints, at);
         result.observe(i.refusedPoints!, r.intake.refusedPoints, at);
+        result.observe(i.acceptedSpans!, r.intake.acceptedSpans, at);
+        result.observe(i.refusedSpans!, r.intake.refusedSpans, at);
         const c = r.counters;
         if (c.requests !== undefined) {
           let rejected = 0;
@@ -272,23 +290,32 @@ function registerComponentMetrics(meter: Meter, source: TelemetrySource, withOur
       pointsSent: counter(M.METRIC_OTELCOL_EXPORTER_SENT_METRIC_POINTS, 'Number of metric points successfully sent to destination.'),
       pointsSendFailed: counter(M.METRIC_OTELCOL_EXPORTER_SEND_FAILED_METRIC_POINTS, 'Number of metric points in failed attempts to send to destination.'),
       pointsEnqueueFailed: counter(M.METRIC_OTELCOL_EXPORTER_ENQUEUE_FAILED_METRIC_POINTS, 'Number of metric points failed to be added to the sending queue.'),
+      spansSent: counter(M.METRIC_OTELCOL_EXPORTER_SENT_SPANS, 'Number of spans successfully sent to destination.'),
+      spansSendFailed: counter(M.METRIC_OTELCOL_EXPORTER_SEND_FAILED_SPANS, 'Number of spans in failed attempts to send to destination.'),
+      spansEnqueueFailed: counter(M.METRIC_OTELCOL_EXPORTER_ENQUEUE_FAILED_SPANS, 'Number of spans failed to be added to the sending queue.'),
       size: gauge(M.METRIC_OTELCOL_EXPORTER_QUEUE_SIZE, "Current size of the exporter's sending queue, in its sizer's unit."),
       capacity: gauge(M.METRIC_OTELCOL_EXPORTER_QUEUE_CAPACITY, "Capacity of the exporter's sending queue, in its sizer's unit."),
       ...(withOurs
         ? {
             dropped: counter(M.METRIC_OTELCOL_EXPORTER_DROPPED_LOG_RECORDS, 'Log records an in-memory queue still held at the shutdown deadline.'),
             pointsDropped: counter(M.METRIC_OTELCOL_EXPORTER_DROPPED_METRIC_POINTS, 'Metric points an in-memory queue still held at the shutdown deadline.'),
+            spansDropped: counter(M.METRIC_OTELCOL_EXPORTER_DROPPED_SPANS, 'Spans an in-memory queue still held at the shutdown deadline.'),
           }
         : {}),
     },
     (result, i) => {
       for (const q of source.queues()) {
-        const logs = q.signal === 'logs';
+        const [sent, sendFailed, enqueueFailed, dropped] =
+          q.signal === 'logs'
+            ? [i.sent!, i.sendFailed!, i.enqueueFailed!, i.dropped]
+            : q.signal === 'metrics'
+              ? [i.pointsSent!, i.pointsSendFailed!, i.pointsEnqueueFailed!, i.pointsDropped]
+              : [i.spansSent!, i.spansSendFailed!, i.spansEnqueueFailed!, i.spansDropped];
         const at = { [A.ATTR_EXPORTER]: q.id };
-        result.observe(logs ? i.sent! : i.pointsSent!, q.counters.sent, at);
-        result.observe(logs ? i.sendFailed! : i.pointsSendFailed!, q.counters.sendFailed, at);
-        result.observe(logs ? i.enqueueFailed! : i.pointsEnqueueFailed!, q.counters.enqueueFailed, at);
-        if (withOurs) result.observe(logs ? i.dropped! : i.pointsDropped!, q.counters.droppedAtShutdown, at);
+        result.observe(sent, q.counters.sent, at);
+        result.observe(sendFailed, q.counters.sendFailed, at);
+        result.observe(enqueueFailed, q.counters.enqueueFailed, at);
+        if (withOurs) result.observe(dropped!, q.counters.droppedAtShutdown, at);
         const queue = { ...at, [A.ATTR_DATA_TYPE]: q.signal };
         result.observe(i.size!, q.size, queue);
         // Unbounded but by its storage's budget: that budget is the storage's own gauge.

@@ -8,10 +8,10 @@ import type { BuiltExporter, ComponentKind, EmitOptions, Extension, Host, Proces
 import type { ComponentConfig, SidecarConfig } from '../config/load.ts';
 import { isLoopback } from '../receivers/logplex/config.ts';
 import type { ReceivedBatch } from '../receivers/logplex/receiver.ts';
-import type { Attributes, LogRecordData, MetricPointData, TelemetryBatch } from '../translate/telemetry.ts';
+import type { Attributes, LogRecordData, MetricPointData, SpanData, TelemetryBatch } from '../translate/telemetry.ts';
 import { errorSite, type Level, type Logger } from './log.ts';
 import { Pipeline } from './pipeline.ts';
-import { SendingQueue } from '../exporters/exporterhelper/queue.ts';
+import { SendingQueue, type Signal as QueueSignal } from '../exporters/exporterhelper/queue.ts';
 import type { SegmentLog } from '../extensions/file_storage/segment-log.ts';
 import { countIntake, newReceiverIntake, SelfTelemetry, storagesOf, transportOf, type ItemCounts, type ReceiverIntake } from './self-telemetry.ts';
 import { OwnLogs } from './own-logs.ts';
@@ -47,6 +47,16 @@ interface Chain {
 function copyRecord(record: LogRecordData): LogRecordData {
   return { ...record, attributes: { ...record.attributes } };
 }
+
+/** A span another pipeline's processors may change without this one seeing it. */
+function copySpan(span: SpanData): SpanData {
+  return { ...span, attributes: { ...span.attributes } };
+}
+
+const NO_SPANS: readonly SpanData[] = [];
+
+/** Dynos per drain resource whose span resources are kept; past it the cache starts again (a new object per dyno, the same key). */
+const MAX_DYNO_RESOURCES = 1000;
 
 /** A point a processor may change without another pipeline (or the aggregation stage's series) seeing it. */
 function copyPoint(point: MetricPointData): MetricPointData {
@@ -113,6 +123,8 @@ export class Service {
   private readonly _itemCounts = new Map<string, { id: string; signal: Signal; counts: ItemCounts }>();
   /** Running extensions (service.extensions), by id. */
   private readonly _extensions = new Map<string, Extension>();
+  /** Per drain resource, the resource of each dyno's spans (see _spanResource). */
+  private readonly _dynoResources = new WeakMap<Attributes, Map<string, Attributes>>();
   private _stopped = false;
 
   constructor(config: SidecarConfig, log: Logger, options: ServiceOptions = {}) {
@@ -203,11 +215,14 @@ export class Service {
       const intake = newReceiverIntake();
       const records = pipelines.some((p) => p.signal === 'logs');
       const points = pipelines.some((p) => p.signal === 'metrics');
+      // Spans cost a hash and an object per router line: made only when a traces pipeline takes them.
+      const spans = pipelines.some((p) => p.signal === 'traces');
       const consume = (batch: ReceivedBatch) => countIntake(intake, batch, records, points, this._fanOut(pipelines, batch));
       // Asked from a request's headers, before its body is read: a line is a record in a logs
-      // pipeline; a metrics pipeline aggregates whatever comes, so it only asks its memory_limiter.
-      const room = (lines: number) => pipelines.every((p) => (p.signal === 'logs' ? p.fits(lines) : p.accepts()));
-      const receiver = factory.create(id, component.config, { consume, room }, host);
+      // pipeline and at most a span in a traces pipeline; a metrics pipeline aggregates whatever
+      // comes, so it only asks its memory_limiter.
+      const room = (lines: number) => pipelines.every((p) => (p.signal === 'metrics' ? p.accepts() : p.fits(lines)));
+      const receiver = factory.create(id, component.config, { consume, room, spans }, host);
       this._receivers.push({ id, type: component.type, receiver, open: factory.open(component.config), intake });
     }
     if (config.telemetry.status.enabled) {
@@ -249,7 +264,11 @@ export class Service {
   /** The processor of an id, made on first use; undefined in a pipeline of a signal it does not work on. */
   private _processor(id: string, component: ComponentConfig, signal: Signal, host: ProcessorHost): Processor | undefined {
     const factory = this._factory('processors', id, component.type);
-    if (!factory.signals.includes(signal)) return undefined;
+    if (!factory.signals.includes(signal)) {
+      // validate refuses it there: a traces pipeline never runs without a processor it lists.
+      if (signal === 'traces') throw new Error(`processors.${id}: a ${component.type} processor does not work on traces`);
+      return undefined;
+    }
     let processor = this._processors.get(id);
     if (processor === undefined) {
       processor = factory.create(id, component.config, host);
@@ -341,7 +360,8 @@ export class Service {
         // As the Collector names a queue's storage: kind, type, name and signal.
         storage = extension.queueLog(`exporter_${exporterId.replace('/', '_')}_${signal}`);
       }
-      queue = new SendingQueue({ exporter: built.exporter, signal, queue: built.queue, retry: built.retry, ...(storage ? { storage } : {}), log });
+      // `as`: the exporters' own Signal gains traces with the traces exporters (branch traces-export).
+      queue = new SendingQueue({ exporter: built.exporter, signal: signal as QueueSignal, queue: built.queue, retry: built.retry, ...(storage ? { storage } : {}), log });
       this._queues.set(key, queue);
     }
     return queue;
@@ -386,31 +406,26 @@ export class Service {
 
   /**
    * Offers a batch to every pipeline of its receiver, all or none, so a 503'd batch is not half
-   * taken. Each pipeline runs its own processors in its own order on its own records: a pipeline
-   * whose processors change records (redact, geoip) works on copies when another pipeline takes
-   * the same records, so that nothing one pipeline does shows in another's export.
+   * taken. Each pipeline runs its own processors in its own order on its own items: a pipeline
+   * whose processors change records or spans (redact, geoip) works on copies when another
+   * pipeline takes the same items, so that nothing one pipeline does shows in another's export.
    */
   private _fanOut(pipelines: readonly Pipeline[], batch: ReceivedBatch): boolean | Promise<boolean> {
     const { logs, metrics } = batch.telemetry;
+    const spans = batch.telemetry.spans ?? NO_SPANS;
     for (const p of pipelines) {
       // A metrics pipeline aggregates what it takes (bounded by max_streams): it refuses only when its memory_limiter does.
-      if (p.signal === 'logs' ? logs.length > 0 && !p.fits(logs.length) : metrics.length > 0 && !p.accepts()) return false;
+      const refuses =
+        p.signal === 'logs'
+          ? logs.length > 0 && !p.fits(logs.length)
+          : p.signal === 'metrics'
+            ? metrics.length > 0 && !p.accepts()
+            : spans.length > 0 && !p.fits(spans.length);
+      if (refuses) return false;
     }
     const key = resourceKey(batch.resource);
-    // Who may change the records as received: the one logs pipeline that takes them, or, when
-    // every taker changes them, the last (the others have copies); otherwise nobody.
-    let logsTakers = 0;
-    let mutating = 0;
-    let lastMutating: Pipeline | undefined;
-    for (const p of pipelines) {
-      if (p.signal !== 'logs' || logs.length === 0) continue;
-      logsTakers++;
-      if (this._chains.get(p)!.mutates) {
-        mutating++;
-        lastMutating = p;
-      }
-    }
-    const mayChangeOriginals = mutating === logsTakers ? lastMutating : undefined;
+    const mayChangeRecords = logs.length === 0 ? undefined : this._mayChangeOriginals(pipelines, 'logs');
+    const mayChangeSpans = spans.length === 0 ? undefined : this._mayChangeOriginals(pipelines, 'traces');
     const observed = new Set<string>();
     // What the status page shows: records a redacting pipeline processed, or, without one, as received.
     let shown: readonly LogRecordData[] = logs;
@@ -423,12 +438,11 @@ export class Service {
     };
     for (const p of pipelines) {
       const chain = this._chains.get(p)!;
-      const items = p.signal === 'logs' ? logs : metrics;
-      if (items.length === 0) continue;
-      // What a step hands on (another resource, fewer items) is what the next step gets.
-      let resource = batch.resource;
       if (p.signal === 'logs') {
-        let own = chain.mutates && p !== mayChangeOriginals ? logs.map(copyRecord) : logs;
+        if (logs.length === 0) continue;
+        // What a step hands on (another resource, fewer items) is what the next step gets.
+        let resource = batch.resource;
+        let own = chain.mutates && p !== mayChangeRecords ? logs.map(copyRecord) : logs;
         for (let i = 0; i < chain.steps.length; i++) {
           // Counted per batch, for otelcol_processor_incoming_items / _outgoing_items.
           const counts = chain.counts[i]!;
@@ -443,7 +457,26 @@ export class Service {
           shownRedacted = true;
         }
         offered(p.offer(resource, resource === batch.resource ? key : resourceKey(resource), own));
+      } else if (p.signal === 'traces') {
+        if (spans.length === 0) continue;
+        const own = chain.mutates && p !== mayChangeSpans ? spans.map(copySpan) : spans;
+        // A dyno's spans under its own resource (service.instance.id), each group through the processors.
+        for (const [dynoResource, group] of this._spansByDyno(batch.resource, own)) {
+          let resource = dynoResource;
+          let items: readonly SpanData[] = group;
+          for (let i = 0; i < chain.steps.length; i++) {
+            const counts = chain.counts[i]!;
+            counts.incoming += items.length;
+            const r = chain.steps[i]!.process!(resource, [], [], observed, items);
+            if (r?.spans !== undefined) items = r.spans;
+            if (r?.resource !== undefined) resource = r.resource;
+            counts.outgoing += items.length;
+          }
+          offered(p.offer(resource, resource === batch.resource ? key : resourceKey(resource), items));
+        }
       } else {
+        if (metrics.length === 0) continue;
+        let resource = batch.resource;
         // Points are not copied up front for every pipeline: only one whose processors change them.
         let own: readonly MetricPointData[] = chain.mutates ? metrics.map(copyPoint) : metrics;
         for (let i = 0; i < chain.steps.length; i++) {
@@ -467,6 +500,63 @@ export class Service {
     // A queue on disk answers once written; one that failed to write makes it a 503.
     if (writes === undefined) return taken;
     return Promise.all(writes).then((results) => taken && results.every(Boolean));
+  }
+
+  /**
+   * Who may change a signal's items as received: the one pipeline of that signal that takes
+   * them, or, when every taker changes them, the last (the others have copies); otherwise nobody.
+   */
+  private _mayChangeOriginals(pipelines: readonly Pipeline[], signal: 'logs' | 'traces'): Pipeline | undefined {
+    let takers = 0;
+    let mutating = 0;
+    let lastMutating: Pipeline | undefined;
+    for (const p of pipelines) {
+      if (p.signal !== signal) continue;
+      takers++;
+      if (this._chains.get(p)!.mutates) {
+        mutating++;
+        lastMutating = p;
+      }
+    }
+    return mutating === takers ? lastMutating : undefined;
+  }
+
+  /**
+   * Spans grouped by the dyno that served them, each group under the drain's resource with
+   * `service.instance.id` = the dyno (the server instance, as Fir's own spans have it); spans
+   * with no dyno (an H10 no dyno answered) stay under the drain's resource. One group for the
+   * common batch of one dyno's requests: no map is made then.
+   */
+  private _spansByDyno(resource: Attributes, spans: readonly SpanData[]): Array<[Attributes, readonly SpanData[]]> {
+    const first = spans[0]!.attributes['heroku.dyno.name'];
+    let i = 1;
+    while (i < spans.length && spans[i]!.attributes['heroku.dyno.name'] === first) i++;
+    if (i === spans.length) return [[this._spanResource(resource, first), spans]];
+    const groups = new Map<unknown, SpanData[]>();
+    for (const span of spans) {
+      const dyno = span.attributes['heroku.dyno.name'];
+      const group = groups.get(dyno);
+      if (group === undefined) groups.set(dyno, [span]);
+      else group.push(span);
+    }
+    return [...groups].map(([dyno, group]) => [this._spanResource(resource, dyno), group]);
+  }
+
+  /** The resource of a dyno's spans: one object per drain resource and dyno (batches go together by resource object), bounded. */
+  private _spanResource(resource: Attributes, dyno: unknown): Attributes {
+    if (typeof dyno !== 'string') return resource;
+    let byDyno = this._dynoResources.get(resource);
+    if (byDyno === undefined) {
+      byDyno = new Map();
+      this._dynoResources.set(resource, byDyno);
+    }
+    let r = byDyno.get(dyno);
+    if (r === undefined) {
+      if (byDyno.size >= MAX_DYNO_RESOURCES) byDyno.clear();
+      r = { ...resource, 'service.instance.id': dyno };
+      byDyno.set(dyno, r);
+    }
+    return r;
   }
 
   /**

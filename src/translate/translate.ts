@@ -40,6 +40,7 @@ import {
   severityFromSyslog,
   type Severity,
 } from './severity.ts';
+import { appendRouterSpan } from './spans.ts';
 import type { Attributes, LogRecordData, MetricPointData, TelemetryBatch } from './telemetry.ts';
 import { traceIdsOfRequest } from './trace-context.ts';
 import { toBaseUnit } from './units.ts';
@@ -322,6 +323,8 @@ function translateRouter(line: HerokuLine, ev: RouterEvent, observed: number, ou
       point(M.METRIC_HTTP_SERVER_REQUEST_DURATION, 's', 'histogram', seconds, pointTime(line, observed), mAttrs, HTTP_DURATION_BUCKETS),
     );
   }
+  // The record pushed above is the last one: its trace context, and the span when asked.
+  appendRouterSpan(line, ev, out.logs[out.logs.length - 1]!, observed, out);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -695,9 +698,10 @@ function translateApp(line: HerokuLine, ev: AppLogEvent, observed: number, out: 
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Appends the line's log record (exactly one) and its metric points to `out`.
- * `frameStatus` is the octet framing's verdict, when the line came in a frame; `context` the
- * drain's state (its route templates, its request-id keys: see drain-context.ts), one per drain.
+ * Appends the line's log record (exactly one) and its metric points to `out`, and a router
+ * request's span when `out.spans` is set (see spans.ts). `frameStatus` is the octet framing's
+ * verdict, when the line came in a frame; `context` the drain's state (its route templates, its
+ * request-id keys: see drain-context.ts), one per drain.
  */
 export function translateEvent(
   line: HerokuLine,
@@ -753,6 +757,7 @@ export function translateLineSafely(
 ): boolean {
   const logs = out.logs.length;
   const metrics = out.metrics.length;
+  const spans = out.spans?.length ?? 0;
   try {
     const event = interpretLine(line);
     if (tally !== undefined && event.kind === 'app' && event.parseError !== undefined) tally.jsonKeptAsText++;
@@ -761,6 +766,7 @@ export function translateLineSafely(
   } catch (error) {
     out.logs.length = logs;
     out.metrics.length = metrics;
+    if (out.spans !== undefined) out.spans.length = spans;
     out.logs.push(unparsedRecord(line, observedUnixMicros, frameStatus, error));
     if (tally !== undefined) tally.lineErrors++;
     return true;

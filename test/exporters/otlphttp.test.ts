@@ -49,8 +49,11 @@ describe('otlphttp exporter', () => {
     expect(String(attrs['http.response.status_code'].intValue)).toBe('200');
     const resource = logsRequest.body.resourceLogs[0].resource.attributes;
     expect(resource).toContainEqual({ key: 'service.name', value: { stringValue: 'shop-web' } });
-    const traced = records.find((r: any) => r.traceId);
+    const traced = records.find((r: any) => r.traceId && r.eventName === 'heroku.app.log');
     expect(traced.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    // The router record links to its request's span, in hex as well.
+    expect(router.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(router.spanId).toMatch(/^[0-9a-f]{16}$/);
     const metrics = backend.metrics();
     const duration = metrics.find((m: any) => m.name === 'http.server.request.duration');
     expect(duration.unit).toBe('s');

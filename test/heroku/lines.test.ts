@@ -46,7 +46,7 @@ function toLine(text: string): HerokuLine {
 function run(c: HerokuLineCase): { batch: TelemetryBatch; event: ReturnType<typeof interpretLine>; line: HerokuLine } {
   const line = toLine(c.line);
   const event = interpretLine(line);
-  const batch = newTelemetryBatch();
+  const batch = newTelemetryBatch(true);
   translateEvent(line, event, OBSERVED, batch);
   return { batch, event, line };
 }
@@ -91,10 +91,14 @@ describe('Heroku line cases', () => {
       }
     });
 
-    it('carries the trace context only when the line has one', () => {
-      expect(record.traceId).toBe(c.expect.trace?.traceId);
-      expect(record.spanId).toBe(c.expect.trace?.spanId);
-      expect(record.traceFlags).toBe(c.expect.trace?.traceFlags ?? 0);
+    it("carries the trace context only when the line has one, a router request's its span's", () => {
+      // A router request makes one span (src/translate/spans.ts, tested there): its record links to it.
+      const span = batch.spans![0];
+      expect(batch.spans!.length).toBe(event.kind === 'router' && (event.method !== undefined || Number.isFinite(event.status)) ? 1 : 0);
+      const trace = c.expect.trace ?? (span === undefined ? undefined : { traceId: span.traceId, spanId: span.spanId, traceFlags: span.traceFlags });
+      expect(record.traceId).toBe(trace?.traceId);
+      expect(record.spanId).toBe(trace?.spanId);
+      expect(record.traceFlags).toBe(trace?.traceFlags ?? 0);
     });
 
     it('never emits a drain token', () => {

@@ -16,9 +16,10 @@
  * ```
  *
  * include / exclude are contrib's filterconfig.MatchProperties. Which properties a signal takes is
- * contrib's rule (filterconfig's ValidateForLogs / ValidateForMetrics): logs take attributes,
- * resources, libraries, log_bodies, log_severity_texts and log_severity_number; metrics take
- * metric_names and resources. A block a pipeline's signal cannot take is a problem for that
+ * contrib's rule (filterconfig's ValidateForLogs / ValidateForMetrics / ValidateForSpans): logs
+ * take attributes, resources, libraries, log_bodies, log_severity_texts and log_severity_number;
+ * metrics take metric_names and resources; spans take services (the resource's service.name),
+ * span_names, span_kinds (`SPAN_KIND_SERVER`), attributes, resources and libraries. A block a pipeline's signal cannot take is a problem for that
  * pipeline (`signalProblems`), as the Collector refuses to build the processor for it.
  */
 import { z } from 'zod';
@@ -77,15 +78,12 @@ export const matchPropertiesSchema = z
     span_kinds: z.array(z.string()).optional(),
   })
   .superRefine((m, ctx) => {
-    for (const key of ['services', 'span_names', 'span_kinds'] as const) {
-      if ((m[key]?.length ?? 0) > 0) ctx.addIssue({ code: 'custom', path: [key], message: 'is for spans only, and this sidecar carries no traces: not valid for log records or metrics (as in the Collector)' });
-    }
     if (m.match_type !== 'regexp') return;
     const check = (pattern: string, path: (string | number)[]) => {
       const compiled = compileGoRegexp(pattern);
       if (!compiled.ok) ctx.addIssue({ code: 'custom', path, message: compiled.problem });
     };
-    for (const key of ['log_bodies', 'log_severity_texts', 'metric_names'] as const) m[key]?.forEach((p, i) => check(p, [key, i]));
+    for (const key of ['log_bodies', 'log_severity_texts', 'metric_names', 'services', 'span_names', 'span_kinds'] as const) m[key]?.forEach((p, i) => check(p, [key, i]));
     m.libraries?.forEach((l, i) => {
       check(l.name, ['libraries', i, 'name']);
       if (typeof l.version === 'string') check(l.version, ['libraries', i, 'version']);
@@ -110,15 +108,25 @@ export const attributesConfigSchema = z.strictObject({
 export type AttributesConfig = z.output<typeof attributesConfigSchema>;
 
 const LOG_ONLY = ['attributes', 'libraries', 'log_bodies', 'log_severity_texts'] as const;
+const SPAN_ONLY = ['services', 'span_names', 'span_kinds'] as const;
 
-/** contrib's ValidateForLogs / ValidateForMetrics for one block: problems as `key: message`. */
+/** contrib's ValidateForLogs / ValidateForMetrics / ValidateForSpans for one block: problems as `key: message`. */
 export function matchSignalProblems(block: 'include' | 'exclude', m: MatchProperties, signal: Signal): string[] {
   const problems: string[] = [];
   const nonEmpty = (key: keyof MatchProperties) => {
     const v = m[key];
     return Array.isArray(v) ? v.length > 0 : v !== undefined;
   };
-  if (signal === 'logs') {
+  const spanKey = SPAN_ONLY.find((k) => nonEmpty(k));
+  if (signal === 'traces') {
+    const wrong = (['log_bodies', 'log_severity_texts', 'log_severity_number', 'metric_names'] as const).find((k) => nonEmpty(k));
+    if (wrong !== undefined) problems.push(`${block}.${wrong}: not valid for spans (the Collector refuses it in a traces pipeline); give spans their own attributes processor`);
+    else if (![...SPAN_ONLY, 'attributes', 'libraries', 'resources'].some((k) => nonEmpty(k as keyof MatchProperties))) {
+      problems.push(`${block}: needs at least one of services, span_names, span_kinds, attributes, libraries or resources for spans`);
+    }
+  } else if (spanKey !== undefined) {
+    problems.push(`${block}.${spanKey}: is for spans only, not valid for ${signal === 'logs' ? 'log records' : 'metrics'} (as in the Collector); give spans their own attributes processor`);
+  } else if (signal === 'logs') {
     if (nonEmpty('metric_names')) problems.push(`${block}.metric_names: not valid for log records (the Collector refuses it in a logs pipeline); give metrics their own attributes processor`);
     else if (![...LOG_ONLY, 'resources', 'log_severity_number'].some((k) => nonEmpty(k as keyof MatchProperties))) {
       problems.push(`${block}: needs at least one of attributes, libraries, resources, log_bodies, log_severity_texts or log_severity_number for log records`);

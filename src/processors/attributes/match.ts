@@ -5,13 +5,14 @@
  * compiled once, here, when the processor is made.
  */
 import { SCOPE } from '../../exporters/exporter.ts';
-import type { AttributeValue, Attributes, LogRecordData, MetricPointData } from '../../translate/telemetry.ts';
+import type { AttributeValue, Attributes, LogRecordData, MetricPointData, SpanData } from '../../translate/telemetry.ts';
 import { asString } from './actions.ts';
 import type { MatchProperties } from './config.ts';
 import { compileGoRegexp } from './regexp.ts';
 
 export type LogMatcher = (resource: Attributes, record: LogRecordData) => boolean;
 export type MetricMatcher = (point: MetricPointData) => boolean;
+export type SpanMatcher = (resource: Attributes, span: SpanData) => boolean;
 
 type StringTest = (value: string) => boolean;
 
@@ -82,6 +83,31 @@ export function compileLogMatcher(m: MatchProperties): LogMatcher {
     if (severity !== undefined && (record.severityNumber === 0 ? !severity.match_undefined : record.severityNumber < severity.min)) return false;
     if (resources !== undefined && !resources(resource)) return false;
     return attributes === undefined || attributes(record.attributes);
+  };
+}
+
+/** OTLP's SpanKind as contrib's filterspan names it (traceutil.SpanKindStr). */
+const SPAN_KIND_NAMES = ['SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT', 'SPAN_KIND_PRODUCER', 'SPAN_KIND_CONSUMER'];
+
+/** A span matcher (contrib's filterspan propertiesMatcher): services (the resource's service.name), span_names, span_kinds, attributes, resources, libraries. */
+export function compileSpanMatcher(m: MatchProperties): SpanMatcher {
+  const services = m.services?.length ? stringSet(m.match_type, m.services) : undefined;
+  const names = m.span_names?.length ? stringSet(m.match_type, m.span_names) : undefined;
+  const kinds = m.span_kinds?.length ? stringSet(m.match_type, m.span_kinds) : undefined;
+  const attributes = attributesMatcher(m.match_type, m.attributes);
+  const resources = attributesMatcher(m.match_type, m.resources);
+  const libraries = (m.libraries ?? []).map((l) => ({ name: stringSet(m.match_type, [l.name]), version: typeof l.version === 'string' ? stringSet(m.match_type, [l.version]) : undefined }));
+  const librariesMatch = libraries.every((l) => l.name(SCOPE.name) && (l.version === undefined || l.version(SCOPE.version)));
+  return (resource, span) => {
+    if (!librariesMatch) return false;
+    if (services !== undefined) {
+      const service = resource['service.name'];
+      if (service === undefined || !services(typeof service === 'string' ? service : asString(service))) return false;
+    }
+    if (names !== undefined && !names(span.name)) return false;
+    if (kinds !== undefined && !kinds(SPAN_KIND_NAMES[span.kind] ?? 'SPAN_KIND_UNSPECIFIED')) return false;
+    if (resources !== undefined && !resources(resource)) return false;
+    return attributes === undefined || attributes(span.attributes);
   };
 }
 

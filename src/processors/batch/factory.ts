@@ -6,7 +6,7 @@ export const batchFactory: ProcessorFactory = {
   kind: 'processors',
   type: BATCH_TYPE,
   configSchema: batchConfigSchema,
-  signals: ['logs', 'metrics'],
+  signals: ['logs', 'metrics', 'traces'],
   create(_id, config): Processor {
     const c = config as BatchConfig;
     // It shapes the pipeline's batching (the pipeline holds the batches); it touches no record.

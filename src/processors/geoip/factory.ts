@@ -8,12 +8,21 @@ export const geoipFactory: ProcessorFactory = {
   kind: 'processors',
   type: GEOIP_TYPE,
   configSchema: geoipConfigSchema,
-  signals: ['logs'],
+  signals: ['logs', 'traces'],
   /** Throws with a readable reason when the database cannot be read. */
   create(id, config): Processor {
     const c = config as GeoipConfig;
     const geoip = new GeoipProcessor(id, c);
-    if (c.context === 'record') return { mutates: true, process: (_resource, logs) => geoip.process(logs) };
+    if (c.context === 'record') {
+      return {
+        mutates: true,
+        process(_resource, logs, _metrics, _observed, spans) {
+          geoip.process(logs);
+          // A router span carries the record's client.address.
+          if (spans !== undefined) for (const s of spans) geoip.enrich(s.attributes);
+        },
+      };
+    }
     // contrib's resource context: a changed copy per drain resource object.
     const changed = new WeakMap<Attributes, Attributes>();
     return {

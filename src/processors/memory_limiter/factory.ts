@@ -9,7 +9,7 @@ export const memoryLimiterFactory: ProcessorFactory = {
   kind: 'processors',
   type: MEMORY_LIMITER_TYPE,
   configSchema: memoryLimiterConfigSchema,
-  signals: ['logs', 'metrics'],
+  signals: ['logs', 'metrics', 'traces'],
   create(id, config, host): Processor {
     const limiter = new MemoryLimiter(id, config as MemoryLimiterConfig, host.log);
     return {

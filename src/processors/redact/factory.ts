@@ -7,7 +7,7 @@ export const redactFactory: ProcessorFactory = {
   kind: 'processors',
   type: REDACT_TYPE,
   configSchema: redactConfigSchema,
-  signals: ['logs'],
+  signals: ['logs', 'traces'],
   create(id, config): Processor {
     return createRedaction(id, config as RedactConfig, true);
   },

@@ -11,7 +11,7 @@
  * the lines with nothing to hide (nearly all) cost one linear scan.
  */
 import { EVENT_HEROKU_ROUTER_REQUEST } from '../../semconv/events.ts';
-import type { AttributeValue, LogRecordData } from '../../translate/telemetry.ts';
+import type { AttributeValue, Attributes, LogRecordData, SpanData } from '../../translate/telemetry.ts';
 import type { RedactConfig } from './config.ts';
 import { emailAddresses, maskRanges, secretPairs, tokenShapes, urlCredentials, type NameTest } from './secrets.ts';
 
@@ -128,23 +128,41 @@ export class RedactProcessor implements NameTest {
       // `heroku`, `router`): when the body holds nothing to look at, neither do they.
       if (router && !searchBody) continue;
       const before = this.counters.masked;
-      const attributes = r.attributes;
-      for (const key in attributes) {
-        const value = attributes[key]!;
-        if (this.isSecret(key)) {
-          const masked = this._maskValue(value);
-          if (masked !== value) {
-            attributes[key] = masked;
-            this.counters.masked++;
-          }
-        } else if (typeof value === 'string') {
-          if (value.length > 0 && !(router && ROUTER_OWN.has(key)) && this._worthSearching(value)) attributes[key] = this._text(value);
-        } else if (Array.isArray(value)) {
-          attributes[key] = value.map((v) => (v.length > 0 && this._worthSearching(v) ? this._text(v) : v));
-        }
-      }
+      this._attributes(r.attributes, router);
       if (searchBody) r.body = this._text(r.body);
       if (this.counters.masked > before) this.counters.records++;
+    }
+  }
+
+  /**
+   * A router request's spans: their attributes are the router record's (url.path and url.query
+   * hold what a client put in the request target), searched as the record's are; the name too,
+   * which holds a route template a user's pattern made. Counted with the records.
+   */
+  processSpans(spans: readonly SpanData[]): void {
+    for (const s of spans) {
+      const before = this.counters.masked;
+      this._attributes(s.attributes, true);
+      if (s.name.length > 0 && this._worthSearching(s.name)) s.name = this._text(s.name);
+      if (this.counters.masked > before) this.counters.records++;
+    }
+  }
+
+  /** Masks secret-named values, and secrets inside text values (not the router's own fields of a router item). */
+  private _attributes(attributes: Attributes, router: boolean): void {
+    for (const key in attributes) {
+      const value = attributes[key]!;
+      if (this.isSecret(key)) {
+        const masked = this._maskValue(value);
+        if (masked !== value) {
+          attributes[key] = masked;
+          this.counters.masked++;
+        }
+      } else if (typeof value === 'string') {
+        if (value.length > 0 && !(router && ROUTER_OWN.has(key)) && this._worthSearching(value)) attributes[key] = this._text(value);
+      } else if (Array.isArray(value)) {
+        attributes[key] = value.map((v) => (v.length > 0 && this._worthSearching(v) ? this._text(v) : v));
+      }
     }
   }
 

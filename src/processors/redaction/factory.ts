@@ -1,5 +1,5 @@
 /**
- * The `redaction` processor's factory (contrib's, on log records, data points and the resource),
+ * The `redaction` processor's factory (contrib's, on log records, data points, spans and the resource),
  * and the processor `redact` shares: contrib's redaction first, then our secret masking
  * (../redact/processor.ts) when its keys ask for it.
  */
@@ -27,15 +27,17 @@ export function createRedaction(id: string, c: RedactionConfig, secrets: boolean
   return {
     mutates: true,
     redacts: ours !== undefined,
-    process(resource, logs, metrics) {
+    process(resource, logs, metrics, _observed, spans) {
       if (contrib.active) {
         for (const r of logs) {
           contrib.attributes(r.attributes);
           contrib.body(r);
         }
         for (const p of metrics) contrib.attributes(p.attributes);
+        if (spans !== undefined) for (const s of spans) contrib.attributes(s.attributes);
       }
       ours?.process(logs);
+      if (spans !== undefined) ours?.processSpans(spans);
       return contrib.active ? { resource: resourceOf(resource) } : undefined;
     },
   };
@@ -45,7 +47,7 @@ export const redactionFactory: ProcessorFactory = {
   kind: 'processors',
   type: REDACTION_TYPE,
   configSchema: redactionConfigSchema,
-  signals: ['logs', 'metrics'],
+  signals: ['logs', 'metrics', 'traces'],
   create(id, config): Processor {
     const c = config as RedactionConfig;
     return createRedaction(id, c, c.keys.length > 0 || c.token_shapes || c.emails);

@@ -11,7 +11,7 @@ export const resourceFactory: ProcessorFactory = {
   kind: 'processors',
   type: RESOURCE_TYPE,
   configSchema: resourceConfigSchema,
-  signals: ['logs', 'metrics'],
+  signals: ['logs', 'metrics', 'traces'],
   create(_id, config): Processor {
     const c = config as ResourceConfig;
     const changed = new WeakMap<Attributes, Attributes>();

@@ -22,10 +22,13 @@ export interface BodyTelemetry {
   jsonKeptAsText: number;
 }
 
-/** `context`: the drain's (its route templates, its request-id keys). */
-export function bodyToTelemetry(body: Buffer, observedUnixMicros: number, context?: DrainContext): BodyTelemetry {
+/**
+ * `context`: the drain's (its route templates, its request-id keys); `spans`: a span per router
+ * request too (a traces pipeline takes them).
+ */
+export function bodyToTelemetry(body: Buffer, observedUnixMicros: number, context?: DrainContext, spans = false): BodyTelemetry {
   const reader = new CaptureReader(body);
-  const telemetry = newTelemetryBatch();
+  const telemetry = newTelemetryBatch(spans);
   const tally: LineTally = { lineErrors: 0, jsonKeptAsText: 0 };
   let rawLines = 0;
   for (let line = reader.next(); line !== null; line = reader.next()) {

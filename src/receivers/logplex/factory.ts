@@ -7,7 +7,7 @@ export const logplexFactory: ReceiverFactory = {
   kind: 'receivers',
   type: LOGPLEX_TYPE,
   configSchema: logplexConfigSchema,
-  signals: ['logs', 'metrics'],
+  signals: ['logs', 'metrics', 'traces'],
   open: (config) => isOpen(config as LogplexConfig),
   create(id, config, next, host) {
     const c = config as LogplexConfig;
@@ -18,6 +18,6 @@ export const logplexFactory: ReceiverFactory = {
       authenticator = host.extension(c.auth.authenticator)?.serverAuth;
       if (authenticator === undefined) throw new Error(`receivers.${id}.auth.authenticator: extension "${c.auth.authenticator}" is not running or does not authenticate a receiver's requests`);
     }
-    return new LogplexReceiver(c, next.consume, host.log, store, next.room, { id, ...(authenticator !== undefined ? { authenticator } : {}) });
+    return new LogplexReceiver(c, next.consume, host.log, store, next.room, { id, spans: next.spans ?? false, ...(authenticator !== undefined ? { authenticator } : {}) });
   },
 };

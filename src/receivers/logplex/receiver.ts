@@ -142,6 +142,8 @@ export interface LogplexOptions {
   id?: string;
   /** The extension `auth.authenticator` names, resolved. */
   authenticator?: ServerAuthenticator;
+  /** Make a span per router request (a traces pipeline takes its batches). Default false. */
+  spans?: boolean;
 }
 
 /** A connection's peer, the same for a TCP socket and the TLS socket over it. */
@@ -213,6 +215,7 @@ export class LogplexReceiver {
   private readonly _tcpOf = new WeakMap<Socket, Socket>();
   private readonly _id: string;
   private readonly _authenticator: ServerAuthenticator | undefined;
+  private readonly _spans: boolean;
   /** Lines of requests admitted and not yet taken or refused: the room they will need. */
   private _reserved = 0;
   private _server: Server | HttpsServer | undefined;
@@ -225,6 +228,7 @@ export class LogplexReceiver {
     this._config = config;
     this._id = options.id ?? 'logplex';
     this._authenticator = options.authenticator;
+    this._spans = options.spans ?? false;
     this._store = store;
     this._consume = consume;
     this._room = room;
@@ -736,7 +740,7 @@ export class LogplexReceiver {
   private _parsed(req: IncomingMessage, res: ServerResponse, drain: Drain, intake: Intake, body: Buffer, query: string, started: number): void {
     const templates = drain.context.urlTemplates;
     const overflowsBefore = templates?.overflows ?? 0;
-    const parsed = bodyToTelemetry(body, Date.now() * 1000, drain.context);
+    const parsed = bodyToTelemetry(body, Date.now() * 1000, drain.context, this._spans);
     if (templates !== undefined && templates.overflows !== overflowsBefore) {
       this.counters.urlTemplateOverflows += templates.overflows - overflowsBefore;
       this._limited.report('warn', 'url-template-overflow', `a drain's url_templates table is full (max_templates ${this._config.url_templates.max_templates}): new routes get /{overflow}`, {

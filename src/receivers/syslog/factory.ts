@@ -7,11 +7,11 @@ export const syslogFactory: ReceiverFactory = {
   kind: 'receivers',
   type: SYSLOG_TYPE,
   configSchema: syslogConfigSchema,
-  signals: ['logs', 'metrics'],
+  signals: ['logs', 'metrics', 'traces'],
   open: (config) => {
     const c = config as SyslogConfig;
     return c.drains.length === 0 && !c.accept_any_drain;
   },
   // TCP flow control is its backpressure: it asks for room by offering (no room check).
-  create: (_id, config, next, host) => new SyslogReceiver(config as SyslogConfig, next.consume, host.log),
+  create: (_id, config, next, host) => new SyslogReceiver(config as SyslogConfig, next.consume, host.log, next.spans ?? false),
 };

@@ -144,8 +144,12 @@ export class SyslogReceiver {
   private _udp: UdpSocket | undefined;
   private _stopping = false;
 
-  constructor(config: SyslogConfig, consume: BatchConsumer, log: ReceiverLog = () => {}) {
+  /** A span per router request too: a traces pipeline takes its batches. */
+  private readonly _spans: boolean;
+
+  constructor(config: SyslogConfig, consume: BatchConsumer, log: ReceiverLog = () => {}, spans = false) {
     this._config = config;
+    this._spans = spans;
     this._consume = consume;
     this._log = log;
     this._warnings = new RateLimitedLog((level, message, fields) => log(level === 'debug' ? 'info' : level, message, fields));
@@ -407,7 +411,7 @@ export class SyslogReceiver {
       if (!c.trusted) this._trust(c, socket);
       let h = held.at(-1);
       if (h === undefined || h.resource !== drain.resource) {
-        h = { resource: drain.resource, telemetry: newTelemetryBatch(), lines: 0, raw: 0 };
+        h = { resource: drain.resource, telemetry: newTelemetryBatch(this._spans), lines: 0, raw: 0 };
         held.push(h);
       }
       const raw = this._translate(line, h.telemetry, observed, drain.context);
@@ -583,7 +587,7 @@ export class SyslogReceiver {
       this.counters.rejectedLines.shutting_down++;
       return;
     }
-    const telemetry = newTelemetryBatch();
+    const telemetry = newTelemetryBatch(this._spans);
     const raw = this._translate(line, telemetry, Date.now() * 1000, drain.context);
     try {
       // Nobody to make wait over UDP: a full pipeline loses the line, counted.

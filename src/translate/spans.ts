@@ -1,0 +1,134 @@
+/**
+ * A router line as a SERVER span (the HTTP semantic conventions' server span), and its trace
+ * context on the router's log record, so that a backend links the record, the span and the app
+ * lines that logged the same request id.
+ *
+ * Ids (see trace-context.ts): the trace id and span id from `request_id`; a `traceparent=` field
+ * (some front proxies make the router log one) gives the trace id and the parent span id instead,
+ * the span id still being the request's; a line with neither gets both from its whole original
+ * line (header and timestamp included: a frame Logplex sends again gives the same ids, two
+ * identical requests in different seconds do not). Trace flags 1 (sampled) unless the
+ * traceparent says otherwise.
+ *
+ * Times: the router writes its line when the request ends, so the line's timestamp is the end
+ * and the start is `connect + service` milliseconds before it (the same duration as
+ * `http.server.request.duration`); the start is the end when neither time is known.
+ */
+import type { RouterEvent } from '../heroku/events.ts';
+import type { HerokuLine } from '../heroku/line.ts';
+import {
+  SPAN_KIND_SERVER,
+  SPAN_STATUS_ERROR,
+  SPAN_STATUS_UNSET,
+  type AttributeValue,
+  type Attributes,
+  type LogRecordData,
+  type TelemetryBatch,
+} from './telemetry.ts';
+import { parseTraceParent, traceIdsOfRequest } from './trace-context.ts';
+
+/** 2^64 nanoseconds, in microseconds: past it OTLP cannot carry a time. */
+const MAX_OTLP_MICROS = 18_446_744_073_709_551;
+const ROUTER_PREFIX = 'heroku.router.';
+
+/** Arrays are copied: a processor changing one signal's copy must not change the other's. */
+function own(v: AttributeValue): AttributeValue {
+  return Array.isArray(v) ? v.slice() : v;
+}
+
+/**
+ * The span's attributes, from the router record's: the HTTP server span's conventions, the
+ * router's own (`heroku.router.*`) and the dyno, in an object of its own. Keys are literals where
+ * they can be (V8 keeps such objects in fast mode, see translate.ts).
+ */
+function spanAttributes(a: Attributes): Attributes {
+  const s: Attributes = {};
+  let v: AttributeValue | undefined;
+  if ((v = a['http.request.method']) !== undefined) s['http.request.method'] = v;
+  if ((v = a['http.request.method_original']) !== undefined) s['http.request.method_original'] = v;
+  if ((v = a['http.response.status_code']) !== undefined) s['http.response.status_code'] = v;
+  if ((v = a['http.response.body.size']) !== undefined) s['http.response.body.size'] = v;
+  if ((v = a['http.route']) !== undefined) s['http.route'] = v;
+  if ((v = a['url.scheme']) !== undefined) s['url.scheme'] = v;
+  if ((v = a['url.path']) !== undefined) s['url.path'] = v;
+  if ((v = a['url.query']) !== undefined) s['url.query'] = v;
+  if ((v = a['url.template']) !== undefined) s['url.template'] = v;
+  if ((v = a['server.address']) !== undefined) s['server.address'] = v;
+  if ((v = a['server.port']) !== undefined) s['server.port'] = v;
+  if ((v = a['client.address']) !== undefined) s['client.address'] = own(v);
+  if ((v = a['error.type']) !== undefined) s['error.type'] = v;
+  if ((v = a['network.protocol.name']) !== undefined) s['network.protocol.name'] = v;
+  if ((v = a['network.protocol.version']) !== undefined) s['network.protocol.version'] = v;
+  if ((v = a['tls.protocol.name']) !== undefined) s['tls.protocol.name'] = v;
+  if ((v = a['tls.protocol.version']) !== undefined) s['tls.protocol.version'] = v;
+  if ((v = a['heroku.dyno.name']) !== undefined) s['heroku.dyno.name'] = v;
+  for (const key in a) if (key.startsWith(ROUTER_PREFIX)) s[key] = own(a[key]!);
+  return s;
+}
+
+/**
+ * Sets the trace context of a router request's record `rec` (the last record translateRouter
+ * appended) and, when `out` asks for spans, appends its SERVER span. A router line with neither
+ * a method nor a status is no request: nothing is done.
+ */
+export function appendRouterSpan(line: HerokuLine, ev: RouterEvent, rec: LogRecordData, observedUnixMicros: number, out: TelemetryBatch): void {
+  const status = ev.status;
+  if (ev.method === undefined && !Number.isFinite(status)) return;
+  const ids = traceIdsOfRequest(ev.requestId ?? line.original);
+  let traceId = ids.traceId;
+  let parentSpanId: string | undefined;
+  let traceFlags = 1;
+  const header = ev.extra?.traceparent;
+  if (header !== undefined) {
+    const parent = parseTraceParent(header);
+    if (parent !== undefined) {
+      traceId = parent.traceId;
+      parentSpanId = parent.parentSpanId;
+      traceFlags = parent.traceFlags;
+    }
+  }
+  rec.traceId = traceId;
+  rec.spanId = ids.spanId;
+  rec.traceFlags = traceFlags;
+  const spans = out.spans;
+  if (spans === undefined) return;
+
+  const t = line.timeUnixMicros;
+  const end = t >= 0 && t < MAX_OTLP_MICROS ? t : observedUnixMicros;
+  const connect = ev.connectMs;
+  const service = ev.serviceMs;
+  const ms = (Number.isFinite(connect) ? connect : 0) + (Number.isFinite(service) ? service : 0);
+  const start = ms > 0 ? Math.max(0, end - Math.round(ms * 1000)) : end;
+  const attributes = spanAttributes(rec.attributes);
+  // HTTP semconv: `{method} {target}`, the method `HTTP` when it is not a known one (or absent),
+  // the target a low-cardinality template only (never the raw path).
+  const method = attributes['http.request.method'];
+  const verb = method === undefined || method === '_OTHER' ? 'HTTP' : (method as string);
+  const template = attributes['url.template'];
+  const name = typeof template === 'string' ? `${verb} ${template}` : verb;
+  // 4xx is the client's error: a server span's status stays unset (HTTP semconv).
+  let statusCode = SPAN_STATUS_UNSET;
+  let statusMessage = '';
+  if (ev.code !== undefined) {
+    statusCode = SPAN_STATUS_ERROR;
+    const desc = rec.attributes['heroku.error.description'];
+    statusMessage = desc === undefined ? ev.code : `${ev.code} ${desc as string}`;
+  } else if (status >= 500 && status < 600) {
+    statusCode = SPAN_STATUS_ERROR;
+  }
+  const tracestate = ev.extra?.tracestate;
+  spans.push({
+    traceId,
+    spanId: ids.spanId,
+    parentSpanId,
+    traceState: parentSpanId !== undefined && tracestate !== undefined ? tracestate : '',
+    traceFlags,
+    name,
+    kind: SPAN_KIND_SERVER,
+    startUnixMicros: start,
+    endUnixMicros: end,
+    attributes,
+    statusCode,
+    statusMessage,
+  });
+}
