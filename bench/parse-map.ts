@@ -2,6 +2,7 @@
  * `parse+map`: classify+parse, then translateEvent into OpenTelemetry log records and metric
  * points, with one drain's context (its url.template table and request-id keys) as a receiver. One TelemetryBatch per body, emptied before the next body as an exporter would after
  * handing it off; the observed time is taken once per body, as a receiver does per request.
+ * `parse+map+spans`: the same with a span per router request, as for a traces pipeline.
  */
 import { readCapture } from '../src/heroku/input.ts';
 import { interpretLine } from '../src/heroku/classify.ts';
@@ -13,7 +14,7 @@ import { newTelemetryBatch, type TelemetryBatch } from '../src/translate/telemet
 import type { Body } from './mix.ts';
 import type { Scenario } from './harness.ts';
 
-const batch: TelemetryBatch = newTelemetryBatch();
+let batch: TelemetryBatch = newTelemetryBatch();
 let observed = 0;
 // One drain's state, as a receiver keeps it: url.template learned across the mix, request ids read.
 const drain = defaultDrainContext();
@@ -22,12 +23,14 @@ function onLine(line: HerokuLine, frameStatus: FrameStatus | undefined): void {
   translateEvent(line, interpretLine(line), observed, batch, frameStatus, drain);
 }
 
-export function parseMap(bodies: readonly Body[], lines: number): Scenario {
+export function parseMap(bodies: readonly Body[], lines: number, spans = false): Scenario {
+  const own = newTelemetryBatch(spans);
   return {
-    name: 'parse+map',
-    what: 'classify+parse, then translateEvent to OTel log records and metric points',
+    name: spans ? 'parse+map+spans' : 'parse+map',
+    what: spans ? 'parse+map, and a span per router request (a traces pipeline)' : 'classify+parse, then translateEvent to OTel log records and metric points',
     items: lines,
     pass: () => {
+      batch = own;
       let logs = 0;
       let metrics = 0;
       let acc = 0;
@@ -35,6 +38,7 @@ export function parseMap(bodies: readonly Body[], lines: number): Scenario {
         observed = Date.now() * 1000;
         batch.logs.length = 0;
         batch.metrics.length = 0;
+        if (batch.spans !== undefined) batch.spans.length = 0;
         readCapture(bodies[i]!.buf, onLine);
         logs += batch.logs.length;
         metrics += batch.metrics.length;

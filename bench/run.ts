@@ -102,6 +102,7 @@ console.log(`(setup ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
 const scenarios: Scenario[] = [
   classifyParse(bodies, LINES),
   parseMap(bodies, LINES),
+  parseMap(bodies, LINES, true),
   naiveClassifyParse(bodies, LINES),
   naiveParseMap(bodies, LINES),
   ...microScenarios(microInputs(mix, bodies, MICRO_LIMIT)),
