@@ -117,6 +117,6 @@ describe('filter and transform configs', () => {
     expect(problems({ filter: { logs: { log_record: ['attributes["a"] = 1'] } } })).toMatch(/processors\.filter\.logs\.log_record\[0\]: not a condition this OTTL subset reads: unexpected "=" \(column 17\)/);
     expect(problems({ transform: { log_statements: [{ context: 'log', statements: ['set(attributes["a"], Nope(body))'] }] } })).toMatch(/processors\.transform\.log_statements\[0\]\.statements\[0\]: .*converter Nope is not supported/);
     expect(problems({ filter: { logs: { include: { match_type: 'strict', bodies: ['x'] } } } })).toMatch(/processors\.filter\.logs\.include: the legacy include\/exclude match properties are not supported/);
-    expect(problems({ transform: { log_statements: [{ context: 'scope', statements: ['set(attributes["a"], "b")'] }] } })).toMatch(/context: expected one of log, resource here \(scope and span contexts are not supported\)/);
+    expect(problems({ transform: { log_statements: [{ context: 'scope', statements: ['set(attributes["a"], "b")'] }] } })).toMatch(/context: expected one of log, resource here \(scope and spanevent contexts are not supported\)/);
   });
 });

@@ -13,6 +13,8 @@
  *     metrics:
  *       metric: ['name == "heroku.dyno.load.avg.15m"']
  *       datapoint: ['attributes["heroku.dyno.type"] == "run"']
+ *     traces:
+ *       span: ['attributes["url.path"] == "/health" and status.code != STATUS_CODE_ERROR']
  * ```
  */
 import { z } from 'zod';
@@ -29,8 +31,8 @@ export const filterConfigSchema = z.strictObject({
   metrics: z
     .strictObject({ metric: z.array(conditionSchema('metric')).default([]), datapoint: z.array(conditionSchema('datapoint')).default([]), include: refused(LEGACY), exclude: refused(LEGACY) })
     .optional(),
-  traces: refused('traces are not a signal of this build'),
-  spans: refused('traces are not a signal of this build'),
+  traces: z.strictObject({ span: z.array(conditionSchema('span')).default([]), spanevent: refused('span events: router spans have none') }).optional(),
+  spans: refused('the legacy include/exclude match properties are not supported here; write OTTL conditions (traces.span)'),
 });
 
 export type FilterConfig = z.output<typeof filterConfigSchema>;

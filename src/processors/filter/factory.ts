@@ -5,27 +5,28 @@
  */
 import type { Processor, ProcessorFactory } from '../../service/component.ts';
 import { RateLimitedLog } from '../../service/rate-limited-log.ts';
-import type { LogRecordData, MetricPointData } from '../../translate/telemetry.ts';
+import type { LogRecordData, MetricPointData, SpanData } from '../../translate/telemetry.ts';
 import type { CompiledCondition } from '../ottl/config.ts';
 import type { Target } from '../ottl/ottl.ts';
 import { filterConfigSchema, FILTER_TYPE, type FilterConfig } from './config.ts';
 
 export interface FilterProcessor extends Processor {
   /** Items dropped by a condition, per signal. */
-  readonly dropped: { logs: number; metrics: number };
+  readonly dropped: { logs: number; metrics: number; traces: number };
 }
 
 export const filterFactory: ProcessorFactory = {
   kind: 'processors',
   type: FILTER_TYPE,
   configSchema: filterConfigSchema,
-  signals: ['logs', 'metrics'],
+  signals: ['logs', 'metrics', 'traces'],
   create(id, config, host): FilterProcessor {
     const c = config as FilterConfig;
     const limited = new RateLimitedLog(host.log);
     const logConditions = c.logs?.log_record ?? [];
     const pointConditions = [...(c.metrics?.metric ?? []), ...(c.metrics?.datapoint ?? [])];
-    const dropped = { logs: 0, metrics: 0 };
+    const spanConditions = c.traces?.span ?? [];
+    const dropped = { logs: 0, metrics: 0, traces: 0 };
     const matches = (conditions: readonly CompiledCondition[], t: Target): boolean => {
       for (const cond of conditions) {
         try {
@@ -40,8 +41,23 @@ export const filterFactory: ProcessorFactory = {
     return {
       mutates: false,
       dropped,
-      process(resource, logs, metrics) {
+      process(resource, logs, metrics, _observed, spans) {
         target.resource = resource;
+        if (spans !== undefined && spans.length > 0 && spanConditions.length > 0) {
+          let kept: SpanData[] | undefined;
+          for (let i = 0; i < spans.length; i++) {
+            target.span = spans[i]!;
+            const drop = matches(spanConditions, target);
+            if (drop && kept === undefined) kept = spans.slice(0, i);
+            else if (!drop && kept !== undefined) kept.push(spans[i]!);
+          }
+          target.span = undefined;
+          if (kept !== undefined) {
+            dropped.traces += spans.length - kept.length;
+            return { spans: kept };
+          }
+          return undefined;
+        }
         if (logs.length > 0 && logConditions.length > 0) {
           let kept: LogRecordData[] | undefined;
           target.point = undefined;

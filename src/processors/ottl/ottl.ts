@@ -5,9 +5,11 @@
  * - paths, log context: `body`, `severity_number`, `severity_text`, `event_name`,
  *   `attributes["k"]`, `resource.attributes["k"]` (and the `log.` prefixed forms, `log.body`...);
  *   metric and datapoint contexts: `metric.name` (`name`), `metric.unit`, `metric.type`,
- *   `attributes["k"]`, `value_double`, `value_int`, `resource.attributes["k"]`;
+ *   `attributes["k"]`, `value_double`, `value_int`, `resource.attributes["k"]`; span context:
+ *   `name`, `kind`, `status.code`, `status.message`, `attributes["k"]`, `trace_id.string`,
+ *   `span_id.string`, `parent_span_id.string`, `resource.attributes["k"]` (and `span.name`...);
  * - literals: strings (`"..."` with `\\` escapes), ints, floats, `true`, `false`, `nil`; enums
- *   `SEVERITY_NUMBER_*` and `METRIC_DATA_TYPE_*`;
+ *   `SEVERITY_NUMBER_*`, `METRIC_DATA_TYPE_*`, `SPAN_KIND_*` and `STATUS_CODE_*`;
  * - `==`, `!=`, `<`, `<=`, `>`, `>=` with OTTL's rules (values of different types are never
  *   equal, and never ordered; ints and floats compare as numbers; nil equals nil only);
  *   `and`, `or`, `not`, parentheses;
@@ -16,15 +18,16 @@
  * - editors (transform): set, delete_key, delete_matching_keys, keep_keys, truncate_all,
  *   limit, replace_pattern, replace_all_patterns, replace_match, with `where`.
  */
-import type { AttributeValue, Attributes, LogRecordData, MetricPointData } from '../../translate/telemetry.ts';
+import type { AttributeValue, Attributes, LogRecordData, MetricPointData, SpanData } from '../../translate/telemetry.ts';
 import { compileGoRegexp } from '../attributes/regexp.ts';
 
-export type OttlContext = 'log' | 'resource' | 'metric' | 'datapoint';
+export type OttlContext = 'log' | 'resource' | 'metric' | 'datapoint' | 'span';
 
-/** What a statement or condition runs on: one record or point, and its resource (changed on a copy). */
+/** What a statement or condition runs on: one record, point or span, and its resource (changed on a copy). */
 export interface Target {
   record?: LogRecordData;
   point?: MetricPointData;
+  span?: SpanData;
   resource: Attributes;
 }
 
@@ -125,6 +128,15 @@ const SEVERITY: Record<string, number> = {
   WARN: 13, WARN2: 14, WARN3: 15, WARN4: 16, ERROR: 17, ERROR2: 18, ERROR3: 19, ERROR4: 20, FATAL: 21, FATAL2: 22, FATAL3: 23, FATAL4: 24,
 };
 const METRIC_TYPE: Record<string, number> = { NONE: 0, GAUGE: 1, SUM: 2, HISTOGRAM: 3, EXPONENTIAL_HISTOGRAM: 4, SUMMARY: 5 };
+/** OTLP's Span.SpanKind and Status.StatusCode, as OTTL's enums name them. */
+const SPAN_KIND: Record<string, number> = { UNSPECIFIED: 0, INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 };
+const STATUS_CODE: Record<string, number> = { UNSET: 0, OK: 1, ERROR: 2 };
+const ENUMS: ReadonlyArray<[string, Record<string, number>]> = [
+  ['SEVERITY_NUMBER_', SEVERITY],
+  ['METRIC_DATA_TYPE_', METRIC_TYPE],
+  ['SPAN_KIND_', SPAN_KIND],
+  ['STATUS_CODE_', STATUS_CODE],
+];
 
 function metricTypeOf(p: MetricPointData): number {
   return p.type === 'gauge' ? 1 : p.type === 'histogram' ? 3 : 2;
@@ -331,13 +343,9 @@ class Parser {
     if (t.kind !== 'ident') throw new OttlError(`expected a value, got ${t.kind === 'end' ? 'the end' : `"${t.text}"`}`, t.at);
     if (t.text === 'true' || t.text === 'false') return { get: literal(t.text === 'true') };
     if (t.text === 'nil') return { get: literal(null) };
-    if (t.text.startsWith('SEVERITY_NUMBER_')) {
-      const n = SEVERITY[t.text.slice('SEVERITY_NUMBER_'.length)];
-      if (n === undefined) throw new OttlError(`unknown enum ${t.text}`, t.at);
-      return { get: literal(n) };
-    }
-    if (t.text.startsWith('METRIC_DATA_TYPE_')) {
-      const n = METRIC_TYPE[t.text.slice('METRIC_DATA_TYPE_'.length)];
+    for (const [prefix, members] of ENUMS) {
+      if (!t.text.startsWith(prefix)) continue;
+      const n = members[t.text.slice(prefix.length)];
       if (n === undefined) throw new OttlError(`unknown enum ${t.text}`, t.at);
       return { get: literal(n) };
     }
@@ -383,7 +391,7 @@ class Parser {
       if (this._peek.text === '[') throw new OttlError('nested keys (maps in attributes) are not supported here', this._peek.at);
     }
     // The context prefix is optional (`log.body` and `body`).
-    if (parts[0] === this._context || (parts[0] === 'log' && this._context === 'log') || (parts[0] === 'datapoint' && this._context === 'datapoint')) parts.shift();
+    if (parts[0] === this._context) parts.shift();
     const path = parts.join('.');
     const map = (which: (t: Target) => Attributes | undefined): PathRef =>
       key === undefined
@@ -392,7 +400,7 @@ class Parser {
     if (this._context === 'resource' && path === 'attributes') return map((t) => t.resource);
     // Read-only outside the resource context: one resource object serves a whole drain.
     if (path === 'resource.attributes') return key === undefined ? { get: (t) => t.resource } : { get: (t) => t.resource[key!] };
-    if (path === 'attributes' && this._context !== 'resource' && this._context !== 'metric') return map((t) => t.record?.attributes ?? t.point?.attributes);
+    if (path === 'attributes' && this._context !== 'resource' && this._context !== 'metric') return map((t) => t.record?.attributes ?? t.point?.attributes ?? t.span?.attributes);
     if (key === undefined) {
       if (this._context === 'log') {
         if (path === 'body') return { get: (t) => t.record?.body, set: (t, v) => { if (t.record) t.record.body = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v); } };
@@ -401,6 +409,15 @@ class Parser {
         if (path === 'event_name') return { get: (t) => t.record?.eventName, set: (t, v) => { if (t.record && typeof v === 'string') t.record.eventName = v; } };
         if (path === 'trace_id.string') return { get: (t) => t.record?.traceId ?? '' };
         if (path === 'span_id.string') return { get: (t) => t.record?.spanId ?? '' };
+      }
+      if (this._context === 'span') {
+        if (path === 'name') return { get: (t) => t.span?.name, set: (t, v) => { if (t.span && typeof v === 'string') t.span.name = v; } };
+        if (path === 'kind') return { get: (t) => t.span?.kind, set: (t, v) => { if (t.span && typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 5) t.span.kind = v; } };
+        if (path === 'status.code') return { get: (t) => t.span?.statusCode, set: (t, v) => { if (t.span && (v === 0 || v === 1 || v === 2)) t.span.statusCode = v; } };
+        if (path === 'status.message') return { get: (t) => t.span?.statusMessage, set: (t, v) => { if (t.span && typeof v === 'string') t.span.statusMessage = v; } };
+        if (path === 'trace_id.string') return { get: (t) => t.span?.traceId };
+        if (path === 'span_id.string') return { get: (t) => t.span?.spanId };
+        if (path === 'parent_span_id.string') return { get: (t) => t.span?.parentSpanId ?? '' };
       }
       if (this._context === 'metric' || this._context === 'datapoint') {
         if (path === 'metric.name' || (this._context === 'metric' && path === 'name')) return { get: (t) => t.point?.name };
@@ -625,7 +642,8 @@ export function compileStatement(source: string, context: OttlContext): (t: Targ
 }
 
 /** The context a flat statement or condition names by its paths' prefixes (contrib's inference). */
-export function inferContext(source: string, signal: 'logs' | 'metrics'): OttlContext {
+export function inferContext(source: string, signal: 'logs' | 'metrics' | 'traces'): OttlContext {
+  if (signal === 'traces') return /(^|[^.\w])span\.|(^|[(,\s])(name|kind|status|attributes|trace_id|span_id|parent_span_id)\b/.test(source) ? 'span' : /resource\./.test(source) ? 'resource' : 'span';
   if (signal === 'logs') return /(^|[^.\w])log\.|(^|[(,\s])(body|severity_number|severity_text|attributes|event_name)\b/.test(source) ? 'log' : /resource\./.test(source) ? 'resource' : 'log';
   if (/(^|[^.\w])datapoint\.|(^|[(,\s])(attributes|value_double|value_int)\b/.test(source)) return 'datapoint';
   if (/(^|[^.\w])metric\./.test(source)) return 'metric';

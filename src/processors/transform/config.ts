@@ -13,6 +13,8 @@
  *       - 'replace_pattern(body, "token=[^ ]+", "token=***")'
  *       - context: resource
  *         statements: ['set(attributes["deployment.environment.name"], "production")']
+ *     trace_statements:
+ *       - 'set(status.code, STATUS_CODE_UNSET) where attributes["error.type"] == "H27"'
  * ```
  */
 import { z } from 'zod';
@@ -29,8 +31,8 @@ export interface StatementGroup {
   errorMode?: z.output<typeof errorModeSchema>;
 }
 
-function groupsSchema(signal: 'logs' | 'metrics') {
-  const contexts = signal === 'logs' ? (['log', 'resource'] as const) : (['metric', 'datapoint', 'resource'] as const);
+function groupsSchema(signal: 'logs' | 'metrics' | 'traces') {
+  const contexts = signal === 'logs' ? (['log', 'resource'] as const) : signal === 'traces' ? (['span', 'resource'] as const) : (['metric', 'datapoint', 'resource'] as const);
   const flat = z.string().transform((source, ctx): StatementGroup => {
     const context = inferContext(source, signal);
     const parsed = statementSchema(context).safeParse(source);
@@ -49,7 +51,7 @@ function groupsSchema(signal: 'logs' | 'metrics') {
     })
     .transform((g, ctx): StatementGroup => {
       if (!(contexts as readonly string[]).includes(g.context)) {
-        ctx.addIssue({ code: 'custom', path: ['context'], message: `expected one of ${contexts.join(', ')} here${g.context === 'scope' || g.context === 'span' || g.context === 'spanevent' ? ' (scope and span contexts are not supported)' : ''}` });
+        ctx.addIssue({ code: 'custom', path: ['context'], message: `expected one of ${contexts.join(', ')} here${g.context === 'scope' || g.context === 'spanevent' ? ' (scope and spanevent contexts are not supported)' : ''}` });
         return z.NEVER;
       }
       const context = g.context as OttlContext;
@@ -82,7 +84,7 @@ export const transformConfigSchema = z.strictObject({
   error_mode: errorModeSchema,
   log_statements: groupsSchema('logs'),
   metric_statements: groupsSchema('metrics'),
-  trace_statements: refused('traces are not a signal of this build'),
+  trace_statements: groupsSchema('traces'),
   flatten_data: refused('flatten_data is not supported'),
 });
 

@@ -12,7 +12,7 @@ export const transformFactory: ProcessorFactory = {
   kind: 'processors',
   type: TRANSFORM_TYPE,
   configSchema: transformConfigSchema,
-  signals: ['logs', 'metrics'],
+  signals: ['logs', 'metrics', 'traces'],
   create(id, config, host): Processor {
     const c = config as TransformConfig;
     const limited = new RateLimitedLog(host.log);
@@ -39,9 +39,10 @@ export const transformFactory: ProcessorFactory = {
     const split = (groups: readonly StatementGroup[]) => ({ resource: groups.filter((g) => g.context === 'resource'), items: groups.filter((g) => g.context !== 'resource') });
     const logs = split(c.log_statements);
     const metrics = split(c.metric_statements);
+    const traces = split(c.trace_statements);
     // Resource statements read and change the resource only: one changed copy per input object.
-    const resources = { logs: new WeakMap<Attributes, Attributes>(), metrics: new WeakMap<Attributes, Attributes>() };
-    const resourceOf = (signal: 'logs' | 'metrics', groups: readonly StatementGroup[], input: Attributes): Attributes => {
+    const resources = { logs: new WeakMap<Attributes, Attributes>(), metrics: new WeakMap<Attributes, Attributes>(), traces: new WeakMap<Attributes, Attributes>() };
+    const resourceOf = (signal: 'logs' | 'metrics' | 'traces', groups: readonly StatementGroup[], input: Attributes): Attributes => {
       if (groups.length === 0) return input;
       let out = resources[signal].get(input);
       if (out === undefined) {
@@ -53,8 +54,19 @@ export const transformFactory: ProcessorFactory = {
     };
     const target: Target = { resource: {} };
     return {
-      mutates: logs.items.length + metrics.items.length > 0,
-      process(resource, records, points) {
+      mutates: logs.items.length + metrics.items.length + traces.items.length > 0,
+      process(resource, records, points, _observed, spans) {
+        if (spans !== undefined) {
+          target.resource = resourceOf('traces', traces.resource, resource);
+          if (traces.items.length > 0) {
+            for (const s of spans) {
+              target.span = s;
+              runGroups(traces.items, target);
+            }
+            target.span = undefined;
+          }
+          return target.resource === resource ? undefined : { resource: target.resource };
+        }
         const signal = records.length > 0 ? 'logs' : 'metrics';
         const groups = signal === 'logs' ? logs : metrics;
         target.resource = resourceOf(signal, groups.resource, resource);
