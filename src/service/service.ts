@@ -467,7 +467,7 @@ export class Service {
           for (let i = 0; i < chain.steps.length; i++) {
             const counts = chain.counts[i]!;
             counts.incoming += items.length;
-            const r = chain.steps[i]!.process!(resource, [], [], observed, items);
+            const r = chain.steps[i]!.process!(resource, [], [], observed, items, p.id);
             if (r?.spans !== undefined) items = r.spans;
             if (r?.resource !== undefined) resource = r.resource;
             counts.outgoing += items.length;

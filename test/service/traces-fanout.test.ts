@@ -12,7 +12,7 @@ import { factoryOf } from '../../src/components.ts';
 import { validateConfig, type SidecarConfig } from '../../src/config/load.ts';
 import type { Pipeline } from '../../src/service/pipeline.ts';
 import { Service } from '../../src/service/service.ts';
-import type { Attributes, SpanData } from '../../src/translate/telemetry.ts';
+import type { Attributes, LogRecordData, SpanData } from '../../src/translate/telemetry.ts';
 
 /** Whether the file exporter takes traces in this build (branch traces-export adds it). */
 const FILE_TAKES_TRACES = factoryOf('exporters', 'file')!.signals.includes('traces');
@@ -56,12 +56,21 @@ interface Offer {
   spans: SpanData[];
 }
 
-/** Records what each traces pipeline offers its queues (and takes it, while the queue cannot hold spans). */
-function recordOffers(pipelines: readonly Pipeline[]): Offer[] {
+/**
+ * Records what each traces pipeline offers its queues (and takes it, while the queue cannot hold
+ * spans); `records` gets the logs pipelines' records.
+ */
+function recordOffers(pipelines: readonly Pipeline[], records: LogRecordData[] = []): Offer[] {
   const offers: Offer[] = [];
   for (const p of pipelines) {
-    if (p.signal !== 'traces') continue;
     const original = p.offer.bind(p);
+    if (p.signal === 'logs') {
+      p.offer = (resource, key, items) => {
+        records.push(...(items as LogRecordData[]));
+        return original(resource, key, items);
+      };
+    }
+    if (p.signal !== 'traces') continue;
     p.offer = (resource, key, items) => {
       offers.push({ pipeline: p.id, resource, spans: structuredClone(items) as SpanData[] });
       return FILE_TAKES_TRACES ? original(resource, key, items) : true;
@@ -70,7 +79,7 @@ function recordOffers(pipelines: readonly Pipeline[]): Offer[] {
   return offers;
 }
 
-async function start(pipelines: string, processors = '  redact: {}'): Promise<{ port: number; offers: Offer[] }> {
+async function start(pipelines: string, processors = '  redact: {}'): Promise<{ port: number; offers: Offer[]; records: LogRecordData[] }> {
   const yaml = `
 receivers:
   logplex: { endpoint: "127.0.0.1:0", drains: [ { token: d.shop, resource: { service.name: shop } } ] }
@@ -84,9 +93,10 @@ service:
 ${pipelines}
 `;
   service = new Service(configOf(yaml), () => {}, { selfTelemetryIntervalMs: 0 });
-  const offers = recordOffers(service.pipelines);
+  const records: LogRecordData[] = [];
+  const offers = recordOffers(service.pipelines, records);
   await service.start();
-  return { port: service.receivers[0]!.receiver.address.port, offers };
+  return { port: service.receivers[0]!.receiver.address.port, offers, records };
 }
 
 async function post(port: number, lines: string[], token = 'd.shop'): Promise<number> {
@@ -153,5 +163,18 @@ describe('spans through the service', () => {
     const counts = (service as unknown as { _itemCounts: Map<string, { id: string; signal: string; counts: { incoming: number } }> })._itemCounts;
     const incoming = Object.fromEntries([...counts.values()].map((c) => [`${c.id} ${c.signal}`, c.counts.incoming]));
     expect(incoming).toEqual({ 'redact logs': 2, 'redact traces': 2, 'resource traces': 2, 'attributes traces': 2 });
+  });
+
+  it("tail_sampling keeps a request's span and its router record together", async () => {
+    const { port, offers, records } = await start(
+      `    logs: { receivers: [logplex], processors: [redact, tail_sampling], exporters: [file] }\n    traces: { receivers: [logplex], processors: [redact, tail_sampling], exporters: [file] }`,
+      `  redact: {}\n  tail_sampling: { policies: [ { name: errors, type: status_code, status_code: { status_codes: [ERROR] } } ] }`,
+    );
+    const h12 = router('slow', 'web.1').replace('at=info', 'at=error code=H12 desc="Request timeout"').replace('status=200', 'status=503');
+    expect(await post(port, [router('ok', 'web.1'), h12])).toBe(200);
+    const spanIds = offers.flatMap((o) => o.spans.map((s) => [s.attributes['heroku.router.request_id'], s.spanId]));
+    const recordIds = records.filter((r) => r.eventName === 'heroku.router.request').map((r) => [r.attributes['heroku.router.request_id'], r.spanId]);
+    expect(spanIds).toEqual([['slow', expect.any(String)]]);
+    expect(recordIds).toEqual(spanIds);
   });
 });

@@ -13,8 +13,7 @@ export const tailSamplingFactory: ProcessorFactory = {
   kind: 'processors',
   type: TAIL_SAMPLING_TYPE,
   configSchema: tailSamplingConfigSchema,
-  // 'traces' joins when the traces signal lands; process() already takes spans.
-  signals: ['logs'],
+  signals: ['logs', 'traces'],
   create(id, config, host): TailSamplingProcessor {
     return new TailSamplingProcessor(id, config as TailSamplingConfig, host);
   },
