@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Pool, request } from 'undici';
 import { cpuSeconds, peakRssMb } from './proc.ts';
 import { generateMix, toLogplexBodies, type Body } from './mix.ts';
+import { factoryOf } from '../src/components.ts';
 
 const NODE = process.execPath;
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -160,17 +161,21 @@ export async function runE2e(lines: number): Promise<E2eResult[]> {
   const results: (E2eResult | undefined)[] = [];
   // The sidecar with a logs pipeline (like the naive baseline), then with the embedded default's
   // logs and metrics pipelines.
-  // Then with the alerts processor's built-in pack in both pipelines.
-  for (const [metrics, alerts] of [
-    [false, false],
-    [true, false],
-    [true, true],
+  // Then with the alerts processor's built-in pack in both pipelines. Then logs and traces (a span
+  // per router request; the sink takes /v1/traces and counts log records only), once otlphttp
+  // takes traces.
+  const traces = factoryOf('exporters', 'otlphttp')!.signals.includes('traces');
+  for (const [metrics, alerts, withTraces] of [
+    [false, false, false],
+    [true, false, false],
+    [true, true, false],
+    ...(traces ? [[false, false, true] as const] : []),
   ] as const) {
-    const name = alerts ? 'e2e heroku-otel-drain (logs + metrics + alerts)' : metrics ? 'e2e heroku-otel-drain (logs + metrics)' : 'e2e heroku-otel-drain';
+    const name = withTraces ? 'e2e heroku-otel-drain (logs + traces)' : alerts ? 'e2e heroku-otel-drain (logs + metrics + alerts)' : metrics ? 'e2e heroku-otel-drain (logs + metrics)' : 'e2e heroku-otel-drain';
     results.push(
       await scenario(name, bodies, async (sinkUrl) => {
         const config = join(dir, 'config.yaml');
-        const pipelines = metrics ? ['logs', 'metrics'] : ['logs'];
+        const pipelines = metrics ? ['logs', 'metrics'] : withTraces ? ['logs', 'traces'] : ['logs'];
         const processors = alerts ? '[alerts, batch]' : '[batch]';
         writeFileSync(
           config,
