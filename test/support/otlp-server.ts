@@ -32,17 +32,13 @@ function hexIds(value: any): any {
 
 /**
  * The request body as a plain object, the way every test backend here reads it: gunzipped when
- * the request says gzip, then OTLP/JSON parsed or protobuf decoded (logs on `/v1/logs`, traces on
- * `/v1/traces`, metrics on any other path), trace and span ids as hex.
+ * the request says gzip, then OTLP/JSON parsed or protobuf decoded (logs on `/v1/logs`, metrics
+ * on any other path), trace and span ids as hex.
  */
 export function decodeOtlpBody(path: string, headers: IncomingMessage['headers'], body: Buffer): any {
   const raw = headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body;
   if (String(headers['content-type']).includes('json')) return JSON.parse(raw.toString('utf8'));
-  const type = path.endsWith('/v1/logs')
-    ? collector.logs.v1.ExportLogsServiceRequest
-    : path.endsWith('/v1/traces')
-      ? collector.trace.v1.ExportTraceServiceRequest
-      : collector.metrics.v1.ExportMetricsServiceRequest;
+  const type = path.endsWith('/v1/logs') ? collector.logs.v1.ExportLogsServiceRequest : collector.metrics.v1.ExportMetricsServiceRequest;
   return hexIds(type.toObject(type.decode(raw), TO_OBJECT));
 }
 
@@ -76,7 +72,7 @@ export class OtlpTestServer {
           answer(next.status, { 'content-type': 'text/plain', ...next.headers }, next.body ?? 'scripted failure');
           return;
         }
-        const body = decodeOtlpBody(req.url === '/v1/logs' || req.url === '/v1/traces' ? req.url : '/v1/metrics', req.headers, Buffer.concat(chunks));
+        const body = decodeOtlpBody(req.url === '/v1/logs' ? '/v1/logs' : '/v1/metrics', req.headers, Buffer.concat(chunks));
         const items = req.url === '/v1/logs' ? body.resourceLogs.flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords)).length : 0;
         if (this.maxLogRecords !== undefined && items > this.maxLogRecords) {
           answer(413, { 'content-type': 'text/plain' }, 'request entity too large');
@@ -99,13 +95,6 @@ export class OtlpTestServer {
   /** Every log record received, in order. */
   logRecords(): any[] {
     return this.requests.filter((r) => r.path === '/v1/logs').flatMap((r) => r.body.resourceLogs.flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords)));
-  }
-
-  /** Every span received, in order, each with its resource's attributes as `resource`. */
-  spans(): any[] {
-    return this.requests
-      .filter((r) => r.path === '/v1/traces')
-      .flatMap((r) => r.body.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans.map((span: any) => ({ ...span, resource: rs.resource?.attributes ?? [] })))));
   }
 
   metrics(): any[] {
