@@ -69,11 +69,14 @@ function spanAttributes(a: Attributes): Attributes {
 /**
  * Sets the trace context of a router request's record `rec` (the last record translateRouter
  * appended) and, when `out` asks for spans, appends its SERVER span. A router line with neither
- * a method nor a status is no request: nothing is done.
+ * a method nor a status is no request: nothing is done. `correlate` (the drain's
+ * trace_correlation): without it and without spans the record gets no trace context, and the
+ * line costs no hash.
  */
-export function appendRouterSpan(line: HerokuLine, ev: RouterEvent, rec: LogRecordData, observedUnixMicros: number, out: TelemetryBatch): void {
+export function appendRouterSpan(line: HerokuLine, ev: RouterEvent, rec: LogRecordData, observedUnixMicros: number, out: TelemetryBatch, correlate = true): void {
   const status = ev.status;
   if (ev.method === undefined && !Number.isFinite(status)) return;
+  if (!correlate && out.spans === undefined) return;
   const ids = traceIdsOfRequest(ev.requestId ?? line.original);
   let traceId = ids.traceId;
   let parentSpanId: string | undefined;

@@ -323,8 +323,8 @@ function translateRouter(line: HerokuLine, ev: RouterEvent, observed: number, ou
       point(M.METRIC_HTTP_SERVER_REQUEST_DURATION, 's', 'histogram', seconds, pointTime(line, observed), mAttrs, HTTP_DURATION_BUCKETS),
     );
   }
-  // The record pushed above is the last one: its trace context, and the span when asked.
-  appendRouterSpan(line, ev, out.logs[out.logs.length - 1]!, observed, out);
+  // The record pushed above is the last one: its trace context (with trace_correlation on), and the span when asked.
+  appendRouterSpan(line, ev, out.logs[out.logs.length - 1]!, observed, out, ctx.requestIds !== undefined);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -192,3 +192,31 @@ describe('when spans are asked', () => {
     expect(translate(`${TS} heroku[web.1]: source=web.1 dyno=heroku.1.abc sample#memory_total=100.5MB`).spans).toEqual([]);
   });
 });
+
+describe('trace_correlation off', () => {
+  it('leaves the router record without trace context when no traces pipeline asks, and still makes the span when one does', async () => {
+    const { newDrainContext } = await import('../../src/translate/drain-context.ts');
+    const { traceCorrelationSchema, urlTemplatesSchema } = await import('../../src/config/translation.ts');
+    const off = newDrainContext({ trace_correlation: traceCorrelationSchema.parse({ enabled: false }), url_templates: urlTemplatesSchema.parse({ enabled: false }) });
+    const logsOnly = newTelemetryBatch(false);
+    translateLineSafely(parseAnyLine(router(OK)), OBSERVED, logsOnly, undefined, undefined, off);
+    expect(logsOnly.logs[0]!.traceId).toBeUndefined();
+    const withSpans = newTelemetryBatch(true);
+    translateLineSafely(parseAnyLine(router(OK)), OBSERVED, withSpans, undefined, undefined, off);
+    expect(withSpans.spans).toHaveLength(1);
+    expect(withSpans.logs[0]!.spanId).toBe(withSpans.spans![0]!.spanId);
+  });
+});
+
+describe("a drain's route templates", () => {
+  it('name the span {method} {url.template}, with url.template among its attributes', async () => {
+    const { newDrainContext } = await import('../../src/translate/drain-context.ts');
+    const { traceCorrelationSchema, urlTemplatesSchema } = await import('../../src/config/translation.ts');
+    const ctx = newDrainContext({ trace_correlation: traceCorrelationSchema.parse({}), url_templates: urlTemplatesSchema.parse({ patterns: ['/orders/{order_id}'] }) });
+    const batch = newTelemetryBatch(true);
+    translateLineSafely(parseAnyLine(router(OK)), OBSERVED, batch, undefined, undefined, ctx);
+    expect(batch.spans![0]!.name).toBe('GET /orders/{order_id}');
+    expect(batch.spans![0]!.attributes['url.template']).toBe('/orders/{order_id}');
+    expect(batch.spans![0]!.attributes['url.path']).toBe('/orders/48213');
+  });
+});
