@@ -72,26 +72,30 @@ service:
     const now = Date.now();
     const t = syslogTime(now);
     const lines = [
-      `<190>1 ${t} host app web.1 - request_id=r-ok handling GET /orders`,
-      `<158>1 ${t} host heroku router - at=info method=GET path="/orders?api_key=s3cr3tvalue1234" host=shop.example.com request_id=r-ok fwd="203.0.113.9" dyno=web.1 connect=1ms service=41ms status=200 bytes=30 protocol=https`,
-      `<158>1 ${t} host heroku router - at=error code=H12 desc="Request timeout" method=POST path="/pay" host=shop.example.com request_id=r-slow fwd="203.0.113.9" dyno=web.2 connect=1ms service=30000ms status=503 bytes=0 protocol=https`,
+      `<190>1 ${t} host app web.1 - request_id=0d3f8b7e-4c1a-4b8e-9f2d-1a2b3c4d5e6f handling GET /orders`,
+      `<158>1 ${t} host heroku router - at=info method=GET path="/orders?api_key=s3cr3tvalue1234" host=shop.example.com request_id=0d3f8b7e-4c1a-4b8e-9f2d-1a2b3c4d5e6f fwd="203.0.113.9" dyno=web.1 connect=1ms service=41ms status=200 bytes=30 protocol=https`,
+      `<158>1 ${t} host heroku router - at=error code=H12 desc="Request timeout" method=POST path="/pay" host=shop.example.com request_id=7a1b2c3d-0000-4000-8000-000000000001 fwd="203.0.113.9" dyno=web.2 connect=1ms service=30000ms status=503 bytes=0 protocol=https`,
     ];
     const res = await fetch(`http://127.0.0.1:${sidecar.port}/logs`, { method: 'POST', body: lines.map(frame).join(''), headers: { 'logplex-drain-token': TOKEN } });
     expect(res.status).toBe(200);
     const spans = await until(() => (receivedSpans(backend!).length >= 2 ? receivedSpans(backend!) : undefined), { timeoutMs: 10_000, what: 'two spans at the backend' });
     expect(spans).toHaveLength(2);
-    const ok = spans.find((s) => attrs(s.attributes)['heroku.router.request_id'] === 'r-ok')!;
-    const slow = spans.find((s) => attrs(s.attributes)['heroku.router.request_id'] === 'r-slow')!;
-    expect(ok).toMatchObject({ name: 'GET', kind: KIND_SERVER, traceId: traceIdsOfRequest('r-ok').traceId, spanId: traceIdsOfRequest('r-ok').spanId });
+    const ok = spans.find((s) => attrs(s.attributes)['heroku.router.request_id'] === '0d3f8b7e-4c1a-4b8e-9f2d-1a2b3c4d5e6f')!;
+    const slow = spans.find((s) => attrs(s.attributes)['heroku.router.request_id'] === '7a1b2c3d-0000-4000-8000-000000000001')!;
+    expect(ok).toMatchObject({ name: 'GET /orders', kind: KIND_SERVER, traceId: traceIdsOfRequest('0d3f8b7e-4c1a-4b8e-9f2d-1a2b3c4d5e6f').traceId, spanId: traceIdsOfRequest('0d3f8b7e-4c1a-4b8e-9f2d-1a2b3c4d5e6f').spanId });
     expect(BigInt(ok.endTimeUnixNano) - BigInt(ok.startTimeUnixNano)).toBe(42_000_000n);
     expect(attrs(ok.attributes)['url.query']).not.toContain('s3cr3tvalue1234');
     expect(attrs(ok.resource)).toMatchObject({ 'service.name': 'shop-web', 'service.instance.id': 'web.1' });
-    expect(slow).toMatchObject({ name: 'POST', status: { code: STATUS_ERROR, message: 'H12 Request timeout' } });
+    expect(slow).toMatchObject({ name: 'POST /pay', status: { code: STATUS_ERROR, message: 'H12 Request timeout' } });
     expect(attrs(slow.resource)['service.instance.id']).toBe('web.2');
     // The router's record carries the span's ids: a backend links them.
     const records = await until(() => (backend!.logRecords().length >= lines.length ? backend!.logRecords() : undefined), { timeoutMs: 10_000, what: 'the records' });
-    const routerRecord = records.find((r: any) => attrs(r.attributes)['heroku.router.request_id'] === 'r-ok');
+    const routerRecord = records.find((r: any) => attrs(r.attributes)['heroku.router.request_id'] === '0d3f8b7e-4c1a-4b8e-9f2d-1a2b3c4d5e6f');
     expect({ traceId: routerRecord.traceId, spanId: routerRecord.spanId }).toEqual({ traceId: ok.traceId, spanId: ok.spanId });
+    // So does the app line that logged the request id (trace_correlation, on by default).
+    const appRecord = records.find((r: any) => r.eventName === 'heroku.app.log');
+    expect({ traceId: appRecord.traceId, spanId: appRecord.spanId }).toEqual({ traceId: ok.traceId, spanId: ok.spanId });
+    expect(attrs(ok.attributes)['url.template']).toBe('/orders');
   });
 });
 
