@@ -99,6 +99,11 @@ const TAG = {
 
 const TWO_32 = 4294967296;
 
+/** Each char code's hex digit value (either case), 16 for a char that is none. */
+const HEX_VALUE = new Uint8Array(128).fill(16);
+for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX_VALUE[65 + i] = HEX_VALUE[97 + i] = 10 + i;
+
 function varintSize(n: number): number {
   return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
 }
@@ -206,11 +211,18 @@ class ProtoWriter {
    */
   id(tag: number, hex: string, bytes: number): void {
     if (hex.length !== 2 * bytes) return;
-    const start = this.pos;
-    this.buf[this.pos++] = tag;
-    this.buf[this.pos++] = bytes;
-    const written = this.buf.write(hex, this.pos, 'hex');
-    this.pos = written === bytes ? this.pos + bytes : start;
+    const buf = this.buf;
+    const at = this.pos + 2;
+    // By hand: three ids a span through Buffer.write('hex') cost more than the rest of the span.
+    for (let i = 0; i < bytes; i++) {
+      const hi = HEX_VALUE[hex.charCodeAt(2 * i)] ?? 16;
+      const lo = HEX_VALUE[hex.charCodeAt(2 * i + 1)] ?? 16;
+      if ((hi | lo) > 15) return;
+      buf[at + i] = (hi << 4) | lo;
+    }
+    buf[this.pos] = tag;
+    buf[this.pos + 1] = bytes;
+    this.pos = at + bytes;
   }
 
   /**
