@@ -528,12 +528,8 @@ export class OtlpProtoEncoder {
           w.view.setUint32(w.pos, r.traceFlags, true);
           w.pos += 4;
         }
-        w.byte(TAG.traceId);
-        w.byte(16);
-        w.pos += w.buf.write(r.traceId, w.pos, 'hex');
-        w.byte(TAG.spanId);
-        w.byte(8);
-        w.pos += w.buf.write(r.spanId, w.pos, 'hex');
+        w.id(TAG.traceId, r.traceId, 16);
+        w.id(TAG.spanId, r.spanId, 8);
       }
       w.ensure(9);
       w.byte(TAG.observedTime);
