@@ -22,6 +22,7 @@ import { readFileSync } from 'node:fs';
 import { runE2eInChild } from './e2e.ts';
 import { runSyslogBench } from './syslog.ts';
 import { encodeInputs, encodeScenarios } from './encode.ts';
+import { encodeSpanScenarios, spanInputs } from './encode-spans.ts';
 import { geoipScenario } from './geoip.ts';
 import { redactScenario } from './redact.ts';
 import { collectorProcessorScenarios } from './collector-processors.ts';
@@ -53,6 +54,7 @@ const BASELINES: Readonly<Record<string, string>> = {
   'parse+map': 'naive parse+map',
   ...MICRO_BASELINES,
   'otlp encode': 'sdk otlp encode',
+  'otlp encode spans': 'sdk otlp encode spans',
 };
 
 const cpus = os.cpus();
@@ -107,6 +109,7 @@ const scenarios: Scenario[] = [
   naiveParseMap(bodies, LINES),
   ...microScenarios(microInputs(mix, bodies, MICRO_LIMIT)),
   ...encodeScenarios(encodeInputs(bodies)),
+  ...encodeSpanScenarios(spanInputs(encodeInputs(bodies))),
   geoipScenario(encodeInputs(bodies)),
   redactScenario(encodeInputs(bodies)),
   ...collectorProcessorScenarios(encodeInputs(bodies)),

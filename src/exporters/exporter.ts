@@ -3,13 +3,18 @@
  * pipeline can retry, count and never lose a record silently.
  */
 import pkg from '../../package.json' with { type: 'json' };
-import type { Attributes, LogRecordData, MetricPointData } from '../translate/telemetry.ts';
+import type { Attributes, LogRecordData, MetricPointData, SpanData } from '../translate/telemetry.ts';
+
+/** The signals an exporter may serve: a pipeline's, and the OTLP path each goes to. */
+export type ExportSignal = 'logs' | 'metrics' | 'traces';
 
 export interface ExportBatch {
   /** The drain's resource: service.name, cloud.provider=heroku, ... */
   resource: Attributes;
   logs: readonly LogRecordData[];
   metrics: readonly MetricPointData[];
+  /** A traces pipeline's spans; absent or empty in a logs or metrics batch. */
+  spans?: readonly SpanData[];
 }
 
 /** What an attempt sent, for the debug log: request bytes (all requests of it) and the last status. */
@@ -37,7 +42,7 @@ export interface Exporter {
    * Where each signal goes, for log lines: a URL without its credentials or query, a path.
    * Undefined when there is nothing to say (stdout).
    */
-  readonly endpoints?: Readonly<Partial<Record<'logs' | 'metrics', string>>>;
+  readonly endpoints?: Readonly<Partial<Record<ExportSignal, string>>>;
   /**
    * Sends one batch. `signal` is aborted when the pipeline's shutdown deadline passes: a request
    * still in flight then is given up at once.

@@ -1,10 +1,11 @@
 /**
  * OTLP/JSON encoding (the protobuf JSON mapping OTLP specifies: lowerCamelCase fields, 64-bit
- * integers as decimal strings, trace and span ids as hex) of our log records and metric points,
- * as `ExportLogsServiceRequest` and `ExportMetricsServiceRequest` objects.
+ * integers as decimal strings, trace and span ids as hex) of our log records, metric points and
+ * spans, as `ExportLogsServiceRequest`, `ExportMetricsServiceRequest` and
+ * `ExportTraceServiceRequest` objects.
  */
 import { microsToNanoString } from '../heroku/time.ts';
-import type { AttributeValue, Attributes, LogRecordData, MetricPointData } from './telemetry.ts';
+import type { AttributeValue, Attributes, LogRecordData, MetricPointData, SpanData } from './telemetry.ts';
 
 export interface InstrumentationScope {
   name: string;
@@ -161,6 +162,32 @@ export function metricsRequest(resource: Attributes, scope: InstrumentationScope
   };
 }
 
+/** A Span, its fields at their default left out as our protobuf encoder leaves them out. */
+function span(s: SpanData): Record<string, unknown> {
+  const out: Record<string, unknown> = { traceId: s.traceId, spanId: s.spanId };
+  if (s.traceState !== '') out.traceState = s.traceState;
+  if (s.parentSpanId !== undefined) out.parentSpanId = s.parentSpanId;
+  if (s.traceFlags !== 0) out.flags = s.traceFlags;
+  out.name = s.name;
+  out.kind = s.kind;
+  out.startTimeUnixNano = microsToNanoString(s.startUnixMicros);
+  out.endTimeUnixNano = microsToNanoString(s.endUnixMicros);
+  out.attributes = keyValues(s.attributes);
+  if (s.statusCode !== 0 || s.statusMessage !== '') {
+    const status: Record<string, unknown> = {};
+    if (s.statusMessage !== '') status.message = s.statusMessage;
+    if (s.statusCode !== 0) status.code = s.statusCode;
+    out.status = status;
+  }
+  return out;
+}
+
+export function tracesRequest(resource: Attributes, scope: InstrumentationScope, spans: readonly SpanData[]): object {
+  return {
+    resourceSpans: [{ resource: { attributes: keyValues(resource) }, scopeSpans: [{ scope, spans: spans.map(span) }] }],
+  };
+}
+
 /**
  * An output line stays under this many characters where it can (a single huge record cannot):
  * the Collector's otlpjsonfile receiver splits lines over 1 MiB by default, breaking their JSON.
@@ -180,17 +207,20 @@ function pushLines<T>(encode: (part: readonly T[]) => object, items: readonly T[
 
 /**
  * OTLP/JSON lines as the Collector's file exporter writes them: an ExportLogsServiceRequest line
- * (and an ExportMetricsServiceRequest line when there are points), halving a batch whose line
- * would pass MAX_JSON_LINE_CHARS.
+ * when there are records, an ExportMetricsServiceRequest line when there are points, an
+ * ExportTraceServiceRequest line (`resourceSpans`) when there are spans, halving a batch whose
+ * line would pass MAX_JSON_LINE_CHARS.
  */
 export function otlpJsonLines(
   resource: Attributes,
   scope: InstrumentationScope,
   logs: readonly LogRecordData[],
   metrics: readonly MetricPointData[],
+  spans: readonly SpanData[] = [],
 ): string[] {
   const lines: string[] = [];
   if (logs.length > 0) pushLines((part: readonly LogRecordData[]) => logsRequest(resource, scope, part), logs, lines);
   if (metrics.length > 0) pushLines((part: readonly MetricPointData[]) => metricsRequest(resource, scope, part), metrics, lines);
+  if (spans.length > 0) pushLines((part: readonly SpanData[]) => tracesRequest(resource, scope, part), spans, lines);
   return lines;
 }

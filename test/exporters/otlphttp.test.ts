@@ -141,7 +141,7 @@ describe('otlphttp exporter', () => {
     server = backend;
     const base = await backend.start();
     exporter = new OtlphttpExporter('otlphttp', otlphttpConfigSchema.parse({ endpoint: base.replace('http://', 'http://instance-42:p%40ss@'), encoding: 'json' }));
-    expect(exporter.endpoints).toEqual({ logs: `${base}/v1/logs`, metrics: `${base}/v1/metrics` });
+    expect(exporter.endpoints).toEqual({ logs: `${base}/v1/logs`, metrics: `${base}/v1/metrics`, traces: `${base}/v1/traces` });
     expect(await exporter.export({ ...batch, metrics: [] })).toMatchObject({ ok: true });
     expect(backend.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from('instance-42:p@ss').toString('base64')}`);
   });

@@ -24,7 +24,7 @@ function hexIds(value: any): any {
   if (Array.isArray(value)) return value.map(hexIds);
   if (value && typeof value === 'object') {
     const out: any = {};
-    for (const [k, v] of Object.entries(value)) out[k] = (k === 'traceId' || k === 'spanId') && typeof v === 'string' ? Buffer.from(v, 'base64').toString('hex') : hexIds(v);
+    for (const [k, v] of Object.entries(value)) out[k] = (k === 'traceId' || k === 'spanId' || k === 'parentSpanId') && typeof v === 'string' ? Buffer.from(v, 'base64').toString('hex') : hexIds(v);
     return out;
   }
   return value;
@@ -32,14 +32,23 @@ function hexIds(value: any): any {
 
 /**
  * The request body as a plain object, the way every test backend here reads it: gunzipped when
- * the request says gzip, then OTLP/JSON parsed or protobuf decoded (logs on `/v1/logs`, metrics
- * on any other path), trace and span ids as hex.
+ * the request says gzip, then OTLP/JSON parsed or protobuf decoded (logs on `/v1/logs`, spans on
+ * `/v1/traces`, metrics on any other path), trace, span and parent span ids as hex.
  */
 export function decodeOtlpBody(path: string, headers: IncomingMessage['headers'], body: Buffer): any {
   const raw = headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body;
   if (String(headers['content-type']).includes('json')) return JSON.parse(raw.toString('utf8'));
-  const type = path.endsWith('/v1/logs') ? collector.logs.v1.ExportLogsServiceRequest : collector.metrics.v1.ExportMetricsServiceRequest;
+  const type = path.endsWith('/v1/logs')
+    ? collector.logs.v1.ExportLogsServiceRequest
+    : path.endsWith('/v1/traces')
+      ? collector.trace.v1.ExportTraceServiceRequest
+      : collector.metrics.v1.ExportMetricsServiceRequest;
   return hexIds(type.toObject(type.decode(raw), TO_OBJECT));
+}
+
+/** The path a request's body is decoded as: its own for logs and traces, metrics for any other. */
+function signalPath(url: string | undefined): string {
+  return url === '/v1/logs' || url === '/v1/traces' ? url : '/v1/metrics';
 }
 
 export class OtlpTestServer {
@@ -51,6 +60,8 @@ export class OtlpTestServer {
   script: Array<{ status: number; headers?: Record<string, string>; body?: string | Buffer; delayMs?: number }> = [];
   /** Log requests with more records than this are answered 413, as a backend's size limit. */
   maxLogRecords: number | undefined;
+  /** Trace requests with more spans than this are answered 413. */
+  maxSpans: number | undefined;
   private _server: Server | undefined;
 
   async start(): Promise<string> {
@@ -72,9 +83,10 @@ export class OtlpTestServer {
           answer(next.status, { 'content-type': 'text/plain', ...next.headers }, next.body ?? 'scripted failure');
           return;
         }
-        const body = decodeOtlpBody(req.url === '/v1/logs' ? '/v1/logs' : '/v1/metrics', req.headers, Buffer.concat(chunks));
+        const body = decodeOtlpBody(signalPath(req.url), req.headers, Buffer.concat(chunks));
         const items = req.url === '/v1/logs' ? body.resourceLogs.flatMap((rl: any) => rl.scopeLogs.flatMap((sl: any) => sl.logRecords)).length : 0;
-        if (this.maxLogRecords !== undefined && items > this.maxLogRecords) {
+        const spans = req.url === '/v1/traces' ? (body.resourceSpans ?? []).flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans ?? [])).length : 0;
+        if ((this.maxLogRecords !== undefined && items > this.maxLogRecords) || (this.maxSpans !== undefined && spans > this.maxSpans)) {
           answer(413, { 'content-type': 'text/plain' }, 'request entity too large');
           return;
         }
@@ -99,6 +111,11 @@ export class OtlpTestServer {
 
   metrics(): any[] {
     return this.requests.filter((r) => r.path === '/v1/metrics').flatMap((r) => r.body.resourceMetrics.flatMap((rm: any) => rm.scopeMetrics.flatMap((sm: any) => sm.metrics)));
+  }
+
+  /** Every span received, in order. */
+  spans(): any[] {
+    return this.requests.filter((r) => r.path === '/v1/traces').flatMap((r) => r.body.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans ?? [])));
   }
 
   async stop(): Promise<void> {

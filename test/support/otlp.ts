@@ -13,8 +13,9 @@ const root = require('otlp-proto-generated/build/src/generated/root.js') as any;
 const v1 = root.opentelemetry.proto.collector;
 const LogsRequest = v1.logs.v1.ExportLogsServiceRequest;
 const MetricsRequest = v1.metrics.v1.ExportMetricsServiceRequest;
+const TracesRequest = v1.trace.v1.ExportTraceServiceRequest;
 
-const HEX_ID_KEYS = new Set(['traceId', 'spanId']);
+const HEX_ID_KEYS = new Set(['traceId', 'spanId', 'parentSpanId']);
 
 /** OTLP/JSON writes trace and span ids as hex; protobuf's JSON mapping expects base64. */
 function hexIdsToBase64(value: unknown): unknown {
@@ -73,4 +74,9 @@ export function decodeLogsRequest(json: unknown): any {
 /** Decodes an ExportMetricsServiceRequest through protobuf and back. */
 export function decodeMetricsRequest(json: unknown): any {
   return roundTrip(MetricsRequest, json);
+}
+
+/** Decodes an ExportTraceServiceRequest through protobuf and back. */
+export function decodeTracesRequest(json: unknown): any {
+  return roundTrip(TracesRequest, json);
 }

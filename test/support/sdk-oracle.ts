@@ -6,7 +6,7 @@ import type { HrTime } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import type { Attributes, LogRecordData, MetricPointData } from '../../src/translate/telemetry.ts';
+import type { Attributes, LogRecordData, MetricPointData, SpanData } from '../../src/translate/telemetry.ts';
 import { SCOPE } from '../../src/exporters/exporter.ts';
 
 /** ValueType.DOUBLE of @opentelemetry/api: every point we make is a double. */
@@ -82,4 +82,31 @@ export function toResourceMetrics(resource: Attributes, points: readonly MetricP
     }
   }
   return { resource: sdkResource(resource), scopeMetrics: [{ scope: SCOPE, metrics: [...metrics.values()] }] };
+}
+
+/**
+ * Our spans as the SDK's ReadableSpan, for its trace serializer (otlp-transformer 0.205): API
+ * SpanKind is OTLP's minus one, and this serializer writes no span flags.
+ */
+export function toReadableSpans(resource: Attributes, spans: readonly SpanData[]): unknown[] {
+  const sdk = sdkResource(resource);
+  return spans.map((s) => ({
+    name: s.name,
+    kind: s.kind - 1,
+    spanContext: () => ({ traceId: s.traceId, spanId: s.spanId, traceFlags: s.traceFlags, ...(s.traceState !== '' ? { traceState: { serialize: () => s.traceState } } : {}) }),
+    parentSpanContext: s.parentSpanId !== undefined ? { traceId: s.traceId, spanId: s.parentSpanId, traceFlags: s.traceFlags, isRemote: true } : undefined,
+    startTime: microsToHrTime(s.startUnixMicros),
+    endTime: microsToHrTime(s.endUnixMicros),
+    status: { code: s.statusCode, ...(s.statusMessage !== '' ? { message: s.statusMessage } : {}) },
+    attributes: s.attributes,
+    links: [],
+    events: [],
+    duration: microsToHrTime(s.endUnixMicros - s.startUnixMicros),
+    ended: true,
+    resource: sdk,
+    instrumentationScope: SCOPE,
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
+  }));
 }

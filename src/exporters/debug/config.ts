@@ -4,7 +4,7 @@ import { z } from 'zod';
 export const DEBUG_TYPE = 'debug';
 
 export const debugConfigSchema = z.strictObject({
-  /** `basic` (a line per batch), `normal` (a line per record) or `detailed` (every field). */
+  /** `basic` (a line per batch), `normal` (a line per record, point and span) or `detailed` (every field). */
   verbosity: z.enum(['basic', 'normal', 'detailed']).default('basic'),
 });
 

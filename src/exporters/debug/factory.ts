@@ -9,6 +9,6 @@ export const debugFactory: ExporterFactory = {
   kind: 'exporters',
   type: DEBUG_TYPE,
   configSchema: debugConfigSchema,
-  signals: ['logs', 'metrics'],
+  signals: ['logs', 'metrics', 'traces'],
   create: (id, config) => ({ exporter: new DebugExporter(id, config as DebugConfig), retry: NO_RETRY, queue: LOCAL_QUEUE }),
 };

@@ -17,17 +17,20 @@
  * dropped because the queue was full (not blocking), dropped at shutdown (in memory, when the
  * deadline passed) or left in storage; each counted once, here and in its pipeline's counters.
  */
-import type { ExportBatch, Exporter } from '../exporter.ts';
+import type { ExportBatch, ExportSignal, Exporter } from '../exporter.ts';
 import { BudgetFull, type SegmentLog } from '../../extensions/file_storage/segment-log.ts';
-import type { Attributes, LogRecordData, MetricPointData } from '../../translate/telemetry.ts';
+import type { Attributes, LogRecordData, MetricPointData, SpanData } from '../../translate/telemetry.ts';
 import { ExporterHealth } from '../../service/exporter-health.ts';
 import type { Logger } from '../../service/log.ts';
 import { RateLimitedLog } from '../../service/rate-limited-log.ts';
 import { exportWithRetry, type RetrySettings } from '../../service/retry.ts';
 import type { SendingQueueConfig } from './config.ts';
 
-export type Signal = 'logs' | 'metrics';
-type Item = LogRecordData | MetricPointData;
+export type Signal = ExportSignal;
+type Item = LogRecordData | MetricPointData | SpanData;
+
+/** What the queue's log lines call its items. */
+const UNIT = { logs: 'records', metrics: 'points', traces: 'spans' } as const;
 
 /** The batch processor's settings of a pipeline, applied as its items leave the queue. */
 export interface QueueBatching {
@@ -114,12 +117,16 @@ function requestsOf(items: number, source: QueueSource | undefined): number {
   return items / requestItems(source);
 }
 
-/** What a record or point takes in memory, roughly, for `sizer: bytes` (a Heroku record: ~1 KB). */
+/**
+ * What a record, point or span takes in memory, roughly, for `sizer: bytes` (a Heroku record:
+ * ~1 KB). A span's strings: its name, ids (one char a hex digit) and status message.
+ */
 function approxBytes(items: readonly Item[]): number {
   let n = 0;
   for (const item of items) {
     n += 160;
     if ('body' in item) n += item.body.length;
+    else if ('spanId' in item) n += 64 + item.name.length + item.traceState.length + item.statusMessage.length;
     for (const key in item.attributes) {
       const v = item.attributes[key];
       n += 40 + key.length + (typeof v === 'string' ? v.length : 8);
@@ -170,7 +177,7 @@ export class SendingQueue {
   private readonly _deadline = new AbortController();
   private _idle: (() => void) | undefined;
   private _shutdown: Promise<void> | undefined;
-  private readonly _unit: 'records' | 'points';
+  private readonly _unit: (typeof UNIT)[Signal];
 
   constructor(options: QueueOptions) {
     this.exporter = options.exporter;
@@ -181,7 +188,7 @@ export class SendingQueue {
     this._log = options.log;
     this._health = healthOf(options.exporter, options.log);
     this._limited = new RateLimitedLog(options.log);
-    this._unit = options.signal === 'logs' ? 'records' : 'points';
+    this._unit = UNIT[options.signal];
   }
 
   /** What queue_size counts: requests, items or bytes. */
@@ -220,7 +227,7 @@ export class SendingQueue {
     return this._config.sizer === 'items' ? size : this._config.sizer === 'bytes' ? Math.floor(size / 1024) : size * sendBatchSize;
   }
 
-  /** Items (records or points) held now. */
+  /** Items (records, points or spans) held now. */
   get items(): number {
     return this._items;
   }
@@ -460,8 +467,14 @@ export class SendingQueue {
     const exporter = this.exporter;
     const health = this._health;
     const endpoint = exporter.endpoints?.[signal];
-    const unit = this._unit;
-    const batch: ExportBatch = signal === 'logs' ? { resource, logs: items as LogRecordData[], metrics: [] } : { resource, logs: [], metrics: items as MetricPointData[] };
+    // ExporterHealth (src/service) counts lost records and points only: spans are told as records there.
+    const unit = this._unit === 'spans' ? 'records' : this._unit;
+    const batch: ExportBatch =
+      signal === 'logs'
+        ? { resource, logs: items as LogRecordData[], metrics: [] }
+        : signal === 'metrics'
+          ? { resource, logs: [], metrics: items as MetricPointData[] }
+          : { resource, logs: [], metrics: [], spans: items as SpanData[] };
     const outcome = await exportWithRetry(exporter, batch, this._retry, {
       stopping: () => this._stopping,
       deadline: this._deadline.signal,

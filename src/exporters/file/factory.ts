@@ -8,7 +8,7 @@ export const fileFactory: ExporterFactory = {
   kind: 'exporters',
   type: FILE_TYPE,
   configSchema: fileConfigSchema,
-  signals: ['logs', 'metrics'],
+  signals: ['logs', 'metrics', 'traces'],
   create: (id, config) => ({
     exporter: new FileExporter(id, config as FileConfig),
     retry: { enabled: true, initialIntervalMs: 1000, multiplier: 2, randomizationFactor: 0.2, maxIntervalMs: 30_000, maxElapsedMs: 300_000 },

@@ -35,11 +35,12 @@ const proxyUrl = z.string().transform((value, ctx) => {
 
 export const otlphttpConfigSchema = z
   .strictObject({
-    /** Base URL: `/v1/logs` and `/v1/metrics` are appended, as the Collector does. */
+    /** Base URL: `/v1/logs`, `/v1/metrics` and `/v1/traces` are appended, as the Collector does. */
     endpoint: httpUrl.optional(),
     /** Full URLs per signal, used as given. */
     logs_endpoint: httpUrl.optional(),
     metrics_endpoint: httpUrl.optional(),
+    traces_endpoint: httpUrl.optional(),
     /** `proto` (default) or `json`. */
     encoding: z.enum(['proto', 'json']).default('proto'),
     /** `gzip` (default: every OTLP backend takes it), `zstd` (a third of gzip's CPU; the Collector takes it) or `none`. */
@@ -71,3 +72,14 @@ export const otlphttpConfigSchema = z
   });
 
 export type OtlphttpConfig = z.output<typeof otlphttpConfigSchema>;
+
+/**
+ * What this config cannot do in a pipeline of `signal`, each `key: message` relative to the
+ * exporter's config: a traces pipeline needs `endpoint` or `traces_endpoint` (the Collector's
+ * words when it builds the exporter for traces). Logs and metrics are checked by the schema.
+ */
+export function otlphttpSignalProblems(config: unknown, signal: string): string[] {
+  const c = config as Partial<OtlphttpConfig>;
+  if (signal === 'traces' && c.endpoint === undefined && c.traces_endpoint === undefined) return ['traces_endpoint: either endpoint or traces_endpoint must be specified'];
+  return [];
+}

@@ -15,9 +15,9 @@ import { Agent, buildConnector, ProxyAgent, request, type Dispatcher } from 'und
 import { clientTlsOptions, describeTlsFailure, TlsConfigError } from '../../config/tls.ts';
 import type { ClientAuthenticator } from '../../service/component.ts';
 import type { Logger } from '../../service/log.ts';
-import { logsRequest, metricsRequest } from '../../translate/otlp-json.ts';
+import { logsRequest, metricsRequest, tracesRequest } from '../../translate/otlp-json.ts';
 import type { Attributes } from '../../translate/telemetry.ts';
-import { SCOPE, urlForLogs, type ExportBatch, type ExportDetail, type ExportResult, type Exporter } from '../exporter.ts';
+import { SCOPE, urlForLogs, type ExportBatch, type ExportDetail, type ExportResult, type ExportSignal, type Exporter } from '../exporter.ts';
 import type { OtlphttpConfig } from './config.ts';
 import { OtlpProtoEncoder } from './proto.ts';
 import { partialSuccess, statusMessage } from './response.ts';
@@ -76,7 +76,23 @@ export function retryAfterMs(header: string | string[] | undefined, now = Date.n
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-type Signal = 'logs' | 'metrics';
+type Signal = ExportSignal;
+
+/** The order a batch holding several signals sends them in. */
+const SIGNALS: readonly Signal[] = ['logs', 'metrics', 'traces'];
+
+/** A batch's items of one signal. */
+function itemsOf(signal: Signal, batch: ExportBatch): readonly unknown[] {
+  return signal === 'logs' ? batch.logs : signal === 'metrics' ? batch.metrics : (batch.spans ?? []);
+}
+
+/** Items [from, to) of a batch's `signal`, as a batch of that signal alone. */
+function partOf(signal: Signal, batch: ExportBatch, from: number, to: number): ExportBatch {
+  const resource = batch.resource;
+  if (signal === 'logs') return { resource, logs: batch.logs.slice(from, to), metrics: [] };
+  if (signal === 'metrics') return { resource, logs: [], metrics: batch.metrics.slice(from, to) };
+  return { resource, logs: [], metrics: [], spans: (batch.spans ?? []).slice(from, to) };
+}
 
 /** Turns a batch into request bytes: our protobuf encoder, or OTLP/JSON. */
 interface Encoder {
@@ -86,13 +102,16 @@ interface Encoder {
 class ProtoEncoder implements Encoder {
   private readonly _encoder = new OtlpProtoEncoder(SCOPE);
   encode(signal: Signal, batch: ExportBatch): Uint8Array {
-    return signal === 'logs' ? this._encoder.logs(batch.resource, batch.logs) : this._encoder.metrics(batch.resource, batch.metrics);
+    if (signal === 'logs') return this._encoder.logs(batch.resource, batch.logs);
+    if (signal === 'metrics') return this._encoder.metrics(batch.resource, batch.metrics);
+    return this._encoder.spans(batch.resource, batch.spans ?? []);
   }
 }
 
 class JsonEncoder implements Encoder {
   encode(signal: Signal, batch: ExportBatch): Uint8Array {
-    const body = signal === 'logs' ? logsRequest(batch.resource, SCOPE, batch.logs) : metricsRequest(batch.resource, SCOPE, batch.metrics);
+    const body =
+      signal === 'logs' ? logsRequest(batch.resource, SCOPE, batch.logs) : signal === 'metrics' ? metricsRequest(batch.resource, SCOPE, batch.metrics) : tracesRequest(batch.resource, SCOPE, batch.spans ?? []);
     return Buffer.from(JSON.stringify(body), 'utf8');
   }
 }
@@ -118,7 +137,7 @@ class Slots {
   }
 }
 
-/** What one export call sent: summed over its requests (both signals, 413 halves). */
+/** What one export call sent: summed over its requests (every signal, 413 halves). */
 interface Sent {
   bytes: number;
   status: number | undefined;
@@ -151,9 +170,10 @@ export interface OtlphttpOptions {
 
 export class OtlphttpExporter implements Exporter {
   readonly id: string;
-  readonly endpoints: Readonly<Record<Signal, string>>;
+  /** Where each signal goes; traces only with `endpoint` or `traces_endpoint`. */
+  readonly endpoints: Readonly<Partial<Record<Signal, string>>>;
   private readonly _config: OtlphttpConfig;
-  private readonly _urls: Record<Signal, string>;
+  private readonly _urls: Partial<Record<Signal, string>>;
   /** An Agent, or a ProxyAgent with proxy_url; replaced when tls.reload_interval finds new files. */
   private _agent: Dispatcher;
   /** Dispatchers replaced by a reload, closing once their requests are done. */
@@ -187,9 +207,12 @@ export class OtlphttpExporter implements Exporter {
     const urls = {
       logs: config.logs_endpoint ?? `${config.endpoint}/v1/logs`,
       metrics: config.metrics_endpoint ?? `${config.endpoint}/v1/metrics`,
+      // The schema asks logs and metrics for a URL; traces has none without endpoint or traces_endpoint (see otlphttpSignalProblems).
+      traces: config.traces_endpoint ?? (config.endpoint !== undefined ? `${config.endpoint}/v1/traces` : undefined),
     };
-    this._urls = { logs: withoutUserinfo(urls.logs), metrics: withoutUserinfo(urls.metrics) };
-    this.endpoints = { logs: urlForLogs(urls.logs), metrics: urlForLogs(urls.metrics) };
+    this._urls = { logs: withoutUserinfo(urls.logs), metrics: withoutUserinfo(urls.metrics), ...(urls.traces !== undefined ? { traces: withoutUserinfo(urls.traces) } : {}) };
+    this.endpoints = { logs: urlForLogs(urls.logs), metrics: urlForLogs(urls.metrics), ...(urls.traces !== undefined ? { traces: urlForLogs(urls.traces) } : {}) };
+    const signalUrls = [urls.logs, urls.metrics, ...(urls.traces !== undefined ? [urls.traces] : [])];
     const consumers = config.sending_queue.num_consumers;
     this._slots = new Slots(consumers);
     // Read now: a certificate that cannot be used stops the start, naming its key and file.
@@ -198,8 +221,9 @@ export class OtlphttpExporter implements Exporter {
     if (this._tls?.cert !== undefined && config.tls?.cert_file !== undefined && reload !== undefined && reload > 0) this._reloadAt = Date.now() + reload;
     this._agent = this._dispatcher(this._tls);
     const configured = lowerCaseKeys(config.headers);
-    // One endpoint's userinfo for both signals: a backend has one set of credentials.
-    const basic = basicAuthOf(urls.logs) ?? basicAuthOf(urls.metrics);
+    // One endpoint's userinfo for every signal: a backend has one set of credentials.
+    let basic: string | undefined;
+    for (const url of signalUrls) basic ??= basicAuthOf(url);
     this._headers = {
       'user-agent': USER_AGENT,
       ...(basic !== undefined && configured.authorization === undefined ? { authorization: basic } : {}),
@@ -207,7 +231,7 @@ export class OtlphttpExporter implements Exporter {
       'content-type': config.encoding === 'proto' ? 'application/x-protobuf' : 'application/json',
       ...(config.compression !== 'none' ? { 'content-encoding': config.compression } : {}),
     };
-    this._secrets = [...Object.values(config.headers), ...[urls.logs, urls.metrics, ...(config.proxy_url !== undefined ? [config.proxy_url] : [])].flatMap(userinfoParts)]
+    this._secrets = [...Object.values(config.headers), ...[...signalUrls, ...(config.proxy_url !== undefined ? [config.proxy_url] : [])].flatMap(userinfoParts)]
       // `Bearer <token>`: the token alone too, as an error may quote it.
       .flatMap((v) => [v, v.slice(v.indexOf(' ') + 1).trim()])
       .filter((v) => v.length >= 4)
@@ -223,17 +247,14 @@ export class OtlphttpExporter implements Exporter {
   }
 
   private async _exportBoth(batch: ExportBatch, sent: Sent, signal: AbortSignal | undefined): Promise<ExportResult> {
-    // A batch holds one signal (a pipeline's); both are sent in turn when it holds both.
+    // A batch holds one signal (a pipeline's); each is sent in turn when it holds several.
     let result: ExportResult = { ok: true };
-    if (batch.logs.length > 0) {
-      result = await this._sendSplitting('logs', batch, sent, signal);
-      if (!result.ok) return result;
-    }
-    if (batch.metrics.length > 0) {
-      const metrics = await this._sendSplitting('metrics', batch, sent, signal);
-      if (!metrics.ok || metrics.warning === undefined) return metrics.ok ? result : metrics;
-      if (result.warning === undefined) return metrics;
-      return { ok: true, rejected: (result.rejected ?? 0) + (metrics.rejected ?? 0), warning: `${result.warning}; ${metrics.warning}` };
+    for (const s of SIGNALS) {
+      if (itemsOf(s, batch).length === 0) continue;
+      const next = await this._sendSplitting(s, batch, sent, signal);
+      if (!next.ok) return next;
+      if (next.warning === undefined) continue;
+      result = result.warning === undefined ? next : { ok: true, rejected: (result.rejected ?? 0) + (next.rejected ?? 0), warning: `${result.warning}; ${next.warning}` };
     }
     return result;
   }
@@ -251,14 +272,12 @@ export class OtlphttpExporter implements Exporter {
    */
   private async _sendSplitting(signal: Signal, batch: ExportBatch, sent: Sent, abort: AbortSignal | undefined): Promise<ExportResult> {
     const result = await this._send(signal, batch, sent, abort);
-    const items = signal === 'logs' ? batch.logs : batch.metrics;
+    const items = itemsOf(signal, batch);
     if (result.ok || !result.error.startsWith('413') || items.length < 2) return result;
     const half = items.length >> 1;
-    const part = (from: number, to: number): ExportBatch =>
-      signal === 'logs' ? { resource: batch.resource, logs: batch.logs.slice(from, to), metrics: [] } : { resource: batch.resource, logs: [], metrics: batch.metrics.slice(from, to) };
-    const first = await this._sendSplitting(signal, part(0, half), sent, abort);
+    const first = await this._sendSplitting(signal, partOf(signal, batch, 0, half), sent, abort);
     if (!first.ok) return first;
-    const second = await this._sendSplitting(signal, part(half, items.length), sent, abort);
+    const second = await this._sendSplitting(signal, partOf(signal, batch, half, items.length), sent, abort);
     if (!second.ok) return second;
     const rejected = (first.rejected ?? 0) + (second.rejected ?? 0);
     const warnings = [first.warning, second.warning].filter((w) => w !== undefined);
@@ -266,6 +285,8 @@ export class OtlphttpExporter implements Exporter {
   }
 
   private async _send(signal: Signal, batch: ExportBatch, sent: Sent, abort: AbortSignal | undefined): Promise<ExportResult> {
+    // Refused for good: no retry finds a URL (validate says it first where the service asks).
+    if (this._urls[signal] === undefined) return { ok: false, retryable: false, error: `${signal}_endpoint: either endpoint or ${signal}_endpoint must be specified` };
     await this._slots.acquire();
     await this._encoding.acquire();
     let encoder: Encoder | undefined = this._encoders.pop() ?? (this._config.encoding === 'proto' ? new ProtoEncoder() : new JsonEncoder());
@@ -373,7 +394,7 @@ export class OtlphttpExporter implements Exporter {
     const onDeadline = () => controller.abort(abort?.reason);
     abort?.addEventListener('abort', onDeadline, { once: true });
     try {
-      const response = await request(this._urls[signal], { method: 'POST', headers: requestHeaders, body, dispatcher: this._agent, signal: controller.signal });
+      const response = await request(this._urls[signal]!, { method: 'POST', headers: requestHeaders, body, dispatcher: this._agent, signal: controller.signal });
       status = response.statusCode;
       headers = response.headers;
       text = await readCapped(response.body);

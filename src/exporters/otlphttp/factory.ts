@@ -8,7 +8,7 @@ export const otlphttpFactory: ExporterFactory = {
   kind: 'exporters',
   type: OTLPHTTP_TYPE,
   configSchema: otlphttpConfigSchema,
-  signals: ['logs', 'metrics'],
+  signals: ['logs', 'metrics', 'traces'],
   create(id, config, host) {
     const c = config as OtlphttpConfig;
     let auth;

@@ -1,6 +1,6 @@
 /**
  * What an OTLP/HTTP backend says back: the partial success of a 2xx (ExportLogsServiceResponse,
- * ExportMetricsServiceResponse) and the message of an error (google.rpc.Status), in protobuf or
+ * ExportMetricsServiceResponse, ExportTraceServiceResponse) and the message of an error (google.rpc.Status), in protobuf or
  * JSON, or the first words of whatever else a proxy answered. Never throws: a body we cannot
  * read is only a message we cannot show.
  */
@@ -59,11 +59,15 @@ function parseJson(text: Buffer): Record<string, unknown> | undefined {
   }
 }
 
+/** Each signal's count of rejected items in an OTLP/JSON partial success. */
+const REJECTED_JSON_KEY = { logs: 'rejectedLogRecords', metrics: 'rejectedDataPoints', traces: 'rejectedSpans' } as const;
+
 /**
- * The partial success of a 2xx response: records (or points) the backend rejected, and its
+ * The partial success of a 2xx response: records, points or spans the backend rejected, and its
  * message (a message with nothing rejected is a warning). undefined when it accepted everything.
+ * The three responses put the count and the message at the same field numbers (1 and 2).
  */
-export function partialSuccess(body: Buffer, proto: boolean, signal: 'logs' | 'metrics'): { rejected: number; message: string } | undefined {
+export function partialSuccess(body: Buffer, proto: boolean, signal: 'logs' | 'metrics' | 'traces'): { rejected: number; message: string } | undefined {
   if (body.length === 0) return undefined;
   let rejected = 0;
   let message = '';
@@ -78,7 +82,7 @@ export function partialSuccess(body: Buffer, proto: boolean, signal: 'logs' | 'm
   } else {
     const partial = parseJson(body)?.partialSuccess as Record<string, unknown> | undefined;
     if (partial !== undefined && partial !== null) {
-      rejected = Number(partial[signal === 'logs' ? 'rejectedLogRecords' : 'rejectedDataPoints'] ?? 0) || 0;
+      rejected = Number(partial[REJECTED_JSON_KEY[signal]] ?? 0) || 0;
       message = typeof partial.errorMessage === 'string' ? partial.errorMessage : '';
     }
   }
