@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import { FACTORIES } from '../components.ts';
-import type { ComponentKind, ExtensionFactory, MetricsPlacement, ProcessorFactory, Signal } from '../service/component.ts';
+import type { ComponentKind, ExporterFactory, ExtensionFactory, MetricsPlacement, ProcessorFactory, Signal } from '../service/component.ts';
 
 export type { ComponentKind };
 
@@ -35,6 +35,12 @@ export function componentSignals(kind: 'receivers' | 'processors' | 'exporters',
 /** What a processor's config cannot do in a pipeline of `signal` (see ProcessorFactory.signalProblems). */
 export function processorSignalProblems(type: string, config: unknown, signal: Signal): string[] {
   const f = FACTORIES.find((x) => x.kind === 'processors' && x.type === type) as ProcessorFactory | undefined;
+  return f?.signalProblems?.(config, signal) ?? [];
+}
+
+/** What an exporter's config cannot do in a pipeline of `signal` (see ExporterFactory.signalProblems). */
+export function exporterSignalProblems(type: string, config: unknown, signal: Signal): string[] {
+  const f = FACTORIES.find((x) => x.kind === 'exporters' && x.type === type) as ExporterFactory | undefined;
   return f?.signalProblems?.(config, signal) ?? [];
 }
 

@@ -3,7 +3,7 @@
  * `exporters` and `service.pipelines`, with `${env:...}` expansion. Validation collects every
  * problem, each naming its key path, so one run of `validate` shows them all.
  */
-import { authenticates, COMPONENT_SCHEMAS, componentSignals, componentType, metricsPlacement, processorSignalProblems, type ComponentKind } from './components.ts';
+import { authenticates, COMPONENT_SCHEMAS, componentSignals, componentType, metricsPlacement, processorSignalProblems, exporterSignalProblems, type ComponentKind } from './components.ts';
 import { expandReferences, maskExpansions, type ExpandProblem, type Expansion } from './expand.ts';
 import { mergeDocuments, readSource, sourceOfLine, type ConfigSource } from './sources.ts';
 import { isLoopback } from '../receivers/logplex/config.ts';
@@ -260,6 +260,10 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
     for (const pid of p.processors) {
       const c = components.processors.get(pid)!;
       for (const m of processorSignalProblems(c.type, c.config, p.signal)) problems.push(`processors.${pid}.${m} (service.pipelines.${id} lists it)`);
+    }
+    for (const eid of p.exporters) {
+      const c = components.exporters.get(eid)!;
+      for (const m of exporterSignalProblems(c.type, c.config, p.signal)) problems.push(`exporters.${eid}.${m} (service.pipelines.${id} lists it)`);
     }
   }
   for (const [id, p] of problems.length > 0 ? [] : pipelines) {

@@ -119,6 +119,8 @@ export interface BuiltExporter {
 
 export interface ExporterFactory extends FactoryBase<'exporters'> {
   signals: readonly Signal[];
+  /** What this config cannot do in a pipeline of `signal` (otlphttp without a traces URL), each `key: message`. */
+  signalProblems?(config: unknown, signal: Signal): string[];
   create(id: string, config: unknown, host: Host): BuiltExporter;
 }
 

@@ -17,19 +17,21 @@ export interface FailedAttempt {
   retryInMs: number | undefined;
   /** Items given up on with this attempt (0 while retrying), and why. */
   lost: number;
-  unit: 'records' | 'points';
+  unit: 'records' | 'points' | 'spans';
   reason: string | undefined;
 }
 
 interface Lost {
   records: number;
   points: number;
+  spans: number;
 }
 
 function describeLost(lost: Lost): string {
   const parts = [];
   if (lost.records > 0) parts.push(`${lost.records} records`);
   if (lost.points > 0) parts.push(`${lost.points} points`);
+  if (lost.spans > 0) parts.push(`${lost.spans} spans`);
   return parts.join(' and ');
 }
 
@@ -44,12 +46,12 @@ export class ExporterHealth {
   private _announced = false;
   private _runStart = 0;
   private _runFailures = 0;
-  private _runLost: Lost = { records: 0, points: 0 };
+  private _runLost: Lost = { records: 0, points: 0, spans: 0 };
   /** When the last failure line was written. */
   private _lastLineAt = -Infinity;
   /** Failures since that line, not yet written. */
   private _window = 0;
-  private _windowLost: Lost = { records: 0, points: 0 };
+  private _windowLost: Lost = { records: 0, points: 0, spans: 0 };
   private _windowReason: string | undefined;
   private _last: FailedAttempt | undefined;
   private _timer: NodeJS.Timeout | undefined;
@@ -68,7 +70,7 @@ export class ExporterHealth {
       this._announced = false;
       this._runStart = now;
       this._runFailures = 0;
-      this._runLost = { records: 0, points: 0 };
+      this._runLost = { records: 0, points: 0, spans: 0 };
     }
     this._runFailures++;
     this._runLost[attempt.unit] += attempt.lost;
@@ -91,7 +93,7 @@ export class ExporterHealth {
     const now = this._now();
     // The window holds only this run's failures (its line emptied it): the recovery line sums them up.
     this._window = 0;
-    this._windowLost = { records: 0, points: 0 };
+    this._windowLost = { records: 0, points: 0, spans: 0 };
     clearTimeout(this._timer);
     this._timer = undefined;
     const lost = describeLost(this._runLost);
@@ -99,7 +101,7 @@ export class ExporterHealth {
       exporter: this._id,
       failures: this._runFailures,
       down_ms: now - this._runStart,
-      ...(lost ? { lost_records: this._runLost.records, lost_points: this._runLost.points } : {}),
+      ...(lost ? { lost_records: this._runLost.records, lost_points: this._runLost.points, lost_spans: this._runLost.spans } : {}),
     });
   }
 
@@ -124,11 +126,11 @@ export class ExporterHealth {
     const message =
       `${this._id}: ${this._window} failure${this._window === 1 ? '' : 's'} in the last ${seconds}` +
       `${lost ? `, ${lost} lost (${this._windowReason ?? 'given up'})` : ''}, last: ${a.error}${this._failing ? '' : ' (recovered since)'}`;
-    this._log(lost ? 'error' : 'warn', message, { ...this._fields(a), failures: this._window, ...(lost ? { lost_records: this._windowLost.records, lost_points: this._windowLost.points } : {}) });
+    this._log(lost ? 'error' : 'warn', message, { ...this._fields(a), failures: this._window, ...(lost ? { lost_records: this._windowLost.records, lost_points: this._windowLost.points, lost_spans: this._windowLost.spans } : {}) });
     this._lastLineAt = now;
     if (this._failing) this._announced = true;
     this._window = 0;
-    this._windowLost = { records: 0, points: 0 };
+    this._windowLost = { records: 0, points: 0, spans: 0 };
     this._windowReason = undefined;
   }
 

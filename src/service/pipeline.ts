@@ -29,7 +29,6 @@ export interface PipelineCounters extends SourceCounters {
 
 type Item = LogRecordData | MetricPointData | SpanData;
 /** What the exporters' queue takes today; it takes spans with the traces exporters (branch traces-export). */
-type QueueItems = Parameters<SendingQueue['enqueue']>[3];
 
 export class Pipeline implements QueueSource {
   readonly counters: PipelineCounters;
@@ -96,7 +95,7 @@ export class Pipeline implements QueueSource {
     let pending: Promise<boolean>[] | undefined;
     let ok = true;
     for (const q of this._settings.queues) {
-      const taken = q.enqueue(this, resource, resourceKey, items as QueueItems);
+      const taken = q.enqueue(this, resource, resourceKey, items);
       if (taken === true) continue;
       if (taken === false) ok = false;
       else (pending ??= []).push(taken);

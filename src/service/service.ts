@@ -11,7 +11,7 @@ import type { ReceivedBatch } from '../receivers/logplex/receiver.ts';
 import type { Attributes, LogRecordData, MetricPointData, SpanData, TelemetryBatch } from '../translate/telemetry.ts';
 import { errorSite, type Level, type Logger } from './log.ts';
 import { Pipeline } from './pipeline.ts';
-import { SendingQueue, type Signal as QueueSignal } from '../exporters/exporterhelper/queue.ts';
+import { SendingQueue } from '../exporters/exporterhelper/queue.ts';
 import type { SegmentLog } from '../extensions/file_storage/segment-log.ts';
 import { countIntake, newReceiverIntake, SelfTelemetry, storagesOf, transportOf, type ItemCounts, type ReceiverIntake } from './self-telemetry.ts';
 import { OwnLogs } from './own-logs.ts';
@@ -361,7 +361,7 @@ export class Service {
         storage = extension.queueLog(`exporter_${exporterId.replace('/', '_')}_${signal}`);
       }
       // `as`: the exporters' own Signal gains traces with the traces exporters (branch traces-export).
-      queue = new SendingQueue({ exporter: built.exporter, signal: signal as QueueSignal, queue: built.queue, retry: built.retry, ...(storage ? { storage } : {}), log });
+      queue = new SendingQueue({ exporter: built.exporter, signal, queue: built.queue, retry: built.retry, ...(storage ? { storage } : {}), log });
       this._queues.set(key, queue);
     }
     return queue;

@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadRegistry } from '../../scripts/semconv-registry.ts';
-import { factoryOf } from '../../src/components.ts';
 import { transportOf } from '../../src/service/self-telemetry.ts';
 import { syslogTime } from '../support/heroku-time.ts';
 import { OtlpTestServer } from '../support/otlp-server.ts';
@@ -20,11 +19,6 @@ import { startSidecar, type RunningSidecar } from '../support/sidecar.ts';
 import { until } from '../support/wait.ts';
 
 const TOKEN = 'd.9a1c2b3d-1111-4222-8333-444455556666';
-/**
- * Whether otlphttp takes traces in this build (branch traces-export adds it): until then the
- * traces pipeline below cannot be configured, and the exporters' span counters are not served.
- */
-const TRACES_EXPORTED = factoryOf('exporters', 'otlphttp')!.signals.includes('traces');
 const frame = (msg: string) => `${Buffer.byteLength(msg) + 1} ${msg}\n`;
 
 /** Six Logplex lines: three of the app's, two router lines (a duration point each), a runtime sample (several points). */
@@ -118,7 +112,7 @@ service:
   pipelines:
     logs: { receivers: [logplex, syslog], processors: [redact, alerts, tail_sampling, batch], exporters: [otlphttp, otlphttp/disk] }
     metrics: { receivers: [logplex], processors: [alerts, interval, batch], exporters: [otlphttp] }
-${TRACES_EXPORTED ? '    traces: { receivers: [logplex], processors: [redact, batch], exporters: [otlphttp] }' : ''}
+    traces: { receivers: [logplex], processors: [redact, batch], exporters: [otlphttp] }
 `);
     startedAt = Date.now();
     sidecar = await startSidecar(['start', '--config', config], {});
@@ -177,13 +171,11 @@ ${TRACES_EXPORTED ? '    traces: { receivers: [logplex], processors: [redact, ba
     expect(valueOf(m, 'otelcol_processor_alerts_notifications_total', { processor: 'alerts', target: 'alertmanager', outcome: 'failure' })).toBe(0);
     // A span per router line, once (the batch sent again is a duplicate), when a traces pipeline takes them.
     const routerLines = posted.filter((l) => l.includes(' router ')).length;
-    expect(valueOf(m, 'otelcol_receiver_accepted_spans_total', logplex)).toBe(TRACES_EXPORTED ? routerLines : 0);
+    expect(valueOf(m, 'otelcol_receiver_accepted_spans_total', logplex)).toBe(routerLines);
     expect(valueOf(m, 'otelcol_receiver_refused_spans_total', logplex)).toBe(0);
-    if (TRACES_EXPORTED) {
-      expect(valueOf(m, 'otelcol_processor_incoming_items_total', { processor: 'redact', otel_signal: 'traces' })).toBe(routerLines);
-      const sent = await until(async () => ((await scrapeValue('otelcol_exporter_sent_spans_total', { exporter: 'otlphttp' })) === routerLines ? true : undefined), { what: 'the spans to be sent' });
-      expect(sent).toBe(true);
-    }
+    expect(valueOf(m, 'otelcol_processor_incoming_items_total', { processor: 'redact', otel_signal: 'traces' })).toBe(routerLines);
+    const sent = await until(async () => ((await scrapeValue('otelcol_exporter_sent_spans_total', { exporter: 'otlphttp' })) === routerLines ? true : undefined), { what: 'the spans to be sent' });
+    expect(sent).toBe(true);
   });
 
   it('reports the process as the Collector does, and its event loop', async () => {
@@ -224,8 +216,7 @@ ${TRACES_EXPORTED ? '    traces: { receivers: [logplex], processors: [redact, ba
       served.set(s.name, labels);
     }
     const promName = (x: { name: string; instrument: string }) => (x.instrument === 'counter' ? `${x.name}_total` : x.name);
-    // The exporters' span counters are served for an exporter's traces queue (see TRACES_EXPORTED).
-    const expected = listed.filter((x) => TRACES_EXPORTED || !/^otelcol_exporter_\w+_spans$/.test(x.name));
+    const expected = listed;
     expect(expected.map(promName).sort()).toEqual([...served.keys()].sort());
     const registry = new Map(loadRegistry().metrics.map((r) => [r.name, r]));
     for (const x of expected) {

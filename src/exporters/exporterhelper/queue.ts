@@ -467,8 +467,7 @@ export class SendingQueue {
     const exporter = this.exporter;
     const health = this._health;
     const endpoint = exporter.endpoints?.[signal];
-    // ExporterHealth (src/service) counts lost records and points only: spans are told as records there.
-    const unit = this._unit === 'spans' ? 'records' : this._unit;
+    const unit = this._unit;
     const batch: ExportBatch =
       signal === 'logs'
         ? { resource, logs: items as LogRecordData[], metrics: [] }

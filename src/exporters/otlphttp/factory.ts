@@ -1,7 +1,7 @@
 /** The `otlphttp` exporter's factory: OTLP over HTTP, with the Collector's timeout, retry_on_failure and sending_queue. */
 import type { ExporterFactory } from '../../service/component.ts';
 import { retrySettings } from '../exporterhelper/settings.ts';
-import { OTLP_HTTP_ALIAS_TYPE, otlphttpConfigSchema, OTLPHTTP_TYPE, type OtlphttpConfig } from './config.ts';
+import { OTLP_HTTP_ALIAS_TYPE, otlphttpConfigSchema, otlphttpSignalProblems, OTLPHTTP_TYPE, type OtlphttpConfig } from './config.ts';
 import { OtlphttpExporter } from './exporter.ts';
 
 export const otlphttpFactory: ExporterFactory = {
@@ -9,6 +9,7 @@ export const otlphttpFactory: ExporterFactory = {
   type: OTLPHTTP_TYPE,
   configSchema: otlphttpConfigSchema,
   signals: ['logs', 'metrics', 'traces'],
+  signalProblems: otlphttpSignalProblems,
   create(id, config, host) {
     const c = config as OtlphttpConfig;
     let auth;
