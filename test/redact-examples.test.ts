@@ -60,11 +60,12 @@ describe('redaction in every shipped example', () => {
 
   // memory_limiter may come before it: it refuses data, it does not look at records.
   const firstLooking = (processors: readonly string[], typeOf: (id: string) => string | undefined) => processors.find((id) => typeOf(id) !== 'memory_limiter');
-  it.each(examples)('%s: redact runs first in every logs pipeline, as in the embedded default', async (file) => {
+  it.each(examples)('%s: redact runs first in every logs and traces pipeline, as in the embedded default', async (file) => {
     const { readFileSync } = await import('node:fs');
     const { config, problems } = await loadConfigFile(DIR + file, exampleEnv(readFileSync(DIR + file, 'utf8'), 'https://otlp.example.com'));
     expect(problems).toEqual([]);
-    const logs = [...config!.pipelines].filter(([id]) => id.startsWith('logs'));
+    // Spans carry url.path and url.query too: a traces pipeline masks them first as well.
+    const logs = [...config!.pipelines].filter(([id]) => id.startsWith('logs') || id.startsWith('traces'));
     expect(logs.length).toBeGreaterThan(0);
     for (const [id, p] of logs) expect(config!.processors.get(firstLooking(p.processors, (pid) => config!.processors.get(pid)?.type)!)?.type, id).toBe('redact');
     const embedded = defaultDocument({}).document as { service: { pipelines: { logs: { processors: string[] } } } };
@@ -92,6 +93,9 @@ describe('redaction in every shipped example', () => {
     }
     const records = backend.logRecords();
     expect(records.length).toBeGreaterThanOrEqual(SECRET_CASES.length + 1);
+    // An example with a traces pipeline sends the router line's span, which must be masked too.
+    const tracing = [...config!.pipelines.keys()].some((id) => id.startsWith('traces'));
+    expect(backend.requests.some((r) => r.path === '/v1/traces'), file).toBe(tracing);
     const received = JSON.stringify(backend.requests.map((r) => r.body));
     for (const c of SECRET_CASES) for (const secret of c.secrets) expect(received, `${c.name}: ${secret}`).not.toContain(secret);
     for (const secret of ROUTER_SECRETS) expect(received).not.toContain(secret);

@@ -244,6 +244,13 @@ function expectConformance(file: string, double: OtlpBackendDouble<Rules>, route
   ).toEqual([]);
   const points = double.pointVerdicts();
   expect(points.length, `${file}: metric points received`).toBeGreaterThan(0);
+  // An example with a traces pipeline: every span request accepted by the OTLP data model's rules.
+  const traces = double.exchanges.filter((e) => e.path === '/v1/traces');
+  expect(traces.filter((e) => e.status !== 200).map((e) => `${e.writer} ${e.status}`), `${file}: span requests refused`).toEqual([]);
+  if (/^\s+traces: \{/m.test(readFileSync(new URL(`../../examples/backends/${file.split(' ')[0]}`, import.meta.url), 'utf8'))) {
+    const spans = traces.flatMap((e) => (e.body.resourceSpans ?? []).flatMap((rs: any) => (rs.scopeSpans ?? []).flatMap((ss: any) => ss.spans ?? [])));
+    expect(spans.length, `${file}: a span per router line`).toBe(routerLines);
+  }
   expect(points.filter((p) => p.accepted).length / points.length, `${file}: share of points accepted`).toBe(1);
 
   if (rules instanceof DatadogOtlpChecker) {

@@ -150,7 +150,7 @@ export class OtlpDataModelChecker implements MetricsRules {
 /** One request the double answered. */
 export interface BackendExchange {
   writer: string;
-  /** Path without the writer prefix: /v1/metrics or /v1/logs. */
+  /** Path without the writer prefix: /v1/metrics, /v1/logs or /v1/traces. */
   path: string;
   headers: IncomingMessage['headers'];
   /** The decoded request; undefined when it could not be decoded. */
@@ -173,6 +173,32 @@ function statusProto(code: number, message: string): Buffer {
     return out;
   };
   return Buffer.concat([Buffer.from([0x08, ...varint(code), 0x12, ...varint(text.length)]), text]);
+}
+
+/**
+ * The first span in an ExportTraceServiceRequest (decoded, ids as hex) that breaks the OTLP data
+ * model's rules for a span (opentelemetry-proto trace.proto): trace_id 16 bytes and span_id 8
+ * bytes, required and not all zero; parent_span_id empty or 8 bytes; a name ("required");
+ * start and end times set, end not before start; a kind. A trace backend (Tempo, Honeycomb)
+ * refuses such a request.
+ */
+function spanProblem(body: any): string | undefined {
+  for (const rs of body?.resourceSpans ?? []) {
+    for (const ss of rs.scopeSpans ?? []) {
+      for (const span of ss.spans ?? []) {
+        const id = (x: unknown, hex: number) => typeof x === 'string' && x.length === hex && /^[0-9a-f]+$/.test(x) && !/^0+$/.test(x);
+        if (!id(span.traceId, 32)) return `span ${span.name}: trace_id is not 16 bytes, or all zero`;
+        if (!id(span.spanId, 16)) return `span ${span.name}: span_id is not 8 bytes, or all zero`;
+        if (span.parentSpanId !== undefined && span.parentSpanId !== '' && !id(span.parentSpanId, 16)) return `span ${span.name}: parent_span_id is not 8 bytes`;
+        if (typeof span.name !== 'string' || span.name === '') return 'a span without a name';
+        const start = BigInt(span.startTimeUnixNano ?? 0);
+        const end = BigInt(span.endTimeUnixNano ?? 0);
+        if (start === 0n || end === 0n || end < start) return `span ${span.name}: start ${start}, end ${end}`;
+        if (!span.kind) return `span ${span.name}: no kind`;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** An OTLP/HTTP backend applying one rule set; see the file comment. */
@@ -201,7 +227,7 @@ export class OtlpBackendDouble<R extends MetricsRules = MetricsRules> {
           res.writeHead(status, { 'content-type': contentType });
           res.end(body);
         };
-        if (path !== '/v1/metrics' && path !== '/v1/logs') {
+        if (path !== '/v1/metrics' && path !== '/v1/logs' && path !== '/v1/traces') {
           send(404, 'text/plain', '404 page not found\n');
           return;
         }
@@ -218,6 +244,13 @@ export class OtlpBackendDouble<R extends MetricsRules = MetricsRules> {
         if (path === '/v1/logs') {
           this.exchanges.push({ writer, path, headers: req.headers, body, status: 200 });
           send(200, json ? 'application/json' : 'application/x-protobuf', json ? '{}' : Buffer.alloc(0));
+          return;
+        }
+        if (path === '/v1/traces') {
+          const problem = spanProblem(body);
+          this.exchanges.push({ writer, path, headers: req.headers, body, status: problem === undefined ? 200 : 400 });
+          if (problem === undefined) send(200, json ? 'application/json' : 'application/x-protobuf', json ? '{}' : Buffer.alloc(0));
+          else send(400, 'text/plain', `${problem}\n`);
           return;
         }
         const verdict = this.rules.check(body, { writer, headers: req.headers, wireBytes: wire.length, decodedBytes });
