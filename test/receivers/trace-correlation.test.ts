@@ -111,6 +111,9 @@ describe('a request across its app lines and its router line, through the real r
       const appRecords = records.filter((r) => r.eventName === 'heroku.app.log' && r.traceId === ids.traceId);
       expect(appRecords.length).toBe(rid === RID_HTTP ? 3 : 1);
       for (const r of appRecords) expect(r.spanId).toBe(ids.spanId);
+      // The router's own record carries the same ids: a backend joins the request's lines on them.
+      expect(routerRecord.traceId).toBe(ids.traceId);
+      expect(routerRecord.spanId).toBe(ids.spanId);
     }
     // The line of no request has no trace context.
     const cron = records.find((r) => bodyOf(r) === 'cron tick')!;
