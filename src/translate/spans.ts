@@ -73,6 +73,36 @@ function spanAttributes(a: Attributes): Attributes {
  * trace_correlation): without it and without spans the record gets no trace context, and the
  * line costs no hash.
  */
+/** The longest request a span is given a start for (a day). */
+const MAX_REQUEST_MS = 86_400_000;
+
+/**
+ * Whether a logged `tracestate` is one by W3C Trace Context's grammar (at most 512 characters
+ * and 32 members, each `key=value` in printable ASCII, no `,` or `=` in a value): anything else
+ * is dropped, as the specification tells a vendor to do, rather than sent to a backend.
+ */
+export function isTraceState(value: string): boolean {
+  if (value.length === 0 || value.length > 512) return false;
+  const members = value.split(',');
+  if (members.length > 32) return false;
+  for (const raw of members) {
+    const m = raw.trim();
+    if (m === '') continue;
+    const eq = m.indexOf('=');
+    if (eq <= 0 || eq > 256 || m.length - eq - 1 > 256 || m.length - eq - 1 === 0) return false;
+    for (let i = 0; i < m.length; i++) {
+      const c = m.charCodeAt(i);
+      if (i < eq) {
+        // key: lcalpha, digits, _ - * / and @ (tenant@system)
+        if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 45 || c === 42 || c === 47 || c === 64)) return false;
+      } else if (i > eq) {
+        if (c < 0x20 || c > 0x7e || c === 44 || c === 61) return false;
+      }
+    }
+  }
+  return true;
+}
+
 export function appendRouterSpan(line: HerokuLine, ev: RouterEvent, rec: LogRecordData, observedUnixMicros: number, out: TelemetryBatch, correlate = true): void {
   const status = ev.status;
   if (ev.method === undefined && !Number.isFinite(status)) return;
@@ -101,7 +131,8 @@ export function appendRouterSpan(line: HerokuLine, ev: RouterEvent, rec: LogReco
   const connect = ev.connectMs;
   const service = ev.serviceMs;
   const ms = (Number.isFinite(connect) ? connect : 0) + (Number.isFinite(service) ? service : 0);
-  const start = ms > 0 ? Math.max(0, end - Math.round(ms * 1000)) : end;
+  // A request longer than a day is no router's measure (a corrupt or hostile line): a point in time then.
+  const start = ms > 0 && ms <= MAX_REQUEST_MS && ms * 1000 < end ? end - Math.round(ms * 1000) : end;
   const attributes = spanAttributes(rec.attributes);
   // HTTP semconv: `{method} {target}`, the method `HTTP` when it is not a known one (or absent),
   // the target a low-cardinality template only (never the raw path).
@@ -124,7 +155,7 @@ export function appendRouterSpan(line: HerokuLine, ev: RouterEvent, rec: LogReco
     traceId,
     spanId: ids.spanId,
     parentSpanId,
-    traceState: parentSpanId !== undefined && tracestate !== undefined ? tracestate : '',
+    traceState: parentSpanId !== undefined && tracestate !== undefined && isTraceState(tracestate) ? tracestate : '',
     traceFlags,
     name,
     kind: SPAN_KIND_SERVER,

@@ -51,6 +51,16 @@ describe('a router line as a span', () => {
     expect(span.startUnixMicros).toBe(TS_MICROS - 42_000);
   });
 
+  it.each([
+    ['longer than a day', 'connect=1ms service=90000000ms'],
+    ['longer than the time since the epoch', 'connect=1ms service=999999999999999ms'],
+    ['negative', 'connect=-5ms service=-100ms'],
+  ])('is a point in time when its duration is no request\'s (%s), never starting at 0', (_what, times) => {
+    const { span } = onlySpan(router(OK.replace('connect=1ms service=41ms', times)));
+    expect(span.endUnixMicros).toBe(TS_MICROS);
+    expect(span.startUnixMicros).toBe(TS_MICROS);
+  });
+
   it('starts when it ends when the line has no times (an H10: no dyno answered)', () => {
     const { span } = onlySpan(router(`at=error code=H10 desc="App crashed" method=GET path="/" host=shop.example.com request_id=${RID} fwd="203.0.113.9" dyno= connect= service= status=503 bytes= protocol=https`));
     expect(span.startUnixMicros).toBe(span.endUnixMicros);
@@ -140,6 +150,17 @@ describe('a logged traceparent', () => {
     expect(span).toMatchObject({ traceId: PARENT, parentSpanId: CALLER, spanId: traceIdsOfRequest(RID).spanId, traceFlags: 0, traceState: 'vendor=x' });
     const record = batch.logs[0]!;
     expect({ traceId: record.traceId, spanId: record.spanId, traceFlags: record.traceFlags }).toEqual({ traceId: PARENT, spanId: span.spanId, traceFlags: 0 });
+  });
+
+  it.each([
+    ['a member without =', 'vendor=x,junk'],
+    ['a value with a comma-free control character', 'vendor=a\u0001b'],
+    ['an upper-case key', 'Vendor=x'],
+    ['more than 512 characters', `v=${'x'.repeat(600)}`],
+    ['more than 32 members', Array.from({ length: 33 }, (_, i) => `k${i}=v`).join(',')],
+  ])('drops a tracestate that breaks W3C grammar (%s), keeping the parent', (_what, state) => {
+    const { span } = onlySpan(router(`${OK} traceparent=00-${PARENT}-${CALLER}-01 tracestate="${state}"`));
+    expect(span).toMatchObject({ traceId: PARENT, parentSpanId: CALLER, traceState: '' });
   });
 
   it('is left aside when it is no valid traceparent', () => {
