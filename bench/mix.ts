@@ -85,7 +85,29 @@ function forwarded(r: Rand): string {
   return r() < 0.3 ? `${first}, ${r() < 0.3 ? pick(r, IPV6) : ipv4(r)}` : first;
 }
 
-function routerText(r: Rand): string {
+/**
+ * How a mix's router lines fail and lag, and whether app lines log their request's id. Unset:
+ * the stress mix every scenario uses (4 % H-codes, 5 % 500s, 10 % of requests 250 ms-8 s; app
+ * lines' request ids match no router line).
+ */
+export interface MixProfile {
+  /** Share of router lines with an H-code. */
+  routerErrors: number;
+  /** Share of the others answered 500. */
+  status500: number;
+  /** Share of the others taking 250 ms-8 s (most of them over 1 s). */
+  slow: number;
+}
+
+/** A typical production app: 0.5 % H-codes, 0.5 % 500s, 2 % slow; app lines log the id of the request they belong to. */
+export const TYPICAL_APP: MixProfile = { routerErrors: 0.005, status500: 0.005, slow: 0.02 };
+
+const NOT_500 = STATUSES.filter((s) => s !== 500);
+
+/** The request id of the last router line a profiled mix made (its app lines log it). */
+let lastRequestId = '';
+
+function routerText(r: Rand, profile?: MixProfile): string {
   const method = pick(r, METHODS);
   const path = r() < 0.3 ? `${pick(r, PATHS)}?${pick(r, QUERIES)}` : pick(r, PATHS);
   const host = pick(r, HOSTS);
@@ -93,14 +115,17 @@ function routerText(r: Rand): string {
   const protocol = r() < 0.9 ? 'https' : 'http';
   // Some lines carry the keys newer routers add.
   const tail = r() < 0.1 ? ` tls_version=${pick(r, ['TLSv1.2', 'TLSv1.3'])}` : '';
-  if (r() < 0.04) {
+  if (r() < (profile?.routerErrors ?? 0.04)) {
     const [code, desc, status, empty] = pick(r, H_ERRORS);
     const timing = empty ? 'dyno= connect= service=' : `dyno=web.${int(r, 1, 8)} connect=${int(r, 0, 5)}ms service=${code === 'H12' ? 30000 : int(r, 1, 29999)}ms`;
-    return `at=error code=${code} desc="${desc}" method=${method} path="${path}" host=${host} request_id=${uuid(r)} fwd="${fwd}" ${timing} status=${status} bytes=${empty ? '' : int(r, 0, 500)} protocol=${protocol}${tail}`;
+    // Drawn where the line used to draw it, so that the default mix stays the same bytes.
+    const rid = (lastRequestId = uuid(r));
+    return `at=error code=${code} desc="${desc}" method=${method} path="${path}" host=${host} request_id=${rid} fwd="${fwd}" ${timing} status=${status} bytes=${empty ? '' : int(r, 0, 500)} protocol=${protocol}${tail}`;
   }
-  const status = pick(r, STATUSES);
-  const service = r() < 0.9 ? int(r, 1, 250) : int(r, 250, 8000);
-  return `at=info method=${method} path="${path}" host=${host} request_id=${uuid(r)} fwd="${fwd}" dyno=web.${int(r, 1, 8)} connect=${int(r, 0, 3)}ms service=${service}ms status=${status} bytes=${int(r, 0, 250000)} protocol=${protocol}${tail}`;
+  const status = profile === undefined ? pick(r, STATUSES) : r() < profile.status500 ? 500 : pick(r, NOT_500);
+  const service = r() < 1 - (profile?.slow ?? 0.1) ? int(r, 1, 250) : int(r, 250, 8000);
+  const rid = (lastRequestId = uuid(r));
+  return `at=info method=${method} path="${path}" host=${host} request_id=${rid} fwd="${fwd}" dyno=web.${int(r, 1, 8)} connect=${int(r, 0, 3)}ms service=${service}ms status=${status} bytes=${int(r, 0, 250000)} protocol=${protocol}${tail}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -117,12 +142,12 @@ const PLAIN = [
   'Listening on http://0.0.0.0:5000',
 ];
 
-function appText(r: Rand): string {
+function appText(r: Rand, profile?: MixProfile): string {
   const x = r();
   if (x < 0.35) return pick(r, PLAIN);
   if (x < 0.6) {
     const level = pick(r, ['info', 'info', 'warn', 'error', 'debug']);
-    return `at=${level} msg="${pick(r, ['slow query', 'job done', 'cache miss', 'retrying'])}" user_id=${int(r, 1, 99999)} duration=${int(r, 1, 900)}ms request_id=${uuid(r)}`;
+    return `at=${level} msg="${pick(r, ['slow query', 'job done', 'cache miss', 'retrying'])}" user_id=${int(r, 1, 99999)} duration=${int(r, 1, 900)}ms request_id=${profile === undefined ? uuid(r) : lastRequestId}`;
   }
   if (x < 0.85) {
     const level = pick(r, ['info', 'info', 'warn', 'error']);
@@ -197,7 +222,7 @@ function envelope(pri: number, ts: string, app: string, proc: string, text: stri
 }
 
 /** `n` messages in the mix's proportions, the same ones for the same seed. */
-export function generateMix(n: number, seed = 42): MixLine[] {
+export function generateMix(n: number, seed = 42, profile?: MixProfile): MixLine[] {
   const r = prng(seed);
   const out: MixLine[] = [];
   let micros = Date.UTC(2024, 4, 1, 12) * 1000;
@@ -206,10 +231,10 @@ export function generateMix(n: number, seed = 42): MixLine[] {
     const ts = timestamp(micros);
     const x = r();
     if (x < 0.8) {
-      out.push({ kind: 'router', message: envelope(158, ts, 'heroku', 'router', routerText(r)) });
+      out.push({ kind: 'router', message: envelope(158, ts, 'heroku', 'router', routerText(r, profile)) });
     } else if (x < 0.9) {
       const proc = pick(r, ['web.1', 'web.2', 'web.3', 'worker.1', 'run.2660', 'scheduler.1234']);
-      out.push({ kind: 'app', message: envelope(190, ts, 'app', proc, appText(r)) });
+      out.push({ kind: 'app', message: envelope(190, ts, 'app', proc, appText(r, profile)) });
     } else if (x < 0.95) {
       const proc = pick(r, ['web.1', 'web.2', 'web.3', 'worker.1']);
       out.push({ kind: 'runtime', message: envelope(45, ts, 'heroku', proc, runtimeText(r, proc)) });

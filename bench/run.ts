@@ -10,7 +10,7 @@
  * written as .cpuprofile, its top functions by self time printed; see bench/profile.ts).
  */
 import os from 'node:os';
-import { generateMix, mixCounts, toLogplexBodies } from './mix.ts';
+import { generateMix, mixCounts, toLogplexBodies, TYPICAL_APP } from './mix.ts';
 import { measure, jsonLine, table, sink, type Result, type Scenario } from './harness.ts';
 import { classifyParse } from './classify-parse.ts';
 import { parseMap } from './parse-map.ts';
@@ -163,6 +163,8 @@ if (process.env.BENCH_E2E !== '0' && !FILTER) {
 if (process.env.BENCH_SAMPLING !== '0' && (!FILTER || FILTER.test('count-then-sample'))) {
   console.log(`\ncount, then sample: ${LINES.toLocaleString('en-US')} mix lines and the shipped captures replayed through the embedded default, unsampled then with tail_sampling after alerts (errors, over 1 s, 10 %)`);
   console.log(JSON.stringify(await runSamplingBench(LINES, SEED)));
+  console.log('the same with a typical app (TYPICAL_APP in bench/mix.ts: 0.5 % H-codes, 0.5 % 500s, 2 % slow; app lines log their request id)');
+  console.log(JSON.stringify(await runSamplingBench(LINES, SEED, TYPICAL_APP, 'count-then-sample-typical')));
 }
 
 // Syslog over TCP: the same mix octet-counted on one connection, ours beside rsyslog (BENCH_SYSLOG=0 skips).

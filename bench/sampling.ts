@@ -19,7 +19,7 @@ import { stringify } from 'yaml';
 import { runReplay } from '../src/cli/replay-command.ts';
 import { defaultDocument } from '../src/config/default.ts';
 import { decodeOtlpBody } from '../test/support/otlp-server.ts';
-import { generateMix, toLogplexBodies } from './mix.ts';
+import { generateMix, toLogplexBodies, TYPICAL_APP, type MixProfile } from './mix.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 
@@ -149,11 +149,16 @@ export interface SamplingResult {
   metric_points: number;
 }
 
-export async function runSamplingBench(lines: number, seed: number): Promise<SamplingResult> {
+/**
+ * `profile`: the mix's router outcomes (bench/mix.ts); unset, the stress mix (about 9 % errors and
+ * 8 % over a second). `count-then-sample-typical` runs TYPICAL_APP: 1 % errors, 2 % slow, app
+ * lines that log their request's id (held until their router line decides them).
+ */
+export async function runSamplingBench(lines: number, seed: number, profile?: MixProfile, name = 'count-then-sample'): Promise<SamplingResult> {
   const dir = mkdtempSync(join(tmpdir(), 'hod-sampling-bench-'));
   const capture = join(dir, 'mix.logplex');
   const shipped = ['mixed.logplex', 'heroku-logs.txt', 'syslog-drain.log'].map((f) => join(ROOT, 'examples/captures', f));
-  writeFileSync(capture, Buffer.concat([...toLogplexBodies(generateMix(lines, seed)).map((b) => b.buf), ...shipped.filter((f) => f.endsWith('.logplex')).map((f) => readFileSync(f))]));
+  writeFileSync(capture, Buffer.concat([...toLogplexBodies(generateMix(lines, seed, profile)).map((b) => b.buf), ...shipped.filter((f) => f.endsWith('.logplex')).map((f) => readFileSync(f))]));
   const captures = [capture, ...shipped.filter((f) => !f.endsWith('.logplex'))];
   const sink = await startSink();
   try {
@@ -167,7 +172,7 @@ export async function runSamplingBench(lines: number, seed: number): Promise<Sam
     const errors = all.logs.filter(isError);
     const before = canonicalMetrics(all.metrics, started[0]!);
     return {
-      bench: 'count-then-sample',
+      bench: name,
       lines,
       log_records_unsampled: all.logs.length,
       log_records_sampled: kept.logs.length,
@@ -190,4 +195,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const lines = Number(process.env.BENCH_LINES ?? 100_000);
   const seed = Number(process.env.BENCH_SEED ?? 42);
   console.log(JSON.stringify(await runSamplingBench(lines, seed)));
+  console.log(JSON.stringify(await runSamplingBench(lines, seed, TYPICAL_APP, 'count-then-sample-typical')));
 }

@@ -344,6 +344,24 @@ describe('tail_sampling on records and spans', () => {
     expect(run(p, [appRecord('req-fail', 'info', 'late')])).toHaveLength(1);
   });
 
+  it("an error line of a request the policies drop is kept on its own facts (never an error lost), the request's other lines dropped", () => {
+    const emitted: Emitted[] = [];
+    const p = sampler(STANDARD, emitted);
+    const prob = policy(STANDARD.policies[2]);
+    let n = 0;
+    while (prob.evaluate([], {}, key(traceIdsOfRequest(`fine-${n}`).traceId)) === 1) n++;
+    const rid = `fine-${n}`;
+    expect(run(p, [appRecord(rid, 'info', 'charging'), appRecord(rid, 'error', 'retrying the bank: timeout')])).toEqual([]);
+    // The request itself is fine (200, fast, outside the percentage): its router record goes.
+    expect(run(p, [routerRecord(rid)])).toEqual([]);
+    expect(emitted.map((e) => e.records.map((r) => [r.body, r.attributes.SampleRate]))).toEqual([[['retrying the bank: timeout', 1]]]);
+    // The same after the decision: a late error line kept, a late info line not.
+    expect(run(p, [appRecord(rid, 'error', 'late failure')]).map((r) => r.body)).toEqual(['late failure']);
+    expect(run(p, [appRecord(rid, 'info', 'late info')])).toEqual([]);
+    // The policies' decision counters count the request once, not its rescued lines.
+    expect(p.counts.policies.errors).toEqual({ sampled: 0, not_sampled: 1 });
+  });
+
   it('app lines and their router line in one batch: decided together, in order', () => {
     const p = sampler(STANDARD);
     const batch = [appRecord('one', 'info', 'a'), appRecord('two', 'info', 'b'), routerRecord('one', { status: 502 }), appRecord(undefined, 'error', 'c')];

@@ -70,6 +70,8 @@ export class TailSamplingProcessor implements Processor {
   private readonly _host: ProcessorHost;
   private readonly _policies: Policy[];
   private readonly _policyCounts: PolicyCounts[];
+  /** Where _rescued's evaluations are counted: nowhere a reader looks. */
+  private readonly _uncounted: PolicyCounts[];
   private readonly _waitMs: number;
   private readonly _maxHeld: number;
   private readonly _attribute: string;
@@ -96,6 +98,7 @@ export class TailSamplingProcessor implements Processor {
     this._host = host;
     this._policies = config.policies.map(compilePolicy);
     this._policyCounts = this._policies.map(() => ({ sampled: 0, not_sampled: 0 }));
+    this._uncounted = this._policies.map(() => ({ sampled: 0, not_sampled: 0 }));
     this._waitMs = config.decision_wait;
     this._maxHeld = config.num_traces;
     this._attribute = config.adjusted_count_attribute;
@@ -137,6 +140,20 @@ export class TailSamplingProcessor implements Processor {
   private _decideRecord(record: LogRecordData, resource: Attributes, traceId: string | undefined): number {
     recordSubject(record, this._subject);
     return this._decide(this._subjects, resource, traceId, record);
+  }
+
+  /**
+   * An app line of a request that is not kept, on its own facts (its severity, its attributes;
+   * the probabilistic policy's hash is the request's, so it says no again): an error line is
+   * never lost with its request. Not counted in the policies' decisions (the request was).
+   */
+  private _rescued(record: LogRecordData, resource: Attributes): number {
+    recordSubject(record, this._subject);
+    const key = this._key;
+    key.traceId = record.traceId;
+    key.text = '';
+    key.micros = 0;
+    return decide(this._policies, this._uncounted, this._subjects, resource, key);
   }
 
   private _decideSpan(span: SpanData, resource: Attributes): number {
@@ -192,6 +209,7 @@ export class TailSamplingProcessor implements Processor {
         adjusted = this._decideRecord(r, resource, undefined);
       } else {
         adjusted = this._recalled(r.traceId);
+        if (adjusted === 0) adjusted = this._rescued(r, resource);
         if (adjusted === undefined) {
           if (this._waitMs > 0 && this._hold(pipeline, resource, r)) {
             adjusted = -1;
@@ -220,13 +238,21 @@ export class TailSamplingProcessor implements Processor {
         this._unhold(held);
         const adjusted = this._recalled(traceId) ?? 1;
         for (const part of held.parts) {
+          let records = part.records;
           if (adjusted === 0) {
-            this.counts.dropped += part.records.length;
-            continue;
+            // The request is not kept: its error lines are, on their own facts.
+            records = records.filter((r) => {
+              const own = this._rescued(r, part.resource);
+              if (own > 0) this._mark(r, own);
+              return own > 0;
+            });
+            this.counts.dropped += part.records.length - records.length;
+            if (records.length === 0) continue;
+          } else {
+            for (const r of records) this._mark(r, adjusted);
           }
-          for (const r of part.records) this._mark(r, adjusted);
-          this.counts.kept += part.records.length;
-          this._release({ pipeline, resource: part.resource, records: part.records });
+          this.counts.kept += records.length;
+          this._release({ pipeline, resource: part.resource, records });
         }
       }
     }
