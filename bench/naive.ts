@@ -181,6 +181,15 @@ function naiveBareAddress(a: string): string {
   return a.replace(/^([^:]+):[^:]*$/, '$1');
 }
 
+/** The documented trace ids of a request id, written the plain way: a UUID's hex digits and its halves XORed, else SHA-256. */
+function naiveTraceIds(requestId: string): { traceId: string; spanId: string } {
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(requestId) ? requestId.replace(/-/g, '').toLowerCase() : undefined;
+  const half = uuid === undefined ? '' : Array.from({ length: 16 }, (_, i) => (parseInt(uuid[i]!, 16) ^ parseInt(uuid[i + 16]!, 16)).toString(16)).join('');
+  if (uuid !== undefined && /[1-9a-f]/.test(half)) return { traceId: uuid, spanId: half };
+  const h = createHash('sha256').update(`heroku-request-id:${requestId}`).digest('hex');
+  return { traceId: h.slice(0, 32), spanId: h.slice(32, 48) };
+}
+
 export function naiveRouter(text: string): NaiveRouter {
   const full = field('path', text);
   let path: string | undefined;
@@ -854,7 +863,15 @@ function naiveMapRouter(line: NaiveLine, ev: NaiveRouter, observed: number, out:
   });
   for (const [k, v] of Object.entries(ev.extra ?? {})) if (!(A.ATTR_HEROKU_ROUTER_PREFIX + k in attrs)) attrs[A.ATTR_HEROKU_ROUTER_PREFIX + k] = v;
   const severity = ev.at === 'error' ? SEVERITY_ERROR : (severityFromName(ev.at) ?? SEVERITY_INFO);
-  out.logs.push(logRecord(line, observed, severity, line.text, E.EVENT_HEROKU_ROUTER_REQUEST, attrs));
+  const record = logRecord(line, observed, severity, line.text, E.EVENT_HEROKU_ROUTER_REQUEST, attrs);
+  // A request's record carries its trace context (trace_correlation on): from request_id, else the whole line.
+  if (ev.method !== undefined || Number.isFinite(ev.status)) {
+    const ids = naiveTraceIds(ev.requestId ?? line.original);
+    record.traceId = ids.traceId;
+    record.spanId = ids.spanId;
+    record.traceFlags = 1;
+  }
+  out.logs.push(record);
   // Every request counts in the histogram; one no dyno answered took 0 s.
   if (ev.method !== undefined || Number.isFinite(ev.status)) {
     const mAttrs: Attributes = {};
@@ -973,9 +990,9 @@ function naiveMapApp(line: NaiveLine, ev: NaiveApp, observed: number, out: Telem
   } else {
     const requestId = naiveRequestId(ev);
     if (requestId !== undefined) {
-      const h = createHash('sha256').update(`heroku-request-id:${requestId}`).digest('hex');
-      rec.traceId = h.slice(0, 32);
-      rec.spanId = h.slice(32, 48);
+      const ids = naiveTraceIds(requestId);
+      rec.traceId = ids.traceId;
+      rec.spanId = ids.spanId;
       rec.traceFlags = 1;
     }
   }

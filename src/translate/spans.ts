@@ -66,13 +66,6 @@ function spanAttributes(a: Attributes): Attributes {
   return s;
 }
 
-/**
- * Sets the trace context of a router request's record `rec` (the last record translateRouter
- * appended) and, when `out` asks for spans, appends its SERVER span. A router line with neither
- * a method nor a status is no request: nothing is done. `correlate` (the drain's
- * trace_correlation): without it and without spans the record gets no trace context, and the
- * line costs no hash.
- */
 /** The longest request a span is given a start for (a day). */
 const MAX_REQUEST_MS = 86_400_000;
 
@@ -103,6 +96,13 @@ export function isTraceState(value: string): boolean {
   return true;
 }
 
+/**
+ * Sets the trace context of a router request's record `rec` (the last record translateRouter
+ * appended) and, when `out` asks for spans, appends its SERVER span. A router line with neither
+ * a method nor a status is no request: nothing is done. `correlate` (the drain's
+ * trace_correlation): without it and without spans the record gets no trace context, and the
+ * line costs no hash.
+ */
 export function appendRouterSpan(line: HerokuLine, ev: RouterEvent, rec: LogRecordData, observedUnixMicros: number, out: TelemetryBatch, correlate = true): void {
   const status = ev.status;
   if (ev.method === undefined && !Number.isFinite(status)) return;

@@ -4,13 +4,17 @@
  * line, the app lines that log the request id (which Logplex delivers before the router line,
  * often in another batch), a frame Logplex sends again, a second sidecar instance, a restart.
  *
+ * A request id the router made is a UUID (`f2b8e1d4-6c3a-4b7e-9a21-3d5c7e9f1a2b`): its 32 hex
+ * digits, in lower case, are the trace id (so a trace is found in a backend by its request id,
+ * dashes taken out), and the router span's id is its first 8 bytes XOR its last 8. Any other id
+ * (a client's X-Request-ID, 20-200 characters):
+ *
  *   h = SHA-256(UTF-8 bytes of "heroku-request-id:" + request_id)
  *   trace id = hex(h[0..16]), span id (the router's SERVER span) = hex(h[16..24])
  *
  * The prefix keeps the ids from matching a plain SHA-256 of the id that something else computes.
- * A request id is chosen by the router (a UUID) or by the client (X-Request-ID, 20-200
- * characters), so it is unique enough; an all-zero id (invalid in W3C) cannot come out in practice
- * but is mapped to 1 anyway.
+ * An id that would come out all zero (invalid in W3C) takes the SHA-256 way, and a SHA-256 that
+ * is all zero (never seen) is mapped to 1.
  */
 import { hash } from 'node:crypto';
 
@@ -23,8 +27,50 @@ const PREFIX = 'heroku-request-id:';
 const ZERO_TRACE = '0'.repeat(32);
 const ZERO_SPAN = '0'.repeat(16);
 
+const HEX = '0123456789abcdef';
+
+/** A hex digit's value (either case), or -1. */
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** Reused by uuidIds: the span id's 16 character codes. */
+const spanCodes: number[] = new Array<number>(16).fill(48);
+
+/** A UUID's ids (see above), or undefined when `id` is no UUID or they would be all zero. */
+function uuidIds(id: string): TraceIds | undefined {
+  if (id.length !== 36 || id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45) return undefined;
+  let upper = false;
+  let any = 0;
+  // Hex digit k (0-31) of the UUID is at k + the dashes before it.
+  for (let k = 0; k < 16; k++) {
+    const a = id.charCodeAt(k < 8 ? k : k < 12 ? k + 1 : k + 2);
+    const j = k + 16;
+    const b = id.charCodeAt(j < 20 ? j + 3 : j + 4);
+    const va = hexValue(a);
+    const vb = hexValue(b);
+    if (va < 0 || vb < 0) return undefined;
+    if (a >= 65 && a <= 70) upper = true;
+    if (b >= 65 && b <= 70) upper = true;
+    const x = va ^ vb;
+    any |= va | vb;
+    spanCodes[k] = HEX.charCodeAt(x);
+  }
+  if (any === 0) return undefined;
+  const spanId = String.fromCharCode.apply(null, spanCodes);
+  // A span id of all zero (the halves equal): the SHA-256 way.
+  if (spanId === '0000000000000000') return undefined;
+  const traceId = id.slice(0, 8) + id.slice(9, 13) + id.slice(14, 18) + id.slice(19, 23) + id.slice(24);
+  return { traceId: upper ? traceId.toLowerCase() : traceId, spanId };
+}
+
 /** The trace id and the router span's id of the request `requestId` (non-empty). */
 export function traceIdsOfRequest(requestId: string): TraceIds {
+  const fromUuid = uuidIds(requestId);
+  if (fromUuid !== undefined) return fromUuid;
   const h = hash('sha256', PREFIX + requestId, 'hex');
   let traceId = h.slice(0, 32);
   let spanId = h.slice(32, 48);

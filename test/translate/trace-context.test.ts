@@ -3,11 +3,23 @@ import { describe, expect, it } from 'vitest';
 import { parseTraceParent, traceIdsOfRequest } from '../../src/translate/trace-context.ts';
 
 describe('trace ids of a request id', () => {
-  it('are the documented SHA-256 slices, the same on every call', () => {
+  it("of a UUID (the router's own ids): its hex digits in lower case, and its halves XORed as the span id", () => {
     const id = 'f2b8e1d4-6c3a-4b7e-9a21-3d5c7e9f1a2b';
-    const h = createHash('sha256').update(`heroku-request-id:${id}`, 'utf8').digest('hex');
-    expect(traceIdsOfRequest(id)).toEqual({ traceId: h.slice(0, 32), spanId: h.slice(32, 48) });
-    expect(traceIdsOfRequest(id)).toEqual(traceIdsOfRequest(`${id}`));
+    const hex = id.replace(/-/g, '');
+    const xor = Array.from({ length: 16 }, (_, i) => (parseInt(hex[i]!, 16) ^ parseInt(hex[i + 16]!, 16)).toString(16)).join('');
+    expect(traceIdsOfRequest(id)).toEqual({ traceId: hex, spanId: xor });
+    expect(traceIdsOfRequest(id.toUpperCase())).toEqual(traceIdsOfRequest(id));
+  });
+
+  it('of any other id (a client X-Request-ID), or a UUID whose ids would be zero: the documented SHA-256 slices', () => {
+    for (const id of ['client-request-7f3a9b2c4d5e', '00000000-0000-0000-0000-000000000000', 'abcdef12-3456-7890-abcd-ef1234567890'.slice(0, 35) + 'x', '12345678-1234-1234-1234-123456781234'.replace(/-/g, '_')]) {
+      const h = createHash('sha256').update(`heroku-request-id:${id}`, 'utf8').digest('hex');
+      expect(traceIdsOfRequest(id), id).toEqual({ traceId: h.slice(0, 32), spanId: h.slice(32, 48) });
+    }
+    // A UUID whose two halves are equal would have a zero span id.
+    const twin = '0123abcd-0123-4567-0123-abcd01234567';
+    const h = createHash('sha256').update(`heroku-request-id:${twin}`, 'utf8').digest('hex');
+    expect(traceIdsOfRequest(twin)).toEqual({ traceId: h.slice(0, 32), spanId: h.slice(32, 48) });
   });
 
   it('differ between request ids, and read non-ASCII ids as UTF-8', () => {
