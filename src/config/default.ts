@@ -11,15 +11,22 @@
  * - `DRAIN_ACCEPT_TOKENLESS`: `true` lets in requests without a drain token (space-level drains)
  *   beside `DRAIN_TOKENS`; without it, only listed tokens get in.
  * - `OTEL_EXPORTER_OTLP_*`, as the OpenTelemetry specification defines them for the signals we
- *   export (logs, metrics): ENDPOINT (the base URL, `/v1/logs` and `/v1/metrics` appended),
- *   HEADERS (`k=v,k2=v2`, percent-encoded), PROTOCOL (`http/protobuf`, the default, or
- *   `http/json`; `grpc` refused), COMPRESSION (`gzip`, the default here, `zstd` or `none`),
- *   TIMEOUT (milliseconds), CERTIFICATE / CLIENT_CERTIFICATE / CLIENT_KEY (PEM files: the
- *   exporter's tls ca_file / cert_file / key_file), and each as `OTEL_EXPORTER_OTLP_LOGS_*` /
- *   `_METRICS_*` for one signal, which wins over the general one (a per-signal ENDPOINT is a full
- *   URL, used as given; per-signal HEADERS are added to the general ones, replacing a header of
- *   the same name). Both signals alike: one `otlphttp` exporter; otherwise `otlphttp/logs` and
+ *   export (logs, metrics; traces with `OTEL_TRACES_EXPORTER=otlp`, below): ENDPOINT (the base
+ *   URL, `/v1/logs`, `/v1/metrics` and `/v1/traces` appended), HEADERS (`k=v,k2=v2`,
+ *   percent-encoded), PROTOCOL (`http/protobuf`, the default, or `http/json`; `grpc` refused),
+ *   COMPRESSION (`gzip`, the default here, `zstd` or `none`), TIMEOUT (milliseconds),
+ *   CERTIFICATE / CLIENT_CERTIFICATE / CLIENT_KEY (PEM files: the exporter's tls ca_file /
+ *   cert_file / key_file), and each as `OTEL_EXPORTER_OTLP_LOGS_*` / `_METRICS_*` / `_TRACES_*`
+ *   for one signal, which wins over the general one (a per-signal ENDPOINT is a full URL, used as
+ *   given; per-signal HEADERS are added to the general ones, replacing a header of the same
+ *   name). Logs and metrics alike: one `otlphttp` exporter; otherwise `otlphttp/logs` and
  *   `otlphttp/metrics`. Without any endpoint, the debug exporter prints to stdout.
+ * - `OTEL_TRACES_EXPORTER`: `otlp` adds a traces pipeline (a SERVER span per router line;
+ *   memory_limiter, redact and batch, as the logs pipeline has them), `console` sends its spans
+ *   to the debug exporter, `none` makes none: the default here (the specification's is `otlp`),
+ *   since every span adds to the backend's bill. A comma-separated list takes several. Traces
+ *   sent as the logs are (endpoint aside) go through the logs' exporter, otherwise through their
+ *   own `otlphttp/traces`.
  * - `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`: the resource of every drain.
  * - `OTEL_METRIC_EXPORT_INTERVAL` (milliseconds, default 60000): how often the aggregated
  *   metrics go out (the interval processor's `interval`), and the sidecar's own metrics
@@ -82,7 +89,28 @@ function otlpHeaders(raw: string | undefined, problems: string[], variable = 'OT
   return out;
 }
 
-/** One signal's exporter settings, as the specification reads them: `OTEL_EXPORTER_OTLP_{LOGS,METRICS}_X` over `OTEL_EXPORTER_OTLP_X`. */
+type Signal = 'logs' | 'metrics' | 'traces';
+
+/** What `OTEL_TRACES_EXPORTER` asks for: an OTLP exporter, the debug exporter (`console`), both, or neither. */
+interface TracesExporters {
+  otlp: boolean;
+  console: boolean;
+}
+
+/**
+ * `OTEL_TRACES_EXPORTER` as the specification reads it (a comma-separated list, case-insensitive,
+ * empty as unset), except its default: `none` here, since every span is billed by the backend.
+ */
+function tracesExporters(env: NodeJS.ProcessEnv, problems: string[]): TracesExporters {
+  const names = new Set((env.OTEL_TRACES_EXPORTER ?? '').split(',').map((name) => name.trim().toLowerCase()).filter((name) => name !== ''));
+  for (const name of names) {
+    if (name !== 'otlp' && name !== 'console' && name !== 'none') problems.push(`OTEL_TRACES_EXPORTER: ${quoted(name)} is not supported; use otlp, console (the debug exporter on stdout) or none`);
+  }
+  if (names.has('none') && names.size > 1) problems.push('OTEL_TRACES_EXPORTER: none cannot be listed with other exporters');
+  return { otlp: names.has('otlp'), console: names.has('console') };
+}
+
+/** One signal's exporter settings, as the specification reads them: `OTEL_EXPORTER_OTLP_{LOGS,METRICS,TRACES}_X` over `OTEL_EXPORTER_OTLP_X`. */
 interface SignalSettings {
   protocol: string;
   /** The general headers, with the signal's own over them (Honeycomb: the team key for both, the dataset for metrics). */
@@ -92,7 +120,7 @@ interface SignalSettings {
   tls: Record<string, string> | undefined;
 }
 
-function signalSettings(env: NodeJS.ProcessEnv, signal: 'LOGS' | 'METRICS', problems: string[], said: Set<string>): SignalSettings {
+function signalSettings(env: NodeJS.ProcessEnv, signal: 'LOGS' | 'METRICS' | 'TRACES', problems: string[], said: Set<string>): SignalSettings {
   const read = (name: string): { variable: string; value: string } | undefined => {
     for (const variable of [`OTEL_EXPORTER_OTLP_${signal}_${name}`, `OTEL_EXPORTER_OTLP_${name}`]) {
       const value = env[variable]?.trim();
@@ -100,7 +128,7 @@ function signalSettings(env: NodeJS.ProcessEnv, signal: 'LOGS' | 'METRICS', prob
     }
     return undefined;
   };
-  // A variable both signals read is checked once.
+  // A variable every signal reads is checked once.
   const problem = (variable: string, message: string) => {
     if (said.has(variable)) return;
     said.add(variable);
@@ -183,29 +211,48 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
   // Signal-specific endpoints are used as given, as the OpenTelemetry specification says.
   const logsEndpoint = env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT?.trim();
   const metricsEndpoint = env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT?.trim();
+  const traces = tracesExporters(env, problems);
+  const tracesEndpoint = traces.otlp ? env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() : undefined;
   let exporterId = 'debug';
   let ownMetrics: Record<string, unknown> | undefined;
   const exporters: Record<string, unknown> = {};
   const extensions: Record<string, unknown> = {};
   let logsExporterId = 'debug';
-  if (endpoint || logsEndpoint || metricsEndpoint) {
+  let tracesOtlpExporterId = 'debug';
+  if (endpoint || logsEndpoint || metricsEndpoint || tracesEndpoint) {
     const said = new Set<string>();
-    const bySignal = { logs: signalSettings(env, 'LOGS', problems, said), metrics: signalSettings(env, 'METRICS', problems, said) };
-    const exporterOf = (settings: SignalSettings, only?: 'logs' | 'metrics'): Record<string, unknown> => ({
+    const bySignal = {
+      logs: signalSettings(env, 'LOGS', problems, said),
+      metrics: signalSettings(env, 'METRICS', problems, said),
+      traces: traces.otlp ? signalSettings(env, 'TRACES', problems, said) : undefined,
+    };
+    const exporterOf = (settings: SignalSettings, signals: ReadonlySet<Signal>): Record<string, unknown> => ({
       // The specification's default for a signal without an endpoint of its own.
       endpoint: endpoint || 'http://localhost:4318',
-      ...(logsEndpoint && only !== 'metrics' ? { logs_endpoint: logsEndpoint } : {}),
-      ...(metricsEndpoint && only !== 'logs' ? { metrics_endpoint: metricsEndpoint } : {}),
+      ...(logsEndpoint && signals.has('logs') ? { logs_endpoint: logsEndpoint } : {}),
+      ...(metricsEndpoint && signals.has('metrics') ? { metrics_endpoint: metricsEndpoint } : {}),
+      ...(tracesEndpoint && signals.has('traces') ? { traces_endpoint: tracesEndpoint } : {}),
       encoding: settings.protocol === 'http/json' ? 'json' : 'proto',
       headers: settings.headers,
       ...(settings.compression !== undefined ? { compression: settings.compression } : {}),
       ...(settings.timeout !== undefined ? { timeout: settings.timeout } : {}),
       ...(settings.tls !== undefined ? { tls: settings.tls } : {}),
     });
-    // One exporter when both signals are sent alike; one per signal when a per-signal variable makes them differ.
-    const same = JSON.stringify(bySignal.logs) === JSON.stringify(bySignal.metrics);
-    const built: Array<[string, Record<string, unknown>]> = same ? [['otlphttp', exporterOf(bySignal.logs)]] : [['otlphttp/logs', exporterOf(bySignal.logs, 'logs')], ['otlphttp/metrics', exporterOf(bySignal.metrics, 'metrics')]];
-    const metricsExporter = built[built.length - 1]![1];
+    // One exporter per distinct way of sending: the logs' takes the metrics and the traces sent
+    // alike; a per-signal variable that makes one differ gives that signal its own.
+    const same = (a: SignalSettings, b: SignalSettings) => JSON.stringify(a) === JSON.stringify(b);
+    const groups: Array<{ settings: SignalSettings; signals: Set<Signal> }> = [{ settings: bySignal.logs, signals: new Set(['logs']) }];
+    const place = (signal: Signal, settings: SignalSettings) => {
+      if (same(settings, bySignal.logs)) groups[0]!.signals.add(signal);
+      else groups.push({ settings, signals: new Set([signal]) });
+    };
+    place('metrics', bySignal.metrics);
+    if (bySignal.traces !== undefined) place('traces', bySignal.traces);
+    // `otlphttp` while logs and metrics share it (as before traces), else named by its first signal.
+    const idOf = (signals: ReadonlySet<Signal>) => (groups.length === 1 || (signals.has('logs') && signals.has('metrics')) ? 'otlphttp' : `otlphttp/${[...signals][0]!}`);
+    const built: Array<[string, Record<string, unknown>]> = groups.map((g) => [idOf(g.signals), exporterOf(g.settings, g.signals)]);
+    const idFor = (signal: Signal) => idOf(groups.find((g) => g.signals.has(signal))!.signals);
+    const metricsExporter = built.find(([id]) => id === idFor('metrics'))![1];
     const maxSize = env.DRAIN_QUEUE_MAX_SIZE_MIB?.trim() || '512';
     if (!/^\d+(\.\d+)?$/.test(maxSize)) problems.push(`DRAIN_QUEUE_MAX_SIZE_MIB: ${quoted(maxSize)} is not a number of MiB (0: keep the queue in memory)`);
     else if (Number(maxSize) > 0) {
@@ -221,8 +268,9 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
         e.retry_on_failure = { max_elapsed_time: 0 };
       }
     }
-    logsExporterId = built[0]![0];
-    exporterId = built[built.length - 1]![0];
+    logsExporterId = idFor('logs');
+    exporterId = idFor('metrics');
+    if (bySignal.traces !== undefined) tracesOtlpExporterId = idFor('traces');
     // The sidecar's own metrics go where the data's metrics go, by the Collector's periodic OTLP
     // reader (service.telemetry), not through the data's pipelines: same URL, headers and protocol.
     const ownEndpoint = metricsEndpoint || (endpoint ? `${endpoint.replace(/\/+$/, '')}/v1/metrics` : undefined);
@@ -252,9 +300,14 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
     for (const [id, e] of built) exporters[id] = e;
   } else {
     exporters.debug = { verbosity: 'basic' };
-    const unused = Object.keys(env).filter((name) => name.startsWith('OTEL_EXPORTER_OTLP_') && !name.endsWith('_TEMPORALITY_PREFERENCE') && env[name]?.trim());
-    if (unused.length > 0) warnings.push(`${unused.sort().join(', ')}: set, but no OTEL_EXPORTER_OTLP_ENDPOINT (or _LOGS_ / _METRICS_ENDPOINT) is: the debug exporter prints what arrives to stdout instead`);
+    const unused = Object.keys(env).filter((name) => name.startsWith('OTEL_EXPORTER_OTLP_') && !name.endsWith('_TEMPORALITY_PREFERENCE') && (traces.otlp || !name.startsWith('OTEL_EXPORTER_OTLP_TRACES_')) && env[name]?.trim());
+    if (unused.length > 0) warnings.push(`${unused.sort().join(', ')}: set, but no OTEL_EXPORTER_OTLP_ENDPOINT (or _LOGS_ / _METRICS_${traces.otlp ? ' / _TRACES_' : ''}ENDPOINT) is: the debug exporter prints what arrives to stdout instead`);
   }
+  // Traces are off by default here, unlike in the SDKs: say so to whoever set traces variables.
+  const unsentTraces = traces.otlp ? [] : Object.keys(env).filter((name) => name.startsWith('OTEL_EXPORTER_OTLP_TRACES_') && env[name]?.trim());
+  if (unsentTraces.length > 0) warnings.push(`${unsentTraces.sort().join(', ')}: set, but OTEL_TRACES_EXPORTER is not otlp: no traces are sent (they are off unless OTEL_TRACES_EXPORTER=otlp)`);
+  const tracesExporterIds = [...new Set([...(traces.otlp ? [tracesOtlpExporterId] : []), ...(traces.console ? ['debug'] : [])])];
+  if (tracesExporterIds.includes('debug')) exporters.debug = { verbosity: 'basic' };
   // Data is refused (503, Logplex keeps it) above 70 % of the dyno's or container's memory, well
   // before R14 (memory_limiter); secrets in request paths and app output are masked before
   // anything leaves (redact); the built-in alert pack watches both signals and writes its alerts
@@ -287,6 +340,8 @@ export function defaultDocument(env: NodeJS.ProcessEnv): DefaultDocument {
       pipelines: {
         logs: { receivers: ['logplex'], processors: ['memory_limiter', 'redact', 'alerts', 'batch'], exporters: [logsExporterId] },
         metrics: { receivers: ['logplex'], processors: metricsProcessors, exporters: [exporterId] },
+        // A SERVER span per router line; the logs' processors but alerts, which reads no spans.
+        ...(tracesExporterIds.length > 0 ? { traces: { receivers: ['logplex'], processors: ['memory_limiter', 'redact', 'batch'], exporters: tracesExporterIds } } : {}),
       },
     },
   };

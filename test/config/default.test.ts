@@ -4,6 +4,7 @@ import { defaultDocument, RUNNING_TOTAL_METRICS } from '../../src/config/default
 import { METRIC_INSTRUMENTS } from '../../src/semconv/metrics.ts';
 import { herokuLineCases } from '../cases/heroku-lines.ts';
 import { validateConfig } from '../../src/config/load.ts';
+import { makeTlsFixture } from '../support/tls-fixture.ts';
 
 function otlphttp(env: NodeJS.ProcessEnv) {
   const embedded = defaultDocument(env);
@@ -139,6 +140,143 @@ describe('embedded default config: per-signal OTLP variables', () => {
   });
 });
 
+describe('embedded default config: OTEL_TRACES_EXPORTER', () => {
+  const traces = (env: NodeJS.ProcessEnv) => {
+    const embedded = defaultDocument(env);
+    const result = validateConfig(embedded.document, env);
+    const config = result.config;
+    return {
+      problems: [...embedded.problems, ...result.problems],
+      warnings: [...embedded.warnings, ...result.warnings],
+      ids: config ? [...config.exporters.keys()] : [],
+      exporter: (id: string) => config?.exporters.get(id)?.config as any,
+      pipelines: config ? Object.fromEntries([...config.pipelines].map(([id, p]) => [id, p.exporters])) : {},
+      tracesPipeline: config?.pipelines.get('traces'),
+    };
+  };
+  const ENDPOINT = { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com' };
+
+  it('makes no spans unless asked: none is the default here, and none says so', () => {
+    for (const env of [ENDPOINT, { ...ENDPOINT, OTEL_TRACES_EXPORTER: 'none' }, { ...ENDPOINT, OTEL_TRACES_EXPORTER: ' ' }]) {
+      const { problems, pipelines } = traces(env);
+      expect(problems).toEqual([]);
+      expect(Object.keys(pipelines).sort()).toEqual(['logs', 'metrics']);
+    }
+  });
+
+  it('sends spans through the logs exporter with otlp, after the logs pipeline\'s memory_limiter and redact', () => {
+    const { problems, ids, pipelines, tracesPipeline, exporter } = traces({ ...ENDPOINT, OTEL_TRACES_EXPORTER: 'otlp' });
+    expect(problems).toEqual([]);
+    expect(ids).toEqual(['otlphttp']);
+    expect(pipelines).toEqual({ logs: ['otlphttp'], metrics: ['otlphttp'], traces: ['otlphttp'] });
+    expect(tracesPipeline).toMatchObject({ receivers: ['logplex'], processors: ['memory_limiter', 'redact', 'batch'] });
+    // The general endpoint: /v1/traces appended by the exporter.
+    expect(exporter('otlphttp').traces_endpoint).toBeUndefined();
+    expect(exporter('otlphttp').endpoint).toBe('https://otlp.example.com');
+  });
+
+  it('reads OTEL_TRACES_EXPORTER case-insensitively, console meaning the debug exporter, a list taking both', () => {
+    expect(traces({ ...ENDPOINT, OTEL_TRACES_EXPORTER: 'OTLP' }).pipelines.traces).toEqual(['otlphttp']);
+    const console = traces({ ...ENDPOINT, OTEL_TRACES_EXPORTER: 'console' });
+    expect(console.problems).toEqual([]);
+    expect(console.pipelines).toEqual({ logs: ['otlphttp'], metrics: ['otlphttp'], traces: ['debug'] });
+    expect(console.exporter('debug')).toMatchObject({ verbosity: 'basic' });
+    const both = traces({ ...ENDPOINT, OTEL_TRACES_EXPORTER: 'otlp, console' });
+    expect(both.problems).toEqual([]);
+    expect(both.pipelines.traces).toEqual(['otlphttp', 'debug']);
+  });
+
+  it('prints spans with the debug exporter when otlp is asked for but no endpoint is set, as the other signals', () => {
+    const { problems, ids, pipelines } = traces({ OTEL_TRACES_EXPORTER: 'otlp' });
+    expect(problems).toEqual([]);
+    expect(ids).toEqual(['debug']);
+    expect(pipelines).toEqual({ logs: ['debug'], metrics: ['debug'], traces: ['debug'] });
+    expect(traces({ OTEL_TRACES_EXPORTER: 'otlp,console' }).pipelines.traces).toEqual(['debug']);
+    expect(traces({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-honeycomb-team=k' }).warnings).toEqual([
+      'OTEL_EXPORTER_OTLP_TRACES_HEADERS: set, but no OTEL_EXPORTER_OTLP_ENDPOINT (or _LOGS_ / _METRICS_ / _TRACES_ENDPOINT) is: the debug exporter prints what arrives to stdout instead',
+    ]);
+  });
+
+  it('gives spans their own otlphttp/traces exporter when a _TRACES_ variable makes them differ from the logs', async () => {
+    // The loader reads the PEM files: real ones.
+    const tls = await makeTlsFixture();
+    const certs = { ca: tls.caFile, cert: tls.clientCert, key: tls.clientKey };
+    const { problems, ids, pipelines, exporter } = traces({
+      ...ENDPOINT,
+      OTEL_EXPORTER_OTLP_HEADERS: 'X-Honeycomb-Team=hc-key',
+      OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-honeycomb-dataset=heroku-traces,x-honeycomb-team=traces-key',
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: 'zstd',
+      OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '3000',
+      OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: certs.ca,
+      OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE: certs.cert,
+      OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY: certs.key,
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example.com/custom/traces',
+      OTEL_TRACES_EXPORTER: 'otlp',
+    });
+    expect(problems).toEqual([]);
+    expect(ids).toEqual(['otlphttp', 'otlphttp/traces']);
+    expect(pipelines).toEqual({ logs: ['otlphttp'], metrics: ['otlphttp'], traces: ['otlphttp/traces'] });
+    expect(exporter('otlphttp').headers).toEqual({ 'X-Honeycomb-Team': 'hc-key' });
+    expect(exporter('otlphttp').traces_endpoint).toBeUndefined();
+    expect(exporter('otlphttp/traces')).toMatchObject({
+      traces_endpoint: 'https://traces.example.com/custom/traces',
+      headers: { 'x-honeycomb-dataset': 'heroku-traces', 'x-honeycomb-team': 'traces-key' },
+      encoding: 'json',
+      compression: 'zstd',
+      timeout: 3000,
+      tls: { ca_file: certs.ca, cert_file: certs.cert, key_file: certs.key },
+      // The same queue on disk and retry as the other exporters.
+      sending_queue: { storage: 'file_storage' },
+      retry_on_failure: { max_elapsed_time: 0 },
+    });
+    expect(exporter('otlphttp/traces').logs_endpoint).toBeUndefined();
+    expect(exporter('otlphttp/traces').metrics_endpoint).toBeUndefined();
+  });
+
+  it('shares the logs exporter when only the traces endpoint is their own, and with otlphttp/logs when the metrics differ', () => {
+    const endpointOnly = traces({ ...ENDPOINT, OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example.com/v1/traces' });
+    expect(endpointOnly.problems).toEqual([]);
+    expect(endpointOnly.ids).toEqual(['otlphttp']);
+    expect(endpointOnly.exporter('otlphttp').traces_endpoint).toBe('https://traces.example.com/v1/traces');
+    const metricsApart = traces({ ...ENDPOINT, OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-honeycomb-dataset=heroku-metrics', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example.com/v1/traces' });
+    expect(metricsApart.problems).toEqual([]);
+    expect(metricsApart.pipelines).toEqual({ logs: ['otlphttp/logs'], metrics: ['otlphttp/metrics'], traces: ['otlphttp/logs'] });
+    expect(metricsApart.exporter('otlphttp/logs').traces_endpoint).toBe('https://traces.example.com/v1/traces');
+    expect(metricsApart.exporter('otlphttp/metrics').traces_endpoint).toBeUndefined();
+    const allApart = traces({ ...ENDPOINT, OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '5000', OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '2000' });
+    expect(allApart.problems).toEqual([]);
+    expect(allApart.ids).toEqual(['otlphttp/logs', 'otlphttp/metrics', 'otlphttp/traces']);
+    expect(allApart.exporter('otlphttp/traces').timeout).toBe(2000);
+  });
+
+  it('sends to a traces endpoint set alone, the other signals to the default localhost:4318', () => {
+    const { problems, exporter, pipelines } = traces({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example.com/v1/traces' });
+    expect(problems).toEqual([]);
+    expect(pipelines.traces).toEqual(['otlphttp']);
+    expect(exporter('otlphttp')).toMatchObject({ endpoint: 'http://localhost:4318', traces_endpoint: 'https://traces.example.com/v1/traces' });
+  });
+
+  it('names OTEL_TRACES_EXPORTER for a value it does not take, and a bad _TRACES_ value by its variable', () => {
+    expect(traces({ ...ENDPOINT, OTEL_TRACES_EXPORTER: 'zipkin' }).problems).toEqual(['OTEL_TRACES_EXPORTER: "zipkin" is not supported; use otlp, console (the debug exporter on stdout) or none']);
+    expect(traces({ ...ENDPOINT, OTEL_TRACES_EXPORTER: 'otlp,none' }).problems).toEqual(['OTEL_TRACES_EXPORTER: none cannot be listed with other exporters']);
+    expect(traces({ ...ENDPOINT, OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'novalue' }).problems).toEqual([
+      'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc" is not supported; use http/protobuf or http/json (this build sends OTLP over HTTP only)',
+      'OTEL_EXPORTER_OTLP_TRACES_HEADERS: entry 1 is not key=value with percent-encoded parts',
+    ]);
+  });
+
+  it('says when traces variables are set but OTEL_TRACES_EXPORTER is not otlp, and reads none of them', () => {
+    const { problems, warnings, ids, pipelines } = traces({ ...ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example.com/v1/traces', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' });
+    expect(problems).toEqual([]);
+    expect(ids).toEqual(['otlphttp']);
+    expect(pipelines.traces).toBeUndefined();
+    expect(warnings).toEqual([
+      'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: set, but OTEL_TRACES_EXPORTER is not otlp: no traces are sent (they are off unless OTEL_TRACES_EXPORTER=otlp)',
+    ]);
+  });
+});
+
 describe('embedded default config: the queue on disk', () => {
   it('keeps what it could not send yet on disk, per port, retried until the backend is back', () => {
     const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com', PORT: '5123' };
@@ -248,7 +386,7 @@ describe('the README table of the embedded default variables', () => {
     const table = readme.slice(readme.indexOf('| Variable | Default | Effect |'));
     const rows = table.slice(0, table.indexOf('\n\n')).split('\n').slice(2);
     const listed = new Set(rows.flatMap((row) => [...row.split('|')[1]!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!)));
-    const everything: NodeJS.ProcessEnv = { PORT: '5000', DRAIN_TOKENS: 'd.1=shop', DRAIN_BASIC_AUTH: 'u:p', OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com', OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/c.pem', OTEL_EXPORTER_OTLP_CLIENT_KEY: '/k.pem' };
+    const everything: NodeJS.ProcessEnv = { PORT: '5000', DRAIN_TOKENS: 'd.1=shop', DRAIN_BASIC_AUTH: 'u:p', OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com', OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/c.pem', OTEL_EXPORTER_OTLP_CLIENT_KEY: '/k.pem', OTEL_TRACES_EXPORTER: 'otlp' };
     const read = readNames([{}, everything], (env) => {
       const embedded = defaultDocument(env);
       validateConfig(embedded.document, env);
