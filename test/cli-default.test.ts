@@ -1,7 +1,8 @@
 /**
  * The embedded default as the Deploy button runs it (no config file, environment only), on the
  * real process, exporting to a local OTLP/HTTP sink that records each request's path, headers
- * and body: per-signal OTLP variables, OTEL_EXPORTER_OTLP_PROTOCOL=http/json, OTEL_LOG_LEVEL.
+ * and body: per-signal OTLP variables, OTEL_EXPORTER_OTLP_PROTOCOL=http/json, OTEL_LOG_LEVEL,
+ * OTEL_TRACES_EXPORTER.
  */
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -39,10 +40,10 @@ afterEach(async () => {
 });
 
 /** The embedded default on port 0, draining `TOKEN`, its queue in memory, exporting to the sink. */
-async function start(env: NodeJS.ProcessEnv) {
+async function start(env: NodeJS.ProcessEnv, body = logplexBody()) {
   const sidecar = await startSidecar([], { PORT: '0', DRAIN_TOKENS: `${TOKEN}=shop`, DRAIN_QUEUE_MAX_SIZE_MIB: '0', OTEL_METRIC_EXPORT_INTERVAL: '300', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, ...env });
   child = sidecar.proc;
-  const res = await fetch(`http://127.0.0.1:${sidecar.port}/logs`, { method: 'POST', body: logplexBody(), headers: { 'logplex-drain-token': TOKEN, 'logplex-msg-count': '2' } });
+  const res = await fetch(`http://127.0.0.1:${sidecar.port}/logs`, { method: 'POST', body, headers: { 'logplex-drain-token': TOKEN, 'logplex-msg-count': '2' } });
   expect(res.status).toBe(200);
   return sidecar;
 }
@@ -67,6 +68,8 @@ describe('the embedded default, OTLP variables per signal', () => {
     }
     expect(sink.logRecords().map((r) => r.body.stringValue)).toContain('checkout done');
     expect(sidecar.stderr()).not.toContain(TEAM_KEY);
+    // No OTEL_TRACES_EXPORTER: no spans (the logs and metrics, batched alike, are in already).
+    expect(sink.requests.filter((r) => r.path === '/v1/traces')).toEqual([]);
   });
 
   it('sends JSON bodies with OTEL_EXPORTER_OTLP_PROTOCOL=http/json, protobuf for the signal that says so', async () => {
@@ -87,6 +90,59 @@ describe('the embedded default, OTLP variables per signal', () => {
       what: 'requests on /v1/logs and /custom/metrics',
     });
     expect(sink.requests.filter((r) => r.path === '/v1/metrics')).toEqual([]);
+  });
+});
+
+describe('the embedded default, OTEL_TRACES_EXPORTER', () => {
+  /** A router-made request id (a UUID): its hex digits are the trace id a backend finds the request by. */
+  const REQUEST_ID = '5f2a9c1e-7b3d-4e8f-a061-9d4c2b7e1f30';
+  const SECRET = 'TOKENtraces0042';
+  function routerRequestBody(): string {
+    const now = new Date().toISOString();
+    return [
+      frame(`<190>1 ${now} host app web.1 - request_id=${REQUEST_ID} checkout done`),
+      frame(`<158>1 ${now} host heroku router - at=info method=POST path="/checkout?access_token=${SECRET}" host=shop.example.com request_id=${REQUEST_ID} fwd="81.2.69.142" dyno=web.1 connect=1ms service=5ms status=201 bytes=10 protocol=https`),
+    ].join('');
+  }
+
+  it('sends a SERVER span per router line to /v1/traces, redacted, with the traces headers on the traces requests only', async () => {
+    const sidecar = await start(
+      { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_HEADERS: `x-honeycomb-team=${TEAM_KEY}`, OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-honeycomb-dataset=heroku-traces' },
+      routerRequestBody(),
+    );
+    await until(() => sink.requests.some((r) => r.path === '/v1/traces') && sink.requests.some((r) => r.path === '/v1/logs') && routerMetricsRequests().length > 0, {
+      timeoutMs: 10_000,
+      what: 'a traces, a logs and a metrics request',
+    });
+    const spans = sink.spans();
+    expect(spans).toHaveLength(1);
+    const [span] = spans;
+    expect(span.traceId).toBe(REQUEST_ID.replace(/-/g, ''));
+    expect(span.kind).toBe(2); // SPAN_KIND_SERVER
+    // `{method} {url.template}`: never the query.
+    expect(span.name).toMatch(/^POST( \/checkout)?$/);
+    expect(span.parentSpanId ?? '').toBe('');
+    const attributes = Object.fromEntries(span.attributes.map((a: any) => [a.key, a.value]));
+    expect(attributes['http.response.status_code']).toEqual({ intValue: '201' });
+    // redact runs in the traces pipeline as in the logs one.
+    expect(attributes['url.query'].stringValue).toBe('access_token=***');
+    const resource = Object.fromEntries(sink.requests.find((r) => r.path === '/v1/traces')!.body.resourceSpans[0].resource.attributes.map((a: any) => [a.key, a.value.stringValue]));
+    expect(resource).toMatchObject({ 'service.name': 'shop', 'service.instance.id': 'web.1' });
+    // The router record and the app line of the same request carry the span's ids: the backend links them.
+    const linked = sink.logRecords().filter((r) => r.traceId === span.traceId);
+    expect(linked.map((r) => r.spanId)).toEqual([span.spanId, span.spanId]);
+    for (const r of sink.requests) {
+      expect(r.headers['x-honeycomb-team'], r.path).toBe(TEAM_KEY);
+      expect(r.headers['x-honeycomb-dataset'], r.path).toBe(r.path === '/v1/traces' ? 'heroku-traces' : undefined);
+    }
+    expect(JSON.stringify(sink.requests.map((r) => r.body))).not.toContain(SECRET);
+    expect(sidecar.stderr()).not.toContain(SECRET);
+  });
+
+  it('prints spans on stdout with console, the logs still going to the OTLP endpoint', async () => {
+    const sidecar = await start({ OTEL_TRACES_EXPORTER: 'console' }, routerRequestBody());
+    await until(() => /debug: shop: 1 spans/.test(sidecar.stdout()) && sink.requests.some((r) => r.path === '/v1/logs'), { timeoutMs: 10_000, what: 'a span on stdout and a logs request' });
+    expect(sink.requests.filter((r) => r.path === '/v1/traces')).toEqual([]);
   });
 });
 
