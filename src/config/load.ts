@@ -283,6 +283,17 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
     }
   }
   problems.push(...mismatches);
+  // In a logs or metrics pipeline, a processor of the other signal only is left out (shared
+  // processor lists stay valid, as they always were here): said, so that nobody counts on it.
+  for (const [id, p] of problems.length > 0 ? [] : pipelines) {
+    if (p.signal === 'traces') continue;
+    p.processors.forEach((ref, i) => {
+      const type = components.processors.get(ref)?.type;
+      const signals = type === undefined ? undefined : componentSignals('processors', type);
+      if (signals === undefined || signals.includes(p.signal)) return;
+      warnings.push(`service.pipelines.${id}.processors[${i}]: processor "${ref}" works on ${signals.join(' and ')} only: left out of this ${p.signal} pipeline`);
+    });
+  }
   if (telemetry.status.enabled) {
     // The page shows drains' last lines: on an address others reach, only behind a password.
     for (const [id, component] of components.receivers) {

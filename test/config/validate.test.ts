@@ -59,6 +59,13 @@ describe('config', () => {
     expect(config!.pipelines.get('metrics')).toEqual({ signal: 'metrics', receivers: ['logplex'], processors: ['batch'], exporters: ['otlphttp/grafana', 'debug'] });
   });
 
+  it('warns that a processor of another signal only is left out of a logs or metrics pipeline', () => {
+    const r = validateConfig({ receivers: { logplex: { accept_any_drain: true } }, processors: { geoip: {}, redact: {} }, exporters: { debug: {} }, service: { pipelines: { logs: { receivers: ['logplex'], processors: ['redact', 'geoip'], exporters: ['debug'] }, metrics: { receivers: ['logplex'], processors: ['geoip'], exporters: ['debug'] } } } }, {});
+    expect(r.problems).toEqual([]);
+    expect(r.warnings).toContain('service.pipelines.metrics.processors[0]: processor "geoip" works on logs and traces only: left out of this metrics pipeline');
+    expect(r.warnings.filter((w) => w.includes('left out'))).toHaveLength(1);
+  });
+
   it('refuses a batch send_batch_max_size below send_batch_size, as the Collector does', () => {
     const doc = (batch: Record<string, unknown>) => ({ receivers: { logplex: { accept_any_drain: true } }, processors: { batch }, exporters: { debug: {} }, service: { pipelines: { logs: { receivers: ['logplex'], processors: ['batch'], exporters: ['debug'] } } } });
     expect(validateConfig(doc({ send_batch_size: 500, send_batch_max_size: 100 }), {}).problems).toContain('processors.batch.send_batch_max_size: must be 0 or at least send_batch_size (500)');
