@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, request } from 'undici';
 import { cpuSeconds, peakRssMb } from './proc.ts';
+import { percentile } from './logplex-drains.ts';
 import { generateMix, toLogplexBodies, type Body } from './mix.ts';
 import { factoryOf } from '../src/components.ts';
 
@@ -37,9 +38,9 @@ export interface E2eResult {
 }
 
 
-/** Starts a child that prints its port first; resolves with the process and the port. */
-function child(args: string[], env: NodeJS.ProcessEnv = {}, portFrom: 'stdout' | 'stderr' = 'stdout'): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = spawn(NODE, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts a child that prints its port first (a sink) or logs it (a server); resolves with the process and the port. */
+export function child(args: string[], env: NodeJS.ProcessEnv = {}, portFrom: 'stdout' | 'stderr' = 'stdout', cwd = ROOT): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawn(NODE, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let text = '';
     const timer = setTimeout(() => reject(new Error(`no port from ${args.join(' ')}: ${text}`)), 20_000);
@@ -55,10 +56,6 @@ function child(args: string[], env: NodeJS.ProcessEnv = {}, portFrom: 'stdout' |
   });
 }
 
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function sinkCount(port: number): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${port}/count`);
@@ -104,7 +101,7 @@ async function load(url: string, bodies: readonly Body[], concurrency: number): 
 }
 
 /** Waits until the sink holds `expected` records, or its count stops moving for `quietMs`. */
-async function drained(sinkPort: number, expected: number, quietMs = 3000, maxMs = 60_000): Promise<number> {
+export async function drained(sinkPort: number, expected: number, quietMs = 3000, maxMs = 60_000): Promise<number> {
   const start = Date.now();
   let last = -1;
   let lastChange = Date.now();

@@ -13,7 +13,7 @@
  * attributes and its resource's attributes. The sidecar's own self-telemetry goes through the
  * metrics pipeline too: its series are counted, and also shown apart (`self_series`).
  *
- * BENCH_METRICS_DRAINS drains (default 4, a token each) send the mix (generateMix, seed 7) as
+ * BENCH_METRICS_DRAINS Logplex-like drains (bench/logplex-drains.ts; default 4) send the mix (generateMix, seed 7) as
  * POSTs of 100 lines, one in flight per drain, paced so that together they send
  * BENCH_METRICS_RATE lines/s (default 1000) for BENCH_METRICS_SECONDS (default 120); a drain
  * behind its schedule sends at once, and a POST answered anything but 200 is sent again with the
@@ -35,7 +35,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, zstdDecompressSync } from 'node:zlib';
-import { generateMix, toLogplexBodies, type Body } from './mix.ts';
+import { generateMix, toBatches } from './mix.ts';
+import { sendAsDrains } from './logplex-drains.ts';
 import { cpuSeconds, peakRssMb } from './proc.ts';
 
 const NODE = process.execPath;
@@ -59,8 +60,6 @@ const require = createRequire(import.meta.url);
 const root = require('otlp-proto-generated/build/src/generated/root.js') as any;
 const MetricsRequest = root.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
 const TEMPORALITY = ['unspecified', 'delta', 'cumulative'];
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 
 /** Attributes (OTLP KeyValue list) as one string, the same whatever their order. */
 function attributesKey(attributes: ReadonlyArray<{ key: string; value?: unknown }> | undefined): string {
@@ -207,80 +206,15 @@ function sidecarConfig(sinkPort: number): string {
   ].join('\n');
 }
 
-/** The drains' account of the load. */
-interface LoadResult {
-  seconds: number;
-  acked: number;
-  givenUp: number;
-  retried: number;
-  /** How far behind its schedule a POST went out, at worst. */
-  behindMs: number;
-}
-
-/**
- * Sends `bodies` from DRAINS drains, body k due at k * BATCH / RATE seconds, one POST in flight
- * per drain, each POST sent again until answered 200 or RETRY_GRACE_MS past the schedule's end.
- */
-async function load(port: number, bodies: readonly Body[]): Promise<LoadResult> {
-  const periodMs = (BATCH * 1000) / RATE;
-  const started = performance.now();
-  const giveUpAt = started + bodies.length * periodMs + RETRY_GRACE_MS;
-  const result: LoadResult = { seconds: 0, acked: 0, givenUp: 0, retried: 0, behindMs: 0 };
-  let next = 0;
-  async function drain(index: number): Promise<void> {
-    const token = `d.0a7a9e00-0000-4000-8000-${String(index).padStart(12, '0')}`;
-    let frame = 0;
-    while (next < bodies.length) {
-      const k = next++;
-      const body = bodies[k]!;
-      const late = performance.now() - (started + k * periodMs);
-      if (late < 0) await sleep(-late);
-      else result.behindMs = Math.max(result.behindMs, late);
-      const headers = { 'content-type': 'application/logplex-1', 'logplex-drain-token': token, 'logplex-frame-id': `drain${index}-${frame++}`, 'logplex-msg-count': String(body.lines), 'user-agent': 'Logplex/v72' };
-      for (;;) {
-        let status = -1;
-        try {
-          const res = await fetch(`http://127.0.0.1:${port}/logs`, { method: 'POST', body: body.buf, headers, signal: AbortSignal.timeout(5000) });
-          status = res.status;
-          await res.arrayBuffer();
-        } catch {
-          // No answer within Logplex's 5 s, or a refused connection: sent again below.
-        }
-        if (status === 200) {
-          result.acked += body.lines;
-          break;
-        }
-        if (performance.now() > giveUpAt) {
-          result.givenUp += body.lines;
-          break;
-        }
-        result.retried++;
-        await sleep(status === 503 ? 1000 : 500);
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: DRAINS }, (_, i) => drain(i)));
-  result.seconds = (performance.now() - started) / 1000;
-  return result;
-}
-
-/** The mix in POSTs of exactly BATCH lines (toLogplexBodies with no size limit, per slice). */
-function bodiesOfBatch(lines: number): Body[] {
-  const mix = generateMix(lines, 7);
-  const bodies: Body[] = [];
-  for (let i = 0; i < mix.length; i += BATCH) bodies.push(...toLogplexBodies(mix.slice(i, i + BATCH), Number.POSITIVE_INFINITY));
-  return bodies;
-}
-
 export async function runMetricsExport(): Promise<Record<string, unknown>> {
-  const bodies = bodiesOfBatch(Math.round(RATE * SECONDS));
+  const bodies = toBatches(generateMix(Math.round(RATE * SECONDS), 7), BATCH);
   const sink = await MetricsSink.start();
   const dir = mkdtempSync(join(tmpdir(), 'hod-metrics-export-'));
   const configPath = join(dir, 'config.yaml');
   writeFileSync(configPath, sidecarConfig(sink.port));
   const sidecar = await startSidecar(configPath);
   try {
-    const r = await load(sidecar.port, bodies);
+    const r = await sendAsDrains(sidecar.port, { drains: DRAINS, bodies, linesPerSecond: RATE, retryGraceMs: RETRY_GRACE_MS });
     // /proc has nothing once the process is gone: read it before the SIGTERM.
     const rss = peakRssMb(sidecar.proc.pid!);
     const cpu = cpuSeconds(sidecar.proc.pid!);

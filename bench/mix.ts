@@ -284,6 +284,13 @@ export function toLogplexBodies(lines: readonly MixLine[], targetBytes = 100_000
   return bodies;
 }
 
+/** The lines in POSTs of exactly `perPost` lines each (the last may hold fewer). */
+export function toBatches(lines: readonly MixLine[], perPost: number): Body[] {
+  const bodies: Body[] = [];
+  for (let i = 0; i < lines.length; i += perPost) bodies.push(...toLogplexBodies(lines.slice(i, i + perPost), Number.POSITIVE_INFINITY));
+  return bodies;
+}
+
 /** How many of each kind: printed so a reader sees the mix really is 80/10/5/5. */
 export function mixCounts(lines: readonly MixLine[]): Record<MixLine['kind'], number> {
   const counts = { router: 0, app: 0, runtime: 0, other: 0 };

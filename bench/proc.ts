@@ -1,5 +1,5 @@
 /** What /proc says of a benchmark's child process: CPU seconds used and peak RSS. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** User + system CPU seconds of a live process. */
 export function cpuSeconds(pid: number): number {
@@ -18,4 +18,37 @@ export function peakRssMb(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/** A process and its descendants (worker processes), from /proc/PID/task/TID/children. */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const task of readdirSync(`/proc/${out[i]}/task`)) {
+        for (const child of readFileSync(`/proc/${out[i]}/task/${task}/children`, 'utf8').split(' ')) if (child.trim() !== '') out.push(Number(child));
+      }
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
+}
+
+/** CPU seconds of a process and its live descendants. */
+export function treeCpuSeconds(pid: number): number {
+  return Number(processTree(pid).reduce((n, p) => n + (cpuSeconds(p) || 0), 0).toFixed(2));
+}
+
+/** Resident set size (VmRSS) of a process and its live descendants, in MB. */
+export function treeRssMb(pid: number): number {
+  let kb = 0;
+  for (const p of processTree(pid)) {
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return Math.round(kb / 1024);
 }

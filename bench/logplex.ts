@@ -1,0 +1,175 @@
+/**
+ * Logplex-like load against the real sidecar process running the embedded default (no config
+ * file: the environment alone, as the Deploy button sets it up: memory_limiter, redact, alerts,
+ * the metrics aggregation, batch, otlphttp proto+gzip with its queue on disk) into
+ * bench/e2e-sink.ts. The drains are bench/logplex-drains.ts: one request in flight each, 5 s
+ * timeout, retries with the same frame id. Four scenarios, one JSON line each:
+ *
+ * - `logplex-50-drains`: 50 drains, 100-line POSTs, each drain sending as soon as answered.
+ * - `logplex-1000-drains-1-line`: 1,000 drains, one-line POSTs: requests/s per server CPU-second.
+ * - `burst-memory`: the 50 drains for the run's seconds, then nothing for BENCH_BURST_IDLE_SECONDS
+ *   (default 20): RSS before, at its peak, and at the end of the idle time.
+ * - `workers`: the 50 drains with WEB_CONCURRENCY=1 and with BENCH_WORKERS (default 2). A sidecar
+ *   that starts no worker process for WEB_CONCURRENCY prints the 1-worker figures and
+ *   `"workers_supported":false`. TODO(perf-workers): if the worker count ends up read from
+ *   another variable or a config key, pass it in `startDefault` as well.
+ *
+ * Figures: lines_per_s (answered 200, over the load's seconds), lines and requests per server
+ * CPU-second (the sidecar and its worker processes, from the load's start until the sink holds
+ * what was answered 200), p50/p99 answer time (a timeout counts 5 s), peak RSS (the process
+ * tree's, sampled every 250 ms), lines lost (answered 200, not at the sink; the alerts
+ * processor's own records come on top as extra_records). Every scenario but `workers` pins
+ * WEB_CONCURRENCY=1, so that figures compare across releases whatever the machine's cores.
+ *
+ * `node bench/logplex.ts [name...]` (all by default). Environment: BENCH_LOGPLEX_SECONDS (each
+ * load, default 20), BENCH_LOGPLEX_CONNECTIONS (sockets the drains share, as the Heroku router
+ * does; default 256, the sidecar's max_connections being 512), BENCH_BURST_IDLE_SECONDS,
+ * BENCH_WORKERS, BENCH_PREVIOUS (bench/previous.ts: the same load against the previous release,
+ * `vs_previous` its lines or requests per CPU-second over that one's).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { child, drained } from './e2e.ts';
+import { percentile, sendAsDrains, type DrainsOptions } from './logplex-drains.ts';
+import { generateMix, toBatches } from './mix.ts';
+import { openPrevious, ratio } from './previous.ts';
+import { processTree, treeCpuSeconds, treeRssMb } from './proc.ts';
+
+const ROOT = new URL('../', import.meta.url).pathname;
+const env = (name: string, fallback: number): number => (process.env[name] ? Number(process.env[name]) : fallback);
+const SECONDS = env('BENCH_LOGPLEX_SECONDS', 20);
+const CONNECTIONS = env('BENCH_LOGPLEX_CONNECTIONS', 256);
+const IDLE_SECONDS = env('BENCH_BURST_IDLE_SECONDS', 20);
+const WORKERS = env('BENCH_WORKERS', 2);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+type Figures = Record<string, number | string | boolean>;
+
+/** The sidecar at `root` on the embedded default, exporting to the sink; its queue in a fresh directory. */
+async function startDefault(root: string, sinkPort: number, workers: number): Promise<{ proc: ChildProcess; port: number; stop: () => Promise<void> }> {
+  const queue = mkdtempSync(join(tmpdir(), 'hod-logplex-queue-'));
+  const sidecar = await child(
+    ['bin/heroku-otel-drain.js', 'start'],
+    { PORT: '0', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`, DRAIN_QUEUE_DIRECTORY: queue, WEB_CONCURRENCY: String(workers), LOG_LEVEL: 'info', DRAIN_TOKENS: '', DRAIN_BASIC_AUTH: '' },
+    'stderr',
+    root,
+  );
+  return {
+    ...sidecar,
+    stop: async () => {
+      sidecar.proc.kill('SIGTERM');
+      await new Promise((r) => sidecar.proc.once('exit', r));
+      rmSync(queue, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The process tree's RSS every 250 ms while a load runs. */
+function rssSampler(pid: number): { peak: () => number; now: () => number; stop: () => void } {
+  let peak = 0;
+  const timer = setInterval(() => (peak = Math.max(peak, treeRssMb(pid))), 250);
+  return { peak: () => Math.max(peak, treeRssMb(pid)), now: () => treeRssMb(pid), stop: () => clearInterval(timer) };
+}
+
+interface LoadRun {
+  root: string;
+  drains: number;
+  linesPerPost: number;
+  workers: number;
+  /** Seconds of nothing after the load (burst-memory). */
+  idleSeconds?: number;
+  /** No load when the sidecar started no worker process: `processes` alone. */
+  onlyWithWorkers?: boolean;
+}
+
+const bodyCache = new Map<number, DrainsOptions['bodies']>();
+/** The e2e mix in POSTs of `perPost` lines, 20,000 lines gone round as long as the load lasts. */
+function bodies(perPost: number): DrainsOptions['bodies'] {
+  if (!bodyCache.has(perPost)) bodyCache.set(perPost, toBatches(generateMix(20_000, 7), perPost));
+  return bodyCache.get(perPost)!;
+}
+
+/** One load against a fresh sink and sidecar: the figures every scenario prints. */
+async function runLoad(o: LoadRun): Promise<Figures> {
+  const sink = await child(['bench/e2e-sink.ts']);
+  const sidecar = await startDefault(o.root, sink.port, o.workers);
+  try {
+    await sleep(1000);
+    const processes = processTree(sidecar.proc.pid!).length;
+    if (o.onlyWithWorkers && processes <= 1) return { processes };
+    const rssBefore = treeRssMb(sidecar.proc.pid!);
+    const cpuBefore = treeCpuSeconds(sidecar.proc.pid!);
+    const rss = rssSampler(sidecar.proc.pid!);
+    const r = await sendAsDrains(sidecar.port, { drains: o.drains, bodies: bodies(o.linesPerPost), seconds: SECONDS, connections: Math.min(o.drains, CONNECTIONS) });
+    const received = await drained(sink.port, r.acked);
+    const cpu = treeCpuSeconds(sidecar.proc.pid!) - cpuBefore;
+    let idle: Figures = {};
+    if (o.idleSeconds !== undefined) {
+      await sleep(o.idleSeconds * 1000);
+      idle = { rss_before_mb: rssBefore, rss_after_idle_mb: rss.now(), idle_s: o.idleSeconds };
+    }
+    rss.stop();
+    return {
+      lines_per_s: Math.round(r.acked / r.seconds),
+      lines_per_cpu_s: Math.round(r.acked / cpu),
+      requests_per_s: Math.round(r.ackedPosts / r.seconds),
+      requests_per_cpu_s: Math.round(r.ackedPosts / cpu),
+      p50_ms: Number(percentile(r.latencies, 50).toFixed(1)),
+      p99_ms: Number(percentile(r.latencies, 99).toFixed(1)),
+      peak_rss_mb: rss.peak(),
+      ...idle,
+      lines_sent: r.acked,
+      lines_received: received,
+      lines_lost: Math.max(0, r.acked - received),
+      extra_records: Math.max(0, received - r.acked),
+      timeouts: r.timeouts,
+      retried_posts: r.retried,
+      lines_given_up: r.givenUp,
+      server_cpu_s: Number(cpu.toFixed(2)),
+      seconds: Number(r.seconds.toFixed(1)),
+      drains: o.drains,
+      lines_per_post: o.linesPerPost,
+      workers: o.workers,
+      processes,
+    };
+  } finally {
+    await sidecar.stop();
+    sink.proc.kill('SIGKILL');
+  }
+}
+
+/** The run here and, with BENCH_PREVIOUS, the same against the previous release: `key` compared. */
+async function withPrevious(name: string, run: Omit<LoadRun, 'root'>, key: string): Promise<Figures> {
+  const ours = await runLoad({ ...run, root: ROOT });
+  const previous = openPrevious();
+  if (previous === undefined) return { bench: name, ...ours };
+  try {
+    const theirs = await runLoad({ ...run, root: previous.root });
+    return { bench: name, ...ours, vs_previous: ratio(Number(ours[key]), Number(theirs[key])), vs_previous_of: key, previous: previous.label, [`previous_${key}`]: theirs[key]!, previous_p99_ms: theirs.p99_ms!, previous_peak_rss_mb: theirs.peak_rss_mb! };
+  } finally {
+    previous.close();
+  }
+}
+
+export const logplexScenarios: Record<string, () => Promise<Figures>> = {
+  'logplex-50-drains': () => withPrevious('logplex-50-drains', { drains: 50, linesPerPost: 100, workers: 1 }, 'lines_per_cpu_s'),
+  'logplex-1000-drains-1-line': () => withPrevious('logplex-1000-drains-1-line', { drains: 1000, linesPerPost: 1, workers: 1 }, 'requests_per_cpu_s'),
+  'burst-memory': () => withPrevious('burst-memory', { drains: 50, linesPerPost: 100, workers: 1, idleSeconds: IDLE_SECONDS }, 'peak_rss_mb'),
+  workers: async () => {
+    const many = await runLoad({ root: ROOT, drains: 50, linesPerPost: 100, workers: WORKERS, onlyWithWorkers: true });
+    const one = await runLoad({ root: ROOT, drains: 50, linesPerPost: 100, workers: 1 });
+    if (Number(many.processes) <= 1) return { bench: 'workers', ...one, workers_supported: false, workers_asked: WORKERS };
+    return { bench: 'workers', ...many, workers_supported: true, one_worker_lines_per_s: one.lines_per_s!, one_worker_lines_per_cpu_s: one.lines_per_cpu_s!, one_worker_p99_ms: one.p99_ms!, per_cpu_s_vs_one_worker: ratio(Number(many.lines_per_cpu_s), Number(one.lines_per_cpu_s)) };
+  },
+};
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const names = process.argv.slice(2);
+  for (const name of names.length > 0 ? names : Object.keys(logplexScenarios)) {
+    const scenario = logplexScenarios[name];
+    if (scenario === undefined) throw new Error(`no scenario ${name}: ${Object.keys(logplexScenarios).join(', ')}`);
+    console.log(JSON.stringify(await scenario()));
+  }
+}
