@@ -1,9 +1,11 @@
 /**
  * End to end: Logplex POSTs of ~100 lines (the router-heavy mix) from this process, through a
  * server in its own process, into a local OTLP sink (protobuf, gzip) in a third. For
- * heroku-otel-drain, for the naive SDK-defaults pipeline, and for a server that discards what it
- * receives (the ceiling). Prints lines/s, p50/p99 POST latency, the server's peak RSS and the
- * lines lost, and one JSON line per scenario.
+ * heroku-otel-drain, for the OpenTelemetry SDK's defaults behind a Logplex endpoint, and for a
+ * server that discards what it receives (the ceiling). Prints lines/s, p50/p99 POST latency, the
+ * server's peak RSS and the lines lost, and one JSON line per scenario. With BENCH_PREVIOUS
+ * (bench/previous.ts) each heroku-otel-drain scenario runs again against the previous release
+ * right after ours: `vs_previous` is ours over its lines per server CPU-second.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { cpuSeconds, peakRssMb } from './proc.ts';
 import { percentile } from './logplex-drains.ts';
 import { generateMix, toLogplexBodies, type Body } from './mix.ts';
 import { factoryOf } from '../src/components.ts';
+import { openPrevious, ratio } from './previous.ts';
 
 const NODE = process.execPath;
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -35,6 +38,8 @@ export interface E2eResult {
   /** Lines per CPU-second of the server (all its threads): what one core of it gets through. */
   lines_per_cpu_s: number;
   sink_cpu_s: number;
+  /** Lines per server CPU-second over the previous release's, with BENCH_PREVIOUS. */
+  vs_previous?: number;
 }
 
 
@@ -117,12 +122,15 @@ export async function drained(sinkPort: number, expected: number, quietMs = 3000
   }
 }
 
-async function scenario(name: string, bodies: readonly Body[], start: (sinkUrl: string) => Promise<{ proc: ChildProcess; port: number; path: string }>, hasSink: boolean): Promise<E2eResult | undefined> {
-  // BENCH_E2E_FILTER, a regular expression over scenario names, runs only those.
-  if (process.env.BENCH_E2E_FILTER && !new RegExp(process.env.BENCH_E2E_FILTER).test(name)) return undefined;
+async function scenario(name: string, bodies: readonly Body[], start: (sinkUrl: string) => Promise<{ proc: ChildProcess; port: number; path: string }>, hasSink: boolean, filterName = name): Promise<E2eResult | undefined> {
+  // BENCH_E2E_FILTER, a regular expression over scenario names, runs only those (and their previous-release twins).
+  if (process.env.BENCH_E2E_FILTER && !new RegExp(process.env.BENCH_E2E_FILTER).test(filterName)) return undefined;
   const sink = await child(['bench/e2e-sink.ts']);
   const sinkUrl = `http://127.0.0.1:${sink.port}`;
-  const server = await start(sinkUrl);
+  const server = await start(sinkUrl).catch((error: unknown) => {
+    sink.proc.kill('SIGKILL');
+    throw error;
+  });
   try {
     const r = await load(`http://127.0.0.1:${server.port}${server.path}`, bodies, 8);
     // Lines/s is what made it through: until the sink holds them (the ceiling keeps nothing).
@@ -156,8 +164,9 @@ export async function runE2e(lines: number): Promise<E2eResult[]> {
   const bodies = toLogplexBodies(generateMix(lines, 7), 100 * 300); // ~100 lines per POST
   const dir = mkdtempSync(join(tmpdir(), 'hod-e2e-'));
   const results: (E2eResult | undefined)[] = [];
-  // The sidecar with a logs pipeline (like the naive baseline), then with the embedded default's
-  // logs and metrics pipelines.
+  const previous = openPrevious();
+  // The sidecar with a logs pipeline (what the SDK-defaults server does), then with the embedded
+  // default's logs and metrics pipelines.
   // Then with the alerts processor's built-in pack in both pipelines. Then logs and traces (a span
   // per router request; the sink takes /v1/traces and counts log records only), once otlphttp
   // takes traces.
@@ -169,41 +178,50 @@ export async function runE2e(lines: number): Promise<E2eResult[]> {
     ...(traces ? [[false, false, true] as const] : []),
   ] as const) {
     const name = withTraces ? 'e2e heroku-otel-drain (logs + traces)' : alerts ? 'e2e heroku-otel-drain (logs + metrics + alerts)' : metrics ? 'e2e heroku-otel-drain (logs + metrics)' : 'e2e heroku-otel-drain';
-    results.push(
-      await scenario(name, bodies, async (sinkUrl) => {
-        const config = join(dir, 'config.yaml');
-        const pipelines = metrics ? ['logs', 'metrics'] : withTraces ? ['logs', 'traces'] : ['logs'];
-        const processors = alerts ? '[alerts, batch]' : '[batch]';
-        writeFileSync(
-          config,
-          [
-            'receivers:',
-            '  logplex: { endpoint: "127.0.0.1:0", accept_any_drain: true }',
-            'processors:',
-            `  batch: ${process.env.BENCH_E2E_BATCH ?? '{}'}`,
-            ...(alerts ? ['  alerts: {}'] : []),
-            'exporters:',
-            `  otlphttp: { endpoint: "${sinkUrl}", encoding: ${process.env.BENCH_E2E_ENCODING ?? 'proto'}, compression: ${process.env.BENCH_E2E_COMPRESSION ?? 'gzip'} }`,
-            'service:',
-            '  pipelines:',
-            ...pipelines.map((p) => `    ${p}: { receivers: [logplex], processors: ${processors}, exporters: [otlphttp] }`),
-            '',
-          ].join('\n'),
-        );
-        // BENCH_E2E_PROFILE=DIR writes the server's CPU profile there when it exits;
-        // BENCH_E2E_NODE_ARGS: more Node flags for the server (e.g. --max-semi-space-size=32).
-        const nodeArgs = [
-          ...(process.env.BENCH_E2E_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_E2E_PROFILE}`] : []),
-          ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(Boolean),
-        ];
-        const c = await child([...nodeArgs, 'bin/heroku-otel-drain.js', 'start', '--config', config], { LOG_LEVEL: 'info' }, 'stderr');
-        // BENCH_E2E_VERBOSE=1 shows the server's own log.
-        if (process.env.BENCH_E2E_VERBOSE === '1') c.proc.stderr!.on('data', (d) => process.stderr.write(d));
-        return { ...c, path: '/logs' };
-      }, true),
-    );
+    const sidecarAt = (root: string) => async (sinkUrl: string) => {
+      const config = join(dir, 'config.yaml');
+      const pipelines = metrics ? ['logs', 'metrics'] : withTraces ? ['logs', 'traces'] : ['logs'];
+      const processors = alerts ? '[alerts, batch]' : '[batch]';
+      writeFileSync(
+        config,
+        [
+          'receivers:',
+          '  logplex: { endpoint: "127.0.0.1:0", accept_any_drain: true }',
+          'processors:',
+          `  batch: ${process.env.BENCH_E2E_BATCH ?? '{}'}`,
+          ...(alerts ? ['  alerts: {}'] : []),
+          'exporters:',
+          `  otlphttp: { endpoint: "${sinkUrl}", encoding: ${process.env.BENCH_E2E_ENCODING ?? 'proto'}, compression: ${process.env.BENCH_E2E_COMPRESSION ?? 'gzip'} }`,
+          'service:',
+          '  pipelines:',
+          ...pipelines.map((p) => `    ${p}: { receivers: [logplex], processors: ${processors}, exporters: [otlphttp] }`),
+          '',
+        ].join('\n'),
+      );
+      // BENCH_E2E_PROFILE=DIR writes the server's CPU profile there when it exits;
+      // BENCH_E2E_NODE_ARGS: more Node flags for the server (e.g. --max-semi-space-size=32).
+      const nodeArgs = [
+        ...(process.env.BENCH_E2E_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_E2E_PROFILE}`] : []),
+        ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      ];
+      const c = await child([...nodeArgs, 'bin/heroku-otel-drain.js', 'start', '--config', config], { LOG_LEVEL: 'info' }, 'stderr', root);
+      // BENCH_E2E_VERBOSE=1 shows the server's own log.
+      if (process.env.BENCH_E2E_VERBOSE === '1') c.proc.stderr!.on('data', (d) => process.stderr.write(d));
+      return { ...c, path: '/logs' };
+    };
+    const ours = await scenario(name, bodies, sidecarAt(ROOT), true);
+    results.push(ours);
+    if (ours !== undefined && previous !== undefined) {
+      // A release older than a pipeline (traces) refuses its config: no ratio for that one.
+      const theirs = await scenario(`${name} (previous)`, bodies, sidecarAt(previous.root), true, name).catch((error: Error) => void console.error(`${name} on ${previous.label}: ${error.message.slice(0, 300)}`));
+      if (theirs) {
+        ours.vs_previous = ratio(ours.lines_per_cpu_s, theirs.lines_per_cpu_s);
+        results.push(theirs);
+      }
+    }
   }
-  results.push(await scenario('e2e naive SDK defaults', bodies, async (sinkUrl) => ({ ...(await child(['bench/e2e-naive.ts', sinkUrl])), path: '/logs' }), true));
+  previous?.close();
+  results.push(await scenario('e2e SDK-defaults pipeline', bodies, async (sinkUrl) => ({ ...(await child(['bench/e2e-sdk-defaults.ts', sinkUrl])), path: '/logs' }), true));
   results.push(await scenario('e2e ceiling (receive and discard)', bodies, async () => ({ ...(await child(['bench/e2e-ceiling.ts'])), path: '/logs' }), false));
   return results.filter((r) => r !== undefined);
 }

@@ -1,14 +1,37 @@
 /**
- * Micro-benchmarks of the hot pieces, each next to its naive alternative: framing a body, parsing
- * a syslog header, parsing a router line, parsing a timestamp. Inputs are cut from the same mix.
+ * Micro-benchmarks of the hot pieces: framing a body, parsing a syslog header, parsing a router
+ * line, parsing a timestamp. Inputs are cut from the same mix. With BENCH_PREVIOUS, the same
+ * functions of the previous release run beside them (`microImpl` of its checkout).
  */
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { OctetFrameReader } from '../src/heroku/octet-frames.ts';
 import { parseSyslogLine } from '../src/heroku/syslog.ts';
 import { parseRouterLine } from '../src/heroku/router.ts';
 import { parseTimestampMicros } from '../src/heroku/time.ts';
-import { naiveFrames, naiveHeader, naiveRouter, naiveTimestamp } from './naive.ts';
 import type { Body, MixLine } from './mix.ts';
 import type { Scenario } from './harness.ts';
+
+/** The functions timed: this checkout's, or another's. */
+export interface MicroImpl {
+  OctetFrameReader: typeof OctetFrameReader;
+  parseSyslogLine: typeof parseSyslogLine;
+  parseRouterLine: typeof parseRouterLine;
+  parseTimestampMicros: typeof parseTimestampMicros;
+}
+
+const OURS: MicroImpl = { OctetFrameReader, parseSyslogLine, parseRouterLine, parseTimestampMicros };
+
+/** The same functions from the checkout at `root` (the previous release). */
+export async function microImpl(root: string): Promise<MicroImpl> {
+  const from = (path: string) => import(pathToFileURL(join(root, path)).href);
+  return {
+    OctetFrameReader: (await from('src/heroku/octet-frames.ts')).OctetFrameReader,
+    parseSyslogLine: (await from('src/heroku/syslog.ts')).parseSyslogLine,
+    parseRouterLine: (await from('src/heroku/router.ts')).parseRouterLine,
+    parseTimestampMicros: (await from('src/heroku/time.ts')).parseTimestampMicros,
+  };
+}
 
 export interface MicroInputs {
   bodies: readonly Body[];
@@ -43,8 +66,9 @@ export function microInputs(mix: readonly MixLine[], bodies: readonly Body[], li
   return { bodies: some, messages, routerTexts, timestamps };
 }
 
-export function microScenarios(inp: MicroInputs): Scenario[] {
+export function microScenarios(inp: MicroInputs, impl: MicroImpl = OURS): Scenario[] {
   const { bodies, messages, routerTexts, timestamps } = inp;
+  const { OctetFrameReader, parseSyslogLine, parseRouterLine, parseTimestampMicros } = impl;
   const frames = bodies.reduce((n, b) => n + b.lines, 0);
   return [
     {
@@ -61,32 +85,12 @@ export function microScenarios(inp: MicroInputs): Scenario[] {
       },
     },
     {
-      name: 'naive micro frames',
-      what: 'toString + split on newlines',
-      items: frames,
-      pass: () => {
-        let acc = 0;
-        for (let i = 0; i < bodies.length; i++) for (const f of naiveFrames(bodies[i]!.buf)) acc += f.length;
-        return acc;
-      },
-    },
-    {
       name: 'micro parseSyslogLine',
       what: 'RFC 5424 header of a decoded message',
       items: messages.length,
       pass: () => {
         let acc = 0;
         for (let i = 0; i < messages.length; i++) acc += parseSyslogLine(messages[i]!)!.text.length;
-        return acc;
-      },
-    },
-    {
-      name: 'naive micro header',
-      what: 'one regex for the header, Date.parse',
-      items: messages.length,
-      pass: () => {
-        let acc = 0;
-        for (let i = 0; i < messages.length; i++) acc += naiveHeader(messages[i]!)!.text.length;
         return acc;
       },
     },
@@ -101,16 +105,6 @@ export function microScenarios(inp: MicroInputs): Scenario[] {
       },
     },
     {
-      name: 'naive micro router',
-      what: 'a regex per field',
-      items: routerTexts.length,
-      pass: () => {
-        let acc = 0;
-        for (let i = 0; i < routerTexts.length; i++) acc += naiveRouter(routerTexts[i]!).fwd.length;
-        return acc;
-      },
-    },
-    {
       name: 'micro parseTimestampMicros',
       what: 'RFC 3339 to microseconds',
       items: timestamps.length,
@@ -120,23 +114,5 @@ export function microScenarios(inp: MicroInputs): Scenario[] {
         return acc;
       },
     },
-    {
-      name: 'naive micro timestamp',
-      what: 'Date.parse plus a regex for the microseconds',
-      items: timestamps.length,
-      pass: () => {
-        let acc = 0;
-        for (let i = 0; i < timestamps.length; i++) acc += naiveTimestamp(timestamps[i]!) % 1000;
-        return acc;
-      },
-    },
   ];
 }
-
-/** Which naive scenario each of ours is compared with. */
-export const MICRO_BASELINES: Readonly<Record<string, string>> = {
-  'micro OctetFrameReader': 'naive micro frames',
-  'micro parseSyslogLine': 'naive micro header',
-  'micro parseRouterLine': 'naive micro router',
-  'micro parseTimestampMicros': 'naive micro timestamp',
-};

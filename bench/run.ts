@@ -1,22 +1,25 @@
 /**
- * `npm run bench`: parse-and-map throughput on a realistic Logplex mix, ours next to the obvious
- * way, in one process and one run. Prints a table, then one JSON line per scenario.
+ * `npm run bench`: parse-and-map throughput on a realistic Logplex mix in one process and one
+ * run, beside external references (the OpenTelemetry SDK's encoders) and, with BENCH_PREVIOUS,
+ * the previous release's same functions, each timed right after ours. Prints a table, then one
+ * JSON line per scenario.
  *
  * Environment: BENCH_LINES (lines in the mix, default 100000), BENCH_RUNS (timed runs per
  * scenario, default 7), BENCH_WARMUP (untimed passes, default 2), BENCH_FILTER (a regular
  * expression: only scenarios whose name matches, e.g. `^parse\+map$` for profiling),
- * BENCH_SEED (default 42), BENCH_CHECK (1 or 0: compare ours and naive output before timing; on
- * by default unless BENCH_FILTER is set), BENCH_PROFILE (a file: CPU profile of the timed runs,
- * written as .cpuprofile, its top functions by self time printed; see bench/profile.ts).
+ * BENCH_SEED (default 42), BENCH_PROFILE (a file: CPU profile of the timed runs, written as
+ * .cpuprofile, its top functions by self time printed; see bench/profile.ts), BENCH_PREVIOUS
+ * (another checkout or a git ref: see bench/previous.ts), BENCH_LOGPLEX (0 skips bench/logplex.ts).
  */
 import os from 'node:os';
 import { generateMix, mixCounts, toLogplexBodies, TYPICAL_APP } from './mix.ts';
 import { measure, jsonLine, table, sink, type Result, type Scenario } from './harness.ts';
 import { classifyParse } from './classify-parse.ts';
 import { parseMap } from './parse-map.ts';
-import { naiveClassifyParse, naiveParseMap } from './naive.ts';
-import { MICRO_BASELINES, microInputs, microScenarios } from './micro.ts';
-import { checkFairness } from './fairness.ts';
+import { microImpl, microInputs, microScenarios } from './micro.ts';
+import { openPrevious } from './previous.ts';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { formatHot, hotFunctions, startProfile, stopProfile } from './profile.ts';
 import { readFileSync } from 'node:fs';
 import { runE2eInChild } from './e2e.ts';
@@ -27,6 +30,8 @@ import { geoipScenario } from './geoip.ts';
 import { redactScenario } from './redact.ts';
 import { collectorProcessorScenarios } from './collector-processors.ts';
 import { runSamplingBench } from './sampling.ts';
+import { logplexScenarios } from './logplex.ts';
+import { spawnSync } from 'node:child_process';
 
 function envInt(name: string, fallback: number): number {
   const v = process.env[name];
@@ -44,18 +49,16 @@ const RUNS = envInt('BENCH_RUNS', 7);
 const WARMUP = envInt('BENCH_WARMUP', 2);
 const SEED = envInt('BENCH_SEED', 42);
 const FILTER = process.env.BENCH_FILTER ? new RegExp(process.env.BENCH_FILTER) : undefined;
-const CHECK = (process.env.BENCH_CHECK ?? (FILTER ? '0' : '1')) !== '0';
 const PROFILE = process.env.BENCH_PROFILE || undefined;
 const MICRO_LIMIT = Math.min(LINES, 20_000);
 
 const TARGETS: Readonly<Record<string, number>> = { 'classify+parse': 1_500_000, 'parse+map': 400_000 };
+/** External references; with BENCH_PREVIOUS, every scenario the previous release has is compared with it instead. */
 const BASELINES: Readonly<Record<string, string>> = {
-  'classify+parse': 'naive classify+parse',
-  'parse+map': 'naive parse+map',
-  ...MICRO_BASELINES,
   'otlp encode': 'sdk otlp encode',
   'otlp encode spans': 'sdk otlp encode spans',
 };
+const PREVIOUS = 'previous ';
 
 const cpus = os.cpus();
 console.log(`node ${process.version} (V8 ${process.versions.v8}) on ${process.platform}/${process.arch}`);
@@ -90,24 +93,14 @@ console.log(
 );
 console.log(`method: ${WARMUP} warm-up passes, then median of ${RUNS} timed runs (process.hrtime.bigint); micro inputs ${MICRO_LIMIT.toLocaleString('en-US')} items, repeated to >= 50 ms per run`);
 
-// The comparison is only fair if the naive version does the same work: check before timing.
-if (CHECK) {
-  const fair = checkFairness(bodies);
-  console.log(
-    `same output check: ours ${fair.logs} records / ${fair.metrics} points / ${fair.attributes} attributes, ` +
-      `naive ${fair.naiveLogs} / ${fair.naiveMetrics} / ${fair.naiveAttributes}; ${fair.differing === 0 ? 'identical' : `${fair.differing} differ`}`,
-  );
-  for (const e of fair.examples) console.log(e);
-}
 console.log(`(setup ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
 
-const scenarios: Scenario[] = [
+const micro = microInputs(mix, bodies, MICRO_LIMIT);
+const ours: Scenario[] = [
   classifyParse(bodies, LINES),
   parseMap(bodies, LINES),
   parseMap(bodies, LINES, true),
-  naiveClassifyParse(bodies, LINES),
-  naiveParseMap(bodies, LINES),
-  ...microScenarios(microInputs(mix, bodies, MICRO_LIMIT)),
+  ...microScenarios(micro),
   ...encodeScenarios(encodeInputs(bodies)),
   ...encodeSpanScenarios(spanInputs(encodeInputs(bodies))),
   geoipScenario(encodeInputs(bodies)),
@@ -115,18 +108,33 @@ const scenarios: Scenario[] = [
   ...collectorProcessorScenarios(encodeInputs(bodies)),
 ];
 
+/** The previous release's parse scenarios (its own bench files) and micro functions, on the same inputs. */
+async function previousScenarios(root: string): Promise<Scenario[]> {
+  const from = (path: string) => import(pathToFileURL(join(root, path)).href);
+  const theirs: Scenario[] = [(await from('bench/classify-parse.ts')).classifyParse(bodies, LINES), (await from('bench/parse-map.ts')).parseMap(bodies, LINES), (await from('bench/parse-map.ts')).parseMap(bodies, LINES, true), ...microScenarios(micro, await microImpl(root))];
+  // A release older than a scenario makes another in its place: kept once.
+  return theirs.filter((s, i) => theirs.findIndex((t) => t.name === s.name) === i).map((s) => ({ ...s, name: PREVIOUS + s.name }));
+}
+
+// Each of ours, then the previous release's same scenario: close in time on a shared machine.
+const previous = openPrevious();
+if (previous) console.log(`previous release: ${previous.label}`);
+const theirs = previous ? await previousScenarios(previous.root) : [];
+const scenarios = ours.flatMap((s) => [s, ...theirs.filter((t) => t.name === PREVIOUS + s.name)]);
+
 const results: Result[] = [];
 if (PROFILE) await startProfile();
 for (const s of scenarios) {
-  if (FILTER && !FILTER.test(s.name)) continue;
+  if (FILTER && !FILTER.test(s.name.replace(PREVIOUS, ''))) continue;
   const started = performance.now();
   const r = measure(s, RUNS, WARMUP);
   results.push(r);
   console.log(`  ${s.name}: ${Math.round(r.median).toLocaleString('en-US')} lines/s (${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }
 if (PROFILE) await stopProfile(PROFILE);
+previous?.close();
 for (const r of results) {
-  const base = results.find((b) => b.name === BASELINES[r.name]);
+  const base = results.find((b) => b.name === PREVIOUS + r.name) ?? results.find((b) => b.name === BASELINES[r.name]);
   if (base) {
     r.vsBaseline = r.median / base.median;
     r.baseline = base.name;
@@ -157,6 +165,15 @@ if (process.env.BENCH_E2E !== '0' && !FILTER) {
   }
   console.log('lines/CPU-s: lines per CPU-second of the server process (all its threads), what one core of it handles.');
   for (const r of e2e) console.log(JSON.stringify({ ...r, vs_ceiling: Number((r.lines_per_s / ceiling.lines_per_s).toFixed(2)) }));
+}
+
+// Logplex-like load on the embedded default, in a fresh process (BENCH_LOGPLEX=0 skips; BENCH_FILTER picks scenarios by name).
+if (process.env.BENCH_LOGPLEX !== '0') {
+  const names = Object.keys(logplexScenarios).filter((name) => !FILTER || FILTER.test(name));
+  if (names.length > 0) {
+    console.log(`\nLogplex-like load on the embedded default (bench/logplex.ts, ${process.env.BENCH_LOGPLEX_SECONDS ?? 20} s a load): ${names.join(', ')}`);
+    spawnSync(process.execPath, ['bench/logplex.ts', ...names], { cwd: new URL('../', import.meta.url).pathname, stdio: 'inherit' });
+  }
 }
 
 // Count, then sample: the embedded default with and without tail_sampling, replayed into a decoding sink (BENCH_SAMPLING=0 skips).

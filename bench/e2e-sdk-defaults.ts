@@ -1,9 +1,9 @@
 /**
- * The naive pipeline of the end-to-end benchmark: a Logplex endpoint that feeds each parsed line to
- * the OpenTelemetry SDK with its defaults (LoggerProvider + BatchLogRecordProcessor + the OTLP
- * protobuf exporter, gzip). It answers 200 at once, as such a server would; the SDK's bounded
+ * The SDK-defaults pipeline of the end-to-end benchmark, an external reference: a Logplex endpoint
+ * that feeds each parsed line to the OpenTelemetry SDK with its defaults (LoggerProvider +
+ * BatchLogRecordProcessor + the OTLP protobuf exporter, gzip). It answers 200 at once, as such a server would; the SDK's bounded
  * queue then drops what it cannot send, which is what the benchmark shows.
- * Usage: node bench/e2e-naive.ts SINK_URL; prints its port.
+ * Usage: node bench/e2e-sdk-defaults.ts SINK_URL; prints its port.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +17,7 @@ const provider = new LoggerProvider({
   resource: resourceFromAttributes({ 'service.name': 'bench', 'cloud.provider': 'heroku' }),
   processors: [new BatchLogRecordProcessor({ exporter })],
 });
-const logger = provider.getLogger('naive');
+const logger = provider.getLogger('sdk-defaults');
 
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
