@@ -5,11 +5,14 @@
  * bench/e2e-sink.ts. The drains are bench/logplex-drains.ts: one request in flight each, 5 s
  * timeout, retries with the same frame id. Four scenarios, one JSON line each:
  *
- * - `logplex-50-drains`: 50 drains, 100-line POSTs, each drain sending as soon as answered.
- * - `logplex-1000-drains-1-line`: 1,000 drains, one-line POSTs: requests/s per server CPU-second.
- * - `burst-memory`: the 50 drains for the run's seconds, then nothing for BENCH_BURST_IDLE_SECONDS
+ * - `logplex-50-drains`: 50 drains, 100-line POSTs, together BENCH_LOGPLEX_RATE lines/s (default
+ *   10,000, under what the sidecar takes here: its p99 is then answer time, not a queue; 0 sends
+ *   each batch as soon as the previous is answered, when p50 is drains x lines / throughput).
+ * - `logplex-1000-drains-1-line`: 1,000 drains, one-line POSTs, each sent as soon as the
+ *   previous is answered (BENCH_LOGPLEX_1LINE_RATE paces them): requests/s per CPU-second.
+ * - `burst-memory`: the 50 drains as fast as answered for the run's seconds, then nothing for BENCH_BURST_IDLE_SECONDS
  *   (default 20): RSS before, at its peak, and at the end of the idle time.
- * - `workers`: the 50 drains with WEB_CONCURRENCY=1 and with BENCH_WORKERS (default 2). A sidecar
+ * - `workers`: the 50 drains, as fast as answered, with WEB_CONCURRENCY=1 and with BENCH_WORKERS (default 2). A sidecar
  *   that starts no worker process for WEB_CONCURRENCY prints the 1-worker figures and
  *   `"workers_supported":false`. TODO(perf-workers): if the worker count ends up read from
  *   another variable or a config key, pass it in `startDefault` as well.
@@ -23,9 +26,10 @@
  *
  * `node bench/logplex.ts [name...]` (all by default). Environment: BENCH_LOGPLEX_SECONDS (each
  * load, default 20), BENCH_LOGPLEX_CONNECTIONS (sockets the drains share, as the Heroku router
- * does; default 256, the sidecar's max_connections being 512), BENCH_BURST_IDLE_SECONDS,
- * BENCH_WORKERS, BENCH_PREVIOUS (bench/previous.ts: the same load against the previous release,
- * `vs_previous` its lines or requests per CPU-second over that one's).
+ * does; default 256, the sidecar's max_connections being 512), BENCH_LOGPLEX_RATE,
+ * BENCH_LOGPLEX_1LINE_RATE, BENCH_BURST_IDLE_SECONDS, BENCH_WORKERS, BENCH_PREVIOUS
+ * (bench/previous.ts: the same load against the previous release; `vs_previous` is ours over
+ * its lines or requests per CPU-second, or peak RSS for burst-memory).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -43,6 +47,8 @@ const SECONDS = env('BENCH_LOGPLEX_SECONDS', 20);
 const CONNECTIONS = env('BENCH_LOGPLEX_CONNECTIONS', 256);
 const IDLE_SECONDS = env('BENCH_BURST_IDLE_SECONDS', 20);
 const WORKERS = env('BENCH_WORKERS', 2);
+const RATE = env('BENCH_LOGPLEX_RATE', 10_000);
+const ONE_LINE_RATE = env('BENCH_LOGPLEX_1LINE_RATE', 0);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 type Figures = Record<string, number | string | boolean>;
@@ -78,6 +84,8 @@ interface LoadRun {
   drains: number;
   linesPerPost: number;
   workers: number;
+  /** Lines/s of all drains together; 0: each batch as soon as the previous is answered. */
+  rate: number;
   /** Seconds of nothing after the load (burst-memory). */
   idleSeconds?: number;
   /** No load when the sidecar started no worker process: `processes` alone. */
@@ -102,7 +110,7 @@ async function runLoad(o: LoadRun): Promise<Figures> {
     const rssBefore = treeRssMb(sidecar.proc.pid!);
     const cpuBefore = treeCpuSeconds(sidecar.proc.pid!);
     const rss = rssSampler(sidecar.proc.pid!);
-    const r = await sendAsDrains(sidecar.port, { drains: o.drains, bodies: bodies(o.linesPerPost), seconds: SECONDS, connections: Math.min(o.drains, CONNECTIONS) });
+    const r = await sendAsDrains(sidecar.port, { drains: o.drains, bodies: bodies(o.linesPerPost), seconds: SECONDS, connections: Math.min(o.drains, CONNECTIONS), ...(o.rate > 0 ? { linesPerSecond: o.rate } : {}) });
     const received = await drained(sink.port, r.acked);
     const cpu = treeCpuSeconds(sidecar.proc.pid!) - cpuBefore;
     let idle: Figures = {};
@@ -131,6 +139,8 @@ async function runLoad(o: LoadRun): Promise<Figures> {
       seconds: Number(r.seconds.toFixed(1)),
       drains: o.drains,
       lines_per_post: o.linesPerPost,
+      offered_lines_per_s: o.rate > 0 ? o.rate : 'as answered',
+      behind_schedule_max_ms: Math.round(r.behindMs),
       workers: o.workers,
       processes,
     };
@@ -154,12 +164,12 @@ async function withPrevious(name: string, run: Omit<LoadRun, 'root'>, key: strin
 }
 
 export const logplexScenarios: Record<string, () => Promise<Figures>> = {
-  'logplex-50-drains': () => withPrevious('logplex-50-drains', { drains: 50, linesPerPost: 100, workers: 1 }, 'lines_per_cpu_s'),
-  'logplex-1000-drains-1-line': () => withPrevious('logplex-1000-drains-1-line', { drains: 1000, linesPerPost: 1, workers: 1 }, 'requests_per_cpu_s'),
-  'burst-memory': () => withPrevious('burst-memory', { drains: 50, linesPerPost: 100, workers: 1, idleSeconds: IDLE_SECONDS }, 'peak_rss_mb'),
+  'logplex-50-drains': () => withPrevious('logplex-50-drains', { drains: 50, linesPerPost: 100, workers: 1, rate: RATE }, 'lines_per_cpu_s'),
+  'logplex-1000-drains-1-line': () => withPrevious('logplex-1000-drains-1-line', { drains: 1000, linesPerPost: 1, workers: 1, rate: ONE_LINE_RATE }, 'requests_per_cpu_s'),
+  'burst-memory': () => withPrevious('burst-memory', { drains: 50, linesPerPost: 100, workers: 1, rate: 0, idleSeconds: IDLE_SECONDS }, 'peak_rss_mb'),
   workers: async () => {
-    const many = await runLoad({ root: ROOT, drains: 50, linesPerPost: 100, workers: WORKERS, onlyWithWorkers: true });
-    const one = await runLoad({ root: ROOT, drains: 50, linesPerPost: 100, workers: 1 });
+    const many = await runLoad({ root: ROOT, drains: 50, linesPerPost: 100, workers: WORKERS, rate: 0, onlyWithWorkers: true });
+    const one = await runLoad({ root: ROOT, drains: 50, linesPerPost: 100, workers: 1, rate: 0 });
     if (Number(many.processes) <= 1) return { bench: 'workers', ...one, workers_supported: false, workers_asked: WORKERS };
     return { bench: 'workers', ...many, workers_supported: true, one_worker_lines_per_s: one.lines_per_s!, one_worker_lines_per_cpu_s: one.lines_per_cpu_s!, one_worker_p99_ms: one.p99_ms!, per_cpu_s_vs_one_worker: ratio(Number(many.lines_per_cpu_s), Number(one.lines_per_cpu_s)) };
   },
