@@ -9,8 +9,10 @@
  * logged, and holds nobody back.
  *
  * With storage (a `file_storage` extension), an offer is written to disk before it counts as
- * taken, so the receiver's 200 comes after the write; memory then holds only an index, and what
- * is read back for the requests in flight. What is on disk at shutdown stays there and is sent
+ * taken, so the receiver's 200 comes after the write. Memory holds an index, and the items
+ * themselves of the first `STORED_ITEMS_IN_MEMORY` items held: while the backend keeps up they are
+ * sent from memory, not read back, inflated and deserialised (a third of the default pipelines'
+ * CPU); a backlog beyond that is read back for the requests in flight. What is on disk at shutdown stays there and is sent
  * after the next start on the same directory.
  *
  * Every item ends sent, failed (refused for good, or retries given up: logged with the reason),
@@ -78,11 +80,17 @@ export interface QueueOptions {
   log: Logger;
 }
 
+/**
+ * Items of stored entries a queue also keeps in memory (~1 KB a record), so a healthy backend's
+ * requests skip the read back from disk; beyond it, only the index is held.
+ */
+const STORED_ITEMS_IN_MEMORY = 16_384;
+
 /** One offer held: its pipeline and drain are its group's (an entry is kept small: a backlog of one-line POSTs is millions of them). */
 interface Entry {
   count: number;
   bytes: number;
-  /** In memory: the items; stored: undefined, and where they are on disk. */
+  /** The items; stored, undefined when only on disk (read back to be sent). */
   items: readonly Item[] | undefined;
   /** The storage segment and offset, or -1 in memory. */
   segment: number;
@@ -168,6 +176,8 @@ export class SendingQueue {
   private _items = 0;
   private _requests = 0;
   private _bytes = 0;
+  /** Items of stored entries also held in memory (STORED_ITEMS_IN_MEMORY bounds it). */
+  private _storedInMemory = 0;
   /** Entries in flight, per request being sent. */
   /** Requests being sent: their entries, and the pipeline they came from. */
   private readonly _inFlight = new Map<Entry[], QueueSource>();
@@ -282,7 +292,9 @@ export class SendingQueue {
         this._items -= items.length;
         this._requests -= requests;
         this._appending--;
-        this._add(source, resource, key, { count: items.length, bytes: stored.bytes, items: undefined, segment: stored.segment, offset: stored.offset, at: Date.now() });
+        const keep = this._storedInMemory + items.length <= STORED_ITEMS_IN_MEMORY;
+        if (keep) this._storedInMemory += items.length;
+        this._add(source, resource, key, { count: items.length, bytes: stored.bytes, items: keep ? items : undefined, segment: stored.segment, offset: stored.offset, at: Date.now() });
         return true;
       },
       (error: unknown) => {
@@ -400,11 +412,12 @@ export class SendingQueue {
     try {
       let items: Item[] = [];
       let unreadable = 0;
-      // Stored entries are read together: one open per segment, neighbours in one read.
-      const read = this._storage === undefined ? [] : await this._storage.readMany(entries);
-      for (let i = 0; i < entries.length; i++) {
+      // Stored entries not in memory are read together: one open per segment, neighbours in one read.
+      const onDisk = this._storage === undefined ? [] : entries.filter((e) => e.items === undefined);
+      const read = onDisk.length === 0 ? [] : await this._storage!.readMany(onDisk);
+      for (let i = 0, r = 0; i < entries.length; i++) {
         const e = entries[i]!;
-        const got = e.items ?? read[i]!;
+        const got = e.items ?? read[r++]!;
         if (got instanceof Error) {
           unreadable += e.count;
           this._limited.report('error', 'read', `${this.id}: ${e.count} ${this._unit} could not be read back from storage and are lost`, { exporter: this.id, error: String(got) });
@@ -449,6 +462,7 @@ export class SendingQueue {
     for (const e of entries) {
       n += e.count;
       this._bytes -= e.bytes;
+      if (e.segment >= 0 && e.items !== undefined) this._storedInMemory -= e.count;
     }
     this._items -= n;
     this._requests -= requestsOf(n, source);

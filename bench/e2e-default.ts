@@ -1,0 +1,160 @@
+/**
+ * Profiling helper: the embedded default (no config file, the environment alone: logs and metrics
+ * pipelines with memory_limiter, redact, alerts, interval, batch, and its on-disk queue) end to
+ * end, as bench/e2e.ts runs its own configs: ~100-line Logplex POSTs, 8 in flight, into
+ * bench/e2e-sink.ts (protobuf, gzip). With `E2E_DEFAULT_ROOTS=a,b` the same load runs through each
+ * checkout's sidecar in turn, `E2E_DEFAULT_ROUNDS` times (default 3) interleaved, for a fair
+ * before/after on a shared machine; prints one JSON line per run, then the medians per root.
+ *
+ * `E2E_DEFAULT_LINES` (default 100000), `E2E_DEFAULT_PROFILE=DIR` (the sidecar's CPU profile),
+ * `E2E_DEFAULT_NODE_ARGS` (more Node flags for the sidecar), `E2E_DEFAULT_QUEUE_MIB` (passed as
+ * DRAIN_QUEUE_MAX_SIZE_MIB; `0` keeps the queue in memory).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Pool, request } from 'undici';
+import { cpuSeconds, peakRssMb } from './proc.ts';
+import { generateMix, toLogplexBodies, type Body } from './mix.ts';
+
+const NODE = process.execPath;
+const HERE = new URL('../', import.meta.url).pathname;
+
+function child(cwd: string, args: string[], env: NodeJS.ProcessEnv, portFrom: 'stdout' | 'stderr'): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawn(NODE, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolvePort, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`no port from ${args.join(' ')}: ${text}`)), 20_000);
+    const stream = portFrom === 'stdout' ? proc.stdout! : proc.stderr!;
+    stream.on('data', (d) => {
+      text += d;
+      const m = portFrom === 'stdout' ? /^(\d+)\n/.exec(text) : /logplex: listening on [^:]+:(\d+)/.exec(text);
+      if (m) {
+        clearTimeout(timer);
+        resolvePort({ proc, port: Number(m[1]) });
+      }
+    });
+  });
+}
+
+async function sinkCount(port: number): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${port}/count`);
+  return ((await res.json()) as { records: number }).records;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function load(url: string, bodies: readonly Body[], concurrency: number): Promise<{ seconds: number; latencies: number[]; sent: number }> {
+  const pool = new Pool(new URL(url).origin, { connections: concurrency });
+  const latencies: number[] = [];
+  let next = 0;
+  let sent = 0;
+  const started = performance.now();
+  async function worker(): Promise<void> {
+    while (next < bodies.length) {
+      const i = next++;
+      const body = bodies[i]!;
+      for (let attempt = 0; ; attempt++) {
+        const t = performance.now();
+        const res = await request(url, {
+          method: 'POST',
+          body: body.buf,
+          dispatcher: pool,
+          headers: { 'content-type': 'application/logplex-1', 'logplex-msg-count': String(body.lines), 'logplex-frame-id': `f${i}-${started}` },
+        });
+        await res.body.dump();
+        latencies.push(performance.now() - t);
+        if (res.statusCode === 200) {
+          sent += body.lines;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 50 * Math.min(attempt + 1, 10)));
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  await pool.close();
+  return { seconds, latencies, sent };
+}
+
+async function run(root: string, bodies: readonly Body[]) {
+  const sink = await child(HERE, ['bench/e2e-sink.ts'], {}, 'stdout');
+  const queueDir = mkdtempSync(join(tmpdir(), 'hod-e2e-default-'));
+  const nodeArgs = [
+    ...(process.env.E2E_DEFAULT_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.E2E_DEFAULT_PROFILE}`] : []),
+    ...(process.env.E2E_DEFAULT_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ];
+  const server = await child(
+    root,
+    [...nodeArgs, 'bin/heroku-otel-drain.js', 'start'],
+    {
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}`,
+      DRAIN_QUEUE_DIRECTORY: queueDir,
+      ...(process.env.E2E_DEFAULT_QUEUE_MIB !== undefined ? { DRAIN_QUEUE_MAX_SIZE_MIB: process.env.E2E_DEFAULT_QUEUE_MIB } : {}),
+    },
+    'stderr',
+  );
+  try {
+    const r = await load(`http://127.0.0.1:${server.port}/logs`, bodies, 8);
+    // Until the sink holds every line (alerts add records on top), or stops moving for 3 s.
+    let received = 0;
+    let last = -1;
+    let lastChange = Date.now();
+    for (;;) {
+      received = await sinkCount(sink.port);
+      if (received >= r.sent) break;
+      if (received !== last) [last, lastChange] = [received, Date.now()];
+      if (Date.now() - lastChange > 3000) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    const sorted = r.latencies.sort((a, b) => a - b);
+    const cpu = cpuSeconds(server.proc.pid!);
+    return {
+      root,
+      lines_per_s: Math.round(r.sent / r.seconds),
+      lines_per_cpu_s: Math.round(r.sent / cpu),
+      p50_ms: Number(percentile(sorted, 50).toFixed(1)),
+      p99_ms: Number(percentile(sorted, 99).toFixed(1)),
+      peak_rss_mb: peakRssMb(server.proc.pid!),
+      server_cpu_s: cpu,
+      lines_lost: Math.max(0, r.sent - received),
+    };
+  } finally {
+    server.proc.kill('SIGTERM');
+    await new Promise((r) => server.proc.once('exit', r));
+    sink.proc.kill('SIGKILL');
+    rmSync(queueDir, { recursive: true, force: true });
+  }
+}
+
+const roots = (process.env.E2E_DEFAULT_ROOTS ?? HERE).split(',').map((r) => resolve(r));
+const rounds = Number(process.env.E2E_DEFAULT_ROUNDS ?? (roots.length > 1 ? 3 : 1));
+const bodies = toLogplexBodies(generateMix(Number(process.env.E2E_DEFAULT_LINES ?? 100_000), 7), 100 * 300);
+const results = new Map<string, Awaited<ReturnType<typeof run>>[]>();
+for (let round = 0; round < rounds; round++) {
+  for (const root of round % 2 === 0 ? roots : [...roots].reverse()) {
+    const r = await run(root, bodies);
+    console.log(JSON.stringify(r));
+    results.set(root, [...(results.get(root) ?? []), r]);
+  }
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+for (const [root, rs] of results) {
+  console.log(
+    JSON.stringify({
+      median_of: rs.length,
+      root,
+      lines_per_s: median(rs.map((r) => r.lines_per_s)),
+      lines_per_cpu_s: median(rs.map((r) => r.lines_per_cpu_s)),
+      p50_ms: median(rs.map((r) => r.p50_ms)),
+      p99_ms: median(rs.map((r) => r.p99_ms)),
+      peak_rss_mb: median(rs.map((r) => r.peak_rss_mb)),
+    }),
+  );
+}
