@@ -11,7 +11,7 @@
  * DRAIN_QUEUE_MAX_SIZE_MIB; `0` keeps the queue in memory).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Pool, request } from 'undici';
@@ -41,6 +41,22 @@ function child(cwd: string, args: string[], env: NodeJS.ProcessEnv, portFrom: 's
 async function sinkCount(port: number): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${port}/count`);
   return ((await res.json()) as { records: number }).records;
+}
+
+/** CPU seconds per thread name (the main thread, libuv's pool, V8's workers) of a live process. */
+function threadCpu(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '').trim();
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out[name] = Number(((out[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100).toFixed(2));
+    }
+  } catch {
+    // gone
+  }
+  return out;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -124,6 +140,7 @@ async function run(root: string, bodies: readonly Body[]) {
       peak_rss_mb: peakRssMb(server.proc.pid!),
       server_cpu_s: cpu,
       lines_lost: Math.max(0, r.sent - received),
+      threads_cpu_s: threadCpu(server.proc.pid!),
     };
   } finally {
     server.proc.kill('SIGTERM');

@@ -87,6 +87,8 @@ interface OutputResource {
   resource: Attributes;
   key: string;
   series: number;
+  /** Short, in its series' keys instead of the resource's key (its JSON, copied per point otherwise). */
+  id: string;
 }
 
 const MICROS_PER_MS = 1000;
@@ -102,6 +104,7 @@ export class MetricsStage {
   private _timer: NodeJS.Timeout | undefined;
   private _flushing: Promise<void> | undefined;
   private _lastExportMicros = 0;
+  private _outputsMade = 0;
 
   constructor(id: string, settings: StageSettings, output: StageOutput, log: Logger) {
     this.id = id;
@@ -117,6 +120,7 @@ export class MetricsStage {
 
   /** Takes a batch's points into their series. Never refuses: memory is bounded by max_streams. */
   absorb(resource: Attributes, resourceKey: string, points: readonly MetricPointData[], nowMs = Date.now()): void {
+    let out = this._outputs.get(resourceKey);
     for (let i = 0; i < points.length; i++) {
       const p = points[i]!;
       if (!Number.isFinite(p.value) && p.merged === undefined) {
@@ -125,21 +129,25 @@ export class MetricsStage {
         continue;
       }
       this._stats.absorbed++;
-      const key = seriesKey(resourceKey, p);
-      let series = this._series.get(key);
-      if (series === undefined) series = this._open(key, resource, resourceKey, p, nowMs);
+      // No output yet for this resource: none of its series exist either.
+      let series = out === undefined ? undefined : this._series.get(seriesKey(out.id, p));
+      if (series === undefined) {
+        series = this._open(resource, resourceKey, p, nowMs);
+        out = series.output;
+      }
       this._add(series, p, nowMs);
     }
   }
 
-  private _open(key: string, resource: Attributes, resourceKey: string, p: MetricPointData, nowMs: number): Series {
+  private _open(resource: Attributes, resourceKey: string, p: MetricPointData, nowMs: number): Series {
+    const output = this._outputOf(resource, resourceKey);
     let attributes = p.attributes;
-    let at = key;
+    let at = seriesKey(output.id, p);
     if (this._series.size >= this.settings.maxStreams) {
       // Full: the point counts in its metric's overflow series, not in a new one.
       this._stats.overflowPoints++;
       attributes = { 'otel.metric.overflow': true };
-      at = seriesKey(resourceKey, { ...p, attributes });
+      at = seriesKey(output.id, { ...p, attributes });
       this._limited.report('warn', 'overflow', `${this.id}: max_streams (${this.settings.maxStreams}) series reached: points of new series of ${p.name} add up in its overflow series (otel.metric.overflow=true)`, {
         processor: this.id,
         metric: p.name,
@@ -153,7 +161,7 @@ export class MetricsStage {
       unit: p.unit,
       attributes,
       bounds: p.bounds,
-      output: this._outputOf(resource, resourceKey),
+      output,
       startMicros: Math.min(p.merged?.startTimeUnixMicros ?? p.timeUnixMicros, nowMs * MICROS_PER_MS),
       seenMs: nowMs,
       fresh: false,
@@ -240,7 +248,7 @@ export class MetricsStage {
   private _outputOf(resource: Attributes, resourceKey: string): OutputResource {
     let out = this._outputs.get(resourceKey);
     if (out === undefined) {
-      out = { resource: { ...resource, 'service.instance.id': this.settings.instanceId }, key: `${resourceKey}\u0000${this.settings.instanceId}`, series: 0 };
+      out = { resource: { ...resource, 'service.instance.id': this.settings.instanceId }, key: `${resourceKey}\u0000${this.settings.instanceId}`, series: 0, id: (this._outputsMade++).toString(36) };
       this._outputs.set(resourceKey, out);
     }
     return out;
@@ -341,7 +349,7 @@ export class MetricsStage {
   }
 }
 
-function seriesKey(resourceKey: string, p: MetricPointData): string {
+function seriesKey(outputId: string, p: MetricPointData): string {
   const bounds = p.type === 'histogram' ? boundsId(p.bounds ?? []) : '';
-  return `${resourceKey}\u0000${p.name}\u0000${p.type}\u0000${p.unit}\u0000${bounds}\u0000${attributeKey(p.attributes)}`;
+  return `${outputId}\u0000${p.name}\u0000${p.type}\u0000${p.unit}\u0000${bounds}\u0000${attributeKey(p.attributes)}`;
 }

@@ -1,0 +1,69 @@
+/**
+ * Profiling helper: the per-line stages after parse+map, here against another checkout's, passes
+ * interleaved in one process (a fair before/after on a shared machine). Each side translates the
+ * mix with its own code (one TelemetryBatch per ~100-line Logplex body, as the receiver does), then
+ * each stage is timed on those batches:
+ *
+ * - `absorb`: the metrics pipeline's aggregation (interval's MetricsStage) of every batch's points,
+ *   under a drain resource's key (its JSON, as the service makes it);
+ * - `encode logs`: the otlphttp protobuf encoder, one request per body.
+ *
+ *   BENCH_AB_ROOT=/work/main node bench/stages-ab.ts     (BENCH_LINES, BENCH_RUNS, BENCH_FILTER)
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { generateMix, toLogplexBodies } from './mix.ts';
+
+const root = process.env.BENCH_AB_ROOT;
+if (!root) {
+  console.error('BENCH_AB_ROOT: the other checkout');
+  process.exit(2);
+}
+const LINES = Number(process.env.BENCH_LINES ?? 100_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 11);
+const filter = new RegExp(process.env.BENCH_FILTER ?? '.');
+const bodies = toLogplexBodies(generateMix(LINES, 42));
+const resource = { 'service.name': 'shop-web', 'heroku.app.name': 'shop-web', 'cloud.provider': 'heroku', 'deployment.environment.name': 'production', 'heroku.drain.id': 'd.01234567-89ab-cdef-0123-456789abcdef' };
+const resourceKey = JSON.stringify(resource);
+
+async function side(dir: string) {
+  const at = (path: string) => import(pathToFileURL(resolve(dir, path)).href);
+  const { bodyToTelemetry } = await at('src/receivers/logplex/body.ts');
+  const { defaultDrainContext } = await at('src/config/translation.ts');
+  const { MetricsStage } = await at('src/processors/interval/stage.ts');
+  const { OtlpProtoEncoder } = await at('src/exporters/otlphttp/proto.ts');
+  const context = defaultDrainContext();
+  const batches = bodies.map((b) => bodyToTelemetry(b.buf, Date.now() * 1000, context).telemetry);
+  const encoder = new OtlpProtoEncoder({ name: 'bench', version: '0' });
+  const stages: Record<string, () => number> = {
+    absorb: () => {
+      const stage = new MetricsStage('bench', { intervalMs: 60_000, maxStreams: 1e9, maxStaleMs: 1e9, instanceId: 'bench' }, () => {}, () => {});
+      for (const t of batches) stage.absorb(resource, resourceKey, t.metrics, 1.7e12);
+      return stage.stats.series;
+    },
+    'encode logs': () => {
+      let bytes = 0;
+      for (const t of batches) bytes += encoder.logs(resource, t.logs).length;
+      return bytes;
+    },
+  };
+  return { dir, stages };
+}
+
+const sides = [await side(root), await side(new URL('../', import.meta.url).pathname)];
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+for (const name of Object.keys(sides[0]!.stages)) {
+  if (!filter.test(name)) continue;
+  const rates = sides.map(() => [] as number[]);
+  const results = sides.map((s) => s.stages[name]!());
+  if (results[0] !== results[1]) console.error(`${name}: results differ (${results.join(' vs ')})`);
+  for (let run = 0; run < RUNS; run++) {
+    for (const i of run % 2 === 0 ? [0, 1] : [1, 0]) {
+      const t = performance.now();
+      sides[i]!.stages[name]!();
+      rates[i]!.push(LINES / ((performance.now() - t) / 1000));
+    }
+  }
+  const [other, self] = rates.map(median) as [number, number];
+  console.log(JSON.stringify({ bench: name, lines_per_s: Math.round(self), other_lines_per_s: Math.round(other), vs_other_median: Number((self / other).toFixed(3)), runs: RUNS, other: resolve(root) }));
+}
