@@ -6,7 +6,8 @@
  *
  * - `absorb`: the metrics pipeline's aggregation (interval's MetricsStage) of every batch's points,
  *   under a drain resource's key (its JSON, as the service makes it);
- * - `encode logs`: the otlphttp protobuf encoder, one request per body.
+ * - `encode logs`: the otlphttp protobuf encoder, one request per body;
+ * - `alerts`: the alerts processor's engine (its built-in rules) over every batch's records and points.
  *
  *   BENCH_AB_ROOT=/work/main node bench/stages-ab.ts     (BENCH_LINES, BENCH_RUNS, BENCH_FILTER)
  */
@@ -32,6 +33,9 @@ async function side(dir: string) {
   const { defaultDrainContext } = await at('src/config/translation.ts');
   const { MetricsStage } = await at('src/processors/interval/stage.ts');
   const { OtlpProtoEncoder } = await at('src/exporters/otlphttp/proto.ts');
+  const { AlertEngine } = await at('src/processors/alerts/engine.ts');
+  const { alertsConfigSchema } = await at('src/processors/alerts/config.ts');
+  const rules = alertsConfigSchema.parse({}).rules;
   const context = defaultDrainContext();
   const batches = bodies.map((b) => bodyToTelemetry(b.buf, Date.now() * 1000, context).telemetry);
   const encoder = new OtlpProtoEncoder({ name: 'bench', version: '0' });
@@ -45,6 +49,14 @@ async function side(dir: string) {
       let bytes = 0;
       for (const t of batches) bytes += encoder.logs(resource, t.logs).length;
       return bytes;
+    },
+    alerts: () => {
+      const engine = new AlertEngine(rules);
+      for (const t of batches) {
+        engine.observeRecords(resource, t.logs, 1.7e12);
+        engine.observePoints(resource, t.metrics, 1.7e12);
+      }
+      return engine.evaluate(1.7e12).length;
     },
   };
   return { dir, stages };

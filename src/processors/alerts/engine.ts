@@ -97,12 +97,15 @@ function scalarText(v: AttributeValue | undefined): string | undefined {
 function conditionHolds(c: AttributeCondition, v: AttributeValue | undefined): boolean {
   if (c.exists !== undefined && c.exists !== (v !== undefined)) return false;
   if (v === undefined) return c.exists === false;
-  const text = scalarText(v)!;
-  if (c.equals !== undefined && text !== String(c.equals)) return false;
-  if (c.in !== undefined && !c.in.some((x) => String(x) === text)) return false;
-  if (c.regex !== undefined && !c.regex.test(text)) return false;
+  // The value's text only for the tests that read it: a number compared as a number makes no string.
+  if (c.equals !== undefined || c.in !== undefined || c.regex !== undefined) {
+    const text = scalarText(v)!;
+    if (c.equals !== undefined && text !== String(c.equals)) return false;
+    if (c.in !== undefined && !oneText(c.in, text)) return false;
+    if (c.regex !== undefined && !c.regex.test(text)) return false;
+  }
   if (c.gt !== undefined || c.gte !== undefined || c.lt !== undefined || c.lte !== undefined) {
-    const n = typeof v === 'number' ? v : Number(text);
+    const n = typeof v === 'number' ? v : Number(scalarText(v));
     if (!Number.isFinite(n)) return false;
     if (c.gt !== undefined && !(n > c.gt)) return false;
     if (c.gte !== undefined && !(n >= c.gte)) return false;
@@ -110,6 +113,11 @@ function conditionHolds(c: AttributeCondition, v: AttributeValue | undefined): b
     if (c.lte !== undefined && !(n <= c.lte)) return false;
   }
   return true;
+}
+
+function oneText(list: readonly (string | number | boolean)[], text: string): boolean {
+  for (let i = 0; i < list.length; i++) if (String(list[i]) === text) return true;
+  return false;
 }
 
 function oneOf(want: string | readonly string[] | undefined, have: string): boolean {
@@ -329,11 +337,9 @@ export class AlertEngine {
   private _group(s: RuleState, attributes: Attributes, resource: Attributes, now: number): Group | undefined {
     const by = s.rule.group_by;
     let key = '';
-    const labels: Record<string, string> = {};
     for (const name of by) {
       // The drain's resource first: an app's own fields must not pass for another service.
       const v = scalarText(resource[name] ?? attributes[name]) ?? '';
-      labels[name] = v;
       key += `${v.length}:${v}`;
     }
     let group = s.groups.get(key);
@@ -342,6 +348,9 @@ export class AlertEngine {
         this.droppedGroups++;
         return undefined;
       }
+      // Its labels only for a new group: an item of a known one allocates none.
+      const labels: Record<string, string> = {};
+      for (const name of by) labels[name] = scalarText(resource[name] ?? attributes[name]) ?? '';
       group = { labels, lastSeen: now, buckets: [], latest: new Map(), samples: [], pendingSince: undefined, firingSince: undefined, lastSentAt: 0, lastValue: 0 };
       s.groups.set(key, group);
     }
