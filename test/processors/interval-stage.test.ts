@@ -408,3 +408,50 @@ describe('stageSettings', () => {
     expect(stageSettings(parsed({ instance_id: 'edge-7', max_streams: 5, max_stale: '10s' }), { DYNO: 'web.3' })).toMatchObject({ instanceId: 'edge-7', maxStreams: 5, maxStaleMs: 10_000 });
   });
 });
+
+describe('MetricsStage: series identity', () => {
+  it('keeps routes that differ in one character, a status as number or text, and an array value apart, each with its own count', () => {
+    const { stage } = newStage({ maxStreams: 10_000 });
+    // Paths of one length that differ only in their inner characters: many share a lookup hash.
+    const routes = Array.from({ length: 2_000 }, (_, i) => `/r/${String(i).padStart(4, '0')}x`);
+    routes.forEach((route, i) => {
+      for (let n = 0; n <= i % 3; n++) feed(stage, point('sum', 'hits', 1, T0 + 10, { 'url.template': route }));
+    });
+    feed(stage, point('sum', 'hits', 1, T0 + 10, { 'http.response.status_code': 200 }));
+    feed(stage, point('sum', 'hits', 1, T0 + 10, { 'http.response.status_code': '200' }));
+    feed(stage, point('sum', 'hits', 1, T0 + 10, { 'heroku.router.fwd': ['10.0.0.1'] }));
+    feed(stage, point('sum', 'hits', 1, T0 + 10, { 'heroku.router.fwd': ['10.0.0.1'] }));
+    feed(stage, point('sum', 'hits', 1, T0 + 10, { 'heroku.router.fwd': ['10.0.0.2'] }));
+    const points = collect(stage, T0 + 1000);
+    expect(points).toHaveLength(routes.length + 4);
+    const byRoute = new Map(points.filter((p) => 'url.template' in p.attributes).map((p) => [p.attributes['url.template'], p.value]));
+    routes.forEach((route, i) => expect(byRoute.get(route)).toBe((i % 3) + 1));
+    const status = points.filter((p) => 'http.response.status_code' in p.attributes);
+    expect(status.map((p) => [p.attributes['http.response.status_code'], p.value])).toEqual([
+      [200, 1],
+      ['200', 1],
+    ]);
+    const fwd = points.filter((p) => 'heroku.router.fwd' in p.attributes);
+    expect(fwd.map((p) => [p.attributes['heroku.router.fwd'], p.value])).toEqual([
+      [['10.0.0.1'], 2],
+      [['10.0.0.2'], 1],
+    ]);
+  });
+
+  it('a series found again after another with the same lookup hash was forgotten (max_stale)', () => {
+    const { stage } = newStage({ maxStaleMs: 5_000, maxStreams: 10_000 });
+    const routes = Array.from({ length: 500 }, (_, i) => `/r/${String(i).padStart(4, '0')}x`);
+    for (const route of routes) feed(stage, point('sum', 'hits', 1, T0 + 10, { 'url.template': route }));
+    collect(stage, T0 + 1000);
+    // Half of them again, later (every other ten: neighbours that share a lookup hash), the other half goes stale at the next export.
+    const kept = (i: number) => Math.floor(i / 10) % 2 === 0;
+    for (const route of routes.filter((_, i) => kept(i))) feed(stage, point('sum', 'hits', 1, T0 + 4_000, { 'url.template': route }));
+    collect(stage, T0 + 6_000);
+    for (const route of routes) feed(stage, point('sum', 'hits', 1, T0 + 7_000, { 'url.template': route }));
+    const points = collect(stage, T0 + 8_000);
+    const byRoute = new Map(points.map((p) => [p.attributes['url.template'], p.value]));
+    expect(byRoute.size).toBe(routes.length);
+    // Kept series count on (1 + 1 + 1); forgotten ones started again (1).
+    routes.forEach((route, i) => expect(byRoute.get(route)).toBe(kept(i) ? 3 : 1));
+  });
+});

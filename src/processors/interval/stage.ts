@@ -29,7 +29,7 @@ import type { Logger } from '../../service/log.ts';
 import { RateLimitedLog } from '../../service/rate-limited-log.ts';
 import { attributeKey, boundsId } from '../../translate/histograms.ts';
 import { bucketIndex } from '../../translate/otlp-json.ts';
-import type { Attributes, MetricPointData, MetricPointType } from '../../translate/telemetry.ts';
+import type { AttributeValue, Attributes, MetricPointData, MetricPointType } from '../../translate/telemetry.ts';
 
 export interface StageSettings {
   intervalMs: number;
@@ -61,6 +61,12 @@ interface Series {
   name: string;
   unit: string;
   attributes: Attributes;
+  /**
+   * Its attributes' names and values as its key was made of them (a copy: whatever later changes
+   * the attributes object it sends does not move the series).
+   */
+  attributeNames: string[];
+  attributeValues: Array<AttributeValue | ValueText>;
   bounds: readonly number[] | undefined;
   output: OutputResource;
   startMicros: number;
@@ -81,6 +87,9 @@ interface Series {
   min: number;
   max: number;
   buckets: Float64Array | undefined;
+  /** Its lookup hash (seriesHash) and the next series of the same hash. */
+  hash: number;
+  sameHash: Series | undefined;
 }
 
 interface OutputResource {
@@ -97,6 +106,11 @@ export class MetricsStage {
   readonly id: string;
   readonly settings: StageSettings;
   private readonly _series = new Map<string, Series>();
+  /**
+   * The same series by seriesHash, chained: a point finds its series without building its key
+   * (a string per point, hashed, then garbage); sameSeries decides, as equal keys would.
+   */
+  private readonly _byHash = new Map<number, Series>();
   private readonly _outputs = new Map<string, OutputResource>();
   private readonly _output: StageOutput;
   private readonly _limited: RateLimitedLog;
@@ -130,7 +144,12 @@ export class MetricsStage {
       }
       this._stats.absorbed++;
       // No output yet for this resource: none of its series exist either.
-      let series = out === undefined ? undefined : this._series.get(seriesKey(out.id, p));
+      let series: Series | undefined;
+      if (out !== undefined) {
+        const hash = seriesHash(p);
+        series = this._byHash.get(hash);
+        while (series !== undefined && !sameSeries(series, out, p)) series = series.sameHash;
+      }
       if (series === undefined) {
         series = this._open(resource, resourceKey, p, nowMs);
         out = series.output;
@@ -160,6 +179,8 @@ export class MetricsStage {
       name: p.name,
       unit: p.unit,
       attributes,
+      attributeNames: Object.keys(attributes),
+      attributeValues: Object.values(attributes).map(keyValueOf),
       bounds: p.bounds,
       output,
       startMicros: Math.min(p.merged?.startTimeUnixMicros ?? p.timeUnixMicros, nowMs * MICROS_PER_MS),
@@ -174,10 +195,16 @@ export class MetricsStage {
       min: Infinity,
       max: -Infinity,
       buckets: p.type === 'histogram' ? new Float64Array((p.bounds?.length ?? 0) + 1) : undefined,
+      hash: 0,
+      sameHash: undefined,
     };
     if (p.type === 'total') series.value = Number.NEGATIVE_INFINITY;
     series.output.series++;
     this._series.set(at, series);
+    // Found by its own name and attributes (the overflow series by otel.metric.overflow), as its key says.
+    series.hash = seriesHash(series);
+    series.sameHash = this._byHash.get(series.hash);
+    this._byHash.set(series.hash, series);
     return series;
   }
 
@@ -245,6 +272,17 @@ export class MetricsStage {
     s.buckets?.fill(0);
   }
 
+  private _unhash(s: Series): void {
+    let at = this._byHash.get(s.hash);
+    if (at === s) {
+      if (s.sameHash === undefined) this._byHash.delete(s.hash);
+      else this._byHash.set(s.hash, s.sameHash);
+      return;
+    }
+    while (at !== undefined && at.sameHash !== s) at = at.sameHash;
+    if (at !== undefined) at.sameHash = s.sameHash;
+  }
+
   private _outputOf(resource: Attributes, resourceKey: string): OutputResource {
     let out = this._outputs.get(resourceKey);
     if (out === undefined) {
@@ -277,6 +315,7 @@ export class MetricsStage {
       }
       if (nowMs - s.seenMs >= this.settings.maxStaleMs) {
         this._series.delete(key);
+        this._unhash(s);
         this._stats.forgotten++;
         if (--s.output.series === 0) {
           for (const [k, o] of this._outputs) if (o === s.output) this._outputs.delete(k);
@@ -347,6 +386,61 @@ export class MetricsStage {
     await this.flush();
     this._limited.flush();
   }
+}
+
+/**
+ * A cheap hash of what tells series apart within a resource (name, type, unit, attribute names
+ * and values): lengths and a few characters, no string built. Collisions only cost a comparison.
+ */
+function seriesHash(p: { name: string; type: string; unit: string; attributes: Attributes }): number {
+  let h = Math.imul(textHash(p.name), 31) ^ p.type.length ^ (p.unit.length << 4);
+  for (const name in p.attributes) {
+    const v = p.attributes[name]!;
+    h = Math.imul(h ^ textHash(name), 0x01000193);
+    h = Math.imul(h ^ (typeof v === 'string' ? textHash(v) : typeof v === 'number' ? (v | 0) ^ 0x5bd1e995 : typeof v === 'boolean' ? (v ? 3 : 5) : 7), 0x01000193);
+  }
+  return h | 0;
+}
+
+/** Length, then the characters at either end and in the middle. */
+function textHash(s: string): number {
+  const n = s.length;
+  if (n === 0) return 0;
+  return (n * 0x9e3779b1) ^ (s.charCodeAt(n - 1) << 8) ^ (s.charCodeAt(n >> 1) << 16) ^ (s.charCodeAt(n >> 2) << 24) ^ s.charCodeAt((3 * n) >> 2);
+}
+
+/** Whether the point belongs to the series: what equal series keys (seriesKey) say, without building them. */
+function sameSeries(s: Series, out: OutputResource, p: MetricPointData): boolean {
+  if (s.output !== out || s.name !== p.name || s.type !== p.type || s.unit !== p.unit) return false;
+  if (s.type === 'histogram' && s.bounds !== p.bounds && boundsId(s.bounds ?? []) !== boundsId(p.bounds ?? [])) return false;
+  // Same names in the same order, each value of the same type and text (attributeKey's parts).
+  const names = s.attributeNames;
+  const values = s.attributeValues;
+  const b = p.attributes;
+  let i = 0;
+  for (const name in b) {
+    if (names[i] !== name || !sameValue(values[i]!, b[name]!)) return false;
+    i++;
+  }
+  return i === names.length;
+}
+
+/** A value that is not a string, number or boolean, as its key's text: kept as the key was made. */
+class ValueText {
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
+function keyValueOf(v: AttributeValue): AttributeValue | ValueText {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : new ValueText(attributeKey({ v }));
+}
+
+function sameValue(x: AttributeValue | ValueText, y: AttributeValue): boolean {
+  if (typeof x === 'string' || typeof x === 'boolean') return x === y;
+  if (typeof x === 'number') return typeof y === 'number' && (x === y || (x !== x && y !== y));
+  return typeof y !== 'string' && typeof y !== 'number' && typeof y !== 'boolean' && (x as ValueText).text === attributeKey({ v: y });
 }
 
 function seriesKey(outputId: string, p: MetricPointData): string {
