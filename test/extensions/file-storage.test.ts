@@ -55,6 +55,24 @@ describe('the queue log', () => {
     expect(await l.read(entry)).toEqual(records(0, 3));
   });
 
+  it('an entry written without deflating (what the queue also keeps in memory) reads back the same, now and after a restart, beside deflated ones', async () => {
+    const d = dir();
+    const first = log(d);
+    first.recover();
+    const plain = await first.append('logs', RESOURCE, records(0, 40), false);
+    const deflated = await first.append('logs', RESOURCE, records(40, 40));
+    // Not deflated: the serialised records as they are, larger on disk.
+    expect(plain.bytes).toBeGreaterThan(deflated.bytes * 2);
+    expect(await first.readMany([plain, deflated])).toEqual([records(0, 40), records(40, 40)]);
+    const second = log(d);
+    const found = second.recover();
+    expect(found.entries.map((e) => [e.items, e.pipeline, e.resource])).toEqual([
+      [40, 'logs', RESOURCE],
+      [40, 'logs', RESOURCE],
+    ]);
+    expect(await second.readMany(found.entries)).toEqual([records(0, 40), records(40, 40)]);
+  });
+
   it('after a crash (no close), a new run finds every entry not acknowledged, and only those', async () => {
     const d = dir();
     const first = log(d);

@@ -12,7 +12,9 @@
  * taken, so the receiver's 200 comes after the write. Memory holds an index, and the items
  * themselves of the first `STORED_ITEMS_IN_MEMORY` items held: while the backend keeps up they are
  * sent from memory, not read back, inflated and deserialised (a third of the default pipelines'
- * CPU); a backlog beyond that is read back for the requests in flight. What is on disk at shutdown stays there and is sent
+ * CPU), and written without deflating them while the disk's budget is mostly free (read back
+ * only after a crash); a backlog beyond that is written deflated and read back for the requests
+ * in flight. What is on disk at shutdown stays there and is sent
  * after the next start on the same directory.
  *
  * Every item ends sent, failed (refused for good, or retries given up: logged with the reason),
@@ -287,13 +289,15 @@ export class SendingQueue {
     this._items += items.length;
     this._requests += requests;
     this._appending++;
-    return this._storage.append(source.id, resource, items).then(
+    // Kept in memory as well (sent from there), with the disk's budget mostly free: written as
+    // serialised, not deflated (read back only after a crash).
+    const keep = this._storedInMemory + items.length <= STORED_ITEMS_IN_MEMORY;
+    if (keep) this._storedInMemory += items.length;
+    return this._storage.append(source.id, resource, items, !(keep && this._storage.roomy)).then(
       (stored) => {
         this._items -= items.length;
         this._requests -= requests;
         this._appending--;
-        const keep = this._storedInMemory + items.length <= STORED_ITEMS_IN_MEMORY;
-        if (keep) this._storedInMemory += items.length;
         this._add(source, resource, key, { count: items.length, bytes: stored.bytes, items: keep ? items : undefined, segment: stored.segment, offset: stored.offset, at: Date.now() });
         return true;
       },
@@ -301,6 +305,7 @@ export class SendingQueue {
         this._items -= items.length;
         this._requests -= requests;
         this._appending--;
+        if (keep) this._storedInMemory -= items.length;
         this._wake();
         if (this.blocking) {
           if (!(error instanceof BudgetFull)) this._limited.report('error', 'write', `${this.id}: could not write to its storage; the receiver answers 503`, { exporter: this.id, error: String(error) });

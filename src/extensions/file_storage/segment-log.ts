@@ -12,6 +12,11 @@
  *   u32 length of what follows the checksum | u32 crc32 of it | u32 items | u32 meta length |
  *   meta (JSON: the pipeline id and the resource) | payload (raw deflate of v8-serialised items)
  *
+ * The meta length's top bit set: the payload is the v8-serialised items as they are, not
+ * deflated. The queue writes so what it also keeps in memory (and sends from there while the
+ * backend keeps up) while the budget is mostly free: deflating what is read back only after a
+ * crash would cost every POST.
+ *
  * After a crash the log is read from the start of each segment: an entry cut short at a
  * segment's end (the process died while writing it, so it was never acknowledged to anyone) is
  * cut off; a checksum that does not match ends that segment's reading, counted and logged.
@@ -29,6 +34,9 @@ const inflate = promisify(inflateRaw);
 
 const HEAD = 8; // length + crc
 const FIXED = 8; // items + meta length
+/** The meta length's top bit: a payload not deflated. */
+const PLAIN = 2 ** 31;
+const META_LENGTH = 0x7fffffff;
 /** Entries next to each other on disk are read together up to this many bytes. */
 const READ_RUN_BYTES = 4 * 1024 * 1024;
 
@@ -143,7 +151,7 @@ export class SegmentLog {
           break;
         }
         const items = data.readUInt32LE(offset + HEAD);
-        const metaLength = data.readUInt32LE(offset + HEAD + 4);
+        const metaLength = data.readUInt32LE(offset + HEAD + 4) & META_LENGTH;
         if (!acked.has(offset)) {
           const meta = JSON.parse(data.toString('utf8', offset + HEAD + FIXED, offset + HEAD + FIXED + metaLength)) as { p: string; r: Attributes };
           recovered.entries.push({ segment: number, offset, bytes: end - offset, items, pipeline: meta.p, resource: meta.r });
@@ -174,6 +182,14 @@ export class SegmentLog {
     return this._budget.used + this._reserved + items * this._bytesPerItem <= this._budget.maxBytes;
   }
 
+  /**
+   * Whether the budget is mostly free (a sixteenth used): entries may then be written without
+   * deflating them; past it, a backlog is building and every byte of room counts.
+   */
+  get roomy(): boolean {
+    return this._budget.used + this._reserved <= this._budget.maxBytes / 16;
+  }
+
   /** Bytes this log takes on disk now. */
   get bytes(): number {
     let n = 0;
@@ -184,8 +200,9 @@ export class SegmentLog {
   /**
    * Writes an entry; resolves once it is written (and flushed to the disk with `fsync`).
    * Rejects when the budget has no room for it or the write fails: nothing of it counts then.
+   * `deflate` false: written as serialised, for items the caller keeps in memory as well.
    */
-  async append(pipeline: string, resource: Attributes, items: readonly unknown[]): Promise<StoredEntry> {
+  async append(pipeline: string, resource: Attributes, items: readonly unknown[], deflated = true): Promise<StoredEntry> {
     if (this._closed) throw new Error('the queue storage is closed');
     const estimate = items.length * this._bytesPerItem;
     if (this._budget.used + this._reserved + estimate > this._budget.maxBytes) throw new BudgetFull();
@@ -193,18 +210,19 @@ export class SegmentLog {
     let buf: Buffer;
     try {
       const meta = Buffer.from(JSON.stringify({ p: pipeline, r: resource }), 'utf8');
-      const payload = await deflate(serialize(items), { level: 1 });
+      const payload = deflated ? await deflate(serialize(items), { level: 1 }) : serialize(items);
       buf = Buffer.allocUnsafe(HEAD + FIXED + meta.length + payload.length);
       buf.writeUInt32LE(FIXED + meta.length + payload.length, 0);
       buf.writeUInt32LE(items.length, HEAD);
-      buf.writeUInt32LE(meta.length, HEAD + 4);
+      buf.writeUInt32LE(meta.length + (deflated ? 0 : PLAIN), HEAD + 4);
       meta.copy(buf, HEAD + FIXED);
       payload.copy(buf, HEAD + FIXED + meta.length);
       buf.writeUInt32LE(crc32(buf.subarray(HEAD)), 4);
     } finally {
       this._reserved -= estimate;
     }
-    if (items.length > 0) this._bytesPerItem = this._bytesPerItem * 0.9 + (buf.length / items.length) * 0.1;
+    // What a backlog takes (deflated): the estimate room() makes for appends to come.
+    if (items.length > 0 && deflated) this._bytesPerItem = this._bytesPerItem * 0.9 + (buf.length / items.length) * 0.1;
     if (this._budget.used + this._reserved + buf.length > this._budget.maxBytes) throw new BudgetFull();
     this._reserved += buf.length;
     return new Promise<StoredEntry>((resolve, reject) => {
@@ -344,9 +362,18 @@ export class SegmentLog {
               results[i] = new Error(`entry at ${e.offset} of segment ${segment} does not read back as written`);
               continue;
             }
-            const metaLength = buf.readUInt32LE(HEAD + 4);
+            const metaWord = buf.readUInt32LE(HEAD + 4);
+            const payload = buf.subarray(HEAD + FIXED + (metaWord & META_LENGTH));
+            if (metaWord >= PLAIN) {
+              try {
+                results[i] = deserialize(payload) as unknown[];
+              } catch (error) {
+                results[i] = error instanceof Error ? error : new Error(String(error));
+              }
+              continue;
+            }
             inflating.push(
-              inflate(buf.subarray(HEAD + FIXED + metaLength)).then(
+              inflate(payload).then(
                 (raw) => void (results[i] = deserialize(raw) as unknown[]),
               ).catch(
                 (error: unknown) => void (results[i] = error instanceof Error ? error : new Error(String(error))),
