@@ -173,6 +173,8 @@ export class AlertEngine {
   private readonly _rules: RuleState[];
   private readonly _recordRules: RuleState[];
   private readonly _pointRules: RuleState[];
+  /** Per heroku.log.kind, the record rules that may match it (in rule order): most name one kind. */
+  private readonly _byKind = new Map<string, RuleState[]>();
 
   constructor(rules: readonly Rule[]) {
     this._rules = rules
@@ -225,7 +227,7 @@ export class AlertEngine {
   observeRecords(resource: Attributes, records: readonly LogRecordData[], now: number): void {
     if (this._recordRules.length === 0) return;
     for (const r of records) {
-      for (const s of this._recordRules) {
+      for (const s of this._rulesOfKind(String(r.attributes['heroku.log.kind'] ?? ''))) {
         if (!recordMatches(s.rule.match, r)) continue;
         const group = this._group(s, r.attributes, resource, now);
         if (group === undefined) continue;
@@ -272,6 +274,16 @@ export class AlertEngine {
         }
       }
     }
+  }
+
+  private _rulesOfKind(kind: string): readonly RuleState[] {
+    let rules = this._byKind.get(kind);
+    if (rules === undefined) {
+      rules = this._recordRules.filter((s) => s.rule.match.kind === undefined || oneOf(s.rule.match.kind, kind));
+      // Translation sets a handful of kinds; a bound all the same.
+      if (this._byKind.size < 64) this._byKind.set(kind, rules);
+    }
+    return rules;
   }
 
   observePoints(resource: Attributes, points: readonly MetricPointData[], now: number): void {
