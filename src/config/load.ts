@@ -11,6 +11,7 @@ import { DEFAULT_INTERVAL_MS, envIntervalMs } from '../processors/interval/confi
 import type { Signal } from '../service/component.ts';
 import { telemetrySchema, type TelemetryConfig } from '../service/telemetry-config.ts';
 import { z } from 'zod';
+import { MAX_WORKERS, workerProblems, type WorkersSetting } from '../service/workers/plan.ts';
 
 /** service.telemetry, as the Collector's: the sidecar's own metrics and log (see the schema's file). */
 export type { TelemetryConfig };
@@ -42,6 +43,8 @@ export interface SidecarConfig {
   telemetry: TelemetryConfig;
   /** By pipeline id: `logs`, `metrics`, `logs/backup`... */
   pipelines: Map<string, PipelineConfig>;
+  /** service.workers: processes serving the pipelines; unset: WEB_CONCURRENCY when the config allows, else 1 (see service/workers/plan.ts). */
+  workers?: WorkersSetting;
 }
 
 export interface ConfigResult {
@@ -135,7 +138,7 @@ function validatePipelines(
     problems.push('service: is required, with pipelines (logs, metrics and/or traces)');
     return pipelines;
   }
-  for (const key of Object.keys(raw)) if (key !== 'pipelines' && key !== 'extensions' && key !== 'telemetry') problems.push(`service.${key}: unknown key`);
+  for (const key of Object.keys(raw)) if (key !== 'pipelines' && key !== 'extensions' && key !== 'telemetry' && key !== 'workers') problems.push(`service.${key}: unknown key`);
   const rawPipelines = raw.pipelines;
   if (!isMapping(rawPipelines) || Object.keys(rawPipelines).length === 0) {
     problems.push('service.pipelines: is required, with a logs, a metrics and/or a traces pipeline');
@@ -218,6 +221,16 @@ function signalMismatches(id: string, p: PipelineConfig, components: Record<(typ
   return problems;
 }
 
+/** service.workers: a whole number from 1 to MAX_WORKERS, or `auto`; undefined when unset. */
+function workersSetting(raw: unknown, problems: string[]): WorkersSetting | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (raw === 'auto') return 'auto';
+  const n = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= MAX_WORKERS) return n;
+  problems.push(`service.workers: expected a whole number from 1 to ${MAX_WORKERS}, or auto`);
+  return undefined;
+}
+
 /** Validates a parsed config document (before `${env:...}` expansion). */
 export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = process.env): ConfigResult {
   const problems: string[] = [];
@@ -243,6 +256,7 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
   const pipelines = validatePipelines(expanded.service, declared, problems);
   const service = isMapping(expanded.service) ? expanded.service : {};
   const serviceExtensions = stringList(service.extensions, 'service.extensions', problems);
+  const workers = workersSetting(service.workers, problems);
   let telemetry: TelemetryConfig = telemetrySchema.parse({});
   if (service.telemetry !== undefined) {
     const parsed = telemetrySchema.safeParse(service.telemetry);
@@ -356,8 +370,13 @@ export function validateConfig(document: unknown, env: NodeJS.ProcessEnv = proce
     const colon = line.indexOf(': ');
     return colon < 0 ? maskExpansions(line, expansions) : line.slice(0, colon + 2) + maskExpansions(line.slice(colon + 2), expansions);
   };
+  const config: SidecarConfig = { ...components, extensions, serviceExtensions, telemetry, pipelines, ...(workers !== undefined ? { workers } : {}) };
+  if (problems.length === 0 && workers !== undefined && workers !== 1) {
+    // Several processes serve it: what would be wrong across them is refused, naming its key.
+    for (const p of workerProblems(config)) problems.push(`${p} (service.workers is ${workers})`);
+  }
   if (problems.length > 0) return { config: undefined, problems: problems.map(masked), warnings: warnings.map(masked), document: expanded, expansions };
-  return { config: { ...components, extensions, serviceExtensions, telemetry, pipelines }, problems, warnings: warnings.map(masked), document: expanded, expansions };
+  return { config, problems, warnings: warnings.map(masked), document: expanded, expansions };
 }
 
 /** A config from its sources, with the source of each problem and warning. */

@@ -39,12 +39,13 @@ export interface JsonLogger extends Logger {
   setLevel(level: Threshold): void;
 }
 
-export function jsonLogger(minimum: Threshold = 'info', out?: { write(text: string): unknown }): JsonLogger {
+/** `base`: fields on every line (a worker's index). */
+export function jsonLogger(minimum: Threshold = 'info', out?: { write(text: string): unknown }, base?: Record<string, unknown>): JsonLogger {
   const destination: DestinationStream = out ? { write: (text: string) => void out.write(text) } : pino.destination({ dest: 2, sync: true });
   const logger = pino(
     {
       level: minimum,
-      base: undefined,
+      base: base ?? undefined,
       timestamp: stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },

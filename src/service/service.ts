@@ -92,6 +92,11 @@ export interface ServiceOptions {
    * (service.telemetry.metrics.readers); 0: they export once, at shutdown (replay, tests).
    */
   selfTelemetryIntervalMs?: number;
+  /**
+   * Extensions made by whoever runs the service, beside the config's, by id (a cluster worker's
+   * frame-id claims through its primary, which the config names as a receiver's `storage`).
+   */
+  extensions?: ReadonlyMap<string, Extension>;
 }
 
 
@@ -157,6 +162,7 @@ export class Service {
     }
     this._log = log;
     const host: Host = { log, extension: (id) => this._extensions.get(id) };
+    for (const [id, extension] of options.extensions ?? []) this._extensions.set(id, extension);
     for (const id of config.serviceExtensions) {
       const component = config.extensions.get(id)!;
       this._extensions.set(id, this._factory('extensions', id, component.type).create(id, component.config, host));

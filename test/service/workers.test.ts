@@ -1,0 +1,173 @@
+/**
+ * Several workers (service.workers), with the real process: the primary hands each new
+ * connection to the next worker (round-robin), so a batch Logplex re-sends on a new connection
+ * reaches another worker; it must still be taken once. SIGTERM flushes every worker; a worker
+ * that dies is started again, and recovers its own on-disk queue.
+ *
+ * Logplex's rules these tests rely on: it re-sends a batch with the same Logplex-Frame-Id when
+ * our answer was lost or late, and retries one answered 503; one answered 200 is ours.
+ */
+import { request } from 'node:http';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { OtlpTestServer } from '../support/otlp-server.ts';
+import { startSidecar, type RunningSidecar } from '../support/sidecar.ts';
+import { until } from '../support/wait.ts';
+
+const TOKEN = 'd.9a1c2b3d-1111-4222-8333-444455556666';
+const frame = (msg: string) => `${Buffer.byteLength(msg) + 1} ${msg}\n`;
+const body = (batch: number, lines: number) =>
+  Array.from({ length: lines }, (_, i) => frame(`<190>1 2024-05-01T12:00:00.${String(i).padStart(6, '0')}+00:00 host app web.1 - batch-${batch} line-${i}`)).join('');
+
+let sidecar: RunningSidecar | undefined;
+let backend: OtlpTestServer | undefined;
+afterEach(async () => {
+  // SIGKILL to the primary: its workers' channel closes and they end too.
+  sidecar?.proc.kill('SIGKILL');
+  await sidecar?.exited;
+  await backend?.stop();
+  sidecar = backend = undefined;
+});
+
+function config(dir: string, endpoint: string, extra: { storage?: boolean } = {}): string {
+  const path = join(dir, 'config.yaml');
+  writeFileSync(
+    path,
+    `receivers:
+  logplex:
+    endpoint: 127.0.0.1:0
+    drains: [ { token: "${TOKEN}" } ]
+processors:
+  batch: { timeout: 50ms, send_batch_size: 200 }
+${extra.storage ? `extensions:\n  file_storage: { directory: ${join(dir, 'queue')}, create_directory: true }\n` : ''}exporters:
+  otlphttp:
+    endpoint: ${endpoint}
+    compression: none
+    retry_on_failure: { initial_interval: 100ms, max_interval: 300ms, max_elapsed_time: 0 }
+${extra.storage ? '    sending_queue: { storage: file_storage }\n' : ''}service:
+  workers: 2
+${extra.storage ? '  extensions: [file_storage]\n' : ''}  pipelines:
+    logs: { receivers: [logplex], processors: [batch], exporters: [otlphttp] }
+`,
+  );
+  return path;
+}
+
+/** One POST on a connection of its own (no keep-alive agent): the primary gives it to the next worker. */
+function post(port: number, text: string, frameId: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path: '/logs', method: 'POST', agent: false, headers: { 'logplex-drain-token': TOKEN, 'logplex-frame-id': frameId, 'logplex-msg-count': String(text.split('\n').length - 1), 'content-type': 'application/logplex-1', connection: 'close' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode!));
+      },
+    );
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+/** As Logplex does: a batch answered 503 is sent again until it is taken. */
+async function deliver(port: number, text: string, frameId: string): Promise<void> {
+  for (;;) {
+    const status = await post(port, text, frameId);
+    if (status === 200) return;
+    expect(status).toBe(503);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Each worker's receiver counters, from the lines they log when they stop. */
+function stoppedReceivers(s: RunningSidecar): Map<number, { acceptedLines: number; duplicateLines: number }> {
+  const out = new Map<number, { acceptedLines: number; duplicateLines: number }>();
+  for (const l of s.logLines()) if (l.msg === 'logplex: stopped') out.set(l.worker as number, l as never);
+  return out;
+}
+
+/** The log records' bodies the backend received. */
+const bodies = (b: OtlpTestServer) => b.logRecords().map((r) => r.body.stringValue as string);
+
+async function start(dir: string, endpoint: string, extra: { storage?: boolean } = {}): Promise<RunningSidecar> {
+  const s = await startSidecar(['start', '--config', config(dir, endpoint, extra)], {});
+  sidecar = s;
+  // Both workers listen (on the one port the primary holds).
+  const ports = await s.ports(2);
+  expect(ports.length).toBe(2);
+  expect(new Set(ports).size).toBe(1);
+  return s;
+}
+
+describe('workers', () => {
+  it('a batch re-sent on new connections, which reach the other worker, is taken once; every line arrives once', async () => {
+    backend = new OtlpTestServer();
+    const s = await start(mkdtempSync(join(tmpdir(), 'workers-')), await backend.start());
+    const batches = 120;
+    const lines = 5;
+    // Each batch three times, two at once (the second is in progress or done elsewhere), then
+    // again: nine connections per three batches, so copies fall on both workers.
+    await Promise.all(
+      Array.from({ length: batches }, async (_, b) => {
+        const text = body(b, lines);
+        await Promise.all([deliver(s.port, text, `frame-${b}`), deliver(s.port, text, `frame-${b}`)]);
+        await deliver(s.port, text, `frame-${b}`);
+      }),
+    );
+    s.proc.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+    const got = bodies(backend);
+    expect(got.length).toBe(batches * lines);
+    expect(new Set(got).size).toBe(batches * lines);
+    const receivers = stoppedReceivers(s);
+    expect([...receivers.keys()].sort()).toEqual([0, 1]);
+    // Both took batches, and together exactly one copy of each: a worker alone would have taken
+    // every copy it was the first to see.
+    for (const r of receivers.values()) expect(r.acceptedLines).toBeGreaterThan(0);
+    expect([...receivers.values()].reduce((n, r) => n + r.acceptedLines, 0)).toBe(batches * lines);
+    expect([...receivers.values()].reduce((n, r) => n + r.duplicateLines, 0)).toBe(2 * batches * lines);
+  }, 60_000);
+
+  it('SIGTERM: every worker flushes; every line answered 200 arrives, and the primary exits 0', async () => {
+    backend = new OtlpTestServer();
+    // A slow backend: at SIGTERM, the workers' queues still hold what they answered 200.
+    backend.script = Array.from({ length: 20 }, () => ({ status: 200, delayMs: 150 }));
+    const s = await start(mkdtempSync(join(tmpdir(), 'workers-')), await backend.start());
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, b) => post(s.port, body(b, 10), `frame-${b}`)));
+    s.proc.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+    const taken = answers.flatMap((status, b) => (status === 200 ? [b] : []));
+    expect(taken.length).toBe(60);
+    const got = new Set(bodies(backend));
+    expect(got.size).toBe(600);
+    for (const b of taken) for (let i = 0; i < 10; i++) expect(got.has(`batch-${b} line-${i}`)).toBe(true);
+    expect(s.logLines().filter((l) => /^worker \d exited \(code 0\)$/.test(String(l.msg))).length).toBe(2);
+  }, 60_000);
+
+  it('a worker killed during an outage is started again and sends what it queued on disk, exactly once', async () => {
+    backend = new OtlpTestServer();
+    // The backend is down for now: what the workers take waits in their queues on disk.
+    backend.script = Array.from({ length: 100_000 }, () => ({ status: 503 }));
+    const dir = mkdtempSync(join(tmpdir(), 'workers-'));
+    const s = await start(dir, await backend.start(), { storage: true });
+    // One sub-directory per worker, each with its own lock.
+    expect(readdirSync(join(dir, 'queue')).sort()).toEqual(['worker-0', 'worker-1']);
+    for (let b = 0; b < 40; b++) expect(await post(s.port, body(b, 5), `frame-${b}`)).toBe(200);
+    const pidOf = (worker: number) => s.logLines().find((l) => l.worker === worker && typeof l.pid === 'number' && String(l.msg).includes('listening'))!.pid as number;
+    const first = pidOf(1);
+    process.kill(first, 'SIGKILL');
+    await until(() => s.logLines().some((l) => /^worker 1 died \(signal SIGKILL\)/.test(String(l.msg))), { timeoutMs: 10_000 });
+    // Its replacement listens (a third listening line), with a pid of its own.
+    await until(async () => (await s.ports(3)).length === 3, { timeoutMs: 15_000 });
+    const second = s.logLines().filter((l) => l.worker === 1 && String(l.msg).includes('listening')).at(-1)!.pid;
+    expect(second).not.toBe(first);
+    backend.script = [];
+    await until(() => new Set(bodies(backend!)).size === 200, { timeoutMs: 20_000, what: 'the 200 lines answered 200' });
+    s.proc.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+    expect(bodies(backend).length).toBe(200);
+    // Worker 0 took only its share: the rest was the killed worker's, sent by its replacement.
+    expect(stoppedReceivers(s).get(0)!.acceptedLines).toBeLessThan(200);
+  }, 60_000);
+});
