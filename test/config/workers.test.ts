@@ -40,7 +40,7 @@ describe('service.workers', () => {
     }
   });
 
-  it('above 1, refuses alerts without a shared store, tail_sampling, the status page, a Prometheus scrape and health_check, each by its key', () => {
+  it('above 1, refuses alerts without a shared store, tail_sampling, the status page, a Prometheus scrape, health_check and the file exporter, each by its key', () => {
     const r = validate(`
 receivers:
   logplex: { endpoint: 127.0.0.1:0 }
@@ -49,6 +49,7 @@ processors:
   tail_sampling: { policies: [ { name: all, type: always_sample } ] }
 exporters:
   debug: {}
+  file: { path: out.jsonl }
 extensions:
   health_check: {}
 service:
@@ -58,11 +59,11 @@ service:
     status: { enabled: true }
     metrics: { readers: [ { pull: { exporter: { prometheus: { host: localhost, port: 0 } } } } ] }
   pipelines:
-    logs: { receivers: [logplex], processors: [alerts, tail_sampling], exporters: [debug] }
+    logs: { receivers: [logplex], processors: [alerts, tail_sampling], exporters: [debug, file] }
 `);
     expect(r.config).toBeUndefined();
     const keys = r.problems.map((p) => p.slice(0, p.indexOf(':')));
-    expect(keys).toEqual(['processors.alerts', 'processors.tail_sampling', 'service.telemetry.status', 'service.telemetry.metrics.readers[0]', 'extensions.health_check']);
+    expect(keys).toEqual(['processors.alerts', 'processors.tail_sampling', 'exporters.file', 'service.telemetry.status', 'service.telemetry.metrics.readers[0]', 'extensions.health_check']);
     expect(r.problems[0]).toBe(
       'processors.alerts: alerts are not yet shared across workers (each worker would see its share of the lines and fire on its own); set storage to a redis extension, or run one worker (service.workers is 2)',
     );

@@ -7,6 +7,7 @@
  * Logplex's rules these tests rely on: it re-sends a batch with the same Logplex-Frame-Id when
  * our answer was lost or late, and retries one answered 503; one answered 200 is ours.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OtlpTestServer } from '../support/otlp-server.ts';
 import { startSidecar, type RunningSidecar } from '../support/sidecar.ts';
+import { freePort, hasCommand } from '../support/syslog-tools.ts';
 import { until } from '../support/wait.ts';
+
+const HAVE_REDIS = hasCommand('redis-server') || process.env.CI === 'true' || process.env.CI === '1';
 
 const TOKEN = 'd.9a1c2b3d-1111-4222-8333-444455556666';
 const frame = (msg: string) => `${Buffer.byteLength(msg) + 1} ${msg}\n`;
@@ -23,7 +27,10 @@ const body = (batch: number, lines: number) =>
 
 let sidecar: RunningSidecar | undefined;
 let backend: OtlpTestServer | undefined;
+let redis: ChildProcess | undefined;
 afterEach(async () => {
+  redis?.kill('SIGKILL');
+  redis = undefined;
   // SIGKILL to the primary: its workers' channel closes and they end too.
   sidecar?.proc.kill('SIGKILL');
   await sidecar?.exited;
@@ -31,25 +38,25 @@ afterEach(async () => {
   sidecar = backend = undefined;
 });
 
-function config(dir: string, endpoint: string, extra: { storage?: boolean } = {}): string {
+function config(dir: string, endpoint: string, extra: { storage?: boolean; alertsOnRedis?: number } = {}): string {
   const path = join(dir, 'config.yaml');
   writeFileSync(
     path,
     `receivers:
   logplex:
     endpoint: 127.0.0.1:0
-    drains: [ { token: "${TOKEN}" } ]
+    drains: [ { token: "${TOKEN}", resource: { service.name: shop-web } } ]
 processors:
   batch: { timeout: 50ms, send_batch_size: 200 }
-${extra.storage ? `extensions:\n  file_storage: { directory: ${join(dir, 'queue')}, create_directory: true }\n` : ''}exporters:
+${extra.alertsOnRedis !== undefined ? '  alerts: { storage: redis, evaluation_interval: 200ms, builtin_rules: false, rules: [ { name: RouterH12Storm } ] }\n' : ''}${extra.storage ? `extensions:\n  file_storage: { directory: ${join(dir, 'queue')}, create_directory: true }\n` : ''}${extra.alertsOnRedis !== undefined ? `extensions:\n  redis: { url: "redis://127.0.0.1:${extra.alertsOnRedis}", timeout: 300ms }\n` : ''}exporters:
   otlphttp:
     endpoint: ${endpoint}
     compression: none
     retry_on_failure: { initial_interval: 100ms, max_interval: 300ms, max_elapsed_time: 0 }
 ${extra.storage ? '    sending_queue: { storage: file_storage }\n' : ''}service:
   workers: 2
-${extra.storage ? '  extensions: [file_storage]\n' : ''}  pipelines:
-    logs: { receivers: [logplex], processors: [batch], exporters: [otlphttp] }
+${extra.storage ? '  extensions: [file_storage]\n' : ''}${extra.alertsOnRedis !== undefined ? '  extensions: [redis]\n' : ''}  pipelines:
+    logs: { receivers: [logplex], processors: [${extra.alertsOnRedis !== undefined ? 'alerts, ' : ''}batch], exporters: [otlphttp] }
 `,
   );
   return path;
@@ -90,7 +97,7 @@ function stoppedReceivers(s: RunningSidecar): Map<number, { acceptedLines: numbe
 /** The log records' bodies the backend received. */
 const bodies = (b: OtlpTestServer) => b.logRecords().map((r) => r.body.stringValue as string);
 
-async function start(dir: string, endpoint: string, extra: { storage?: boolean } = {}): Promise<RunningSidecar> {
+async function start(dir: string, endpoint: string, extra: { storage?: boolean; alertsOnRedis?: number } = {}): Promise<RunningSidecar> {
   const s = await startSidecar(['start', '--config', config(dir, endpoint, extra)], {});
   sidecar = s;
   // Both workers listen (on the one port the primary holds).
@@ -169,5 +176,31 @@ describe('workers', () => {
     expect(bodies(backend).length).toBe(200);
     // Worker 0 took only its share: the rest was the killed worker's, sent by its replacement.
     expect(stoppedReceivers(s).get(0)!.acceptedLines).toBeLessThan(200);
+  }, 60_000);
+
+  it.skipIf(!HAVE_REDIS)('alerts on a redis store: an H12 storm split between the workers is seen whole and fires once', async () => {
+    const port = await freePort();
+    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    redis = proc;
+    let out = '';
+    proc.stdout!.on('data', (d) => (out += d));
+    await until(() => /Ready to accept connections/i.test(out), { timeoutMs: 15_000, what: 'redis-server to be ready' });
+    backend = new OtlpTestServer();
+    const s = await start(mkdtempSync(join(tmpdir(), 'workers-')), await backend.start(), { alertsOnRedis: port });
+    const h12 = (i: number) =>
+      frame(`<158>1 2024-05-01T12:00:00.${String(i).padStart(6, '0')}+00:00 host heroku router - at=error code=H12 desc="Request timeout" method=GET path="/s/${i}" host=shop.example.com request_id=r${i} fwd="203.0.113.9" dyno=web.1 connect=1ms service=30000ms status=503 bytes=0 protocol=https`);
+    // Twelve timeouts (the rule fires above 10), one per connection: each worker sees its share.
+    for (let i = 0; i < 12; i++) expect(await post(s.port, h12(i), `h12-${i}`)).toBe(200);
+    const alertState = (r: any) => r.attributes.find((x: any) => x.key === 'heroku.alert.state')?.value.stringValue;
+    await until(() => backend!.logRecords().some((r) => alertState(r) === 'firing'), { timeoutMs: 15_000, what: 'the storm to fire' });
+    s.proc.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+    // Neither worker alone passed the threshold, and the alert went out once.
+    const receivers = stoppedReceivers(s);
+    for (const r of receivers.values()) expect(r.acceptedLines).toBeLessThanOrEqual(10);
+    expect([...receivers.values()].reduce((n, r) => n + r.acceptedLines, 0)).toBe(12);
+    const firing = backend.logRecords().filter((r) => alertState(r) === 'firing');
+    expect(firing).toHaveLength(1);
+    expect(firing[0].body.stringValue).toBe('H12 (request timeout) storm: 12 in 5 minutes on shop-web');
   }, 60_000);
 });

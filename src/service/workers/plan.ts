@@ -26,6 +26,8 @@
  *   and each transition is sent by one (the dynos' mechanism, which serves workers as well).
  *   Without it, alerts are refused with workers: an alert must not fire once per worker.
  *   tail_sampling holds a request's lines together, which reach different workers: refused.
+ * - The file exporter: workers would append to one file, and Node writes a long line in several
+ *   writes another worker's can cut: refused. The debug exporter writes to the stdout they share.
  */
 import { availableParallelism } from 'node:os';
 import type { SidecarConfig } from '../../config/load.ts';
@@ -58,6 +60,11 @@ export function workerProblems(config: SidecarConfig): string[] {
     } else if (c.type === 'interval' && settings.instance_id !== undefined) {
       problems.push(`processors.${id}.instance_id: every worker would write the same cumulative series under it; leave it unset (each worker is then its own instance), or run one worker`);
     }
+  }
+  const exporters = new Set([...config.pipelines.values()].flatMap((p) => p.exporters));
+  for (const id of exporters) {
+    // O_APPEND keeps one write whole, but Node writes a line over 512 KiB in several.
+    if (config.exporters.get(id)?.type === 'file') problems.push(`exporters.${id}: every worker would append to the same file, and a long line could be cut by another worker's; run one worker`);
   }
   const telemetry = config.telemetry;
   if (telemetry.status.enabled) {
