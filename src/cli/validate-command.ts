@@ -5,6 +5,7 @@
  */
 import { loadConfig } from '../config/load.ts';
 import type { ConfigSource } from '../config/sources.ts';
+import { planWorkers } from '../service/workers/plan.ts';
 
 export async function runValidate(sources: readonly ConfigSource[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
   const result = await loadConfig(sources, env);
@@ -16,6 +17,9 @@ export async function runValidate(sources: readonly ConfigSource[], env: NodeJS.
     stderr += `${result.label}: ${n} problem${n === 1 ? '' : 's'}\n`;
     return { code: 1, stdout: '', stderr };
   }
+  // What start would do with WEB_CONCURRENCY here, said before it is deployed.
+  const ignored = planWorkers(result.config, env).ignored;
+  if (ignored !== undefined) stderr += `${result.label}: warning: ${ignored}\n`;
   const pipelines = [...result.config.pipelines]
     .map(([id, p]) => `${id} (${[p.receivers.join(', '), ...(p.processors.length ? [p.processors.join(' -> ')] : []), p.exporters.join(', ')].join(' -> ')})`)
     .join('; ');

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { runValidate } from '../../src/cli/validate-command.ts';
 import { loadConfig, validateConfig, type SidecarConfig } from '../../src/config/load.ts';
 import { ClaimTable, WorkerClaims, type ClaimMessage } from '../../src/service/workers/claims.ts';
 import { planWorkers } from '../../src/service/workers/plan.ts';
@@ -110,6 +111,10 @@ describe('WEB_CONCURRENCY', () => {
     const plan = planWorkers(loaded.config!, env, 8);
     expect(plan.count).toBe(1);
     expect(plan.ignored).toMatch(/^WEB_CONCURRENCY=4 left aside, one process: this config is not correct across workers \(processors\.alerts: alerts are not yet shared across workers/);
+    // validate says so too, before a deploy.
+    const v = await runValidate([{ kind: 'default' }], env);
+    expect(v.code).toBe(0);
+    expect(v.stderr).toContain('warning: WEB_CONCURRENCY=4 left aside, one process');
   });
 });
 
