@@ -38,7 +38,16 @@ afterEach(async () => {
   sidecar = backend = undefined;
 });
 
-function config(dir: string, endpoint: string, extra: { storage?: boolean; alertsOnRedis?: number } = {}): string {
+interface Extra {
+  /** A file_storage queue. */
+  storage?: boolean;
+  /** An alerts processor on the redis-server at this port. */
+  alertsOnRedis?: number;
+  /** The sidecar's own metrics to this OTLP endpoint. */
+  selfTelemetry?: string;
+}
+
+function config(dir: string, endpoint: string, extra: Extra = {}): string {
   const path = join(dir, 'config.yaml');
   writeFileSync(
     path,
@@ -55,7 +64,7 @@ ${extra.alertsOnRedis !== undefined ? '  alerts: { storage: redis, evaluation_in
     retry_on_failure: { initial_interval: 100ms, max_interval: 300ms, max_elapsed_time: 0 }
 ${extra.storage ? '    sending_queue: { storage: file_storage }\n' : ''}service:
   workers: 2
-${extra.storage ? '  extensions: [file_storage]\n' : ''}${extra.alertsOnRedis !== undefined ? '  extensions: [redis]\n' : ''}  pipelines:
+${extra.selfTelemetry !== undefined ? `  telemetry: { metrics: { readers: [ { periodic: { interval: 300, exporter: { otlp: { protocol: http/protobuf, endpoint: "${extra.selfTelemetry}" } } } } ] } }\n` : ''}${extra.storage ? '  extensions: [file_storage]\n' : ''}${extra.alertsOnRedis !== undefined ? '  extensions: [redis]\n' : ''}  pipelines:
     logs: { receivers: [logplex], processors: [${extra.alertsOnRedis !== undefined ? 'alerts, ' : ''}batch], exporters: [otlphttp] }
 `,
   );
@@ -97,7 +106,7 @@ function stoppedReceivers(s: RunningSidecar): Map<number, { acceptedLines: numbe
 /** The log records' bodies the backend received. */
 const bodies = (b: OtlpTestServer) => b.logRecords().map((r) => r.body.stringValue as string);
 
-async function start(dir: string, endpoint: string, extra: { storage?: boolean; alertsOnRedis?: number } = {}): Promise<RunningSidecar> {
+async function start(dir: string, endpoint: string, extra: Extra = {}): Promise<RunningSidecar> {
   const s = await startSidecar(['start', '--config', config(dir, endpoint, extra)], {});
   sidecar = s;
   // Both workers listen (on the one port the primary holds).
@@ -202,5 +211,30 @@ describe('workers', () => {
     const firing = backend.logRecords().filter((r) => alertState(r) === 'firing');
     expect(firing).toHaveLength(1);
     expect(firing[0].body.stringValue).toBe('H12 (request timeout) storm: 12 in 5 minutes on shop-web');
+  }, 60_000);
+
+  it("self-telemetry: each worker exports its own counters under its own service.instance.id; together they count every line once", async () => {
+    backend = new OtlpTestServer();
+    const self = new OtlpTestServer();
+    const s = await start(mkdtempSync(join(tmpdir(), 'workers-')), await backend.start(), { selfTelemetry: await self.start() });
+    for (let b = 0; b < 40; b++) expect(await post(s.port, body(b, 5), `frame-${b}`)).toBe(200);
+    // A re-send on a new connection: a duplicate, not counted as accepted again.
+    expect(await post(s.port, body(0, 5), 'frame-0')).toBe(200);
+    s.proc.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+    await self.stop();
+    // The last export of each instance carries its final count (cumulative).
+    const last = new Map<string, number>();
+    for (const r of self.requests) {
+      if (r.path !== '/v1/metrics') continue;
+      for (const rm of r.body.resourceMetrics) {
+        const instance = rm.resource.attributes.find((a: any) => a.key === 'service.instance.id').value.stringValue as string;
+        for (const sm of rm.scopeMetrics) for (const m of sm.metrics) if (m.name === 'otelcol_receiver_accepted_log_records') last.set(instance, Number(m.sum.dataPoints[0].asInt));
+      }
+    }
+    expect(last.size).toBe(2);
+    for (const n of last.values()) expect(n).toBeGreaterThan(0);
+    expect([...last.values()].reduce((a, b) => a + b, 0)).toBe(200);
+    expect(new Set(bodies(backend)).size).toBe(200);
   }, 60_000);
 });

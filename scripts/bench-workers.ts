@@ -1,0 +1,137 @@
+/**
+ * Workers 1 vs N (issue 18 item 3): the e2e scenario's load (Logplex POSTs of ~100 lines of the
+ * router-heavy mix, 8 kept-alive connections, 503s retried) into the sidecar with
+ * `service.workers: N`, a logs pipeline (batch, otlphttp protobuf+gzip) into bench/e2e-sink.ts.
+ * Lines per CPU-second counts the primary's and every worker's CPU from the first POST until the
+ * sink holds every line (not the processes' start); runs alternate 1, N, 1, N...
+ * so that a neighbour's load on a shared machine falls on both. One JSON line per run, then the
+ * medians.
+ *
+ *   node_modules/.bin/node scripts/bench-workers.ts   (BENCH_WORKERS=2, BENCH_RUNS=3, BENCH_LINES=100000)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool, request } from 'undici';
+import { cpuSeconds, peakRssMb } from '../bench/proc.ts';
+import { generateMix, toLogplexBodies, type Body } from '../bench/mix.ts';
+
+const NODE = process.execPath;
+const ROOT = new URL('../', import.meta.url).pathname;
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const LINES = Number(process.env.BENCH_LINES ?? 100_000);
+
+function child(args: string[], portFrom: 'stdout' | 'stderr', listening = 1): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawn(NODE, args, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`no port from ${args.join(' ')}: ${text}`)), 30_000);
+    (portFrom === 'stdout' ? proc.stdout! : proc.stderr!).on('data', (d) => {
+      text += d;
+      const ports = portFrom === 'stdout' ? [.../^(\d+)\n/.exec(text) ?? []].slice(1) : [...text.matchAll(/listening on [^:]+:(\d+)/g)].map((m) => m[1]);
+      if (ports.length >= listening) {
+        clearTimeout(timer);
+        resolve({ proc, port: Number(ports[0]) });
+      }
+    });
+  });
+}
+
+/** The process and its children (the cluster's workers), from /proc. */
+function tree(pid: number): number[] {
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return [pid, ...kids.flatMap(tree)];
+  } catch {
+    return [pid];
+  }
+}
+
+async function load(url: string, bodies: readonly Body[], concurrency: number): Promise<{ seconds: number; sent: number; latencies: number[] }> {
+  const pool = new Pool(new URL(url).origin, { connections: concurrency });
+  const latencies: number[] = [];
+  let next = 0;
+  let sent = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const i = next++;
+        const body = bodies[i]!;
+        for (let attempt = 0; ; attempt++) {
+          const t = performance.now();
+          const res = await request(url, { method: 'POST', body: body.buf, dispatcher: pool, headers: { 'content-type': 'application/logplex-1', 'logplex-msg-count': String(body.lines), 'logplex-frame-id': `f-${i}` } });
+          await res.body.dump();
+          latencies.push(performance.now() - t);
+          if (res.statusCode === 200) {
+            sent += body.lines;
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 50 * Math.min(attempt + 1, 10)));
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await pool.close();
+  return { seconds, sent, latencies };
+}
+
+async function count(port: number): Promise<number> {
+  return ((await (await fetch(`http://127.0.0.1:${port}/count`)).json()) as { records: number }).records;
+}
+
+async function run(workers: number, bodies: readonly Body[], dir: string): Promise<Record<string, number | string>> {
+  const sink = await child(['bench/e2e-sink.ts'], 'stdout');
+  const config = join(dir, `workers-${workers}.yaml`);
+  writeFileSync(
+    config,
+    `receivers:\n  logplex: { endpoint: "127.0.0.1:0", accept_any_drain: true }\nprocessors:\n  batch: {}\nexporters:\n  otlphttp: { endpoint: "http://127.0.0.1:${sink.port}", encoding: proto, compression: gzip }\nservice:\n  workers: ${workers}\n  pipelines:\n    logs: { receivers: [logplex], processors: [batch], exporters: [otlphttp] }\n`,
+  );
+  const server = await child(['bin/heroku-otel-drain.js', 'start', '--config', config], 'stderr', workers);
+  try {
+    // CPU from here on: each process's start (Node, the sources, the config) is not the load's.
+    const cpuOf = () => tree(server.proc.pid!).reduce((n, pid) => n + cpuSeconds(pid), 0);
+    const cpuBefore = cpuOf();
+    const primaryBefore = cpuSeconds(server.proc.pid!);
+    const r = await load(`http://127.0.0.1:${server.port}/logs`, bodies, 8);
+    const deadline = Date.now() + 60_000;
+    while ((await count(sink.port)) < r.sent && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+    const received = await count(sink.port);
+    const pids = tree(server.proc.pid!);
+    const cpu = cpuOf() - cpuBefore;
+    const sorted = r.latencies.sort((a, b) => a - b);
+    return {
+      bench: `workers ${workers}`,
+      lines_per_s: Math.round(r.sent / r.seconds),
+      lines_per_cpu_s: Math.round(r.sent / cpu),
+      server_cpu_s: Number(cpu.toFixed(2)),
+      primary_cpu_s: workers === 1 ? 0 : Number((cpuSeconds(server.proc.pid!) - primaryBefore).toFixed(2)),
+      processes: pids.length,
+      p99_ms: Number(sorted[Math.floor(0.99 * (sorted.length - 1))]!.toFixed(1)),
+      peak_rss_mb_sum: pids.reduce((n, pid) => n + peakRssMb(pid), 0),
+      lines_lost: r.sent - Math.min(received, r.sent),
+    };
+  } finally {
+    server.proc.kill('SIGTERM');
+    await new Promise((res) => server.proc.once('exit', res));
+    sink.proc.kill('SIGKILL');
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const bodies = toLogplexBodies(generateMix(LINES, 7), 100 * 300);
+const dir = mkdtempSync(join(tmpdir(), 'hod-workers-'));
+const results = new Map<number, Array<Record<string, number | string>>>([[1, []], [WORKERS, []]]);
+for (let i = 0; i < RUNS; i++) {
+  for (const w of [1, WORKERS]) {
+    const r = await run(w, bodies, dir);
+    results.get(w)!.push(r);
+    console.log(JSON.stringify(r));
+  }
+}
+for (const [w, rs] of results) {
+  console.log(JSON.stringify({ bench: `workers ${w} (median of ${rs.length})`, lines_per_s: median(rs.map((r) => r.lines_per_s as number)), lines_per_cpu_s: median(rs.map((r) => r.lines_per_cpu_s as number)), p99_ms: median(rs.map((r) => r.p99_ms as number)) }));
+}
