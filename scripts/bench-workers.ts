@@ -7,7 +7,7 @@
  * so that a neighbour's load on a shared machine falls on both. One JSON line per run, then the
  * medians.
  *
- *   node_modules/.bin/node scripts/bench-workers.ts   (BENCH_WORKERS=2, BENCH_RUNS=3, BENCH_LINES=100000)
+ *   node_modules/.bin/node scripts/bench-workers.ts   (BENCH_WORKERS=2, BENCH_RUNS=3, BENCH_LINES=100000, BENCH_RATE=lines/s)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +22,8 @@ const ROOT = new URL('../', import.meta.url).pathname;
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const LINES = Number(process.env.BENCH_LINES ?? 100_000);
+/** Lines per second to send at, at most; unset: as fast as the sidecar answers. A paced load keeps a busy shared machine from being oversubscribed. */
+const RATE = process.env.BENCH_RATE === undefined ? undefined : Number(process.env.BENCH_RATE);
 
 function child(args: string[], portFrom: 'stdout' | 'stderr', listening = 1): Promise<{ proc: ChildProcess; port: number }> {
   const proc = spawn(NODE, args, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -54,12 +56,18 @@ async function load(url: string, bodies: readonly Body[], concurrency: number): 
   const latencies: number[] = [];
   let next = 0;
   let sent = 0;
+  let scheduled = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < bodies.length) {
         const i = next++;
         const body = bodies[i]!;
+        if (RATE !== undefined) {
+          const due = started + (scheduled / RATE) * 1000;
+          scheduled += body.lines;
+          if (due > performance.now()) await new Promise((r) => setTimeout(r, due - performance.now()));
+        }
         for (let attempt = 0; ; attempt++) {
           const t = performance.now();
           const res = await request(url, { method: 'POST', body: body.buf, dispatcher: pool, headers: { 'content-type': 'application/logplex-1', 'logplex-msg-count': String(body.lines), 'logplex-frame-id': `f-${i}` } });

@@ -180,11 +180,32 @@ describe('the primary’s frame-id claims', () => {
     expect(t.claim('d', 30_000, 0, 1)).toBe('done');
   });
 
+  it('claims of one moment go out in one message, a done rides with the next claims; the answers come back together', async () => {
+    const t = new ClaimTable();
+    let deliver: (m: unknown) => void = () => {};
+    const sent: ClaimMessage[] = [];
+    // The primary's side of the channel, in this process: what it does with a message (primary.ts).
+    const claims = new WorkerClaims({
+      send: (m) => {
+        sent.push(m);
+        if (m.hod === 'claims') setImmediate(() => deliver({ hod: 'claimed', answers: t.apply(m.ops, 0, Date.now()) }));
+      },
+      onMessage: (listener) => (deliver = listener),
+    });
+    expect(await Promise.all([claims.claim('a', 30_000), claims.claim('b', 30_000)])).toEqual(['claimed', 'claimed']);
+    await claims.done('a', 600_000);
+    expect(await Promise.all([claims.claim('a', 30_000), claims.claim('b', 30_000)])).toEqual(['done', 'pending']);
+    expect(sent.map((m) => (m.hod === 'claims' ? m.ops.map((o) => o.op) : []))).toEqual([
+      ['claim', 'claim'],
+      ['done', 'claim', 'claim'],
+    ]);
+  });
+
   it('a worker that hears nothing back decides alone (undefined), as with Redis away', async () => {
     const sent: ClaimMessage[] = [];
     const claims = new WorkerClaims({ send: (m) => sent.push(m), onMessage: () => {} });
     expect(await claims.claim('frame:x', 30_000)).toBeUndefined();
-    expect(sent).toEqual([{ hod: 'claim', id: 0, key: 'frame:x', pendingMs: 30_000 }]);
+    expect(sent).toEqual([{ hod: 'claims', ops: [{ op: 'claim', id: 0, key: 'frame:x', pendingMs: 30_000 }] }]);
     expect(claims.counters.unavailable).toBe(1);
   });
 });

@@ -18,14 +18,17 @@ const ANSWER_TIMEOUT_MS = 1000;
 
 export type ClaimAnswer = 'claimed' | 'done' | 'pending';
 
-/** Messages between a worker and the primary, tagged so that nothing else on the channel is taken for one. */
-export type ClaimMessage =
-  | { hod: 'claim'; id: number; key: string; pendingMs: number }
-  | { hod: 'claimed'; id: number; answer: ClaimAnswer }
-  | { hod: 'done'; key: string; ttlMs: number }
-  | { hod: 'release'; key: string };
+/** What a worker asks of the primary's table, in order. */
+export type ClaimOp = { op: 'claim'; id: number; key: string; pendingMs: number } | { op: 'done'; key: string; ttlMs: number } | { op: 'release'; key: string };
 
-const CLAIM_KINDS: ReadonlySet<unknown> = new Set(['claim', 'claimed', 'done', 'release']);
+/**
+ * Messages between a worker and the primary, tagged so that nothing else on the channel is taken
+ * for one. Each carries every op (or answer) of a moment: a message costs both processes a
+ * wake-up, which is most of what sharing claims costs (scripts/bench-workers.ts).
+ */
+export type ClaimMessage = { hod: 'claims'; ops: ClaimOp[] } | { hod: 'claimed'; answers: Array<[id: number, answer: ClaimAnswer]> };
+
+const CLAIM_KINDS: ReadonlySet<unknown> = new Set(['claims', 'claimed']);
 
 export function isClaimMessage(m: unknown): m is ClaimMessage {
   return typeof m === 'object' && m !== null && CLAIM_KINDS.has((m as { hod?: unknown }).hod);
@@ -81,6 +84,17 @@ export class ClaimTable {
     return this._entries.size;
   }
 
+  /** A worker's ops, in order; the answers to its claims. */
+  apply(ops: readonly ClaimOp[], owner: number, now: number): Array<[number, ClaimAnswer]> {
+    const answers: Array<[number, ClaimAnswer]> = [];
+    for (const o of ops) {
+      if (o.op === 'claim') answers.push([o.id, this.claim(o.key, o.pendingMs, owner, now)]);
+      else if (o.op === 'done') this.done(o.key, o.ttlMs, now);
+      else this.release(o.key);
+    }
+    return answers;
+  }
+
   private _set(key: string, entry: Entry, now: number): void {
     // Re-inserted at the end: the map's order is the order of last change, oldest first.
     this._entries.delete(key);
@@ -110,30 +124,44 @@ function processChannel(): ClaimChannel {
 }
 
 /**
+ * How long a `done` or `release` may wait to ride with a claim. Late, a retry on another worker
+ * meanwhile is told `pending` (503, Logplex asks again): never taken twice.
+ */
+const SETTLE_DELAY_MS = 50;
+
+/**
  * A worker's side: the SharedClaims of its logplex receivers (see RedisStore for the contract).
- * No answer within ANSWER_TIMEOUT_MS is `undefined`: the receiver's own window decides.
+ * Claims go out together at the end of the event loop's turn, `done` and `release` with the next
+ * claims or within SETTLE_DELAY_MS. No answer within ANSWER_TIMEOUT_MS is `undefined`: the
+ * receiver's own window decides.
  */
 export class WorkerClaims implements SharedClaims, Extension {
   readonly counters = { claims: 0, duplicates: 0, unavailable: 0 };
   private readonly _channel: ClaimChannel;
   private readonly _waiting = new Map<number, { resolve: (a: ClaimAnswer | undefined) => void; timer: NodeJS.Timeout }>();
+  private _outbox: ClaimOp[] = [];
+  private _flushNow: NodeJS.Immediate | undefined;
+  private _flushLater: NodeJS.Timeout | undefined;
   private _next = 0;
 
   constructor(channel: ClaimChannel = processChannel()) {
     this._channel = channel;
     channel.onMessage((m) => {
       if (!isClaimMessage(m) || m.hod !== 'claimed') return;
-      const waiting = this._waiting.get(m.id);
-      if (waiting === undefined) return;
-      this._waiting.delete(m.id);
-      clearTimeout(waiting.timer);
-      waiting.resolve(m.answer);
+      for (const [id, answer] of m.answers) {
+        const waiting = this._waiting.get(id);
+        if (waiting === undefined) continue;
+        this._waiting.delete(id);
+        clearTimeout(waiting.timer);
+        waiting.resolve(answer);
+      }
     });
   }
 
   async start(): Promise<void> {}
 
   async shutdown(): Promise<void> {
+    this._flush();
     for (const [id, w] of this._waiting) {
       clearTimeout(w.timer);
       w.resolve(undefined);
@@ -160,15 +188,34 @@ export class WorkerClaims implements SharedClaims, Extension {
         },
         timer,
       });
-      this._channel.send({ hod: 'claim', id, key, pendingMs });
+      this._outbox.push({ op: 'claim', id, key, pendingMs });
+      this._flushNow ??= setImmediate(() => this._flush());
     });
   }
 
   async done(key: string, ttlMs: number): Promise<void> {
-    this._channel.send({ hod: 'done', key, ttlMs });
+    this._settle({ op: 'done', key, ttlMs });
   }
 
   async release(key: string): Promise<void> {
-    this._channel.send({ hod: 'release', key });
+    this._settle({ op: 'release', key });
+  }
+
+  private _settle(op: ClaimOp): void {
+    this._outbox.push(op);
+    if (this._flushNow === undefined && this._flushLater === undefined) {
+      this._flushLater = setTimeout(() => this._flush(), SETTLE_DELAY_MS);
+      this._flushLater.unref();
+    }
+  }
+
+  private _flush(): void {
+    if (this._flushNow !== undefined) clearImmediate(this._flushNow);
+    if (this._flushLater !== undefined) clearTimeout(this._flushLater);
+    this._flushNow = this._flushLater = undefined;
+    if (this._outbox.length === 0) return;
+    const ops = this._outbox;
+    this._outbox = [];
+    this._channel.send({ hod: 'claims', ops });
   }
 }

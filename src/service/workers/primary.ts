@@ -63,13 +63,10 @@ export function runPrimary(count: number, log: Logger): Promise<number> {
           if (typeof m === 'object' && m !== null && (m as { hod?: unknown }).hod === READY_MESSAGE.hod) slot.ready = true;
           return;
         }
-        const now = Date.now();
-        if (m.hod === 'claim') {
-          const answer = claims.claim(m.key, m.pendingMs, slot.index, now);
-          // A worker that went away meanwhile cannot be answered; its claims are released on exit.
-          if (worker.isConnected()) worker.send({ hod: 'claimed', id: m.id, answer });
-        } else if (m.hod === 'done') claims.done(m.key, m.ttlMs, now);
-        else if (m.hod === 'release') claims.release(m.key);
+        if (m.hod !== 'claims') return;
+        const answers = claims.apply(m.ops, slot.index, Date.now());
+        // A worker that went away meanwhile cannot be answered; its claims are released on exit.
+        if (answers.length > 0 && worker.isConnected()) worker.send({ hod: 'claimed', answers });
       });
     };
 
