@@ -118,5 +118,11 @@ async function serve(config: SidecarConfig, log: ReturnType<typeof jsonLogger>, 
     // Ctrl-C twice) must not take Node's default action and end the flush.
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    if (cluster.isWorker) {
+      // A primary that died (killed, a bug) closes the channel: Node would end the worker at
+      // once, and what it accepted with it; it flushes as on SIGTERM instead.
+      cluster.worker!.exitedAfterDisconnect = true;
+      process.on('disconnect', () => stop('the primary is gone'));
+    }
   });
 }

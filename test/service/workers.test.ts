@@ -237,4 +237,25 @@ describe('workers', () => {
     expect([...last.values()].reduce((a, b) => a + b, 0)).toBe(200);
     expect(new Set(bodies(backend)).size).toBe(200);
   }, 60_000);
+
+  it('a primary killed outright: each worker flushes what it accepted and exits', async () => {
+    backend = new OtlpTestServer();
+    backend.script = Array.from({ length: 20 }, () => ({ status: 200, delayMs: 150 }));
+    const s = await start(mkdtempSync(join(tmpdir(), 'workers-')), await backend.start());
+    for (let b = 0; b < 30; b++) expect(await post(s.port, body(b, 5), `frame-${b}`)).toBe(200);
+    const pids = [...new Set(s.logLines().filter((l) => typeof l.pid === 'number' && String(l.msg).includes('listening')).map((l) => l.pid as number))];
+    expect(pids.length).toBe(2);
+    s.proc.kill('SIGKILL');
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await until(() => pids.every((pid) => !alive(pid)), { timeoutMs: 20_000, what: 'both workers to exit' });
+    expect(new Set(bodies(backend)).size).toBe(150);
+    expect(s.logLines().filter((l) => l.msg === 'the primary is gone: stopping; flushing what was accepted').length).toBe(2);
+  }, 60_000);
 });
