@@ -56,6 +56,8 @@ async function start(sources: readonly ConfigSource[], env: NodeJS.ProcessEnv): 
   for (const path of storage.leftovers) {
     log('warn', `${path}: an earlier run with another worker count left unsent data there, which no worker of ${plan.count} reads; run with that count again to send it`, { directory: path });
   }
+  // The config's level wins over the environment's, as in each worker's Service.
+  if (result.config.telemetry.logs.level !== undefined) log.setLevel(result.config.telemetry.logs.level);
   log('info', `running ${plan.count} workers (${plan.reason})`, { workers: plan.count });
   const code = await runPrimary(plan.count, log);
   // Every worker is gone; a handle the cluster keeps must not hold the primary open.
