@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { runValidate } from '../../src/cli/validate-command.ts';
 import { loadConfig, validateConfig, type SidecarConfig } from '../../src/config/load.ts';
+import { AlertTable, type AlertsMessage } from '../../src/service/workers/alert-windows.ts';
 import { ClaimTable, WorkerClaims, type ClaimMessage } from '../../src/service/workers/claims.ts';
 import { planWorkers } from '../../src/service/workers/plan.ts';
 import { workerConfig } from '../../src/service/workers/worker-config.ts';
@@ -41,7 +42,7 @@ describe('service.workers', () => {
     }
   });
 
-  it('above 1, refuses alerts without a shared store, tail_sampling, the status page, a Prometheus scrape, health_check and the file exporter, each by its key', () => {
+  it('above 1, refuses tail_sampling, the status page, a Prometheus scrape, health_check and the file exporter, each by its key', () => {
     const r = validate(`
 receivers:
   logplex: { endpoint: 127.0.0.1:0 }
@@ -64,10 +65,8 @@ service:
 `);
     expect(r.config).toBeUndefined();
     const keys = r.problems.map((p) => p.slice(0, p.indexOf(':')));
-    expect(keys).toEqual(['processors.alerts', 'processors.tail_sampling', 'exporters.file', 'service.telemetry.status', 'service.telemetry.metrics.readers[0]', 'extensions.health_check']);
-    expect(r.problems[0]).toBe(
-      'processors.alerts: alerts are not yet shared across workers (each worker would see its share of the lines and fire on its own); set storage to a redis extension, or run one worker (service.workers is 2)',
-    );
+    expect(keys).toEqual(['processors.tail_sampling', 'exporters.file', 'service.telemetry.status', 'service.telemetry.metrics.readers[0]', 'extensions.health_check']);
+    expect(r.problems[0]).toBe("processors.tail_sampling: tail_sampling keeps a request's lines together, and they reach different workers; run one worker (service.workers is 2)");
   });
 
   it('alerts with a redis store run on several workers (windows added up, each alert sent by one)', () => {
@@ -104,28 +103,34 @@ describe('WEB_CONCURRENCY', () => {
     expect(planWorkers(config, { WEB_CONCURRENCY: 'lots' }, 4)).toEqual({ count: 1, reason: 'one process', ignored: 'WEB_CONCURRENCY is not a positive whole number; running one process' });
   });
 
-  it('is left aside, saying why, for the embedded default (its alerts are per process)', async () => {
-    const env = { PORT: '0', WEB_CONCURRENCY: '4' };
+  it('is followed by the embedded default (its alerts add up through the primary)', async () => {
+    const env = { PORT: '0', WEB_CONCURRENCY: '4', DRAIN_QUEUE_DIRECTORY: '/tmp/q' };
     const loaded = await loadConfig([{ kind: 'default' }], env);
     expect(loaded.problems).toEqual([]);
-    const plan = planWorkers(loaded.config!, env, 8);
+    expect(planWorkers(loaded.config!, env, 8)).toEqual({ count: 4, reason: 'WEB_CONCURRENCY=4' });
+  });
+
+  it('is left aside, saying why, for a config not correct across workers; validate says so before a deploy', async () => {
+    const yaml = `${BASE.replace('  redact: {}\n', '  redact: {}\n  tail_sampling: { policies: [ { name: all, type: always_sample } ] }\n')}service:\n  pipelines:\n    logs: { receivers: [logplex], processors: [redact, tail_sampling, batch], exporters: [debug] }\n`;
+    const env = { WEB_CONCURRENCY: '4' };
+    const plan = planWorkers(valid(yaml), env, 8);
     expect(plan.count).toBe(1);
-    expect(plan.ignored).toMatch(/^WEB_CONCURRENCY=4 left aside, one process: this config is not correct across workers \(processors\.alerts: alerts are not yet shared across workers/);
-    // validate says so too, before a deploy.
-    const v = await runValidate([{ kind: 'default' }], env);
+    expect(plan.ignored).toBe("WEB_CONCURRENCY=4 left aside, one process: this config is not correct across workers (processors.tail_sampling: tail_sampling keeps a request's lines together, and they reach different workers; run one worker)");
+    const v = await runValidate([{ kind: 'config', uri: `yaml:${yaml}` }], env);
     expect(v.code).toBe(0);
     expect(v.stderr).toContain('warning: WEB_CONCURRENCY=4 left aside, one process');
   });
 });
 
 describe("a worker's config", () => {
-  it('its own file_storage sub-directory and an Nth of the disk and memory budgets; logplex claims through the primary', () => {
+  it('its own file_storage sub-directory and an Nth of the disk and memory budgets; logplex claims and alert windows through the primary', () => {
     const config = valid(`
 receivers:
   logplex: { endpoint: 127.0.0.1:0 }
 processors:
   memory_limiter: { check_interval: 1s, limit_mib: 400, spike_limit_mib: 100 }
   redact: {}
+  alerts: {}
 extensions:
   file_storage: { directory: /var/q, max_size_mib: 1000, recreate: true }
 exporters:
@@ -134,9 +139,10 @@ service:
   workers: 2
   extensions: [file_storage]
   pipelines:
-    logs: { receivers: [logplex], processors: [memory_limiter, redact], exporters: [otlphttp] }
+    logs: { receivers: [logplex], processors: [memory_limiter, redact, alerts], exporters: [otlphttp] }
 `);
     const w = workerConfig(config, 1, 2, false);
+    expect(w.processors.get('alerts')!.config).toMatchObject({ storage: '(workers)' });
     expect(w.extensions.get('file_storage')!.config).toMatchObject({ directory: '/var/q/worker-1', create_directory: true, max_size_mib: 500, recreate: true });
     expect(w.processors.get('memory_limiter')!.config).toMatchObject({ limit_mib: 200, spike_limit_mib: 50 });
     expect(w.receivers.get('logplex')!.config).toMatchObject({ storage: '(workers)' });
@@ -183,7 +189,7 @@ describe('the primary’s frame-id claims', () => {
   it('claims of one moment go out in one message, a done rides with the next claims; the answers come back together', async () => {
     const t = new ClaimTable();
     let deliver: (m: unknown) => void = () => {};
-    const sent: ClaimMessage[] = [];
+    const sent: Array<ClaimMessage | AlertsMessage> = [];
     // The primary's side of the channel, in this process: what it does with a message (primary.ts).
     const claims = new WorkerClaims({
       send: (m) => {
@@ -202,10 +208,38 @@ describe('the primary’s frame-id claims', () => {
   });
 
   it('a worker that hears nothing back decides alone (undefined), as with Redis away', async () => {
-    const sent: ClaimMessage[] = [];
+    const sent: Array<ClaimMessage | AlertsMessage> = [];
     const claims = new WorkerClaims({ send: (m) => sent.push(m), onMessage: () => {} });
     expect(await claims.claim('frame:x', 30_000)).toBeUndefined();
     expect(sent).toEqual([{ hod: 'claims', ops: [{ op: 'claim', id: 0, key: 'frame:x', pendingMs: 30_000 }] }]);
     expect(claims.counters.unavailable).toBe(1);
+  });
+});
+
+describe("the primary's alert windows", () => {
+  const sync = (t: AlertTable, instance: string, own: Array<{ start: number; count: number }>, now: number) =>
+    t.sync({ hod: 'alerts-sync', id: 0, processor: 'alerts', instance, rules: [{ name: 'R', windowMs: 60_000 }], own: own.map((b) => ({ ...b, hits: 0, sum: 0, max: -Infinity, rule: 'R', groupKey: 'g', labels: { app: 'shop' } })), now });
+
+  it("adds up every worker's totals per bucket; a worker's values written again count once", () => {
+    const t = new AlertTable();
+    sync(t, 'w0', [{ start: 0, count: 6 }], 1000);
+    sync(t, 'w1', [{ start: 0, count: 4 }, { start: 10_000, count: 1 }], 1000);
+    // w0 again, its own total grown to 7: absolute, not added.
+    const sums = sync(t, 'w0', [{ start: 0, count: 7 }], 1000);
+    expect(sums).toEqual([{ rule: 'R', group: 'g', labels: { app: 'shop' }, buckets: [ { start: 0, count: 11, hits: 0, sum: 0, max: -Infinity }, { start: 10_000, count: 1, hits: 0, sum: 0, max: -Infinity } ] }]);
+    // Past the window and a minute, a bucket is dropped; a group quiet for two windows is forgotten.
+    expect(sync(t, 'w0', [], 125_000)).toEqual([]);
+  });
+
+  it('moves an alert only from the right state, as the redis store: one worker sends each transition', () => {
+    const t = new AlertTable();
+    const move = (state: 'firing' | 'resolved', now: number) => t.transition({ hod: 'alerts-transition', id: 0, key: 'alerts:R:f', state, now, repeatMs: 60_000, ttlMs: 600_000 });
+    expect(move('resolved', 0)).toBe(false);
+    expect(move('firing', 0)).toBe(true);
+    expect(move('firing', 1)).toBe(false);
+    expect(move('firing', 60_000)).toBe(true);
+    expect(move('resolved', 60_001)).toBe(true);
+    expect(move('resolved', 60_002)).toBe(false);
+    expect(move('firing', 60_003)).toBe(true);
   });
 });

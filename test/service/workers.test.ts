@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OtlpTestServer } from '../support/otlp-server.ts';
@@ -43,6 +43,8 @@ interface Extra {
   storage?: boolean;
   /** An alerts processor on the redis-server at this port. */
   alertsOnRedis?: number;
+  /** An alerts processor with no store: its windows add up through the primary. */
+  alerts?: boolean;
   /** The sidecar's own metrics to this OTLP endpoint. */
   selfTelemetry?: string;
 }
@@ -57,7 +59,7 @@ function config(dir: string, endpoint: string, extra: Extra = {}): string {
     drains: [ { token: "${TOKEN}", resource: { service.name: shop-web } } ]
 processors:
   batch: { timeout: 50ms, send_batch_size: 200 }
-${extra.alertsOnRedis !== undefined ? '  alerts: { storage: redis, evaluation_interval: 200ms, builtin_rules: false, rules: [ { name: RouterH12Storm } ] }\n' : ''}${extra.storage ? `extensions:\n  file_storage: { directory: ${join(dir, 'queue')}, create_directory: true }\n` : ''}${extra.alertsOnRedis !== undefined ? `extensions:\n  redis: { url: "redis://127.0.0.1:${extra.alertsOnRedis}", timeout: 300ms }\n` : ''}exporters:
+${extra.alertsOnRedis !== undefined ? '  alerts: { storage: redis, evaluation_interval: 200ms, builtin_rules: false, rules: [ { name: RouterH12Storm } ] }\n' : ''}${extra.alerts ? '  alerts: { evaluation_interval: 200ms, builtin_rules: false, rules: [ { name: RouterH12Storm } ] }\n' : ''}${extra.storage ? `extensions:\n  file_storage: { directory: ${join(dir, 'queue')}, create_directory: true }\n` : ''}${extra.alertsOnRedis !== undefined ? `extensions:\n  redis: { url: "redis://127.0.0.1:${extra.alertsOnRedis}", timeout: 300ms }\n` : ''}exporters:
   otlphttp:
     endpoint: ${endpoint}
     compression: none
@@ -65,7 +67,7 @@ ${extra.alertsOnRedis !== undefined ? '  alerts: { storage: redis, evaluation_in
 ${extra.storage ? '    sending_queue: { storage: file_storage }\n' : ''}service:
   workers: 2
 ${extra.selfTelemetry !== undefined ? `  telemetry: { metrics: { readers: [ { periodic: { interval: 300, exporter: { otlp: { protocol: http/protobuf, endpoint: "${extra.selfTelemetry}" } } } } ] } }\n` : ''}${extra.storage ? '  extensions: [file_storage]\n' : ''}${extra.alertsOnRedis !== undefined ? '  extensions: [redis]\n' : ''}  pipelines:
-    logs: { receivers: [logplex], processors: [${extra.alertsOnRedis !== undefined ? 'alerts, ' : ''}batch], exporters: [otlphttp] }
+    logs: { receivers: [logplex], processors: [${extra.alertsOnRedis !== undefined || extra.alerts ? 'alerts, ' : ''}batch], exporters: [otlphttp] }
 `,
   );
   return path;
@@ -187,18 +189,12 @@ describe('workers', () => {
     expect(stoppedReceivers(s).get(0)!.acceptedLines).toBeLessThan(200);
   }, 60_000);
 
-  it.skipIf(!HAVE_REDIS)('alerts on a redis store: an H12 storm split between the workers is seen whole and fires once', async () => {
-    const port = await freePort();
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    redis = proc;
-    let out = '';
-    proc.stdout!.on('data', (d) => (out += d));
-    await until(() => /Ready to accept connections/i.test(out), { timeoutMs: 15_000, what: 'redis-server to be ready' });
+  /** Twelve H12 timeouts (the rule fires above 10), one per connection, so each worker sees its share; the storm fires once. */
+  async function h12Storm(extra: Extra): Promise<void> {
     backend = new OtlpTestServer();
-    const s = await start(mkdtempSync(join(tmpdir(), 'workers-')), await backend.start(), { alertsOnRedis: port });
+    const s = await start(mkdtempSync(join(tmpdir(), 'workers-')), await backend.start(), extra);
     const h12 = (i: number) =>
       frame(`<158>1 2024-05-01T12:00:00.${String(i).padStart(6, '0')}+00:00 host heroku router - at=error code=H12 desc="Request timeout" method=GET path="/s/${i}" host=shop.example.com request_id=r${i} fwd="203.0.113.9" dyno=web.1 connect=1ms service=30000ms status=503 bytes=0 protocol=https`);
-    // Twelve timeouts (the rule fires above 10), one per connection: each worker sees its share.
     for (let i = 0; i < 12; i++) expect(await post(s.port, h12(i), `h12-${i}`)).toBe(200);
     const alertState = (r: any) => r.attributes.find((x: any) => x.key === 'heroku.alert.state')?.value.stringValue;
     await until(() => backend!.logRecords().some((r) => alertState(r) === 'firing'), { timeoutMs: 15_000, what: 'the storm to fire' });
@@ -211,6 +207,20 @@ describe('workers', () => {
     const firing = backend.logRecords().filter((r) => alertState(r) === 'firing');
     expect(firing).toHaveLength(1);
     expect(firing[0].body.stringValue).toBe('H12 (request timeout) storm: 12 in 5 minutes on shop-web');
+  }
+
+  it('alerts: an H12 storm split between the workers is seen whole (windows added up through the primary) and fires once', async () => {
+    await h12Storm({ alerts: true });
+  }, 60_000);
+
+  it.skipIf(!HAVE_REDIS)('alerts on a redis store: an H12 storm split between the workers is seen whole and fires once', async () => {
+    const port = await freePort();
+    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    redis = proc;
+    let out = '';
+    proc.stdout!.on('data', (d) => (out += d));
+    await until(() => /Ready to accept connections/i.test(out), { timeoutMs: 15_000, what: 'redis-server to be ready' });
+    await h12Storm({ alertsOnRedis: port });
   }, 60_000);
 
   it("self-telemetry: each worker exports its own counters under its own service.instance.id; together they count every line once", async () => {
@@ -257,5 +267,23 @@ describe('workers', () => {
     await until(() => pids.every((pid) => !alive(pid)), { timeoutMs: 20_000, what: 'both workers to exit' });
     expect(new Set(bodies(backend)).size).toBe(150);
     expect(s.logLines().filter((l) => l.msg === 'the primary is gone: stopping; flushing what was accepted').length).toBe(2);
+  }, 60_000);
+
+  // WEB_CONCURRENCY is capped at the cores: a one-core machine runs one process.
+  it.skipIf(availableParallelism() < 2)('the embedded default follows WEB_CONCURRENCY: 2 workers, each with its own queue directory, every line once', async () => {
+    backend = new OtlpTestServer();
+    const queue = mkdtempSync(join(tmpdir(), 'workers-queue-'));
+    const s = await startSidecar([], { PORT: '0', WEB_CONCURRENCY: '2', DRAIN_TOKENS: `${TOKEN}=shop`, DRAIN_QUEUE_DIRECTORY: queue, OTEL_EXPORTER_OTLP_ENDPOINT: await backend.start() });
+    sidecar = s;
+    expect((await s.ports(2)).length).toBe(2);
+    expect(s.logLines().some((l) => l.msg === 'running 2 workers (WEB_CONCURRENCY=2)')).toBe(true);
+    for (let b = 0; b < 20; b++) expect(await post(s.port, body(b, 5), `frame-${b}`)).toBe(200);
+    expect(await post(s.port, body(3, 5), 'frame-3')).toBe(200);
+    s.proc.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+    expect(readdirSync(queue).sort()).toEqual(['worker-0', 'worker-1']);
+    const got = bodies(backend).filter((b) => b.startsWith('batch-'));
+    expect(got.length).toBe(100);
+    expect(new Set(got).size).toBe(100);
   }, 60_000);
 });

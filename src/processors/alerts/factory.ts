@@ -7,7 +7,7 @@ import { drainResource } from '../../translate/resource.ts';
 import pkg from '../../../package.json' with { type: 'json' };
 import { alertsConfigSchema, ALERTS_TYPE, type AlertsConfig } from './config.ts';
 import type { AlertEvent } from './engine.ts';
-import { alertRecord, AlertsProcessor } from './processor.ts';
+import { alertRecord, AlertsProcessor, type SharedWindows } from './processor.ts';
 
 /** Resources kept for alert records, one per service.name: past it, alerts of new names get a fresh one. */
 const MAX_RESOURCES = 10_000;
@@ -21,10 +21,12 @@ export const alertsFactory: ProcessorFactory = {
   metricsPlacement: 'before-aggregation',
   create(id, config, host): Processor {
     const c = config as AlertsConfig;
-    // Windows shared across instances through a redis extension (RedisStore).
-    const store = c.storage === undefined ? undefined : (host.extension(c.storage) as RedisStore | undefined);
+    // Windows shared across instances through a redis extension (RedisStore), or across a
+    // cluster's workers through its primary (an extension that makes them: WorkerShare).
+    const store = c.storage === undefined ? undefined : (host.extension(c.storage) as (RedisStore & { alertWindows?: undefined }) | { alertWindows(id: string): SharedWindows } | undefined);
+    const shared = store === undefined ? undefined : store.alertWindows !== undefined ? store.alertWindows(id) : new SharedAlertWindows(store as RedisStore, id);
     const deliver = alertDelivery(id, host);
-    return new AlertsProcessor(id, c, deliver, host.log, Date.now, store && new SharedAlertWindows(store, id));
+    return new AlertsProcessor(id, c, deliver, host.log, Date.now, shared);
   },
 };
 

@@ -9,7 +9,6 @@ import type { Attributes, LogRecordData, MetricPointData } from '../../translate
 import type { AlertsConfig } from './config.ts';
 import { AlertEngine, type AlertEvent } from './engine.ts';
 import { fingerprint, JsonSender, postableAlert, webhookPayload, type NotifyLog } from './notify.ts';
-import type { SharedAlertWindows } from '../../extensions/redis/alert-windows.ts';
 import type { Processor } from '../../service/component.ts';
 import type { AlertsSnapshot } from '../../service/self-telemetry.ts';
 import type { AlertSeverity } from './rules.ts';
@@ -21,6 +20,17 @@ const SEVERITY = { info: SEVERITY_INFO, warning: SEVERITY_WARN, error: SEVERITY_
 export interface AlertsCounters {
   firing: number;
   resolved: number;
+}
+
+/**
+ * Windows added up across instances or workers, each transition sent by one: the redis
+ * extension's SharedAlertWindows between dynos, the cluster primary between workers.
+ */
+export interface SharedWindows {
+  /** Writes this instance's buckets and loads everyone's sums into the engine; false when the store cannot say (the engine keeps what it had). */
+  sync(engine: AlertEngine, now: number): Promise<boolean>;
+  /** Whether this instance sends a transition: false when another sent it, undefined when the store cannot say. */
+  transition(rule: string, fingerprint: string, state: 'firing' | 'resolved', now: number, repeatMs: number, ttlMs: number): Promise<boolean | undefined>;
 }
 
 export class AlertsProcessor implements Processor {
@@ -40,7 +50,7 @@ export class AlertsProcessor implements Processor {
   readonly alertmanager: JsonSender | undefined;
   readonly webhooks: JsonSender[];
 
-  private readonly _shared: SharedAlertWindows | undefined;
+  private readonly _shared: SharedWindows | undefined;
   private _running: Promise<AlertEvent[]> | undefined;
   /** Its marks in a batch's `observed` set, one per signal. */
   private readonly _seenLogs: string;
@@ -52,7 +62,7 @@ export class AlertsProcessor implements Processor {
     emit: (events: AlertEvent[]) => void,
     log: NotifyLog = () => {},
     now: () => number = Date.now,
-    shared?: SharedAlertWindows,
+    shared?: SharedWindows,
   ) {
     this.id = id;
     this._seenLogs = `${id}\u0000logs`;

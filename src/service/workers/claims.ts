@@ -1,11 +1,13 @@
 /**
- * Logplex frame-id claims shared by the workers of one dyno, kept by the primary: the semantics of
+ * Logplex frame-id claims (and, through alertWindows, alert windows: alert-windows.ts) shared by
+ * the workers of one dyno, kept by the primary: the semantics of
  * the redis extension's claims (RedisStore), over the cluster's IPC channel. A retry Logplex sends
  * on another connection may land on another worker; the claim tells that worker the batch is
  * taken (`done`: acknowledged, not emitted again) or being taken (`pending`: 503, asked again).
  */
 import type { Extension } from '../component.ts';
 import type { SharedClaims } from '../../receivers/logplex/receiver.ts';
+import { WorkerAlertWindows, type AlertsMessage } from './alert-windows.ts';
 
 /** The id a worker's logplex receivers name as their `storage` (not a valid component id: no config can take it). */
 export const WORKER_CLAIMS_ID = '(workers)';
@@ -108,7 +110,7 @@ export class ClaimTable {
 
 /** The channel to the primary: `process.send` and `process.on('message')` in a cluster worker. */
 export interface ClaimChannel {
-  send(message: ClaimMessage): void;
+  send(message: ClaimMessage | AlertsMessage): void;
   onMessage(listener: (message: unknown) => void): void;
 }
 
@@ -159,6 +161,11 @@ export class WorkerClaims implements SharedClaims, Extension {
   }
 
   async start(): Promise<void> {}
+
+  /** An alerts processor's windows, added up through the primary (its `storage` names this extension). */
+  alertWindows(processorId: string): WorkerAlertWindows {
+    return new WorkerAlertWindows(this._channel, processorId, String(process.pid));
+  }
 
   async shutdown(): Promise<void> {
     this._flush();

@@ -22,9 +22,10 @@
  *   periodic (OTLP) readers and the own-log copy are right as they are. A Prometheus scrape, the
  *   status page and health_check would answer for whichever worker took the connection: refused
  *   with workers for now (workerProblems), not aggregated.
- * - Alerts: windows are per process; with a redis `storage` they are added up across processes
- *   and each transition is sent by one (the dynos' mechanism, which serves workers as well).
- *   Without it, alerts are refused with workers: an alert must not fire once per worker.
+ * - Alerts: each worker writes its window buckets to the primary and evaluates on everyone's
+ *   sums; each transition goes through a compare-and-set there, so one worker sends it
+ *   (alert-windows.ts: the redis extension's scheme, which a redis `storage` keeps using, shared
+ *   with other dynos too). Quantiles and gauges stay per worker, as per dyno with Redis.
  *   tail_sampling holds a request's lines together, which reach different workers: refused.
  * - The file exporter: workers would append to one file, and Node writes a long line in several
  *   writes another worker's can cut: refused. The debug exporter writes to the stdout they share.
@@ -53,9 +54,7 @@ export function workerProblems(config: SidecarConfig): string[] {
     const c = config.processors.get(id);
     if (c === undefined) continue;
     const settings = c.config as { storage?: string; instance_id?: string };
-    if (c.type === 'alerts' && settings.storage === undefined) {
-      problems.push(`processors.${id}: alerts are not yet shared across workers (each worker would see its share of the lines and fire on its own); set storage to a redis extension, or run one worker`);
-    } else if (c.type === 'tail_sampling') {
+    if (c.type === 'tail_sampling') {
       problems.push(`processors.${id}: tail_sampling keeps a request's lines together, and they reach different workers; run one worker`);
     } else if (c.type === 'interval' && settings.instance_id !== undefined) {
       problems.push(`processors.${id}.instance_id: every worker would write the same cumulative series under it; leave it unset (each worker is then its own instance), or run one worker`);

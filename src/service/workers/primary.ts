@@ -4,6 +4,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../log.ts';
+import { AlertTable, isAlertsMessage } from './alert-windows.ts';
 import { ClaimTable, isClaimMessage } from './claims.ts';
 
 /** The environment a worker reads its place from. */
@@ -37,6 +38,7 @@ export function runPrimary(count: number, log: Logger): Promise<number> {
   // Round-robin: the primary accepts and hands each connection on (see plan.ts).
   cluster.schedulingPolicy = cluster.SCHED_RR;
   const claims = new ClaimTable();
+  const alerts = new AlertTable();
   const slots: Slot[] = Array.from({ length: count }, (_, index) => ({ index, worker: undefined, startedAt: 0, ready: false, restartDelayMs: FIRST_RESTART_DELAY_MS, restartTimer: undefined, restarts: 0 }));
   const bySlot = new Map<Worker, Slot>();
   let stopping = false;
@@ -59,6 +61,11 @@ export function runPrimary(count: number, log: Logger): Promise<number> {
       slot.ready = false;
       bySlot.set(worker, slot);
       worker.on('message', (m: unknown) => {
+        if (isAlertsMessage(m)) {
+          const answer = alerts.answer(m);
+          if (answer !== undefined && worker.isConnected()) worker.send(answer);
+          return;
+        }
         if (!isClaimMessage(m)) {
           if (typeof m === 'object' && m !== null && (m as { hod?: unknown }).hod === READY_MESSAGE.hod) slot.ready = true;
           return;

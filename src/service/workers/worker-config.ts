@@ -1,7 +1,7 @@
 /**
  * A worker's share of the config: what one process owns alone becomes its own (a file_storage
- * sub-directory) or its Nth (memory and disk budgets), and logplex receivers without a shared
- * store claim frame ids through the primary.
+ * sub-directory) or its Nth (memory and disk budgets); logplex receivers and alerts without a
+ * shared store claim frame ids and add their windows up through the primary.
  */
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,6 +33,8 @@ export function workerConfig(config: SidecarConfig, index: number, count: number
   }
   const processors = new Map(config.processors);
   for (const [id, c] of config.processors) {
+    // Alerts without a redis store add their windows up through the primary.
+    if (c.type === 'alerts' && (c.config as { storage?: string }).storage === undefined) processors.set(id, withConfig(c, { ...(c.config as object), storage: WORKER_CLAIMS_ID }));
     if (c.type !== 'memory_limiter') continue;
     const m = c.config as MemoryLimiterConfig;
     const share = (v: number | undefined) => (v === undefined ? undefined : v / count);
