@@ -12,6 +12,9 @@ import type { ClaimChannel } from './claims.ts';
 /** A worker that hears nothing back by then keeps its own windows for that evaluation (as with Redis away). */
 const ANSWER_TIMEOUT_MS = 1000;
 
+/** Past this many alert states, expired ones are swept. */
+const MAX_STATES = 10_000;
+
 export interface GroupSums {
   rule: string;
   group: string;
@@ -94,6 +97,8 @@ export class AlertTable {
    * `resolved` from firing. True: this worker sends it.
    */
   transition(m: Extract<AlertsMessage, { hod: 'alerts-transition' }>): boolean {
+    // Expired states are forgotten (Redis lets them expire): the map stays as large as the alerts alive.
+    if (this._states.size >= MAX_STATES) for (const [key, e] of this._states) if (e.expires <= m.now) this._states.delete(key);
     const entry = this._states.get(m.key);
     const current = entry !== undefined && entry.expires > m.now ? entry.value : undefined;
     const firingSince = current?.startsWith('firing:') ? Number(current.slice(7)) : undefined;
