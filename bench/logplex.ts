@@ -14,8 +14,8 @@
  *   (default 20): RSS before, at its peak, and at the end of the idle time.
  * - `workers`: the 50 drains, as fast as answered, with WEB_CONCURRENCY=1 and with BENCH_WORKERS (default 2). A sidecar
  *   that starts no worker process for WEB_CONCURRENCY prints the 1-worker figures and
- *   `"workers_supported":false`. TODO(perf-workers): if the worker count ends up read from
- *   another variable or a config key, pass it in `startDefault` as well.
+ *   `"workers_supported":false`. The embedded default follows WEB_CONCURRENCY (capped at the
+ *   cores) since its alerts are shared across workers (src/service/workers/).
  *
  * Figures: lines_per_s (answered 200, over the load's seconds), lines and requests per server
  * CPU-second (the sidecar and its worker processes, from the load's start until the sink holds
