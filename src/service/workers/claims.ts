@@ -26,7 +26,7 @@ export type ClaimOp = { op: 'claim'; id: number; key: string; pendingMs: number 
 /**
  * Messages between a worker and the primary, tagged so that nothing else on the channel is taken
  * for one. Each carries every op (or answer) of a moment: a message costs both processes a
- * wake-up, which is most of what sharing claims costs (scripts/bench-workers.ts).
+ * wake-up, which is most of what sharing claims costs (bench/workers.ts).
  */
 export type ClaimMessage = { hod: 'claims'; ops: ClaimOp[] } | { hod: 'claimed'; answers: Array<[id: number, answer: ClaimAnswer]> };
 

@@ -7,15 +7,15 @@
  * so that a neighbour's load on a shared machine falls on both. One JSON line per run, then the
  * medians.
  *
- *   node_modules/.bin/node scripts/bench-workers.ts   (BENCH_WORKERS=2, BENCH_RUNS=3, BENCH_LINES=100000, BENCH_RATE=lines/s)
+ *   node_modules/.bin/node bench/workers.ts   (BENCH_WORKERS=2, BENCH_RUNS=3, BENCH_LINES=100000, BENCH_RATE=lines/s)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, request } from 'undici';
-import { cpuSeconds, peakRssMb } from '../bench/proc.ts';
-import { generateMix, toLogplexBodies, type Body } from '../bench/mix.ts';
+import { cpuSeconds, peakRssMb } from './proc.ts';
+import { generateMix, toLogplexBodies, type Body } from './mix.ts';
 
 const NODE = process.execPath;
 const ROOT = new URL('../', import.meta.url).pathname;
