@@ -60,6 +60,7 @@ describe('the shipped example captures', () => {
     ['mixed.logplex', 19],
     ['heroku-logs.txt', 24],
     ['syslog-drain.log', 12],
+    ['rails-requests.txt', 10],
   ])('%s parses to valid OTLP, one record per line, tokens never in clear', async (name, lines) => {
     const { decodeLogsRequest, decodeMetricsRequest, withoutEmptyArrays } = await import('./support/otlp.ts');
     const { stdout, stderr, code } = await parse([new URL(`../examples/captures/${name}`, import.meta.url).pathname]);

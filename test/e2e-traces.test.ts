@@ -110,7 +110,13 @@ function routerRequestLines(text: string): string[] {
 }
 
 describe('the shipped captures replayed through a traces pipeline', () => {
-  it.each(['mixed.logplex', 'heroku-logs.txt', 'syslog-drain.log'])('%s: one span per router request line, decoded by opentelemetry-proto', async (name) => {
+  // App lines that log their request's id (rails-requests.txt: Rails tags, JSON and logfmt request_id) join its span.
+  it.each([
+    ['mixed.logplex', 0],
+    ['heroku-logs.txt', 0],
+    ['syslog-drain.log', 0],
+    ['rails-requests.txt', 6],
+  ])('%s: one span per router request line, decoded by opentelemetry-proto; %i app lines carry their request span\'s ids', async (name, linkedAppLines) => {
     backend = new OtlpTestServer();
     const config = writeConfig(`
 receivers:
@@ -144,5 +150,9 @@ service:
     const routerRecords = backend.logRecords().filter((rec: any) => rec.eventName === 'heroku.router.request');
     expect(routerRecords).toHaveLength(expected.length);
     for (const rec of routerRecords) expect(spanIds.has(rec.spanId)).toBe(true);
+    const spanOfTrace = new Map(spans.map((sp) => [sp.traceId, sp.spanId]));
+    const linked = backend.logRecords().filter((rec: any) => rec.eventName === 'heroku.app.log' && spanOfTrace.has(rec.traceId));
+    for (const rec of linked) expect(rec.spanId).toBe(spanOfTrace.get(rec.traceId));
+    expect(linked).toHaveLength(linkedAppLines);
   });
 });
