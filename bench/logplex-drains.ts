@@ -85,12 +85,15 @@ export async function sendAsDrains(port: number, o: DrainsOptions): Promise<Drai
     for (;;) {
       if (o.seconds === undefined ? next >= o.bodies.length : performance.now() >= endAt) return;
       const body = o.bodies[next++ % o.bodies.length]!;
+      // Each batch takes its own slot of the offered rate before waiting for it: drains waiting at
+      // once then go out one slot apart, as independent Logplex drains do, not all in one burst.
+      const slot = linesTaken;
+      linesTaken += body.lines;
       if (o.linesPerSecond !== undefined) {
-        const late = performance.now() - (started + (linesTaken * 1000) / o.linesPerSecond);
+        const late = performance.now() - (started + (slot * 1000) / o.linesPerSecond);
         if (late < 0) await sleep(-late);
         else r.behindMs = Math.max(r.behindMs, late);
       }
-      linesTaken += body.lines;
       const headers = { 'content-type': 'application/logplex-1', 'logplex-drain-token': token, 'logplex-frame-id': `drain${index}-${frame++}`, 'logplex-msg-count': String(body.lines), 'user-agent': 'Logplex/v72' };
       for (;;) {
         const t = performance.now();
