@@ -10,40 +10,15 @@
  * `E2E_DEFAULT_NODE_ARGS` (more Node flags for the sidecar), `E2E_DEFAULT_QUEUE_MIB` (passed as
  * DRAIN_QUEUE_MAX_SIZE_MIB; `0` keeps the queue in memory).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Pool, request } from 'undici';
+import { child, drained, load } from './e2e.ts';
 import { cpuSeconds, peakRssMb } from './proc.ts';
 import { generateMix, toLogplexBodies, type Body } from './mix.ts';
 
-const NODE = process.execPath;
 const HERE = new URL('../', import.meta.url).pathname;
 
-function child(cwd: string, args: string[], env: NodeJS.ProcessEnv, portFrom: 'stdout' | 'stderr'): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = spawn(NODE, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolvePort, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`no port from ${args.join(' ')}: ${text}`)), 20_000);
-    const stream = portFrom === 'stdout' ? proc.stdout! : proc.stderr!;
-    stream.on('data', (d) => {
-      text += d;
-      const m = portFrom === 'stdout' ? /^(\d+)\n/.exec(text) : /logplex: listening on [^:]+:(\d+)/.exec(text);
-      if (m) {
-        clearTimeout(timer);
-        resolvePort({ proc, port: Number(m[1]) });
-      }
-    });
-  });
-}
-
-async function sinkCount(port: number): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${port}/count`);
-  return ((await res.json()) as { records: number }).records;
-}
-
-/** CPU seconds per thread name (the main thread, libuv's pool, V8's workers) of a live process. */
 function threadCpu(pid: number): Record<string, number> {
   const out: Record<string, number> = {};
   try {
@@ -63,49 +38,14 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function load(url: string, bodies: readonly Body[], concurrency: number): Promise<{ seconds: number; latencies: number[]; sent: number }> {
-  const pool = new Pool(new URL(url).origin, { connections: concurrency });
-  const latencies: number[] = [];
-  let next = 0;
-  let sent = 0;
-  const started = performance.now();
-  async function worker(): Promise<void> {
-    while (next < bodies.length) {
-      const i = next++;
-      const body = bodies[i]!;
-      for (let attempt = 0; ; attempt++) {
-        const t = performance.now();
-        const res = await request(url, {
-          method: 'POST',
-          body: body.buf,
-          dispatcher: pool,
-          headers: { 'content-type': 'application/logplex-1', 'logplex-msg-count': String(body.lines), 'logplex-frame-id': `f${i}-${started}` },
-        });
-        await res.body.dump();
-        latencies.push(performance.now() - t);
-        if (res.statusCode === 200) {
-          sent += body.lines;
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 50 * Math.min(attempt + 1, 10)));
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  await pool.close();
-  return { seconds, latencies, sent };
-}
-
 async function run(root: string, bodies: readonly Body[]) {
-  const sink = await child(HERE, ['bench/e2e-sink.ts'], {}, 'stdout');
+  const sink = await child(['bench/e2e-sink.ts'], {}, 'stdout', HERE);
   const queueDir = mkdtempSync(join(tmpdir(), 'hod-e2e-default-'));
   const nodeArgs = [
     ...(process.env.E2E_DEFAULT_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.E2E_DEFAULT_PROFILE}`] : []),
     ...(process.env.E2E_DEFAULT_NODE_ARGS ?? '').split(' ').filter(Boolean),
   ];
   const server = await child(
-    root,
     [...nodeArgs, 'bin/heroku-otel-drain.js', 'start'],
     {
       PORT: '0',
@@ -115,20 +55,12 @@ async function run(root: string, bodies: readonly Body[]) {
       ...(process.env.E2E_DEFAULT_QUEUE_MIB !== undefined ? { DRAIN_QUEUE_MAX_SIZE_MIB: process.env.E2E_DEFAULT_QUEUE_MIB } : {}),
     },
     'stderr',
+    root,
   );
   try {
     const r = await load(`http://127.0.0.1:${server.port}/logs`, bodies, 8);
     // Until the sink holds every line (alerts add records on top), or stops moving for 3 s.
-    let received = 0;
-    let last = -1;
-    let lastChange = Date.now();
-    for (;;) {
-      received = await sinkCount(sink.port);
-      if (received >= r.sent) break;
-      if (received !== last) [last, lastChange] = [received, Date.now()];
-      if (Date.now() - lastChange > 3000) break;
-      await new Promise((res) => setTimeout(res, 100));
-    }
+    const received = await drained(sink.port, r.sent);
     const sorted = r.latencies.sort((a, b) => a - b);
     const cpu = cpuSeconds(server.proc.pid!);
     return {

@@ -68,7 +68,7 @@ async function sinkCount(port: number): Promise<number> {
 }
 
 /** Sends every body with `concurrency` POSTs in flight; a 503 is retried as Logplex would. */
-async function load(url: string, bodies: readonly Body[], concurrency: number): Promise<{ seconds: number; latencies: number[]; sent: number; retried: number }> {
+export async function load(url: string, bodies: readonly Body[], concurrency: number): Promise<{ seconds: number; latencies: number[]; sent: number; retried: number }> {
   const pool = new Pool(new URL(url).origin, { connections: concurrency });
   const latencies: number[] = [];
   let next = 0;
