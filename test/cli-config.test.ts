@@ -3,15 +3,14 @@
  * --set over them, ${file:} secrets that reach the backend and never the terminal, and
  * print-config's effective config.
  */
-import { execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { OtlpTestServer } from './support/otlp-server.ts';
-import { BIN, startSidecar } from './support/sidecar.ts';
+import { BIN, sidecarsWithSink } from './support/sidecar.ts';
 import { until } from './support/wait.ts';
 
 const run = promisify(execFile);
@@ -57,33 +56,22 @@ service:
   return { dir, secret, base, overlay };
 }
 
-let child: ChildProcess | undefined;
-let sink: OtlpTestServer;
-beforeEach(async () => {
-  sink = new OtlpTestServer();
-  await sink.start();
-});
-afterEach(async () => {
-  child?.kill('SIGKILL');
-  child = undefined;
-  await sink.stop();
-});
+const lab = sidecarsWithSink();
 
 describe('several --config and --set', () => {
   it('runs two configs merged in order with a --set over a nested key; the ${file:} secret reaches the backend only', async () => {
     const { base, overlay } = files();
-    const sidecar = await startSidecar(['start', '--config', base, '--config', `file:${overlay}`, '--set', 'processors.batch.timeout=50ms'], { DRAIN_TOKEN: TOKEN, SINK: sink.url });
-    child = sidecar.proc;
+    const sidecar = await lab.start(['start', '--config', base, '--config', `file:${overlay}`, '--set', 'processors.batch.timeout=50ms'], { DRAIN_TOKEN: TOKEN, SINK: lab.sink.url });
     const body = '70 <190>1 2024-05-01T12:00:00.000000+00:00 host app web.1 - checkout done\n';
     const res = await fetch(`http://127.0.0.1:${sidecar.port}/logs`, { method: 'POST', body, headers: { 'logplex-drain-token': TOKEN, 'logplex-msg-count': '1' } });
     expect(res.status).toBe(200);
     // The batch processor's 10 s from base.yaml would hold it; the --set 50ms lets it go.
-    const request = await until(() => sink.requests.find((r) => r.path === '/v1/logs'), { timeoutMs: 5000 });
+    const request = await until(() => lab.sink.requests.find((r) => r.path === '/v1/logs'), { timeoutMs: 5000 });
     expect(request.headers['x-honeycomb-team']).toBe(SECRET);
     expect(request.headers['x-honeycomb-dataset']).toBe('heroku-logs');
     // compression: none from the overlay.
     expect(request.headers['content-encoding']).toBeUndefined();
-    expect(sink.logRecords().map((r) => r.body.stringValue)).toEqual(['checkout done']);
+    expect(lab.sink.logRecords().map((r) => r.body.stringValue)).toEqual(['checkout done']);
     expect(sidecar.stderr()).not.toContain(SECRET);
   });
 
@@ -91,7 +79,7 @@ describe('several --config and --set', () => {
     const { dir, base, overlay, secret } = files();
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, `exporters:\n  otlphttp:\n    logs_endpoint: "https://team:\${file:${secret}}@[otlp.example.com"\n`);
-    const { code, stdout, stderr } = await cli(['validate', '--config', base, '--config', overlay, '--config', bad, '--set', 'exporters.otlphttp.timeout=soon'], { DRAIN_TOKEN: TOKEN, SINK: sink.url });
+    const { code, stdout, stderr } = await cli(['validate', '--config', base, '--config', overlay, '--config', bad, '--set', 'exporters.otlphttp.timeout=soon'], { DRAIN_TOKEN: TOKEN, SINK: lab.sink.url });
     expect(code).toBe(1);
     expect(stderr).toBe(
       [
@@ -106,7 +94,7 @@ describe('several --config and --set', () => {
 
   it('validate says a config that merges well is valid, under the names of all its sources', async () => {
     const { base, overlay } = files();
-    const { code, stdout } = await cli(['validate', '--config', base, '--config', overlay, '--set', 'processors.batch.timeout=1s'], { DRAIN_TOKEN: TOKEN, SINK: sink.url });
+    const { code, stdout } = await cli(['validate', '--config', base, '--config', overlay, '--set', 'processors.batch.timeout=1s'], { DRAIN_TOKEN: TOKEN, SINK: lab.sink.url });
     expect(code).toBe(0);
     expect(stdout).toBe(`${base} + ${overlay} + --set processors.batch.timeout: valid: logs (logplex -> redact -> batch -> otlphttp)\n`);
   });
@@ -120,7 +108,7 @@ describe('several --config and --set', () => {
 describe('heroku-otel-drain print-config', () => {
   it('prints the merged config with every default, the ${file:} secret and header values masked', async () => {
     const { base, overlay } = files();
-    const { code, stdout, stderr } = await cli(['print-config', '--config', base, '--config', overlay, '--set', 'processors.batch.timeout=2s'], { DRAIN_TOKEN: TOKEN, SINK: sink.url });
+    const { code, stdout, stderr } = await cli(['print-config', '--config', base, '--config', overlay, '--set', 'processors.batch.timeout=2s'], { DRAIN_TOKEN: TOKEN, SINK: lab.sink.url });
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).not.toContain(SECRET);
@@ -128,7 +116,7 @@ describe('heroku-otel-drain print-config', () => {
     const printed = parseYaml(stdout);
     expect(printed.processors.batch).toEqual({ timeout: '2s', send_batch_size: 512, send_batch_max_size: 0 });
     expect(printed.exporters.otlphttp).toMatchObject({
-      endpoint: sink.url,
+      endpoint: lab.sink.url,
       headers: { 'x-honeycomb-team': '[REDACTED]', 'x-honeycomb-dataset': '[REDACTED]' },
       compression: 'none',
       encoding: 'proto',
@@ -141,7 +129,7 @@ describe('heroku-otel-drain print-config', () => {
 
   it('shows the secrets with --mode unredacted, and prints JSON with --format json', async () => {
     const { base } = files();
-    const { code, stdout } = await cli(['print-config', '--config', base, '--mode', 'unredacted', '--format', 'json'], { DRAIN_TOKEN: TOKEN, SINK: sink.url });
+    const { code, stdout } = await cli(['print-config', '--config', base, '--mode', 'unredacted', '--format', 'json'], { DRAIN_TOKEN: TOKEN, SINK: lab.sink.url });
     expect(code).toBe(0);
     expect(JSON.parse(stdout).exporters.otlphttp.headers['x-honeycomb-team']).toBe(SECRET);
   });
@@ -158,7 +146,7 @@ describe('heroku-otel-drain print-config', () => {
 
   it('prints nothing for an invalid config, only its problems', async () => {
     const { base } = files();
-    const { code, stdout, stderr } = await cli(['print-config', '--config', base, '--set', 'exporters.otlphttp.timeout=soon'], { DRAIN_TOKEN: TOKEN, SINK: sink.url });
+    const { code, stdout, stderr } = await cli(['print-config', '--config', base, '--set', 'exporters.otlphttp.timeout=soon'], { DRAIN_TOKEN: TOKEN, SINK: lab.sink.url });
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toContain('--set exporters.otlphttp.timeout: exporters.otlphttp.timeout: expected a duration');

@@ -4,10 +4,8 @@
  * and body: per-signal OTLP variables, OTEL_EXPORTER_OTLP_PROTOCOL=http/json, OTEL_LOG_LEVEL,
  * OTEL_TRACES_EXPORTER.
  */
-import type { ChildProcess } from 'node:child_process';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OtlpTestServer } from './support/otlp-server.ts';
-import { startSidecar } from './support/sidecar.ts';
+import { describe, expect, it } from 'vitest';
+import { sidecarsWithSink } from './support/sidecar.ts';
 import { HttpsOtlpServer, makeTlsFixture } from './support/tls-fixture.ts';
 import { until } from './support/wait.ts';
 
@@ -27,22 +25,11 @@ function logplexBody(): string {
   ].join('');
 }
 
-let child: ChildProcess | undefined;
-let sink: OtlpTestServer;
-beforeEach(async () => {
-  sink = new OtlpTestServer();
-  await sink.start();
-});
-afterEach(async () => {
-  child?.kill('SIGKILL');
-  child = undefined;
-  await sink.stop();
-});
+const lab = sidecarsWithSink();
 
-/** The embedded default on port 0, draining `TOKEN`, its queue in memory, exporting to the sink. */
+/** The embedded default on port 0, draining `TOKEN`, its queue in memory, exporting to the lab.sink. */
 async function start(env: NodeJS.ProcessEnv, body = logplexBody()) {
-  const sidecar = await startSidecar([], { PORT: '0', DRAIN_TOKENS: `${TOKEN}=shop`, DRAIN_QUEUE_MAX_SIZE_MIB: '0', OTEL_METRIC_EXPORT_INTERVAL: '300', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, ...env });
-  child = sidecar.proc;
+  const sidecar = await lab.start([], { PORT: '0', DRAIN_TOKENS: `${TOKEN}=shop`, DRAIN_QUEUE_MAX_SIZE_MIB: '0', OTEL_METRIC_EXPORT_INTERVAL: '300', OTEL_EXPORTER_OTLP_ENDPOINT: lab.sink.url, ...env });
   const res = await fetch(`http://127.0.0.1:${sidecar.port}/logs`, { method: 'POST', body, headers: { 'logplex-drain-token': TOKEN, 'logplex-msg-count': '2' } });
   expect(res.status).toBe(200);
   return sidecar;
@@ -50,32 +37,32 @@ async function start(env: NodeJS.ProcessEnv, body = logplexBody()) {
 
 /** The data's metrics requests (the sidecar's own, on the same path, carry no router metric). */
 const routerMetricsRequests = () =>
-  sink.requests.filter((r) => r.path === '/v1/metrics' && JSON.stringify(r.body).includes('http.server.request.duration'));
+  lab.sink.requests.filter((r) => r.path === '/v1/metrics' && JSON.stringify(r.body).includes('http.server.request.duration'));
 
 describe('the embedded default, OTLP variables per signal', () => {
   it("sends Honeycomb's team key with both signals and the metrics dataset header with the metrics only", async () => {
     const sidecar = await start({ OTEL_EXPORTER_OTLP_HEADERS: `x-honeycomb-team=${TEAM_KEY}`, OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'x-honeycomb-dataset=heroku-metrics' });
-    await until(() => sink.requests.some((r) => r.path === '/v1/logs') && routerMetricsRequests().length > 0, { timeoutMs: 10_000, what: 'a logs and a metrics request' });
-    const logs = sink.requests.filter((r) => r.path === '/v1/logs');
+    await until(() => lab.sink.requests.some((r) => r.path === '/v1/logs') && routerMetricsRequests().length > 0, { timeoutMs: 10_000, what: 'a logs and a metrics request' });
+    const logs = lab.sink.requests.filter((r) => r.path === '/v1/logs');
     for (const r of logs) {
       expect(r.headers['x-honeycomb-team']).toBe(TEAM_KEY);
       expect(r.headers['x-honeycomb-dataset']).toBeUndefined();
     }
     // Every metrics request, the data's and the sidecar's own (same endpoint, same headers).
-    for (const r of sink.requests.filter((x) => x.path === '/v1/metrics')) {
+    for (const r of lab.sink.requests.filter((x) => x.path === '/v1/metrics')) {
       expect(r.headers['x-honeycomb-team']).toBe(TEAM_KEY);
       expect(r.headers['x-honeycomb-dataset']).toBe('heroku-metrics');
     }
-    expect(sink.logRecords().map((r) => r.body.stringValue)).toContain('checkout done');
+    expect(lab.sink.logRecords().map((r) => r.body.stringValue)).toContain('checkout done');
     expect(sidecar.stderr()).not.toContain(TEAM_KEY);
     // No OTEL_TRACES_EXPORTER: no spans (the logs and metrics, batched alike, are in already).
-    expect(sink.requests.filter((r) => r.path === '/v1/traces')).toEqual([]);
+    expect(lab.sink.requests.filter((r) => r.path === '/v1/traces')).toEqual([]);
   });
 
   it('sends JSON bodies with OTEL_EXPORTER_OTLP_PROTOCOL=http/json, protobuf for the signal that says so', async () => {
     await start({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_COMPRESSION: 'none' });
-    await until(() => sink.requests.some((r) => r.path === '/v1/logs') && routerMetricsRequests().length > 0, { timeoutMs: 10_000, what: 'a logs and a metrics request' });
-    const logs = sink.requests.find((r) => r.path === '/v1/logs')!;
+    await until(() => lab.sink.requests.some((r) => r.path === '/v1/logs') && routerMetricsRequests().length > 0, { timeoutMs: 10_000, what: 'a logs and a metrics request' });
+    const logs = lab.sink.requests.find((r) => r.path === '/v1/logs')!;
     expect(logs.headers['content-type']).toBe('application/json');
     expect(logs.headers['content-encoding']).toBeUndefined();
     expect(logs.body.resourceLogs[0].scopeLogs[0].logRecords.map((r: any) => r.body.stringValue)).toContain('checkout done');
@@ -84,12 +71,12 @@ describe('the embedded default, OTLP variables per signal', () => {
 
   it('sends to a per-signal endpoint as given, the other signal to the general endpoint with /v1/logs appended', async () => {
     // (The sink reads /v1/logs as logs and any other path as metrics.)
-    await start({ OTEL_EXPORTER_OTLP_ENDPOINT: `${sink.url}/`, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${sink.url}/custom/metrics` });
-    await until(() => sink.requests.some((r) => r.path === '/v1/logs') && sink.requests.some((r) => r.path === '/custom/metrics' && JSON.stringify(r.body).includes('http.server.request.duration')), {
+    await start({ OTEL_EXPORTER_OTLP_ENDPOINT: `${lab.sink.url}/`, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${lab.sink.url}/custom/metrics` });
+    await until(() => lab.sink.requests.some((r) => r.path === '/v1/logs') && lab.sink.requests.some((r) => r.path === '/custom/metrics' && JSON.stringify(r.body).includes('http.server.request.duration')), {
       timeoutMs: 10_000,
       what: 'requests on /v1/logs and /custom/metrics',
     });
-    expect(sink.requests.filter((r) => r.path === '/v1/metrics')).toEqual([]);
+    expect(lab.sink.requests.filter((r) => r.path === '/v1/metrics')).toEqual([]);
   });
 });
 
@@ -110,11 +97,11 @@ describe('the embedded default, OTEL_TRACES_EXPORTER', () => {
       { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_HEADERS: `x-honeycomb-team=${TEAM_KEY}`, OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-honeycomb-dataset=heroku-traces' },
       routerRequestBody(),
     );
-    await until(() => sink.requests.some((r) => r.path === '/v1/traces') && sink.requests.some((r) => r.path === '/v1/logs') && routerMetricsRequests().length > 0, {
+    await until(() => lab.sink.requests.some((r) => r.path === '/v1/traces') && lab.sink.requests.some((r) => r.path === '/v1/logs') && routerMetricsRequests().length > 0, {
       timeoutMs: 10_000,
       what: 'a traces, a logs and a metrics request',
     });
-    const spans = sink.spans();
+    const spans = lab.sink.spans();
     expect(spans).toHaveLength(1);
     const [span] = spans;
     expect(span.traceId).toBe(REQUEST_ID.replace(/-/g, ''));
@@ -126,23 +113,23 @@ describe('the embedded default, OTEL_TRACES_EXPORTER', () => {
     expect(attributes['http.response.status_code']).toEqual({ intValue: '201' });
     // redact runs in the traces pipeline as in the logs one.
     expect(attributes['url.query'].stringValue).toBe('access_token=***');
-    const resource = Object.fromEntries(sink.requests.find((r) => r.path === '/v1/traces')!.body.resourceSpans[0].resource.attributes.map((a: any) => [a.key, a.value.stringValue]));
+    const resource = Object.fromEntries(lab.sink.requests.find((r) => r.path === '/v1/traces')!.body.resourceSpans[0].resource.attributes.map((a: any) => [a.key, a.value.stringValue]));
     expect(resource).toMatchObject({ 'service.name': 'shop', 'service.instance.id': 'web.1' });
     // The router record and the app line of the same request carry the span's ids: the backend links them.
-    const linked = sink.logRecords().filter((r) => r.traceId === span.traceId);
+    const linked = lab.sink.logRecords().filter((r) => r.traceId === span.traceId);
     expect(linked.map((r) => r.spanId)).toEqual([span.spanId, span.spanId]);
-    for (const r of sink.requests) {
+    for (const r of lab.sink.requests) {
       expect(r.headers['x-honeycomb-team'], r.path).toBe(TEAM_KEY);
       expect(r.headers['x-honeycomb-dataset'], r.path).toBe(r.path === '/v1/traces' ? 'heroku-traces' : undefined);
     }
-    expect(JSON.stringify(sink.requests.map((r) => r.body))).not.toContain(SECRET);
+    expect(JSON.stringify(lab.sink.requests.map((r) => r.body))).not.toContain(SECRET);
     expect(sidecar.stderr()).not.toContain(SECRET);
   });
 
   it('prints spans on stdout with console, the logs still going to the OTLP endpoint', async () => {
     const sidecar = await start({ OTEL_TRACES_EXPORTER: 'console' }, routerRequestBody());
-    await until(() => /debug: shop: 1 spans/.test(sidecar.stdout()) && sink.requests.some((r) => r.path === '/v1/logs'), { timeoutMs: 10_000, what: 'a span on stdout and a logs request' });
-    expect(sink.requests.filter((r) => r.path === '/v1/traces')).toEqual([]);
+    await until(() => /debug: shop: 1 spans/.test(sidecar.stdout()) && lab.sink.requests.some((r) => r.path === '/v1/logs'), { timeoutMs: 10_000, what: 'a span on stdout and a logs request' });
+    expect(lab.sink.requests.filter((r) => r.path === '/v1/traces')).toEqual([]);
   });
 });
 
@@ -152,7 +139,7 @@ describe('the embedded default, certificate variables', () => {
     const backend = new HttpsOtlpServer({ cert: tls.serverCert, key: tls.serverKey, clientCa: tls.caFile });
     const port = await backend.start();
     try {
-      const sidecar = await startSidecar([], {
+      const sidecar = await lab.start([], {
         PORT: '0',
         DRAIN_TOKENS: `${TOKEN}=shop`,
         DRAIN_QUEUE_MAX_SIZE_MIB: '0',
@@ -161,7 +148,6 @@ describe('the embedded default, certificate variables', () => {
         OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: tls.clientCert,
         OTEL_EXPORTER_OTLP_CLIENT_KEY: tls.clientKey,
       });
-      child = sidecar.proc;
       const res = await fetch(`http://127.0.0.1:${sidecar.port}/logs`, { method: 'POST', body: logplexBody(), headers: { 'logplex-drain-token': TOKEN, 'logplex-msg-count': '2' } });
       expect(res.status).toBe(200);
       const request = await until(() => backend.requests.find((r) => r.path === '/v1/logs'), { timeoutMs: 10_000, what: 'a logs request over mutual TLS' });

@@ -6,17 +6,15 @@
  * dropped with it, kept items carry their adjusted count, and the duration histogram still counts
  * every request. Its decisions are counted on the Prometheus endpoint under the Collector's names.
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tailSamplingConfigSchema } from '../../src/processors/tail_sampling/config.ts';
 import { compilePolicy } from '../../src/processors/tail_sampling/policies.ts';
 import { traceIdsOfRequest } from '../../src/translate/trace-context.ts';
-import { OtlpTestServer } from '../support/otlp-server.ts';
 import { parseExposition, valueOf } from '../support/prometheus-text.ts';
-import { startSidecar } from '../support/sidecar.ts';
+import { sidecarsWithSink } from '../support/sidecar.ts';
 import { until } from '../support/wait.ts';
 
 const SOME = { name: 'some', type: 'probabilistic', probabilistic: { sampling_percentage: 10 } };
@@ -65,25 +63,14 @@ const attribute = (r: any, key: string) => {
   return a === undefined ? undefined : Object.values(a.value)[0];
 };
 
-let child: ChildProcess | undefined;
-let sink: OtlpTestServer;
-beforeEach(async () => {
-  sink = new OtlpTestServer();
-  await sink.start();
-});
-afterEach(async () => {
-  child?.kill('SIGKILL');
-  child = undefined;
-  await sink.stop();
-});
+const lab = sidecarsWithSink();
 
 describe('tail_sampling in the sidecar', () => {
   it('keeps every error, keeps or drops app lines with their router line, marks adjusted counts, leaves metrics whole', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hod-sampling-'));
     const file = join(dir, 'config.yaml');
     writeFileSync(file, CONFIG);
-    const sidecar = await startSidecar(['start', '--config', file], { SINK: sink.url });
-    child = sidecar.proc;
+    const sidecar = await lab.start(['start', '--config', file], { SINK: lab.sink.url });
     const post = async (lines: string[]) => {
       const res = await fetch(`http://127.0.0.1:${sidecar.port}/logs`, {
         method: 'POST',
@@ -106,9 +93,9 @@ describe('tail_sampling in the sidecar', () => {
     // A request whose router line never comes: decided on its own after decision_wait (an error line keeps it).
     await post([`<190>1 ${at(9000)} host app web.1 - at=error msg="orphan failed" trace_id=${'ab'.repeat(16)} span_id=${'cd'.repeat(8)}`]);
 
-    const routerKept = (rid: string) => sink.logRecords().find((r) => attribute(r, 'heroku.router.request_id') === rid);
+    const routerKept = (rid: string) => lab.sink.logRecords().find((r) => attribute(r, 'heroku.router.request_id') === rid);
     // The orphan waits decision_wait (1 s), then goes out through batch and the exporter.
-    await until(() => sink.logRecords().some((r) => r.body.stringValue === 'orphan failed'), { timeoutMs: 10_000 });
+    await until(() => lab.sink.logRecords().some((r) => r.body.stringValue === 'orphan failed'), { timeoutMs: 10_000 });
     await until(() => rids.every((rid, i) => kinds[i] === 'ok' || routerKept(rid)), { timeoutMs: 10_000 });
 
     // The Collector's decision counter, per policy; ours for what waited.
@@ -124,11 +111,10 @@ describe('tail_sampling in the sidecar', () => {
     expect(valueOf(scrape, 'otelcol_processor_tail_sampling_expired_traces_total', { processor: 'tail_sampling' })).toBe(1);
     expect(valueOf(scrape, 'otelcol_processor_tail_sampling_sampling_traces_on_memory', { processor: 'tail_sampling' })).toBe(0);
 
-    child.kill('SIGTERM');
+    sidecar.proc.kill('SIGTERM');
     expect(await sidecar.exited).toBe(0);
-    child = undefined;
 
-    const records = sink.logRecords();
+    const records = lab.sink.logRecords();
     const appBodies = new Set(records.filter((r) => attribute(r, 'heroku.log.kind') === 'app').map((r) => r.body.stringValue));
     let droppedWithApps = 0;
     let keptWithApps = 0;
@@ -157,7 +143,7 @@ describe('tail_sampling in the sidecar', () => {
     expect(records.find((r) => r.body.stringValue === 'orphan failed')).toBeDefined();
 
     // Counted before sampling: the duration histogram holds every request.
-    const histogram = sink.metrics().filter((m) => m.name === 'http.server.request.duration');
+    const histogram = lab.sink.metrics().filter((m) => m.name === 'http.server.request.duration');
     const counted = histogram.flatMap((m) => m.histogram.dataPoints).reduce((n: number, p: any) => n + Number(p.count), 0);
     expect(counted).toBe(N);
     // Its decisions in the log.

@@ -7,15 +7,13 @@
  * line's request_id (trace-context.ts: the router span's ids); the router record and the duration
  * histogram carry the drain's url.template.
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { traceIdsOfRequest } from '../../src/translate/trace-context.ts';
-import { OtlpTestServer } from '../support/otlp-server.ts';
-import { startSidecar } from '../support/sidecar.ts';
+import { sidecarsWithSink } from '../support/sidecar.ts';
 import { until } from '../support/wait.ts';
 
 const TOKEN = 'd.5b4a3c2d-1111-4222-8333-444455556666';
@@ -53,17 +51,7 @@ function router(now: string, path: string, requestId: string, host = 'host'): st
   return `<158>1 ${now} ${host} heroku router - at=info method=POST path="${path}" host=shop.example.com request_id=${requestId} fwd="81.2.69.142" dyno=web.2 connect=1ms service=87ms status=201 bytes=310 protocol=https`;
 }
 
-let child: ChildProcess | undefined;
-let sink: OtlpTestServer;
-beforeEach(async () => {
-  sink = new OtlpTestServer();
-  await sink.start();
-});
-afterEach(async () => {
-  child?.kill('SIGKILL');
-  child = undefined;
-  await sink.stop();
-});
+const lab = sidecarsWithSink();
 
 const attr = (r: any, key: string) => {
   const v = r.attributes?.find((a: any) => a.key === key)?.value;
@@ -75,8 +63,7 @@ describe('a request across its app lines and its router line, through the real r
     const dir = mkdtempSync(join(tmpdir(), 'hod-correlation-'));
     const config = join(dir, 'config.yaml');
     writeFileSync(config, CONFIG);
-    const sidecar = await startSidecar(['start', '--config', config], { DRAIN_TOKEN: TOKEN, SINK: sink.url, OTEL_METRIC_EXPORT_INTERVAL: '300' });
-    child = sidecar.proc;
+    const sidecar = await lab.start(['start', '--config', config], { DRAIN_TOKEN: TOKEN, SINK: lab.sink.url, OTEL_METRIC_EXPORT_INTERVAL: '300' });
     const [httpPort, tcpPort] = await sidecar.ports(2);
     const now = new Date().toISOString();
 
@@ -99,8 +86,8 @@ describe('a request across its app lines and its router line, through the real r
       s.on('error', reject);
     });
 
-    await until(() => sink.logRecords().length >= 7, { timeoutMs: 10_000, what: '7 log records at the backend' });
-    const records = sink.logRecords();
+    await until(() => lab.sink.logRecords().length >= 7, { timeoutMs: 10_000, what: '7 log records at the backend' });
+    const records = lab.sink.logRecords();
     const bodyOf = (r: any) => r.body.stringValue as string;
     const routers = records.filter((r) => r.eventName === 'heroku.router.request');
     expect(routers).toHaveLength(2);
@@ -124,7 +111,7 @@ describe('a request across its app lines and its router line, through the real r
 
     await until(
       () => {
-        const templates = sink
+        const templates = lab.sink
           .metrics()
           .filter((m) => m.name === 'http.server.request.duration')
           .flatMap((m) => m.histogram.dataPoints.map((p: any) => attr(p, 'url.template')));

@@ -1,6 +1,8 @@
 /** The sidecar as a real process for tests: started with a config or an environment, on port 0. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
+import { afterEach, beforeEach } from 'vitest';
+import { OtlpTestServer } from './otlp-server.ts';
 
 export const BIN = new URL('../../bin/heroku-otel-drain.js', import.meta.url).pathname;
 
@@ -73,4 +75,36 @@ export function exchange(port: number, text: string, sockets: Socket[], ms = 200
     s.on('close', () => resolve(got));
     s.on('error', () => resolve(got));
   });
+}
+
+/** A fresh local OTLP backend per test, and the sidecars a test started, killed after it. */
+export interface SidecarsAndSink {
+  /** This test's backend (started before it, stopped after it). */
+  readonly sink: OtlpTestServer;
+  /** startSidecar, the process killed (SIGKILL) after the test unless it exited already. */
+  start(args: string[], env: NodeJS.ProcessEnv): Promise<RunningSidecar>;
+}
+
+/** Registers the beforeEach/afterEach of a test file whose tests run the sidecar into a local backend. */
+export function sidecarsWithSink(): SidecarsAndSink {
+  let sink: OtlpTestServer | undefined;
+  const started: ChildProcess[] = [];
+  beforeEach(async () => {
+    sink = new OtlpTestServer();
+    await sink.start();
+  });
+  afterEach(async () => {
+    for (const proc of started.splice(0)) proc.kill('SIGKILL');
+    await sink?.stop();
+  });
+  return {
+    get sink() {
+      return sink!;
+    },
+    async start(args, env) {
+      const sidecar = await startSidecar(args, env);
+      started.push(sidecar.proc);
+      return sidecar;
+    },
+  };
 }
