@@ -11,5 +11,5 @@ COPY src ./src
 USER node
 EXPOSE 8080
 # The embedded default reads PORT, DRAIN_TOKENS, DRAIN_BASIC_AUTH and OTEL_*; or mount a config
-# and add: --config /etc/heroku-otel-drain/config.yaml
-CMD ["node", "bin/heroku-otel-drain.js", "start"]
+# and add: --config /etc/heroku-otel-drain/config.yaml. --max-semi-space-size=8 as in the Procfile.
+CMD ["node", "--max-semi-space-size=8", "bin/heroku-otel-drain.js", "start"]

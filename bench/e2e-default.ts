@@ -14,7 +14,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { child, drained, load } from './e2e.ts';
-import { cpuSeconds, peakRssMb } from './proc.ts';
+import { cpuSeconds, peakRssMb, shippedNodeFlags } from './proc.ts';
 import { generateMix, toLogplexBodies, type Body } from './mix.ts';
 
 const HERE = new URL('../', import.meta.url).pathname;
@@ -42,6 +42,7 @@ async function run(root: string, bodies: readonly Body[]) {
   const sink = await child(['bench/e2e-sink.ts'], {}, 'stdout', HERE);
   const queueDir = mkdtempSync(join(tmpdir(), 'hod-e2e-default-'));
   const nodeArgs = [
+    ...shippedNodeFlags(root),
     ...(process.env.E2E_DEFAULT_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.E2E_DEFAULT_PROFILE}`] : []),
     ...(process.env.E2E_DEFAULT_NODE_ARGS ?? '').split(' ').filter(Boolean),
   ];

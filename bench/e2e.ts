@@ -12,7 +12,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, request } from 'undici';
-import { cpuSeconds, peakRssMb } from './proc.ts';
+import { cpuSeconds, peakRssMb, shippedNodeFlags } from './proc.ts';
 import { percentile } from './logplex-drains.ts';
 import { generateMix, toLogplexBodies, type Body } from './mix.ts';
 import { factoryOf } from '../src/components.ts';
@@ -207,6 +207,7 @@ export async function runE2e(lines: number): Promise<E2eResult[]> {
       // BENCH_E2E_PROFILE=DIR writes the server's CPU profile there when it exits;
       // BENCH_E2E_NODE_ARGS: more Node flags for the server (e.g. --max-semi-space-size=32).
       const nodeArgs = [
+        ...shippedNodeFlags(root),
         ...(process.env.BENCH_E2E_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_E2E_PROFILE}`] : []),
         ...(process.env.BENCH_E2E_NODE_ARGS ?? '').split(' ').filter(Boolean),
       ];

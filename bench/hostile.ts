@@ -31,6 +31,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { prng } from './mix.ts';
+import { shippedNodeFlags } from './proc.ts';
 
 const NODE = process.execPath;
 const HERE = new URL('./', import.meta.url).pathname;
@@ -151,7 +152,7 @@ service:
     logs: { receivers: [logplex, syslog], processors: [batch], exporters: [otlphttp] }
 `,
   );
-  const nodeArgs = (process.env.HOSTILE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const nodeArgs = [...shippedNodeFlags(ROOT), ...(process.env.HOSTILE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')];
   const sidecar = await child([...nodeArgs, 'bin/heroku-otel-drain.js', 'start', '--config', config], { LOG_LEVEL: 'info' }, 'stderr');
   for (let i = 0; i < 500 && sidecar.ports().length < 2; i++) await new Promise((r) => setTimeout(r, 10));
   const [httpPort, syslogPort] = sidecar.ports();

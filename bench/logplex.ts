@@ -39,7 +39,7 @@ import { child, drained } from './e2e.ts';
 import { percentile, sendAsDrains, type DrainsOptions } from './logplex-drains.ts';
 import { generateMix, toBatches } from './mix.ts';
 import { openPrevious, ratio } from './previous.ts';
-import { processTree, treeCpuSeconds, treeRssMb } from './proc.ts';
+import { processTree, shippedNodeFlags, treeCpuSeconds, treeRssMb } from './proc.ts';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const env = (name: string, fallback: number): number => (process.env[name] ? Number(process.env[name]) : fallback);
@@ -57,7 +57,7 @@ type Figures = Record<string, number | string | boolean>;
 async function startDefault(root: string, sinkPort: number, workers: number): Promise<{ proc: ChildProcess; port: number; stop: () => Promise<void> }> {
   const queue = mkdtempSync(join(tmpdir(), 'hod-logplex-queue-'));
   const sidecar = await child(
-    ['bin/heroku-otel-drain.js', 'start'],
+    [...shippedNodeFlags(root), 'bin/heroku-otel-drain.js', 'start'],
     { PORT: '0', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`, DRAIN_QUEUE_DIRECTORY: queue, WEB_CONCURRENCY: String(workers), LOG_LEVEL: 'info', DRAIN_TOKENS: '', DRAIN_BASIC_AUTH: '' },
     'stderr',
     root,

@@ -37,7 +37,7 @@ import { join } from 'node:path';
 import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { generateMix, toBatches } from './mix.ts';
 import { sendAsDrains } from './logplex-drains.ts';
-import { cpuSeconds, peakRssMb } from './proc.ts';
+import { cpuSeconds, peakRssMb, shippedNodeFlags } from './proc.ts';
 
 const NODE = process.execPath;
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -165,7 +165,7 @@ class MetricsSink {
 
 /** The sidecar process, started on a config file; resolves once its logplex receiver listens. */
 async function startSidecar(configPath: string): Promise<{ proc: ChildProcess; port: number; exited: Promise<number | null>; log: () => string }> {
-  const proc = spawn(NODE, ['bin/heroku-otel-drain.js', 'start', '--config', configPath], {
+  const proc = spawn(NODE, [...shippedNodeFlags(ROOT), 'bin/heroku-otel-drain.js', 'start', '--config', configPath], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', OTEL_METRIC_EXPORT_INTERVAL: String(INTERVAL_MS) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -52,7 +52,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prng } from './mix.ts';
-import { cpuSeconds } from './proc.ts';
+import { cpuSeconds, shippedNodeFlags } from './proc.ts';
 
 const NODE = process.execPath;
 const HERE = new URL('./', import.meta.url).pathname;
@@ -239,7 +239,7 @@ class Sidecar {
   }
 
   static async start(configPath: string, port: number): Promise<Sidecar> {
-    const nodeArgs = (process.env.OUTAGE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const nodeArgs = [...shippedNodeFlags(ROOT), ...(process.env.OUTAGE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')];
     const proc = spawn(NODE, [...nodeArgs, 'bin/heroku-otel-drain.js', 'start', '--config', configPath], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const sidecar = new Sidecar(proc);
     let dead = false;

@@ -1,5 +1,6 @@
 /** What /proc says of a benchmark's child process: CPU seconds used and peak RSS. */
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** User + system CPU seconds of a live process. */
 export function cpuSeconds(pid: number): number {
@@ -51,4 +52,18 @@ export function treeRssMb(pid: number): number {
     }
   }
   return Math.round(kb / 1024);
+}
+
+/**
+ * The Node flags a checkout's Procfile runs the sidecar with (`web: node <flags> bin/...`), so a
+ * benchmark measures the process users run; none for a checkout whose Procfile has none.
+ */
+export function shippedNodeFlags(root: string): string[] {
+  try {
+    const web = /^web:\s*(.+)$/m.exec(readFileSync(join(root, 'Procfile'), 'utf8'))?.[1]?.trim().split(/\s+/) ?? [];
+    const bin = web.indexOf('bin/heroku-otel-drain.js');
+    return bin > 1 ? web.slice(1, bin) : [];
+  } catch {
+    return [];
+  }
 }

@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool, request } from 'undici';
-import { cpuSeconds, peakRssMb } from './proc.ts';
+import { cpuSeconds, peakRssMb, shippedNodeFlags } from './proc.ts';
 import { generateMix, toLogplexBodies, type Body } from './mix.ts';
 
 const NODE = process.execPath;
@@ -98,7 +98,7 @@ async function run(workers: number, bodies: readonly Body[], dir: string): Promi
     config,
     `receivers:\n  logplex: { endpoint: "127.0.0.1:0", accept_any_drain: true }\nprocessors:\n  batch: {}\nexporters:\n  otlphttp: { endpoint: "http://127.0.0.1:${sink.port}", encoding: proto, compression: gzip }\nservice:\n  workers: ${workers}\n  pipelines:\n    logs: { receivers: [logplex], processors: [batch], exporters: [otlphttp] }\n`,
   );
-  const server = await child(['bin/heroku-otel-drain.js', 'start', '--config', config], 'stderr', workers);
+  const server = await child([...shippedNodeFlags(ROOT), 'bin/heroku-otel-drain.js', 'start', '--config', config], 'stderr', workers);
   try {
     // CPU from here on: each process's start (Node, the sources, the config) is not the load's.
     const cpuOf = () => tree(server.proc.pid!).reduce((n, pid) => n + cpuSeconds(pid), 0);
