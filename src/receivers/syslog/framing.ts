@@ -57,17 +57,24 @@ export class SyslogFramer {
     if (this._pendingBytes > 0) {
       // Join only once the frame can be complete: its length is reached, or its LF has come.
       const total = this._pendingBytes + chunk.length;
-      const waiting = (this._need > 0 && total < this._need) || (this._need === -1 && total <= this._max && chunk.indexOf(10) < 0);
-      if (waiting) {
+      const need = this._need;
+      const lf = need === -1 ? chunk.indexOf(10) : -1;
+      if ((need > 0 && total < need) || (need === -1 && total <= this._max && lf < 0)) {
         this._pending.push(chunk);
         this._pendingBytes = total;
         return;
       }
-      this._pending.push(chunk);
-      chunk = Buffer.concat(this._pending, total);
+      // Most reads end inside a frame: only that frame's bytes are joined, not the whole next
+      // read (a copy of every byte received, once more). Its length cut (need 0) is rare: joined whole.
+      const head = need > 0 ? need - this._pendingBytes : need === -1 && lf >= 0 ? lf + 1 : chunk.length;
+      this._pending.push(head === chunk.length ? chunk : chunk.subarray(0, head));
+      const joined = Buffer.concat(this._pending, this._pendingBytes + head);
       this._pending = [];
       this._pendingBytes = 0;
       this._need = 0;
+      this._scan(joined);
+      if (head === chunk.length) return;
+      chunk = chunk.subarray(head);
     }
     this._scan(chunk);
   }
