@@ -145,6 +145,10 @@ describe.skipIf(!HAVE_LOGGER)('syslog receiver with logger', () => {
     expect(backend.logRecords()).toHaveLength(5000);
     // The connection was not read while the pipeline was full: that is how logger was made to wait.
     expect(syslog.counters.pauses).toBeGreaterThan(0);
+    // Waiting for room is no refusal: otelcol_receiver_refused_log_records stays 0 (every line
+    // got in), as the pipeline's own refused count does.
+    expect(service!.receivers[0]!.intake).toMatchObject({ acceptedRecords: 5000, refusedRecords: 0 });
+    expect(service!.pipelines[0]!.counters.refused).toBe(0);
   });
 
   it('shrugs off random bytes, a 10 MB frame and a slowloris beside a healthy sender', async () => {

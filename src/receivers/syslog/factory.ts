@@ -12,6 +12,6 @@ export const syslogFactory: ReceiverFactory = {
     const c = config as SyslogConfig;
     return c.drains.length === 0 && !c.accept_any_drain;
   },
-  // TCP flow control is its backpressure: it asks for room by offering (no room check).
-  create: (_id, config, next, host) => new SyslogReceiver(config as SyslogConfig, next.consume, host.log, next.spans ?? false),
+  // TCP flow control is its backpressure: a connection stops being read while the pipelines have no room.
+  create: (_id, config, next, host) => new SyslogReceiver(config as SyslogConfig, next.consume, host.log, next.spans ?? false, next.room),
 };

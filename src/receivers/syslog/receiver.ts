@@ -33,7 +33,7 @@ import { drainResource } from '../../translate/resource.ts';
 import { newTelemetryBatch, type Attributes, type TelemetryBatch } from '../../translate/telemetry.ts';
 import { translateLineSafely, type LineTally } from '../../translate/translate.ts';
 import { DrainAuth } from '../logplex/auth.ts';
-import type { BatchConsumer, ReceiverLog } from '../logplex/receiver.ts';
+import type { BatchConsumer, ReceiverLog, RoomCheck } from '../logplex/receiver.ts';
 import type { SyslogConfig } from './config.ts';
 import { SyslogFramer } from './framing.ts';
 
@@ -68,8 +68,14 @@ interface SyslogDrain {
   context: DrainContext;
 }
 
-/** How often a paused connection asks the pipeline for room again. */
-const RETRY_MS = 20;
+/**
+ * How soon a paused connection asks the pipeline for room again: soon at first (a queue has
+ * room again as soon as one export completes, and a wait past that leaves the process idle with
+ * a sender ready), then less often, so that connections paused through a backend outage cost
+ * next to nothing.
+ */
+const RETRY_FIRST_MS = 1;
+const RETRY_MAX_MS = 20;
 
 /**
  * Lines read but not yet taken by a full pipeline, over all connections: past it, new
@@ -125,6 +131,8 @@ export class SyslogReceiver {
 
   private readonly _config: SyslogConfig;
   private readonly _consume: BatchConsumer;
+  /** Whether the pipelines take n more lines now: asked before offering, so a wait is no refusal. */
+  private readonly _room: RoomCheck;
   private readonly _log: ReceiverLog;
   /** Warnings a client can repeat at will (failed handshakes, lines that throw): bounded. */
   private readonly _warnings: RateLimitedLog;
@@ -147,10 +155,11 @@ export class SyslogReceiver {
   /** A span per router request too: a traces pipeline takes its batches. */
   private readonly _spans: boolean;
 
-  constructor(config: SyslogConfig, consume: BatchConsumer, log: ReceiverLog = () => {}, spans = false) {
+  constructor(config: SyslogConfig, consume: BatchConsumer, log: ReceiverLog = () => {}, spans = false, room: RoomCheck = () => true) {
     this._config = config;
     this._spans = spans;
     this._consume = consume;
+    this._room = room;
     this._log = log;
     this._warnings = new RateLimitedLog((level, message, fields) => log(level === 'debug' ? 'info' : level, message, fields));
     this._auth = new DrainAuth(
@@ -455,6 +464,20 @@ export class SyslogReceiver {
       }
     };
 
+    /** The next wait for room; back to the first once an offer is taken. */
+    let retryMs = RETRY_FIRST_MS;
+    /**
+     * No room: stop reading, so TCP makes the sender wait, and ask again shortly. The wait is
+     * ours, not the sender's idleness: no idle timeout meanwhile.
+     */
+    const waitForRoom = (): void => {
+      if (!socket.isPaused()) this.counters.pauses++;
+      socket.pause();
+      socket.setTimeout(0);
+      retry = setTimeout(() => guarded(() => offerHeld()), retryMs);
+      retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+    };
+
     /** Offers what is held; `once`: no waiting (shutdown), what is refused is counted. */
     const offerHeld = (once = false): void => {
       if (retry !== undefined) clearTimeout(retry);
@@ -462,6 +485,11 @@ export class SyslogReceiver {
       if (writing && !once) return;
       while (held.length > 0) {
         const h = held[0]!;
+        // Asked first, so that waiting for room is not counted as refused by the pipelines.
+        if (!once && !this._stopping && !this._room(h.lines)) {
+          waitForRoom();
+          return;
+        }
         const taken = this._consume({ resource: h.resource, telemetry: h.telemetry });
         if (typeof taken !== 'boolean') {
           // Written to disk first: reading waits, TCP makes the sender wait meanwhile.
@@ -480,9 +508,10 @@ export class SyslogReceiver {
             (ok) => {
               writing = false;
               if (!ok) {
-                retry = setTimeout(() => guarded(() => offerHeld()), RETRY_MS);
+                guarded(waitForRoom);
                 return;
               }
+              retryMs = RETRY_FIRST_MS;
               this._countHeld(h, true);
               release(h);
               guarded(() => offerHeld());
@@ -502,14 +531,10 @@ export class SyslogReceiver {
             release(h);
             continue;
           }
-          // No room: stop reading, so TCP makes the sender wait, and ask again shortly. The wait
-          // is ours, not the sender's idleness: no idle timeout meanwhile.
-          if (!socket.isPaused()) this.counters.pauses++;
-          socket.pause();
-          socket.setTimeout(0);
-          retry = setTimeout(() => guarded(() => offerHeld()), RETRY_MS);
+          waitForRoom();
           return;
         }
+        retryMs = RETRY_FIRST_MS;
         this._countHeld(h, true);
         release(h);
       }
