@@ -27,7 +27,7 @@ import { mkdirSync, mkdtempSync, openSync, readSync, closeSync, readFileSync, rm
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { cpuSeconds, processTree, treeCpuSeconds } from './proc.ts';
+import { cpuSeconds, processTree, shippedNodeFlags, treeCpuSeconds } from './proc.ts';
 import { generateMix } from './mix.ts';
 
 const NODE = process.execPath;
@@ -202,6 +202,8 @@ async function ours(frames: Buffer[], options: SyslogBenchOptions = {}): Promise
     ].join('\n'),
   );
   const nodeArgs = [
+    // What users run: that checkout's Procfile flags.
+    ...shippedNodeFlags(root),
     // BENCH_SYSLOG_PROFILE=DIR writes the sidecar's CPU profile there when it exits.
     ...(process.env.BENCH_SYSLOG_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SYSLOG_PROFILE}`] : []),
     ...(process.env.BENCH_SYSLOG_NODE_ARGS ?? '').split(' ').filter(Boolean),
