@@ -19,7 +19,8 @@
  * whose sidecar runs, comma-separated, in turn: a before/after in one run; default this one),
  * `BENCH_SYSLOG_ROUNDS` (1; 3 with several roots: rsyslog and every root each round, their order
  * alternating), `BENCH_SYSLOG_CONNECTIONS` (1: the stream cut in that many parts, each on its own
- * connection, all at once), `BENCH_SYSLOG_WORKERS` (`service.workers`; unset, one process),
+ * connection, all at once), `BENCH_SYSLOG_WORKERS` (`service.workers`, or counts run in turn as roots are: `1,2`;
+ * unset, one process),
  * `BENCH_SYSLOG_PROFILE` (a directory for the sidecar's CPU profile), `BENCH_SYSLOG_NODE_ARGS`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -85,18 +86,26 @@ function streams(frames: Buffer[], parts: number): Buffer[] {
   return out;
 }
 
-function child(args: string[], cwd: string, ready: RegExp, from: 'stdout' | 'stderr', env: NodeJS.ProcessEnv = process.env): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
+function child(
+  args: string[],
+  cwd: string,
+  ready: RegExp,
+  from: 'stdout' | 'stderr',
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ proc: ChildProcess; match: RegExpExecArray; text: () => string }> {
   const proc = spawn(args[0]!, args.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let text = '';
+    let found = false;
     const timer = setTimeout(() => reject(new Error(`not ready: ${args.join(' ')}: ${text}`)), 20_000);
     const stream = from === 'stdout' ? proc.stdout! : proc.stderr!;
     stream.on('data', (d) => {
       text += d;
-      const m = ready.exec(text);
+      const m = found ? null : ready.exec(text);
       if (m) {
+        found = true;
         clearTimeout(timer);
-        resolve({ proc, match: m });
+        resolve({ proc, match: m, text: () => text });
       }
     });
   });
@@ -213,9 +222,10 @@ async function ours(frames: Buffer[], options: SyslogBenchOptions = {}): Promise
   delete env.WEB_CONCURRENCY;
   const server = await child([NODE, ...nodeArgs, 'bin/heroku-otel-drain.js', 'start', '--config', config], root, /listening on [^:]+:(\d+) \(tcp\)/, 'stderr', env);
   try {
-    // With workers, every one of them listens before the load starts.
+    // With workers, every one of them listens before the load starts (the primary hands
+    // connections only to workers that listen).
     if (options.workers !== undefined && options.workers > 1) {
-      await waitFor(() => processTree(server.proc.pid!).length - 1, options.workers, 20_000);
+      await waitFor(() => server.text().match(/listening on [^:]+:\d+ \(tcp\)/g)?.length ?? 0, options.workers, 20_000);
     }
     const r = await measure(
       server.proc.pid!,
@@ -320,9 +330,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 if (import.meta.url === `file://${process.argv[1]}`) {
   const lines = Number(process.env.BENCH_SYSLOG_LINES ?? 200_000);
   const roots = (process.env.BENCH_SYSLOG_ROOTS ?? HERE).split(',').map((r) => resolve(r));
-  const rounds = Number(process.env.BENCH_SYSLOG_ROUNDS ?? (roots.length > 1 ? 3 : 1));
+  const rounds = Number(process.env.BENCH_SYSLOG_ROUNDS ?? (roots.length > 1 || (process.env.BENCH_SYSLOG_WORKERS ?? '').includes(',') ? 3 : 1));
   const connections = Number(process.env.BENCH_SYSLOG_CONNECTIONS ?? 1);
-  const workers = process.env.BENCH_SYSLOG_WORKERS === undefined ? undefined : Number(process.env.BENCH_SYSLOG_WORKERS);
+  // `1,2`: each count in turn, as roots are.
+  const workerCounts = process.env.BENCH_SYSLOG_WORKERS === undefined ? [undefined] : process.env.BENCH_SYSLOG_WORKERS.split(',').map(Number);
+  const variants = roots.flatMap((root) => workerCounts.map((workers) => ({ root, workers, key: workers === undefined ? root : `${root} workers=${workers}` })));
   const frames = syslogFrames(lines);
   const native = rsyslogInstalled();
   if (!native) console.error('rsyslogd not installed: no native reference (scripts/install-test-deps.sh installs it)');
@@ -332,9 +344,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     runs.set(key, [...(runs.get(key) ?? []), r]);
   };
   for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? roots : [...roots].reverse();
+    const order = round % 2 === 0 ? variants : [...variants].reverse();
     if (native && round % 2 === 0) keep('rsyslog', await rsyslog(frames, connections));
-    for (const root of order) keep(root, await ours(frames, { root, connections, ...(workers !== undefined ? { workers } : {}) }));
+    for (const v of order) keep(v.key, await ours(frames, { root: v.root, connections, ...(v.workers !== undefined ? { workers: v.workers } : {}) }));
     if (native && round % 2 === 1) keep('rsyslog', await rsyslog(frames, connections));
   }
   const reference = runs.get('rsyslog');
@@ -351,8 +363,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     workers: rs[0]!.workers,
   });
   if (reference) console.log(JSON.stringify({ ...summary(reference), work: RSYSLOG_WORK }));
-  for (const root of roots) {
-    const rs = runs.get(root)!;
+  for (const { root, key } of variants) {
+    const rs = runs.get(key)!;
     const s = summary(rs);
     const vs = reference ? { vs_rsyslog: Number((s.lines_per_s / summary(reference).lines_per_s).toFixed(2)), cpu_per_line_vs_rsyslog: Number((s.cpu_us_per_line / summary(reference).cpu_us_per_line).toFixed(1)) } : {};
     console.log(JSON.stringify({ ...s, root, sink_cpu_s: median(rs.map((r) => r.sink_cpu_s ?? 0)), ...vs, work: OURS_WORK }));
