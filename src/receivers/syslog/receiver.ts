@@ -150,6 +150,12 @@ export class SyslogReceiver {
   private _heldLines = 0;
   private _tcp: Server | TlsServer | undefined;
   private _udp: UdpSocket | undefined;
+  /**
+   * Datagrams translated this turn of the event loop, per drain, offered together at its end:
+   * a batch per turn, not per line (a busy UDP sender has many waiting at each poll).
+   */
+  private _udpHeld: Held[] = [];
+  private _udpFlush: NodeJS.Immediate | undefined;
   private _stopping = false;
 
   /** A span per router request too: a traces pipeline takes its batches. */
@@ -283,6 +289,8 @@ export class SyslogReceiver {
     for (const c of open) c.handOver?.();
     for (const c of open) this._close(c, undefined);
     await closed;
+    // What UDP brought before the stop is offered (the pipelines are still open).
+    this._offerDatagrams();
     if (this._udp) {
       const udp = this._udp;
       this._udp = undefined;
@@ -607,44 +615,47 @@ export class SyslogReceiver {
     if (line === undefined) return;
     const drain = this._drainFor(line);
     if (drain === undefined) return;
-    const resource = drain.resource;
     if (this._stopping) {
       this.counters.rejectedLines.shutting_down++;
       return;
     }
-    const telemetry = newTelemetryBatch(this._spans);
-    const raw = this._translate(line, telemetry, Date.now() * 1000, drain.context);
-    try {
-      // Nobody to make wait over UDP: a full pipeline loses the line, counted.
-      const taken = this._consume({ resource, telemetry });
-      if (typeof taken !== 'boolean') {
-        taken.then(
-          (ok) => {
-            if (!ok) this.counters.rejectedLines.queue_full++;
-            else {
-              this.counters.acceptedLines++;
-              if (raw) this.counters.rawLines++;
-            }
-          },
-          (error: unknown) => {
-            this._lineError(error);
-            this.counters.rejectedLines.line_error++;
-          },
-        );
-        return;
-      }
-      if (!taken) {
-        this.counters.rejectedLines.queue_full++;
-        return;
-      }
-    } catch (error) {
-      this._lineError(error);
-      this.counters.rejectedLines.line_error++;
-      return;
+    let h = this._udpHeld.at(-1);
+    if (h === undefined || h.resource !== drain.resource) {
+      h = { resource: drain.resource, telemetry: newTelemetryBatch(this._spans), lines: 0, raw: 0 };
+      this._udpHeld.push(h);
     }
-    this.counters.acceptedLines++;
-    if (raw) this.counters.rawLines++;
+    if (this._translate(line, h.telemetry, Date.now() * 1000, drain.context)) h.raw++;
+    h.lines++;
+    this._udpFlush ??= setImmediate(this._offerDatagrams);
   }
+
+  /** Offers this turn's datagrams. Nobody to make wait over UDP: what a full pipeline refuses is lost, counted. */
+  private readonly _offerDatagrams = (): void => {
+    if (this._udpFlush !== undefined) clearImmediate(this._udpFlush);
+    this._udpFlush = undefined;
+    const held = this._udpHeld;
+    this._udpHeld = [];
+    for (const h of held) {
+      const counted = (ok: boolean): void => {
+        if (!ok) this.counters.rejectedLines.queue_full += h.lines;
+        else {
+          this.counters.acceptedLines += h.lines;
+          this.counters.rawLines += h.raw;
+        }
+      };
+      const failed = (error: unknown): void => {
+        this._lineError(error);
+        this.counters.rejectedLines.line_error += h.lines;
+      };
+      try {
+        const taken = this._consume({ resource: h.resource, telemetry: h.telemetry });
+        if (typeof taken === 'boolean') counted(taken);
+        else taken.then(counted, failed);
+      } catch (error) {
+        failed(error);
+      }
+    }
+  };
 
   /** The drain of an allowed line, or undefined (counted) when it is not let in. */
   private _drainFor(line: HerokuLine): SyslogDrain | undefined {
