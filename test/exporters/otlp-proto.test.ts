@@ -18,6 +18,7 @@ import { logsRequest, metricsRequest } from '../../src/translate/otlp-json.ts';
 import { newTelemetryBatch, type Attributes, type LogRecordData, type MetricPointData } from '../../src/translate/telemetry.ts';
 import { translateEvent } from '../../src/translate/translate.ts';
 import { herokuLineCases } from '../cases/heroku-lines.ts';
+import { routerSpans } from '../support/spans.ts';
 import { decodeLogsRequest, decodeMetricsRequest, withoutEmptyArrays } from '../support/otlp.ts';
 import { toReadableLogRecords, toResourceMetrics } from '../support/sdk-oracle.ts';
 
@@ -138,6 +139,26 @@ describe('OTLP protobuf encoder', () => {
     const other = decodeLogs(encoder.logs({ 'service.name': 'other' }, batch.logs.slice(0, 3)));
     expect(other.resourceLogs[0].resource.attributes).toEqual([{ key: 'service.name', value: { stringValue: 'other' } }]);
     expect(other.resourceLogs[0].scopeLogs[0].logRecords).toHaveLength(3);
+  });
+
+  it('a request made of fragments (what a sending queue holds) is byte for byte the request of their records, however they were cut', () => {
+    const fragments = new OtlpProtoEncoder(SCOPE, 64);
+    const requests = new OtlpProtoEncoder(SCOPE, 64);
+    const logs = batch.logs;
+    const whole = Buffer.from(new OtlpProtoEncoder(SCOPE).logs(RESOURCE, logs));
+    for (const cut of [1, 7, 50, logs.length]) {
+      const parts: Buffer[] = [];
+      for (let i = 0; i < logs.length; i += cut) parts.push(fragments.logFragments(logs.slice(i, i + cut)));
+      expect(Buffer.from(requests.logsOf(RESOURCE, parts))).toEqual(whole);
+    }
+    const spans = routerSpans(0, 40);
+    const wholeSpans = Buffer.from(new OtlpProtoEncoder(SCOPE).spans(RESOURCE, spans));
+    expect(Buffer.from(requests.spansOf(RESOURCE, [fragments.spanFragments(spans.slice(0, 3)), fragments.spanFragments(spans.slice(3))]))).toEqual(wholeSpans);
+    // A fragment is a copy: the encoder's next call does not change it.
+    const first = fragments.logFragments(logs.slice(0, 5));
+    const copy = Buffer.from(first);
+    fragments.logFragments(logs.slice(5, 200));
+    expect(first).toEqual(copy);
   });
 
   // Strings around the lengths where a varint grows (127/128, 16383/16384) in one-, two-, three- and four-byte UTF-8.

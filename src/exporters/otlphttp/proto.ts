@@ -503,9 +503,56 @@ export class OtlpProtoEncoder {
   }
 
   logs(resource: Attributes, records: readonly LogRecordData[]): Uint8Array {
+    const resourceField = this._resourceField(resource);
+    const itemsStart = this._begin(resourceField);
+    this._logRecords(records);
+    return this._writer.finish(itemsStart, resourceField, this._scopeField);
+  }
+
+  /**
+   * Records as the ScopeLogs.log_records fields of a request, one after another, in a buffer of
+   * their own: what a sending queue holds (and stores) instead of the records, so that they are
+   * encoded once. `logsOf` makes a request of such fragments without encoding them again.
+   */
+  logFragments(records: readonly LogRecordData[]): Buffer {
+    const w = this._writer;
+    w.pos = 0;
+    this._logRecords(records);
+    return w.copy(0, w.pos);
+  }
+
+  /** A request of what `logFragments` made (any number of its results, in order), as `logs` would encode their records. */
+  logsOf(resource: Attributes, fragments: readonly Uint8Array[]): Uint8Array {
+    return this._wrap(resource, fragments);
+  }
+
+  /** Spans as the ScopeSpans.spans fields of a request: `logFragments` for spans. */
+  spanFragments(spans: readonly SpanData[]): Buffer {
+    const w = this._writer;
+    w.pos = 0;
+    this._spans(spans);
+    return w.copy(0, w.pos);
+  }
+
+  /** A request of what `spanFragments` made, as `spans` would encode their spans. */
+  spansOf(resource: Attributes, fragments: readonly Uint8Array[]): Uint8Array {
+    return this._wrap(resource, fragments);
+  }
+
+  private _wrap(resource: Attributes, fragments: readonly Uint8Array[]): Uint8Array {
     const w = this._writer;
     const resourceField = this._resourceField(resource);
     const itemsStart = this._begin(resourceField);
+    for (const f of fragments) {
+      w.ensure(f.length);
+      w.buf.set(f, w.pos);
+      w.pos += f.length;
+    }
+    return w.finish(itemsStart, resourceField, this._scopeField);
+  }
+
+  private _logRecords(records: readonly LogRecordData[]): void {
+    const w = this._writer;
     for (const r of records) {
       w.byte(TAG.items);
       const at = w.openLength(2);
@@ -537,7 +584,6 @@ export class OtlpProtoEncoder {
       if (r.eventName !== '') w.string(TAG.eventName, r.eventName);
       w.closeLength(at, 2);
     }
-    return w.finish(itemsStart, resourceField, this._scopeField);
   }
 
   metrics(resource: Attributes, points: readonly MetricPointData[]): Uint8Array {
@@ -590,9 +636,14 @@ export class OtlpProtoEncoder {
    * unset status without a message, flags 0) are left out, as protobuf reads them the same.
    */
   spans(resource: Attributes, spans: readonly SpanData[]): Uint8Array {
-    const w = this._writer;
     const resourceField = this._resourceField(resource);
     const itemsStart = this._begin(resourceField);
+    this._spans(spans);
+    return this._writer.finish(itemsStart, resourceField, this._scopeField);
+  }
+
+  private _spans(spans: readonly SpanData[]): void {
+    const w = this._writer;
     for (const s of spans) {
       w.byte(TAG.items);
       const at = w.openLength(2);
@@ -635,7 +686,6 @@ export class OtlpProtoEncoder {
       }
       w.closeLength(at, 2);
     }
-    return w.finish(itemsStart, resourceField, this._scopeField);
   }
 
   private _numberPoint(p: MetricPointData): void {
