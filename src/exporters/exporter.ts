@@ -15,6 +15,33 @@ export interface ExportBatch {
   metrics: readonly MetricPointData[];
   /** A traces pipeline's spans; absent or empty in a logs or metrics batch. */
   spans?: readonly SpanData[];
+  /** The batch's items already in the exporter's wire form (`Exporter.wire`): then logs, metrics and spans are empty. */
+  encoded?: EncodedItems;
+}
+
+/** Items of one signal as an exporter's `wire` encoded them, in order. */
+export interface EncodedItems {
+  signal: ExportSignal;
+  /** Items (records, spans) in them all. */
+  count: number;
+  /** What `wire.encode` made, one after another. */
+  parts: readonly Uint8Array[];
+}
+
+/**
+ * How an exporter's items look on its wire, for a sending queue to encode them once, as it takes
+ * them: it then holds (and stores on disk) compact bytes rather than the objects, and the
+ * exporter makes its requests of those bytes without encoding them again.
+ */
+export interface WireForm {
+  /** Names the form in storage (`otlp-proto-1`): entries of another form are never given to this exporter. */
+  readonly name: string;
+  /** Whether items of `signal` are encoded; the others are queued as objects. */
+  encodes(signal: ExportSignal): boolean;
+  /** `items` of `signal` in this form: a buffer of their own, that the caller keeps. */
+  encode(signal: ExportSignal, items: readonly unknown[]): Uint8Array;
+  /** What `encode` made, cut after its first `n` items: the two parts. */
+  split(bytes: Uint8Array, n: number): [Uint8Array, Uint8Array];
 }
 
 /** What an attempt sent, for the debug log: request bytes (all requests of it) and the last status. */
@@ -48,6 +75,8 @@ export interface Exporter {
    * still in flight then is given up at once.
    */
   export(batch: ExportBatch, signal?: AbortSignal): Promise<ExportResult>;
+  /** Set when its queue may hold items encoded (`ExportBatch.encoded`) for it. */
+  readonly wire?: WireForm | undefined;
   /** Flushes what it holds and releases its resources. Safe to call twice. */
   shutdown(): Promise<void>;
 }

@@ -9,10 +9,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SCOPE } from '../../src/exporters/exporter.ts';
 import { sendingQueueSchema } from '../../src/exporters/exporterhelper/config.ts';
 import { SendingQueue, type QueueSource } from '../../src/exporters/exporterhelper/queue.ts';
 import { otlphttpConfigSchema, otlphttpSignalProblems } from '../../src/exporters/otlphttp/config.ts';
 import { OtlphttpExporter } from '../../src/exporters/otlphttp/exporter.ts';
+import { OtlpProtoEncoder } from '../../src/exporters/otlphttp/proto.ts';
 import { fileStorageConfigSchema } from '../../src/extensions/file_storage/config.ts';
 import { FileStorage } from '../../src/extensions/file_storage/storage.ts';
 import type { RetrySettings } from '../../src/service/retry.ts';
@@ -151,10 +153,11 @@ describe('otlphttp exporter: traces', () => {
     cleanups.push(() => queue.shutdown(50));
     const pipeline = source();
     for (let i = 0; i < 10; i++) expect(queue.enqueue(pipeline, RESOURCE, 'drain', routerSpans(i * 10, 10))).toBe(true);
-    // A router span of a dozen attributes: about a kilobyte.
+    // Held as protobuf (what the Collector's bytes sizer counts too): a router span of a dozen attributes, about half a kilobyte.
     const perSpan = queue.size / queue.items;
-    expect(perSpan).toBeGreaterThan(600);
-    expect(perSpan).toBeLessThan(2000);
+    expect(perSpan).toBeGreaterThan(300);
+    expect(perSpan).toBeLessThan(1000);
+    expect(queue.size).toBe(new OtlpProtoEncoder(SCOPE).spanFragments(routerSpans(0, queue.items)).length);
     expect(queue.size).toBeLessThanOrEqual(30_000);
     expect(queue.counters.enqueueFailed).toBe(100 - queue.items);
     expect(pipeline.counters.queueFull).toEqual({ otlphttp: 100 - queue.items });

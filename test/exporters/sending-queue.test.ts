@@ -8,19 +8,27 @@
  * backend is involved.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { cpSync, mkdtempSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ExportBatch, ExportResult, Exporter } from '../../src/exporters/exporter.ts';
+import { SCOPE, type ExportBatch, type ExportResult, type Exporter } from '../../src/exporters/exporter.ts';
 import { retryOnFailureSchema, sendingQueueSchema } from '../../src/exporters/exporterhelper/config.ts';
 import { SendingQueue, type QueueBatching } from '../../src/exporters/exporterhelper/queue.ts';
 import { retrySettings } from '../../src/exporters/exporterhelper/settings.ts';
 import { otlphttpConfigSchema } from '../../src/exporters/otlphttp/config.ts';
 import { OtlphttpExporter } from '../../src/exporters/otlphttp/exporter.ts';
+import { OtlpProtoEncoder } from '../../src/exporters/otlphttp/proto.ts';
+import { fileStorageConfigSchema } from '../../src/extensions/file_storage/config.ts';
+import { SegmentLog } from '../../src/extensions/file_storage/segment-log.ts';
+import { FileStorage } from '../../src/extensions/file_storage/storage.ts';
 import type { Logger } from '../../src/service/log.ts';
 import { Pipeline } from '../../src/service/pipeline.ts';
 import type { RetrySettings } from '../../src/service/retry.ts';
 import type { LogRecordData } from '../../src/translate/telemetry.ts';
-import { OtlpTestServer } from '../support/otlp-server.ts';
+import { previousReleaseRecords, PREVIOUS_RESOURCE } from '../extensions/previous-release-records.ts';
+import { decodeOtlpBody, OtlpTestServer } from '../support/otlp-server.ts';
 import { capturedLog } from '../support/log.ts';
 import { settle, until } from '../support/wait.ts';
 
@@ -431,5 +439,138 @@ describe('sizer: requests, with many drains batching at once', () => {
     // 20 requests of 8192: a drain sending a full request's worth after the first 20 is refused.
     for (let i = 0; i < 19; i++) expect(pipeline.offer({ 'service.name': 'big' }, 'big', records(1000 + i * 8192, 8192))).toBe(true);
     expect(pipeline.offer({ 'service.name': 'big' }, 'big', records(500_000, 8192))).toBe(false);
+  });
+});
+
+describe('sending queue: items encoded once in the exporter wire form (otlphttp, protobuf)', () => {
+  const RESOURCE = { 'service.name': 'shop' };
+
+  /** A protobuf otlphttp exporter to `url`, its queue on disk in `directory` (a file_storage of its own). */
+  async function onDisk(directory: string, url: string, settings: Record<string, unknown> = {}, log: Logger = () => {}) {
+    const storage = new FileStorage('file_storage', fileStorageConfigSchema.parse({ directory }), log);
+    await storage.start();
+    const config = otlphttpConfigSchema.parse({ endpoint: url, compression: 'gzip', sending_queue: { storage: 'file_storage' }, ...settings });
+    const exporter = new OtlphttpExporter('otlphttp', config);
+    const queue = new SendingQueue({ exporter, signal: 'logs', queue: config.sending_queue, retry: QUICK_RETRY, storage: storage.queueLog('exporter_otlphttp_logs'), log });
+    let stopped = false;
+    const stop = async () => {
+      if (stopped) return;
+      stopped = true;
+      await queue.shutdown(100);
+      await exporter.shutdown();
+      await storage.shutdown();
+    };
+    cleanups.push(stop);
+    return { queue, exporter, stop };
+  }
+
+  /** What the backend decodes of these records sent in one request, as our encoder (checked against the SDK's) writes them. */
+  function asDecoded(records: LogRecordData[]): unknown[] {
+    const request = Buffer.from(new OtlpProtoEncoder(SCOPE).logs(RESOURCE, records));
+    return decodeOtlpBody('/v1/logs', {}, request).resourceLogs[0].scopeLogs[0].logRecords;
+  }
+
+  it('holds and sends bytes: every record arrives once, as encoded, in requests of at most send_batch_max_size, whatever the offers', async () => {
+    const backend = new OtlpTestServer();
+    const url = await backend.start();
+    cleanups.push(() => backend.stop());
+    const { queue, exporter } = await onDisk(mkdtempSync(join(tmpdir(), 'encoded-queue-')), url);
+    expect(exporter.wire.encodes('logs')).toBe(true);
+    const source = { id: 'logs', batch: { timeoutMs: 20, sendBatchSize: 50, sendBatchMaxSize: 20 }, counters: { exported: {}, failed: {}, queueFull: {}, droppedAtShutdown: 0 } };
+    queue.start(new Map([['logs', source]]));
+    const offered = Array.from({ length: 100 }, (_, i) => record(i, i % 3 ? `line ${i}` : `ligne ${i} é ${'x'.repeat(i)}`));
+    for (let i = 0; i < 100; i += 7) expect(await queue.enqueue(source, RESOURCE, 'shop', offered.slice(i, i + 7))).toBe(true);
+    await until(() => queue.counters.sent === 100, WAIT);
+    // Requests go out num_consumers at once: in any order.
+    const byTime = (rs: any[]) => [...rs].sort((a, b) => Number(a.timeUnixNano) - Number(b.timeUnixNano));
+    expect(byTime(backend.logRecords())).toEqual(asDecoded(offered));
+    const sizes = backend.requests.map((r) => r.body.resourceLogs[0].scopeLogs[0].logRecords.length);
+    expect(Math.max(...sizes)).toBe(20);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(100);
+  });
+
+  it('a request the backend finds too large (413) is sent again in halves of the encoded records, none lost', async () => {
+    const backend = new OtlpTestServer();
+    backend.maxLogRecords = 3;
+    const url = await backend.start();
+    cleanups.push(() => backend.stop());
+    const { queue } = await onDisk(mkdtempSync(join(tmpdir(), 'encoded-queue-')), url);
+    const source = { id: 'logs', batch: undefined, counters: { exported: {}, failed: {}, queueFull: {}, droppedAtShutdown: 0 } };
+    queue.start(new Map([['logs', source]]));
+    expect(await queue.enqueue(source, RESOURCE, 'shop', records(0, 10))).toBe(true);
+    await until(() => queue.counters.sent === 10, WAIT);
+    expect(backend.requests.map((r) => r.body.resourceLogs[0].scopeLogs[0].logRecords.length)).toEqual([2, 3, 2, 3]);
+    expect(backend.logRecords()).toEqual(asDecoded(records(0, 10)));
+  });
+
+  it("sends the previous release's queue left on disk (record objects), with new offers encoded, in one request, each record once", async () => {
+    const backend = new OtlpTestServer();
+    const url = await backend.start();
+    cleanups.push(() => backend.stop());
+    const directory = mkdtempSync(join(tmpdir(), 'encoded-queue-'));
+    cpSync(new URL('../extensions/fixtures/previous-release-queue', import.meta.url), directory, { recursive: true });
+    const { lines, log } = capturedLog();
+    const { queue } = await onDisk(directory, url, {}, log);
+    // A batch of 10: the 5 recovered records wait for the 5 offered next, and go out with them.
+    const source = { id: 'logs', batch: { timeoutMs: 60_000, sendBatchSize: 10, sendBatchMaxSize: 0 }, counters: { exported: {}, failed: {}, queueFull: {}, droppedAtShutdown: 0 } };
+    queue.start(new Map([['logs', source]]));
+    expect(lines).toContain('info otlphttp: 5 records left unsent by an earlier run found in storage; sending them');
+    const fresh = records(500, 5);
+    expect(await queue.enqueue(source, PREVIOUS_RESOURCE, JSON.stringify(PREVIOUS_RESOURCE), fresh)).toBe(true);
+    await until(() => queue.counters.sent === 10, WAIT);
+    expect(backend.requests).toHaveLength(1);
+    const expected = decodeOtlpBody('/v1/logs', {}, Buffer.from(new OtlpProtoEncoder(SCOPE).logs(PREVIOUS_RESOURCE, [...previousReleaseRecords(), ...fresh])));
+    expect(backend.requests[0]!.body).toEqual(expected);
+  });
+
+  it('a JSON exporter sends what a protobuf run left on disk as protobuf (every OTLP/HTTP server takes it), not lost', async () => {
+    const down = new OtlpTestServer();
+    const downUrl = await down.start();
+    down.script = Array.from({ length: 1000 }, () => ({ status: 503 }));
+    cleanups.push(() => down.stop());
+    const directory = mkdtempSync(join(tmpdir(), 'encoded-queue-'));
+    const first = await onDisk(directory, downUrl);
+    first.queue.start(new Map());
+    expect(await first.queue.enqueue({ id: 'logs', batch: undefined, counters: { exported: {}, failed: {}, queueFull: {}, droppedAtShutdown: 0 } }, RESOURCE, 'shop', records(0, 4))).toBe(true);
+    await until(() => down.script.length < 1000, WAIT);
+    await first.stop();
+    expect(first.queue.counters.leftInStorage).toBe(4);
+
+    const up = new OtlpTestServer();
+    const upUrl = await up.start();
+    cleanups.push(() => up.stop());
+    const second = await onDisk(directory, upUrl, { encoding: 'json' });
+    expect(second.exporter.wire.encodes('logs')).toBe(false);
+    second.queue.start(new Map());
+    // Offered now, with JSON: held as objects, sent as JSON.
+    expect(await second.queue.enqueue({ id: 'logs', batch: undefined, counters: { exported: {}, failed: {}, queueFull: {}, droppedAtShutdown: 0 } }, RESOURCE, 'shop', records(10, 2))).toBe(true);
+    await until(() => second.queue.counters.sent === 6, WAIT);
+    // Two requests at once (num_consumers), in either order.
+    const byType = Object.fromEntries(up.requests.map((r) => [String(r.headers['content-type']), r.body.resourceLogs[0].scopeLogs[0].logRecords]));
+    expect(Object.keys(byType).sort()).toEqual(['application/json', 'application/x-protobuf']);
+    expect(byType['application/x-protobuf']).toEqual(asDecoded(records(0, 4)));
+    expect(byType['application/json'].map((r: { body: { stringValue: string } }) => r.body.stringValue)).toEqual(['line 10', 'line 11']);
+  });
+
+  it('refuses stored items of a form this exporter does not send: counted failed and logged, the rest sent', async () => {
+    const backend = new OtlpTestServer();
+    const url = await backend.start();
+    cleanups.push(() => backend.stop());
+    const directory = mkdtempSync(join(tmpdir(), 'encoded-queue-'));
+    // As a later release's queue might leave it: a form this one does not know, beside records.
+    const later = new SegmentLog(join(directory, 'exporter_otlphttp_logs'), { fsync: false, segmentBytes: 1 << 20, budget: { maxBytes: 1 << 24, used: 0 } });
+    later.recover();
+    await later.append('logs', RESOURCE, { form: 'otlp-proto-2', count: 3, bytes: Buffer.from('not ours') }, false);
+    await later.append('logs', RESOURCE, records(0, 2), false);
+    await later.close();
+    const { lines, log } = capturedLog();
+    const { queue } = await onDisk(directory, url, {}, log);
+    const source = { id: 'logs', batch: undefined, counters: { exported: {}, failed: {}, queueFull: {}, droppedAtShutdown: 0 } };
+    queue.start(new Map([['logs', source]]));
+    await until(() => queue.counters.sent + queue.counters.sendFailed === 5, WAIT);
+    expect(queue.counters).toMatchObject({ recovered: 5, sent: 2, sendFailed: 3 });
+    expect(source.counters.failed).toEqual({ otlphttp: 3 });
+    expect(backend.logRecords().map((r) => r.body.stringValue)).toEqual(['line 0', 'line 1']);
+    expect(lines).toContain('error otlphttp: 3 records in storage were encoded as otlp-proto-2, which this exporter does not send; they are lost');
   });
 });

@@ -3,7 +3,7 @@
  * back after a restart unless it was sent; a write cut short by a crash is discarded, not misread;
  * the budget is kept; two processes never share a directory.
  */
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -12,6 +12,7 @@ import { fileStorageConfigSchema } from '../../src/extensions/file_storage/confi
 import { BudgetFull, SegmentLog, type Budget } from '../../src/extensions/file_storage/segment-log.ts';
 import { FileStorage } from '../../src/extensions/file_storage/storage.ts';
 import type { LogRecordData } from '../../src/translate/telemetry.ts';
+import { previousReleaseRecords, PREVIOUS_RESOURCE } from './previous-release-records.ts';
 
 const dirs: string[] = [];
 function dir(): string {
@@ -71,6 +72,41 @@ describe('the queue log', () => {
       [40, 'logs', RESOURCE],
     ]);
     expect(await second.readMany(found.entries)).toEqual([records(0, 40), records(40, 40)]);
+  });
+
+  it("stores encoded items (an exporter's wire form) as they are: read back byte for byte with their form and count, plain or deflated, beside item objects, now and after a restart", async () => {
+    const d = dir();
+    const first = log(d);
+    first.recover();
+    const bytes = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7) & 0xff));
+    const plain = await first.append('logs', RESOURCE, { form: 'otlp-proto-1', count: 3, bytes: bytes(300) }, false);
+    const objects = await first.append('logs', RESOURCE, records(0, 4));
+    const deflated = await first.append('logs', RESOURCE, { form: 'otlp-proto-1', count: 5, bytes: bytes(5000) });
+    const expected = [{ form: 'otlp-proto-1', count: 3, bytes: bytes(300) }, records(0, 4), { form: 'otlp-proto-1', count: 5, bytes: bytes(5000) }];
+    const asPlain = (got: unknown[]) => got.map((g) => (g instanceof Error || Array.isArray(g) ? g : { ...(g as object), bytes: Buffer.from((g as { bytes: Uint8Array }).bytes) }));
+    expect(asPlain(await first.readMany([plain, objects, deflated]))).toEqual(expected);
+    expect(deflated.bytes).toBeLessThan(5000);
+    const second = log(d);
+    const found = second.recover();
+    expect(found.entries.map((e) => [e.items, e.pipeline, e.resource])).toEqual([
+      [3, 'logs', RESOURCE],
+      [4, 'logs', RESOURCE],
+      [5, 'logs', RESOURCE],
+    ]);
+    expect(asPlain(await second.readMany(found.entries))).toEqual(expected);
+  });
+
+  it("reads the previous release's queue (item objects, plain and deflated) as it wrote it", async () => {
+    const d = dir();
+    cpSync(new URL('./fixtures/previous-release-queue/exporter_otlphttp_logs', import.meta.url), d, { recursive: true });
+    const l = log(d);
+    const found = l.recover();
+    expect(found).toMatchObject({ torn: 0, corrupt: [] });
+    expect(found.entries.map((e) => [e.items, e.pipeline, e.resource])).toEqual([
+      [3, 'logs', PREVIOUS_RESOURCE],
+      [2, 'logs', PREVIOUS_RESOURCE],
+    ]);
+    expect((await l.readMany(found.entries)).flat()).toEqual(previousReleaseRecords());
   });
 
   it('after a crash (no close), a new run finds every entry not acknowledged, and only those', async () => {

@@ -8,6 +8,12 @@
  * 503 and Logplex keeps the data; one that does not block drops what does not fit, counted and
  * logged, and holds nobody back.
  *
+ * An exporter with a wire form (`Exporter.wire`: otlphttp's protobuf) gets its records and spans
+ * encoded once, as the queue takes them: the queue holds, stores and sends those bytes (a
+ * request wraps them as they are), not the objects, which would be serialised for the disk,
+ * deserialised when read back, and encoded again for the request, and which, held, are old
+ * objects for the garbage collector to walk.
+ *
  * With storage (a `file_storage` extension), an offer is written to disk before it counts as
  * taken, so the receiver's 200 comes after the write. Memory holds an index, and the items
  * themselves of the first `STORED_ITEMS_IN_MEMORY` items held: while the backend keeps up they are
@@ -15,14 +21,15 @@
  * CPU), and written without deflating them while the disk's budget is mostly free (read back
  * only after a crash); a backlog beyond that is written deflated and read back for the requests
  * in flight. What is on disk at shutdown stays there and is sent
- * after the next start on the same directory.
+ * after the next start on the same directory (item objects stored by a queue that did not
+ * encode, or by an earlier release, are encoded as they are sent).
  *
  * Every item ends sent, failed (refused for good, or retries given up: logged with the reason),
  * dropped because the queue was full (not blocking), dropped at shutdown (in memory, when the
  * deadline passed) or left in storage; each counted once, here and in its pipeline's counters.
  */
-import type { ExportBatch, ExportSignal, Exporter } from '../exporter.ts';
-import { BudgetFull, type SegmentLog } from '../../extensions/file_storage/segment-log.ts';
+import type { EncodedItems, ExportBatch, ExportSignal, Exporter, WireForm } from '../exporter.ts';
+import { BudgetFull, type Encoded, type SegmentLog } from '../../extensions/file_storage/segment-log.ts';
 import type { Attributes, LogRecordData, MetricPointData, SpanData } from '../../translate/telemetry.ts';
 import { ExporterHealth } from '../../service/exporter-health.ts';
 import type { Logger } from '../../service/log.ts';
@@ -83,8 +90,9 @@ export interface QueueOptions {
 }
 
 /**
- * Items of stored entries a queue also keeps in memory (~1 KB a record), so a healthy backend's
- * requests skip the read back from disk; beyond it, only the index is held.
+ * Items of stored entries a queue also keeps in memory (~1 KB a record, as objects or encoded:
+ * encoded, one buffer off the heap that the garbage collector need not walk), so a healthy
+ * backend's requests skip the read back from disk; beyond it, only the index is held.
  */
 const STORED_ITEMS_IN_MEMORY = 16_384;
 
@@ -92,8 +100,8 @@ const STORED_ITEMS_IN_MEMORY = 16_384;
 interface Entry {
   count: number;
   bytes: number;
-  /** The items; stored, undefined when only on disk (read back to be sent). */
-  items: readonly Item[] | undefined;
+  /** The items, as objects or encoded by the exporter's wire form; stored, undefined when only on disk (read back to be sent). */
+  items: readonly Item[] | Uint8Array | undefined;
   /** The storage segment and offset, or -1 in memory. */
   segment: number;
   offset: number;
@@ -168,6 +176,9 @@ export class SendingQueue {
   private readonly _config: SendingQueueConfig;
   private readonly _retry: RetrySettings;
   private readonly _storage: SegmentLog | undefined;
+  /** The exporter's wire form, and whether this signal's items are encoded in it as they are taken. */
+  private readonly _wire: WireForm | undefined;
+  private readonly _encodes: boolean;
   private readonly _log: Logger;
   private readonly _health: ExporterHealth;
   private readonly _limited: RateLimitedLog;
@@ -197,6 +208,8 @@ export class SendingQueue {
     this._config = options.queue;
     this._retry = options.retry;
     this._storage = options.queue.enabled ? options.storage : undefined;
+    this._wire = options.exporter.wire;
+    this._encodes = this._wire?.encodes(options.signal) === true;
     this._log = options.log;
     this._health = healthOf(options.exporter, options.log);
     this._limited = new RateLimitedLog(options.log);
@@ -272,7 +285,13 @@ export class SendingQueue {
   enqueue(source: QueueSource, resource: Attributes, key: string, items: readonly Item[]): boolean | Promise<boolean> {
     if (items.length === 0) return true;
     if (this._stopping) return false;
-    const bytes = this._config.sizer === 'bytes' && this._storage === undefined ? approxBytes(items) : 0;
+    let encoded: Uint8Array | undefined;
+    let bytes = 0;
+    if (this._config.sizer === 'bytes' && this._storage === undefined) {
+      // Encoded, what it holds is the bytes, as the Collector counts a request's protobuf size.
+      if (this._encodes) bytes = (encoded = this._wire!.encode(this.signal, items)).length;
+      else bytes = approxBytes(items);
+    }
     const requests = requestsOf(items.length, source);
     // A queue that blocks was asked `fits` by the pipeline just before, for every queue at once:
     // asked again here with the exact size, it could refuse what another queue already took.
@@ -281,8 +300,10 @@ export class SendingQueue {
       this._dropFull(source, items.length, 'the sending queue is full');
       return true;
     }
+    // Encoded once, here: what is held, stored and sent from now on.
+    if (this._encodes) encoded ??= this._wire!.encode(this.signal, items);
     if (this._storage === undefined) {
-      this._add(source, resource, key, { count: items.length, bytes, items, segment: -1, offset: -1, at: Date.now() });
+      this._add(source, resource, key, { count: items.length, bytes, items: encoded ?? items, segment: -1, offset: -1, at: Date.now() });
       return true;
     }
     // Counted as held while it is written, so that concurrent offers see the room it takes.
@@ -293,12 +314,13 @@ export class SendingQueue {
     // serialised, not deflated (read back only after a crash).
     const keep = this._storedInMemory + items.length <= STORED_ITEMS_IN_MEMORY;
     if (keep) this._storedInMemory += items.length;
-    return this._storage.append(source.id, resource, items, !(keep && this._storage.roomy)).then(
+    const payload: readonly Item[] | Encoded = encoded !== undefined ? { form: this._wire!.name, count: items.length, bytes: encoded } : items;
+    return this._storage.append(source.id, resource, payload, !(keep && this._storage.roomy)).then(
       (stored) => {
         this._items -= items.length;
         this._requests -= requests;
         this._appending--;
-        this._add(source, resource, key, { count: items.length, bytes: stored.bytes, items: keep ? items : undefined, segment: stored.segment, offset: stored.offset, at: Date.now() });
+        this._add(source, resource, key, { count: items.length, bytes: stored.bytes, items: keep ? (encoded ?? items) : undefined, segment: stored.segment, offset: stored.offset, at: Date.now() });
         return true;
       },
       (error: unknown) => {
@@ -415,29 +437,42 @@ export class SendingQueue {
     for (const e of entries) count += e.count;
     let settled = false;
     try {
-      let items: Item[] = [];
-      let unreadable = 0;
       // Stored entries not in memory are read together: one open per segment, neighbours in one read.
       const onDisk = this._storage === undefined ? [] : entries.filter((e) => e.items === undefined);
       const read = onDisk.length === 0 ? [] : await this._storage!.readMany(onDisk);
+      const got: Array<readonly Item[] | Uint8Array> = [];
+      const counts: number[] = [];
+      let encoded = false;
+      let unreadable = 0;
       for (let i = 0, r = 0; i < entries.length; i++) {
         const e = entries[i]!;
-        const got = e.items ?? read[r++]!;
-        if (got instanceof Error) {
+        let items: readonly Item[] | Uint8Array | Encoded | Error = e.items ?? (read[r++] as readonly Item[] | Encoded | Error);
+        if (items instanceof Error) {
           unreadable += e.count;
-          this._limited.report('error', 'read', `${this.id}: ${e.count} ${this._unit} could not be read back from storage and are lost`, { exporter: this.id, error: String(got) });
+          this._limited.report('error', 'read', `${this.id}: ${e.count} ${this._unit} could not be read back from storage and are lost`, { exporter: this.id, error: String(items) });
           continue;
         }
-        for (const item of got as Item[]) items.push(item);
+        if (!Array.isArray(items) && !(items instanceof Uint8Array)) {
+          const stored = items as Encoded;
+          if (stored.form !== this._wire?.name) {
+            unreadable += e.count;
+            this._limited.report('error', 'form', `${this.id}: ${e.count} ${this._unit} in storage were encoded as ${stored.form}, which this exporter does not send; they are lost`, { exporter: this.id, form: stored.form });
+            continue;
+          }
+          items = stored.bytes;
+        }
+        if (items instanceof Uint8Array) encoded = true;
+        got.push(items as readonly Item[] | Uint8Array);
+        counts.push(e.count);
       }
       if (unreadable > 0) this._account(source, 0, unreadable);
       const max = source.batch?.sendBatchMaxSize ?? 0;
-      const requests = max > 0 && items.length > max ? chunk(items, max) : [items];
-      items = [];
+      // Encoded items and objects (stored by an earlier release) in one request: all encoded.
+      const requests = encoded ? encodedRequests(this._wire!, this.signal, got, counts, max) : objectRequests(got as Array<readonly Item[]>, max);
+      got.length = 0;
       let sent = 0;
       let failed = 0;
       for (const request of requests) {
-        if (request.length === 0) continue;
         const outcome = await this._export(source, resource, request);
         if (outcome === 'aborted') return; // the shutdown deadline passed: counted there
         sent += outcome.sent;
@@ -481,18 +516,20 @@ export class SendingQueue {
   }
 
   /** One request with its retries: how many were sent and how many failed, or aborted at the deadline. */
-  private async _export(source: QueueSource, resource: Attributes, items: Item[]): Promise<{ sent: number; failed: number } | 'aborted'> {
+  private async _export(source: QueueSource, resource: Attributes, request: Item[] | EncodedItems): Promise<{ sent: number; failed: number } | 'aborted'> {
     const signal = this.signal;
     const exporter = this.exporter;
     const health = this._health;
     const endpoint = exporter.endpoints?.[signal];
     const unit = this._unit;
-    const batch: ExportBatch =
-      signal === 'logs'
-        ? { resource, logs: items as LogRecordData[], metrics: [] }
+    const items = Array.isArray(request) ? request : { length: request.count };
+    const batch: ExportBatch = !Array.isArray(request)
+      ? { resource, logs: [], metrics: [], encoded: request }
+      : signal === 'logs'
+        ? { resource, logs: request as LogRecordData[], metrics: [] }
         : signal === 'metrics'
-          ? { resource, logs: [], metrics: items as MetricPointData[] }
-          : { resource, logs: [], metrics: [], spans: items as SpanData[] };
+          ? { resource, logs: [], metrics: request as MetricPointData[] }
+          : { resource, logs: [], metrics: [], spans: request as SpanData[] };
     const outcome = await exportWithRetry(exporter, batch, this._retry, {
       stopping: () => this._stopping,
       deadline: this._deadline.signal,
@@ -636,8 +673,42 @@ export class SendingQueue {
   }
 }
 
-function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+/** Entries' items as requests of at most `max` items (0: one request). */
+function objectRequests(got: ReadonlyArray<readonly Item[]>, max: number): Item[][] {
+  const items: Item[] = [];
+  for (const g of got) for (const item of g) items.push(item);
+  if (max <= 0 || items.length <= max) return items.length === 0 ? [] : [items];
+  const out: Item[][] = [];
+  for (let i = 0; i < items.length; i += max) out.push(items.slice(i, i + max));
+  return out;
+}
+
+/**
+ * Entries' items as encoded requests of at most `max` items (0: one request), an entry cut where
+ * a request ends; objects among them (stored by an earlier release) are encoded here.
+ */
+function encodedRequests(wire: WireForm, signal: Signal, got: ReadonlyArray<readonly Item[] | Uint8Array>, counts: readonly number[], max: number): EncodedItems[] {
+  const out: EncodedItems[] = [];
+  let parts: Uint8Array[] = [];
+  let n = 0;
+  for (let i = 0; i < got.length; i++) {
+    const g = got[i]!;
+    let bytes = g instanceof Uint8Array ? g : wire.encode(signal, g);
+    let left = counts[i]!;
+    while (max > 0 && n + left > max) {
+      const [head, tail] = wire.split(bytes, max - n);
+      parts.push(head);
+      out.push({ signal, count: max, parts });
+      left -= max - n;
+      bytes = tail;
+      parts = [];
+      n = 0;
+    }
+    if (left > 0) {
+      parts.push(bytes);
+      n += left;
+    }
+  }
+  if (n > 0) out.push({ signal, count: n, parts });
   return out;
 }

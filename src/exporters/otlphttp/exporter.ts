@@ -16,8 +16,8 @@ import { clientTlsOptions, describeTlsFailure, TlsConfigError } from '../../conf
 import type { ClientAuthenticator } from '../../service/component.ts';
 import type { Logger } from '../../service/log.ts';
 import { logsRequest, metricsRequest, tracesRequest } from '../../translate/otlp-json.ts';
-import type { Attributes } from '../../translate/telemetry.ts';
-import { SCOPE, urlForLogs, type ExportBatch, type ExportDetail, type ExportResult, type ExportSignal, type Exporter } from '../exporter.ts';
+import type { Attributes, LogRecordData, SpanData } from '../../translate/telemetry.ts';
+import { SCOPE, urlForLogs, type EncodedItems, type ExportBatch, type ExportDetail, type ExportResult, type ExportSignal, type Exporter, type WireForm } from '../exporter.ts';
 import type { OtlphttpConfig } from './config.ts';
 import { OtlpProtoEncoder } from './proto.ts';
 import { partialSuccess, statusMessage } from './response.ts';
@@ -81,14 +81,27 @@ type Signal = ExportSignal;
 /** The order a batch holding several signals sends them in. */
 const SIGNALS: readonly Signal[] = ['logs', 'metrics', 'traces'];
 
-/** A batch's items of one signal. */
-function itemsOf(signal: Signal, batch: ExportBatch): readonly unknown[] {
-  return signal === 'logs' ? batch.logs : signal === 'metrics' ? batch.metrics : (batch.spans ?? []);
+/** How many items of one signal a batch holds. */
+function countOf(signal: Signal, batch: ExportBatch): number {
+  if (batch.encoded !== undefined) return batch.encoded.signal === signal ? batch.encoded.count : 0;
+  return signal === 'logs' ? batch.logs.length : signal === 'metrics' ? batch.metrics.length : (batch.spans?.length ?? 0);
 }
 
-/** Items [from, to) of a batch's `signal`, as a batch of that signal alone. */
-function partOf(signal: Signal, batch: ExportBatch, from: number, to: number): ExportBatch {
+/** The first `n` items of an encoded batch, or the rest after them (`rest`). */
+function encodedPart(encoded: EncodedItems, wire: WireForm, n: number, rest: boolean): EncodedItems {
+  const whole = encoded.parts.length === 1 ? encoded.parts[0]! : Buffer.concat(encoded.parts);
+  const [head, tail] = wire.split(whole, n);
+  return rest ? { signal: encoded.signal, count: encoded.count - n, parts: [tail] } : { signal: encoded.signal, count: n, parts: [head] };
+}
+
+/** Items [from, to) of a batch's `signal`, as a batch of that signal alone (`to`: its end, or `from` 0). */
+function partOf(signal: Signal, batch: ExportBatch, from: number, to: number, wire: WireForm): ExportBatch {
   const resource = batch.resource;
+  if (batch.encoded !== undefined) {
+    // Halves only: the first `to` items, or those from `from` to the end.
+    const encoded = from === 0 ? encodedPart(batch.encoded, wire, to, false) : encodedPart(batch.encoded, wire, from, true);
+    return { resource, logs: [], metrics: [], encoded };
+  }
   if (signal === 'logs') return { resource, logs: batch.logs.slice(from, to), metrics: [] };
   if (signal === 'metrics') return { resource, logs: [], metrics: batch.metrics.slice(from, to) };
   return { resource, logs: [], metrics: [], spans: (batch.spans ?? []).slice(from, to) };
@@ -102,9 +115,52 @@ interface Encoder {
 class ProtoEncoder implements Encoder {
   private readonly _encoder = new OtlpProtoEncoder(SCOPE);
   encode(signal: Signal, batch: ExportBatch): Uint8Array {
+    const encoded = batch.encoded;
+    if (encoded !== undefined) return signal === 'logs' ? this._encoder.logsOf(batch.resource, encoded.parts) : this._encoder.spansOf(batch.resource, encoded.parts);
     if (signal === 'logs') return this._encoder.logs(batch.resource, batch.logs);
     if (signal === 'metrics') return this._encoder.metrics(batch.resource, batch.metrics);
     return this._encoder.spans(batch.resource, batch.spans ?? []);
+  }
+}
+
+/** Fields of a message, each a one-byte tag, a varint length and that many bytes: ends at the end of the buffer. */
+function skipField(bytes: Uint8Array, at: number): number {
+  let length = 0;
+  let shift = 0;
+  let p = at + 1;
+  for (;;) {
+    const b = bytes[p++]!;
+    length += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) break;
+    shift += 7;
+  }
+  return p + length;
+}
+
+/**
+ * The protobuf encoding's wire form: log records and spans as the repeated fields of their
+ * request (ScopeLogs.log_records, ScopeSpans.spans), which a request wraps as they are. Metric
+ * points stay objects: a request groups them by metric, across everything it holds.
+ */
+class OtlpProtoWire implements WireForm {
+  readonly name = 'otlp-proto-1';
+  /** Its own encoder: a queue encodes as it takes items, while requests use theirs. */
+  private readonly _encoder = new OtlpProtoEncoder(SCOPE, 64 * 1024);
+  /** False with the JSON encoding: its queues then hold objects (it still sends what a protobuf run left stored). */
+  private readonly _queueEncodes: boolean;
+  constructor(queueEncodes: boolean) {
+    this._queueEncodes = queueEncodes;
+  }
+  encodes(signal: Signal): boolean {
+    return this._queueEncodes && signal !== 'metrics';
+  }
+  encode(signal: Signal, items: readonly unknown[]): Uint8Array {
+    return signal === 'logs' ? this._encoder.logFragments(items as LogRecordData[]) : this._encoder.spanFragments(items as SpanData[]);
+  }
+  split(bytes: Uint8Array, n: number): [Uint8Array, Uint8Array] {
+    let at = 0;
+    for (let i = 0; i < n && at < bytes.length; i++) at = skipField(bytes, at);
+    return [bytes.subarray(0, at), bytes.subarray(at)];
   }
 }
 
@@ -172,6 +228,12 @@ export class OtlphttpExporter implements Exporter {
   readonly id: string;
   /** Where each signal goes; traces only with `endpoint` or `traces_endpoint`. */
   readonly endpoints: Readonly<Partial<Record<Signal, string>>>;
+  /**
+   * With the protobuf encoding, its queues hold records and spans encoded, once, as they take
+   * them. With JSON they hold objects; what a protobuf run left in storage is still sent, as
+   * protobuf (which every OTLP/HTTP server must take), rather than lost.
+   */
+  readonly wire: WireForm;
   private readonly _config: OtlphttpConfig;
   private readonly _urls: Partial<Record<Signal, string>>;
   /** An Agent, or a ProxyAgent with proxy_url; replaced when tls.reload_interval finds new files. */
@@ -202,6 +264,7 @@ export class OtlphttpExporter implements Exporter {
   constructor(id: string, config: OtlphttpConfig, options: OtlphttpOptions = {}) {
     this.id = id;
     this._config = config;
+    this.wire = new OtlpProtoWire(config.encoding === 'proto');
     this._auth = options.auth;
     this._log = options.log ?? (() => {});
     const urls = {
@@ -250,7 +313,7 @@ export class OtlphttpExporter implements Exporter {
     // A batch holds one signal (a pipeline's); each is sent in turn when it holds several.
     let result: ExportResult = { ok: true };
     for (const s of SIGNALS) {
-      if (itemsOf(s, batch).length === 0) continue;
+      if (countOf(s, batch) === 0) continue;
       const next = await this._sendSplitting(s, batch, sent, signal);
       if (!next.ok) return next;
       if (next.warning === undefined) continue;
@@ -272,12 +335,12 @@ export class OtlphttpExporter implements Exporter {
    */
   private async _sendSplitting(signal: Signal, batch: ExportBatch, sent: Sent, abort: AbortSignal | undefined): Promise<ExportResult> {
     const result = await this._send(signal, batch, sent, abort);
-    const items = itemsOf(signal, batch);
-    if (result.ok || !result.error.startsWith('413') || items.length < 2) return result;
-    const half = items.length >> 1;
-    const first = await this._sendSplitting(signal, partOf(signal, batch, 0, half), sent, abort);
+    const count = countOf(signal, batch);
+    if (result.ok || !result.error.startsWith('413') || count < 2) return result;
+    const half = count >> 1;
+    const first = await this._sendSplitting(signal, partOf(signal, batch, 0, half, this.wire), sent, abort);
     if (!first.ok) return first;
-    const second = await this._sendSplitting(signal, partOf(signal, batch, half, items.length), sent, abort);
+    const second = await this._sendSplitting(signal, partOf(signal, batch, half, count, this.wire), sent, abort);
     if (!second.ok) return second;
     const rejected = (first.rejected ?? 0) + (second.rejected ?? 0);
     const warnings = [first.warning, second.warning].filter((w) => w !== undefined);
@@ -289,10 +352,12 @@ export class OtlphttpExporter implements Exporter {
     if (this._urls[signal] === undefined) return { ok: false, retryable: false, error: `${signal}_endpoint: either endpoint or ${signal}_endpoint must be specified` };
     await this._slots.acquire();
     await this._encoding.acquire();
-    let encoder: Encoder | undefined = this._encoders.pop() ?? (this._config.encoding === 'proto' ? new ProtoEncoder() : new JsonEncoder());
+    // Encoded items go out as protobuf whatever the encoding (left in storage by a protobuf run).
+    const asProto = batch.encoded !== undefined && this._config.encoding !== 'proto';
+    let encoder: Encoder | undefined = asProto ? new ProtoEncoder() : (this._encoders.pop() ?? (this._config.encoding === 'proto' ? new ProtoEncoder() : new JsonEncoder()));
     const releaseEncoder = () => {
       if (encoder === undefined) return;
-      this._encoders.push(encoder);
+      if (!asProto) this._encoders.push(encoder);
       encoder = undefined;
       this._encoding.release();
     };
@@ -315,7 +380,7 @@ export class OtlphttpExporter implements Exporter {
       }
       // The compressed copy is what goes out: the encoder's buffer is free for the next batch.
       releaseEncoder();
-      return await this._post(signal, body, batch.resource, sent, abort);
+      return await this._post(signal, body, batch.resource, sent, abort, asProto);
     } finally {
       releaseEncoder();
       this._slots.release();
@@ -369,20 +434,21 @@ export class OtlphttpExporter implements Exporter {
   }
 
   /** The headers of one request: ours, then the authenticator's over them. */
-  private _requestHeaders(resource: Attributes): { headers: Record<string, string>; added: string[] } {
-    if (this._auth === undefined) return { headers: this._headers, added: [] };
-    const headers = { ...this._headers };
+  private _requestHeaders(resource: Attributes, asProto: boolean): { headers: Record<string, string>; added: string[] } {
+    if (this._auth === undefined && !asProto) return { headers: this._headers, added: [] };
+    const headers: Record<string, string> = asProto ? { ...this._headers, 'content-type': 'application/x-protobuf' } : { ...this._headers };
+    if (this._auth === undefined) return { headers, added: [] };
     this._auth.applyHeaders(headers, resource);
     // What it set may be a credential a backend's error could echo.
     const added: string[] = [];
-    for (const k in headers) if (headers[k] !== this._headers[k] && headers[k]!.length >= 4) added.push(headers[k]!, headers[k]!.slice(headers[k]!.indexOf(' ') + 1));
+    for (const k in headers) if (headers[k] !== this._headers[k] && !(asProto && k === 'content-type') && headers[k]!.length >= 4) added.push(headers[k]!, headers[k]!.slice(headers[k]!.indexOf(' ') + 1));
     return { headers, added };
   }
 
-  private async _post(signal: Signal, body: Uint8Array, resource: Attributes, sent: Sent, abort: AbortSignal | undefined): Promise<ExportResult> {
+  private async _post(signal: Signal, body: Uint8Array, resource: Attributes, sent: Sent, abort: AbortSignal | undefined, asProto = false): Promise<ExportResult> {
     if (abort?.aborted) return { ok: false, retryable: false, error: 'given up: the shutdown deadline passed' };
     this._reloadIfDue();
-    const { headers: requestHeaders, added } = this._requestHeaders(resource);
+    const { headers: requestHeaders, added } = this._requestHeaders(resource, asProto);
     let status: number;
     let headers: Record<string, string | string[] | undefined>;
     let text: Buffer;

@@ -10,12 +10,17 @@
  * An entry on disk:
  *
  *   u32 length of what follows the checksum | u32 crc32 of it | u32 items | u32 meta length |
- *   meta (JSON: the pipeline id and the resource) | payload (raw deflate of v8-serialised items)
+ *   meta (JSON: the pipeline id, the resource, and the form `f` of encoded items) |
+ *   payload (raw deflate of the items: v8-serialised, or as their exporter encoded them)
  *
- * The meta length's top bit set: the payload is the v8-serialised items as they are, not
- * deflated. The queue writes so what it also keeps in memory (and sends from there while the
- * backend keeps up) while the budget is mostly free: deflating what is read back only after a
- * crash would cost every POST.
+ * Items encoded (meta `f`, e.g. `otlp-proto-1`) are the bytes an exporter's wire form made of
+ * them (see WireForm in src/exporters/exporter.ts), stored as they are: no serialising on the
+ * way in, no parsing on the way out. Without `f` (every entry of releases before it), the payload
+ * is the v8-serialised item objects.
+ *
+ * The meta length's top bit set: the payload is as it is, not deflated. The queue writes so
+ * what it also keeps in memory (and sends from there while the backend keeps up) while the
+ * budget is mostly free: deflating what is read back only after a crash would cost every POST.
  *
  * After a crash the log is read from the start of each segment: an entry cut short at a
  * segment's end (the process died while writing it, so it was never acknowledged to anyone) is
@@ -39,6 +44,14 @@ const PLAIN = 2 ** 31;
 const META_LENGTH = 0x7fffffff;
 /** Entries next to each other on disk are read together up to this many bytes. */
 const READ_RUN_BYTES = 4 * 1024 * 1024;
+
+/** Items as their exporter's wire form encoded them (WireForm): stored and read back as bytes. */
+export interface Encoded {
+  /** The form's name (`otlp-proto-1`). */
+  form: string;
+  count: number;
+  bytes: Uint8Array;
+}
 
 /** Where an entry lives: what reading it back or acknowledging it takes. */
 export interface EntryPlace {
@@ -81,7 +94,10 @@ interface Segment {
 }
 
 interface Append {
-  buf: Buffer;
+  /** The header and meta, then the payload: written together, the payload never copied. */
+  head: Buffer;
+  payload: Uint8Array;
+  bytes: number;
   items: number;
   pipeline: string;
   resource: Attributes;
@@ -91,6 +107,10 @@ interface Append {
 
 function segmentName(n: number): string {
   return String(n).padStart(10, '0');
+}
+
+function isEncoded(items: readonly unknown[] | Encoded): items is Encoded {
+  return !Array.isArray(items);
 }
 
 export class SegmentLog {
@@ -109,6 +129,8 @@ export class SegmentLog {
   private _reserved = 0;
   /** Bytes per item seen so far: how much room a batch of n items will probably take. */
   private _bytesPerItem = 400;
+  /** The meta of the last drain's resource written: the next append of it (most) reuses it. */
+  private _lastMeta: { resource: Attributes; pipeline: string; form: string | undefined; bytes: Buffer } | undefined;
   /** Metadata operations (acks, deletions), one after another. */
   private _meta: Promise<void> = Promise.resolve();
   private _closed = false;
@@ -197,36 +219,49 @@ export class SegmentLog {
     return n;
   }
 
+  private _metaOf(pipeline: string, resource: Attributes, form: string | undefined): Buffer {
+    const last = this._lastMeta;
+    if (last !== undefined && last.resource === resource && last.pipeline === pipeline && last.form === form) return last.bytes;
+    const bytes = Buffer.from(JSON.stringify(form === undefined ? { p: pipeline, r: resource } : { p: pipeline, r: resource, f: form }), 'utf8');
+    this._lastMeta = { resource, pipeline, form, bytes };
+    return bytes;
+  }
+
   /**
-   * Writes an entry; resolves once it is written (and flushed to the disk with `fsync`).
-   * Rejects when the budget has no room for it or the write fails: nothing of it counts then.
-   * `deflate` false: written as serialised, for items the caller keeps in memory as well.
+   * Writes an entry: item objects (v8-serialised), or items as their exporter encoded them;
+   * resolves once it is written (and flushed to the disk with `fsync`). Rejects when the budget
+   * has no room for it or the write fails: nothing of it counts then. `deflate` false: written
+   * as it is, for items the caller keeps in memory as well.
    */
-  async append(pipeline: string, resource: Attributes, items: readonly unknown[], deflated = true): Promise<StoredEntry> {
+  async append(pipeline: string, resource: Attributes, items: readonly unknown[] | Encoded, deflated = true): Promise<StoredEntry> {
     if (this._closed) throw new Error('the queue storage is closed');
-    const estimate = items.length * this._bytesPerItem;
+    const encoded = isEncoded(items) ? items : undefined;
+    const count = encoded !== undefined ? encoded.count : (items as readonly unknown[]).length;
+    const estimate = count * this._bytesPerItem;
     if (this._budget.used + this._reserved + estimate > this._budget.maxBytes) throw new BudgetFull();
     this._reserved += estimate;
-    let buf: Buffer;
+    let head: Buffer;
+    let payload: Uint8Array;
     try {
-      const meta = Buffer.from(JSON.stringify({ p: pipeline, r: resource }), 'utf8');
-      const payload = deflated ? await deflate(serialize(items), { level: 1 }) : serialize(items);
-      buf = Buffer.allocUnsafe(HEAD + FIXED + meta.length + payload.length);
-      buf.writeUInt32LE(FIXED + meta.length + payload.length, 0);
-      buf.writeUInt32LE(items.length, HEAD);
-      buf.writeUInt32LE(meta.length + (deflated ? 0 : PLAIN), HEAD + 4);
-      meta.copy(buf, HEAD + FIXED);
-      payload.copy(buf, HEAD + FIXED + meta.length);
-      buf.writeUInt32LE(crc32(buf.subarray(HEAD)), 4);
+      const meta = this._metaOf(pipeline, resource, encoded?.form);
+      const raw = encoded !== undefined ? encoded.bytes : serialize(items);
+      payload = deflated ? await deflate(raw, { level: 1 }) : raw;
+      head = Buffer.allocUnsafe(HEAD + FIXED + meta.length);
+      head.writeUInt32LE(FIXED + meta.length + payload.length, 0);
+      head.writeUInt32LE(count, HEAD);
+      head.writeUInt32LE(meta.length + (deflated ? 0 : PLAIN), HEAD + 4);
+      meta.copy(head, HEAD + FIXED);
+      head.writeUInt32LE(crc32(payload, crc32(head.subarray(HEAD))), 4);
     } finally {
       this._reserved -= estimate;
     }
+    const bytes = head.length + payload.length;
     // What a backlog takes (deflated): the estimate room() makes for appends to come.
-    if (items.length > 0 && deflated) this._bytesPerItem = this._bytesPerItem * 0.9 + (buf.length / items.length) * 0.1;
-    if (this._budget.used + this._reserved + buf.length > this._budget.maxBytes) throw new BudgetFull();
-    this._reserved += buf.length;
+    if (count > 0 && deflated) this._bytesPerItem = this._bytesPerItem * 0.9 + (bytes / count) * 0.1;
+    if (this._budget.used + this._reserved + bytes > this._budget.maxBytes) throw new BudgetFull();
+    this._reserved += bytes;
     return new Promise<StoredEntry>((resolve, reject) => {
-      this._waiting.push({ buf, items: items.length, pipeline, resource, resolve, reject });
+      this._waiting.push({ head, payload, bytes, items: count, pipeline, resource, resolve, reject });
       if (!this._writing) void this._write();
     });
   }
@@ -238,21 +273,22 @@ export class SegmentLog {
       let batch = this._waiting;
       this._waiting = [];
       try {
-        await this._ensureSegment(batch[0]!.buf.length);
+        await this._ensureSegment(batch[0]!.bytes);
         // All of it into the current segment, unless that passes its size: the rest waits a turn.
         const segment = this._current!;
         let room = this._segmentBytes - segment.size;
         let take = 0;
         for (const a of batch) {
-          if (take > 0 && a.buf.length > room) break;
-          room -= a.buf.length;
+          if (take > 0 && a.bytes > room) break;
+          room -= a.bytes;
           take++;
         }
         if (take < batch.length) {
           this._waiting = batch.slice(take).concat(this._waiting);
           batch = batch.slice(0, take);
         }
-        const bufs = batch.map((a) => a.buf);
+        const bufs: Uint8Array[] = [];
+        for (const a of batch) bufs.push(a.head, a.payload);
         let written = 0;
         while (written < bufs.length) {
           // writev may write part of what it was given: go on from where it stopped.
@@ -266,7 +302,7 @@ export class SegmentLog {
         if (this._fsync) await this._handle!.datasync();
         let offset = segment.size;
         for (const a of batch) {
-          const bytes = a.buf.length;
+          const bytes = a.bytes;
           segment.size += bytes;
           segment.live++;
           this._budget.used += bytes;
@@ -276,7 +312,7 @@ export class SegmentLog {
         }
       } catch (error) {
         for (const a of batch) {
-          this._reserved -= a.buf.length;
+          this._reserved -= a.bytes;
           a.reject(error);
         }
         // A failed write may have left part of an entry: start a new segment, the old one is read up to it.
@@ -308,8 +344,8 @@ export class SegmentLog {
     }
   }
 
-  /** Reads an entry's items back. */
-  async read(entry: EntryPlace): Promise<unknown[]> {
+  /** Reads an entry's items back: the objects, or their encoded bytes. */
+  async read(entry: EntryPlace): Promise<unknown[] | Encoded> {
     const [result] = await this.readMany([entry]);
     if (result instanceof Error) throw result;
     return result!;
@@ -319,9 +355,10 @@ export class SegmentLog {
    * Reads entries back, each segment opened once and neighbouring entries in one read: a
    * request of many one-line entries is not an open, a read and a close each. An entry that does
    * not read back as written (or a segment that cannot be opened) gives an Error in its place.
+   * Encoded items come back as their bytes, with their form's name.
    */
-  async readMany(entries: readonly EntryPlace[]): Promise<Array<unknown[] | Error>> {
-    const results: Array<unknown[] | Error> = new Array(entries.length);
+  async readMany(entries: readonly EntryPlace[]): Promise<Array<unknown[] | Encoded | Error>> {
+    const results: Array<unknown[] | Encoded | Error> = new Array(entries.length);
     const bySegment = new Map<number, number[]>();
     for (let i = 0; i < entries.length; i++) {
       const segment = entries[i]!.segment;
@@ -363,10 +400,20 @@ export class SegmentLog {
               continue;
             }
             const metaWord = buf.readUInt32LE(HEAD + 4);
-            const payload = buf.subarray(HEAD + FIXED + (metaWord & META_LENGTH));
+            const metaLength = metaWord & META_LENGTH;
+            const payload = buf.subarray(HEAD + FIXED + metaLength);
+            let form: string | undefined;
+            try {
+              form = formOf(buf, metaLength);
+            } catch (error) {
+              results[i] = error instanceof Error ? error : new Error(String(error));
+              continue;
+            }
+            const count = buf.readUInt32LE(HEAD);
+            const decode = (raw: Uint8Array): unknown[] | Encoded => (form !== undefined ? { form, count, bytes: raw } : (deserialize(raw) as unknown[]));
             if (metaWord >= PLAIN) {
               try {
-                results[i] = deserialize(payload) as unknown[];
+                results[i] = decode(payload);
               } catch (error) {
                 results[i] = error instanceof Error ? error : new Error(String(error));
               }
@@ -374,7 +421,7 @@ export class SegmentLog {
             }
             inflating.push(
               inflate(payload).then(
-                (raw) => void (results[i] = deserialize(raw) as unknown[]),
+                (raw) => void (results[i] = decode(raw)),
               ).catch(
                 (error: unknown) => void (results[i] = error instanceof Error ? error : new Error(String(error))),
               ),
@@ -461,6 +508,15 @@ export class SegmentLog {
     this._current = undefined;
     await handle?.close().catch(() => {});
   }
+}
+
+/** The form of an entry's encoded items (its meta's `f`), or undefined for item objects. */
+function formOf(entry: Buffer, metaLength: number): string | undefined {
+  const meta = entry.subarray(HEAD + FIXED, HEAD + FIXED + metaLength);
+  // Most entries of a run are of one kind: a look for the key before parsing the resource.
+  if (meta.indexOf('"f":') < 0) return undefined;
+  const f = (JSON.parse(meta.toString('utf8')) as { f?: unknown }).f;
+  return typeof f === 'string' ? f : undefined;
 }
 
 /** The storage's size budget has no room: the queue refuses (503 upstream) or drops, as configured. */
