@@ -6,9 +6,10 @@
  * Why not the SDK's serializer: it first builds ReadableLogRecords, then walks them twice (a size
  * pass and a write pass) through generic writers, about 20 µs a router record in the sidecar's
  * profile, more than parsing, mapping and receiving the line together. Here each field is written
- * once, attribute keys come from a cache of their encoded bytes, and string lengths are taken
- * on the assumption that the text is ASCII (true of nearly every Heroku field), checked by the
- * byte count the write returns and redone with the exact length when it was not.
+ * once, attribute keys come from a bounded cache of their encoded bytes (found by following the
+ * key order of the last record, not by a lookup), and string lengths are taken on the
+ * assumption that the text is ASCII (true of nearly every Heroku field), checked by the byte
+ * count the write returns and redone with the exact length when it was not.
  *
  * Field numbers are opentelemetry-proto's (v1); tests decode the output with the generated code
  * of the official schema and compare it with what the SDK's serializer produces.
@@ -108,11 +109,97 @@ function varintSize(n: number): number {
   return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
 }
 
+/** Buffer's string writers (undocumented, as Buffer.write without its argument parsing): the byte count. */
+interface BufferWriters {
+  utf8Write(s: string, offset: number): number;
+  latin1Write(s: string, offset: number): number;
+}
+
 /** Strings up to this many chars are written by a JS loop when ASCII. */
 const SHORT_STRING = 48;
 
-/** Attribute keys seen so far, as encoded KeyValue.key fields; capped, as apps choose their keys. */
-const KEY_CACHE_MAX = 10_000;
+/** Attribute keys cached at most; the cache is emptied when full, as apps choose their keys too. */
+const KEY_CACHE_MAX = 2048;
+
+/** Keys longer than this are encoded each time, not cached: bounds the cache's bytes too. */
+const KEY_CACHE_KEY_CHARS = 128;
+
+/** The bytes of an int64 varint of a safe integer outside [0, 2^32). */
+function int64Size(v: number): number {
+  if (v < 0) return 10;
+  let size = 5;
+  for (let hi = Math.floor(v / 2 ** 35); hi > 0; hi = Math.floor(hi / 128)) size++;
+  return size;
+}
+
+/** An attribute key's KeyValue.key field and the AnyValue's tag after it, as written. */
+class KeyEntry {
+  readonly key: string;
+  readonly bytes: Uint8Array;
+  /** `bytes` as little-endian 32-bit words, zero-padded: copied four bytes a write. */
+  readonly words: Int32Array;
+  /** The key that followed this one in the last attributes written (see ProtoWriter._keyAfter). */
+  next: KeyEntry | undefined = undefined;
+
+  constructor(key: string) {
+    this.key = key;
+    const utf8 = Buffer.from(key, 'utf8');
+    const n = utf8.length;
+    const bytes = new Uint8Array(1 + varintSize(n) + n + 1);
+    bytes[0] = TAG.key;
+    let i = 1;
+    for (let m = n; ; m >>>= 7) {
+      if (m <= 0x7f) {
+        bytes[i++] = m;
+        break;
+      }
+      bytes[i++] = (m & 0x7f) | 0x80;
+    }
+    bytes.set(utf8, i);
+    bytes[i + n] = TAG.value;
+    this.bytes = bytes;
+    const words = new Int32Array(Math.ceil(bytes.length / 4));
+    new Uint8Array(words.buffer).set(bytes);
+    this.words = words;
+  }
+}
+
+/**
+ * Points grouped into one Metric per name, type, unit and temporality, groups in the order of
+ * their first point, points in input order; no key built a point (points of one metric mostly
+ * come together: the last point's group is tried first).
+ */
+function metricGroups(points: readonly MetricPointData[]): MetricPointData[][] {
+  const groups: MetricPointData[][] = [];
+  const byName = new Map<string, MetricPointData[][]>();
+  let last: MetricPointData[] | undefined;
+  for (const p of points) {
+    if (last !== undefined && sameMetric(last[0]!, p)) {
+      last.push(p);
+      continue;
+    }
+    let named = byName.get(p.name);
+    if (named === undefined) byName.set(p.name, (named = []));
+    last = undefined;
+    for (const g of named) {
+      if (sameMetric(g[0]!, p)) {
+        last = g;
+        break;
+      }
+    }
+    if (last === undefined) {
+      last = [];
+      named.push(last);
+      groups.push(last);
+    }
+    last.push(p);
+  }
+  return groups;
+}
+
+function sameMetric(a: MetricPointData, b: MetricPointData): boolean {
+  return a.name === b.name && a.type === b.type && a.unit === b.unit && a.temporality === b.temporality;
+}
 
 /**
  * The write position and the buffer. One writer is reused across batches (the output is copied
@@ -122,7 +209,9 @@ class ProtoWriter {
   buf: Buffer;
   view: DataView;
   pos = 0;
-  private readonly _keys = new Map<string, Buffer>();
+  private readonly _keys = new Map<string, KeyEntry>();
+  /** Where each attributes() starts its key predictions: `next` is the first key last time. */
+  private readonly _start = new KeyEntry('');
 
   constructor(size = 1 << 20) {
     this.buf = Buffer.allocUnsafeSlow(size);
@@ -242,7 +331,10 @@ class ProtoWriter {
       }
       if (i === n) return n;
     }
-    return (this.buf as unknown as { utf8Write(s: string, offset: number): number }).utf8Write(s, this.pos);
+    // Text sliced from a line (a body) is off the fast path of Buffer's UTF-8 writer; counting its
+    // bytes then copying it as Latin-1 when ASCII takes two thirds of the time.
+    const buf = this.buf as unknown as BufferWriters;
+    return n > SHORT_STRING && Buffer.byteLength(s) === n ? buf.latin1Write(s, this.pos) : buf.utf8Write(s, this.pos);
   }
 
   /** `tag`, length, text. */
@@ -279,110 +371,158 @@ class ProtoWriter {
     this.pos += n;
   }
 
-  /** The encoded KeyValue.key field of `key`. */
-  keyField(key: string): Buffer {
-    let field = this._keys.get(key);
-    if (field === undefined) {
-      const bytes = Buffer.from(key, 'utf8');
-      field = Buffer.allocUnsafeSlow(1 + varintSize(bytes.length) + bytes.length);
-      field[0] = TAG.key;
-      let i = 1;
-      let n = bytes.length;
-      while (n > 0x7f) {
-        field[i++] = (n & 0x7f) | 0x80;
-        n >>>= 7;
-      }
-      field[i++] = n;
-      bytes.copy(field, i);
-      if (this._keys.size < KEY_CACHE_MAX) this._keys.set(key, field);
+  /**
+   * The cache entry of `key`: first the one that followed `previous` last time (records of one
+   * kind list their attributes in one order, so this is nearly always it, and an identity check of
+   * two interned strings is cheaper than a Map lookup), then the Map.
+   */
+  private _keyAfter(previous: KeyEntry, key: string): KeyEntry {
+    const predicted = previous.next;
+    if (predicted !== undefined && predicted.key === key) return predicted;
+    let entry = this._keys.get(key);
+    if (entry === undefined) {
+      entry = new KeyEntry(key);
+      // Keys come from apps' lines too: a bounded cache, emptied when full (the few keys that
+      // repeat are back after a record or two), and none for long keys.
+      if (key.length > KEY_CACHE_KEY_CHARS) return entry;
+      if (this._keys.size >= KEY_CACHE_MAX) this._forgetKeys();
+      this._keys.set(key, entry);
     }
-    return field;
+    previous.next = entry;
+    return entry;
   }
 
-  /** `tag`, KeyValue{key, value}. Numbers as the OTLP/JSON encoding does: exact integers as int. */
-  keyValue(tag: number, key: string, value: AttributeValue): void {
-    const keyField = this.keyField(key);
-    const k = keyField.length;
-    if (typeof value === 'string') {
-      let n = value.length;
-      this.ensure(21 + k + 3 * n);
-      const start = this.pos;
-      // The common case, a short ASCII value under a short key: every length fits one byte.
-      if (k + n + 4 < 0x80) {
-        const buf = this.buf;
-        let p = start;
-        buf[p++] = tag;
-        buf[p++] = k + n + 4;
-        for (let i = 0; i < k; i++) buf[p++] = keyField[i]!;
-        buf[p++] = TAG.value;
-        buf[p++] = n + 2;
-        buf[p++] = TAG.stringValue;
-        buf[p++] = n;
-        let i = 0;
-        for (; i < n; i++) {
-          const c = value.charCodeAt(i);
-          if (c > 0x7f) break;
-          buf[p + i] = c;
-        }
-        if (i === n) {
-          this.pos = p + n;
-          return;
-        }
-        // Not ASCII: the general path below.
-      }
-      for (;;) {
-        const anyLength = 1 + varintSize(n) + n;
-        this.buf[this.pos++] = tag;
-        this.varint(k + 1 + varintSize(anyLength) + anyLength);
-        this.buf.set(keyField, this.pos);
-        this.pos += k;
-        this.buf[this.pos++] = TAG.value;
-        this.varint(anyLength);
-        this.buf[this.pos++] = TAG.stringValue;
-        this.varint(n);
-        if (this._utf8(value) === n) break;
-        this.pos = start;
-        n = Buffer.byteLength(value);
-      }
-      this.pos += n;
-      return;
+  private _forgetKeys(): void {
+    this._keys.clear();
+    this._start.next = undefined;
+  }
+
+  /** Attribute keys cached (bounded by KEY_CACHE_MAX). */
+  get cachedKeys(): number {
+    return this._keys.size;
+  }
+
+  /**
+   * KeyValue fields, one for each attribute, under `tag`. The values come from Object.values, not
+   * `attributes[key]`: some records' attributes are dictionaries (many keys added by name), and
+   * once one has gone through this loop every keyed load in it is a megamorphic lookup, about
+   * 20 ns an attribute; the array costs one allocation a record.
+   */
+  attributes(tag: number, attributes: Attributes): void {
+    let entry = this._start;
+    const values = Object.values(attributes);
+    let j = 0;
+    for (const key in attributes) {
+      // Same order as for-in, which would also list inherited enumerable keys: none of ours.
+      if (j === values.length) break;
+      entry = this._keyAfter(entry, key);
+      const value = values[j++]!;
+      if (typeof value === 'string') this._stringKeyValue(tag, entry, value);
+      else if (typeof value === 'number') this._numberKeyValue(tag, entry, value);
+      else if (typeof value === 'boolean') this._boolKeyValue(tag, entry, value);
+      else this._arrayKeyValue(tag, entry, value);
     }
-    if (typeof value === 'number' && !Number.isSafeInteger(value) && !Number.isFinite(value)) {
-      // OTLP/JSON has no Infinity or NaN; keep both encodings alike.
-      this.keyValue(tag, key, String(value));
-      return;
+  }
+
+  /** `tag`, the KeyValue's length, its key and the value's tag: the start of every KeyValue. */
+  private _keyValueHead(tag: number, entry: KeyEntry, length: number): void {
+    const buf = this.buf;
+    buf[this.pos++] = tag;
+    this.varint(length);
+    const words = entry.words;
+    const view = this.view;
+    const p = this.pos;
+    for (let i = 0; i < words.length; i++) view.setInt32(p + 4 * i, words[i]!, true);
+    this.pos = p + entry.bytes.length;
+  }
+
+  private _stringKeyValue(tag: number, entry: KeyEntry, value: string): void {
+    const k = entry.bytes.length;
+    // Assume ASCII: as many bytes as chars, checked by the write, redone with the exact count if not.
+    let n = value.length;
+    this.ensure(21 + k + 3 * n);
+    const start = this.pos;
+    // The common case, a short ASCII value under a short key: every length fits one byte.
+    if (k + n + 3 < 0x80) {
+      const buf = this.buf;
+      const bytes = entry.bytes;
+      let p = start;
+      buf[p++] = tag;
+      buf[p++] = k + n + 3;
+      const words = entry.words;
+      const view = this.view;
+      for (let i = 0; i < words.length; i++) view.setInt32(p + 4 * i, words[i]!, true);
+      p += k;
+      buf[p++] = n + 2;
+      buf[p++] = TAG.stringValue;
+      buf[p++] = n;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c > 0x7f) break;
+        buf[p + i] = c;
+      }
+      if (i === n) {
+        this.pos = p + n;
+        return;
+      }
     }
-    // Other values: the AnyValue is written at a reserved one-byte length, fixed up after.
-    this.ensure(16 + k);
+    for (;;) {
+      const anyLength = 1 + varintSize(n) + n;
+      this._keyValueHead(tag, entry, k + varintSize(anyLength) + anyLength);
+      this.varint(anyLength);
+      this.buf[this.pos++] = TAG.stringValue;
+      this.varint(n);
+      if (this._utf8(value) === n) break;
+      this.pos = start;
+      n = Buffer.byteLength(value);
+    }
+    this.pos += n;
+  }
+
+  /** Numbers as the OTLP/JSON encoding says them: exact integers as int, Infinity and NaN as text. */
+  private _numberKeyValue(tag: number, entry: KeyEntry, value: number): void {
+    const k = entry.bytes.length;
+    this.ensure(24 + k);
+    if (Number.isSafeInteger(value)) {
+      const size = value >= 0 && value < TWO_32 ? varintSize(value) : int64Size(value);
+      this._keyValueHead(tag, entry, k + 2 + size);
+      this.buf[this.pos++] = 1 + size;
+      this.buf[this.pos++] = TAG.intValue;
+      this.int64(value);
+    } else if (Number.isFinite(value)) {
+      this._keyValueHead(tag, entry, k + 10);
+      this.buf[this.pos++] = 9;
+      this.buf[this.pos++] = TAG.doubleValue;
+      this.double(value);
+    } else {
+      this._stringKeyValue(tag, entry, String(value));
+    }
+  }
+
+  private _boolKeyValue(tag: number, entry: KeyEntry, value: boolean): void {
+    this.ensure(12 + entry.bytes.length);
+    this._keyValueHead(tag, entry, entry.bytes.length + 3);
+    this.buf[this.pos++] = 2;
+    this.buf[this.pos++] = TAG.boolValue;
+    this.buf[this.pos++] = value ? 1 : 0;
+  }
+
+  /** An array of strings: its length is known only once written, so it is fixed up after. */
+  private _arrayKeyValue(tag: number, entry: KeyEntry, value: readonly string[]): void {
+    const k = entry.bytes.length;
+    this.ensure(8 + k);
     this.buf[this.pos++] = tag;
     const lengthAt = this.pos++;
-    this.buf.set(keyField, this.pos);
-    this.pos += k;
-    this.buf[this.pos++] = TAG.value;
+    const bytes = entry.bytes;
+    for (let i = 0; i < k; i++) this.buf[this.pos++] = bytes[i]!;
     const anyAt = this.pos++;
-    if (typeof value === 'number') {
-      if (Number.isSafeInteger(value)) {
-        this.buf[this.pos++] = TAG.intValue;
-        this.int64(value);
-      } else {
-        this.buf[this.pos++] = TAG.doubleValue;
-        this.double(value);
-      }
-    } else if (typeof value === 'boolean') {
-      this.buf[this.pos++] = TAG.boolValue;
-      this.buf[this.pos++] = value ? 1 : 0;
-    } else {
-      this.buf[this.pos++] = TAG.arrayValue;
-      const arrayAt = this.pos++;
-      for (const element of value) this.anyString(TAG.arrayValues, element);
-      this.closeLength(arrayAt, 1);
-    }
+    this.buf[this.pos++] = TAG.arrayValue;
+    const arrayAt = this.pos++;
+    for (const element of value) this.anyString(TAG.arrayValues, element);
+    this.closeLength(arrayAt, 1);
     this.closeLength(anyAt, 1);
     this.closeLength(lengthAt, 1);
-  }
-
-  attributes(tag: number, attributes: Attributes): void {
-    for (const key in attributes) this.keyValue(tag, key, attributes[key]!);
   }
 
   /**
@@ -591,14 +731,7 @@ export class OtlpProtoEncoder {
     const resourceField = this._resourceField(resource);
     const itemsStart = this._begin(resourceField);
     // One Metric per name, type, unit and temporality, its points in input order (as the OTLP/JSON encoding).
-    const groups = new Map<string, MetricPointData[]>();
-    for (const p of points) {
-      const key = `${p.name}\u0000${p.type}\u0000${p.unit}\u0000${p.temporality ?? ''}`;
-      const group = groups.get(key);
-      if (group === undefined) groups.set(key, [p]);
-      else group.push(p);
-    }
-    for (const group of groups.values()) {
+    for (const group of metricGroups(points)) {
       const first = group[0]!;
       w.byte(TAG.items);
       const metricAt = w.openLength(3);
