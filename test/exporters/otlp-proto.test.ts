@@ -48,6 +48,16 @@ function decodeLogs(bytes: Uint8Array): any {
   return hexIds(LogsRequest.toObject(LogsRequest.decode(bytes), TO_OBJECT));
 }
 
+/**
+ * Our logs request, read back by the generated code, after checking that it writes the request
+ * again byte for byte: it reads leniently (a KeyValue whose length is a byte short of its value
+ * reads right), but writes fields in number order and at their shortest, as we do.
+ */
+function decodeOurLogs(bytes: Uint8Array): any {
+  expect(Buffer.from(LogsRequest.encode(LogsRequest.decode(bytes)).finish())).toEqual(Buffer.from(bytes));
+  return decodeLogs(bytes);
+}
+
 function decodeMetrics(bytes: Uint8Array): any {
   return MetricsRequest.toObject(MetricsRequest.decode(bytes), TO_OBJECT);
 }
@@ -89,14 +99,14 @@ describe('OTLP protobuf encoder', () => {
   it('encodes every kind of Heroku line as our OTLP/JSON does', () => {
     expect(batch.logs.length).toBeGreaterThan(150);
     const encoder = new OtlpProtoEncoder(SCOPE);
-    expect(withoutZeros(decodeLogs(encoder.logs(RESOURCE, batch.logs)))).toEqual(withoutZeros(withoutEmptyArrays(jsonLogs(RESOURCE, batch.logs))));
+    expect(withoutZeros(decodeOurLogs(encoder.logs(RESOURCE, batch.logs)))).toEqual(withoutZeros(withoutEmptyArrays(jsonLogs(RESOURCE, batch.logs))));
     expect(withoutZeros(decodeMetrics(encoder.metrics(RESOURCE, batch.metrics)))).toEqual(withoutZeros(withoutEmptyArrays(jsonMetrics(RESOURCE, batch.metrics))));
   });
 
   it("says what the SDK's own protobuf serializer says for the same records", () => {
     const encoder = new OtlpProtoEncoder(SCOPE);
     const sdkLogs = transformer.ProtobufLogsSerializer.serializeRequest(toReadableLogRecords(RESOURCE, batch.logs));
-    const ours = decodeLogs(encoder.logs(RESOURCE, batch.logs));
+    const ours = decodeOurLogs(encoder.logs(RESOURCE, batch.logs));
     const theirs = decodeLogs(sdkLogs);
     // The SDK writes zero fields that a decoder reads the same as absent ones.
     expect(withoutZeros(ours)).toEqual(withoutZeros(theirs));
@@ -208,7 +218,7 @@ describe('OTLP protobuf encoder', () => {
         const encoder = new OtlpProtoEncoder(SCOPE, initialBytes);
         // JSON cannot say whether a trace id came without its span id: records carry both or neither.
         for (const r of logs) if (r.traceId === undefined || r.spanId === undefined) r.traceId = r.spanId = undefined;
-        if (logs.length > 0) expect(withoutZeros(decodeLogs(encoder.logs(resource, logs)))).toEqual(withoutZeros(withoutEmptyArrays(jsonLogs(resource, logs))));
+        if (logs.length > 0) expect(withoutZeros(decodeOurLogs(encoder.logs(resource, logs)))).toEqual(withoutZeros(withoutEmptyArrays(jsonLogs(resource, logs))));
         if (metrics.length > 0) {
           expect(withoutZeros(decodeMetrics(encoder.metrics(resource, metrics)))).toEqual(withoutZeros(withoutEmptyArrays(jsonMetrics(resource, metrics))));
           // As the aggregation stage sends them (cumulative, merged histograms), and as deltas of two exports.
@@ -227,5 +237,141 @@ describe('OTLP protobuf encoder', () => {
       }),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 300) },
     );
+  });
+
+  describe('edges of strings, numbers and keys', () => {
+    const record = (attributes: Attributes, body = 'b'): LogRecordData => ({
+      timeUnixMicros: 1_714_564_800_123_456,
+      observedUnixMicros: 1_714_564_800_123_457,
+      severityNumber: 9,
+      severityText: 'INFO',
+      body,
+      eventName: '',
+      attributes,
+      traceId: undefined,
+      spanId: undefined,
+      traceFlags: 0,
+    });
+    /** What a UTF-8 decoder reads back of `s`: a lone surrogate has no UTF-8 form, U+FFFD stands for it. */
+    const readBack = (s: string) => s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+    const decodedRecords = (bytes: Uint8Array) => decodeOurLogs(bytes).resourceLogs[0].scopeLogs[0].logRecords;
+    const attributeMap = (r: any) => Object.fromEntries((r.attributes ?? []).map((kv: any) => [kv.key, kv.value]));
+
+    const strings = [
+      '',
+      'a',
+      'é',
+      'ÿ',
+      'Ā',
+      '€',
+      '😀',
+      '\ud800',
+      '\udc00',
+      'a\ud800b',
+      '\udc00\ud800',
+      '😀'.slice(0, 1) + 'x',
+      'x'.repeat(47) + 'é',
+      'x'.repeat(49) + 'é',
+      'ÿ'.repeat(100),
+      'Ā'.repeat(100),
+      'x'.repeat(200) + '\ud83d',
+      'x'.repeat(124),
+      'x'.repeat(125),
+      'x'.repeat(126),
+      'x'.repeat(16_400),
+      '\u0000\u007f\u0080',
+    ];
+
+    it('writes any string as valid UTF-8, lone surrogates as U+FFFD, as body, attribute value, array element and key', () => {
+      const encoder = new OtlpProtoEncoder(SCOPE, 64);
+      const records = strings.map((s) => record({ [s]: s, [`arr ${s}`]: [s, '', s], 'after.key': 7 }, s));
+      // A surrogate written as such (ED A0 80) would read back as itself, not as U+FFFD.
+      const decoded = decodedRecords(encoder.logs(RESOURCE, records));
+      expect(decoded).toHaveLength(strings.length);
+      strings.forEach((s, i) => {
+        const r = decoded[i];
+        expect(r.body?.stringValue ?? '').toBe(readBack(s));
+        const attributes = attributeMap(r);
+        expect(attributes[readBack(s)]?.stringValue ?? '').toBe(readBack(s));
+        expect((attributes[`arr ${readBack(s)}`].arrayValue.values as any[]).map((v) => v.stringValue ?? '')).toEqual([readBack(s), '', readBack(s)]);
+        expect(attributes['after.key']).toEqual({ intValue: '7' });
+      });
+    });
+
+    it('writes integers at every varint length exactly, negatives as ten-byte int64, the rest as doubles or text', () => {
+      const ints: number[] = [0, -0, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
+      for (let k = 0; k <= 52; k++) ints.push(2 ** k, 2 ** k - 1, -(2 ** k), 1 - 2 ** k);
+      const others = [0.5, -1.25, 2 ** 53, -(2 ** 53), 2 ** 64, 1e300, Number.MIN_VALUE, Infinity, -Infinity, NaN];
+      const encoder = new OtlpProtoEncoder(SCOPE, 16);
+      const attributes: Attributes = {};
+      for (const [i, v] of [...ints, ...others].entries()) attributes[`n${i}`] = v;
+      // A key long enough that the KeyValue's length takes two bytes.
+      attributes['k'.repeat(126)] = 2 ** 40;
+      const decoded = attributeMap(decodedRecords(encoder.logs(RESOURCE, [record(attributes)]))[0]);
+      // Zero too: the value's oneof is set, so its field is written.
+      ints.forEach((v, i) => expect(decoded[`n${i}`]).toEqual({ intValue: String(v) }));
+      others.forEach((v, j) => {
+        const value = decoded[`n${ints.length + j}`];
+        if (Number.isFinite(v)) expect(value).toEqual({ doubleValue: v });
+        else expect(value).toEqual({ stringValue: String(v) });
+      });
+      expect(decoded['k'.repeat(126)]).toEqual({ intValue: String(2 ** 40) });
+      expect(withoutZeros(decodeOurLogs(encoder.logs(RESOURCE, [record(attributes)])))).toEqual(withoutZeros(withoutEmptyArrays(jsonLogs(RESOURCE, [record(attributes)]))));
+    });
+
+    it('encodes keys of any length and in any order, from objects in any state', () => {
+      const encoder = new OtlpProtoEncoder(SCOPE, 32);
+      const long = 'long.'.repeat(60);
+      // Integer-like keys come first in an object's own order; a deleted key turns it into a dictionary.
+      const dictionary: Attributes = { a: 'x', '10': 1, '2': true, b: ['y'] };
+      for (let i = 0; i < 40; i++) dictionary[`extra.${i}`] = i;
+      delete dictionary['extra.3'];
+      const records = [
+        record({ 'http.request.method': 'GET', 'url.path': '/a', 'http.response.status_code': 200 }),
+        // The same keys in another order, one missing, one added: the key order learnt from the last record is wrong.
+        record({ 'url.path': '/b', 'http.request.method': 'POST', 'url.scheme': 'https' }),
+        record({ [long]: 'v', [`${long}é`]: true, '': 'empty key', ['k'.repeat(127)]: 'x'.repeat(127) }),
+        record(dictionary),
+        record({ 'http.request.method': 'GET', 'url.path': '/a', 'http.response.status_code': 200 }),
+      ];
+      for (let round = 0; round < 2; round++) {
+        expect(withoutZeros(decodeOurLogs(encoder.logs(RESOURCE, records)))).toEqual(withoutZeros(withoutEmptyArrays(jsonLogs(RESOURCE, records))));
+      }
+      const decoded = decodedRecords(encoder.logs(RESOURCE, records));
+      expect(decoded[3].attributes.slice(0, 4).map((kv: any) => kv.key)).toEqual(['2', '10', 'a', 'b']);
+      expect(attributeMap(decoded[2])['']).toEqual({ stringValue: 'empty key' });
+    });
+
+    it('keeps its key cache bounded, whatever keys an app sends, and encodes right across its emptying', () => {
+      const encoder = new OtlpProtoEncoder(SCOPE);
+      const common: Attributes = { 'heroku.log.kind': 'app', 'heroku.dyno.name': 'web.1', 'http.response.status_code': 500 };
+      let peak = 0;
+      // 20,000 distinct keys in records of ten, as an app logging ids as JSON keys would send them.
+      for (let batch = 0; batch < 40; batch++) {
+        const records: LogRecordData[] = [];
+        for (let r = 0; r < 50; r++) {
+          const attributes: Attributes = { ...common };
+          for (let k = 0; k < 10; k++) attributes[`user.${batch}.${r}.${k}`] = k;
+          records.push(record(attributes));
+        }
+        const bytes = encoder.logs(RESOURCE, records);
+        peak = Math.max(peak, encoder.cachedKeys);
+        if (batch % 13 === 0) expect(withoutZeros(decodeOurLogs(bytes))).toEqual(withoutZeros(withoutEmptyArrays(jsonLogs(RESOURCE, records))));
+      }
+      expect(peak).toBeGreaterThan(1000);
+      expect(peak).toBeLessThanOrEqual(2048);
+      // One record with more keys than the cache holds: emptied in the middle of it.
+      const many: Attributes = { ...common };
+      for (let k = 0; k < 5000; k++) many[`k${k}`] = `v${k}`;
+      expect(withoutZeros(decodeOurLogs(encoder.logs(RESOURCE, [record(many), record(common)])))).toEqual(
+        withoutZeros(withoutEmptyArrays(jsonLogs(RESOURCE, [record(many), record(common)]))),
+      );
+      expect(encoder.cachedKeys).toBeLessThanOrEqual(2048);
+      // Keys too long to cache are encoded each time and take no room.
+      const before = encoder.cachedKeys;
+      const long = Array.from({ length: 100 }, (_, i) => record({ [`${'x'.repeat(200)}${i}`]: i }));
+      expect(withoutZeros(decodeOurLogs(encoder.logs(RESOURCE, long)))).toEqual(withoutZeros(withoutEmptyArrays(jsonLogs(RESOURCE, long))));
+      expect(encoder.cachedKeys).toBe(before);
+    });
   });
 });

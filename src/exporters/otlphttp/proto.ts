@@ -617,6 +617,11 @@ export class OtlpProtoEncoder {
     });
   }
 
+  /** Attribute keys whose encoded bytes are cached now: at most 2048, whatever keys apps send. */
+  get cachedKeys(): number {
+    return this._writer.cachedKeys;
+  }
+
   private _resourceField(resource: Attributes): Buffer {
     let field = this._resources.get(resource);
     if (field === undefined) {
