@@ -169,6 +169,10 @@ describe('OTLP protobuf encoder', () => {
     const copy = Buffer.from(first);
     fragments.logFragments(logs.slice(5, 200));
     expect(first).toEqual(copy);
+    // Fragments of several batches of one drain in one request; none at all is a request without records.
+    const twice = decodeOurLogs(requests.logsOf(RESOURCE, [first, first]));
+    expect(twice.resourceLogs[0].scopeLogs[0].logRecords).toHaveLength(10);
+    expect(Buffer.from(requests.logsOf(RESOURCE, []))).toEqual(Buffer.from(requests.logs(RESOURCE, [])));
   });
 
   // Strings around the lengths where a varint grows (127/128, 16383/16384) in one-, two-, three- and four-byte UTF-8.
