@@ -15,7 +15,7 @@
  * of the official schema and compare it with what the SDK's serializer produces.
  */
 import { bucketIndex, isMonotonic, startOf, temporalityOf } from '../../translate/otlp-json.ts';
-import type { AttributeValue, Attributes, LogRecordData, MetricPointData, SpanData } from '../../translate/telemetry.ts';
+import type { Attributes, LogRecordData, MetricPointData, SpanData } from '../../translate/telemetry.ts';
 
 interface InstrumentationScope {
   name: string;
@@ -445,7 +445,6 @@ class ProtoWriter {
     // The common case, a short ASCII value under a short key: every length fits one byte.
     if (k + n + 3 < 0x80) {
       const buf = this.buf;
-      const bytes = entry.bytes;
       let p = start;
       buf[p++] = tag;
       buf[p++] = k + n + 3;
