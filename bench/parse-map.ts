@@ -1,15 +1,16 @@
 /**
  * `parse+map`: classify+parse, then translateEvent into OpenTelemetry log records and metric
- * points, with one drain's context (its url.template table and request-id keys) as a receiver. One TelemetryBatch per body, emptied before the next body as an exporter would after
- * handing it off; the observed time is taken once per body, as a receiver does per request.
+ * points, through translateLineSafely as the receivers call it, with one drain's context (its
+ * url.template table and request-id keys) as a receiver. One TelemetryBatch per body, emptied
+ * before the next body as an exporter would after handing it off; the observed time is taken
+ * once per body, as a receiver does per request.
  * `parse+map+spans`: the same with a span per router request, as for a traces pipeline.
  */
 import { readCapture } from '../src/heroku/input.ts';
-import { interpretLine } from '../src/heroku/classify.ts';
 import type { HerokuLine } from '../src/heroku/line.ts';
 import type { FrameStatus } from '../src/heroku/octet-frames.ts';
 import { defaultDrainContext } from '../src/config/translation.ts';
-import { translateEvent } from '../src/translate/translate.ts';
+import { translateLineSafely } from '../src/translate/translate.ts';
 import { newTelemetryBatch, type TelemetryBatch } from '../src/translate/telemetry.ts';
 import type { Body } from './mix.ts';
 import type { Scenario } from './harness.ts';
@@ -19,8 +20,9 @@ let observed = 0;
 // One drain's state, as a receiver keeps it: url.template learned across the mix, request ids read.
 const drain = defaultDrainContext();
 
+// What the receivers run per line: interpretLine and translateEvent, kept from throwing.
 function onLine(line: HerokuLine, frameStatus: FrameStatus | undefined): void {
-  translateEvent(line, interpretLine(line), observed, batch, frameStatus, drain);
+  translateLineSafely(line, observed, batch, frameStatus, undefined, drain);
 }
 
 export function parseMap(bodies: readonly Body[], lines: number, spans = false): Scenario {

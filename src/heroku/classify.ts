@@ -8,9 +8,9 @@ import { isErrorCodeAt } from './codes.ts';
 import { parseAppLine } from './app.ts';
 import { parsePlatformLine } from './platform.ts';
 import { parsePostgresLogLine } from './postgres.ts';
-import { looksLikeLegacyRouterLine, looksLikeRouterLine, parseLegacyRouterLine, parseRouterLine } from './router.ts';
+import { looksLikeLegacyRouterLine, looksLikeRouterLine, parseLegacyRouterLine, parseRouterLine, parseRouterLineInto } from './router.ts';
 import { hasSamples, parseAddonSamples, parseRuntimeSamples } from './samples.ts';
-import type { HerokuEvent } from './events.ts';
+import type { HerokuEvent, RouterEvent } from './events.ts';
 import type { HerokuLine } from './line.ts';
 
 /** `postgres.1234` or `postgres`: Postgres's own log. */
@@ -66,12 +66,19 @@ export function kindFromMessage(line: HerokuLine): MessageKind | undefined {
   return undefined;
 }
 
+/** A router line's event: into `reuse` when the caller passed one (see interpretLine). */
+function routerEvent(line: HerokuLine, reuse: RouterEvent | undefined): RouterEvent {
+  // The whole decoded message is a flat string, faster to scan than the text sliced from it.
+  const start = line.original.length - line.text.length;
+  return reuse === undefined ? parseRouterLine(line.original, start) : parseRouterLineInto(reuse, line.original, start);
+}
+
 /** The event for a line whose text showed its kind, or undefined to let the header decide. */
-function interpretByMessage(line: HerokuLine): HerokuEvent | undefined {
+function interpretByMessage(line: HerokuLine, reuse: RouterEvent | undefined): HerokuEvent | undefined {
   const text = line.text;
   switch (kindFromMessage(line)) {
     case 'router':
-      return parseRouterLine(line.original, line.original.length - text.length);
+      return routerEvent(line, reuse);
     case 'legacy-router':
       return parseLegacyRouterLine(text);
     case 'runtime':
@@ -90,10 +97,12 @@ function interpretByMessage(line: HerokuLine): HerokuEvent | undefined {
 /**
  * Parses one line's text into the typed event its envelope and text call for. Never throws.
  * A line with an irregular header is read by its text first (kindFromMessage), then as any other.
+ * `reuse`: a router line is parsed into this event (parseRouterLineInto) instead of a new one,
+ * for a caller that is done with each event before it interprets the next line.
  */
-export function interpretLine(line: HerokuLine): HerokuEvent {
+export function interpretLine(line: HerokuLine, reuse?: RouterEvent): HerokuEvent {
   if (line.irregularHeader === true) {
-    const ev = interpretByMessage(line);
+    const ev = interpretByMessage(line, reuse);
     if (ev !== undefined) return ev;
   }
   const { appName, procId, text } = line;
@@ -106,8 +115,7 @@ export function interpretLine(line: HerokuLine): HerokuEvent {
   }
   if (appName === 'heroku') {
     if (procId === 'router') {
-      // The whole decoded message is a flat string, faster to scan than the text sliced from it.
-      if (looksLikeRouterLine(text)) return parseRouterLine(line.original, line.original.length - text.length);
+      if (looksLikeRouterLine(text)) return routerEvent(line, reuse);
       if (looksLikeLegacyRouterLine(text)) return parseLegacyRouterLine(text);
     }
     if (text.startsWith('source=') && hasSamples(text)) return parseRuntimeSamples(text);

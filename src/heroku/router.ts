@@ -17,22 +17,29 @@ export function splitForwarded(value: string): string[] {
   return splitForwardedRange(value, 0, value.length);
 }
 
-/** splitForwarded over `text[start, end)`, so the router reader needs no slice of the value. */
+/**
+ * splitForwarded over `text[start, end)`, so the router reader needs no slice of the value. Most
+ * lines forward one address: its array is made for it, not grown from an empty one.
+ */
 function splitForwardedRange(text: string, start: number, end: number): string[] {
-  const out: string[] = [];
+  let first: string | undefined;
+  let out: string[] | undefined;
   let from = -1;
   for (let i = start; i <= end; i++) {
     const c = i < end ? text.charCodeAt(i) : 44;
     if (c === 44 /* , */ || c <= 32 || c === 34 /* " */ || c === 92 /* \ */) {
       if (from >= 0) {
-        out.push(bareAddress(text.slice(from, i)));
+        const address = bareAddress(text, from, i);
+        if (first === undefined) first = address;
+        else if (out === undefined) out = [first, address];
+        else out.push(address);
         from = -1;
       }
     } else if (from < 0) {
       from = i;
     }
   }
-  return out;
+  return out ?? (first === undefined ? [] : [first]);
 }
 
 /**
@@ -40,7 +47,8 @@ function splitForwardedRange(text: string, start: number, end: number): string[]
  * `203.0.113.9`: `client.address` is an address, never a port. A bare IPv6 address has several
  * colons and is kept whole.
  */
-function bareAddress(address: string): string {
+function bareAddress(text: string, start: number, end: number): string {
+  const address = text.slice(start, end);
   if (address.charCodeAt(0) === 91 /* [ */) {
     const close = address.indexOf(']');
     return close > 0 ? address.slice(1, close) : address.slice(1);
@@ -90,6 +98,41 @@ export function parseRouterLine(text: string, start = 0): RouterEvent {
   return readRouterPairs(newRouterEvent(), text, start);
 }
 
+/** An array that is never written: the `fwd` of a reused event whose line had none. */
+const NO_ADDRESSES: string[] = Object.freeze([]) as unknown as string[];
+
+/**
+ * parseRouterLine into `ev`, which is overwritten rather than a new event made: for a caller
+ * that is done with one line's event before it reads the next (translation). `ev.fwd` is a new
+ * array when the line forwards addresses, else an empty array that must not be written to.
+ */
+export function parseRouterLineInto(ev: RouterEvent, text: string, start = 0): RouterEvent {
+  ev.at = '';
+  ev.code = undefined;
+  ev.desc = undefined;
+  ev.method = undefined;
+  ev.path = undefined;
+  ev.query = undefined;
+  ev.host = undefined;
+  ev.requestId = undefined;
+  ev.fwd = NO_ADDRESSES;
+  ev.dyno = undefined;
+  ev.connectMs = NaN;
+  ev.serviceMs = NaN;
+  ev.status = NaN;
+  ev.bytes = NaN;
+  ev.protocol = undefined;
+  ev.tlsVersion = undefined;
+  ev.sock = undefined;
+  ev.extra = undefined;
+  return readRouterPairs(ev, text, start);
+}
+
+/** A router event to pass to parseRouterLineInto. */
+export function emptyRouterEvent(): RouterEvent {
+  return newRouterEvent();
+}
+
 /** Whether `text[start, end)` is exactly `key`. */
 function isKey(text: string, start: number, end: number, key: string): boolean {
   if (end - start !== key.length) return false;
@@ -115,13 +158,18 @@ function leadingInteger(text: string, start: number, end: number): number {
 
 /**
  * Reads the logfmt pairs of `text` from `start` into `ev`. This is the hottest code of the
- * sidecar (80 % of lines), so it finds `=`, `"` and spaces with indexOf, which V8 runs natively,
- * and tells keys apart by length and first letter before comparing them; it builds no string but
- * the values it keeps. The rules are LogfmtScanner's: quoted values may hold spaces and `\"`,
- * an unterminated quote runs to the end, a quote that closes nothing is dropped.
+ * sidecar (80 % of lines), so it finds `=`, `"`, spaces and backslashes with indexOf, which V8
+ * runs natively (a loop of charCodeAt over a line's length costs more: measured), tells keys
+ * apart by length before comparing them once, and builds no string but the values it keeps.
+ * The rules are LogfmtScanner's: quoted values may hold spaces and `\"`, an unterminated quote
+ * runs to the end, a quote that closes nothing is dropped.
  */
 function readRouterPairs(ev: RouterEvent, text: string, start: number): RouterEvent {
   const end = text.length;
+  // The first backslash from here on, or `end`: most lines hold none, so no quoted value needs
+  // a look for escapes.
+  let backslash = text.indexOf('\\', start);
+  if (backslash < 0) backslash = end;
   let i = start;
   while (i < end) {
     if (text.charCodeAt(i) <= 32) {
@@ -142,19 +190,20 @@ function readRouterPairs(ev: RouterEvent, text: string, start: number): RouterEv
     let valueStart = eq + 1;
     let valueEnd: number;
     let escaped = false;
+    if (backslash < valueStart) {
+      backslash = text.indexOf('\\', valueStart);
+      if (backslash < 0) backslash = end;
+    }
     if (text.charCodeAt(valueStart) === 34 /* " */) {
       valueStart++;
       let q = text.indexOf('"', valueStart);
-      while (q > 0 && text.charCodeAt(q - 1) === 92 /* \ */ && isEscapedAt(text, valueStart, q - 1)) q = text.indexOf('"', q + 1);
+      if (backslash < (q < 0 ? end : q)) {
+        while (q > 0 && text.charCodeAt(q - 1) === 92 /* \ */ && isEscapedAt(text, valueStart, q - 1)) q = text.indexOf('"', q + 1);
+      }
       valueEnd = q < 0 ? end : q;
       i = q < 0 ? end : q + 1;
-      for (let k = valueStart; k < valueEnd; k++) {
-        if (text.charCodeAt(k) === 92) {
-          escaped = true;
-          break;
-        }
-      }
-    } else if (text.charCodeAt(valueStart) === 92 /* \ */ && text.charCodeAt(valueStart + 1) === 34 /* " */) {
+      escaped = backslash < valueEnd;
+    } else if (backslash === valueStart && text.charCodeAt(valueStart + 1) === 34 /* " */) {
       // A line copied out of JSON or source code: `fwd=\"203.0.113.9, 10.0.0.1\"` is a quoted
       // value whose quotes were escaped; its spaces are inside it, not between keys.
       valueStart += 2;
@@ -172,101 +221,96 @@ function readRouterPairs(ev: RouterEvent, text: string, start: number): RouterEv
       if (valueEnd > valueStart + 1 && text.charCodeAt(valueEnd - 1) === 34) valueEnd--;
     }
     const empty = valueEnd === valueStart;
-    switch (text.charCodeAt(keyStart)) {
-      case 97 /* a */:
+    switch (keyEnd - keyStart) {
+      case 2:
         if (isKey(text, keyStart, keyEnd, 'at')) {
           ev.at = sliceValue(text, valueStart, valueEnd, escaped);
           continue;
         }
         break;
-      case 109 /* m */:
-        if (isKey(text, keyStart, keyEnd, 'method')) {
-          if (!empty) ev.method = sliceValue(text, valueStart, valueEnd, escaped);
-          continue;
-        }
-        break;
-      case 112 /* p */:
-        if (isKey(text, keyStart, keyEnd, 'path')) {
-          if (!empty) {
-            // The query is kept apart: `url.path` never carries it.
-            let q = escaped ? -1 : text.indexOf('?', valueStart);
-            if (q >= valueEnd) q = -1;
-            if (q >= 0) {
-              ev.path = text.slice(valueStart, q);
-              ev.query = text.slice(q + 1, valueEnd);
-            } else {
-              const full = sliceValue(text, valueStart, valueEnd, escaped);
-              const fq = escaped ? full.indexOf('?') : -1;
-              ev.path = fq < 0 ? full : full.slice(0, fq);
-              if (fq >= 0) ev.query = full.slice(fq + 1);
-            }
-          }
-          continue;
-        }
-        if (isKey(text, keyStart, keyEnd, 'protocol')) {
-          if (!empty) ev.protocol = sliceValue(text, valueStart, valueEnd, escaped);
-          continue;
-        }
-        break;
-      case 104 /* h */:
-        if (isKey(text, keyStart, keyEnd, 'host')) {
-          if (!empty) ev.host = sliceValue(text, valueStart, valueEnd, escaped);
-          continue;
-        }
-        break;
-      case 114 /* r */:
-        if (isKey(text, keyStart, keyEnd, 'request_id')) {
-          if (!empty) ev.requestId = sliceValue(text, valueStart, valueEnd, escaped);
-          continue;
-        }
-        break;
-      case 102 /* f */:
+      case 3:
         if (isKey(text, keyStart, keyEnd, 'fwd')) {
           if (!empty) ev.fwd = splitForwardedRange(text, valueStart, valueEnd);
           continue;
         }
         break;
-      case 100 /* d */:
-        if (isKey(text, keyStart, keyEnd, 'dyno')) {
-          if (!empty) ev.dyno = sliceValue(text, valueStart, valueEnd, escaped);
-          continue;
+      case 4:
+        switch (text.charCodeAt(keyStart)) {
+          case 112 /* p */:
+            if (isKey(text, keyStart, keyEnd, 'path')) {
+              if (!empty) readPath(ev, text, valueStart, valueEnd, escaped);
+              continue;
+            }
+            break;
+          case 104 /* h */:
+            if (isKey(text, keyStart, keyEnd, 'host')) {
+              if (!empty) ev.host = sliceValue(text, valueStart, valueEnd, escaped);
+              continue;
+            }
+            break;
+          case 100 /* d */:
+            if (isKey(text, keyStart, keyEnd, 'dyno')) {
+              if (!empty) ev.dyno = sliceValue(text, valueStart, valueEnd, escaped);
+              continue;
+            }
+            if (isKey(text, keyStart, keyEnd, 'desc')) {
+              if (!empty) ev.desc = sliceValue(text, valueStart, valueEnd, escaped);
+              continue;
+            }
+            break;
+          case 99 /* c */:
+            if (isKey(text, keyStart, keyEnd, 'code')) {
+              if (!empty) ev.code = sliceValue(text, valueStart, valueEnd, escaped);
+              continue;
+            }
+            break;
+          case 115 /* s */:
+            if (isKey(text, keyStart, keyEnd, 'sock')) {
+              if (!empty) ev.sock = sliceValue(text, valueStart, valueEnd, escaped);
+              continue;
+            }
+            break;
         }
-        if (isKey(text, keyStart, keyEnd, 'desc')) {
-          if (!empty) ev.desc = sliceValue(text, valueStart, valueEnd, escaped);
+        break;
+      case 5:
+        if (isKey(text, keyStart, keyEnd, 'bytes')) {
+          ev.bytes = leadingInteger(text, valueStart, valueEnd);
           continue;
         }
         break;
-      case 99 /* c */:
-        if (isKey(text, keyStart, keyEnd, 'connect')) {
-          ev.connectMs = leadingInteger(text, valueStart, valueEnd);
-          continue;
-        }
-        if (isKey(text, keyStart, keyEnd, 'code')) {
-          if (!empty) ev.code = sliceValue(text, valueStart, valueEnd, escaped);
-          continue;
-        }
-        break;
-      case 115 /* s */:
-        if (isKey(text, keyStart, keyEnd, 'service')) {
-          ev.serviceMs = leadingInteger(text, valueStart, valueEnd);
+      case 6:
+        if (isKey(text, keyStart, keyEnd, 'method')) {
+          if (!empty) ev.method = sliceValue(text, valueStart, valueEnd, escaped);
           continue;
         }
         if (isKey(text, keyStart, keyEnd, 'status')) {
           ev.status = leadingInteger(text, valueStart, valueEnd);
           continue;
         }
-        if (isKey(text, keyStart, keyEnd, 'sock')) {
-          if (!empty) ev.sock = sliceValue(text, valueStart, valueEnd, escaped);
+        break;
+      case 7:
+        if (isKey(text, keyStart, keyEnd, 'connect')) {
+          ev.connectMs = leadingInteger(text, valueStart, valueEnd);
+          continue;
+        }
+        if (isKey(text, keyStart, keyEnd, 'service')) {
+          ev.serviceMs = leadingInteger(text, valueStart, valueEnd);
           continue;
         }
         break;
-      case 98 /* b */:
-        if (isKey(text, keyStart, keyEnd, 'bytes')) {
-          ev.bytes = leadingInteger(text, valueStart, valueEnd);
+      case 8:
+        if (isKey(text, keyStart, keyEnd, 'protocol')) {
+          if (!empty) ev.protocol = sliceValue(text, valueStart, valueEnd, escaped);
           continue;
         }
         break;
-      case 116 /* t */:
+      case 10:
+        if (isKey(text, keyStart, keyEnd, 'request_id')) {
+          if (!empty) ev.requestId = sliceValue(text, valueStart, valueEnd, escaped);
+          continue;
+        }
+        break;
+      case 11:
         if (isKey(text, keyStart, keyEnd, 'tls_version')) {
           if (!empty) ev.tlsVersion = sliceValue(text, valueStart, valueEnd, escaped);
           continue;
@@ -276,6 +320,24 @@ function readRouterPairs(ev: RouterEvent, text: string, start: number): RouterEv
     (ev.extra ??= {})[text.slice(keyStart, keyEnd)] = sliceValue(text, valueStart, valueEnd, escaped);
   }
   return ev;
+}
+
+/** `path=`: the query is kept apart, as `url.path` never carries it. */
+function readPath(ev: RouterEvent, text: string, start: number, end: number, escaped: boolean): void {
+  if (!escaped) {
+    const q = text.indexOf('?', start);
+    if (q >= 0 && q < end) {
+      ev.path = text.slice(start, q);
+      ev.query = text.slice(q + 1, end);
+    } else {
+      ev.path = text.slice(start, end);
+    }
+    return;
+  }
+  const full = unescapeQuoted(text.slice(start, end));
+  const q = full.indexOf('?');
+  ev.path = q < 0 ? full : full.slice(0, q);
+  if (q >= 0) ev.query = full.slice(q + 1);
 }
 
 function sliceValue(text: string, start: number, end: number, escaped: boolean): string {

@@ -30,6 +30,7 @@ import type {
 import type { HerokuLine } from '../heroku/line.ts';
 import type { FrameStatus } from '../heroku/octet-frames.ts';
 import { requestIdOf } from '../heroku/request-id.ts';
+import { emptyRouterEvent } from '../heroku/router.ts';
 import { STATELESS_CONTEXT, type DrainContext } from './drain-context.ts';
 import {
   SEVERITY_ERROR,
@@ -861,6 +862,12 @@ export interface LineTally {
  * request, a connection or the process down with it. Returns true when that happened. One
  * try/catch per line costs nothing measurable in V8.
  */
+/**
+ * The router event translateLineSafely parses each router line into: translation is done with
+ * it before the next line, and router lines are most lines.
+ */
+const routerScratch = emptyRouterEvent();
+
 export function translateLineSafely(
   line: HerokuLine,
   observedUnixMicros: number,
@@ -873,7 +880,7 @@ export function translateLineSafely(
   const metrics = out.metrics.length;
   const spans = out.spans?.length ?? 0;
   try {
-    const event = interpretLine(line);
+    const event = interpretLine(line, routerScratch);
     if (tally !== undefined && event.kind === 'app' && event.parseError !== undefined) tally.jsonKeptAsText++;
     translateEvent(line, event, observedUnixMicros, out, frameStatus, context);
     return false;

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { looksLikeLegacyRouterLine, parseLegacyRouterLine, parseRouterLine, splitForwarded } from '../../src/heroku/router.ts';
+import { emptyRouterEvent, looksLikeLegacyRouterLine, parseLegacyRouterLine, parseRouterLine, parseRouterLineInto, splitForwarded } from '../../src/heroku/router.ts';
+import { parseAnyLine } from '../../src/heroku/input.ts';
+import { newTelemetryBatch } from '../../src/translate/telemetry.ts';
+import { translateLineSafely } from '../../src/translate/translate.ts';
 
 describe('splitForwarded', () => {
   it.each([
@@ -86,6 +89,29 @@ describe('parseRouterLine', () => {
 
   it('reads a line truncated in the middle of a quoted path', () => {
     expect(parseRouterLine('at=info method=GET path="/a b')).toMatchObject({ method: 'GET', path: '/a b', host: undefined });
+  });
+});
+
+describe('parseRouterLineInto', () => {
+  const full =
+    'at=error code=H12 desc="Request \\"timeout\\"" method=PROPFIND path="/a?b=c" host=h:8443 request_id=r1 fwd="1.2.3.4, 5.6.7.8" dyno=web.2 connect=1ms service=30000ms status=503 bytes=12 protocol=http2 tls_version=TLSv1.3 sock=backend region=eu';
+
+  it('leaves nothing of the line read before: the event is the one parseRouterLine gives', () => {
+    const ev = emptyRouterEvent();
+    parseRouterLineInto(ev, full);
+    for (const next of ['at=info', 'at=info method=GET path="/" status=200', 'sock=client at=warning code=H27 fwd=unknown', full, '']) {
+      expect(parseRouterLineInto(ev, next)).toEqual(parseRouterLine(next));
+    }
+  });
+
+  it("keeps records of earlier lines as they were when translateLineSafely reuses its event", () => {
+    const batch = newTelemetryBatch();
+    translateLineSafely(parseAnyLine(`<158>1 2024-05-01T12:00:00+00:00 host heroku router - ${full}`), 1, batch);
+    translateLineSafely(parseAnyLine('<158>1 2024-05-01T12:00:01+00:00 host heroku router - at=info method=GET path="/x" fwd="9.9.9.9" status=200 extra=1'), 1, batch);
+    expect(batch.logs[0]!.attributes).toMatchObject({ 'heroku.router.fwd': ['1.2.3.4', '5.6.7.8'], 'url.path': '/a', 'heroku.router.region': 'eu', 'heroku.error.code': 'H12' });
+    expect(batch.logs[0]!.attributes['heroku.router.extra']).toBeUndefined();
+    expect(batch.logs[1]!.attributes).toMatchObject({ 'heroku.router.fwd': ['9.9.9.9'], 'url.path': '/x', 'heroku.router.extra': '1' });
+    expect(batch.logs[1]!.attributes['heroku.error.code']).toBeUndefined();
   });
 });
 
