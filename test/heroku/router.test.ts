@@ -92,6 +92,19 @@ describe('parseRouterLine', () => {
   });
 });
 
+describe('router keys', () => {
+  it('are known by their exact characters: near misses and non-ASCII look-alikes stay extra keys', () => {
+    // `\`ô` packs, 7 bits a character, to the same number as `at` (96 * 128 + 244 = 97 * 128 + 116).
+    const ev = parseRouterLine('at=info `\u00f4=x At=y at2=z protocoL=h2 request_iD=r tls_versioN=t statuses=1 fwd=1.2.3.4');
+    expect(ev.at).toBe('info');
+    expect(ev.protocol).toBeUndefined();
+    expect(ev.requestId).toBeUndefined();
+    expect(ev.tlsVersion).toBeUndefined();
+    expect(ev.status).toBeNaN();
+    expect(ev.extra).toEqual({ '`\u00f4': 'x', At: 'y', at2: 'z', protocoL: 'h2', request_iD: 'r', tls_versioN: 't', statuses: '1' });
+  });
+});
+
 describe('parseRouterLineInto', () => {
   const full =
     'at=error code=H12 desc="Request \\"timeout\\"" method=PROPFIND path="/a?b=c" host=h:8443 request_id=r1 fwd="1.2.3.4, 5.6.7.8" dyno=web.2 connect=1ms service=30000ms status=503 bytes=12 protocol=http2 tls_version=TLSv1.3 sock=backend region=eu';
