@@ -3,7 +3,9 @@
  * bench/mix.ts: GC's share of the sidecar's CPU follows what the hot path allocates, which a
  * lines/s figure hides.
  *
- *   BENCH_AB_ROOT=../main-checkout node bench/parse-map-alloc.ts     (BENCH_LINES, BENCH_RUNS, BENCH_SEED)
+ *   BENCH_AB_ROOT=../main-checkout node --expose-gc bench/parse-map-alloc.ts     (BENCH_LINES, BENCH_RUNS, BENCH_SEED)
+ *
+ * BENCH_SPANS=1 times `parse+map+spans` instead (a span per router request, as for traces).
  *
  * How: V8 has no running total of bytes allocated, so v8.GCProfiler reports each collection's
  * used heap before and after it; what a pass allocated is the heap's growth between collections
@@ -29,6 +31,7 @@ const LINES = Number(process.env.BENCH_LINES ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SEED = Number(process.env.BENCH_SEED ?? 42);
 const PROFILE = process.env.BENCH_ALLOC_PROFILE;
+const SPANS = process.env.BENCH_SPANS === '1';
 
 type ParseMap = (bodies: ReturnType<typeof toLogplexBodies>, lines: number, spans?: boolean) => Scenario;
 const ours = (await import('./parse-map.ts')).parseMap as ParseMap;
@@ -69,8 +72,8 @@ function allocation(s: Scenario): Usage {
 }
 
 const sides = [
-  ...(theirs ? [{ name: `parse+map (${resolve(root!)})`, scenario: theirs(bodies, LINES), runs: [] as Usage[] }] : []),
-  { name: 'parse+map (this checkout)', scenario: ours(bodies, LINES), runs: [] as Usage[] },
+  ...(theirs ? [{ name: `parse+map (${resolve(root!)})`, scenario: theirs(bodies, LINES, SPANS), runs: [] as Usage[] }] : []),
+  { name: 'parse+map (this checkout)', scenario: ours(bodies, LINES, SPANS), runs: [] as Usage[] },
 ];
 // Warm up: optimized code allocates less than the interpreter (escape analysis).
 for (const s of sides) for (let i = 0; i < 3; i++) s.scenario.pass();
@@ -84,7 +87,7 @@ for (const s of sides) {
   const self = s === sides[sides.length - 1] && sides.length === 2;
   console.log(
     JSON.stringify({
-      bench: `alloc ${s.name}`,
+      bench: `alloc ${s.name}${SPANS ? ' +spans' : ''}`,
       bytes_per_line: Math.round(perLine(s)),
       scavenges_per_100k_lines: Math.round((median(s.runs.map((u) => u.scavenges)) * 100_000) / LINES),
       full_gcs: median(s.runs.map((u) => u.fullGcs)),

@@ -466,12 +466,19 @@ const RENAMED_SAMPLES: Readonly<Record<string, { metric: string; lineUnit: strin
 };
 
 // Sample keys repeat on every line of a dyno or add-on: their names are built once and reused,
-// which also hands V8 the same key strings each time. Bounded, as keys come from the input.
-const sampleNames = new Map<string, SampleNames>();
+// which also hands V8 the same key strings each time. One table per prefix, so that a lookup
+// hashes the key as the line has it rather than a string joined for it. Bounded, as keys come
+// from the input.
+const sampleNames = new Map<string, Map<string, SampleNames>>();
+let sampleNamesHeld = 0;
 
 function namesOf(prefix: string, rawKey: string): SampleNames {
-  const cacheKey = prefix + rawKey;
-  let names = sampleNames.get(cacheKey);
+  let byKey = sampleNames.get(prefix);
+  if (byKey === undefined) {
+    byKey = new Map();
+    sampleNames.set(prefix, byKey);
+  }
+  let names = byKey.get(rawKey);
   if (names === undefined) {
     // `memory-total` to `memory_total`: the metric-name form of a sample key.
     const key = rawKey.indexOf('-') < 0 ? rawKey : rawKey.replace(/-/g, '_');
@@ -480,8 +487,14 @@ function namesOf(prefix: string, rawKey: string): SampleNames {
     const attribute = A.ATTR_HEROKU_SAMPLE_PREFIX + metric.slice(prefix.length);
     const type = M.METRIC_INSTRUMENTS[metric] === 'counter' ? 'total' : 'gauge';
     names = { metric, attribute, fallbackUnit: M.METRIC_UNITS[metric] ?? unitFromKey(key), lineUnit: renamed?.lineUnit ?? '', type };
-    if (sampleNames.size >= 10_000) sampleNames.clear();
-    sampleNames.set(cacheKey, names);
+    if (sampleNamesHeld >= 10_000) {
+      sampleNames.clear();
+      sampleNamesHeld = 0;
+      byKey = new Map();
+      sampleNames.set(prefix, byKey);
+    }
+    byKey.set(rawKey, names);
+    sampleNamesHeld++;
   }
   return names;
 }
