@@ -3,13 +3,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { InputError, runParse } from './parse-command.ts';
-import { runValidate } from './validate-command.ts';
-import { runStart } from './start-command.ts';
-import { runRulesTestFile } from '../processors/alerts/rules-test.ts';
-import { runReplay } from './replay-command.ts';
-import { runPrintConfig } from './print-config-command.ts';
 import { parseSetKey, setLabel, type ConfigSource } from '../config/sources.ts';
+
+// Each command's modules are imported when it runs: `start` then loads none of replay's
+// progress bar, parse's capture reader or rules test's, and the sidecar holds less at idle.
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
 
@@ -115,6 +112,7 @@ async function parseCommand(args: string[]): Promise<number> {
   const input = parsed.positionals[0] ?? '-';
   if (input === '-' && process.stdin.isTTY) process.stderr.write('heroku-otel-drain parse: reading standard input (end with Ctrl-D)\n');
   const say = (message: string) => process.stderr.write(`heroku-otel-drain parse: ${message}\n`);
+  const { InputError, runParse } = await import('./parse-command.ts');
   try {
     const summary = await runParse({ input, resource }, { name: pkg.name, version: pkg.version }, writeStdout, process.stdin, process.env, say);
     if (summary.lines === 0) say(`no log lines in ${input === '-' ? 'standard input' : input}`);
@@ -190,6 +188,7 @@ async function validateCommand(args: string[]): Promise<number> {
     process.stderr.write(`heroku-otel-drain validate: ${sources}\n`);
     return 2;
   }
+  const { runValidate } = await import('./validate-command.ts');
   const { code, stdout, stderr } = await runValidate(sources);
   process.stdout.write(stdout);
   process.stderr.write(stderr);
@@ -223,6 +222,7 @@ async function printConfigCommand(args: string[]): Promise<number> {
     process.stderr.write(`heroku-otel-drain print-config: ${sources}\n`);
     return 2;
   }
+  const { runPrintConfig } = await import('./print-config-command.ts');
   const { code, stdout, stderr } = await runPrintConfig(sources, { format, mode });
   process.stderr.write(stderr);
   if (stdout !== '') await writeStdout(stdout);
@@ -246,6 +246,7 @@ async function startCommand(args: string[]): Promise<number> {
     process.stderr.write(`heroku-otel-drain start: ${sources}\n`);
     return 2;
   }
+  const { runStart } = await import('./start-command.ts');
   return runStart(sources);
 }
 
@@ -272,6 +273,7 @@ async function replayCommand(args: string[]): Promise<number> {
     return 2;
   }
   const say = (message: string) => process.stderr.write(`heroku-otel-drain replay: ${message}\n`);
+  const [{ runReplay }, { InputError }] = await Promise.all([import('./replay-command.ts'), import('./parse-command.ts')]);
   try {
     const { code } = await runReplay(sources, parsed.positionals, resource, process.env, say, process.stderr);
     return code;
@@ -284,12 +286,13 @@ async function replayCommand(args: string[]): Promise<number> {
   }
 }
 
-function rulesCommand(args: string[]): number {
+async function rulesCommand(args: string[]): Promise<number> {
   const [sub, ...files] = args;
   if (sub !== 'test' || files.length === 0 || files.some((f) => f.startsWith('-'))) {
     process.stderr.write('heroku-otel-drain rules: usage: heroku-otel-drain rules test FILE...\n');
     return 2;
   }
+  const { runRulesTestFile } = await import('../processors/alerts/rules-test.ts');
   let passed = 0;
   let failed = 0;
   for (const file of files) {

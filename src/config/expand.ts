@@ -16,7 +16,7 @@
  * taken as it is: references inside it are not expanded again.
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from './yaml.ts';
 
 export interface ExpandProblem {
   path: string;

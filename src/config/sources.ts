@@ -14,7 +14,7 @@
  *   `confmap.enableMergeAppendOption` gate is alpha).
  */
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parseYaml, yaml } from './yaml.ts';
 import { defaultDocument } from './default.ts';
 
 export type ConfigSource =
@@ -77,7 +77,7 @@ function splitDelimitedKeys(value: unknown): unknown {
 }
 
 function yamlProblem(err: unknown): string {
-  const where = err instanceof YAMLParseError && err.linePos ? `line ${err.linePos[0].line}, column ${err.linePos[0].col}` : 'YAML';
+  const where = err instanceof yaml().YAMLParseError && err.linePos ? `line ${err.linePos[0].line}, column ${err.linePos[0].col}` : 'YAML';
   const message = (err as Error).message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
   return `${where}: not valid YAML: ${message}`;
 }

@@ -15,7 +15,7 @@
  * ```
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../../config/yaml.ts';
 import { z } from 'zod';
 import { duration, httpUrl } from '../../config/units.ts';
 import { BUILTIN_RULES } from './builtin.ts';
