@@ -8,17 +8,15 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import type { MetricReader } from '@opentelemetry/sdk-metrics';
+import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { DrainAuth } from '../receivers/logplex/auth.ts';
 
 /** The text exposition format Prometheus reads (its classic one). */
 const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export class PrometheusEndpoint {
-  /** The reader the meter provider collects through; the scrape answers from it. */
-  readonly reader: MetricReader;
-  private readonly _exporter: PrometheusExporter;
+  /** The reader the meter provider collects through (set by load()); the scrape answers from it. */
+  private _exporter: PrometheusExporter | undefined;
   private readonly _address: { host: string; port: number };
   private readonly _auth: DrainAuth<never> | undefined;
   private _server: Server | undefined;
@@ -27,8 +25,15 @@ export class PrometheusEndpoint {
   constructor(address: { host: string; port: number }, basicAuth?: { username: string; password: string }) {
     this._address = address;
     this._auth = basicAuth && new DrainAuth<never>([], basicAuth);
-    this._exporter = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
-    this.reader = this._exporter;
+  }
+
+  /** The SDK's reader, made (its package imported) on first call: a config with no pull reader loads none of it. */
+  async load(): Promise<PrometheusExporter> {
+    if (this._exporter === undefined) {
+      const { PrometheusExporter } = await import('@opentelemetry/exporter-prometheus');
+      this._exporter ??= new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
+    }
+    return this._exporter;
   }
 
   /** Where it listens (the real port once started, when the config said 0). */
@@ -38,6 +43,7 @@ export class PrometheusEndpoint {
   }
 
   async start(): Promise<void> {
+    const exporter = await this.load();
     const server = createServer((req, res) => {
       if (this._auth !== undefined && !this._auth.basicAuthMatches(req.headers.authorization)) {
         res.writeHead(401, { 'www-authenticate': 'Basic realm="heroku-otel-drain metrics"', 'content-type': 'text/plain' }).end('unauthenticated\n');
@@ -48,7 +54,7 @@ export class PrometheusEndpoint {
         return;
       }
       res.setHeader('x-content-type-options', 'nosniff');
-      this._exporter.getMetricsRequestHandler(req, res);
+      exporter.getMetricsRequestHandler(req, res);
       // Set by the handler at once (the body follows the collection): the exact format, for Prometheus.
       res.setHeader('content-type', CONTENT_TYPE);
     });

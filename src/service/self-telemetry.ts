@@ -12,9 +12,10 @@
  * do not): a periodic OTLP reader sends them where they should go (the embedded default points
  * one at OTEL_EXPORTER_OTLP_ENDPOINT).
  */
-import { ValueType, type BatchObservableResult, type Meter, type Observable } from '@opentelemetry/api';
-import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from '@opentelemetry/sdk-metrics';
+// The SDK is imported by start(), and only when a reader reads: a config without one (the embedded
+// default without an OTLP endpoint) loads none of it.
+import type { BatchObservableResult, Meter, Observable, ValueType } from '@opentelemetry/api';
+import type { IMetricReader, MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { QueueCounters } from '../exporters/exporterhelper/queue.ts';
 import type { StageStats } from '../processors/interval/stage.ts';
 import type { ReceivedBatch } from '../receivers/logplex/receiver.ts';
@@ -22,7 +23,6 @@ import * as A from '../semconv/attributes.ts';
 import * as M from '../semconv/metrics.ts';
 import type { Extension, Signal } from './component.ts';
 import type { Logger } from './log.ts';
-import { registerProcessMetrics } from './process-metrics.ts';
 import { PrometheusEndpoint } from './prometheus.ts';
 import type { TelemetryConfig } from './telemetry-config.ts';
 import { metricExporter } from './telemetry-exporters.ts';
@@ -217,9 +217,9 @@ type Instruments = Record<string, Observable>;
  * The component metrics. `withOurs`: ours beside the Collector's (level normal and detailed).
  * Each group is one batch callback, which reads its source once per collection.
  */
-function registerComponentMetrics(meter: Meter, source: TelemetrySource, withOurs: boolean): void {
-  const counter = (name: string, description: string) => meter.createObservableCounter(name, { unit: M.METRIC_UNITS[name]!, description, valueType: ValueType.INT });
-  const gauge = (name: string, description: string) => meter.createObservableGauge(name, { unit: M.METRIC_UNITS[name]!, description, valueType: ValueType.INT });
+function registerComponentMetrics(meter: Meter, source: TelemetrySource, withOurs: boolean, int: ValueType): void {
+  const counter = (name: string, description: string) => meter.createObservableCounter(name, { unit: M.METRIC_UNITS[name]!, description, valueType: int });
+  const gauge = (name: string, description: string) => meter.createObservableGauge(name, { unit: M.METRIC_UNITS[name]!, description, valueType: int });
   const group = (instruments: Instruments, observe: (result: BatchObservableResult, i: Instruments) => void) => meter.addBatchObservableCallback((result) => observe(result, instruments), Object.values(instruments));
 
   group(
@@ -428,12 +428,13 @@ export interface SelfTelemetryOptions {
 export class SelfTelemetry {
   /** The Prometheus pull readers (`address`, then `readers[].pull`), each with its server. */
   readonly endpoints: PrometheusEndpoint[] = [];
-  /** The resource of the sidecar's own metrics and logs. */
-  readonly resource: Resource;
+  /** The resource attributes of the sidecar's own metrics and logs. */
+  readonly resource: Readonly<Record<string, string>>;
   private readonly _config: TelemetryConfig['metrics'];
   private readonly _source: TelemetrySource;
   private readonly _options: SelfTelemetryOptions;
   private _provider: MeterProvider | undefined;
+  private _starting: Promise<void> | undefined;
   private _stopProcessMetrics: (() => void) | undefined;
 
   constructor(config: TelemetryConfig, source: TelemetrySource, options: SelfTelemetryOptions) {
@@ -445,7 +446,7 @@ export class SelfTelemetry {
       if (value === null) delete attributes[key];
       else attributes[key] = value;
     }
-    this.resource = resourceFromAttributes(attributes);
+    this.resource = attributes;
     if (this._config.level === 'none') return;
     const auth = this._config.basic_auth;
     if (this._config.address !== undefined) this.endpoints.push(new PrometheusEndpoint(this._config.address, auth));
@@ -461,32 +462,45 @@ export class SelfTelemetry {
   }
 
   /** Builds the meter provider (periodic readers start their clocks), then serves the pull readers. */
-  async start(): Promise<void> {
-    if (!this.enabled || this._provider !== undefined) return;
-    const readers: IMetricReader[] = this.endpoints.map((e) => e.reader);
-    this._config.readers.forEach((r, i) => {
-      if (r.periodic === undefined) return;
+  start(): Promise<void> {
+    if (!this.enabled) return Promise.resolve();
+    this._starting ??= this._start();
+    return this._starting;
+  }
+
+  private async _start(): Promise<void> {
+    const [{ ValueType }, { resourceFromAttributes }, { MeterProvider, PeriodicExportingMetricReader }, { registerProcessMetrics }] = await Promise.all([
+      import('@opentelemetry/api'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/sdk-metrics'),
+      import('./process-metrics.ts'),
+    ]);
+    const readers: IMetricReader[] = await Promise.all(this.endpoints.map((e) => e.load()));
+    for (const [i, r] of this._config.readers.entries()) {
+      if (r.periodic === undefined) continue;
       const override = this._options.periodicIntervalMs;
       const interval = override === undefined ? r.periodic.interval : override > 0 ? override : NEVER_MS;
       readers.push(
         new PeriodicExportingMetricReader({
-          exporter: metricExporter(r.periodic.exporter.otlp, `service.telemetry.metrics.readers[${i}]`, this._options.log),
+          exporter: await metricExporter(r.periodic.exporter.otlp, `service.telemetry.metrics.readers[${i}]`, this._options.log),
           exportIntervalMillis: interval,
           // The SDK refuses a timeout longer than the interval.
           exportTimeoutMillis: Math.min(r.periodic.timeout, interval),
         }),
       );
-    });
-    this._provider = new MeterProvider({ resource: this.resource, readers });
+    }
+    this._provider = new MeterProvider({ resource: resourceFromAttributes(this.resource), readers });
     const meter = this._provider.getMeter(String(this._options.resource['service.name'] ?? 'heroku-otel-drain'), this._options.resource['service.version']);
     const withOurs = this._config.level !== 'basic';
-    registerComponentMetrics(meter, this._source, withOurs);
+    registerComponentMetrics(meter, this._source, withOurs, ValueType.INT);
     this._stopProcessMetrics = registerProcessMetrics(meter, withOurs);
     for (const e of this.endpoints) await e.start();
   }
 
   /** The pull readers' servers close, then every periodic reader collects and exports a last time; safe twice. */
   async shutdown(): Promise<void> {
+    // A start under way ends first: its provider is the one to shut down.
+    await this._starting?.catch(() => {});
     const provider = this._provider;
     this._provider = undefined;
     this._stopProcessMetrics?.();

@@ -4,11 +4,11 @@
  * that a failed export is said in our log (the SDK's own diagnostics are silent by default).
  */
 import { readFileSync } from 'node:fs';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
-import { AggregationTemporalityPreference, OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+// Each exporter's package is imported when a reader or processor of its protocol is made: one
+// of the four, and none for a config without them.
+import type { ExportResult } from '@opentelemetry/core';
+import type { AggregationTemporalityPreference } from '@opentelemetry/exporter-metrics-otlp-http';
+import type { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { AggregationOption, AggregationTemporality, InstrumentType, PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Logger } from './log.ts';
@@ -71,11 +71,15 @@ function sdkOptions(config: OtlpTelemetryExporter, signalPath: 'v1/metrics' | 'v
   };
 }
 
-const TEMPORALITY: Readonly<Record<OtlpTelemetryExporter['temporality_preference'], AggregationTemporalityPreference>> = {
-  cumulative: AggregationTemporalityPreference.CUMULATIVE,
-  delta: AggregationTemporalityPreference.DELTA,
-  low_memory: AggregationTemporalityPreference.LOWMEMORY,
+/** The SDK's AggregationTemporalityPreference members, by our names. */
+const TEMPORALITY: Readonly<Record<OtlpTelemetryExporter['temporality_preference'], keyof typeof AggregationTemporalityPreference>> = {
+  cumulative: 'CUMULATIVE',
+  delta: 'DELTA',
+  low_memory: 'LOWMEMORY',
 };
+
+/** ExportResultCode.SUCCESS of @opentelemetry/core, whose value the SDK's exporters report. */
+const SUCCESS = 0;
 
 /** What a failed export says in our log: the HTTP status when there is one, never the response body. */
 function failureFields(result: ExportResult): Record<string, unknown> {
@@ -83,18 +87,30 @@ function failureFields(result: ExportResult): Record<string, unknown> {
   return { ...(typeof error?.code === 'number' ? { status: error.code } : {}), error_type: error?.name ?? 'unknown' };
 }
 
-/** A periodic reader's exporter; `where` names it in the log (`service.telemetry.metrics.readers[1]`). */
-export function metricExporter(config: OtlpTelemetryExporter, where: string, log: Logger): PushMetricExporter {
-  const options = { ...sdkOptions(config, 'v1/metrics'), temporalityPreference: TEMPORALITY[config.temporality_preference] };
-  const exporter = withoutEnvHeaders(() => (config.protocol === 'http/json' ? new JsonMetricExporter(options) : new ProtoMetricExporter(options)));
-  return new ReportedMetricExporter(exporter, where, new RateLimitedLog(log));
+/**
+ * A periodic reader's exporter; `where` names it in the log (`service.telemetry.metrics.readers[1]`).
+ * Throws at once when a certificate file cannot be read; the SDK's package is imported after.
+ */
+export function metricExporter(config: OtlpTelemetryExporter, where: string, log: Logger): Promise<PushMetricExporter> {
+  const options = sdkOptions(config, 'v1/metrics');
+  return (async () => {
+    // The protobuf package builds on the JSON one, which has the temporality enum.
+    const { AggregationTemporalityPreference } = await import('@opentelemetry/exporter-metrics-otlp-http');
+    const { OTLPMetricExporter } = config.protocol === 'http/json' ? await import('@opentelemetry/exporter-metrics-otlp-http') : await import('@opentelemetry/exporter-metrics-otlp-proto');
+    const temporalityPreference = AggregationTemporalityPreference[TEMPORALITY[config.temporality_preference]];
+    const exporter = withoutEnvHeaders(() => new OTLPMetricExporter({ ...options, temporalityPreference }));
+    return new ReportedMetricExporter(exporter, where, new RateLimitedLog(log));
+  })();
 }
 
 /** A log processor's exporter; its failures go to `log`, which must not be the log it exports. */
-export function logExporter(config: OtlpTelemetryExporter, where: string, log: Logger): LogRecordExporter {
+export function logExporter(config: OtlpTelemetryExporter, where: string, log: Logger): Promise<LogRecordExporter> {
   const options = sdkOptions(config, 'v1/logs');
-  const exporter = withoutEnvHeaders(() => (config.protocol === 'http/json' ? new JsonLogExporter(options) : new ProtoLogExporter(options)));
-  return new ReportedLogExporter(exporter, where, new RateLimitedLog(log));
+  return (async () => {
+    const { OTLPLogExporter } = config.protocol === 'http/json' ? await import('@opentelemetry/exporter-logs-otlp-http') : await import('@opentelemetry/exporter-logs-otlp-proto');
+    const exporter = withoutEnvHeaders(() => new OTLPLogExporter(options));
+    return new ReportedLogExporter(exporter, where, new RateLimitedLog(log));
+  })();
 }
 
 class ReportedMetricExporter implements PushMetricExporter {
@@ -110,7 +126,7 @@ class ReportedMetricExporter implements PushMetricExporter {
 
   export(metrics: ResourceMetrics, done: (result: ExportResult) => void): void {
     this._exporter.export(metrics, (result) => {
-      if (result.code !== ExportResultCode.SUCCESS) this._limited.report('warn', 'failed', `${this._where}: the sidecar's own metrics were not delivered`, failureFields(result));
+      if (result.code !== SUCCESS) this._limited.report('warn', 'failed', `${this._where}: the sidecar's own metrics were not delivered`, failureFields(result));
       done(result);
     });
   }
@@ -145,7 +161,7 @@ class ReportedLogExporter implements LogRecordExporter {
 
   export(records: ReadableLogRecord[], done: (result: ExportResult) => void): void {
     this._exporter.export(records, (result) => {
-      if (result.code !== ExportResultCode.SUCCESS) this._limited.report('warn', 'failed', `${this._where}: ${records.length} of the sidecar's own log lines were not delivered`, failureFields(result));
+      if (result.code !== SUCCESS) this._limited.report('warn', 'failed', `${this._where}: ${records.length} of the sidecar's own log lines were not delivered`, failureFields(result));
       done(result);
     });
   }
