@@ -11,7 +11,8 @@
 import { promisify } from 'node:util';
 import { constants as zlibConstants, gzip as gzipCallback, zstdCompress as zstdCallback } from 'node:zlib';
 import type { ConnectionOptions } from 'node:tls';
-import { Agent, buildConnector, ProxyAgent, request, type Dispatcher } from 'undici';
+import type { buildConnector, Dispatcher } from 'undici';
+import { undici } from '../../undici.ts';
 import { clientTlsOptions, describeTlsFailure, TlsConfigError } from '../../config/tls.ts';
 import type { ClientAuthenticator } from '../../service/component.ts';
 import type { Logger } from '../../service/log.ts';
@@ -395,6 +396,7 @@ export class OtlphttpExporter implements Exporter {
     const consumers = this._config.sending_queue.num_consumers;
     const proxy = this._config.proxy_url;
     if (proxy === undefined) {
+      const { Agent, buildConnector } = undici();
       const connector = buildConnector({ ...tls });
       const connect: buildConnector.connector = (options, callback) =>
         connector(options, (...args) => {
@@ -404,7 +406,7 @@ export class OtlphttpExporter implements Exporter {
       return new Agent({ keepAliveTimeout: 30_000, connections: consumers, connect });
     }
     const { servername: _backendName, ...proxyTls } = tls ?? {};
-    return new ProxyAgent({ uri: proxy, keepAliveTimeout: 30_000, connections: consumers, ...(tls !== undefined ? { requestTls: tls, proxyTls } : {}) });
+    return new (undici().ProxyAgent)({ uri: proxy, keepAliveTimeout: 30_000, connections: consumers, ...(tls !== undefined ? { requestTls: tls, proxyTls } : {}) });
   }
 
   /**
@@ -460,7 +462,7 @@ export class OtlphttpExporter implements Exporter {
     const onDeadline = () => controller.abort(abort?.reason);
     abort?.addEventListener('abort', onDeadline, { once: true });
     try {
-      const response = await request(this._urls[signal]!, { method: 'POST', headers: requestHeaders, body, dispatcher: this._agent, signal: controller.signal });
+      const response = await undici().request(this._urls[signal]!, { method: 'POST', headers: requestHeaders, body, dispatcher: this._agent, signal: controller.signal });
       status = response.statusCode;
       headers = response.headers;
       text = await readCapped(response.body);

@@ -8,11 +8,11 @@
  * well-kept npm library verifies SHA-crypt; go-htpasswd's newer versions do).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createRequire } from 'node:module';
-import bcrypt from 'bcryptjs';
+import { lazy } from '../../lazy.ts';
 
-// A CommonJS function whose bundled types describe an ES default export: required as it is.
-const apacheMd5 = createRequire(import.meta.url)('apache-md5') as (password: string, salt: string) => string;
+// A CommonJS function whose bundled types describe an ES default export: required as it is, at
+// its first use (as bcryptjs is imported at its first): an htpasswd file uses one or the other.
+const apacheMd5 = lazy<(password: string, salt: string) => string>('apache-md5');
 
 export type HashKind = 'bcrypt' | 'apr1' | 'md5crypt' | 'sha' | 'ssha' | 'plain';
 
@@ -81,10 +81,10 @@ function sha256(text: string): Buffer {
 export function verify(entry: HtpasswdEntry, password: string): boolean | Promise<boolean> {
   switch (entry.kind) {
     case 'bcrypt':
-      return bcrypt.compare(password, entry.hash);
+      return import('bcryptjs').then(({ default: bcrypt }) => bcrypt.compare(password, entry.hash));
     case 'apr1':
     case 'md5crypt':
-      return sameBytes(sha256(apacheMd5(password, entry.hash)), sha256(entry.hash));
+      return sameBytes(sha256(apacheMd5()(password, entry.hash)), sha256(entry.hash));
     case 'sha':
       return sameBytes(createHash('sha1').update(password).digest(), Buffer.from(entry.hash.slice(5), 'base64'));
     case 'ssha': {

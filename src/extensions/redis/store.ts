@@ -4,8 +4,12 @@
  * a duplicate. When Redis is away (down, slow, unreachable), every call answers `undefined` at
  * once and the caller falls back to what it knows alone: never a lost line for a missing Redis.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { lazy } from '../../lazy.ts';
 import type { RedisConfig } from './config.ts';
+
+/** ioredis, loaded by the first store made: a config without a redis extension holds none of it. */
+const ioredis = lazy<typeof import('ioredis')>('ioredis');
 
 export type StoreLog = (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 
@@ -31,7 +35,7 @@ export class RedisStore {
     this._config = config;
     this._log = log;
     const secure = config.url.startsWith('rediss://');
-    this._redis = new Redis(config.url, {
+    this._redis = new (ioredis().Redis)(config.url, {
       lazyConnect: true,
       // Fail fast while disconnected rather than queueing commands behind a reconnect.
       enableOfflineQueue: false,

@@ -5,7 +5,7 @@
  * are retried with backoff on their own queue, counted and logged; they never hold up the
  * pipeline.
  */
-import { Agent, request } from 'undici';
+import { Agent, request } from '../../undici.ts';
 import type { AlertEvent } from './engine.ts';
 
 export interface NotifierCounters {

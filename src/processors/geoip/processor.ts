@@ -8,12 +8,16 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
-import { countries } from 'countries-list';
-import { Reader } from 'maxmind';
+import type { Reader } from 'maxmind';
+import { lazy } from '../../lazy.ts';
 import type { Attributes, LogRecordData } from '../../translate/telemetry.ts';
 import type { GeoipConfig } from './config.ts';
 
 const require = createRequire(import.meta.url);
+
+// Loaded by the first geoip processor made: a config without one holds neither.
+const maxmind = lazy<typeof import('maxmind')>('maxmind');
+const countriesList = lazy<typeof import('countries-list')>('countries-list');
 
 /** The bundled country database. */
 export function bundledDatabasePath(): string {
@@ -67,7 +71,8 @@ export class GeoipProcessor {
       throw new Error(`processors.${id}.database: cannot read ${this.database}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
     try {
-      this._reader = new Reader<never>(bytes);
+      const MmdbReader = maxmind().Reader;
+      this._reader = new MmdbReader<never>(bytes);
     } catch (error) {
       throw new Error(`processors.${id}.database: ${this.database} is not a MaxMind-format database (${(error as Error).message})`);
     }
@@ -125,7 +130,7 @@ export class GeoipProcessor {
     if (country === undefined) return null;
     this.counters.found++;
     const geo: Attributes = { 'geo.country.iso_code': country };
-    const continent = found.continent?.code ?? (countries as Record<string, { continent?: string }>)[country]?.continent;
+    const continent = found.continent?.code ?? (countriesList().countries as Record<string, { continent?: string }>)[country]?.continent;
     if (continent !== undefined) geo['geo.continent.code'] = continent;
     const region = found.subdivisions?.[0]?.iso_code;
     if (region !== undefined) geo['geo.region.iso_code'] = `${country}-${region}`;
