@@ -5,11 +5,12 @@
  * exporter. stderr stays the log of record; the copy is best effort (the SDK's batch processor
  * drops when its queue is full).
  */
-// The logs SDK is imported once an OwnLogs is made (a config with service.telemetry.logs.processors):
+// The logs SDK is loaded once an OwnLogs is made (a config with service.telemetry.logs.processors):
 // a config without any loads none of it. Lines logged before it is there wait for it.
 import type { AttributeValue, Attributes, LogRecord, Logger as OtelLogger, SeverityNumber } from '@opentelemetry/api';
 import type { LoggerProvider, LogRecordExporter } from '@opentelemetry/sdk-logs';
 import type { Level, Logger } from './log.ts';
+import { otelResources, sdkLogs } from './otel-sdk.ts';
 import type { LogProcessorConfig } from './telemetry-config.ts';
 import { logExporter } from './telemetry-exporters.ts';
 
@@ -63,11 +64,9 @@ export class OwnLogs {
   }
 
   private async _load(processors: readonly LogProcessorConfig[], exporters: Promise<LogRecordExporter>[], resource: Readonly<Record<string, string>>, scope: { name: string; version: string }): Promise<void> {
-    const [{ BatchLogRecordProcessor, LoggerProvider, SimpleLogRecordProcessor }, { resourceFromAttributes }, built] = await Promise.all([
-      import('@opentelemetry/sdk-logs'),
-      import('@opentelemetry/resources'),
-      Promise.all(exporters),
-    ]);
+    const built = await Promise.all(exporters);
+    const { BatchLogRecordProcessor, LoggerProvider, SimpleLogRecordProcessor } = sdkLogs();
+    const { resourceFromAttributes } = otelResources();
     this._provider = new LoggerProvider({
       resource: resourceFromAttributes(resource),
       processors: processors.map((p, i) =>

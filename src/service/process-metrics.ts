@@ -7,10 +7,11 @@
  * total of bytes allocated) and `_total_sys_memory_bytes` (Go's memory obtained from the OS; in
  * Node the resident set, `otelcol_process_memory_rss`, is that measure).
  */
-import { ValueType, type BatchObservableResult, type Meter, type Observable } from '@opentelemetry/api';
+import type { BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
 import { getHeapStatistics } from 'node:v8';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import * as M from '../semconv/metrics.ts';
+import { otelApi } from './otel-sdk.ts';
 
 /** The event loop figures cover this much time: a scrape every 15 s or an export every 60 s reads the last window. */
 export const EVENT_LOOP_WINDOW_MS = 10_000;
@@ -60,6 +61,7 @@ class EventLoopWindow {
  * Collector's). Returns what stops the event loop monitor.
  */
 export function registerProcessMetrics(meter: Meter, withRuntime: boolean): () => void {
+  const { ValueType } = otelApi();
   const uptime = meter.createObservableCounter(M.METRIC_OTELCOL_PROCESS_UPTIME, { unit: 's', description: 'Uptime of the process.', valueType: ValueType.DOUBLE });
   const cpu = meter.createObservableCounter(M.METRIC_OTELCOL_PROCESS_CPU_SECONDS, { unit: 's', description: 'Total CPU user and system time in seconds.', valueType: ValueType.DOUBLE });
   const rss = meter.createObservableGauge(M.METRIC_OTELCOL_PROCESS_MEMORY_RSS, { unit: 'By', description: 'Total physical memory (resident set size).', valueType: ValueType.INT });

@@ -6,10 +6,12 @@
  * suffixes, no scope labels, and target_info with the resource. Our own HTTP server serves it, so
  * that an address other machines reach is behind basic auth.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createServer } from '../node-http.ts';
 import type { AddressInfo } from 'node:net';
 import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { DrainAuth } from '../receivers/logplex/auth.ts';
+import { prometheusExporter } from './otel-sdk.ts';
 
 /** The text exposition format Prometheus reads (its classic one). */
 const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -30,7 +32,7 @@ export class PrometheusEndpoint {
   /** The SDK's reader, made (its package imported) on first call: a config with no pull reader loads none of it. */
   async load(): Promise<PrometheusExporter> {
     if (this._exporter === undefined) {
-      const { PrometheusExporter } = await import('@opentelemetry/exporter-prometheus');
+      const { PrometheusExporter } = prometheusExporter();
       this._exporter ??= new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
     }
     return this._exporter;

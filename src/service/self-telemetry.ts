@@ -12,7 +12,7 @@
  * do not): a periodic OTLP reader sends them where they should go (the embedded default points
  * one at OTEL_EXPORTER_OTLP_ENDPOINT).
  */
-// The SDK is imported by start(), and only when a reader reads: a config without one (the embedded
+// The SDK is loaded by start(), and only when a reader reads: a config without one (the embedded
 // default without an OTLP endpoint) loads none of it.
 import type { BatchObservableResult, Meter, Observable, ValueType } from '@opentelemetry/api';
 import type { IMetricReader, MeterProvider } from '@opentelemetry/sdk-metrics';
@@ -23,6 +23,7 @@ import * as A from '../semconv/attributes.ts';
 import * as M from '../semconv/metrics.ts';
 import type { Extension, Signal } from './component.ts';
 import type { Logger } from './log.ts';
+import { otelApi, otelResources, sdkMetrics } from './otel-sdk.ts';
 import { PrometheusEndpoint } from './prometheus.ts';
 import type { TelemetryConfig } from './telemetry-config.ts';
 import { metricExporter } from './telemetry-exporters.ts';
@@ -469,12 +470,10 @@ export class SelfTelemetry {
   }
 
   private async _start(): Promise<void> {
-    const [{ ValueType }, { resourceFromAttributes }, { MeterProvider, PeriodicExportingMetricReader }, { registerProcessMetrics }] = await Promise.all([
-      import('@opentelemetry/api'),
-      import('@opentelemetry/resources'),
-      import('@opentelemetry/sdk-metrics'),
-      import('./process-metrics.ts'),
-    ]);
+    const { ValueType } = otelApi();
+    const { resourceFromAttributes } = otelResources();
+    const { MeterProvider, PeriodicExportingMetricReader } = sdkMetrics();
+    const { registerProcessMetrics } = await import('./process-metrics.ts');
     const readers: IMetricReader[] = await Promise.all(this.endpoints.map((e) => e.load()));
     for (const [i, r] of this._config.readers.entries()) {
       if (r.periodic === undefined) continue;

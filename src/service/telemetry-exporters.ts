@@ -4,7 +4,7 @@
  * that a failed export is said in our log (the SDK's own diagnostics are silent by default).
  */
 import { readFileSync } from 'node:fs';
-// Each exporter's package is imported when a reader or processor of its protocol is made: one
+// Each exporter's package is loaded when a reader or processor of its protocol is made: one
 // of the four, and none for a config without them.
 import type { ExportResult } from '@opentelemetry/core';
 import type { AggregationTemporalityPreference } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -12,6 +12,7 @@ import type { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/e
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { AggregationOption, AggregationTemporality, InstrumentType, PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Logger } from './log.ts';
+import { logsOtlpHttp, logsOtlpProto, metricsOtlpHttp, metricsOtlpProto } from './otel-sdk.ts';
 import { RateLimitedLog } from './rate-limited-log.ts';
 import type { OtlpTelemetryExporter } from './telemetry-config.ts';
 
@@ -95,8 +96,8 @@ export function metricExporter(config: OtlpTelemetryExporter, where: string, log
   const options = sdkOptions(config, 'v1/metrics');
   return (async () => {
     // The protobuf package builds on the JSON one, which has the temporality enum.
-    const { AggregationTemporalityPreference } = await import('@opentelemetry/exporter-metrics-otlp-http');
-    const { OTLPMetricExporter } = config.protocol === 'http/json' ? await import('@opentelemetry/exporter-metrics-otlp-http') : await import('@opentelemetry/exporter-metrics-otlp-proto');
+    const { AggregationTemporalityPreference } = metricsOtlpHttp();
+    const { OTLPMetricExporter } = config.protocol === 'http/json' ? metricsOtlpHttp() : metricsOtlpProto();
     const temporalityPreference = AggregationTemporalityPreference[TEMPORALITY[config.temporality_preference]];
     const exporter = withoutEnvHeaders(() => new OTLPMetricExporter({ ...options, temporalityPreference }));
     return new ReportedMetricExporter(exporter, where, new RateLimitedLog(log));
@@ -107,7 +108,7 @@ export function metricExporter(config: OtlpTelemetryExporter, where: string, log
 export function logExporter(config: OtlpTelemetryExporter, where: string, log: Logger): Promise<LogRecordExporter> {
   const options = sdkOptions(config, 'v1/logs');
   return (async () => {
-    const { OTLPLogExporter } = config.protocol === 'http/json' ? await import('@opentelemetry/exporter-logs-otlp-http') : await import('@opentelemetry/exporter-logs-otlp-proto');
+    const { OTLPLogExporter } = config.protocol === 'http/json' ? logsOtlpHttp() : logsOtlpProto();
     const exporter = withoutEnvHeaders(() => new OTLPLogExporter(options));
     return new ReportedLogExporter(exporter, where, new RateLimitedLog(log));
   })();

@@ -3,7 +3,8 @@
  * moment shutdown begins (so a load balancer stops sending before the receivers close), with
  * the Collector's JSON bodies.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createServer } from '../../node-http.ts';
 import type { AddressInfo } from 'node:net';
 import type { Extension } from '../../service/component.ts';
 import type { Logger } from '../../service/log.ts';

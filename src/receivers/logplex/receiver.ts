@@ -17,7 +17,8 @@
  * - Connections are capped; those that never authenticated make room first, so a real drain
  *   always gets in; a stranger has `STRANGER_MS` to authenticate.
  */
-import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
+import { createServer } from '../../node-http.ts';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { gunzip } from 'node:zlib';
