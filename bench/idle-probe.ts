@@ -53,6 +53,8 @@ process.on('SIGUSR2', () => {
     external_mb: m.external / 2 ** 20,
     array_buffers_mb: m.arrayBuffers / 2 ** 20,
     malloced_mb: h.malloced_memory / 2 ** 20,
+    // Node's own copy of undici, which an ES import of node:http loads through its getters.
+    builtin_undici: ((process as unknown as { moduleLoadList: string[] }).moduleLoadList ?? []).some((name) => name.includes('internal/deps/undici')),
     ...(packages.length > 0 ? { modules: packages.reduce((n, p) => n + p.modules, 0), packages } : {}),
   };
   if (out) writeFileSync(out, JSON.stringify(report));
