@@ -9,6 +9,7 @@ import { interpretLine } from '../src/heroku/classify.ts';
 import { readCapture } from '../src/heroku/input.ts';
 import { redactConfigSchema } from '../src/processors/redact/config.ts';
 import { RedactProcessor } from '../src/processors/redact/processor.ts';
+import { mayHoldTokenShape, tokenShapes } from '../src/processors/redact/secrets.ts';
 import { newTelemetryBatch, type LogRecordData } from '../src/translate/telemetry.ts';
 import { translateEvent } from '../src/translate/translate.ts';
 import { PLAIN_CASES, SECRET_CASES } from './cases/redact-secrets.ts';
@@ -91,6 +92,41 @@ describe('redact: secret shapes', () => {
     const r = record('client-secret: abc123 pin=4321 sk_live_4eC39HqLyjWDarjtT1zdp7dc23 password=kept');
     own.process([r]);
     expect(r.body).toBe('client-secret: *** pin=*** sk_live_4eC39HqLyjWDarjtT1zdp7dc23 password=kept');
+  });
+
+  it('finds every token shape in a text searched for a secret word, Bearer in any case', () => {
+    const r = record('session refreshed with bEaReR abcTOKENmixed0050 and ghp_0123456789abcdefghijABCDEFGHIJ');
+    defaults().process([r]);
+    expect(r.body).toBe('session refreshed with bEaReR *** and ***');
+  });
+
+  it('skips the token-shape scan only where it finds nothing (mayHoldTokenShape)', () => {
+    // Texts made of the shapes' parts, cut and joined at random: wherever tokenShapes finds a
+    // range, mayHoldTokenShape must have said it may.
+    const parts = ['sk_live_', 'rk_test_', 'ghp_', 'gho_', 'github_pat_', 'AKIA', 'ASIA', 'xoxb-', 'xoxs-', 'eyJ', '.', 'eyJhbGci', 'Bearer ', 'bEaReR\t', 'BEARER ', 'token=', ' ', '_', '-', 'ABCDEFGHIJKLMNOP', '0123456789', 'abcdefghij', 'Q'];
+    let seed = 7;
+    const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    let found = 0;
+    for (let n = 0; n < 20_000; n++) {
+      let text = '';
+      const count = 1 + Math.floor(random() * 8);
+      for (let k = 0; k < count; k++) {
+        const part = parts[Math.floor(random() * parts.length)]!;
+        text += random() < 0.2 ? part.slice(Math.floor(random() * part.length)) : part;
+      }
+      const ranges: number[] = [];
+      tokenShapes(text, ranges);
+      if (ranges.length > 0) {
+        found++;
+        expect(mayHoldTokenShape(text), text).toBe(true);
+      }
+    }
+    expect(found).toBeGreaterThan(1000);
+    for (const c of SECRET_CASES) {
+      const ranges: number[] = [];
+      tokenShapes(c.text, ranges);
+      if (ranges.length > 0) expect(mayHoldTokenShape(c.text), c.name).toBe(true);
+    }
   });
 
   it('masks e-mail addresses only when asked, whole, with the configured mask', () => {

@@ -13,7 +13,7 @@
 import { EVENT_HEROKU_ROUTER_REQUEST } from '../../semconv/events.ts';
 import type { AttributeValue, Attributes, LogRecordData, SpanData } from '../../translate/telemetry.ts';
 import type { RedactConfig } from './config.ts';
-import { emailAddresses, maskRanges, secretPairs, tokenShapes, urlCredentials, type NameTest } from './secrets.ts';
+import { emailAddresses, maskRanges, mayHoldTokenShape, secretPairs, tokenShapes, urlCredentials, type NameTest } from './secrets.ts';
 
 /** How key names split into words: `.`, `_`, `-`, spaces, brackets (`user[password]`, `%5B`), camelCase. */
 const NAME_WORDS = /[._\-\s[\]]+|%5[bBdD]|(?<=[a-z0-9])(?=[A-Z])/;
@@ -161,7 +161,14 @@ export class RedactProcessor implements NameTest {
       } else if (typeof value === 'string') {
         if (value.length > 0 && !(router && ROUTER_OWN.has(key)) && this._worthSearching(value)) attributes[key] = this._text(value);
       } else if (Array.isArray(value)) {
-        attributes[key] = value.map((v) => (v.length > 0 && this._worthSearching(v) ? this._text(v) : v));
+        // A new array only when an element changed (a router line's `fwd` addresses seldom do).
+        let masked: string[] | undefined;
+        for (let i = 0; i < value.length; i++) {
+          const v = value[i]!;
+          const text = v.length > 0 && this._worthSearching(v) ? this._text(v) : v;
+          if (text !== v) (masked ??= value.slice())[i] = text;
+        }
+        if (masked !== undefined) attributes[key] = masked;
       }
     }
   }
@@ -184,7 +191,8 @@ export class RedactProcessor implements NameTest {
     const ranges: number[] = [];
     if (text.includes('://')) urlCredentials(text, ranges);
     secretPairs(text, this, this._mask, ranges);
-    if (this._tokenShapes) tokenShapes(text, ranges);
+    // A text searched for a secret word seldom holds a token shape too: its scan only when it may.
+    if (this._tokenShapes && mayHoldTokenShape(text)) tokenShapes(text, ranges);
     if (this._emails) emailAddresses(text, ranges);
     if (ranges.length === 0) return text;
     const masked = maskRanges(text, ranges, this._mask);
