@@ -124,6 +124,22 @@ describe('alert engine semantics', () => {
     expect(h.events).toHaveLength(2);
   });
 
+  it('starts a forgotten group anew when its lines come back, with the latest lines as samples', () => {
+    const h = harness([{ ...storm, for: 0, window: '1m' }]);
+    h.feed([1, 2, 3].map((i) => hcode('H12', 'Request timeout', i)));
+    h.tick(1000);
+    // Silent for two windows: resolved and forgotten.
+    h.tick(3 * MIN);
+    expect(h.events.map((e) => e.state)).toEqual(['firing', 'resolved']);
+    // The same group's lines again, in two batches: one new alert, holding the last three.
+    h.feed([4, 5].map((i) => hcode('H12', 'Request timeout', i)));
+    h.feed([6, 7].map((i) => hcode('H12', 'Request timeout', i)));
+    h.tick(1000);
+    expect(h.events.map((e) => e.state)).toEqual(['firing', 'resolved', 'firing']);
+    expect(h.events[2]!.value).toBe(4);
+    expect(h.events[2]!.samples.map((line) => /path="\/x\/(\d)"/.exec(line)?.[1])).toEqual(['5', '6', '7']);
+  });
+
   it('weighs each window bucket by what it saw, not by the sample it kept', () => {
     const h = harness([{ name: 'P95', match: { kind: 'router' }, quantile: { attribute: 'heroku.router.service.duration', q: 0.95 }, window: '10m', above: 3 }]);
     // 1000 fast requests in one bucket, 30 slow ones (under 3 %) in the next.

@@ -87,6 +87,52 @@ interface RuleState {
   measure: Measure;
   bucketMs: number;
   groups: Map<string, Group>;
+  /** rule.match and rule.ratio.match, read once (see compileMatch). */
+  match: CompiledMatch;
+  ratio: CompiledMatch | undefined;
+  /**
+   * The group the last item went to, and the group_by values it had: the next item with the
+   * same values goes there without its key being built (a string per item) and looked up.
+   * Forgotten whenever evaluate may drop groups.
+   */
+  lastGroup: Group | undefined;
+  lastValues: Array<AttributeValue | undefined>;
+}
+
+/** A Match as recordMatches reads it, its attribute conditions as a list (no for-in per item). */
+interface CompiledMatch {
+  kind: Match['kind'];
+  event: Match['event'];
+  severityFloor: number | undefined;
+  names: string[];
+  conditions: AttributeCondition[];
+  body: RegExp | undefined;
+}
+
+function compileMatch(m: Match): CompiledMatch {
+  const names = m.attributes === undefined ? [] : Object.keys(m.attributes);
+  return {
+    kind: m.kind,
+    event: m.event,
+    severityFloor: m.min_severity === undefined ? undefined : SEVERITY_FLOOR[m.min_severity],
+    names,
+    conditions: names.map((name) => m.attributes![name]!),
+    body: m.body,
+  };
+}
+
+/** recordMatches on a compiled match, the record's kind text given (read once per record). */
+function matches(m: CompiledMatch, r: LogRecordData, kind: string): boolean {
+  if (m.kind !== undefined && !oneOf(m.kind, kind)) return false;
+  if (m.event !== undefined && !oneOf(m.event, r.eventName)) return false;
+  if (m.severityFloor !== undefined && !(r.severityNumber >= m.severityFloor)) return false;
+  const names = m.names;
+  if (names.length > 0) {
+    const attributes = r.attributes;
+    for (let i = 0; i < names.length; i++) if (!conditionHolds(m.conditions[i]!, attributes[names[i]!])) return false;
+  }
+  if (m.body !== undefined && !m.body.test(r.body)) return false;
+  return true;
 }
 
 function scalarText(v: AttributeValue | undefined): string | undefined {
@@ -179,7 +225,19 @@ export class AlertEngine {
   constructor(rules: readonly Rule[]) {
     this._rules = rules
       .filter((r) => r.enabled)
-      .map((rule) => ({ rule, measure: measureOf(rule), bucketMs: Math.max(1000, Math.floor(rule.window / 60)), groups: new Map() }));
+      .map((rule): RuleState => {
+        const measure = measureOf(rule);
+        return {
+          rule,
+          measure,
+          bucketMs: Math.max(1000, Math.floor(rule.window / 60)),
+          groups: new Map(),
+          match: compileMatch(rule.match),
+          ratio: measure === 'ratio' ? compileMatch(rule.ratio!.match) : undefined,
+          lastGroup: undefined,
+          lastValues: rule.group_by.map(() => undefined),
+        };
+      });
     this._recordRules = this._rules.filter((s) => s.measure !== 'gauge' && s.measure !== 'gauge_ratio');
     this._pointRules = this._rules.filter((s) => s.measure === 'gauge' || s.measure === 'gauge_ratio');
   }
@@ -227,8 +285,11 @@ export class AlertEngine {
   observeRecords(resource: Attributes, records: readonly LogRecordData[], now: number): void {
     if (this._recordRules.length === 0) return;
     for (const r of records) {
-      for (const s of this._rulesOfKind(String(r.attributes['heroku.log.kind'] ?? ''))) {
-        if (!recordMatches(s.rule.match, r)) continue;
+      const kind = String(r.attributes['heroku.log.kind'] ?? '');
+      const rules = this._rulesOfKind(kind);
+      for (let k = 0; k < rules.length; k++) {
+        const s = rules[k]!;
+        if (!matches(s.match, r, kind)) continue;
         const group = this._group(s, r.attributes, resource, now);
         if (group === undefined) continue;
         const bucket = this._bucket(s, group, now);
@@ -240,7 +301,7 @@ export class AlertEngine {
           if (!Number.isFinite(value)) continue;
         }
         bucket.count++;
-        const hit = s.measure === 'ratio' && recordMatches(s.rule.ratio!.match, r);
+        const hit = s.ratio !== undefined && matches(s.ratio, r, kind);
         if (hit) bucket.hits++;
         if (!Number.isNaN(value)) {
           bucket.sum += value;
@@ -255,8 +316,13 @@ export class AlertEngine {
             }
           }
         }
-        group.samples.push(r.body);
-        if (group.samples.length > SAMPLE_LINES) group.samples.shift();
+        // The latest SAMPLE_LINES bodies, latest last, moved along in place.
+        const samples = group.samples;
+        if (samples.length < SAMPLE_LINES) samples.push(r.body);
+        else {
+          for (let i = 1; i < samples.length; i++) samples[i - 1] = samples[i]!;
+          samples[samples.length - 1] = r.body;
+        }
         if (this._own !== undefined && shareable(s.measure)) {
           const groupKey = groupKeyOf(s, group);
           const ok = `${s.rule.name}\u0000${groupKey}\u0000${bucket.start}`;
@@ -305,6 +371,8 @@ export class AlertEngine {
     const events: AlertEvent[] = [];
     for (const s of this._rules) {
       const { rule } = s;
+      // It may drop the group the memo holds.
+      s.lastGroup = undefined;
       for (const [key, group] of s.groups) {
         const value = this._value(s, group, now);
         const holds = value !== undefined && (rule.above !== undefined ? value > rule.above : value < rule.below!);
@@ -348,6 +416,24 @@ export class AlertEngine {
 
   private _group(s: RuleState, attributes: Attributes, resource: Attributes, now: number): Group | undefined {
     const by = s.rule.group_by;
+    const last = s.lastGroup;
+    if (last !== undefined) {
+      // The same values make the same key: the same group. Lists are not compared (their text could change in place).
+      const values = s.lastValues;
+      let same = true;
+      for (let i = 0; i < by.length; i++) {
+        const name = by[i]!;
+        const v = resource[name] ?? attributes[name];
+        if (v !== values[i] || typeof v === 'object') {
+          same = false;
+          break;
+        }
+      }
+      if (same) {
+        last.lastSeen = now;
+        return last;
+      }
+    }
     let key = '';
     for (const name of by) {
       // The drain's resource first: an app's own fields must not pass for another service.
@@ -367,6 +453,8 @@ export class AlertEngine {
       s.groups.set(key, group);
     }
     group.lastSeen = now;
+    s.lastGroup = group;
+    for (let i = 0; i < by.length; i++) s.lastValues[i] = resource[by[i]!] ?? attributes[by[i]!];
     return group;
   }
 
