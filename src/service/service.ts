@@ -321,7 +321,7 @@ export class Service {
         }
       }
       // The stage's series identity served the processors after it; the queue keeps no such thing.
-      for (const p of points) if (p.series !== undefined) delete p.series;
+      if (after.length > 0) for (const p of points) if (p.series !== undefined) delete p.series;
       const taken = pipeline.offer(resource, key, points);
       const said = (ok: boolean) => {
         // A cumulative series refused now is not lost (the next export carries it); a delta is.
@@ -329,7 +329,7 @@ export class Service {
       };
       if (taken === true || taken === false) return said(taken);
       return taken.then(said);
-    }, log);
+    }, log, { seriesIdentity: after.length > 0 });
     return {
       steps: steps.map((b) => b.processor),
       stepIds: steps.map((b) => b.id),

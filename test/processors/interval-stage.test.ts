@@ -454,4 +454,19 @@ describe('MetricsStage: series identity', () => {
     // Kept series count on (1 + 1 + 1); forgotten ones started again (1).
     routes.forEach((route, i) => expect(byRoute.get(route)).toBe(kept(i) ? 3 : 1));
   });
+
+  it('sends the same points without their series when no processor after it asks for them (seriesIdentity: false)', () => {
+    const stages = [newStage().stage, new MetricsStage('service.pipelines.metrics', { intervalMs: 1000, maxStreams: 100, maxStaleMs: 3_600_000, instanceId: 'web.1-0a1b2c3d' }, () => {}, () => {}, { seriesIdentity: false })];
+    const exports = stages.map((stage) => {
+      for (const type of ['sum', 'histogram', 'gauge', 'total'] as const) {
+        feed(stage, point(type, `m.${type}`, 2, T0 + 100, { 'http.route': '/a' }));
+        feed(stage, point(type, `m.${type}`, 3, T0 + 200, { 'http.route': '/a' }));
+      }
+      return collect(stage, T0 + 1000);
+    });
+    expect(exports[0]).toHaveLength(4);
+    expect(exports[0]!.every((p) => p.series !== undefined)).toBe(true);
+    expect(exports[1]!.every((p) => !('series' in p))).toBe(true);
+    expect(exports[1]).toStrictEqual(exports[0]!.map(({ series: _series, ...rest }) => rest));
+  });
 });

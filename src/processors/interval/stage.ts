@@ -120,11 +120,20 @@ export class MetricsStage {
   private _lastExportMicros = 0;
   private _outputsMade = 0;
 
-  constructor(id: string, settings: StageSettings, output: StageOutput, log: Logger) {
+  /**
+   * Whether the points it sends carry their series (`series`, for the processors after it, such
+   * as cumulativetodelta); default true. Without it they are made without, rather than carrying
+   * it to the queue, which must not keep it (deleting it would turn every point into a slow
+   * dictionary object for the encoder).
+   */
+  private readonly _seriesIdentity: boolean;
+
+  constructor(id: string, settings: StageSettings, output: StageOutput, log: Logger, options: { seriesIdentity?: boolean } = {}) {
     this.id = id;
     this.settings = settings;
     this._output = output;
     this._limited = new RateLimitedLog(log);
+    this._seriesIdentity = options.seriesIdentity ?? true;
   }
 
   get stats(): StageStats {
@@ -326,7 +335,7 @@ export class MetricsStage {
   }
 
   private _point(s: Series, nowMicros: number, previousMicros: number, lateSinceMicros: number): MetricPointData | undefined {
-    const base = { name: s.name, unit: s.unit, attributes: s.attributes, bounds: s.bounds, series: s };
+    const base = this._seriesIdentity ? { name: s.name, unit: s.unit, attributes: s.attributes, bounds: s.bounds, series: s } : { name: s.name, unit: s.unit, attributes: s.attributes, bounds: s.bounds };
     switch (s.type) {
       case 'gauge':
       case 'total':
