@@ -105,10 +105,11 @@ const MICROS_PER_MS = 1000;
 export class MetricsStage {
   readonly id: string;
   readonly settings: StageSettings;
-  private readonly _series = new Map<string, Series>();
+  /** Every series, oldest first. */
+  private readonly _series = new Set<Series>();
   /**
-   * The same series by seriesHash, chained: a point finds its series without building its key
-   * (a string per point, hashed, then garbage); sameSeries decides, as equal keys would.
+   * The same series by seriesHash, chained: a point finds its series without building a key
+   * (a string per point, hashed, then garbage, or one held per series); sameSeries decides.
    */
   private readonly _byHash = new Map<number, Series>();
   private readonly _outputs = new Map<string, OutputResource>();
@@ -170,17 +171,17 @@ export class MetricsStage {
   private _open(resource: Attributes, resourceKey: string, p: MetricPointData, nowMs: number): Series {
     const output = this._outputOf(resource, resourceKey);
     let attributes = p.attributes;
-    let at = seriesKey(output.id, p);
     if (this._series.size >= this.settings.maxStreams) {
       // Full: the point counts in its metric's overflow series, not in a new one.
       this._stats.overflowPoints++;
       attributes = { 'otel.metric.overflow': true };
-      at = seriesKey(output.id, { ...p, attributes });
+      const overflow = { ...p, attributes };
       this._limited.report('warn', 'overflow', `${this.id}: max_streams (${this.settings.maxStreams}) series reached: points of new series of ${p.name} add up in its overflow series (otel.metric.overflow=true)`, {
         processor: this.id,
         metric: p.name,
       });
-      const existing = this._series.get(at);
+      let existing = this._byHash.get(seriesHash(overflow));
+      while (existing !== undefined && !sameSeries(existing, output, overflow)) existing = existing.sameHash;
       if (existing !== undefined) return existing;
     }
     const series: Series = {
@@ -209,7 +210,7 @@ export class MetricsStage {
     };
     if (p.type === 'total') series.value = Number.NEGATIVE_INFINITY;
     series.output.series++;
-    this._series.set(at, series);
+    this._series.add(series);
     // Found by its own name and attributes (the overflow series by otel.metric.overflow), as its key says.
     series.hash = seriesHash(series);
     series.sameHash = this._byHash.get(series.hash);
@@ -314,7 +315,7 @@ export class MetricsStage {
     // Samples written less than an interval before the previous export go out at its time (see the top).
     const lateSinceMicros = previousMicros - this.settings.intervalMs * MICROS_PER_MS;
     const byResource = new Map<OutputResource, MetricPointData[]>();
-    for (const [key, s] of this._series) {
+    for (const s of this._series) {
       const point = this._point(s, nowMicros, previousMicros, lateSinceMicros);
       s.fresh = false;
       if (point !== undefined) {
@@ -323,7 +324,7 @@ export class MetricsStage {
         list.push(point);
       }
       if (nowMs - s.seenMs >= this.settings.maxStaleMs) {
-        this._series.delete(key);
+        this._series.delete(s);
         this._unhash(s);
         this._stats.forgotten++;
         if (--s.output.series === 0) {
@@ -418,7 +419,11 @@ function textHash(s: string): number {
   return (n * 0x9e3779b1) ^ (s.charCodeAt(n - 1) << 8) ^ (s.charCodeAt(n >> 1) << 16) ^ (s.charCodeAt(n >> 2) << 24) ^ s.charCodeAt((3 * n) >> 2);
 }
 
-/** Whether the point belongs to the series: what equal series keys (seriesKey) say, without building them. */
+/**
+ * Whether the point belongs to the series: the same output (drain resource), name, type, unit,
+ * histogram bounds, and attributes (the same names in the same order, values of the same type
+ * and text).
+ */
 function sameSeries(s: Series, out: OutputResource, p: MetricPointData): boolean {
   if (s.output !== out || s.name !== p.name || s.type !== p.type || s.unit !== p.unit) return false;
   if (s.type === 'histogram' && s.bounds !== p.bounds && boundsId(s.bounds ?? []) !== boundsId(p.bounds ?? [])) return false;
@@ -450,9 +455,4 @@ function sameValue(x: AttributeValue | ValueText, y: AttributeValue): boolean {
   if (typeof x === 'string' || typeof x === 'boolean') return x === y;
   if (typeof x === 'number') return typeof y === 'number' && (x === y || (x !== x && y !== y));
   return typeof y !== 'string' && typeof y !== 'number' && typeof y !== 'boolean' && (x as ValueText).text === attributeKey({ v: y });
-}
-
-function seriesKey(outputId: string, p: MetricPointData): string {
-  const bounds = p.type === 'histogram' ? boundsId(p.bounds ?? []) : '';
-  return `${outputId}\u0000${p.name}\u0000${p.type}\u0000${p.unit}\u0000${bounds}\u0000${attributeKey(p.attributes)}`;
 }
