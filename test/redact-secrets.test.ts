@@ -129,6 +129,19 @@ describe('redact: secret shapes', () => {
     }
   });
 
+  it('judges a name inside a text as the name alone, whatever names came before (isSecretAt)', () => {
+    const redact = defaults();
+    const words = ['token', 'api_key', 'apiKey', 'status', 'request_id', 'user[password]', 'author', 'signal', 'x-api-key', 'path', 'Session', 'q'];
+    // More names than the table has slots, in a text each: slots are shared and overwritten.
+    const names = Array.from({ length: 3000 }, (_, i) => `${words[i % words.length]}${i % 7 === 0 ? '' : String(i % 101)}`);
+    for (let round = 0; round < 2; round++) {
+      for (const name of names) {
+        const text = ` ${name}=v`;
+        expect(redact.isSecretAt(text, 1, 1 + name.length), name).toBe(redact.isSecret(name));
+      }
+    }
+  });
+
   it('masks e-mail addresses only when asked, whole, with the configured mask', () => {
     const r = record('from bob.smith+tag@mail.example.co.uk to ann@example.com. Not x@y or a@b.c');
     new RedactProcessor('redact', redactConfigSchema.parse({ emails: true, mask: '[redacted]' })).process([r]);

@@ -19,6 +19,8 @@ import { emailAddresses, maskRanges, mayHoldTokenShape, secretPairs, tokenShapes
 const NAME_WORDS = /[._\-\s[\]]+|%5[bBdD]|(?<=[a-z0-9])(?=[A-Z])/;
 /** Names seen, secret or not: they repeat on every line. Bounded, as apps choose them. */
 const NAME_CACHE_MAX = 10_000;
+/** Slots of the table of names found in texts (isSecretAt): a power of two. */
+const NAME_SLOTS = 512;
 /**
  * The quick scan for `token_shapes` (secrets.ts's tokenShapes): a separate, case-sensitive search
  * anchored on the shapes' rarer characters (`_live_`, `-` after `xoxb`, `yJ` of `eyJ`), which
@@ -98,6 +100,13 @@ export class RedactProcessor implements NameTest {
   private readonly _quickWords: RegExp;
   private readonly _quickShapes: RegExp | undefined;
   private readonly _names = new Map<string, boolean>();
+  /**
+   * The last name seen in each slot (by a hash of its characters) and whether it is secret: a
+   * pair's name in a text (`status=`, `request_id=`, on every router line) is judged without
+   * being cut out of the text and looked up.
+   */
+  private readonly _slotNames: Array<string | undefined> = new Array<string | undefined>(NAME_SLOTS).fill(undefined);
+  private readonly _slotSecret = new Uint8Array(NAME_SLOTS);
 
   constructor(id: string, config: RedactConfig) {
     this.id = id;
@@ -117,6 +126,20 @@ export class RedactProcessor implements NameTest {
       secret = words.some((w, i) => this._words.has(w) || (i > 0 && this._words.has(words[i - 1]! + w)));
       if (this._names.size < NAME_CACHE_MAX) this._names.set(name, secret);
     }
+    return secret;
+  }
+
+  isSecretAt(text: string, start: number, end: number): boolean {
+    const length = end - start;
+    let h = length;
+    for (let i = start; i < end; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+    const slot = h & (NAME_SLOTS - 1);
+    const known = this._slotNames[slot];
+    if (known !== undefined && known.length === length && text.startsWith(known, start)) return this._slotSecret[slot] === 1;
+    const name = text.slice(start, end);
+    const secret = this.isSecret(name);
+    this._slotNames[slot] = name;
+    this._slotSecret[slot] = secret ? 1 : 0;
     return secret;
   }
 

@@ -113,6 +113,8 @@ function isPlain(text: string, start: number, end: number, mask: string): boolea
 
 export interface NameTest {
   isSecret(name: string): boolean;
+  /** isSecret(text.slice(start, end)), without the slice when it can. */
+  isSecretAt(text: string, start: number, end: number): boolean;
 }
 
 /**
@@ -155,7 +157,7 @@ export function secretPairs(text: string, names: NameTest, mask: string, ranges:
     while (j >= 0 && nameEnd - j <= MAX_NAME && isNameChar(text.charCodeAt(j))) j--;
     const nameStart = j + 1;
     if (nameStart === nameEnd || (j >= 0 && isNameChar(text.charCodeAt(j)))) continue;
-    if (!names.isSecret(text.slice(nameStart, nameEnd))) continue;
+    if (!names.isSecretAt(text, nameStart, nameEnd)) continue;
     // The value.
     let p = valueFrom;
     while (p < n && isSpace(text.charCodeAt(p))) p++;
