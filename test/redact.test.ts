@@ -85,4 +85,29 @@ describe('redact processor', () => {
       await backend.stop();
     }
   });
+
+  it('keeps no line alive through the names it remembers (long lines, each with a name of its own)', async () => {
+    // In a process of its own that can collect garbage when asked: 300 lines of 100 KB, each
+    // searched (a secret word) with a pair whose long name is new; then the heap after a full GC.
+    const processor = new URL('../src/processors/redact/processor.ts', import.meta.url).pathname;
+    const config = new URL('../src/processors/redact/config.ts', import.meta.url).pathname;
+    const script = `
+      const { RedactProcessor } = await import(${JSON.stringify(processor)});
+      const { redactConfigSchema } = await import(${JSON.stringify(config)});
+      const redact = new RedactProcessor('redact', redactConfigSchema.parse({}));
+      globalThis.gc();
+      const before = process.memoryUsage().heapUsed;
+      for (let i = 0; i < 300; i++) {
+        const line = '<190>1 - host app web.1 - token seen ' + 'x'.repeat(100000) + ' field_name_number_' + i + '=1';
+        redact.process([{ timeUnixMicros: 0, observedUnixMicros: 0, severityNumber: 9, severityText: 'INFO', body: line.slice(20), eventName: 'heroku.app.log', attributes: { ['attribute_name_number_' + i]: line.slice(30) }, traceFlags: 0 }]);
+      }
+      globalThis.gc();
+      process.stdout.write(String(process.memoryUsage().heapUsed - before));`;
+    const proc = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    proc.stdout!.on('data', (d) => (out += d));
+    expect(await new Promise((r) => proc.once('exit', r))).toBe(0);
+    // 30 MB of lines went through; a name holding its line would keep about that much.
+    expect(Number(out)).toBeLessThan(3_000_000);
+  });
 });
