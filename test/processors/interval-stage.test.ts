@@ -3,6 +3,7 @@
  * values: points are absorbed at one `nowMs`, exports collected at another, so every time in a
  * point can be said exactly. No timers, no sleeps.
  */
+import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { intervalConfigSchema } from '../../src/processors/interval/config.ts';
@@ -468,5 +469,43 @@ describe('MetricsStage: series identity', () => {
     expect(exports[0]!.every((p) => p.series !== undefined)).toBe(true);
     expect(exports[1]!.every((p) => !('series' in p))).toBe(true);
     expect(exports[1]).toStrictEqual(exports[0]!.map(({ series: _series, ...rest }) => rest));
+  });
+
+  it('keeps an attribute named __proto__ as an attribute of its series', () => {
+    const { stage } = newStage();
+    const attributes = JSON.parse('{"__proto__":"x","route":"/a"}') as Attributes;
+    feed(stage, point('sum', 'hits', 1, T0 + 100, attributes));
+    feed(stage, point('sum', 'hits', 2, T0 + 200, JSON.parse('{"__proto__":"x","route":"/a"}') as Attributes));
+    const points = collect(stage, T0 + 1000);
+    expect(points).toHaveLength(1);
+    expect(points[0]!.value).toBe(3);
+    expect(Object.entries(points[0]!.attributes)).toEqual([
+      ['__proto__', 'x'],
+      ['route', '/a'],
+    ]);
+  });
+
+  it('keeps no line alive through the series it made (a long line per new series)', async () => {
+    // In a process of its own that can collect garbage when asked: 300 points whose host and
+    // metric name are cut from lines of 100 KB, each a new series; then the heap after a full GC.
+    const stagePath = new URL('../../src/processors/interval/stage.ts', import.meta.url).pathname;
+    const script = `
+      const { MetricsStage } = await import(${JSON.stringify(stagePath)});
+      const stage = new MetricsStage('t', { intervalMs: 1000, maxStreams: 1e6, maxStaleMs: 1e9, instanceId: 'i' }, () => {}, () => {});
+      globalThis.gc();
+      const before = process.memoryUsage().heapUsed;
+      for (let i = 0; i < 300; i++) {
+        const line = 'count#orders.created.total host=www.example-' + i + '.org ' + 'x'.repeat(100000);
+        const host = line.slice(32, line.indexOf(' ', 32));
+        stage.absorb({ 'service.name': 'a' }, 'a', [{ name: line.slice(6, 26), unit: '1', type: 'sum', value: 1, timeUnixMicros: 1.7e15, attributes: { 'server.address': host, list: [host] }, bounds: undefined }], 1.7e12);
+      }
+      globalThis.gc();
+      process.stdout.write(String(process.memoryUsage().heapUsed - before));`;
+    const proc = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    proc.stdout!.on('data', (d) => (out += d));
+    expect(await new Promise((r) => proc.once('exit', r))).toBe(0);
+    // 30 MB of lines went through; a series holding its first line would keep about that much.
+    expect(Number(out)).toBeLessThan(3_000_000);
   });
 });

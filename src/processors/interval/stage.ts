@@ -170,8 +170,9 @@ export class MetricsStage {
 
   private _open(resource: Attributes, resourceKey: string, p: MetricPointData, nowMs: number): Series {
     const output = this._outputOf(resource, resourceKey);
-    let attributes = p.attributes;
-    if (this._series.size >= this.settings.maxStreams) {
+    let attributes: Attributes;
+    if (this._series.size < this.settings.maxStreams) attributes = ownAttributes(p.attributes);
+    else {
       // Full: the point counts in its metric's overflow series, not in a new one.
       this._stats.overflowPoints++;
       attributes = { 'otel.metric.overflow': true };
@@ -186,8 +187,8 @@ export class MetricsStage {
     }
     const series: Series = {
       type: p.type,
-      name: p.name,
-      unit: p.unit,
+      name: ownString(p.name),
+      unit: ownString(p.unit),
       attributes,
       attributeNames: Object.keys(attributes),
       attributeValues: Object.values(attributes).map(keyValueOf),
@@ -437,6 +438,28 @@ function sameSeries(s: Series, out: OutputResource, p: MetricPointData): boolean
     i++;
   }
   return i === names.length;
+}
+
+/**
+ * A string of its own. V8 makes a cut of 13 characters or more a view into the text it was cut
+ * from (a whole line, up to the largest frame): a series holding such a cut (a host name, an
+ * app's metric name) would keep its first line alive as long as it lives.
+ */
+function ownString(text: string): string {
+  return text.length < 13 ? text : (' ' + text).slice(1);
+}
+
+/** A series' own copy of its first point's attributes: the same names in the same order, strings of their own. */
+function ownAttributes(attributes: Attributes): Attributes {
+  const own: Attributes = {};
+  for (const name in attributes) {
+    const v = attributes[name]!;
+    const value = typeof v === 'string' ? ownString(v) : Array.isArray(v) ? v.map(ownString) : v;
+    // An attribute named __proto__ (JSON.parse makes one) is a property like any other.
+    if (name === '__proto__') Object.defineProperty(own, name, { value, enumerable: true, writable: true, configurable: true });
+    else own[name] = value;
+  }
+  return own;
 }
 
 /** A value that is not a string, number or boolean, as its key's text: kept as the key was made. */
