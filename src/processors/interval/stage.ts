@@ -30,6 +30,7 @@ import { RateLimitedLog } from '../../service/rate-limited-log.ts';
 import { attributeKey, boundsId } from '../../translate/histograms.ts';
 import { bucketIndex } from '../../translate/otlp-json.ts';
 import type { AttributeValue, Attributes, MetricPointData, MetricPointType } from '../../translate/telemetry.ts';
+import { ownString } from '../../own-string.ts';
 
 export interface StageSettings {
   intervalMs: number;
@@ -440,14 +441,6 @@ function sameSeries(s: Series, out: OutputResource, p: MetricPointData): boolean
   return i === names.length;
 }
 
-/**
- * A string of its own. V8 makes a cut of 13 characters or more a view into the text it was cut
- * from (a whole line, up to the largest frame): a series holding such a cut (a host name, an
- * app's metric name) would keep its first line alive as long as it lives.
- */
-function ownString(text: string): string {
-  return text.length < 13 ? text : (' ' + text).slice(1);
-}
 
 /** A series' own copy of its first point's attributes: the same names in the same order, strings of their own. */
 function ownAttributes(attributes: Attributes): Attributes {

@@ -14,6 +14,7 @@ import { EVENT_HEROKU_ROUTER_REQUEST } from '../../semconv/events.ts';
 import type { AttributeValue, Attributes, LogRecordData, SpanData } from '../../translate/telemetry.ts';
 import type { RedactConfig } from './config.ts';
 import { emailAddresses, maskRanges, mayHoldTokenShape, secretPairs, tokenShapes, urlCredentials, type NameTest } from './secrets.ts';
+import { ownString } from '../../own-string.ts';
 
 /** How key names split into words: `.`, `_`, `-`, spaces, brackets (`user[password]`, `%5B`), camelCase. */
 const NAME_WORDS = /[._\-\s[\]]+|%5[bBdD]|(?<=[a-z0-9])(?=[A-Z])/;
@@ -61,14 +62,6 @@ const ROUTER_OWN = new Set([
   'heroku.error.description',
 ]);
 
-/**
- * The name as a string of its own. V8 makes a cut of 13 characters or more a view into the text
- * it was cut from (a whole line, up to the largest frame), so a cache of names cut from texts
- * would keep every such line alive.
- */
-function ownString(name: string): string {
-  return name.length < 13 ? name : (' ' + name).slice(1);
-}
 
 function nameWords(name: string): string[] {
   return name
