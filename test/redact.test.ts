@@ -26,6 +26,21 @@ function records(lines: string[]) {
 }
 
 describe('redact processor', () => {
+  it('searches every text that holds a secret name however its words are joined, and a Bearer credential in any case', () => {
+    const redact = new RedactProcessor('redact', redactConfigSchema.parse({}));
+    const lines = [
+      `${TS} app[web.1]: at=info api__key=k1qvalueqq`,
+      `${TS} app[web.1]: at=info api%5Bkey%5D=k2qvalueqq`,
+      `${TS} app[web.1]: calling upstream with bEaReR k3qvalueqq0123456789`,
+      `${TS} heroku[router]: at=info method=GET path="/x?api%5Bkey%5D=k4qvalueqq&page=2" host=a.example.com request_id=r fwd="1.2.3.4" dyno=web.1 connect=1ms service=5ms status=200 bytes=10 protocol=https`,
+    ];
+    const out = records(lines);
+    redact.process(out);
+    const all = JSON.stringify(out);
+    for (const secret of ['k1qvalueqq', 'k2qvalueqq', 'k3qvalueqq', 'k4qvalueqq']) expect(all).not.toContain(secret);
+    expect(out[3]!.attributes['url.query']).toBe('api%5Bkey%5D=***&page=2');
+  });
+
   it('masks secret query parameters, JSON and logfmt keys, in attributes and bodies, and counts', () => {
     const redact = new RedactProcessor('redact', redactConfigSchema.parse({}));
     const [router, json, logfmt] = records([ROUTER, JSON_LINE, LOGFMT]);

@@ -25,9 +25,10 @@ const NAME_SLOTS = 512;
 /**
  * The quick scan for `token_shapes` (secrets.ts's tokenShapes): a separate, case-sensitive search
  * anchored on the shapes' rarer characters (`_live_`, `-` after `xoxb`, `yJ` of `eyJ`), which
- * costs a third of adding the prefixes to the case-insensitive word search.
+ * costs a third of adding the prefixes to the case-insensitive word search. `Bearer` in any case,
+ * as tokenShapes reads it.
  */
-const TOKEN_SHAPES_QUICK = /_(?:live|test)_|(?<=gh[pousr])_|_pat_|(?<=xox[bpas])-|KIA[0-9A-Z]{16}|SIA[0-9A-Z]{16}|yJ[0-9A-Za-z_-]{5}|[Bb]earer[ \t]|BEARER[ \t]/;
+const TOKEN_SHAPES_QUICK = /_(?:live|test)_|(?<=gh[pousr])_|_pat_|(?<=xox[bpas])-|KIA[0-9A-Z]{16}|SIA[0-9A-Z]{16}|yJ[0-9A-Za-z_-]{5}|[Bb][Ee][Aa][Rr][Ee][Rr][ \t]/;
 const PLAIN_VALUES = new Set(['', 'true', 'false', 'null', 'nil', 'none', 'undefined']);
 /**
  * A router record's attributes that are the router's own fields in fixed formats (methods,
@@ -85,7 +86,9 @@ function quickWords(config: RedactConfig): RegExp {
   const alternatives = new Set<string>();
   for (const parts of entries) {
     const covered = parts.some((part) => single.some((w) => w !== part && part.includes(w)) || (parts.length > 1 && single.includes(part)));
-    if (!covered) alternatives.add(parts.map(escapeRegExp).join('[-_. [\\]]?'));
+    // Any run of the separators nameWords splits on (`api__key`, `api%5Bkey%5D`, `api key`): a
+    // name isSecret calls secret must not be skipped by this scan.
+    if (!covered) alternatives.add(parts.map(escapeRegExp).join('(?:[-_.\\s[\\]]|%5[bd])*'));
   }
   alternatives.add(':\\/\\/');
   if (config.emails) alternatives.add('@');
