@@ -8,9 +8,10 @@
  *
  * `E2E_DEFAULT_LINES` (default 100000), `E2E_DEFAULT_PROFILE=DIR` (the sidecar's CPU profile),
  * `E2E_DEFAULT_NODE_ARGS` (more Node flags for the sidecar), `E2E_DEFAULT_QUEUE_MIB` (passed as
- * DRAIN_QUEUE_MAX_SIZE_MIB; `0` keeps the queue in memory).
+ * DRAIN_QUEUE_MAX_SIZE_MIB; `0` keeps the queue in memory), `E2E_DEFAULT_STDOUT=PREFIX` (the sidecar's
+ * stdout, e.g. `--trace-gc-nvp` lines, kept in PREFIX-<run>.txt).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { child, drained, load } from './e2e.ts';
@@ -38,6 +39,8 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+let runNumber = 0;
+
 async function run(root: string, bodies: readonly Body[]) {
   const sink = await child(['bench/e2e-sink.ts'], {}, 'stdout', HERE);
   const queueDir = mkdtempSync(join(tmpdir(), 'hod-e2e-default-'));
@@ -58,6 +61,11 @@ async function run(root: string, bodies: readonly Body[]) {
     'stderr',
     root,
   );
+  // The sidecar's stdout (V8's --trace-gc lines) is read so a full pipe never blocks it; kept in
+  // E2E_DEFAULT_STDOUT-<n>.txt when that is set.
+  const stdoutFile = process.env.E2E_DEFAULT_STDOUT ? `${process.env.E2E_DEFAULT_STDOUT}-${++runNumber}.txt` : undefined;
+  if (stdoutFile) server.proc.stdout!.pipe(createWriteStream(stdoutFile));
+  else server.proc.stdout!.resume();
   try {
     // Start-up (TypeScript stripping, module loading) is printed apart: a sidecar runs for days.
     const startupCpu = cpuSeconds(server.proc.pid!);
