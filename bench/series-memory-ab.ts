@@ -13,8 +13,9 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { generateMix, toLogplexBodies } from './mix.ts';
 
-const gc = (globalThis as { gc?: () => void }).gc;
-if (gc === undefined) throw new Error('run with node --expose-gc');
+const maybeGc = (globalThis as { gc?: () => void }).gc;
+if (maybeGc === undefined) throw new Error('run with node --expose-gc');
+const gc: () => void = maybeGc;
 const LINES = Number(process.env.BENCH_LINES ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const roots = [resolve(new URL('..', import.meta.url).pathname), ...(process.env.BENCH_AB_ROOT ? [resolve(process.env.BENCH_AB_ROOT)] : [])];
