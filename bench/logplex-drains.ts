@@ -29,6 +29,8 @@ export interface DrainsOptions {
   connections?: number;
   /** How long past the end a refused batch is still sent again. Default 30 s. */
   retryGraceMs?: number;
+  /** Before each frame id: a second load against the same server (a warm-up, then the measured one) sends ids of its own. */
+  frameIdPrefix?: string;
 }
 
 export interface DrainsResult {
@@ -94,7 +96,7 @@ export async function sendAsDrains(port: number, o: DrainsOptions): Promise<Drai
         if (late < 0) await sleep(-late);
         else r.behindMs = Math.max(r.behindMs, late);
       }
-      const headers = { 'content-type': 'application/logplex-1', 'logplex-drain-token': token, 'logplex-frame-id': `drain${index}-${frame++}`, 'logplex-msg-count': String(body.lines), 'user-agent': 'Logplex/v72' };
+      const headers = { 'content-type': 'application/logplex-1', 'logplex-drain-token': token, 'logplex-frame-id': `${o.frameIdPrefix ?? ''}drain${index}-${frame++}`, 'logplex-msg-count': String(body.lines), 'user-agent': 'Logplex/v72' };
       for (;;) {
         const t = performance.now();
         const status = await post(pool, url, body, headers);

@@ -12,7 +12,12 @@
  *   previous is answered (BENCH_LOGPLEX_1LINE_RATE paces them): requests/s per CPU-second.
  * - `burst-memory`: the 50 drains as fast as answered for the run's seconds, then nothing for BENCH_BURST_IDLE_SECONDS
  *   (default 20): RSS before, at its peak, and at the end of the idle time.
- * - `workers`: the 50 drains, as fast as answered, with WEB_CONCURRENCY=1 and with BENCH_WORKERS (default 2). A sidecar
+ * - `workers`: the 50 drains, as fast as answered, with WEB_CONCURRENCY=1 and with BENCH_WORKERS (default 2), each
+ *   after a warm-up of BENCH_WARMUP_SECONDS (default 3) of the same load, delivered before the
+ *   measured window (every process compiles its hot code once: N workers would pay it N times
+ *   within the window, a long-running sidecar never notices); CPU per process (primary_cpu_s,
+ *   worker_cpu_s) and the peak PSS summed over the processes (peak_pss_mb; the RSS sum counts the
+ *   node binary's pages once per process) beside the peak RSS. A sidecar
  *   that starts no worker process for WEB_CONCURRENCY prints the 1-worker figures and
  *   `"workers_supported":false`. The embedded default follows WEB_CONCURRENCY (capped at the
  *   cores) since its alerts are shared across workers (src/service/workers/).
@@ -32,14 +37,27 @@
  * its lines or requests per CPU-second, or peak RSS for burst-memory).
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { child, drained } from './e2e.ts';
 import { percentile, sendAsDrains, type DrainsOptions } from './logplex-drains.ts';
 import { generateMix, toBatches } from './mix.ts';
 import { openPrevious, ratio } from './previous.ts';
-import { processTree, shippedNodeFlags, treeCpuSeconds, treeRssMb } from './proc.ts';
+import { cpuSeconds, processTree, shippedNodeFlags, treeRssMb } from './proc.ts';
+
+/** Proportional set size of a process tree in MB: what RSS counts once per process (the node binary's pages), divided among them. */
+function treePssMb(pid: number): number {
+  let kb = 0;
+  for (const p of processTree(pid)) {
+    try {
+      kb += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return kb / 1024;
+}
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const env = (name: string, fallback: number): number => (process.env[name] ? Number(process.env[name]) : fallback);
@@ -49,6 +67,7 @@ const IDLE_SECONDS = env('BENCH_BURST_IDLE_SECONDS', 20);
 const WORKERS = env('BENCH_WORKERS', 2);
 const RATE = env('BENCH_LOGPLEX_RATE', 10_000);
 const ONE_LINE_RATE = env('BENCH_LOGPLEX_1LINE_RATE', 0);
+const WARMUP_SECONDS = env('BENCH_WARMUP_SECONDS', 3);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 type Figures = Record<string, number | string | boolean>;
@@ -72,11 +91,15 @@ async function startDefault(root: string, sinkPort: number, workers: number): Pr
   };
 }
 
-/** The process tree's RSS every 250 ms while a load runs. */
-function rssSampler(pid: number): { peak: () => number; now: () => number; stop: () => void } {
+/** The process tree's RSS (and PSS: shared pages divided among the processes, smaps_rollup) every 250 ms while a load runs. */
+function rssSampler(pid: number): { peak: () => number; peakPss: () => number; now: () => number; stop: () => void } {
   let peak = 0;
-  const timer = setInterval(() => (peak = Math.max(peak, treeRssMb(pid))), 250);
-  return { peak: () => Math.max(peak, treeRssMb(pid)), now: () => treeRssMb(pid), stop: () => clearInterval(timer) };
+  let peakPss = 0;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, treeRssMb(pid));
+    peakPss = Math.max(peakPss, treePssMb(pid));
+  }, 250);
+  return { peak: () => Math.max(peak, treeRssMb(pid)), peakPss: () => Math.max(peakPss, treePssMb(pid)), now: () => treeRssMb(pid), stop: () => clearInterval(timer) };
 }
 
 interface LoadRun {
@@ -90,6 +113,8 @@ interface LoadRun {
   idleSeconds?: number;
   /** No load when the sidecar started no worker process: `processes` alone. */
   onlyWithWorkers?: boolean;
+  /** The same load this long first, delivered before the measured one starts (each process compiles its hot code once). */
+  warmupSeconds?: number;
 }
 
 const bodyCache = new Map<number, DrainsOptions['bodies']>();
@@ -107,12 +132,20 @@ async function runLoad(o: LoadRun): Promise<Figures> {
     await sleep(1000);
     const processes = processTree(sidecar.proc.pid!).length;
     if (o.onlyWithWorkers && processes <= 1) return { processes };
+    const load = { drains: o.drains, bodies: bodies(o.linesPerPost), connections: Math.min(o.drains, CONNECTIONS), ...(o.rate > 0 ? { linesPerSecond: o.rate } : {}) };
+    let warmed = 0;
+    if (o.warmupSeconds !== undefined && o.warmupSeconds > 0) {
+      const w = await sendAsDrains(sidecar.port, { ...load, seconds: o.warmupSeconds, frameIdPrefix: 'warmup-' });
+      warmed = await drained(sink.port, w.acked);
+    }
     const rssBefore = treeRssMb(sidecar.proc.pid!);
-    const cpuBefore = treeCpuSeconds(sidecar.proc.pid!);
+    const pids = processTree(sidecar.proc.pid!);
+    const cpuBefore = pids.map(cpuSeconds);
     const rss = rssSampler(sidecar.proc.pid!);
-    const r = await sendAsDrains(sidecar.port, { drains: o.drains, bodies: bodies(o.linesPerPost), seconds: SECONDS, connections: Math.min(o.drains, CONNECTIONS), ...(o.rate > 0 ? { linesPerSecond: o.rate } : {}) });
-    const received = await drained(sink.port, r.acked);
-    const cpu = treeCpuSeconds(sidecar.proc.pid!) - cpuBefore;
+    const r = await sendAsDrains(sidecar.port, { ...load, seconds: SECONDS });
+    const received = (await drained(sink.port, warmed + r.acked)) - warmed;
+    const used = pids.map((pid, i) => cpuSeconds(pid) - cpuBefore[i]!);
+    const cpu = used.reduce((a, b) => a + b, 0);
     let idle: Figures = {};
     if (o.idleSeconds !== undefined) {
       await sleep(o.idleSeconds * 1000);
@@ -143,6 +176,8 @@ async function runLoad(o: LoadRun): Promise<Figures> {
       behind_schedule_max_ms: Math.round(r.behindMs),
       workers: o.workers,
       processes,
+      ...(processes > 1 ? { primary_cpu_s: Number(used[0]!.toFixed(2)), worker_cpu_s: used.slice(1).map((c) => c.toFixed(2)).join(' ') } : {}),
+      ...(o.warmupSeconds !== undefined ? { warmup_s: o.warmupSeconds, peak_pss_mb: Math.round(rss.peakPss()) } : {}),
     };
   } finally {
     await sidecar.stop();
@@ -168,10 +203,10 @@ export const logplexScenarios: Record<string, () => Promise<Figures>> = {
   'logplex-1000-drains-1-line': () => withPrevious('logplex-1000-drains-1-line', { drains: 1000, linesPerPost: 1, workers: 1, rate: ONE_LINE_RATE }, 'requests_per_cpu_s'),
   'burst-memory': () => withPrevious('burst-memory', { drains: 50, linesPerPost: 100, workers: 1, rate: 0, idleSeconds: IDLE_SECONDS }, 'peak_rss_mb'),
   workers: async () => {
-    const many = await runLoad({ root: ROOT, drains: 50, linesPerPost: 100, workers: WORKERS, rate: 0, onlyWithWorkers: true });
-    const one = await runLoad({ root: ROOT, drains: 50, linesPerPost: 100, workers: 1, rate: 0 });
+    const many = await runLoad({ root: ROOT, drains: 50, linesPerPost: 100, workers: WORKERS, rate: 0, onlyWithWorkers: true, warmupSeconds: WARMUP_SECONDS });
+    const one = await runLoad({ root: ROOT, drains: 50, linesPerPost: 100, workers: 1, rate: 0, warmupSeconds: WARMUP_SECONDS });
     if (Number(many.processes) <= 1) return { bench: 'workers', ...one, workers_supported: false, workers_asked: WORKERS };
-    return { bench: 'workers', ...many, workers_supported: true, one_worker_lines_per_s: one.lines_per_s!, one_worker_lines_per_cpu_s: one.lines_per_cpu_s!, one_worker_p99_ms: one.p99_ms!, per_cpu_s_vs_one_worker: ratio(Number(many.lines_per_cpu_s), Number(one.lines_per_cpu_s)) };
+    return { bench: 'workers', ...many, workers_supported: true, one_worker_lines_per_s: one.lines_per_s!, one_worker_lines_per_cpu_s: one.lines_per_cpu_s!, one_worker_p99_ms: one.p99_ms!, one_worker_peak_rss_mb: one.peak_rss_mb!, one_worker_peak_pss_mb: one.peak_pss_mb!, per_cpu_s_vs_one_worker: ratio(Number(many.lines_per_cpu_s), Number(one.lines_per_cpu_s)) };
   },
 };
 
