@@ -9,8 +9,15 @@
  * Fair to both: each process compiles its hot code once (JIT, inline caches, the first gzip
  * streams), so N workers pay that N times, which a long-running sidecar does not notice. A
  * warm-up of BENCH_WARMUP_LINES per process (other frame ids, the same 8 connections, which the
- * primary deals round the workers) runs first and is delivered before the measured window opens,
+ * primary deals round the workers; never paced, so that every connection, and so every worker,
+ * is busy) runs first and is delivered before the measured window opens,
  * for 1 and for N alike; both then send the same BENCH_LINES.
+ *
+ * Unpaced, N busy workers share the cores with this load generator and the sink (on a 2-core
+ * machine four busy processes on two cores): their CPU per line grows with the contention, not
+ * with anything the workers share. BENCH_RATE under what one worker takes (20000 here) compares
+ * the same work at the same rate; undici's pool then reuses its first free connections, so one
+ * worker takes more of the load than the other (worker_cpu_s shows how much).
  *
  * Per process: the primary's CPU and each worker's. Memory: peak RSS summed over the processes
  * (which counts the node binary's and shared libraries' file pages once per process, ~55 MB each),
@@ -74,7 +81,7 @@ function tree(pid: number): number[] {
   }
 }
 
-async function load(url: string, bodies: readonly Body[], concurrency: number, idPrefix: string): Promise<{ seconds: number; sent: number; latencies: number[] }> {
+async function load(url: string, bodies: readonly Body[], concurrency: number, idPrefix: string, rate = RATE): Promise<{ seconds: number; sent: number; latencies: number[] }> {
   const pool = new Pool(new URL(url).origin, { connections: concurrency });
   const latencies: number[] = [];
   let next = 0;
@@ -86,10 +93,10 @@ async function load(url: string, bodies: readonly Body[], concurrency: number, i
       while (next < bodies.length) {
         const i = next++;
         const body = bodies[i]!;
-        if (RATE !== undefined) {
-          const due = started + (scheduled / RATE) * 1000;
+        if (rate !== undefined) {
+          const due = started + (scheduled / rate) * 1000;
           scheduled += body.lines;
-          if (due > performance.now()) await new Promise((r) => setTimeout(r, due - performance.now()));
+          if (due > performance.now()) await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
         }
         for (let attempt = 0; ; attempt++) {
           const t = performance.now();
@@ -131,7 +138,7 @@ async function run(workers: number, bodies: readonly Body[], warmup: readonly Bo
   let peakPss = 0;
   const pssTimer = setInterval(() => (peakPss = Math.max(peakPss, tree(server.proc.pid!).reduce((n, pid) => n + pssMb(pid), 0))), 250);
   try {
-    const warm = WARMUP_LINES > 0 ? await load(url, warmup, 8, 'w-') : { sent: 0 };
+    const warm = WARMUP_LINES > 0 ? await load(url, warmup, 8, 'w-', undefined) : { sent: 0 };
     const warmed = await delivered(warm.sent);
     // CPU from here on: each process's start and warm-up are not the load's.
     const pids = tree(server.proc.pid!);
