@@ -4,6 +4,18 @@
  * the redis extension's claims (RedisStore), over the cluster's IPC channel. A retry Logplex sends
  * on another connection may land on another worker; the claim tells that worker the batch is
  * taken (`done`: acknowledged, not emitted again) or being taken (`pending`: 503, asked again).
+ *
+ * What it costs (bench/workers.ts, 100-line POSTs): one round trip per event-loop turn that parsed
+ * a body, about one per POST below saturation, and nothing more: `done` rides with the next
+ * claims (messages carrying only a `done` were 15 to 42 of ~1,000). The primary's CPU in the
+ * measured window is that traffic (0.07 to 0.15 s per 100k lines; 0.01 without claims), spent on
+ * waking up per message, not on the format: a round trip cost the same paced through JSON,
+ * `serialization: 'advanced'` or a one-line string (55 to 100 us each side, by the machine's load).
+ *
+ * An id a worker has not seen is still asked about: Logplex's retry of a batch whose answer was
+ * late or lost comes with the same id on any connection (the router shares them), so the worker
+ * that takes an id first must have told the table before it takes it, or the retry's worker could
+ * not know; and a worker's own window dies with it, while the table keeps what it acknowledged.
  */
 import type { Extension } from '../component.ts';
 import type { SharedClaims } from '../../receivers/logplex/receiver.ts';
