@@ -17,7 +17,10 @@
  *   measured window (every process compiles its hot code once: N workers would pay it N times
  *   within the window, a long-running sidecar never notices); CPU per process (primary_cpu_s,
  *   worker_cpu_s) and the peak PSS summed over the processes (peak_pss_mb; the RSS sum counts the
- *   node binary's pages once per process) beside the peak RSS. A sidecar
+ *   node binary's pages once per process) beside the peak RSS. As fast as answered, N busy workers
+ *   share a small machine's cores with the drains and the sink, which costs them CPU per line;
+ *   BENCH_LOGPLEX_WORKERS_RATE (lines/s, under one worker's) compares the same work at the same
+ *   rate. A sidecar
  *   that starts no worker process for WEB_CONCURRENCY prints the 1-worker figures and
  *   `"workers_supported":false`. The embedded default follows WEB_CONCURRENCY (capped at the
  *   cores) since its alerts are shared across workers (src/service/workers/).
@@ -32,7 +35,7 @@
  * `node bench/logplex.ts [name...]` (all by default). Environment: BENCH_LOGPLEX_SECONDS (each
  * load, default 20), BENCH_LOGPLEX_CONNECTIONS (sockets the drains share, as the Heroku router
  * does; default 256, the sidecar's max_connections being 512), BENCH_LOGPLEX_RATE,
- * BENCH_LOGPLEX_1LINE_RATE, BENCH_BURST_IDLE_SECONDS, BENCH_WORKERS, BENCH_PREVIOUS
+ * BENCH_LOGPLEX_1LINE_RATE, BENCH_BURST_IDLE_SECONDS, BENCH_WORKERS, BENCH_WARMUP_SECONDS, BENCH_LOGPLEX_WORKERS_RATE, BENCH_PREVIOUS
  * (bench/previous.ts: the same load against the previous release; `vs_previous` is ours over
  * its lines or requests per CPU-second, or peak RSS for burst-memory).
  */
@@ -68,6 +71,7 @@ const WORKERS = env('BENCH_WORKERS', 2);
 const RATE = env('BENCH_LOGPLEX_RATE', 10_000);
 const ONE_LINE_RATE = env('BENCH_LOGPLEX_1LINE_RATE', 0);
 const WARMUP_SECONDS = env('BENCH_WARMUP_SECONDS', 3);
+const WORKERS_RATE = env('BENCH_LOGPLEX_WORKERS_RATE', 0);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 type Figures = Record<string, number | string | boolean>;
@@ -203,8 +207,8 @@ export const logplexScenarios: Record<string, () => Promise<Figures>> = {
   'logplex-1000-drains-1-line': () => withPrevious('logplex-1000-drains-1-line', { drains: 1000, linesPerPost: 1, workers: 1, rate: ONE_LINE_RATE }, 'requests_per_cpu_s'),
   'burst-memory': () => withPrevious('burst-memory', { drains: 50, linesPerPost: 100, workers: 1, rate: 0, idleSeconds: IDLE_SECONDS }, 'peak_rss_mb'),
   workers: async () => {
-    const many = await runLoad({ root: ROOT, drains: 50, linesPerPost: 100, workers: WORKERS, rate: 0, onlyWithWorkers: true, warmupSeconds: WARMUP_SECONDS });
-    const one = await runLoad({ root: ROOT, drains: 50, linesPerPost: 100, workers: 1, rate: 0, warmupSeconds: WARMUP_SECONDS });
+    const many = await runLoad({ root: ROOT, drains: 50, linesPerPost: 100, workers: WORKERS, rate: WORKERS_RATE, onlyWithWorkers: true, warmupSeconds: WARMUP_SECONDS });
+    const one = await runLoad({ root: ROOT, drains: 50, linesPerPost: 100, workers: 1, rate: WORKERS_RATE, warmupSeconds: WARMUP_SECONDS });
     if (Number(many.processes) <= 1) return { bench: 'workers', ...one, workers_supported: false, workers_asked: WORKERS };
     return { bench: 'workers', ...many, workers_supported: true, one_worker_lines_per_s: one.lines_per_s!, one_worker_lines_per_cpu_s: one.lines_per_cpu_s!, one_worker_p99_ms: one.p99_ms!, one_worker_peak_rss_mb: one.peak_rss_mb!, one_worker_peak_pss_mb: one.peak_pss_mb!, per_cpu_s_vs_one_worker: ratio(Number(many.lines_per_cpu_s), Number(one.lines_per_cpu_s)) };
   },
