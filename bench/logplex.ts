@@ -7,7 +7,10 @@
  *
  * - `logplex-50-drains`: 50 drains, 100-line POSTs, together BENCH_LOGPLEX_RATE lines/s (default
  *   10,000, under what the sidecar takes here: its p99 is then answer time, not a queue; 0 sends
- *   each batch as soon as the previous is answered, when p50 is drains x lines / throughput).
+ *   each batch as soon as the previous is answered, when p50 is drains x lines / throughput),
+ *   measured after BENCH_WARMUP_SECONDS of the same load (Logplex meets a sidecar that has run for
+ *   hours, its hot code compiled); that warm-up's own p99 is printed beside it (`warmup_p99_ms`:
+ *   the first second after a start, when V8 compiles, answers 30-45 ms late).
  * - `logplex-1000-drains-1-line`: 1,000 drains, one-line POSTs, each sent as soon as the
  *   previous is answered (BENCH_LOGPLEX_1LINE_RATE paces them): requests/s per CPU-second.
  * - `burst-memory`: the 50 drains as fast as answered for the run's seconds, then nothing for BENCH_BURST_IDLE_SECONDS
@@ -138,9 +141,11 @@ async function runLoad(o: LoadRun): Promise<Figures> {
     if (o.onlyWithWorkers && processes <= 1) return { processes };
     const load = { drains: o.drains, bodies: bodies(o.linesPerPost), connections: Math.min(o.drains, CONNECTIONS), ...(o.rate > 0 ? { linesPerSecond: o.rate } : {}) };
     let warmed = 0;
+    let warmupP99 = 0;
     if (o.warmupSeconds !== undefined && o.warmupSeconds > 0) {
       const w = await sendAsDrains(sidecar.port, { ...load, seconds: o.warmupSeconds, frameIdPrefix: 'warmup-' });
       warmed = await drained(sink.port, w.acked);
+      warmupP99 = percentile(w.latencies, 99);
     }
     const rssBefore = treeRssMb(sidecar.proc.pid!);
     const pids = processTree(sidecar.proc.pid!);
@@ -181,7 +186,7 @@ async function runLoad(o: LoadRun): Promise<Figures> {
       workers: o.workers,
       processes,
       ...(processes > 1 ? { primary_cpu_s: Number(used[0]!.toFixed(2)), worker_cpu_s: used.slice(1).map((c) => c.toFixed(2)).join(' ') } : {}),
-      ...(o.warmupSeconds !== undefined ? { warmup_s: o.warmupSeconds, peak_pss_mb: Math.round(rss.peakPss()) } : {}),
+      ...(o.warmupSeconds !== undefined ? { warmup_s: o.warmupSeconds, warmup_p99_ms: Number(warmupP99.toFixed(1)), peak_pss_mb: Math.round(rss.peakPss()) } : {}),
     };
   } finally {
     await sidecar.stop();
@@ -203,7 +208,7 @@ async function withPrevious(name: string, run: Omit<LoadRun, 'root'>, key: strin
 }
 
 export const logplexScenarios: Record<string, () => Promise<Figures>> = {
-  'logplex-50-drains': () => withPrevious('logplex-50-drains', { drains: 50, linesPerPost: 100, workers: 1, rate: RATE }, 'lines_per_cpu_s'),
+  'logplex-50-drains': () => withPrevious('logplex-50-drains', { drains: 50, linesPerPost: 100, workers: 1, rate: RATE, warmupSeconds: WARMUP_SECONDS }, 'lines_per_cpu_s'),
   'logplex-1000-drains-1-line': () => withPrevious('logplex-1000-drains-1-line', { drains: 1000, linesPerPost: 1, workers: 1, rate: ONE_LINE_RATE }, 'requests_per_cpu_s'),
   'burst-memory': () => withPrevious('burst-memory', { drains: 50, linesPerPost: 100, workers: 1, rate: 0, idleSeconds: IDLE_SECONDS }, 'peak_rss_mb'),
   workers: async () => {
